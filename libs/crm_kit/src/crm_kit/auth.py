@@ -78,7 +78,6 @@ class TokenVerifier:
         return self._decode(token, self._settings.jwt_secret)
 
     def _decode(self, token: str, key: Any) -> Principal:
-        options: dict[str, Any] = {"require": ["sub", "exp"]}
         try:
             claims = jwt.decode(
                 token,
@@ -87,7 +86,7 @@ class TokenVerifier:
                 audience=self._settings.audience or None,
                 issuer=self._settings.issuer or None,
                 leeway=self._settings.leeway_seconds,
-                options=options,
+                options={"require": ["sub", "exp"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("Token has expired") from exc

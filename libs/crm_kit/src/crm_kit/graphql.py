@@ -1,0 +1,113 @@
+"""GraphQL plumbing shared by the subgraphs: request context, error codes and masking."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from crm_kit.auth import Principal
+from crm_kit.errors import CrmError, ErrorCode, Unauthenticated
+
+_log = logging.getLogger("crm_kit.graphql")
+
+
+@dataclass
+class RequestContext[D]:
+    """Per-request context: the verified caller, per-request DataLoaders, service dependencies."""
+
+    deps: D
+    request_id: str
+    principal_or_error: Principal | CrmError
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal:
+        if isinstance(self.principal_or_error, CrmError):
+            raise self.principal_or_error
+        return self.principal_or_error
+
+    def loader[K, V](
+        self, name: str, load: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
+    ) -> DataLoader[K, V]:
+        existing = self.loaders.get(name)
+        if existing is None:
+            existing = DataLoader(load_fn=load, max_batch_size=500)
+            self.loaders[name] = existing
+        return cast(DataLoader[K, V], existing)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, CrmError):
+        message, extensions = original.message, dict(original.extensions)
+    elif original is None:
+        # Parse/validation/coercion errors are about the client's document and safe to show.
+        message = error.message
+        extensions = {"code": str(ErrorCode.BAD_USER_INPUT), **(error.extensions or {})}
+    else:
+        _log.error(
+            "unhandled error in resolver",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={"fields": {"path": error.path, "request_id": request_id}},
+        )
+        message = f"Internal server error (request id {request_id})"
+        extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id}
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class ErrorMasking(SchemaExtension):
+    """Every error leaves with `extensions.code`; internals are logged, never returned."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        self._mask(self.execution_context)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._mask(self.execution_context)
+
+    @staticmethod
+    def _mask(ctx: ExecutionContext) -> None:
+        request_id = getattr(ctx.context, "request_id", "") or new_request_id()
+        if ctx.pre_execution_errors:
+            ctx.pre_execution_errors = [_masked(e, request_id) for e in ctx.pre_execution_errors]
+        result = ctx.result
+        if result is not None and result.errors:
+            result.errors = [_masked(e, request_id) for e in result.errors]
+
+
+class Schema(strawberry.federation.Schema):
+    """Federation v2 schema whose errors are masked by ErrorMasking, not logged twice."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        extensions = [*kwargs.pop("extensions", []), ErrorMasking]
+        super().__init__(extensions=extensions, **kwargs)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+def unauthenticated() -> Unauthenticated:
+    return Unauthenticated("Authentication required")

@@ -1,0 +1,202 @@
+"""A service process: Starlette app with the subgraph at /graphql, health probes, and its
+workers (outbox relay, event consumer, extra loops) started in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from crm_kit.auth import Principal, TokenVerifier, bearer_token
+from crm_kit.bus import EventBus
+from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventHandler
+from crm_kit.errors import CrmError
+from crm_kit.graphql import RequestContext, new_request_id
+from crm_kit.logs import request_id_var, setup_logging
+from crm_kit.mongo import Document, IndexSpec, create_client, ensure_indexes, ping
+from crm_kit.outbox import OUTBOX_INDEXES, OutboxRelay
+from crm_kit.settings import ServiceSettings
+from crm_kit.telemetry import setup_tracing
+from crm_kit.uow import UnitOfWork
+
+_log = logging.getLogger("crm_kit.service")
+
+type Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Runtime:
+    """The concrete adapters of one service process, built once at start-up."""
+
+    settings: ServiceSettings
+    client: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    bus: EventBus
+    relay: OutboxRelay
+    uow: UnitOfWork
+    consumer: EventConsumer | None = None
+    ready: bool = False
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class ServiceSpec[D]:
+    """What a service declares; `bootstrap` turns it into a running app."""
+
+    settings: ServiceSettings
+    schema: Any
+    indexes: Sequence[IndexSpec]
+    build_deps: Callable[[Runtime], D]
+    handlers: Callable[[D], Mapping[str, EventHandler]] = lambda _deps: {}
+    workers: Callable[[D], Sequence[Worker]] = lambda _deps: ()
+
+
+def build_runtime(settings: ServiceSettings) -> Runtime:
+    client = create_client(settings.mongodb_uri, settings.service_name)
+    db = client[settings.mongodb_database]
+    bus = EventBus(settings.amqp_url, settings.events_exchange)
+    relay = OutboxRelay(
+        db, bus, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+    )
+    uow = UnitOfWork(client, db, source=f"crm/{settings.service_name}", on_commit=relay.wake)
+    return Runtime(settings, client, db, bus, relay, uow)
+
+
+class SubgraphView[D](GraphQL[RequestContext[D], None]):
+    def __init__(self, schema: Any, deps: D, verifier: TokenVerifier) -> None:
+        super().__init__(schema, graphql_ide=None)
+        self._deps = deps
+        self._verifier = verifier
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext[D]:
+        request_id = request.headers.get("x-request-id") or new_request_id()
+        request_id_var.set(request_id)
+        principal: Principal | CrmError
+        try:
+            principal = await self._verifier.verify(
+                bearer_token(request.headers.get("authorization"))
+            )
+        except CrmError as exc:
+            principal = exc
+        return RequestContext(deps=self._deps, request_id=request_id, principal_or_error=principal)
+
+
+def create_service_app[D](spec: ServiceSpec[D]) -> Starlette:
+    """Wire a ServiceSpec into a Starlette app. The only place adapters are connected."""
+    settings = spec.settings
+    setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    setup_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime = build_runtime(settings)
+    deps = spec.build_deps(runtime)
+    handlers = spec.handlers(deps)
+    if handlers:
+        runtime.consumer = EventConsumer(
+            settings.service_name,
+            runtime.bus,
+            runtime.uow,
+            handlers,
+            prefetch=settings.consumer_prefetch,
+            max_attempts=settings.consumer_max_attempts,
+        )
+    view: SubgraphView[D] = SubgraphView(spec.schema, deps, TokenVerifier(settings.auth))
+    tasks: list[asyncio.Task[None]] = []
+
+    async def boot() -> None:
+        attempt = 0
+        while not runtime.stop.is_set():
+            try:
+                await ensure_indexes(
+                    runtime.db,
+                    [OUTBOX_INDEXES, IndexSpec(INBOX_COLLECTION, ()), *spec.indexes],
+                )
+                await runtime.bus.connect()
+                if runtime.consumer is not None:
+                    await runtime.consumer.start()
+                break
+            except Exception as exc:
+                attempt += 1
+                delay = min(10.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
+                _log.warning(
+                    "dependencies not ready; retrying",
+                    extra={"fields": {"error": type(exc).__name__, "retry_in_s": round(delay, 2)}},
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runtime.stop.wait(), delay)
+        if runtime.stop.is_set():
+            return
+        tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        for worker in spec.workers(deps):
+            tasks.append(asyncio.create_task(worker(runtime.stop)))
+        runtime.ready = True
+        _log.info("service ready", extra={"fields": {"port": settings.port}})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        boot_task = asyncio.create_task(boot())
+        try:
+            yield
+        finally:
+            runtime.ready = False
+            runtime.stop.set()
+            await boot_task
+            if runtime.consumer is not None:
+                await runtime.consumer.stop()
+            if tasks:
+                await asyncio.wait(tasks, timeout=10)
+            await runtime.bus.close()
+            await runtime.client.close()
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "alive", "service": settings.service_name})
+
+    async def readyz(_request: Request) -> Response:
+        checks = {
+            "mongodb": await ping(runtime.client),
+            "rabbitmq": runtime.bus.connected,
+            "workers": runtime.ready,
+        }
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.deps = deps
+    return app
+
+
+def serve(app: Starlette, settings: ServiceSettings) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
