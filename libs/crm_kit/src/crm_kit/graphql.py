@@ -111,3 +111,13 @@ class Schema(strawberry.federation.Schema):
 
 def unauthenticated() -> Unauthenticated:
     return Unauthenticated("Authentication required")
+
+
+@strawberry.federation.type(
+    shareable=True, description="Relay page info; shared by every subgraph's connections."
+)
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None

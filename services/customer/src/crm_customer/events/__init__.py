@@ -1,0 +1,1 @@
+"""Integration events this service publishes, one module each."""

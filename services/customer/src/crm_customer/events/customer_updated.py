@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crm_customer.domain import Customer
+
+TYPE = "customer.updated.v1"
+
+
+def payload(customer: Customer, changed_fields: list[str], actor_id: str) -> dict[str, Any]:
+    # Field names only: the values of contact fields stay in this service.
+    return {"customer": customer.snapshot(), "changedFields": changed_fields, "actorId": actor_id}

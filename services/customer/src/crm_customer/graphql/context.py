@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strawberry.types import Info as StrawberryInfo
+
+from crm_customer.commands import CustomerCommands
+from crm_customer.repository import CustomerRepository
+from crm_kit.graphql import RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    customers: CustomerRepository
+    commands: CustomerCommands
+
+
+type Context = RequestContext[Deps]
+type Info = StrawberryInfo[Context, None]
