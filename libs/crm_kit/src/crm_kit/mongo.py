@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.read_concern import ReadConcern
@@ -15,9 +15,12 @@ from pymongo.write_concern import WriteConcern
 type Document = dict[str, Any]
 
 
-def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
+def create_client(
+    uri: str, app_name: str, listeners: Sequence[monitoring._EventListener] = ()
+) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(
         uri,
+        event_listeners=list(listeners),
         appname=app_name,
         tz_aware=True,
         serverSelectionTimeoutMS=3000,

@@ -66,8 +66,9 @@ class OutboxRelay:
                 failures += 1
                 delay = min(self._max_backoff, 0.2 * 2**failures) * random.uniform(0.5, 1.0)
                 _log.warning(
-                    "outbox publish failed; retrying",
-                    extra={"fields": {"error": type(exc).__name__, "retry_in_s": round(delay, 2)}},
+                    "outbox publish failed; retrying: %s",
+                    f"{type(exc).__name__}: {exc}"[:300],
+                    extra={"fields": {"error": f"{type(exc).__name__}: {exc}"[:300], "retry_in_s": round(delay, 2)}},
                 )
                 await _sleep_or_stop(stop, delay)
                 continue

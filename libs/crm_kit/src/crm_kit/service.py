@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,8 +64,10 @@ class ServiceSpec[D]:
     workers: Callable[[D], Sequence[Worker]] = lambda _deps: ()
 
 
-def build_runtime(settings: ServiceSettings) -> Runtime:
-    client = create_client(settings.mongodb_uri, settings.service_name)
+def build_runtime(
+    settings: ServiceSettings, mongo_listeners: Sequence[monitoring._EventListener] = ()
+) -> Runtime:
+    client = create_client(settings.mongodb_uri, settings.service_name, mongo_listeners)
     db = client[settings.mongodb_database]
     bus = EventBus(settings.amqp_url, settings.events_exchange)
     relay = OutboxRelay(
@@ -96,12 +98,17 @@ class SubgraphView[D](GraphQL[RequestContext[D], None]):
         return RequestContext(deps=self._deps, request_id=request_id, principal_or_error=principal)
 
 
-def create_service_app[D](spec: ServiceSpec[D]) -> Starlette:
-    """Wire a ServiceSpec into a Starlette app. The only place adapters are connected."""
+def create_service_app[D](
+    spec: ServiceSpec[D], mongo_listeners: Sequence[monitoring._EventListener] = ()
+) -> Starlette:
+    """Wire a ServiceSpec into a Starlette app. The only place adapters are connected.
+
+    `mongo_listeners` are PyMongo command listeners (tests and benchmarks count commands).
+    """
     settings = spec.settings
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
     setup_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, mongo_listeners)
     deps = spec.build_deps(runtime)
     handlers = spec.handlers(deps)
     if handlers:
