@@ -166,7 +166,8 @@ async def test_entities_for_50_representations_is_one_find(subgraph: Subgraph) -
     ids = [(await subgraph.create(name=f"客户{i}"))["id"] for i in range(50)]
     subgraph.counter.commands.clear()
     body = await subgraph.gql(
-        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id displayName } } }",
+        "query($r: [_Any!]!) { _entities(representations: $r) "
+        "{ ... on Customer { id displayName } } }",
         {"r": [{"__typename": "Customer", "id": i} for i in ids]},
     )
     assert [e["id"] for e in body["data"]["_entities"]] == ids

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pymongo import monitoring
 from starlette.applications import Starlette
 
 from crm_customer.commands import CustomerCommands
@@ -19,8 +22,12 @@ def build_deps(runtime: Runtime) -> Deps:
     return Deps(customers=customers, commands=CustomerCommands(runtime.uow, customers))
 
 
-def create_app(settings: ServiceSettings | None = None) -> Starlette:
+def create_app(
+    settings: ServiceSettings | None = None,
+    mongo_listeners: Sequence[monitoring._EventListener] = (),
+) -> Starlette:
     settings = settings or ServiceSettings.from_env("customer", DEFAULT_PORT)
     return create_service_app(
-        ServiceSpec(settings=settings, schema=schema, indexes=INDEXES, build_deps=build_deps)
+        ServiceSpec(settings=settings, schema=schema, indexes=INDEXES, build_deps=build_deps),
+        mongo_listeners,
     )
