@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
-from pymongo.errors import DuplicateKeyError
 
 from crm_kit.bus import CONTENT_TYPE, EventBus
 from crm_kit.events import CloudEvent, utcnow
@@ -156,14 +155,18 @@ class EventConsumer:
         await message.ack()
 
     async def _apply(self, event: CloudEvent, handler: EventHandler) -> None:
+        inbox = self._uow.db[INBOX_COLLECTION]
+        key = f"{self.name}:{event.id}"
+
         async def work(tx: Transaction) -> bool:
-            try:
-                await self._uow.db[INBOX_COLLECTION].insert_one(
-                    {"_id": f"{self.name}:{event.id}", "type": event.type, "at": utcnow()},
-                    session=tx.session,
-                )
-            except DuplicateKeyError:
+            # Look before inserting: on MongoDB a duplicate-key error aborts the whole
+            # transaction. Two concurrent deliveries both passing the check is harmless: the
+            # second insert fails, its transaction rolls back, and the retry sees the record.
+            if await inbox.find_one({"_id": key}, {"_id": 1}, session=tx.session):
                 return False
+            await inbox.insert_one(
+                {"_id": key, "type": event.type, "at": utcnow()}, session=tx.session
+            )
             await handler(event, tx)
             return True
 

@@ -68,7 +68,7 @@ class OutboxRelay:
                 _log.warning(
                     "outbox publish failed; retrying: %s",
                     f"{type(exc).__name__}: {exc}"[:300],
-                    extra={"fields": {"error": f"{type(exc).__name__}: {exc}"[:300], "retry_in_s": round(delay, 2)}},
+                    extra={"fields": {"retry_in_s": round(delay, 2)}},
                 )
                 await _sleep_or_stop(stop, delay)
                 continue

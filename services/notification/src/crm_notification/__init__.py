@@ -1,0 +1,1 @@
+"""Notification subgraph: in-app notifications for staff, fed by customer events."""

@@ -30,32 +30,58 @@ log = logging.getLogger(__name__)
 
 
 class TransactionGate:
+    """A readers-writer gate: one transaction at a time, and never beside other commands.
+
+    A transaction starts only when no other session's command is in flight; other sessions'
+    commands wait while a transaction is open or waiting to open (so transactions are not
+    starved by a stream of reads).
+    """
+
     def __init__(self, hold_limit: float = HOLD_LIMIT_SECONDS) -> None:
         self._hold_limit = hold_limit
         self._owner: str | None = None
         self._since = 0.0
+        self._in_flight = 0
+        self._waiting_transactions = 0
         self._changed = asyncio.Condition()
 
-    def _expired(self) -> bool:
-        return self._owner is not None and time.monotonic() - self._since > self._hold_limit
+    def _release_if_expired(self) -> None:
+        if self._owner is not None and time.monotonic() - self._since > self._hold_limit:
+            log.warning("a transaction held the embedded engine too long; releasing the gate")
+            self._owner = None
 
-    async def enter(self, session: str | None, starts_transaction: bool) -> None:
+    async def _wait(self) -> None:
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout=1.0)
+        except TimeoutError:
+            self._release_if_expired()
+
+    async def enter(self, session: str, starts_transaction: bool) -> bool:
+        """Wait for a turn; True when the caller must call `leave_command` afterwards."""
         async with self._changed:
-            while self._owner is not None and self._owner != session:
-                if self._expired():
-                    log.warning("transaction held the embedded engine too long; releasing gate")
-                    self._owner = None
-                    break
-                remaining = self._hold_limit - (time.monotonic() - self._since)
-                try:
-                    await asyncio.wait_for(self._changed.wait(), timeout=max(0.01, remaining))
-                except TimeoutError:
-                    continue
+            if self._owner == session:
+                return False
             if starts_transaction:
+                self._waiting_transactions += 1
+                try:
+                    while self._owner is not None or self._in_flight:
+                        await self._wait()
+                finally:
+                    self._waiting_transactions -= 1
                 self._owner = session
                 self._since = time.monotonic()
+                return False
+            while self._owner is not None or self._waiting_transactions:
+                await self._wait()
+            self._in_flight += 1
+            return True
 
-    async def leave(self, session: str | None) -> None:
+    async def leave_command(self) -> None:
+        async with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    async def end_transaction(self, session: str) -> None:
         async with self._changed:
             if self._owner == session:
                 self._owner = None
@@ -102,12 +128,16 @@ def apply() -> None:
             # holding them back would make the driver think the server is gone.
             return await original(self, header, payload, connection=connection)
         in_transaction = body.get("autocommit") is False
-        await gate.enter(session, in_transaction and bool(body.get("startTransaction")))
+        counted = await gate.enter(
+            session, in_transaction and bool(body.get("startTransaction"))
+        )
         try:
             return await original(self, header, payload, connection=connection)
         finally:
+            if counted:
+                await gate.leave_command()
             if in_transaction and next(iter(body), "") in _ENDS:
-                await gate.leave(session)
+                await gate.end_transaction(session)
 
     setattr(dispatch, _MARKER, True)
     AsyncMongoEcoProxyServer._dispatch_wire_request = dispatch  # type: ignore[method-assign]

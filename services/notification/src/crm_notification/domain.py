@@ -1,0 +1,195 @@
+"""Pure domain of the notification service: notifications, channels, templates, rules.
+
+Nothing here does I/O. Handlers decide *what* to tell *whom*; repositories store it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class NotificationType(StrEnum):
+    CUSTOMER_ASSIGNED = "CUSTOMER_ASSIGNED"
+
+
+class Channel(StrEnum):
+    IN_APP = "IN_APP"
+    EMAIL = "EMAIL"
+    WEBHOOK = "WEBHOOK"
+    SMS = "SMS"
+
+
+class Language(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+DEFAULT_LANGUAGE = Language.ZH_CN
+
+
+class TemplateError(ValueError):
+    """A template refers to a variable that is missing or uses an unsupported placeholder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """Title and body with `{name}` placeholders (`{{` and `}}` for literal braces)."""
+
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    body: str
+    language: Language
+
+
+TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
+    (NotificationType.CUSTOMER_ASSIGNED, Language.ZH_CN): Template(
+        title="新客户分配给您：{displayName}",
+        body="客户「{displayName}」已分配给您，请及时跟进。",
+    ),
+    (NotificationType.CUSTOMER_ASSIGNED, Language.EN): Template(
+        title="Customer assigned to you: {displayName}",
+        body="{displayName} is now assigned to you. Please follow up.",
+    ),
+}
+
+
+def fill(text: str, variables: Mapping[str, Any]) -> str:
+    """Substitute `{name}` placeholders. Only plain names: no attribute access, indexing,
+    conversions or format specs, so a template edited by an ADMIN can never reach into objects.
+    """
+    out: list[str] = []
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise TemplateError(f"malformed template: {exc}") from exc
+    for literal, name, spec, conversion in parts:
+        out.append(literal)
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise TemplateError(f"unsupported placeholder {{{name}}}")
+        if name not in variables:
+            raise TemplateError(f"missing template variable {name!r}")
+        value = variables[name]
+        out.append("" if value is None else str(value))
+    return "".join(out)
+
+
+def render(
+    type: NotificationType,
+    variables: Mapping[str, Any],
+    language: Language = DEFAULT_LANGUAGE,
+    templates: Mapping[tuple[NotificationType, Language], Template] = TEMPLATES,
+) -> Rendered:
+    """Render the template of `type` in `language`, falling back to the default language."""
+    template = templates.get((type, language))
+    if template is None:
+        language = DEFAULT_LANGUAGE
+        template = templates.get((type, language))
+    if template is None:
+        raise TemplateError(f"no template for {type}")
+    return Rendered(fill(template.title, variables), fill(template.body, variables), language)
+
+
+def to_millis(at: datetime) -> datetime:
+    """UTC, truncated to milliseconds: what MongoDB stores, so cursors round-trip exactly."""
+    at = at.astimezone(UTC)
+    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
+
+
+def notification_id(event_id: str, recipient_id: str, channel: Channel) -> str:
+    """Deterministic id: the same event can never notify the same person twice on a channel."""
+    digest = hashlib.sha256(f"{event_id}\x1f{recipient_id}\x1f{channel}".encode()).hexdigest()
+    return f"ntf_{digest[:32]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    type: NotificationType
+    channel: Channel
+    recipient_id: str
+    customer_id: str | None
+    title: str
+    body: str
+    language: Language
+    source_event_id: str
+    created_at: datetime
+    read: bool = False
+    read_at: datetime | None = None
+
+    def mark_read(self, at: datetime) -> Notification:
+        if self.read:
+            return self
+        return replace(self, read=True, read_at=to_millis(at))
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAssigned:
+    """What this service needs from `customer.assigned.v1`."""
+
+    event_id: str
+    customer_id: str
+    display_name: str
+    owner_id: str | None
+    previous_owner_id: str | None
+    actor_id: str | None
+
+    @classmethod
+    def from_event(cls, event_id: str, subject: str, data: Mapping[str, Any]) -> CustomerAssigned:
+        customer = data.get("customer")
+        customer = customer if isinstance(customer, Mapping) else {}
+        customer_id = subject or str(customer.get("id") or "")
+        if not customer_id:
+            raise ValueError("customer.assigned.v1 without a customer id")
+        return cls(
+            event_id=event_id,
+            customer_id=customer_id,
+            display_name=str(customer.get("displayName") or customer_id),
+            owner_id=_opt_str(data.get("ownerId")),
+            previous_owner_id=_opt_str(data.get("previousOwnerId")),
+            actor_id=_opt_str(data.get("actorId")),
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def notifications_for_assignment(
+    event: CustomerAssigned, now: datetime, language: Language = DEFAULT_LANGUAGE
+) -> list[Notification]:
+    """The new owner is told in-app; nobody is told of their own action or of an unassignment."""
+    owner = event.owner_id
+    if owner is None or owner == event.actor_id:
+        return []
+    rendered = render(
+        NotificationType.CUSTOMER_ASSIGNED,
+        {"displayName": event.display_name, "customerId": event.customer_id},
+        language,
+    )
+    return [
+        Notification(
+            id=notification_id(event.event_id, owner, Channel.IN_APP),
+            type=NotificationType.CUSTOMER_ASSIGNED,
+            channel=Channel.IN_APP,
+            recipient_id=owner,
+            customer_id=event.customer_id,
+            title=rendered.title,
+            body=rendered.body,
+            language=rendered.language,
+            source_event_id=event.event_id,
+            created_at=to_millis(now),
+        )
+    ]

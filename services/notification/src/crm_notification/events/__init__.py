@@ -1,0 +1,1 @@
+"""Integration events this service emits: one module per event type (type name + payload)."""

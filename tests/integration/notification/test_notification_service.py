@@ -1,0 +1,455 @@
+"""The notification subgraph against the embedded MongoDB and a real RabbitMQ, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import httpx
+import orjson
+import pytest
+import pytest_asyncio
+from pymongo import monitoring
+from pymongo.errors import PyMongoError
+from starlette.applications import Starlette
+
+from crm_kit.bus import EventBus
+from crm_kit.events import CloudEvent
+from crm_kit.settings import ServiceSettings
+from crm_notification.app import create_app
+from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+
+pytestmark = pytest.mark.integration
+
+MY_NOTIFICATIONS = """
+query($first: Int, $after: String, $unreadOnly: Boolean) {
+  myNotifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
+    totalCount unreadCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node {
+      id type channel recipientId customerId title body read readAt createdAt } }
+  }
+}"""
+
+MARK_READ = """
+mutation($ids: [ID!], $all: Boolean) {
+  markNotificationsRead(ids: $ids, all: $all) { changedCount unreadCount }
+}"""
+
+ENTITIES = """
+query($reps: [_Any!]!, $first: Int) {
+  _entities(representations: $reps) {
+    ... on Customer { id notifications(first: $first) {
+      totalCount unreadCount pageInfo { hasNextPage }
+      edges { node { id recipientId customerId } } } }
+  }
+}"""
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Remembers (command, collection) of every command the service sends to MongoDB."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, str]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        collection = event.command.get(event.command_name)
+        self.commands.append((event.command_name, str(collection)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def on(self, collection: str) -> list[str]:
+        return [name for name, coll in self.commands if coll == collection]
+
+
+# The embedded MongoDB (mongoeco 4.11) rejects, instead of queueing, any command that arrives
+# while another session's transaction is open; a query can then fail transiently while the
+# consumer applies an event. Retried here so each test asserts on what the service returns
+# once the database is free; a persistent error still fails the test.
+EMBEDDED_BUSY_RETRIES = 30
+
+
+def transiently_failed(body: dict[str, Any]) -> bool:
+    codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+    return "INTERNAL_SERVER_ERROR" in codes
+
+
+@dataclass
+class Service:
+    url: str
+    app: Starlette
+    settings: ServiceSettings
+    bus: EventBus
+    http: httpx.AsyncClient
+    recorder: CommandRecorder
+
+    @property
+    def graphql(self) -> str:
+        return f"{self.url}/graphql"
+
+    async def query(
+        self, query: str, variables: dict[str, Any] | None = None, **who: Any
+    ) -> dict[str, Any]:
+        headers = auth_headers(**who) if who else {}
+        body = await gql(self.http, self.graphql, query, variables, headers)
+        for _ in range(EMBEDDED_BUSY_RETRIES):
+            if not transiently_failed(body):
+                break
+            await asyncio.sleep(0.1)
+            body = await gql(self.http, self.graphql, query, variables, headers)
+        return body
+
+    async def inbox(self, user: str, **variables: Any) -> dict[str, Any]:
+        body = await self.query(MY_NOTIFICATIONS, variables, sub=user, roles=("SALES",))
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["myNotifications"]
+        return result
+
+    async def publish(self, event: CloudEvent) -> None:
+        await self.bus.publish(event)
+
+    async def applied(self, event: CloudEvent) -> None:
+        """Wait until the consumer has processed `event` (its idempotency record exists)."""
+        inbox = self.app.state.runtime.db["inbox"]
+        key = f"{self.settings.service_name}:{event.id}"
+
+        async def probe() -> bool:
+            try:
+                return await inbox.find_one({"_id": key}) is not None
+            except PyMongoError:  # embedded MongoDB busy (see EMBEDDED_BUSY_RETRIES)
+                return False
+
+        await eventually(probe, timeout=30)
+
+    async def count(self, collection: str, query: dict[str, Any]) -> int:
+        db = self.app.state.runtime.db
+        for _ in range(EMBEDDED_BUSY_RETRIES):
+            try:
+                return int(await db[collection].count_documents(query))
+            except PyMongoError:
+                await asyncio.sleep(0.1)
+        return int(await db[collection].count_documents(query))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def service(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
+    settings = service_settings("notification", mongodb_uri, amqp_url)
+    recorder = CommandRecorder()
+    app = create_app(settings, mongo_listeners=[recorder])
+    bus = EventBus(amqp_url, settings.events_exchange)
+    async with serve_app(app, settings.port) as url, httpx.AsyncClient(timeout=30) as http:
+        await wait_ready(url)
+        try:
+            yield Service(url, app, settings, bus, http, recorder)
+        finally:
+            await bus.close()
+
+
+def uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def assigned(
+    customer_id: str, owner: str | None, actor: str, name: str = "上海星辰贸易有限公司"
+) -> CloudEvent:
+    return CloudEvent(
+        type="customer.assigned.v1",
+        source="crm/customer",
+        subject=customer_id,
+        data={
+            "customer": {
+                "id": customer_id,
+                "kind": "ENTERPRISE",
+                "displayName": name,
+                "stage": "LEAD",
+                "tier": None,
+                "ownerId": owner,
+                "team": "east",
+                "tags": [],
+                "version": 2,
+                "createdAt": "2026-03-01T00:00:00+00:00",
+                "updatedAt": "2026-03-01T00:00:00+00:00",
+            },
+            "ownerId": owner,
+            "previousOwnerId": None,
+            "team": "east",
+            "actorId": actor,
+        },
+    )
+
+
+async def notify(service: Service, owner: str, name: str = "客户", customer: str = "") -> str:
+    """Assign a fresh customer to `owner`; returns the new notification's id."""
+    event = assigned(customer or uid("c"), owner, uid("mgr"), name)
+    await service.publish(event)
+    await service.applied(event)
+    inbox = await service.inbox(owner, first=100)
+    [node] = [e["node"] for e in inbox["edges"] if e["node"]["customerId"] == event.subject] or [
+        None
+    ]
+    assert node is not None, inbox
+    return str(node["id"])
+
+
+async def test_assignment_puts_a_notification_in_the_new_owners_inbox(service: Service) -> None:
+    owner, customer = uid("sales"), uid("c")
+    await service.publish(assigned(customer, owner, uid("mgr"), "北京华夏科技有限公司"))
+
+    async def arrived() -> dict[str, Any] | None:
+        inbox = await service.inbox(owner)
+        return inbox if inbox["totalCount"] == 1 else None
+
+    inbox = await eventually(arrived, timeout=30)
+    node = inbox["edges"][0]["node"]
+    assert node["type"] == "CUSTOMER_ASSIGNED"
+    assert node["channel"] == "IN_APP"
+    assert node["recipientId"] == owner
+    assert node["customerId"] == customer
+    assert node["title"] == "新客户分配给您：北京华夏科技有限公司"
+    assert "北京华夏科技有限公司" in node["body"]
+    assert node["read"] is False and node["readAt"] is None
+    assert node["createdAt"].endswith("+00:00")
+    assert inbox["unreadCount"] == 1
+    # nobody else sees it
+    assert (await service.inbox(uid("other")))["totalCount"] == 0
+
+
+async def test_delivery_is_announced_on_the_bus(service: Service, amqp_url: str) -> None:
+    owner, customer = uid("sales"), uid("c")
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(service.settings.events_exchange, "notification.delivered.v1")
+        await service.publish(assigned(customer, owner, uid("mgr")))
+
+        async def delivered() -> dict[str, Any] | None:
+            message = await queue.get(no_ack=True, fail=False)
+            while message is not None:
+                envelope: dict[str, Any] = orjson.loads(message.body)
+                if envelope["data"]["notification"]["recipientId"] == owner:
+                    return envelope
+                message = await queue.get(no_ack=True, fail=False)
+            return None
+
+        envelope = await eventually(delivered, timeout=30)
+    [node] = [e["node"] for e in (await service.inbox(owner))["edges"]]
+    assert envelope["type"] == "notification.delivered.v1"
+    assert envelope["specversion"] == "1.0"
+    assert envelope["subject"] == customer
+    assert envelope["source"] == f"crm/{service.settings.service_name}"
+    assert envelope["data"] == {
+        "notification": {
+            "id": node["id"],
+            "recipientId": owner,
+            "type": "CUSTOMER_ASSIGNED",
+            "channel": "IN_APP",
+            "customerId": customer,
+        }
+    }
+
+
+async def test_assigning_a_customer_to_yourself_notifies_nobody(service: Service) -> None:
+    me = uid("sales")
+    event = assigned(uid("c"), me, actor=me)
+    await service.publish(event)
+    await service.applied(event)
+    inbox = await service.inbox(me)
+    assert inbox["totalCount"] == 0 and inbox["edges"] == []
+    assert await service.count("notifications", {"source_event_id": event.id}) == 0
+
+
+async def test_the_same_event_twice_creates_one_notification(service: Service) -> None:
+    owner = uid("sales")
+    event = assigned(uid("c"), owner, uid("mgr"))
+    consumer = service.app.state.runtime.consumer
+    duplicates_before = consumer.duplicates_total
+    await service.publish(event)
+    await service.publish(event)
+
+    async def both_seen() -> bool:
+        return bool(consumer.duplicates_total > duplicates_before)
+
+    await eventually(both_seen, timeout=30)
+    await service.applied(event)
+    inbox = await service.inbox(owner)
+    assert inbox["totalCount"] == 1
+    assert inbox["unreadCount"] == 1
+
+
+async def test_a_replay_past_the_idempotency_record_still_creates_one(service: Service) -> None:
+    """The notification id derives from the event id: even without the inbox record (say it
+    was purged), a redelivered event neither duplicates the notice nor re-announces it."""
+    owner = uid("sales")
+    event = assigned(uid("c"), owner, uid("mgr"))
+    await service.publish(event)
+    await service.applied(event)
+    db = service.app.state.runtime.db
+    await db["inbox"].delete_one({"_id": f"{service.settings.service_name}:{event.id}"})
+    outbox_before = await service.count("outbox", {"subject": event.subject})
+
+    await service.publish(event)
+    await service.applied(event)
+
+    assert (await service.inbox(owner))["totalCount"] == 1
+    assert await service.count("outbox", {"subject": event.subject}) == outbox_before == 1
+
+
+async def test_inbox_is_newest_first_and_pages_with_cursors(service: Service) -> None:
+    owner = uid("sales")
+    ids = {await notify(service, owner, name=f"客户{i}") for i in range(3)}
+    await asyncio.sleep(0)
+
+    first = await service.inbox(owner, first=2)
+    assert first["totalCount"] == 3
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert first["pageInfo"]["hasPreviousPage"] is False
+    assert first["pageInfo"]["endCursor"] == first["edges"][-1]["cursor"]
+    second = await service.inbox(owner, first=2, after=first["pageInfo"]["endCursor"])
+    assert second["pageInfo"]["hasNextPage"] is False
+    assert second["pageInfo"]["hasPreviousPage"] is True
+
+    nodes = [e["node"] for e in first["edges"] + second["edges"]]
+    assert {n["id"] for n in nodes} == ids and len(nodes) == 3
+    created = [n["createdAt"] for n in nodes]
+    assert created == sorted(created, reverse=True)
+
+
+async def test_mark_read_changes_only_the_callers_own_notifications(service: Service) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    a1, a2, a3 = [await notify(service, alice) for _ in range(3)]
+    b1 = await notify(service, bob)
+
+    async def mark(user: str, **variables: Any) -> dict[str, Any]:
+        body = await service.query(MARK_READ, variables, sub=user, roles=("SALES",))
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["markNotificationsRead"]
+        return result
+
+    assert await mark(alice, ids=[a1]) == {"changedCount": 1, "unreadCount": 2}
+    assert await mark(alice, ids=[a1]) == {"changedCount": 0, "unreadCount": 2}
+    # Bob cannot touch Alice's notifications, even knowing their ids.
+    assert await mark(bob, ids=[a2, a3]) == {"changedCount": 0, "unreadCount": 1}
+    assert (await service.inbox(alice))["unreadCount"] == 2
+    # Alice's "all" leaves Bob's alone.
+    assert await mark(alice, all=True) == {"changedCount": 2, "unreadCount": 0}
+    assert (await service.inbox(bob))["unreadCount"] == 1
+
+    unread = await service.inbox(alice, unreadOnly=True)
+    assert unread["edges"] == [] and unread["totalCount"] == 0
+    everything = await service.inbox(alice)
+    assert all(e["node"]["read"] and e["node"]["readAt"] for e in everything["edges"])
+    [bobs] = (await service.inbox(bob))["edges"]
+    assert bobs["node"]["id"] == b1 and bobs["node"]["read"] is False
+
+
+async def test_customer_notifications_through_entities(service: Service) -> None:
+    manager, alice, bob = uid("mgr"), uid("alice"), uid("bob")
+    customer, quiet = uid("c"), uid("c")
+    for owner in (alice, bob):  # assigned to Alice, then reassigned to Bob
+        event = assigned(customer, owner, manager)
+        await service.publish(event)
+        await service.applied(event)
+    reps = [{"__typename": "Customer", "id": customer}, {"__typename": "Customer", "id": quiet}]
+
+    async def entities(**who: Any) -> list[dict[str, Any]]:
+        body = await service.query(ENTITIES, {"reps": reps}, **who)
+        assert "errors" not in body, body
+        result: list[dict[str, Any]] = body["data"]["_entities"]
+        return result
+
+    as_admin = await entities(sub=uid("admin"), roles=("ADMIN",))
+    assert [e["id"] for e in as_admin] == [customer, quiet]
+    assert as_admin[0]["notifications"]["totalCount"] == 2
+    assert as_admin[0]["notifications"]["unreadCount"] == 2
+    assert {e["node"]["recipientId"] for e in as_admin[0]["notifications"]["edges"]} == {
+        alice,
+        bob,
+    }
+    assert as_admin[1]["notifications"] == {
+        "totalCount": 0,
+        "unreadCount": 0,
+        "pageInfo": {"hasNextPage": False},
+        "edges": [],
+    }
+    as_manager = await entities(sub=uid("m"), roles=("MANAGER",))
+    assert as_manager[0]["notifications"]["totalCount"] == 2
+
+    as_alice = await entities(sub=alice, roles=("SALES",))
+    assert [e["node"]["recipientId"] for e in as_alice[0]["notifications"]["edges"]] == [alice]
+    assert as_alice[0]["notifications"]["totalCount"] == 1
+
+    as_stranger = await entities(sub=uid("x"), roles=("SALES",))
+    assert as_stranger[0]["notifications"]["totalCount"] == 0
+
+
+async def test_entities_for_many_customers_cost_one_query_per_field(service: Service) -> None:
+    owner = uid("sales")
+    customers = [uid("c") for _ in range(50)]
+    for customer in customers[:3]:
+        await notify(service, owner, customer=customer)
+    reps = [{"__typename": "Customer", "id": c} for c in customers]
+
+    service.recorder.commands.clear()
+    body = await service.query(ENTITIES, {"reps": reps, "first": 1}, sub=owner, roles=("SALES",))
+
+    assert "errors" not in body, body
+    result = body["data"]["_entities"]
+    assert [e["id"] for e in result] == customers
+    assert [e["notifications"]["totalCount"] for e in result] == [1, 1, 1] + [0] * 47
+    assert [len(e["notifications"]["edges"]) for e in result] == [1, 1, 1] + [0] * 47
+    # one aggregation for the pages, one each for totalCount and unreadCount; no finds
+    assert service.recorder.on("notifications") == ["aggregate"] * 3
+
+
+async def test_without_a_valid_token_nothing_is_readable(service: Service) -> None:
+    reps = [{"__typename": "Customer", "id": "c-1"}]
+    for query, variables in (
+        (MY_NOTIFICATIONS, {}),
+        (MARK_READ, {"all": True}),
+        (ENTITIES, {"reps": reps}),
+        ("{ unreadNotificationCount }", {}),
+    ):
+        body = await gql(service.http, service.graphql, query, variables, headers={})
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+        assert not (body.get("data") or {}).get("myNotifications")
+    bad = {"Authorization": "Bearer not-a-jwt"}
+    body = await gql(service.http, service.graphql, MY_NOTIFICATIONS, {}, headers=bad)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["data"] is None
+
+
+async def test_bad_arguments_are_bad_user_input(service: Service) -> None:
+    user = uid("sales")
+
+    async def error_of(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = await service.query(query, variables, sub=user, roles=("SALES",))
+        extensions: dict[str, Any] = body["errors"][0]["extensions"]
+        return extensions
+
+    too_many = await error_of(MY_NOTIFICATIONS, {"first": 1000})
+    assert too_many["code"] == "BAD_USER_INPUT"
+    assert too_many["fieldErrors"][0]["field"] == "first"
+    cursor = await error_of(MY_NOTIFICATIONS, {"after": "not-a-cursor"})
+    assert cursor["fieldErrors"][0]["code"] == "INVALID_CURSOR"
+    nothing = await error_of(MARK_READ, {})
+    assert nothing["code"] == "BAD_USER_INPUT"
+    assert nothing["fieldErrors"][0]["field"] == "ids"
+
+
+async def test_unread_count_query_and_health(service: Service) -> None:
+    owner = uid("sales")
+    await notify(service, owner)
+    body = await service.query("{ unreadNotificationCount }", sub=owner, roles=("SALES",))
+    assert body == {"data": {"unreadNotificationCount": 1}}
+    ready = await service.http.get(f"{service.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"mongodb": True, "rabbitmq": True, "workers": True}
