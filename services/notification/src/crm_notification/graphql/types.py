@@ -140,7 +140,7 @@ class Customer:
     )
     def notifications(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> NotificationConnection:
+    ) -> NotificationConnection | None:  # nullable: an outage here must not null the customer
         recipient_id = customer_notifications_recipient(info.context.principal)
         size = page_size(DEFAULT_PAGE_SIZE if first is None else first)
         position = decode_cursor(after) if after else None
