@@ -1,0 +1,202 @@
+"""One loaded supergraph, ready to serve operations: validate, plan (cached), execute, shape."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    execute_sync,
+    parse,
+    print_ast,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from crm_gateway.api_schema import build_api_schema
+from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
+from crm_gateway.executor import ExecutionState, Executor, RequestContext
+from crm_gateway.plan import INTROSPECTION_FIELDS, PlanningError, QueryPlan
+from crm_gateway.planner import Planner
+from crm_gateway.response import ResponseShaper
+from crm_gateway.subgraph_client import SubgraphClient
+from crm_gateway.supergraph import Supergraph
+
+logger = logging.getLogger("crm_gateway")
+
+
+class RequestError(Exception):
+    """The operation cannot run at all (no `data` in the response)."""
+
+    def __init__(self, errors: list[ErrorDict]) -> None:
+        super().__init__(errors[0]["message"] if errors else "request error")
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class PreparedOperation:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    plan: QueryPlan
+
+
+def _error_dicts(errors: list[GraphQLError], code: str) -> list[ErrorDict]:
+    result = []
+    for error in errors:
+        formatted: ErrorDict = dict(error.formatted)
+        formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+        result.append(formatted)
+    return result
+
+
+class Engine:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        client: SubgraphClient,
+        *,
+        introspection: bool = True,
+        plan_cache_size: int = 1000,
+    ) -> None:
+        self.supergraph = supergraph
+        self.schema: GraphQLSchema = build_api_schema(supergraph)
+        self.planner = Planner(supergraph)
+        self.executor = Executor(supergraph, client)
+        self.introspection = introspection
+        self._rules = list(specified_rules)
+        if not introspection:
+            self._rules.append(NoSchemaIntrospectionCustomRule)
+        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+        self._cache_size = plan_cache_size
+
+    # ---- preparing ---------------------------------------------------------------------
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        """Parse, validate and plan; cached by the document text and by its normalised form."""
+        raw_key = (query, operation_name)
+        prepared = self._cache_get(raw_key)
+        if prepared is not None:
+            return prepared
+        try:
+            document = parse(query, no_location=False)
+        except GraphQLError as exc:
+            raise RequestError(_error_dicts([exc], "GRAPHQL_PARSE_FAILED")) from exc
+        normal_key = (print_ast(document), operation_name)
+        prepared = self._cache_get(normal_key)
+        if prepared is None:
+            prepared = self._prepare(document, operation_name)
+            self._cache_put(normal_key, prepared)
+        self._cache_put(raw_key, prepared)
+        return prepared
+
+    def _prepare(self, document: DocumentNode, operation_name: str | None) -> PreparedOperation:
+        errors = validate(self.schema, document, self._rules)
+        if errors:
+            raise RequestError(_error_dicts(errors, "GRAPHQL_VALIDATION_FAILED"))
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name:
+            operations = [o for o in operations if o.name and o.name.value == operation_name]
+            if not operations:
+                raise RequestError(
+                    [gateway_error(f"Unknown operation named '{operation_name}'.", "BAD_REQUEST")]
+                )
+        elif len(operations) > 1:
+            raise RequestError(
+                [
+                    gateway_error(
+                        "Must provide operation name if query contains multiple operations.",
+                        "BAD_REQUEST",
+                    )
+                ]
+            )
+        operation = operations[0]
+        try:
+            plan = self.planner.plan(document, operation)
+        except PlanningError as exc:
+            logger.error("query planning failed: %s", exc)
+            raise RequestError([gateway_error(str(exc), INTERNAL)]) from exc
+        return PreparedOperation(document, operation, plan)
+
+    def _cache_get(self, key: tuple[str, str | None]) -> PreparedOperation | None:
+        prepared = self._cache.get(key)
+        if prepared is not None:
+            self._cache.move_to_end(key)
+        return prepared
+
+    def _cache_put(self, key: tuple[str, str | None], prepared: PreparedOperation) -> None:
+        self._cache[key] = prepared
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    # ---- running -----------------------------------------------------------------------
+
+    async def run(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+        *,
+        allow_mutations: bool = True,
+    ) -> dict[str, Any]:
+        try:
+            prepared = self.prepare(query, operation_name)
+        except RequestError as exc:
+            return {"errors": exc.errors}
+        plan = prepared.plan
+        if plan.operation_type == "mutation" and not allow_mutations:
+            return {"errors": [gateway_error("Mutations must be sent with POST.", "BAD_REQUEST")]}
+        coerced = get_variable_values(
+            self.schema, prepared.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return {"errors": _error_dicts(coerced, "BAD_USER_INPUT")}
+        context.variables = variables or {}
+        state = await self.executor.execute(plan, context)
+        if plan.has_introspection:
+            self._introspect(prepared, context.variables, state)
+        data = ResponseShaper(self.schema, plan, coerced.coerced, state).shape()
+        response: dict[str, Any] = {"data": data}
+        if state.errors:
+            response["errors"] = state.errors
+        return response
+
+    def _introspect(
+        self, prepared: PreparedOperation, variables: dict[str, Any], state: ExecutionState
+    ) -> None:
+        operation = prepared.operation
+        only = SelectionSetNode(
+            selections=tuple(
+                s
+                for s in operation.selection_set.selections
+                if isinstance(s, FieldNode) and s.name.value in INTROSPECTION_FIELDS
+            )
+        )
+        filtered = OperationDefinitionNode(
+            operation=operation.operation,
+            name=operation.name,
+            variable_definitions=operation.variable_definitions,
+            directives=operation.directives,
+            selection_set=only,
+        )
+        fragments = [
+            d for d in prepared.document.definitions if isinstance(d, FragmentDefinitionNode)
+        ]
+        result = execute_sync(
+            self.schema, DocumentNode(definitions=(filtered, *fragments)), variable_values=variables
+        )
+        if result.data:
+            state.data.update(result.data)
+        for error in result.errors or ():
+            state.add_error(_error_dicts([error], INTERNAL)[0])

@@ -1,0 +1,56 @@
+"""GraphQL error objects produced or passed through by the gateway."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger("crm_gateway")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+# Extension keys that may carry internals (stack traces, exception details) and never pass.
+_LEAKY_EXTENSIONS = frozenset({"exception", "stacktrace", "stackTrace", "trace", "debug"})
+
+ErrorDict = dict[str, Any]
+Path = list[str | int]
+
+
+def gateway_error(
+    message: str, code: str, path: Path | None = None, **extensions: Any
+) -> ErrorDict:
+    error: ErrorDict = {"message": message}
+    if path is not None:
+        error["path"] = path
+    error["extensions"] = {"code": code, **extensions}
+    return error
+
+
+def unavailable_error(subgraph: str, path: Path | None) -> ErrorDict:
+    return gateway_error(
+        f"Subgraph '{subgraph}' is unavailable", INTERNAL, path, serviceName=subgraph
+    )
+
+
+def subgraph_error(raw: Any, subgraph: str, request_id: str, path: Path | None) -> ErrorDict:
+    """A subgraph's error as the client sees it: known codes pass, anything else is masked."""
+    if not isinstance(raw, dict):
+        raw = {"message": str(raw)}
+    extensions = raw.get("extensions")
+    extensions = dict(extensions) if isinstance(extensions, dict) else {}
+    for key in _LEAKY_EXTENSIONS:
+        extensions.pop(key, None)
+    code = extensions.get("code")
+    message = raw.get("message")
+    if not isinstance(code, str) or not code or code == INTERNAL or not isinstance(message, str):
+        logger.warning(
+            "subgraph error masked",
+            extra={"subgraph": subgraph, "request_id": request_id, "error": str(message)[:2000]},
+        )
+        message = "Internal server error"
+        extensions = {"code": INTERNAL, "requestId": request_id}
+    extensions["serviceName"] = subgraph
+    error: ErrorDict = {"message": message}
+    if path is not None:
+        error["path"] = path
+    error["extensions"] = extensions
+    return error

@@ -1,0 +1,301 @@
+"""Execute a query plan: send fetches, merge their results, re-path their errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from crm_gateway.errors import ErrorDict, Path, subgraph_error, unavailable_error
+from crm_gateway.plan import Batch, Fetch, PathSegment, QueryPlan, Template
+from crm_gateway.subgraph_client import SubgraphClient, SubgraphUnavailable
+from crm_gateway.supergraph import Supergraph
+
+logger = logging.getLogger("crm_gateway")
+
+
+@dataclass(slots=True)
+class RequestContext:
+    variables: dict[str, Any]  # as the client sent them (forwarded verbatim)
+    headers: dict[str, str]  # forwarded to subgraphs
+    request_id: str
+
+
+@dataclass
+class ExecutionState:
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[ErrorDict] = field(default_factory=list)
+    # A null at a path is explained by an error at that path or an ancestor (`covered`), or
+    # by an error below it that bubbled up inside a subgraph (`explained`: error path prefixes).
+    covered: set[tuple[str | int, ...]] = field(default_factory=set)
+    explained: set[tuple[str | int, ...]] = field(default_factory=set)
+
+    def add_error(self, error: ErrorDict) -> None:
+        self.errors.append(error)
+        path = error.get("path")
+        if isinstance(path, list):
+            self.covered.add(tuple(path))
+            for end in range(1, len(path) + 1):
+                self.explained.add(tuple(path[:end]))
+
+    def is_explained(self, path: list[str | int]) -> bool:
+        if tuple(path) in self.explained:
+            return True
+        return any(tuple(path[:end]) in self.covered for end in range(len(path), 0, -1))
+
+
+def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    for key, value in source.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            deep_merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
+            for index, item in enumerate(value):
+                existing = current[index]
+                if isinstance(existing, dict) and isinstance(item, dict):
+                    deep_merge(existing, item)
+                else:
+                    current[index] = item
+        else:
+            target[key] = value
+
+
+def collect_objects(
+    data: dict[str, Any], path: tuple[PathSegment, ...]
+) -> list[tuple[dict[str, Any], Path]]:
+    """Every object at `path` in the merged data (lists flattened), with its response path."""
+    found: list[tuple[dict[str, Any], Path]] = []
+
+    def walk(value: Any, index: int, current: Path) -> None:
+        if isinstance(value, list):
+            for position, item in enumerate(value):
+                walk(item, index, [*current, position])
+            return
+        if not isinstance(value, dict):
+            return
+        if index == len(path):
+            found.append((value, current))
+            return
+        segment = path[index]
+        if segment.types is not None:
+            typename = value.get("__typename")
+            if typename is not None and typename not in segment.types:
+                return
+        if segment.key in value:
+            walk(value[segment.key], index + 1, [*current, segment.key])
+
+    walk(data, 0, [])
+    return found
+
+
+def _project(value: Any, template: Template) -> Any:
+    if isinstance(value, list):
+        return [_project(item, template) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result: dict[str, Any] = {}
+    if "__typename" in value:
+        result["__typename"] = value["__typename"]
+    for name, (key, nested) in template.items():
+        item = value.get(key)
+        result[name] = _project(item, nested) if nested is not None else item
+    return result
+
+
+def representation(typename: str, template: Template, obj: dict[str, Any]) -> dict[str, Any] | None:
+    rep: dict[str, Any] = {"__typename": typename}
+    for name, (key, nested) in template.items():
+        if key not in obj:
+            return None
+        value = obj[key]
+        rep[name] = _project(value, nested) if nested is not None and value is not None else value
+    return rep
+
+
+@dataclass(slots=True)
+class _Collected:
+    """Representations for one entity fetch and the objects each one answers for."""
+
+    fetch: Fetch
+    representations: list[dict[str, Any]] = field(default_factory=list)
+    owners: list[list[tuple[dict[str, Any], Path]]] = field(default_factory=list)
+
+
+def collect_representations(fetch: Fetch, data: dict[str, Any]) -> _Collected:
+    collected = _Collected(fetch)
+    index: dict[bytes, int] = {}
+    single = next(iter(fetch.templates)) if len(fetch.templates) == 1 else None
+    for obj, path in collect_objects(data, fetch.path):
+        typename = obj.get("__typename") or single
+        template = fetch.templates.get(typename) if typename else None
+        if template is None or typename is None:
+            continue
+        rep = representation(typename, template, obj)
+        if rep is None:
+            continue
+        key = orjson.dumps(rep)
+        position = index.get(key)
+        if position is None:
+            position = index[key] = len(collected.representations)
+            collected.representations.append(rep)
+            collected.owners.append([])
+        collected.owners[position].append((obj, path))
+    return collected
+
+
+class Executor:
+    def __init__(self, supergraph: Supergraph, client: SubgraphClient) -> None:
+        self.supergraph = supergraph
+        self.client = client
+
+    async def execute(self, plan: QueryPlan, context: RequestContext) -> ExecutionState:
+        state = ExecutionState()
+        for step in plan.steps:
+            await self._run_step(step, state, context)
+        return state
+
+    async def _run_step(
+        self, batches: list[Batch], state: ExecutionState, context: RequestContext
+    ) -> None:
+        if len(batches) == 1:
+            await self._run_batch(batches[0], state, context)
+            return
+        done = {b.id: asyncio.Event() for b in batches}
+
+        async def run(batch: Batch) -> None:
+            try:
+                for dependency in batch.depends_on:
+                    event = done.get(dependency)
+                    if event is not None:
+                        await event.wait()
+                await self._run_batch(batch, state, context)
+            finally:
+                done[batch.id].set()
+
+        await asyncio.gather(*(run(b) for b in batches))
+
+    async def _run_batch(
+        self, batch: Batch, state: ExecutionState, context: RequestContext
+    ) -> None:
+        if batch.is_entity:
+            await self._entity_batch(batch, state, context)
+        else:
+            await self._root_fetch(batch, state, context)
+
+    def _variables(self, batch: Batch, context: RequestContext) -> dict[str, Any]:
+        return {
+            name: context.variables[name]
+            for fetch in batch.fetches
+            for name in fetch.variables
+            if name in context.variables
+        }
+
+    async def _send(
+        self, batch: Batch, variables: dict[str, Any], context: RequestContext
+    ) -> tuple[dict[str, Any] | None, list[Any]] | None:
+        subgraph = self.supergraph.subgraphs[batch.subgraph]
+        try:
+            response = await self.client.request(
+                subgraph.name,
+                subgraph.url,
+                batch.operation,
+                variables=variables,
+                operation_name=batch.operation_name,
+                headers=context.headers,
+            )
+        except SubgraphUnavailable as exc:
+            logger.warning(
+                "subgraph unavailable",
+                extra={
+                    "subgraph": subgraph.name,
+                    "reason": exc.reason,
+                    "request_id": context.request_id,
+                },
+            )
+            return None
+        return response.data, response.errors
+
+    async def _root_fetch(
+        self, batch: Batch, state: ExecutionState, context: RequestContext
+    ) -> None:
+        fetch = batch.fetches[0]
+        result = await self._send(batch, self._variables(batch, context), context)
+        if result is None:
+            for key in dict.fromkeys(fetch.selection.response_keys()):
+                state.add_error(unavailable_error(fetch.subgraph, [key]))
+            return
+        data, errors = result
+        if data:
+            deep_merge(state.data, data)
+        for raw in errors:
+            path = raw.get("path") if isinstance(raw, dict) else None
+            state.add_error(
+                subgraph_error(
+                    raw, fetch.subgraph, context.request_id, list(path) if path else None
+                )
+            )
+
+    async def _entity_batch(
+        self, batch: Batch, state: ExecutionState, context: RequestContext
+    ) -> None:
+        collected = [collect_representations(f, state.data) for f in batch.fetches]
+        active = [c for c in collected if c.representations]
+        if not active:
+            return
+        variables = self._variables(batch, context)
+        for item in collected:
+            variables[item.fetch.representations_variable] = item.representations
+        result = await self._send(batch, variables, context)
+        if result is None:
+            for item in active:
+                first_obj, first_path = item.owners[0][0]
+                key = item.fetch.error_key(first_obj.get("__typename"))
+                error_path = [*first_path, key] if key else first_path
+                state.add_error(unavailable_error(batch.subgraph, error_path))
+                for group in item.owners:
+                    for _, owner_path in group:
+                        state.covered.add(tuple(owner_path))
+            return
+        data, errors = result
+        by_alias = {item.fetch.alias: item for item in active}
+        for item in active:
+            entities = data.get(item.fetch.alias) if data else None
+            if isinstance(entities, list):
+                for position, entity in enumerate(entities[: len(item.representations)]):
+                    if isinstance(entity, dict):
+                        for obj, _ in item.owners[position]:
+                            deep_merge(obj, entity)
+        for raw in errors:
+            path = raw.get("path") if isinstance(raw, dict) else None
+            alias = path[0] if isinstance(path, list) and path else None
+            self._entity_error(raw, by_alias.get(str(alias), active[0]), state, context)
+
+    def _entity_error(
+        self, raw: Any, item: _Collected, state: ExecutionState, context: RequestContext
+    ) -> None:
+        fetch = item.fetch
+        owners = item.owners
+        path = raw.get("path") if isinstance(raw, dict) else None
+        if (
+            isinstance(path, list)
+            and len(path) >= 2
+            and path[0] == fetch.alias
+            and isinstance(path[1], int)
+            and 0 <= path[1] < len(owners)
+        ):
+            for _, owner_path in owners[path[1]]:
+                state.add_error(
+                    subgraph_error(
+                        raw, fetch.subgraph, context.request_id, [*owner_path, *path[2:]]
+                    )
+                )
+            return
+        target: Path | None = None
+        if owners and owners[0]:
+            target = owners[0][0][1]
+            key = fetch.error_key(None)
+            target = [*target, key] if key else target
+        state.add_error(subgraph_error(raw, fetch.subgraph, context.request_id, target))

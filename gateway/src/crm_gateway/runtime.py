@@ -1,0 +1,149 @@
+"""The gateway's running state: loading the supergraph, readiness, shared HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crm_gateway.compose import SubgraphSDL, compose
+from crm_gateway.engine import Engine
+from crm_gateway.metrics import GatewayMetrics
+from crm_gateway.settings import GatewaySettings
+from crm_gateway.subgraph_client import SubgraphClient, SubgraphUnavailable
+from crm_gateway.supergraph import CompositionError, Supergraph
+from crm_gateway.supergraph_sdl import load_supergraph_sdl
+
+logger = logging.getLogger("crm_gateway")
+
+
+class GatewayRuntime:
+    def __init__(
+        self, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.settings = settings
+        self.metrics = GatewayMetrics()
+        self.client = SubgraphClient(
+            timeout_seconds=settings.subgraph_timeout_seconds,
+            metrics=self.metrics,
+            max_connections=settings.max_connections,
+            transport=transport,
+        )
+        self.engine: Engine | None = None
+        self.load_error: str | None = None
+        self._loader: asyncio.Task[None] | None = None
+        self._loaded = asyncio.Event()
+
+    @property
+    def source(self) -> str:
+        return (
+            f"file:{self.settings.supergraph_file}"
+            if self.settings.supergraph_file
+            else "subgraphs"
+        )
+
+    def _service_headers(self) -> dict[str, str]:
+        token = self.settings.service_token
+        return {"authorization": f"Bearer {token}"} if token else {}
+
+    def install(self, supergraph: Supergraph) -> None:
+        """Swap in a new supergraph (requests in flight keep the engine they started with)."""
+        self.engine = Engine(
+            supergraph,
+            self.client,
+            introspection=self.settings.introspection,
+            plan_cache_size=self.settings.plan_cache_size,
+        )
+        self.load_error = None
+        self._loaded.set()
+        logger.info(
+            "supergraph loaded",
+            extra={"subgraphs": sorted(supergraph.subgraphs), "source": self.source},
+        )
+
+    async def start(self) -> None:
+        if self.settings.supergraph_file:
+            try:
+                path = Path(self.settings.supergraph_file)
+                sdl = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                self.install(load_supergraph_sdl(sdl))
+            except (OSError, CompositionError) as exc:
+                self.load_error = str(exc)
+                logger.error("cannot load the supergraph file: %s", exc)
+            return
+        self._loader = asyncio.create_task(self._load_from_subgraphs(), name="supergraph-loader")
+
+    async def _load_from_subgraphs(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                sdls = await asyncio.gather(
+                    *(
+                        self.client.fetch_sdl(name, url, self._service_headers())
+                        for name, url in self.settings.subgraphs
+                    )
+                )
+                self.install(
+                    compose(
+                        [
+                            SubgraphSDL(name, url, sdl)
+                            for (name, url), sdl in zip(self.settings.subgraphs, sdls, strict=True)
+                        ]
+                    )
+                )
+                return
+            except SubgraphUnavailable as exc:
+                self.load_error = f"waiting for subgraph {exc.subgraph!r} ({exc.reason})"
+                logger.info("supergraph not loaded yet: %s", self.load_error)
+            except CompositionError as exc:
+                self.load_error = str(exc)
+                logger.error("%s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.startup_backoff_max_seconds)
+
+    async def wait_loaded(self, timeout: float) -> bool:
+        """For embedding and tests: wait until a supergraph is loaded."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._loaded.wait(), timeout)
+        return self.engine is not None
+
+    def subgraph_urls(self) -> dict[str, str]:
+        if self.engine is not None:
+            return {n: s.url for n, s in self.engine.supergraph.subgraphs.items()}
+        return dict(self.settings.subgraphs) if not self.settings.supergraph_file else {}
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        urls = self.subgraph_urls()
+        reasons = await asyncio.gather(
+            *(
+                self.client.probe(
+                    url, self._service_headers(), self.settings.readiness_timeout_seconds
+                )
+                for url in urls.values()
+            )
+        )
+        subgraphs = {
+            name: {"url": url, "reachable": reason is None, **({"error": reason} if reason else {})}
+            for (name, url), reason in zip(urls.items(), reasons, strict=True)
+        }
+        loaded = self.engine is not None
+        ready = loaded and all(reason is None for reason in reasons)
+        body: dict[str, Any] = {
+            "ready": ready,
+            "supergraph": {"loaded": loaded, "source": self.source},
+            "subgraphs": subgraphs,
+        }
+        if self.load_error:
+            body["supergraph"]["error"] = self.load_error
+        return ready, body
+
+    async def aclose(self) -> None:
+        if self._loader is not None:
+            self._loader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loader
+        await self.client.aclose()

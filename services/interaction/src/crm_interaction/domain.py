@@ -1,0 +1,170 @@
+"""The interaction domain: pure data and rules, no I/O.
+
+An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...). A
+`CustomerView` is this service's read-only copy of a customer, fed by customer events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from crm_kit.auth import Principal, Role
+from crm_kit.errors import BadUserInput, FieldError, Forbidden
+
+CONTENT_MAX_CHARS = 10_000
+SUBJECT_MAX_CHARS = 200
+CUSTOMER_ID_MAX_CHARS = 100
+IDEMPOTENCY_KEY_MAX_CHARS = 200
+DURATION_MAX_SECONDS = 7 * 24 * 3600
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+WRITER_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE)
+
+
+class Channel(StrEnum):
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    MEETING = "MEETING"
+    VISIT = "VISIT"
+    WECHAT = "WECHAT"
+    SMS = "SMS"
+    CHAT = "CHAT"
+    OTHER = "OTHER"
+
+
+class Direction(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    id: str
+    customer_id: str
+    channel: Channel
+    direction: Direction
+    subject: str | None
+    content: str
+    occurred_at: datetime
+    duration_seconds: int | None
+    logged_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LogInteraction:
+    """The command: what a caller asks to record (unvalidated)."""
+
+    customer_id: str
+    channel: Channel
+    direction: Direction
+    content: str
+    subject: str | None = None
+    occurred_at: datetime | None = None
+    duration_seconds: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """The projection of a customer kept from customer events."""
+
+    id: str
+    display_name: str
+    owner_id: str | None
+    team: str | None
+    stage: str
+    version: int
+    updated_at: datetime
+
+    def is_newer_than(self, stored_version: int | None) -> bool:
+        return stored_version is None or self.version > stored_version
+
+
+def to_storage_time(value: datetime) -> datetime:
+    """UTC with millisecond precision: what MongoDB stores, so cursors round-trip exactly."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    utc = aware.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+def ensure_can_log(principal: Principal) -> None:
+    if not principal.has_role(*WRITER_ROLES):
+        raise Forbidden("Your role may read interactions but not log them")
+
+
+def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
+    errors: list[FieldError] = []
+    customer_id = command.customer_id.strip()
+    if not customer_id:
+        errors.append(FieldError("customerId", "REQUIRED", "customerId is required"))
+    elif len(customer_id) > CUSTOMER_ID_MAX_CHARS:
+        errors.append(FieldError("customerId", "INVALID", "customerId is not a valid id"))
+    if not command.content.strip():
+        errors.append(FieldError("content", "REQUIRED", "content is required"))
+    elif len(command.content) > CONTENT_MAX_CHARS:
+        errors.append(
+            FieldError(
+                "content", "TOO_LONG", f"content must be at most {CONTENT_MAX_CHARS} characters"
+            )
+        )
+    if command.subject is not None and len(command.subject.strip()) > SUBJECT_MAX_CHARS:
+        errors.append(
+            FieldError(
+                "subject", "TOO_LONG", f"subject must be at most {SUBJECT_MAX_CHARS} characters"
+            )
+        )
+    if command.occurred_at is not None and to_storage_time(command.occurred_at) > (
+        now + FUTURE_TOLERANCE
+    ):
+        errors.append(
+            FieldError("occurredAt", "IN_FUTURE", "occurredAt may be at most 5 minutes ahead")
+        )
+    if command.duration_seconds is not None and not (
+        0 <= command.duration_seconds <= DURATION_MAX_SECONDS
+    ):
+        errors.append(
+            FieldError(
+                "durationSeconds",
+                "OUT_OF_RANGE",
+                f"durationSeconds must be between 0 and {DURATION_MAX_SECONDS}",
+            )
+        )
+    if command.idempotency_key is not None:
+        key = command.idempotency_key
+        if not key.strip():
+            errors.append(FieldError("idempotencyKey", "REQUIRED", "idempotencyKey is blank"))
+        elif len(key) > IDEMPOTENCY_KEY_MAX_CHARS:
+            errors.append(
+                FieldError(
+                    "idempotencyKey",
+                    "TOO_LONG",
+                    f"idempotencyKey must be at most {IDEMPOTENCY_KEY_MAX_CHARS} characters",
+                )
+            )
+    return errors
+
+
+def new_interaction(
+    command: LogInteraction, *, id: str, logged_by: str, now: datetime
+) -> Interaction:
+    """Validate the command and build the interaction, or raise BAD_USER_INPUT."""
+    now = to_storage_time(now)
+    errors = validate(command, now)
+    if errors:
+        raise BadUserInput(errors)
+    subject = command.subject.strip() if command.subject is not None else None
+    return Interaction(
+        id=id,
+        customer_id=command.customer_id.strip(),
+        channel=command.channel,
+        direction=command.direction,
+        subject=subject or None,
+        content=command.content,
+        occurred_at=to_storage_time(command.occurred_at) if command.occurred_at else now,
+        duration_seconds=command.duration_seconds,
+        logged_by=logged_by,
+        created_at=now,
+    )

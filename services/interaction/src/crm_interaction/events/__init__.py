@@ -1,0 +1,1 @@
+"""Integration events: one module per event this service emits or consumes."""

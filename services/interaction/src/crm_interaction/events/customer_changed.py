@@ -1,0 +1,57 @@
+"""Consumed `customer.created.v1`, `customer.updated.v1`, `customer.assigned.v1`.
+
+Each carries the full CustomerSnapshot under `data.customer`; `assigned` also repeats the
+new `ownerId` and `team` at the top level.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from crm_interaction.domain import CustomerView
+from crm_kit.events import CloudEvent
+
+CREATED = "customer.created.v1"
+UPDATED = "customer.updated.v1"
+ASSIGNED = "customer.assigned.v1"
+TYPES = (CREATED, UPDATED, ASSIGNED)
+
+
+class MalformedEvent(ValueError):
+    """The event does not carry a usable customer snapshot (ends in the dead-letter queue)."""
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _time(value: Any, fallback: datetime) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise MalformedEvent(f"updatedAt is not ISO-8601: {value!r}") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return fallback
+
+
+def customer_view(event: CloudEvent) -> CustomerView:
+    snapshot = event.data.get("customer")
+    if not isinstance(snapshot, dict):
+        raise MalformedEvent(f"{event.type} {event.id} has no customer snapshot")
+    customer_id = snapshot.get("id") or event.subject
+    version = snapshot.get("version")
+    if not customer_id or not isinstance(version, int) or isinstance(version, bool):
+        raise MalformedEvent(f"{event.type} {event.id} lacks customer id or integer version")
+    owner_id = snapshot.get("ownerId", event.data.get("ownerId"))
+    team = snapshot.get("team", event.data.get("team"))
+    return CustomerView(
+        id=str(customer_id),
+        display_name=str(snapshot.get("displayName") or ""),
+        owner_id=_optional_str(owner_id),
+        team=_optional_str(team),
+        stage=str(snapshot.get("stage") or ""),
+        version=version,
+        updated_at=_time(snapshot.get("updatedAt"), event.time),
+    )

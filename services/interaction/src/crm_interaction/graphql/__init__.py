@@ -1,0 +1,1 @@
+"""The interaction subgraph (strawberry, Apollo Federation v2)."""

@@ -1,0 +1,36 @@
+"""Opaque Relay cursors over the (occurredAt, id) keyset."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+
+from crm_interaction.views import Keyset
+from crm_kit.errors import BadUserInput
+
+_PREFIX = "i1:"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLI = timedelta(milliseconds=1)
+
+
+def encode(keyset: Keyset) -> str:
+    millis = (keyset.occurred_at - _EPOCH) // _MILLI
+    raw = f"{_PREFIX}{millis}:{keyset.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, field: str = "after") -> Keyset:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith(_PREFIX):
+            raise ValueError("unknown cursor version")
+        millis, _, interaction_id = raw.removeprefix(_PREFIX).partition(":")
+        if not interaction_id:
+            raise ValueError("cursor lacks an id")
+        occurred_at = _EPOCH + int(millis) * _MILLI
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as exc:
+        raise BadUserInput.single(
+            field, "INVALID_CURSOR", f"{field} is not a valid cursor"
+        ) from exc
+    return Keyset(occurred_at=occurred_at, id=interaction_id)

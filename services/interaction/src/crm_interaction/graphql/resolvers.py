@@ -1,0 +1,66 @@
+"""Resolvers: authenticate, translate GraphQL input to commands/queries, shape the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_interaction import services
+from crm_interaction.graphql import cursors, loaders
+from crm_interaction.graphql.context import Info
+from crm_interaction.graphql.types import (
+    InteractionConnection,
+    InteractionEdge,
+    InteractionType,
+    LogInteractionInput,
+)
+from crm_interaction.views import Keyset
+from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.graphql import PageInfo
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+async def interaction(info: Info, id: str) -> InteractionType:
+    _ = info.context.principal
+    found = await info.context.deps.views.get(id)
+    if found is None:
+        raise NotFound("Interaction", id)
+    return InteractionType.from_domain(found)
+
+
+async def log_interaction(info: Info, input: LogInteractionInput) -> InteractionType:
+    principal = info.context.principal
+    logged = await services.log_interaction(info.context.deps, principal, input.to_command())
+    return InteractionType.from_domain(logged)
+
+
+async def customer_interactions(
+    info: Info, customer_id: str, first: int, after: str | None
+) -> InteractionConnection:
+    _ = info.context.principal
+    if first < 0:
+        raise BadUserInput.single("first", "OUT_OF_RANGE", "first must not be negative")
+    position = cursors.decode(after) if after else None
+    page = await info.context.deps.views.page(customer_id, min(first, MAX_PAGE_SIZE), position)
+    edges = [
+        InteractionEdge(
+            cursor=cursors.encode(Keyset.of(item)), node=InteractionType.from_domain(item)
+        )
+        for item in page.items
+    ]
+    return InteractionConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=position is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        customer_id=customer_id,
+    )
+
+
+async def last_interaction_at(info: Info, customer_id: str) -> datetime | None:
+    _ = info.context.principal
+    return await loaders.last_interaction_at(info).load(customer_id)

@@ -1,0 +1,145 @@
+"""MongoDB adapters for the write side, their collections and indexes.
+
+Uniqueness is enforced through `_id` only (guard documents), never through unique
+secondary indexes: that is what shards well in production and stays cheap on mongoeco.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.domain import Channel, CustomerView, Direction, Interaction
+from crm_kit.mongo import Document, IndexSpec, Session
+
+CUSTOMERS = "customers"
+INTERACTIONS = "interactions"
+IDEMPOTENCY_GUARDS = "idempotency_guards"
+
+# (customerId, occurredAt desc, _id desc) serves a customer's newest-first page, its count
+# and the per-customer "latest occurredAt" (a DISTINCT_SCAN on MongoDB).
+INTERACTIONS_BY_CUSTOMER = IndexModel(
+    [("customerId", ASCENDING), ("occurredAt", DESCENDING), ("_id", DESCENDING)],
+    name="customer_occurred_id",
+)
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(INTERACTIONS, (INTERACTIONS_BY_CUSTOMER,)),
+    # customers and idempotency_guards are only ever read by _id.
+]
+
+
+def interaction_to_doc(interaction: Interaction) -> Document:
+    return {
+        "_id": interaction.id,
+        "customerId": interaction.customer_id,
+        "channel": str(interaction.channel),
+        "direction": str(interaction.direction),
+        "subject": interaction.subject,
+        "content": interaction.content,
+        "occurredAt": interaction.occurred_at,
+        "durationSeconds": interaction.duration_seconds,
+        "loggedBy": interaction.logged_by,
+        "createdAt": interaction.created_at,
+    }
+
+
+def interaction_from_doc(doc: Document) -> Interaction:
+    return Interaction(
+        id=str(doc["_id"]),
+        customer_id=doc["customerId"],
+        channel=Channel(doc["channel"]),
+        direction=Direction(doc["direction"]),
+        subject=doc.get("subject"),
+        content=doc["content"],
+        occurred_at=doc["occurredAt"],
+        duration_seconds=doc.get("durationSeconds"),
+        logged_by=doc["loggedBy"],
+        created_at=doc["createdAt"],
+    )
+
+
+def customer_to_doc(view: CustomerView) -> Document:
+    return {
+        "_id": view.id,
+        "displayName": view.display_name,
+        "ownerId": view.owner_id,
+        "team": view.team,
+        "stage": view.stage,
+        "version": view.version,
+        "updatedAt": view.updated_at,
+    }
+
+
+def customer_from_doc(doc: Document) -> CustomerView:
+    return CustomerView(
+        id=str(doc["_id"]),
+        display_name=doc.get("displayName", ""),
+        owner_id=doc.get("ownerId"),
+        team=doc.get("team"),
+        stage=doc.get("stage", ""),
+        version=int(doc["version"]),
+        updated_at=doc["updatedAt"],
+    )
+
+
+class CustomerProjection:
+    """This service's copy of customers; applies snapshots only when they are newer."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[CUSTOMERS]
+
+    async def get(self, customer_id: str, session: Session | None = None) -> CustomerView | None:
+        doc = await self._collection.find_one({"_id": customer_id}, session=session)
+        return customer_from_doc(doc) if doc is not None else None
+
+    async def apply(self, view: CustomerView, session: Session) -> bool:
+        """Store the snapshot unless a same-or-newer version is stored; True when applied."""
+        stored = await self._collection.find_one({"_id": view.id}, {"version": 1}, session=session)
+        if stored is None:
+            await self._collection.insert_one(customer_to_doc(view), session=session)
+            return True
+        if not view.is_newer_than(stored.get("version")):
+            return False
+        fields = customer_to_doc(view)
+        del fields["_id"]
+        await self._collection.update_one(
+            {"_id": view.id, "version": stored.get("version")}, {"$set": fields}, session=session
+        )
+        return True
+
+
+class InteractionRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[INTERACTIONS]
+
+    async def add(self, interaction: Interaction, session: Session) -> None:
+        await self._collection.insert_one(interaction_to_doc(interaction), session=session)
+
+    async def get(self, interaction_id: str, session: Session | None = None) -> Interaction | None:
+        doc = await self._collection.find_one({"_id": interaction_id}, session=session)
+        return interaction_from_doc(doc) if doc is not None else None
+
+
+class IdempotencyGuards:
+    """`_id` = the hashed (caller, key); the document names what the first request created."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[IDEMPOTENCY_GUARDS]
+
+    async def find(self, guard_id: str, session: Session | None = None) -> Document | None:
+        return await self._collection.find_one({"_id": guard_id}, session=session)
+
+    async def claim(
+        self, guard_id: str, target_id: str, fingerprint: str, at: datetime, session: Session
+    ) -> None:
+        doc: dict[str, Any] = {
+            "_id": guard_id,
+            "targetId": target_id,
+            "fingerprint": fingerprint,
+            "createdAt": at,
+        }
+        await self._collection.insert_one(doc, session=session)

@@ -1,0 +1,117 @@
+"""Service layer: use cases orchestrating the domain, the repositories and the unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_interaction import domain
+from crm_interaction.domain import Interaction, LogInteraction
+from crm_interaction.events import interaction_logged
+from crm_interaction.repository import CustomerProjection, IdempotencyGuards, InteractionRepository
+from crm_interaction.views import InteractionViews
+from crm_kit.auth import Principal
+from crm_kit.errors import Conflict, NotFound
+from crm_kit.events import new_id, utcnow
+from crm_kit.uow import Transaction, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What resolvers and handlers need; built once by `app.create_app`."""
+
+    uow: UnitOfWork
+    customers: CustomerProjection
+    interactions: InteractionRepository
+    guards: IdempotencyGuards
+    views: InteractionViews
+    clock: Callable[[], datetime] = utcnow
+    # The projection lags customer creation by milliseconds: wait this long before NOT_FOUND.
+    customer_wait_seconds: float = 2.0
+
+
+def guard_id(operation: str, caller: str, key: str) -> str:
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"{operation}:{digest}"
+
+
+def fingerprint(command: LogInteraction) -> str:
+    """What makes two requests with one idempotency key "the same request"."""
+    parts = [
+        command.customer_id.strip(),
+        str(command.channel),
+        str(command.direction),
+        (command.subject or "").strip(),
+        command.content,
+        str(command.duration_seconds),
+        domain.to_storage_time(command.occurred_at).isoformat() if command.occurred_at else "",
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def wait_for_customer(deps: Deps, customer_id: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deps.customer_wait_seconds
+    delay = 0.05
+    while await deps.customers.get(customer_id) is None:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise NotFound("Customer", customer_id)
+        await asyncio.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.4)
+
+
+async def _replay(deps: Deps, key_id: str, print_: str) -> Interaction | None:
+    guard = await deps.guards.find(key_id)
+    if guard is None:
+        return None
+    target = str(guard["targetId"])
+    if guard.get("fingerprint") != print_:
+        raise Conflict(
+            "idempotencyKey was already used for a different interaction", conflicting_id=target
+        )
+    existing = await deps.interactions.get(target)
+    if existing is None:  # pragma: no cover - guard and interaction commit together
+        raise NotFound("Interaction", target)
+    return existing
+
+
+async def log_interaction(deps: Deps, principal: Principal, command: LogInteraction) -> Interaction:
+    domain.ensure_can_log(principal)
+    now = deps.clock()
+    interaction = domain.new_interaction(command, id=new_id(), logged_by=principal.sub, now=now)
+    key_id = (
+        guard_id("logInteraction", principal.sub, command.idempotency_key)
+        if command.idempotency_key
+        else None
+    )
+    print_ = fingerprint(command)
+    if key_id is not None and (replayed := await _replay(deps, key_id, print_)):
+        return replayed
+    await wait_for_customer(deps, interaction.customer_id)
+
+    async def work(tx: Transaction) -> Interaction:
+        if key_id is not None:
+            await deps.guards.claim(
+                key_id, interaction.id, print_, interaction.created_at, tx.session
+            )
+        await deps.interactions.add(interaction, tx.session)
+        tx.emit(
+            interaction_logged.TYPE,
+            interaction.customer_id,
+            interaction_logged.payload(interaction),
+        )
+        return interaction
+
+    try:
+        return await deps.uow.run(work)
+    except DuplicateKeyError:
+        # A concurrent request with the same key committed first: answer with its result.
+        if key_id is not None and (replayed := await _replay(deps, key_id, print_)):
+            return replayed
+        raise

@@ -1,0 +1,69 @@
+"""Read side: the queries behind the GraphQL fields, every one served by an index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.domain import Interaction
+from crm_interaction.repository import INTERACTIONS, interaction_from_doc
+from crm_kit.mongo import Document
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Position in a customer's newest-first list: (occurredAt desc, id desc)."""
+
+    occurred_at: datetime
+    id: str
+
+    @classmethod
+    def of(cls, interaction: Interaction) -> Keyset:
+        return cls(interaction.occurred_at, interaction.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Interaction]
+    has_next: bool
+
+
+NEWEST_FIRST = [("occurredAt", DESCENDING), ("_id", DESCENDING)]
+
+
+class InteractionViews:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[INTERACTIONS]
+
+    async def get(self, interaction_id: str) -> Interaction | None:
+        doc = await self._collection.find_one({"_id": interaction_id})
+        return interaction_from_doc(doc) if doc is not None else None
+
+    async def page(self, customer_id: str, first: int, after: Keyset | None) -> Page:
+        query: dict[str, Any] = {"customerId": customer_id}
+        if after is not None:
+            query["$or"] = [
+                {"occurredAt": {"$lt": after.occurred_at}},
+                {"occurredAt": after.occurred_at, "_id": {"$lt": after.id}},
+            ]
+        docs = await self._collection.find(query).sort(NEWEST_FIRST).limit(first + 1).to_list()
+        items = [interaction_from_doc(d) for d in docs[:first]]
+        return Page(items=items, has_next=len(docs) > first)
+
+    async def count(self, customer_id: str) -> int:
+        return await self._collection.count_documents({"customerId": customer_id})
+
+    async def last_occurred_at(self, customer_ids: Sequence[str]) -> dict[str, datetime]:
+        """Latest occurredAt per customer, in one aggregate (DISTINCT_SCAN on the index)."""
+        pipeline: list[Document] = [
+            {"$match": {"customerId": {"$in": list(dict.fromkeys(customer_ids))}}},
+            {"$sort": {"customerId": ASCENDING, "occurredAt": DESCENDING}},
+            {"$group": {"_id": "$customerId", "last": {"$first": "$occurredAt"}}},
+        ]
+        cursor = await self._collection.aggregate(pipeline)
+        return {str(doc["_id"]): doc["last"] async for doc in cursor}

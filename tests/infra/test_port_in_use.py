@@ -1,0 +1,60 @@
+"""A port already taken gives a one-line reason, not a stack trace."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm_dev import rabbit
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_mongo_cli_reports_port_in_use(taken_port: int, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "crm_dev.mongo", "--port", str(taken_port), "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"port {taken_port} is already in use (set MONGO_PORT or MONGODB_URI)"
+    )
+    assert not (tmp_path / "mongoeco.sqlite3").exists()
+
+
+def test_rabbit_reports_port_in_use(taken_port: int, tmp_path: Path) -> None:
+    if not rabbit.installed():
+        pytest.skip("rabbitmq-server is not installed")
+    with pytest.raises(rabbit.RabbitError) as info:
+        rabbit.start(tmp_path, taken_port)
+    assert str(info.value) == f"port {taken_port} is already in use (set AMQP_PORT or AMQP_URL)"
+
+
+def test_rabbit_cli_reports_port_in_use(taken_port: int, tmp_path: Path) -> None:
+    if not rabbit.installed():
+        pytest.skip("rabbitmq-server is not installed")
+    result = subprocess.run(
+        [sys.executable, "-m", "crm_dev.rabbit", "--port", str(taken_port), "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"rabbitmq: port {taken_port} is already in use (set AMQP_PORT or AMQP_URL)"
+    ]
