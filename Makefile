@@ -1,69 +1,102 @@
-# CRM platform — everything a fresh machine needs is installed by these targets.
+# CRM platform: one-machine development and test commands (see README.md).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.13: $(PYTHON) if given, else python3.13 on PATH (if it really runs), else pyenv's.
-PYTHON ?= $(shell \
-  if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; \
-  else for p in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python /root/.pyenv/versions/3.13.*/bin/python; do \
-    [ -x "$$p" ] && "$$p" -c 'import sys' >/dev/null 2>&1 && { echo "$$p"; break; }; done; fi)
-UV := .tools/bin/uv
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
 VENV := .venv
+VPY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
-PYTEST_ARGS ?=
-# `make token USER=bob`: USER from the command line only (the shell's $USER is not a CRM user).
+
+PY_MISSING := Python 3.13 is required: install it (e.g. pyenv install 3.13) or set PYTHON=/path/to/python3.13
+
+# Python 3.13 itself: $PYTHON (only that, if set), else python3.13 on PATH if it really runs (a pyenv shim may exist
+# without working), then pyenv's versions folder. Evaluated only by recipes that need it.
+define find_python
+if [ -n "$(PYTHON)" ]; then set -- "$(PYTHON)"; else \
+  set -- python3.13 $$(pyenv root 2>/dev/null)/versions/3.13.*/bin/python \
+         $${HOME:-/root}/.pyenv/versions/3.13.*/bin/python /root/.pyenv/versions/3.13.*/bin/python; fi; \
+for c in "$$@"; do \
+  p=$$(command -v "$$c" 2>/dev/null) || continue; \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { echo "$$p"; break; }; \
+done
+endef
+PY = $(shell $(find_python))
+
+ROLE ?= ADMIN
+TEAM ?=
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help install python-check rabbitmq run up down test check token seed clean
+PACKAGES := crm_kit crm_customer crm_interaction crm_notification crm_gateway crm_dev
+
+.PHONY: help install python venv rabbitmq run up down test check token seed clean distclean
 
 help:
-	@echo "make run | up | down | test | check | token ROLE=ADMIN USER=alice TEAM=east | seed | clean"
+	@echo "make install   install Python deps (uv, .venv) and rabbitmq-server when missing"
+	@echo "make run       start MongoDB, RabbitMQ, services and gateway in the foreground"
+	@echo "make up/down   the same in the background / stop it"
+	@echo "make test      run the whole test suite"
+	@echo "make check     ruff, format check, mypy"
+	@echo "make token ROLE=ADMIN USER=alice TEAM=east   print a dev JWT"
+	@echo "make seed      load demo data; make clean  remove .data and caches"
 
-python-check:
-	@if [ -z "$(PYTHON)" ]; then \
-	  echo "error: Python 3.13 is required: install it (e.g. 'pyenv install 3.13') or set PYTHON=/path/to/python3.13" >&2; exit 1; fi
+install: venv rabbitmq
 
-$(UV): | python-check
-	@"$(PYTHON)" -m venv .tools && .tools/bin/pip install -q uv==0.13.8
+python:
+	@p="$(PY)"; test -n "$$p" || { echo "$(PY_MISSING)" >&2; exit 1; }
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml services/*/pyproject.toml libs/*/pyproject.toml tools/*/pyproject.toml
-	@$(UV) sync --frozen --python "$(PYTHON)" -q
-	@touch $@
+$(UV):
+	@p="$(PY)"; test -n "$$p" || { echo "$(PY_MISSING)" >&2; exit 1; }; \
+	echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/ with $$p"; \
+	"$$p" -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+venv: $(UV)
+	@p="$(PY)"; test -n "$$p" || { echo "$(PY_MISSING)" >&2; exit 1; }; \
+	$(UV) sync --frozen --quiet --python "$$p"
 
 rabbitmq:
-	@if [ -z "$$AMQP_URL" ] && [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && ! command -v rabbitmq-server >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "error: rabbitmq-server is missing; install it (Debian: apt-get install rabbitmq-server) or set AMQP_URL" >&2; exit 1; fi; \
-	  echo "installing rabbitmq-server (apt)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null) \
-	    || { echo "error: apt-get install rabbitmq-server failed" >&2; exit 1; }; \
-	  systemctl disable --now rabbitmq-server >/dev/null 2>&1 || service rabbitmq-server stop >/dev/null 2>&1 || true; \
-	fi
-
-install: $(VENV)/.synced rabbitmq
+	@if [ -n "$${AMQP_URL:-}" ] || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] \
+	    || command -v rabbitmq-server >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "rabbitmq-server is missing and apt-get is not available: install RabbitMQ 3.x or set AMQP_URL" >&2; exit 1; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "rabbitmq-server is missing: run 'sudo apt-get install -y rabbitmq-server' (needs root) or set AMQP_URL" >&2; exit 1; fi; \
+	echo "installing rabbitmq-server (apt)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq >/dev/null && apt-get install -y -qq rabbitmq-server >/dev/null \
+	  || { echo "apt-get install rabbitmq-server failed" >&2; exit 1; }; \
+	: "the project runs its own node; the distribution's system broker is not needed"; \
+	systemctl disable --now rabbitmq-server >/dev/null 2>&1 \
+	  || service rabbitmq-server stop >/dev/null 2>&1 || true
 
 run: install
-	@$(VENV)/bin/python -m crm_dev.run
+	@$(VPY) -m crm_dev.run run
 
 up: install
-	@$(VENV)/bin/python -m crm_dev.run --detach
+	@$(VPY) -m crm_dev.run up
 
 down:
-	@$(VENV)/bin/python -m crm_dev.run --stop
+	@if [ -x $(VPY) ]; then $(VPY) -m crm_dev.run down; else echo "not running"; fi
 
+PYTEST_ARGS ?=
 test: install
-	@$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/ $(PYTEST_ARGS)
 
-check: install
-	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy -p crm_kit -p crm_customer -p crm_interaction -p crm_notification -p crm_gateway -p crm_dev
+check: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(addprefix -p ,$(PACKAGES))
 
-token: install
-	@$(VENV)/bin/python -m crm_dev.token --role "$(or $(ROLE),ADMIN)" --user "$(TOKEN_USER)" --team "$(or $(TEAM),east)"
+token: venv
+	@$(VPY) -m crm_dev.token --role "$(ROLE)" --user "$(TOKEN_USER)" --team "$(TEAM)"
 
 seed: install
-	@$(VENV)/bin/python -m crm_dev.seed
+	@$(VPY) -m crm_dev.seed
 
-clean:
-	@rm -rf .data/run .pytest_cache .mypy_cache .ruff_cache
+clean: down
+	rm -rf .data .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './.tools/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(TOOLS)

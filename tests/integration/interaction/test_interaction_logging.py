@@ -145,16 +145,19 @@ async def test_invalid_input_is_bad_user_input_with_field_errors(service: Servic
     assert await service.db["interactions"].count_documents({"customerId": customer_id}) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm_kit.graphql masks variable-coercion errors (original_error set) as "
-    "INTERNAL_SERVER_ERROR; remove this mark once it maps them to BAD_USER_INPUT",
-)
 @pytest.mark.parametrize("bad", [{"channel": "FAX"}, {"occurredAt": "yesterday"}])
 async def test_uncoercible_variables_are_bad_user_input(
     service: Service, bad: dict[str, str]
 ) -> None:
     body = await service.query(LOG, payload("whatever", **bad))
+    assert error_code(body) == "BAD_USER_INPUT"
+
+
+async def test_an_inline_invalid_enum_is_bad_user_input(service: Service) -> None:
+    body = await service.query(
+        'mutation { logInteraction(input: {customerId: "x", channel: FAX, '
+        'direction: INBOUND, content: "c"}) { id } }'
+    )
     assert error_code(body) == "BAD_USER_INPUT"
 
 

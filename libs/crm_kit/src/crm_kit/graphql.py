@@ -51,10 +51,13 @@ def new_request_id() -> str:
 
 def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
     if isinstance(original, CrmError):
         message, extensions = original.message, dict(original.extensions)
-    elif original is None:
-        # Parse/validation/coercion errors are about the client's document and safe to show.
+    elif original is None or isinstance(original, GraphQLError) or not error.path:
+        # Parse, validation and variable-coercion errors are about the client's document
+        # (they have no resolver path) and are safe to show.
         message = error.message
         extensions = {"code": str(ErrorCode.BAD_USER_INPUT), **(error.extensions or {})}
     else:
@@ -83,6 +86,10 @@ class ErrorMasking(SchemaExtension):
         self._mask(self.execution_context)
 
     def on_validate(self) -> Iterator[None]:
+        yield
+        self._mask(self.execution_context)
+
+    def on_operation(self) -> Iterator[None]:
         yield
         self._mask(self.execution_context)
 

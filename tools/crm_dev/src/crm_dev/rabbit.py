@@ -30,7 +30,21 @@ from crm_dev.ports import port_in_use
 DEFAULT_PORT = 5673
 DEFAULT_EPMD_PORT = 4370  # the system epmd uses 4369
 DEFAULT_DATA = Path(".data/rabbitmq")
-SBIN = Path("/usr/lib/rabbitmq/bin")
+
+
+def _sbin() -> Path:
+    """Where the rabbitmq scripts are: Debian's private dir (no `su rabbitmq` wrapper) first."""
+    override = os.environ.get("RABBITMQ_SBIN")
+    if override:
+        return Path(override)
+    debian = Path("/usr/lib/rabbitmq/bin")
+    if (debian / "rabbitmq-server").exists():
+        return debian
+    found = shutil.which("rabbitmq-server")
+    return Path(os.path.realpath(found)).parent if found else debian
+
+
+SBIN = _sbin()
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 
 

@@ -316,7 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_dev.run")
     parser.add_argument("command", choices=["run", "up", "down", "_serve"], nargs="?", default="run")
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("UP_TIMEOUT", 120)))
+    parser.add_argument("--detach", action="store_true", help="same as `up`")
+    parser.add_argument("--stop", action="store_true", help="same as `down`")
     args = parser.parse_args(argv)
+    if args.detach:
+        args.command = "up"
+    if args.stop:
+        args.command = "down"
     if args.command == "up":
         return up(args.timeout)
     if args.command == "down":
