@@ -67,17 +67,17 @@ class _Infra:
         return future.result()
 
     def close(self) -> None:
-        for future, stop in (
-            (self._broker, lambda b: b.close()),
-            (self._mongo, lambda m: m.stop()),
-        ):
-            if future is not None and future.exception() is None:
-                stop(future.result())
+        if self._broker is not None and self._broker.exception() is None:
+            self._broker.result().close()
+        if self._mongo is not None and self._mongo.exception() is None:
+            self._mongo.result().stop()
         self._pool.shutdown(wait=True)
 
 
 @pytest.fixture(scope="session")
-def _infra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Infra]:
+def _infra(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_Infra]:
     infra = _Infra(request.session, tmp_path_factory)
     yield infra
     infra.close()

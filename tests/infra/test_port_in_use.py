@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crm_dev import rabbit
+from crm_dev.ports import free_port
 
 
 @pytest.fixture
@@ -48,7 +50,15 @@ def test_rabbit_cli_reports_port_in_use(taken_port: int, tmp_path: Path) -> None
     if not rabbit.installed():
         pytest.skip("rabbitmq-server is not installed")
     result = subprocess.run(
-        [sys.executable, "-m", "crm_dev.rabbit", "--port", str(taken_port), "--data", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "crm_dev.rabbit",
+            "--port",
+            str(taken_port),
+            "--data",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -57,4 +67,29 @@ def test_rabbit_cli_reports_port_in_use(taken_port: int, tmp_path: Path) -> None
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"rabbitmq: port {taken_port} is already in use (set AMQP_PORT or AMQP_URL)"
+    ]
+
+
+def test_supervisor_reports_port_in_use(taken_port: int, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CRM_DATA_DIR": str(tmp_path),
+        "MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true",
+        "AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
+        "GATEWAY_PORT": str(free_port()),
+        "CUSTOMER_PORT": str(free_port()),
+        "INTERACTION_PORT": str(taken_port),
+        "NOTIFICATION_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "crm_dev.run", "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: port {taken_port} is already in use (set INTERACTION_PORT)"
     ]

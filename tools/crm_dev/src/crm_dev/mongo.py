@@ -49,7 +49,7 @@ async def serve(
     if os.environ.get("CRM_DEV_MONGOECO_PATCH", "1") != "0":  # "0": measure unpatched
         mongoeco_patch.apply()
     mongoeco_txn_gate.apply()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
     engine = SQLiteEngine(
         str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries
     )
@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_dev.mongo", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MONGO_PORT", DEFAULT_PORT)))
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("MONGO_DATA", DEFAULT_DATA)))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("MONGO_DATA", DEFAULT_DATA))
+    )
     parser.add_argument(
         "--change-outbox-max-entries",
         type=int,

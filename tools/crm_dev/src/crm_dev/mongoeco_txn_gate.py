@@ -128,9 +128,7 @@ def apply() -> None:
             # holding them back would make the driver think the server is gone.
             return await original(self, header, payload, connection=connection)
         in_transaction = body.get("autocommit") is False
-        counted = await gate.enter(
-            session, in_transaction and bool(body.get("startTransaction"))
-        )
+        counted = await gate.enter(session, in_transaction and bool(body.get("startTransaction")))
         try:
             return await original(self, header, payload, connection=connection)
         finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -49,7 +50,11 @@ AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 
 
 class RabbitError(RuntimeError):
-    """The broker could not be started or stopped; the message is one line."""
+    """The broker could not be started; the message is one line, ``log_tail`` the evidence."""
+
+    def __init__(self, message: str, log_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail or []
 
 
 @dataclass
@@ -193,13 +198,17 @@ def launch(node: RabbitNode, *, timeout: float = 60.0) -> None:
         if node.proc.poll() is not None:
             reason = failure_reason(node)
             node.proc = None
-            raise RabbitError(f"RabbitMQ node {node.node} exited during start: {reason}")
+            raise RabbitError(
+                f"RabbitMQ node {node.node} exited during start: {reason}", tail(node)
+            )
         if amqp_ready(node.host, node.port):
             return
         time.sleep(0.1)
     reason = failure_reason(node)
     kill(node)
-    raise RabbitError(f"RabbitMQ node {node.node} not ready after {timeout:.0f}s: {reason}")
+    raise RabbitError(
+        f"RabbitMQ node {node.node} not ready after {timeout:.0f}s: {reason}", tail(node)
+    )
 
 
 def _ensure_epmd(node: RabbitNode) -> None:
@@ -232,9 +241,13 @@ def amqp_ready(host: str, port: int) -> bool:
     return len(frame) == 7 and frame[0] == 1  # method frame on channel 0
 
 
-def failure_reason(node: RabbitNode, lines: int = 1) -> str:
-    """The last meaningful line(s) of the node's logs, for a one-line error."""
-    return " | ".join(tail(node, lines)) or "no log output"
+def failure_reason(node: RabbitNode, limit: int = 300) -> str:
+    """The most telling recent log line, for a one-line error."""
+    lines = [ln for ln in tail(node, 40) if not ln.startswith("Crash dump is being written")]
+    lines = [ln for ln in lines if not re.fullmatch(r"\S+ \S+ \[\w+\] <[\d.]+>", ln)]
+    telling = [ln for ln in lines if re.search(r"Kernel pid terminated|ERROR|\[error\]|failed", ln)]
+    line = (telling or lines or ["no log output"])[-1]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def tail(node: RabbitNode, lines: int = 20) -> list[str]:
@@ -338,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         node = start(args.data, args.port)
     except RabbitError as exc:
         print(f"rabbitmq: {exc}", file=sys.stderr)
+        if exc.log_tail:
+            print("last log lines:", *exc.log_tail, sep="\n  ", file=sys.stderr)
         return 1
     print(f"rabbitmq ready on {node.url} ({time.monotonic() - began:.1f}s)", flush=True)
     while not stopped.wait(0.5):

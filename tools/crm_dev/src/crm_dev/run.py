@@ -61,8 +61,15 @@ def _port(var: str, default: int) -> int:
 def services() -> list[Child]:
     return [
         Child("customer", "crm_customer", _port("CUSTOMER_PORT", 4001), "CUSTOMER_PORT"),
-        Child("interaction", "crm_interaction", _port("INTERACTION_PORT", 4002), "INTERACTION_PORT"),
-        Child("notification", "crm_notification", _port("NOTIFICATION_PORT", 4003), "NOTIFICATION_PORT"),
+        Child(
+            "interaction", "crm_interaction", _port("INTERACTION_PORT", 4002), "INTERACTION_PORT"
+        ),
+        Child(
+            "notification",
+            "crm_notification",
+            _port("NOTIFICATION_PORT", 4003),
+            "NOTIFICATION_PORT",
+        ),
         Child("gateway", "crm_gateway", _port("GATEWAY_PORT", 4000), "GATEWAY_PORT"),
     ]
 
@@ -77,7 +84,7 @@ def log(message: str) -> None:
 
 def is_ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -128,7 +135,8 @@ class Supervisor:
         try:
             rabbit.launch(self.broker, timeout=90)
         except rabbit.RabbitError as exc:
-            raise StartError(str(exc)) from None
+            details = "".join(f"\n  {line}" for line in exc.log_tail)
+            raise StartError(f"{exc}{details}") from None
         return self.broker.url
 
     def start_infrastructure(self) -> None:
@@ -314,8 +322,10 @@ def down(timeout: float = 60) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_dev.run")
-    parser.add_argument("command", choices=["run", "up", "down", "_serve"], nargs="?", default="run")
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("UP_TIMEOUT", 120)))
+    parser.add_argument(
+        "command", choices=["run", "up", "down", "_serve"], nargs="?", default="run"
+    )
+    parser.add_argument("--timeout", type=float, default=float(os.environ.get("UP_TIMEOUT", "120")))
     parser.add_argument("--detach", action="store_true", help="same as `up`")
     parser.add_argument("--stop", action="store_true", help="same as `down`")
     args = parser.parse_args(argv)
@@ -328,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         return down()
     if args.command == "run" and running_pid() is not None:
-        print(f"already running in the background ({gateway_url()}); make down first", file=sys.stderr)
+        print(
+            f"already running in the background ({gateway_url()}); make down first", file=sys.stderr
+        )
         return 1
     return run(to_files=args.command == "_serve", timeout=args.timeout)
 
