@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -186,6 +186,8 @@ def create_service_app[D](
     app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
+            # graphql-transport-ws subscriptions (the gateway routes client subscriptions here)
+            WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
