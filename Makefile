@@ -100,3 +100,28 @@ clean: down
 
 distclean: clean
 	rm -rf $(VENV) $(TOOLS)
+
+# Federation gateway conformance audit (graphql-hive/federation-gateway-audit checked out in
+# AUDIT_DIR, with `npm install` done; Node >= 22 on PATH or its bin folder in AUDIT_NODE_BIN).
+AUDIT_DIR ?=
+AUDIT_NODE_BIN ?=
+AUDIT_ADAPTER := $(CURDIR)/bench/federation-audit
+.PHONY: audit
+audit: venv
+	@test -n "$(AUDIT_DIR)" || { echo "usage: make audit AUDIT_DIR=<federation-gateway-audit checkout>" >&2; exit 1; }
+	cd "$(AUDIT_DIR)" && PATH="$(if $(AUDIT_NODE_BIN),$(AUDIT_NODE_BIN):)$$PATH" \
+	  GATEWAY_TIMEOUT=$${GATEWAY_TIMEOUT:-60000} npm start -- test --cwd "$(AUDIT_ADAPTER)" --run-script ./run.sh \
+	  --reporter dot --graphql http://127.0.0.1:4000/graphql --healthcheck http://127.0.0.1:4000/healthz
+	@cat "$(AUDIT_ADAPTER)/results.txt"
+
+# Offline validation of deploy/k8s (also part of `make test`): kustomize render, kubernetes-validate
+# --strict, CRD schemas, checkov (Kubernetes + Dockerfiles). Prints manifest and check counts.
+.PHONY: k8s-validate
+k8s-validate: venv
+	$(VENV)/bin/pytest -q -s tests/deploy/test_manifests.py
+
+# Fault-injection suite (also part of `make test`): kills RabbitMQ, a consumer, a subgraph and
+# restarts MongoDB under load; prints the per-scenario table and writes docs/reliability.md.
+.PHONY: test-faults
+test-faults: install
+	$(VENV)/bin/pytest tests/faults $(PYTEST_ARGS)

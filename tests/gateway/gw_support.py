@@ -62,6 +62,7 @@ class Gateway:
     base: str
     runtime: GatewayRuntime
     served: Served
+    app: Any = None
 
 
 async def start_gateway(settings: GatewaySettings) -> Gateway:
@@ -69,7 +70,7 @@ async def start_gateway(settings: GatewaySettings) -> Gateway:
     url, bound, server, task = await serve(app)
     runtime: GatewayRuntime = app.state.runtime
     assert await runtime.wait_loaded(15), runtime.load_error
-    return Gateway(url, f"http://127.0.0.1:{bound}", runtime, Served(url, bound, server, task))
+    return Gateway(url, f"http://127.0.0.1:{bound}", runtime, Served(url, bound, server, task), app)
 
 
 def gateway_settings(subgraphs: dict[str, Served], **overrides: Any) -> GatewaySettings:
@@ -77,6 +78,8 @@ def gateway_settings(subgraphs: dict[str, Served], **overrides: Any) -> GatewayS
         subgraphs=tuple((name, s.url) for name, s in subgraphs.items()),
         subgraph_timeout_seconds=1.0,
         startup_backoff_max_seconds=0.2,
+        introspection=True,
+        supergraph_poll_seconds=0,  # hot reload is tested on its own
         auth=AuthSettings(),
     )
     return replace(base, **overrides)

@@ -9,6 +9,7 @@ accounts  owns User @key(id) and the interface Account (User, Admin)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -256,8 +257,38 @@ class ReviewsMutation:
         return Review(id=strawberry.ID("new"), body=body, author_id="u1")
 
 
+LIVE_STREAMS = {"open": 0}
+
+
+@strawberry.type
+class ReviewsSubscription:
+    @strawberry.subscription
+    async def review_added(self, upc: str, count: int = 3) -> AsyncGenerator[Review]:
+        """`count` reviews of `upc`, then the end; a negative count streams until cancelled."""
+        LIVE_STREAMS["open"] += 1
+        try:
+            number = 0
+            while count < 0 or number < count:
+                yield Review(
+                    id=strawberry.ID(f"{upc}-live{number}"),
+                    body=f"live {number} on {upc}",
+                    author_id=f"u{number % 4}",
+                )
+                number += 1
+                await asyncio.sleep(0.02)
+        finally:
+            LIVE_STREAMS["open"] -= 1
+
+    @strawberry.subscription
+    async def seen_authorization(self, info: Info) -> AsyncGenerator[str | None]:
+        yield info.context["request"].headers.get("authorization")
+
+
 reviews_schema = federation.Schema(
-    query=ReviewsQuery, mutation=ReviewsMutation, types=[User, ReviewedProduct]
+    query=ReviewsQuery,
+    mutation=ReviewsMutation,
+    subscription=ReviewsSubscription,
+    types=[User, ReviewedProduct],
 )
 
 # ---------------------------------------------------------------------------- inventory

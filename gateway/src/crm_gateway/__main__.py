@@ -8,10 +8,12 @@ import uvicorn
 
 from crm_gateway.app import create_app
 from crm_gateway.settings import GatewaySettings
+from crm_kit.telemetry import setup_tracing
 
 
 def main() -> None:
     settings = GatewaySettings.from_env()
+    setup_tracing("gateway", settings.otlp_endpoint)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -22,6 +24,7 @@ def main() -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

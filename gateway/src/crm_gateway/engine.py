@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from crm_gateway.api_schema import build_api_schema
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
 from crm_gateway.executor import ExecutionState, Executor, RequestContext
+from crm_gateway.limits import LimitExceeded, Limits, Measures, check_cost, check_shape, measure
 from crm_gateway.plan import INTROSPECTION_FIELDS, PlanningError, QueryPlan
 from crm_gateway.planner import Planner
 from crm_gateway.response import ResponseShaper
@@ -49,12 +51,26 @@ class PreparedOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     plan: QueryPlan
+    measures: Measures
 
 
-def _error_dicts(errors: list[GraphQLError], code: str) -> list[ErrorDict]:
+def limit_error(exc: LimitExceeded) -> ErrorDict:
+    return gateway_error(
+        str(exc), "BAD_REQUEST", limit=exc.limit, maximum=exc.maximum, actual=exc.actual
+    )
+
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def _error_dicts(
+    errors: list[GraphQLError], code: str, *, suggestions: bool = True
+) -> list[ErrorDict]:
     result = []
     for error in errors:
         formatted: ErrorDict = dict(error.formatted)
+        if not suggestions:
+            formatted["message"] = _SUGGESTION.sub("", str(formatted["message"]))
         formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
         result.append(formatted)
     return result
@@ -68,7 +84,11 @@ class Engine:
         *,
         introspection: bool = True,
         plan_cache_size: int = 1000,
+        limits: Limits | None = None,
+        field_suggestions: bool = True,
     ) -> None:
+        self.limits = limits or Limits()
+        self.field_suggestions = field_suggestions
         self.supergraph = supergraph
         self.schema: GraphQLSchema = build_api_schema(supergraph)
         self.planner = Planner(supergraph)
@@ -88,9 +108,13 @@ class Engine:
         prepared = self._cache_get(raw_key)
         if prepared is not None:
             return prepared
+        max_tokens = self.limits.max_tokens if self.limits.max_tokens > 0 else None
         try:
-            document = parse(query, no_location=False)
+            document = parse(query, no_location=False, max_tokens=max_tokens)
         except GraphQLError as exc:
+            if max_tokens is not None and "more than" in exc.message and "tokens" in exc.message:
+                over = LimitExceeded("tokens", max_tokens, max_tokens + 1)
+                raise RequestError([limit_error(over)]) from exc
             raise RequestError(_error_dicts([exc], "GRAPHQL_PARSE_FAILED")) from exc
         normal_key = (print_ast(document), operation_name)
         prepared = self._cache_get(normal_key)
@@ -103,7 +127,11 @@ class Engine:
     def _prepare(self, document: DocumentNode, operation_name: str | None) -> PreparedOperation:
         errors = validate(self.schema, document, self._rules)
         if errors:
-            raise RequestError(_error_dicts(errors, "GRAPHQL_VALIDATION_FAILED"))
+            raise RequestError(
+                _error_dicts(
+                    errors, "GRAPHQL_VALIDATION_FAILED", suggestions=self.field_suggestions
+                )
+            )
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if operation_name:
             operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -121,12 +149,36 @@ class Engine:
                 ]
             )
         operation = operations[0]
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        measures = measure(self.schema, operation, fragments, {}, self.limits)
+        try:
+            check_shape(measures, self.limits)
+        except LimitExceeded as exc:
+            raise RequestError([limit_error(exc)]) from exc
         try:
             plan = self.planner.plan(document, operation)
         except PlanningError as exc:
             logger.error("query planning failed: %s", exc)
             raise RequestError([gateway_error(str(exc), INTERNAL)]) from exc
-        return PreparedOperation(document, operation, plan)
+        return PreparedOperation(document, operation, plan, measures)
+
+    def check_cost(self, prepared: PreparedOperation, variables: dict[str, Any] | None) -> None:
+        """Raise RequestError when the operation's estimated cost is over the limit."""
+        cost = prepared.measures.cost
+        if prepared.measures.uses_variables:
+            cost = measure(
+                self.schema,
+                prepared.operation,
+                prepared.plan.fragments,
+                variables or {},
+                self.limits,
+            ).cost
+        try:
+            check_cost(cost, self.limits)
+        except LimitExceeded as exc:
+            raise RequestError([limit_error(exc)]) from exc
 
     def _cache_get(self, key: tuple[str, str | None]) -> PreparedOperation | None:
         prepared = self._cache.get(key)
@@ -149,6 +201,7 @@ class Engine:
         context: RequestContext,
         *,
         allow_mutations: bool = True,
+        include_plan: bool = False,
     ) -> dict[str, Any]:
         try:
             prepared = self.prepare(query, operation_name)
@@ -157,20 +210,53 @@ class Engine:
         plan = prepared.plan
         if plan.operation_type == "mutation" and not allow_mutations:
             return {"errors": [gateway_error("Mutations must be sent with POST.", "BAD_REQUEST")]}
-        coerced = get_variable_values(
-            self.schema, prepared.operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list):
-            return {"errors": _error_dicts(coerced, "BAD_USER_INPUT")}
+        if plan.operation_type == "subscription":
+            message = "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql."
+            return {"errors": [gateway_error(message, "BAD_REQUEST")]}
+        try:
+            coerced = self.coerce_variables(prepared, variables)
+            self.check_cost(prepared, variables)
+        except RequestError as exc:
+            return {"errors": exc.errors}
         context.variables = variables or {}
         state = await self.executor.execute(plan, context)
         if plan.has_introspection:
             self._introspect(prepared, context.variables, state)
-        data = ResponseShaper(self.schema, plan, coerced.coerced, state).shape()
+        response = self._response(prepared, coerced, state)
+        if include_plan:
+            response["extensions"] = {"queryPlan": plan.describe()}
+        return response
+
+    def coerce_variables(
+        self, prepared: PreparedOperation, variables: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        coerced = get_variable_values(
+            self.schema, prepared.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise RequestError(_error_dicts(coerced, "BAD_USER_INPUT"))
+        return coerced.coerced
+
+    def _response(
+        self, prepared: PreparedOperation, coerced: dict[str, Any], state: ExecutionState
+    ) -> dict[str, Any]:
+        data = ResponseShaper(self.schema, prepared.plan, coerced, state).shape()
         response: dict[str, Any] = {"data": data}
         if state.errors:
             response["errors"] = state.errors
         return response
+
+    async def event_response(
+        self,
+        prepared: PreparedOperation,
+        coerced: dict[str, Any],
+        payload: dict[str, Any],
+        context: RequestContext,
+    ) -> dict[str, Any]:
+        """One subscription event from the root subgraph, completed through the plan."""
+        root = prepared.plan.fetches[0]
+        state = await self.executor.execute_event(prepared.plan, root.subgraph, payload, context)
+        return self._response(prepared, coerced, state)
 
     def _introspect(
         self, prepared: PreparedOperation, variables: dict[str, Any], state: ExecutionState

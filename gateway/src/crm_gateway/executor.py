@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from crm_gateway.errors import ErrorDict, Path, subgraph_error, unavailable_error
 from crm_gateway.plan import Batch, Fetch, PathSegment, QueryPlan, Template
 from crm_gateway.subgraph_client import SubgraphClient, SubgraphUnavailable
 from crm_gateway.supergraph import Supergraph
+from crm_kit.telemetry import current_traceparent, tracer
 
 logger = logging.getLogger("crm_gateway")
+_tracer = tracer("crm_gateway")
 
 
 @dataclass(slots=True)
@@ -100,7 +103,9 @@ def _project(value: Any, template: Template) -> Any:
     if "__typename" in value:
         result["__typename"] = value["__typename"]
     for name, (key, nested) in template.items():
-        item = value.get(key)
+        if key not in value:  # a field of another type's fragment
+            continue
+        item = value[key]
         result[name] = _project(item, nested) if nested is not None else item
     return result
 
@@ -124,16 +129,27 @@ class _Collected:
     owners: list[list[tuple[dict[str, Any], Path]]] = field(default_factory=list)
 
 
-def collect_representations(fetch: Fetch, data: dict[str, Any]) -> _Collected:
+def collect_representations(
+    fetch: Fetch, data: dict[str, Any], supergraph: Supergraph | None = None
+) -> _Collected:
     collected = _Collected(fetch)
     index: dict[bytes, int] = {}
     single = next(iter(fetch.templates)) if len(fetch.templates) == 1 else None
     for obj, path in collect_objects(data, fetch.path):
         typename = obj.get("__typename") or single
         template = fetch.templates.get(typename) if typename else None
+        if template is None and typename is not None and supergraph is not None:
+            # planned for an @interfaceObject, and an earlier fetch already resolved the
+            # object's concrete type: the subgraph still knows it by the interface's name
+            for planned, candidate in fetch.templates.items():
+                if supergraph.is_abstract(planned) and typename in supergraph.possible_types(
+                    planned
+                ):
+                    template, typename = candidate, planned
+                    break
         if template is None or typename is None:
             continue
-        rep = representation(typename, template, obj)
+        rep = representation(fetch.rep_typenames.get(typename, typename), template, obj)
         if rep is None:
             continue
         key = orjson.dumps(rep)
@@ -157,6 +173,37 @@ class Executor:
             await self._run_step(step, state, context)
         return state
 
+    async def execute_event(
+        self,
+        plan: QueryPlan,
+        subgraph: str,
+        payload: dict[str, Any],
+        context: RequestContext,
+    ) -> ExecutionState:
+        """One subscription event: the root subgraph's payload, then the plan's entity fetches."""
+        state = ExecutionState()
+        fetch = plan.fetches[0]
+        data = payload.get("data")
+        if isinstance(data, dict):
+            deep_merge(state.data, data)
+        self._add_root_errors(payload.get("errors"), fetch, state, context)
+        for step in plan.steps:
+            entity_batches = [b for b in step if b.is_entity]
+            if entity_batches:
+                await self._run_step(entity_batches, state, context)
+        return state
+
+    def _add_root_errors(
+        self, errors: Any, fetch: Fetch, state: ExecutionState, context: RequestContext
+    ) -> None:
+        for raw in errors if isinstance(errors, list) else ():
+            path = raw.get("path") if isinstance(raw, dict) else None
+            state.add_error(
+                subgraph_error(
+                    raw, fetch.subgraph, context.request_id, list(path) if path else None
+                )
+            )
+
     async def _run_step(
         self, batches: list[Batch], state: ExecutionState, context: RequestContext
     ) -> None:
@@ -168,7 +215,7 @@ class Executor:
         async def run(batch: Batch) -> None:
             try:
                 for dependency in batch.depends_on:
-                    event = done.get(dependency)
+                    event = done.get(dependency) if dependency != batch.id else None
                     if event is not None:
                         await event.wait()
                 await self._run_batch(batch, state, context)
@@ -197,15 +244,34 @@ class Executor:
         self, batch: Batch, variables: dict[str, Any], context: RequestContext
     ) -> tuple[dict[str, Any] | None, list[Any]] | None:
         subgraph = self.supergraph.subgraphs[batch.subgraph]
+        attributes: dict[str, str | bool] = {
+            "graphql.subgraph.name": subgraph.name,
+            "graphql.operation.name": batch.operation_name or "",
+            "graphql.fetch.entity": batch.is_entity,
+        }
         try:
-            response = await self.client.request(
-                subgraph.name,
-                subgraph.url,
-                batch.operation,
-                variables=variables,
-                operation_name=batch.operation_name,
-                headers=context.headers,
-            )
+            with _tracer.start_as_current_span(
+                f"subgraph {subgraph.name}", kind=SpanKind.CLIENT, attributes=attributes
+            ) as span:
+                headers = dict(context.headers)
+                traceparent = current_traceparent()
+                if traceparent:
+                    headers["traceparent"] = traceparent
+                try:
+                    response = await self.client.request(
+                        subgraph.name,
+                        subgraph.url,
+                        batch.operation,
+                        variables=variables,
+                        operation_name=batch.operation_name,
+                        headers=headers,
+                        retry=not batch.operation.startswith("mutation"),
+                    )
+                except SubgraphUnavailable as exc:
+                    span.set_status(Status(StatusCode.ERROR, exc.reason))
+                    raise
+                if response.errors:
+                    span.set_attribute("graphql.errors", len(response.errors))
         except SubgraphUnavailable as exc:
             logger.warning(
                 "subgraph unavailable",
@@ -230,18 +296,12 @@ class Executor:
         data, errors = result
         if data:
             deep_merge(state.data, data)
-        for raw in errors:
-            path = raw.get("path") if isinstance(raw, dict) else None
-            state.add_error(
-                subgraph_error(
-                    raw, fetch.subgraph, context.request_id, list(path) if path else None
-                )
-            )
+        self._add_root_errors(errors, fetch, state, context)
 
     async def _entity_batch(
         self, batch: Batch, state: ExecutionState, context: RequestContext
     ) -> None:
-        collected = [collect_representations(f, state.data) for f in batch.fetches]
+        collected = [collect_representations(f, state.data, self.supergraph) for f in batch.fetches]
         active = [c for c in collected if c.representations]
         if not active:
             return
@@ -267,11 +327,22 @@ class Executor:
                 for position, entity in enumerate(entities[: len(item.representations)]):
                     if isinstance(entity, dict):
                         for obj, _ in item.owners[position]:
-                            deep_merge(obj, entity)
+                            self._merge_entity(obj, entity)
         for raw in errors:
             path = raw.get("path") if isinstance(raw, dict) else None
             alias = path[0] if isinstance(path, list) and path else None
             self._entity_error(raw, by_alias.get(str(alias), active[0]), state, context)
+
+    def _merge_entity(self, obj: dict[str, Any], entity: dict[str, Any]) -> None:
+        """Merge an `_entities` result; a concrete `__typename` is never replaced by the name
+        of an @interfaceObject (the subgraph's view of the same object)."""
+        typename = entity.get("__typename")
+        current = obj.get("__typename")
+        if typename is not None and current is not None and typename != current:
+            known = self.supergraph.types.get(str(current))
+            if known is not None and not known.is_abstract:
+                entity = {k: v for k, v in entity.items() if k != "__typename"}
+        deep_merge(obj, entity)
 
     def _entity_error(
         self, raw: Any, item: _Collected, state: ExecutionState, context: RequestContext

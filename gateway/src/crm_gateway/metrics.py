@@ -94,6 +94,18 @@ class GatewayMetrics:
         self.subgraph_latency = Histogram(
             "gateway_subgraph_request_duration_seconds", "Subgraph request latency"
         )
+        self.rate_limited = Counter(
+            "gateway_rate_limited_total", "Requests refused by a rate limit (scope: user/client)"
+        )
+        self.subgraph_retries = Counter(
+            "gateway_subgraph_retries_total", "Query fetches retried after a transport failure"
+        )
+        self.circuit_open = Counter(
+            "gateway_circuit_open_total", "Subgraph requests refused by an open circuit"
+        )
+        self.supergraph_reloads = Counter(
+            "gateway_supergraph_reloads_total", "New supergraphs installed while running"
+        )
 
     def render(self) -> str:
         lines: list[str] = []
@@ -104,6 +116,10 @@ class GatewayMetrics:
             self.subgraph_requests,
             self.subgraph_errors,
             self.subgraph_latency,
+            self.rate_limited,
+            self.subgraph_retries,
+            self.circuit_open,
+            self.supergraph_reloads,
         ):
             lines += metric.render()
         return "\n".join(lines) + "\n"

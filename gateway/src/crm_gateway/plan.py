@@ -34,6 +34,7 @@ class Fetch:
     selection: SubSelection = field(default_factory=SubSelection)
     depends_on: set[int] = field(default_factory=set)
     templates: dict[str, Template] = field(default_factory=dict)  # entity type -> template
+    rep_typenames: dict[str, str] = field(default_factory=dict)  # type -> @interfaceObject
     variables: dict[str, None] = field(default_factory=dict)
     children: list[Fetch] = field(default_factory=list)
     representations_variable: str = "representations"

@@ -12,6 +12,7 @@ variable values and can be cached per document and operation name.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,15 @@ from crm_gateway.plan import (
     merge_templates,
 )
 from crm_gateway.selection import SubSelection, print_arguments, print_directives
-from crm_gateway.supergraph import KeyInfo, Supergraph, TypeInfo, parse_field_set
+from crm_gateway.supergraph import (
+    KeyInfo,
+    Supergraph,
+    TypeInfo,
+    TypeKind,
+    field_set_names,
+    named_type_of,
+    parse_field_set,
+)
 
 Provided = dict[str, "Provided"]
 
@@ -94,7 +103,22 @@ def provided_from(selection: SelectionSetNode, into: Provided | None = None) -> 
             if node.selection_set is not None:
                 provided_from(node.selection_set, nested)
         elif isinstance(node, InlineFragmentNode):
-            provided_from(node.selection_set, result)
+            if node.type_condition is None:
+                provided_from(node.selection_set, result)
+            else:  # provided only for objects of that type: kept under "@Type"
+                nested = result.setdefault("@" + node.type_condition.name.value, {})
+                provided_from(node.selection_set, nested)
+    return result
+
+
+def provided_on(provided: Provided | None, type_name: str) -> Provided | None:
+    """The provided fields that apply to an object of `type_name`."""
+    if provided is None:
+        return None
+    result = {k: v for k, v in provided.items() if not k.startswith("@")}
+    for key, nested in provided.items():
+        if key == "@" + type_name:
+            result.update(nested)
     return result
 
 
@@ -105,9 +129,18 @@ class _Where:
     path: tuple[PathSegment, ...]
     provided: Provided | None
     level: _Level
+    satisfied: str | None = None  # the field whose @requires this entity fetch carries
+    # (parent type, field) from the operation root, while the fetch is a root fetch: lets a
+    # value type without keys be completed by another subgraph through the same root path
+    route: tuple[tuple[str, FieldNode], ...] | None = None
 
-    def has(self, name: str) -> bool:
-        return self.provided is not None and name in self.provided
+    def has(self, name: str, type_name: str) -> bool:
+        provided = provided_on(self.provided, type_name)
+        return provided is not None and name in provided
+
+    def provided_below(self, name: str, type_name: str) -> Provided | None:
+        provided = provided_on(self.provided, type_name)
+        return provided.get(name) if provided is not None else None
 
 
 class Planner:
@@ -132,7 +165,7 @@ class _Builder:
         self.operation = operation
         self.fragments = fragments
         self.fetches: list[Fetch] = []
-        self.children: dict[tuple[int, tuple[PathSegment, ...], str], Fetch] = {}
+        self.children: dict[tuple[int, tuple[PathSegment, ...], str, str], Fetch] = {}
         self.has_introspection = False
         self.op_type = operation.operation.value
         self.roots: list[Fetch] = []
@@ -154,8 +187,10 @@ class _Builder:
             parent.children.append(fetch)
         return fetch
 
-    def _child(self, parent: Fetch, path: tuple[PathSegment, ...], subgraph: str) -> Fetch:
-        key = (parent.id, path, subgraph)
+    def _child(
+        self, parent: Fetch, path: tuple[PathSegment, ...], subgraph: str, tag: str = ""
+    ) -> Fetch:
+        key = (parent.id, path, subgraph, tag)
         child = self.children.get(key)
         if child is None:
             child = self.children[key] = self._new_fetch(subgraph, path, parent)
@@ -164,14 +199,13 @@ class _Builder:
     def _type_filter(self, type_name: str) -> frozenset[str] | None:
         if type_name in self.sg.root_type_names():
             return None
-        return frozenset(self.sg.possible_types(type_name))
+        # an abstract type's own name: objects an @interfaceObject subgraph returned
+        return frozenset((*self.sg.possible_types(type_name), type_name))
 
     # ---- root --------------------------------------------------------------------------
 
     def build(self) -> QueryPlan:
         op_type = self.op_type
-        if op_type == "subscription":
-            raise PlanningError("Subscriptions are not supported by this gateway yet")
         root = self.sg.root_types.get(op_type)
         if root is None:
             raise PlanningError(f"The schema has no {op_type} type")
@@ -192,10 +226,16 @@ class _Builder:
             self.has_introspection,
         )
 
-    def _root_fetch(self, root: str, name: str) -> Fetch:
+    def _root_fetch(self, root: str, node: FieldNode) -> Fetch:
+        name = node.name.value
         candidates = self.sg.field(root, name).resolving_subgraphs()
         if not candidates:
             raise PlanningError(f'No subgraph resolves "{root}.{name}"')
+        if len(candidates) > 1 and node.selection_set is not None:
+            # prefer the subgraphs that resolve most of the selection themselves
+            scores = {c: self._local_score(c, root, node, None) for c in candidates}
+            best = max(scores.values())
+            candidates = [c for c in candidates if scores[c] == best]
         fetch: Fetch | None = None
         if self.op_type == "mutation":
             if self.roots and self.roots[-1].subgraph in candidates:
@@ -222,12 +262,12 @@ class _Builder:
                 if name in INTROSPECTION_FIELDS:
                     self.has_introspection = True
                     continue
-                fetch = self._root_fetch(root, name)
+                fetch = self._root_fetch(root, node)
                 selection = fetch.selection
                 for directives, variables in wrappers:
                     selection = selection.fragment("", directives)
                     fetch.variables.update(variables)
-                self._plan_field(fetch, selection, root, node, _Where((), None, level))
+                self._plan_field(fetch, selection, root, node, _Where((), None, level, route=()))
                 continue
             if isinstance(node, InlineFragmentNode):
                 sub_selections = node.selection_set.selections
@@ -239,6 +279,44 @@ class _Builder:
             directives = print_directives(node.directives, found)
             inner = (*wrappers, (directives, found)) if directives else wrappers
             self._plan_root(root, sub_selections, inner, level)
+
+    def _local_score(
+        self, subgraph: str, parent_type: str, node: FieldNode, provided: Provided | None
+    ) -> int:
+        """How many fields of this client field's tree `subgraph` resolves without a hop."""
+        name = node.name.value
+        field_info = self.sg.type(parent_type).fields.get(name)
+        if field_info is None:
+            return 0
+        here = provided_on(provided, parent_type)
+        if not (field_info.resolvable_in(subgraph) or (here is not None and name in here)):
+            return 0
+        score = 1
+        if node.selection_set is None:
+            return score
+        sub_provided = here.get(name) if here is not None else None
+        source = field_info.sources.get(subgraph)
+        if source is not None and source.provides:
+            sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
+        stack: list[tuple[str, SelectionNode]] = [
+            (field_info.named_type, child) for child in node.selection_set.selections
+        ]
+        seen: set[str] = set()
+        while stack:
+            type_name, child = stack.pop()
+            if isinstance(child, FieldNode):
+                if child.name.value != "__typename":
+                    score += self._local_score(subgraph, type_name, child, sub_provided)
+            elif isinstance(child, InlineFragmentNode):
+                condition = child.type_condition.name.value if child.type_condition else type_name
+                stack.extend((condition, c) for c in child.selection_set.selections)
+            elif isinstance(child, FragmentSpreadNode) and child.name.value not in seen:
+                seen.add(child.name.value)
+                fragment = self.fragments.get(child.name.value)
+                if fragment is not None:
+                    condition = fragment.type_condition.name.value
+                    stack.extend((condition, c) for c in fragment.selection_set.selections)
+        return score
 
     # ---- selections --------------------------------------------------------------------
 
@@ -263,12 +341,27 @@ class _Builder:
                 sub_nodes = fragment.selection_set.selections
             else:
                 continue
+            if (
+                condition not in (None, parent_type)
+                and not self.sg.is_abstract(parent_type)
+                and parent_type not in self.sg.possible_types(str(condition))
+            ):
+                continue  # a fragment that can never apply to this object type
             directives = print_directives(node.directives, fetch.variables)
             if condition in (None, parent_type) or not self.sg.is_abstract(parent_type):
                 target = selection.fragment("", directives) if directives else selection
                 self._plan_selections(fetch, target, parent_type, sub_nodes, where)
                 continue
             assert condition is not None
+            if self.sg.is_interface_object_in(parent_type, fetch.subgraph):
+                if not self.sg.possible_types(parent_type):
+                    continue  # no implementations anywhere: the fragment never applies
+                # the subgraph knows no implementations: plan the fragment where they are known
+                child, target = self._interface_hop(fetch, selection, parent_type, where)
+                self._plan_selections(
+                    child, target, parent_type, (node,), _Where(where.path, None, where.level)
+                )
+                continue
             in_subgraph = set(self.sg.possible_types_in(parent_type, fetch.subgraph))
             for runtime in self.sg.possible_types(condition):
                 if runtime in in_subgraph:
@@ -288,46 +381,142 @@ class _Builder:
             return
         info = self.sg.type(parent_type)
         field_info = info.fields[name]
-        local = field_info.resolvable_in(fetch.subgraph) or where.has(name)
-        if not local and info.is_abstract:
+        local = (
+            field_info.resolvable_in(fetch.subgraph)
+            or where.has(name, parent_type)
+            or self._external_key(info, fetch.subgraph, name)
+        )
+        if (
+            local
+            and info.is_abstract
+            and fetch.subgraph not in info.interface_object_in
+            and not where.has(name, parent_type)
+        ):
+            # an interface field is only as local as it is on every implementation there
+            # (one of them may have moved it elsewhere with @override)
             for runtime in self.sg.possible_types_in(parent_type, fetch.subgraph):
+                concrete = self.sg.type(runtime).fields.get(name)
+                if concrete is not None and not (
+                    concrete.resolvable_in(fetch.subgraph)
+                    or self._external_key(self.sg.type(runtime), fetch.subgraph, name)
+                ):
+                    local = False
+                    break
+        source = field_info.sources.get(fetch.subgraph)
+        if (
+            local
+            and source is not None
+            and source.requires
+            and where.satisfied != name
+            and not where.has(name, parent_type)
+            and parent_type not in self.sg.root_type_names()
+        ):
+            # a @requires field is only resolvable through `_entities`, with the required
+            # fields in the representation, even from its own subgraph
+            child = self._entity_fetch(fetch, selection, info, name, where, same=True)
+            target = child.selection.fragment(
+                self.sg.entity_typename(parent_type, child.subgraph), ""
+            )
+            inner = _Where(where.path, None, where.level, name)
+            self._plan_field(child, target, parent_type, node, inner)
+            return
+        if not local and info.is_abstract and fetch.subgraph not in info.interface_object_in:
+            runtimes = self.sg.possible_types_in(parent_type, fetch.subgraph)
+            if not runtimes:
+                raise PlanningError(
+                    f'Cannot plan "{parent_type}.{name}" from subgraph "{fetch.subgraph}": '
+                    f"it knows no type implementing {parent_type}"
+                )
+            for runtime in runtimes:
                 target = selection.fragment(runtime, "")
                 self._plan_field(fetch, target, runtime, node, where)
             return
+        if not local and self._route_elsewhere(fetch, parent_type, node, where):
+            return
         if not local:
             child = self._entity_fetch(fetch, selection, info, name, where)
-            target = child.selection.fragment(parent_type, "")
+            target = child.selection.fragment(
+                self.sg.entity_typename(parent_type, child.subgraph), ""
+            )
             self._plan_field(
-                child, target, parent_type, node, _Where(where.path, None, where.level)
+                child, target, parent_type, node, _Where(where.path, None, where.level, name)
             )
             return
         response_key = node.alias.value if node.alias else name
         arguments = print_arguments(node.arguments, fetch.variables)
         directives = print_directives(node.directives, fetch.variables)
         named = field_info.named_type
+        if source is not None and source.type != field_info.type:
+            # the subgraph declares a narrower type (e.g. an object where the supergraph has
+            # a union): plan the selections against what the subgraph knows
+            local_named = named_type_of(source.type)
+            if local_named in self.sg.types:
+                named = local_named
         composite = self.sg.is_composite(named)
         sub = selection.add_field(response_key, name, arguments, directives, composite)
         if not composite or sub.selection is None or node.selection_set is None:
             return
-        if self.sg.is_abstract(named):
+        if self.sg.is_abstract(named) or self.sg.is_abstract(field_info.named_type):
             sub.selection.add_typename()
-        sub_provided = where.provided.get(name) if where.provided is not None else None
+        sub_provided = where.provided_below(name, parent_type)
         source = field_info.sources.get(fetch.subgraph)
         if source is not None and source.provides:
             sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
         segment = PathSegment(response_key, self._type_filter(parent_type))
-        inner = _Where((*where.path, segment), sub_provided, where.level.child(response_key))
+        route = (*where.route, (parent_type, node)) if where.route is not None else None
+        inner = _Where(
+            (*where.path, segment), sub_provided, where.level.child(response_key), route=route
+        )
         self._plan_selections(fetch, sub.selection, named, node.selection_set.selections, inner)
+        if self.sg.is_interface_object_in(named, fetch.subgraph) and self.sg.possible_types(named):
+            self._interface_hop(fetch, sub.selection, named, inner)  # for the concrete type
 
     # ---- entity hops -------------------------------------------------------------------
 
+    def _route_elsewhere(
+        self, fetch: Fetch, parent_type: str, node: FieldNode, where: _Where
+    ) -> bool:
+        """For a field of a keyless (value) type under root fields: fetch it from another
+        subgraph that resolves the whole root path too (queries only: no side effects)."""
+        info = self.sg.type(parent_type)
+        field_info = info.fields[node.name.value]
+        if where.route is None or self.op_type != "query" or info.kind is not TypeKind.OBJECT:
+            return False
+        if any(info.resolvable_keys(t) for t in field_info.resolving_subgraphs()):
+            return False
+        for target in field_info.resolving_subgraphs():
+            if target == fetch.subgraph or not all(
+                self.sg.field(p, f.name.value).resolvable_in(target) for p, f in where.route
+            ):
+                continue
+            root_fetch = next((r for r in self.roots if r.subgraph == target), None)
+            if root_fetch is None:
+                root_fetch = self._new_fetch(target, (), None)
+                self.roots.append(root_fetch)
+            selection = root_fetch.selection
+            for route_parent, route_node in where.route:
+                named = self.sg.field(route_parent, route_node.name.value).named_type
+                key = route_node.alias.value if route_node.alias else route_node.name.value
+                arguments = print_arguments(route_node.arguments, root_fetch.variables)
+                sub = selection.add_field(key, route_node.name.value, arguments, "", True)
+                assert sub.selection is not None
+                selection = sub.selection
+                if self.sg.is_abstract(named):
+                    selection.add_typename()
+            self._plan_field(root_fetch, selection, parent_type, node, where)
+            return True
+        return False
+
     def _choose_key(
-        self, fetch: Fetch, info: TypeInfo, field_name: str, where: _Where
+        self, fetch: Fetch, info: TypeInfo, field_name: str, where: _Where, same: bool = False
     ) -> tuple[str, KeyInfo]:
         """The subgraph (and its key) to fetch `info.field_name` from, for objects of `fetch`."""
         fallback: tuple[str, KeyInfo] | None = None
-        for target in info.fields[field_name].resolving_subgraphs():
-            if target == fetch.subgraph:
+        candidates = info.fields[field_name].resolving_subgraphs()
+        if same:
+            candidates = [fetch.subgraph]
+        for target in candidates:
+            if target == fetch.subgraph and not same:
                 continue
             keys = info.resolvable_keys(target)
             for key in keys:
@@ -343,22 +532,75 @@ class _Builder:
         return fallback
 
     def _entity_fetch(
-        self, fetch: Fetch, selection: SubSelection, info: TypeInfo, field_name: str, where: _Where
+        self,
+        fetch: Fetch,
+        selection: SubSelection,
+        info: TypeInfo,
+        field_name: str,
+        where: _Where,
+        *,
+        same: bool = False,
     ) -> Fetch:
         """The child fetch that resolves `info.field_name` for the objects at `where.path`."""
-        target, key = self._choose_key(fetch, info, field_name, where)
-        child = self._child(fetch, where.path, target)
-        template, deps = self._add_internal(fetch, selection, info.name, key.selection, where)
+        target, key = self._choose_key(fetch, info, field_name, where, same)
         requires = info.fields[field_name].sources[target].requires
+        required: Template = {}
+        more: set[int] = set()
         if requires:
             wanted = parse_field_set(requires)
             required, more = self._add_internal(fetch, selection, info.name, wanted, where)
-            merge_templates(template, required)
-            deps |= more
+        # A field whose @requires needs other fetches first gets its own fetch (those fetches
+        # may themselves go to `target`, and a fetch cannot wait for itself).
+        tag = ",".join(str(d) for d in sorted(more))
+        if requires and "(" in requires:  # arguments: other fields may require other values
+            tag += "|" + requires
+        child = self._child(fetch, where.path, target, tag)
+        template, deps = self._add_internal(fetch, selection, info.name, key.selection, where)
+        merge_templates(template, required)
+        deps |= more
         selection.add_typename()
         merge_templates(child.templates.setdefault(info.name, {}), template)
+        alias = self.sg.entity_typename(info.name, target)
+        if alias != info.name:
+            child.rep_typenames[info.name] = alias
         child.depends_on |= (deps | {fetch.id}) - {child.id}
         return child
+
+    def _interface_hop(
+        self, fetch: Fetch, selection: SubSelection, interface: str, where: _Where
+    ) -> tuple[Fetch, SubSelection]:
+        """Objects a subgraph returns as an @interfaceObject carry the interface's name as
+        `__typename`; an entity fetch to a subgraph that knows the implementations turns them
+        into their concrete types (and resolves fragments on those types)."""
+        info = self.sg.type(interface)
+        for target in info.subgraphs:
+            if target in info.interface_object_in or target == fetch.subgraph:
+                continue
+            for key in info.resolvable_keys(target):
+                if not self._locally_available(info, fetch.subgraph, key.selection, where):
+                    continue
+                child = self._child(fetch, where.path, target)
+                template, deps = self._add_internal(
+                    fetch, selection, interface, key.selection, where
+                )
+                selection.add_typename()
+                merge_templates(child.templates.setdefault(interface, {}), template)
+                child.depends_on |= (deps | {fetch.id}) - {child.id}
+                inner = child.selection.fragment(interface, "")
+                inner.add_typename()
+                return child, inner
+        raise PlanningError(
+            f'Cannot resolve the concrete type of @interfaceObject "{interface}" returned by '
+            f'subgraph "{fetch.subgraph}": no other subgraph has a resolvable @key on it'
+        )
+
+    def _external_key(self, info: TypeInfo, subgraph: str, name: str) -> bool:
+        """A leaf key field a subgraph marks @external is still what it returns for the
+        entity (it is the reference it holds)."""
+        source = info.fields[name].sources.get(subgraph) if name in info.fields else None
+        if source is None or not source.external or self.sg.is_composite(source.type):
+            return False
+        return any(name in field_set_names(k.selection) for k in info.keys.get(subgraph, ()))
 
     def _locally_available(
         self, info: TypeInfo, subgraph: str, key: SelectionSetNode, where: _Where
@@ -369,7 +611,11 @@ class _Builder:
             field_info = info.fields.get(node.name.value)
             if field_info is None:
                 return False
-            if not field_info.resolvable_in(subgraph) and not where.has(node.name.value):
+            if not (
+                field_info.resolvable_in(subgraph)
+                or where.has(node.name.value, info.name)
+                or self._external_key(info, subgraph, node.name.value)
+            ):
                 return False
         return True
 
@@ -387,13 +633,41 @@ class _Builder:
         deps: set[int] = set()
         info = self.sg.type(parent_type)
         for node in wanted.selections:
+            if isinstance(node, InlineFragmentNode):
+                # `... on T { f }` in a field set: fetched for the objects of type T
+                condition = node.type_condition.name.value if node.type_condition else None
+                if condition is None or condition == parent_type:
+                    runtimes = [(parent_type, selection)]
+                elif not info.is_abstract:
+                    applies = parent_type in self.sg.possible_types(condition)
+                    runtimes = [(parent_type, selection)] if applies else []
+                else:
+                    in_subgraph = self.sg.possible_types_in(parent_type, fetch.subgraph)
+                    runtimes = [
+                        (t, selection.fragment(t, ""))
+                        for t in self.sg.possible_types(condition)
+                        if t in in_subgraph
+                    ]
+                for runtime, target in runtimes:
+                    sub_template, sub_deps = self._add_internal(
+                        fetch, target, runtime, node.selection_set, where
+                    )
+                    merge_templates(template, sub_template)
+                    deps |= sub_deps
+                continue
             if not isinstance(node, FieldNode) or node.name.value == "__typename":
                 continue
             name = node.name.value
             field_info = info.fields[name]
-            if not (field_info.resolvable_in(fetch.subgraph) or where.has(name)):
+            if not (
+                field_info.resolvable_in(fetch.subgraph)
+                or where.has(name, parent_type)
+                or self._external_key(info, fetch.subgraph, name)
+            ):
                 child = self._entity_fetch(fetch, selection, info, name, where)
-                target = child.selection.fragment(parent_type, "")
+                target = child.selection.fragment(
+                    self.sg.entity_typename(parent_type, child.subgraph), ""
+                )
                 single = SelectionSetNode(selections=(node,))
                 sub_template, sub_deps = self._add_internal(
                     child, target, parent_type, single, _Where(where.path, None, where.level)
@@ -401,9 +675,14 @@ class _Builder:
                 merge_templates(template, sub_template)
                 deps |= sub_deps | {child.id}
                 continue
-            response_key = where.level.internal_key(name)
+            arguments = print_arguments(node.arguments, fetch.variables) if node.arguments else ""
+            if arguments:  # e.g. @requires("price(currency: \"USD\")"): its own response key
+                digest = hashlib.sha1(arguments.encode()).hexdigest()[:8]
+                response_key = f"__gw_{name}_{digest}"
+            else:
+                response_key = where.level.internal_key(name)
             composite = node.selection_set is not None
-            sub = selection.add_field(response_key, name, "", "", composite)
+            sub = selection.add_field(response_key, name, arguments, "", composite)
             nested: Template | None = None
             if composite and sub.selection is not None and node.selection_set is not None:
                 named = field_info.named_type
@@ -411,7 +690,7 @@ class _Builder:
                     sub.selection.add_typename()
                 inner = _Where(
                     (*where.path, PathSegment(response_key, self._type_filter(parent_type))),
-                    where.provided.get(name) if where.provided is not None else None,
+                    where.provided_below(name, parent_type),
                     where.level.child(name) if response_key == name else _Level([], {}),
                 )
                 nested, sub_deps = self._add_internal(

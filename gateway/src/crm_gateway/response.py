@@ -15,6 +15,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -192,12 +193,31 @@ class ResponseShaper:
                 items.append(completed)
             return items
         if is_leaf_type(type_):
+            if isinstance(type_, GraphQLEnumType) and value not in type_.values:
+                # a value the public schema does not have (@inaccessible, or only in some
+                # subgraphs): the field is null, with an error
+                self.state.add_error(
+                    gateway_error(f"Enum {type_.name} cannot represent value.", INTERNAL, path)
+                )
+                return None
             return value
         if not isinstance(value, dict):
             return None
         runtime: Any = type_
         if is_abstract_type(type_):
             runtime = self.schema.get_type(str(value.get("__typename")))
+            if runtime is type_ and not self.schema.get_possible_types(
+                type_  # type: ignore[arg-type]
+            ):
+                # an @interfaceObject without implementations: its fields are all there is
+                selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+                completed = self._object(
+                    runtime,  # type: ignore[arg-type]  # duck-typed: name and fields
+                    selection_sets,
+                    value,
+                    path,
+                )
+                return None if isinstance(completed, _Bubble) else completed
             if (
                 runtime is None
                 or not is_object_type(runtime)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from crm_gateway.circuit import CircuitBreaker
 from crm_gateway.compose import SubgraphSDL, compose
 from crm_gateway.engine import Engine
 from crm_gateway.metrics import GatewayMetrics
@@ -32,11 +34,16 @@ class GatewayRuntime:
             metrics=self.metrics,
             max_connections=settings.max_connections,
             transport=transport,
+            timeouts=dict(settings.subgraph_timeouts),
+            retries=settings.subgraph_retries,
+            breaker=CircuitBreaker(settings.circuit_failures),
         )
         self.engine: Engine | None = None
         self.load_error: str | None = None
         self._loader: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()
+        self._fingerprint: str | None = None  # of the installed supergraph's sources
 
     @property
     def source(self) -> str:
@@ -52,49 +59,94 @@ class GatewayRuntime:
 
     def install(self, supergraph: Supergraph) -> None:
         """Swap in a new supergraph (requests in flight keep the engine they started with)."""
+        reloaded = self.engine is not None
         self.engine = Engine(
             supergraph,
             self.client,
             introspection=self.settings.introspection,
             plan_cache_size=self.settings.plan_cache_size,
+            limits=self.settings.limits,
+            field_suggestions=self.settings.field_suggestions,
         )
         self.load_error = None
         self._loaded.set()
+        if reloaded:
+            self.metrics.supergraph_reloads.inc()
         logger.info(
-            "supergraph loaded",
+            "supergraph %s",
+            "reloaded" if reloaded else "loaded",
             extra={"subgraphs": sorted(supergraph.subgraphs), "source": self.source},
         )
 
     async def start(self) -> None:
         if self.settings.supergraph_file:
-            try:
+            await self.reload()
+        else:
+            self._loader = asyncio.create_task(
+                self._load_from_subgraphs(), name="supergraph-loader"
+            )
+        if self.settings.supergraph_poll_seconds > 0:
+            self._poller = asyncio.create_task(self._poll(), name="supergraph-poller")
+
+    async def reload(self) -> bool:
+        """Load the supergraph again from its source; install it when it changed. A source
+        that fails to load or compose leaves the running supergraph in place."""
+        try:
+            if self.settings.supergraph_file:
                 path = Path(self.settings.supergraph_file)
                 sdl = await asyncio.to_thread(path.read_text, encoding="utf-8")
-                self.install(load_supergraph_sdl(sdl))
-            except (OSError, CompositionError) as exc:
-                self.load_error = str(exc)
-                logger.error("cannot load the supergraph file: %s", exc)
-            return
-        self._loader = asyncio.create_task(self._load_from_subgraphs(), name="supergraph-loader")
+                fingerprint = hashlib.sha256(sdl.encode()).hexdigest()
+                if fingerprint == self._fingerprint:
+                    return False
+                supergraph = load_supergraph_sdl(sdl)
+            else:
+                sdls = await self._fetch_sdls()
+                fingerprint = hashlib.sha256("\0".join(sdls).encode()).hexdigest()
+                if fingerprint == self._fingerprint:
+                    return False
+                supergraph = self._compose(sdls)
+        except (OSError, UnicodeDecodeError, CompositionError, SubgraphUnavailable) as exc:
+            self.load_error = str(exc)
+            logger.error("cannot load the supergraph (%s): %s", self.source, exc)
+            return False
+        self.install(supergraph)
+        self._fingerprint = fingerprint
+        return True
+
+    async def _poll(self) -> None:
+        await self._loaded.wait()
+        while True:
+            await asyncio.sleep(self.settings.supergraph_poll_seconds)
+            try:
+                await self.reload()
+            except Exception:  # keep polling whatever happened
+                logger.exception("supergraph reload failed")
+
+    async def _fetch_sdls(self) -> list[str]:
+        return list(
+            await asyncio.gather(
+                *(
+                    self.client.fetch_sdl(name, url, self._service_headers())
+                    for name, url in self.settings.subgraphs
+                )
+            )
+        )
+
+    def _compose(self, sdls: list[str]) -> Supergraph:
+        return compose(
+            [
+                SubgraphSDL(name, url, sdl)
+                for (name, url), sdl in zip(self.settings.subgraphs, sdls, strict=True)
+            ]
+        )
 
     async def _load_from_subgraphs(self) -> None:
         delay = 0.1
         while True:
             try:
-                sdls = await asyncio.gather(
-                    *(
-                        self.client.fetch_sdl(name, url, self._service_headers())
-                        for name, url in self.settings.subgraphs
-                    )
-                )
-                self.install(
-                    compose(
-                        [
-                            SubgraphSDL(name, url, sdl)
-                            for (name, url), sdl in zip(self.settings.subgraphs, sdls, strict=True)
-                        ]
-                    )
-                )
+                sdls = await self._fetch_sdls()
+                self.install(self._compose(sdls))
+                self._fingerprint = hashlib.sha256("\0".join(sdls).encode()).hexdigest()
                 return
             except SubgraphUnavailable as exc:
                 self.load_error = f"waiting for subgraph {exc.subgraph!r} ({exc.reason})"
@@ -142,8 +194,9 @@ class GatewayRuntime:
         return ready, body
 
     async def aclose(self) -> None:
-        if self._loader is not None:
-            self._loader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loader
+        for task in (self._loader, self._poller):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.client.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from crm_gateway.limits import Limits
 from crm_kit.settings import AuthSettings
 
 DEFAULT_SUBGRAPHS = (
@@ -23,9 +24,13 @@ def parse_subgraphs(value: str) -> tuple[tuple[str, str], ...]:
             continue
         name, sep, url = item.partition("=")
         if not sep or not name.strip() or not url.strip():
-            raise ValueError(f"GATEWAY_SUBGRAPHS entry {item!r} is not 'name=url'")
+            raise ValueError(f"entry {item!r} is not 'name=value'")
         result.append((name.strip(), url.strip()))
     return tuple(result)
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def _bool(value: str) -> bool:
@@ -40,8 +45,13 @@ class GatewaySettings:
         default_factory=lambda: parse_subgraphs(DEFAULT_SUBGRAPHS)
     )
     supergraph_file: str = ""
-    introspection: bool = True
+    introspection: bool = False
+    field_suggestions: bool = False  # "Did you mean ...?" in validation errors
     subgraph_timeout_seconds: float = 5.0
+    subgraph_timeouts: tuple[tuple[str, float], ...] = ()  # per-subgraph overrides
+    subgraph_retries: int = 1  # extra attempts for query fetches after a transport failure
+    circuit_failures: int = 5  # consecutive failures that open a subgraph's circuit (0: off)
+    supergraph_poll_seconds: float = 10.0  # hot reload: re-read the file / SDLs (0: off)
     max_connections: int = 200
     startup_backoff_max_seconds: float = 5.0
     readiness_timeout_seconds: float = 1.0
@@ -49,7 +59,48 @@ class GatewaySettings:
     # Sent as `Authorization` when the gateway itself calls subgraphs (SDL loading, readiness)
     service_token: str = ""
     log_level: str = "INFO"
+    # False only for conformance runs: anonymous requests are then accepted
+    auth_required: bool = True
+    ws_init_timeout_seconds: float = 10.0  # graphql-transport-ws: connection_init deadline
+    ws_ping_seconds: float = 15.0  # heartbeat ping interval to clients (0: none)
+    shutdown_grace_seconds: int = 10  # requests in flight get this long on SIGTERM
+    # protection
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_tokens: int = 5000
+    max_cost: int = 20000
+    default_list_size: int = 10
+    list_size_arguments: tuple[str, ...] = ("first", "last", "limit", "pageSize", "take")
+    max_request_bytes: int = 1_000_000
+    max_batch: int = 10  # operations in one JSON-array request
+    apq: bool = True
+    apq_cache_size: int = 10000
+    safelist_file: str = ""  # when set, only the operations it lists run
+    rate_limit_user: int = 0  # requests per window per user (0: off)
+    rate_limit_client: int = 0  # requests per window per client id (0: off)
+    rate_limit_window_seconds: float = 60.0
+    client_id_header: str = "x-client-id"
+    cors_origins: tuple[str, ...] = ()
+    compression: bool = True
+    compression_min_bytes: int = 1024
+    debug_query_plan: bool = False  # return the plan in `extensions` on `x-gateway-debug: plan`
+    otlp_endpoint: str = ""
+    jwks_refresh_cooldown_seconds: float = 5.0  # min. seconds between refetches for unknown kids
+    jwks_lifespan_seconds: float = 300.0  # how long a fetched key set is used
     auth: AuthSettings = field(default_factory=AuthSettings)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_root_fields=self.max_root_fields,
+            max_tokens=self.max_tokens,
+            max_cost=self.max_cost,
+            default_list_size=self.default_list_size,
+            list_size_arguments=self.list_size_arguments,
+        )
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -59,13 +110,50 @@ class GatewaySettings:
             port=int(env("GATEWAY_PORT", "4000")),
             subgraphs=parse_subgraphs(env("GATEWAY_SUBGRAPHS", DEFAULT_SUBGRAPHS)),
             supergraph_file=env("GATEWAY_SUPERGRAPH_FILE", ""),
-            introspection=_bool(env("GATEWAY_INTROSPECTION", "true")),
+            introspection=_bool(env("GATEWAY_INTROSPECTION", "false")),
+            field_suggestions=_bool(env("GATEWAY_FIELD_SUGGESTIONS", "false")),
             subgraph_timeout_seconds=float(env("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", "5")),
+            subgraph_timeouts=tuple(
+                (name, float(value))
+                for name, value in parse_subgraphs(env("GATEWAY_SUBGRAPH_TIMEOUTS", ""))
+            ),
+            subgraph_retries=int(env("GATEWAY_SUBGRAPH_RETRIES", "1")),
+            circuit_failures=int(env("GATEWAY_CIRCUIT_FAILURES", "5")),
+            supergraph_poll_seconds=float(env("GATEWAY_SUPERGRAPH_POLL_SECONDS", "10")),
             max_connections=int(env("GATEWAY_MAX_CONNECTIONS", "200")),
             startup_backoff_max_seconds=float(env("GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", "5")),
             readiness_timeout_seconds=float(env("GATEWAY_READINESS_TIMEOUT_SECONDS", "1")),
             plan_cache_size=int(env("GATEWAY_PLAN_CACHE_SIZE", "1000")),
             service_token=env("GATEWAY_SERVICE_TOKEN", ""),
             log_level=env("LOG_LEVEL", "INFO"),
+            auth_required=_bool(env("GATEWAY_AUTH_REQUIRED", "true")),
+            ws_init_timeout_seconds=float(env("GATEWAY_WS_INIT_TIMEOUT_SECONDS", "10")),
+            ws_ping_seconds=float(env("GATEWAY_WS_PING_SECONDS", "15")),
+            shutdown_grace_seconds=int(env("GATEWAY_SHUTDOWN_GRACE_SECONDS", "10")),
+            max_depth=int(env("GATEWAY_MAX_DEPTH", "15")),
+            max_aliases=int(env("GATEWAY_MAX_ALIASES", "30")),
+            max_root_fields=int(env("GATEWAY_MAX_ROOT_FIELDS", "20")),
+            max_tokens=int(env("GATEWAY_MAX_TOKENS", "5000")),
+            max_cost=int(env("GATEWAY_MAX_COST", "20000")),
+            default_list_size=int(env("GATEWAY_DEFAULT_LIST_SIZE", "10")),
+            list_size_arguments=_list(
+                env("GATEWAY_LIST_SIZE_ARGUMENTS", "first,last,limit,pageSize,take")
+            ),
+            max_request_bytes=int(env("GATEWAY_MAX_REQUEST_BYTES", "1000000")),
+            max_batch=int(env("GATEWAY_MAX_BATCH", "10")),
+            apq=_bool(env("GATEWAY_APQ", "true")),
+            apq_cache_size=int(env("GATEWAY_APQ_CACHE_SIZE", "10000")),
+            safelist_file=env("GATEWAY_SAFELIST_FILE", ""),
+            rate_limit_user=int(env("GATEWAY_RATE_LIMIT_USER", "0")),
+            rate_limit_client=int(env("GATEWAY_RATE_LIMIT_CLIENT", "0")),
+            rate_limit_window_seconds=float(env("GATEWAY_RATE_LIMIT_WINDOW_SECONDS", "60")),
+            client_id_header=env("GATEWAY_CLIENT_ID_HEADER", "x-client-id").lower(),
+            cors_origins=_list(env("GATEWAY_CORS_ORIGINS", "")),
+            compression=_bool(env("GATEWAY_COMPRESSION", "true")),
+            compression_min_bytes=int(env("GATEWAY_COMPRESSION_MIN_BYTES", "1024")),
+            debug_query_plan=_bool(env("GATEWAY_DEBUG_QUERY_PLAN", "false")),
+            otlp_endpoint=env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+            jwks_refresh_cooldown_seconds=float(env("GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", "5")),
+            jwks_lifespan_seconds=float(env("GATEWAY_JWKS_LIFESPAN_SECONDS", "300")),
             auth=AuthSettings.from_env(),
         )

@@ -73,6 +73,9 @@ class FieldSource:
     shareable: bool = False
     override_from: str | None = None
     overridden: bool = False  # another subgraph took this field over with @override
+    # Set when the subgraph resolves this field only through an @interfaceObject: the entity
+    # is sent to it as that interface (representation `__typename` = the interface name).
+    via_interface: str | None = None
 
     @property
     def resolvable(self) -> bool:
@@ -139,7 +142,9 @@ class TypeInfo:
     enum_values: dict[str, EnumValueInfo] = field(default_factory=dict)
     interfaces: dict[str, list[str]] = field(default_factory=dict)  # per subgraph
     members: dict[str, list[str]] = field(default_factory=dict)  # union members per subgraph
-    interface_object_in: list[str] = field(default_factory=list)  # @interfaceObject (issue 6)
+    interface_object_in: list[str] = field(default_factory=list)  # @interfaceObject subgraphs
+    # subgraph -> the @interfaceObject name this object type is an entity of there
+    entity_alias: dict[str, str] = field(default_factory=dict)
     specified_by: str | None = None
 
     @property
@@ -237,3 +242,43 @@ class Supergraph:
 
     def root_type_names(self) -> frozenset[str]:
         return frozenset(self.root_types.values())
+
+    def entity_typename(self, type_name: str, subgraph: str) -> str:
+        """The `__typename` a subgraph knows this entity by (an @interfaceObject, or itself)."""
+        info = self.types.get(type_name)
+        if info is None:
+            return type_name
+        return info.entity_alias.get(subgraph, type_name)
+
+    def is_interface_object_in(self, type_name: str, subgraph: str) -> bool:
+        info = self.types.get(type_name)
+        return info is not None and subgraph in info.interface_object_in
+
+    def link_interface_objects(self) -> None:
+        """Let each implementation of an @interfaceObject interface use the fields that the
+        interface-object subgraphs contribute, fetched as entities of the interface."""
+        for interface in self.types.values():
+            if interface.kind is not TypeKind.INTERFACE or not interface.interface_object_in:
+                continue
+            for type_name in self.possible_types(interface.name):
+                concrete = self.types[type_name]
+                for subgraph in interface.interface_object_in:
+                    keys = interface.keys.get(subgraph)
+                    if not keys or subgraph in concrete.subgraphs:
+                        continue
+                    concrete.keys.setdefault(subgraph, list(keys))
+                    concrete.entity_alias.setdefault(subgraph, interface.name)
+                    for name, field_info in interface.fields.items():
+                        source = field_info.sources.get(subgraph)
+                        target = concrete.fields.get(name)
+                        if source is None or not source.resolvable or target is None:
+                            continue
+                        if subgraph not in target.sources:
+                            target.sources[subgraph] = FieldSource(
+                                subgraph=subgraph,
+                                type=source.type,
+                                requires=source.requires,
+                                provides=source.provides,
+                                shareable=True,
+                                via_interface=interface.name,
+                            )

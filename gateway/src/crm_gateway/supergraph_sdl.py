@@ -153,6 +153,7 @@ def load_supergraph_sdl(sdl: str) -> Supergraph:
         if operation not in root_types and default in types:
             root_types[operation] = default
     supergraph = Supergraph(subgraphs=subgraphs, types=types, root_types=root_types)
+    supergraph.link_interface_objects()
     try:
         build_api_schema(supergraph)
     except (GraphQLError, TypeError, ValueError) as exc:

@@ -452,4 +452,31 @@ async def test_unread_count_query_and_health(service: Service) -> None:
     assert body == {"data": {"unreadNotificationCount": 1}}
     ready = await service.http.get(f"{service.url}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"mongodb": True, "rabbitmq": True, "workers": True}
+    checks = ready.json()["checks"]
+    assert checks["mongodb"] is checks["rabbitmq"] is checks["workers"] is True
+    assert all(checks.values()), checks  # and whatever else crm_kit probes
+
+
+async def test_webhooks_are_admin_only_and_never_target_private_addresses(
+    service: Service,
+) -> None:
+    """This service runs with the default settings: WEBHOOK_ALLOW_PRIVATE is off."""
+    create = """mutation($url: String!) { createWebhookSubscription(
+        input: {url: $url, eventTypes: ["customer.created.v1"]}) { secret } }"""
+    as_sales = await service.query(
+        create, {"url": "https://example.com/h"}, sub="s", roles=("SALES",)
+    )
+    assert as_sales["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for url in (
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+    ):
+        body = await service.query(create, {"url": url}, sub=uid("admin"), roles=("ADMIN",))
+        [error] = body["errors"]
+        assert error["extensions"]["fieldErrors"][0]["code"] == "UNSAFE_URL", (url, body)
+    log = "{ notificationDeliveries { totalCount } }"
+    denied = await service.query(log, sub="s", roles=("MANAGER",))
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"

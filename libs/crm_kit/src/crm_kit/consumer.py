@@ -1,17 +1,22 @@
 """At-least-once consumption with exactly-once effect.
 
 Each event is applied inside a MongoDB transaction that also inserts an idempotency record
-`_id = "<consumer>:<event id>"` into `inbox`; a redelivered event hits the duplicate `_id`
-and is acknowledged without being applied again. Failures are retried through a delay
-queue a bounded number of times, then parked in the dead-letter queue.
+`_id = "<consumer>:<event id>"` into `inbox`; a redelivered event finds the record and is
+acknowledged without being applied again. Failures (including exceeding the per-event time
+limit) are retried through a TTL delay queue a bounded number of times, then parked in the
+dead-letter queue. Queues are quorum queues with a delivery limit (see `crm_kit.topology`).
+
+Shutdown: stop taking messages, let in-flight ones finish within a grace period, cancel the
+rest (their transactions roll back) and close the channel, which returns every unacknowledged
+message to the queue for the next consumer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
@@ -20,6 +25,7 @@ from opentelemetry.trace import SpanKind
 from crm_kit.bus import CONTENT_TYPE, EventBus
 from crm_kit.events import CloudEvent, utcnow
 from crm_kit.telemetry import span_from_traceparent
+from crm_kit.topology import QueueKind, QueueNames, declare_consumer_queues
 from crm_kit.uow import Transaction, UnitOfWork
 
 _log = logging.getLogger(__name__)
@@ -29,17 +35,6 @@ ATTEMPT_HEADER = "x-crm-attempt"
 ERROR_HEADER = "x-crm-last-error"
 
 type EventHandler = Callable[[CloudEvent, Transaction], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class QueueNames:
-    main: str
-    retry: str
-    dead: str
-
-    @classmethod
-    def for_consumer(cls, name: str) -> QueueNames:
-        return cls(main=f"{name}.events", retry=f"{name}.events.retry", dead=f"{name}.events.dlq")
 
 
 def _attempt_of(message: AbstractIncomingMessage) -> int:
@@ -61,6 +56,8 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_delay_ms: int = 1000,
         handler_timeout_seconds: float = 30.0,
+        delivery_limit: int = 0,
+        shutdown_grace_seconds: float | None = None,
     ) -> None:
         self.name = name
         self.queues = QueueNames.for_consumer(name)
@@ -71,6 +68,13 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_delay_ms = retry_delay_ms
         self._timeout = handler_timeout_seconds
+        self._delivery_limit = delivery_limit or max(2 * max_attempts, 5)
+        self._grace = (
+            handler_timeout_seconds if shutdown_grace_seconds is None else (shutdown_grace_seconds)
+        )
+        self.queue_kinds: dict[str, QueueKind] = {}
+        self.watch_interval = 5.0
+        self.restarts_total = 0
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
@@ -78,45 +82,86 @@ class EventConsumer:
         self.applied_total = 0
         self.duplicates_total = 0
         self.dead_lettered_total = 0
+        self.retried_total = 0
+        self.timeouts_total = 0
 
     async def start(self) -> None:
         channel = await self._bus.channel(self._prefetch)
         self._channel = channel
         exchange = await channel.get_exchange(self._bus.exchange_name, ensure=True)
-        await channel.declare_queue(self.queues.dead, durable=True)
-        await channel.declare_queue(
-            self.queues.retry,
-            durable=True,
-            arguments={
-                "x-message-ttl": self._retry_delay_ms,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queues.main,
-            },
+        declared = await declare_consumer_queues(
+            self._bus.url,
+            channel,
+            self.queues,
+            delivery_limit=self._delivery_limit,
+            retry_delay_ms=self._retry_delay_ms,
         )
-        queue = await channel.declare_queue(
-            self.queues.main,
-            durable=True,
-            arguments={
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queues.dead,
-            },
-        )
+        self.queue_kinds = {name: kind for name, (_q, kind) in declared.items()}
+        queue, _kind = declared[self.queues.main]
         for routing_key in self._handlers:
             await queue.bind(exchange, routing_key=routing_key)
         self._queue = queue
         self._consumer_tag = await queue.consume(self._on_message)
 
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def consuming(self) -> bool:
+        return self._consumer_tag is not None and self._channel is not None
+
+    async def check(self) -> bool:
+        """False when our channel is gone: closed by the broker, or not restored after a
+        reconnect of the robust connection."""
+        channel = self._channel
+        return channel is not None and not channel.is_closed
+
+    async def watch(self, stop: asyncio.Event, connected: Callable[[], bool]) -> None:
+        """Restart consumption when the broker connection is up but our consumer is not
+        (a channel the robust connection failed to restore), so no manual restart is needed."""
+        failures = 0
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.watch_interval)
+            if stop.is_set() or not connected():
+                failures = 0
+                continue
+            failures = 0 if await self.check() else failures + 1
+            if failures < 2:
+                continue
+            _log.warning("consumer lost its channel; starting it again")
+            self.restarts_total += 1
+            try:
+                await self.stop()
+                await self.start()
+                failures = 0
+            except Exception as exc:
+                _log.warning("consumer restart failed: %s", f"{type(exc).__name__}: {exc}"[:200])
+
     async def stop(self) -> None:
-        """Stop taking messages, let in-flight ones finish, close the channel."""
+        """Stop taking messages, finish in-flight ones (up to the grace period), return the
+        rest to the queue by closing the channel without acknowledging them."""
         if self._queue is not None and self._consumer_tag is not None:
             try:
                 await self._queue.cancel(self._consumer_tag)
             except Exception:
                 _log.debug("cancel consumer failed", exc_info=True)
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=self._timeout)
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=self._grace)
+            if pending:
+                _log.warning(
+                    "shutdown: returning unfinished messages to the queue",
+                    extra={"fields": {"unfinished": len(pending)}},
+                )
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=5)
         if self._channel is not None and not self._channel.is_closed:
-            await self._channel.close()
+            try:
+                await self._channel.close()
+            except Exception:
+                _log.debug("closing the consumer channel failed", exc_info=True)
         self._queue = self._channel = None
         self._consumer_tag = None
 
@@ -126,6 +171,12 @@ class EventConsumer:
             self._in_flight.add(task)
         try:
             await self._process(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Typically the channel went away mid-way (broker restart): the message was not
+            # acknowledged, so the broker delivers it again and the inbox absorbs the repeat.
+            _log.warning("message handling interrupted; it will be redelivered", exc_info=True)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -149,6 +200,11 @@ class EventConsumer:
         ):
             try:
                 await asyncio.wait_for(self._apply(event, handler), timeout=self._timeout)
+            except TimeoutError:
+                self.timeouts_total += 1
+                timeout = TimeoutError(f"handler exceeded its {self._timeout:g}s time limit")
+                await self._retry_or_dead_letter(message, event, attempt, timeout)
+                return
             except Exception as exc:
                 await self._retry_or_dead_letter(message, event, attempt, exc)
                 return
@@ -193,6 +249,7 @@ class EventConsumer:
         )
         await self._republish(message, self.queues.retry, attempt + 1, reason)
         await message.ack()
+        self.retried_total += 1
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         attempt = _attempt_of(message)

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -49,6 +50,18 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def is_retryable(error: BaseException) -> bool:
+    """Failures a client may safely retry: the database was unreachable or a transaction was
+    aborted by a transient condition (MongoDB labels those)."""
+    if isinstance(error, (ConnectionFailure, TimeoutError)):
+        return True
+    return isinstance(error, PyMongoError) and (
+        error.has_error_label("TransientTransactionError")
+        or error.has_error_label("RetryableWriteError")
+        or error.has_error_label("UnknownTransactionCommitResult")
+    )
+
+
 def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
@@ -60,6 +73,21 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
         # (they have no resolver path) and are safe to show.
         message = error.message
         extensions = {"code": str(ErrorCode.BAD_USER_INPUT), **(error.extensions or {})}
+    elif is_retryable(original):
+        _log.warning(
+            "database unavailable: %s",
+            type(original).__name__,
+            extra={"fields": {"path": error.path, "request_id": request_id}},
+        )
+        message = (
+            "Temporarily unavailable; retry the request (with the same idempotencyKey) "
+            f"(request id {request_id})"
+        )
+        extensions = {
+            "code": str(ErrorCode.INTERNAL_SERVER_ERROR),
+            "requestId": request_id,
+            "retryable": True,
+        }
     else:
         _log.error(
             "unhandled error in resolver",

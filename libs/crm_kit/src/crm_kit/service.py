@@ -9,6 +9,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient, monitoring
@@ -26,6 +27,7 @@ from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventHandler
 from crm_kit.errors import CrmError
 from crm_kit.graphql import RequestContext, new_request_id
 from crm_kit.logs import request_id_var, setup_logging
+from crm_kit.metrics import render_metrics
 from crm_kit.mongo import Document, IndexSpec, create_client, ensure_indexes, ping
 from crm_kit.outbox import OUTBOX_INDEXES, OutboxRelay
 from crm_kit.settings import ServiceSettings
@@ -71,7 +73,13 @@ def build_runtime(
     db = client[settings.mongodb_database]
     bus = EventBus(settings.amqp_url, settings.events_exchange)
     relay = OutboxRelay(
-        db, bus, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+        db,
+        bus,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+        retention=timedelta(hours=settings.outbox_retention_hours),
+        lease_seconds=settings.outbox_lease_seconds,
+        age_alert_seconds=settings.outbox_age_alert_seconds,
     )
     uow = UnitOfWork(client, db, source=f"crm/{settings.service_name}", on_commit=relay.wake)
     return Runtime(settings, client, db, bus, relay, uow)
@@ -119,6 +127,9 @@ def create_service_app[D](
             handlers,
             prefetch=settings.consumer_prefetch,
             max_attempts=settings.consumer_max_attempts,
+            retry_delay_ms=settings.consumer_retry_delay_ms,
+            handler_timeout_seconds=settings.consumer_handler_timeout_seconds,
+            delivery_limit=settings.consumer_delivery_limit,
         )
     view: SubgraphView[D] = SubgraphView(spec.schema, deps, TokenVerifier(settings.auth))
     tasks: list[asyncio.Task[None]] = []
@@ -147,6 +158,11 @@ def create_service_app[D](
         if runtime.stop.is_set():
             return
         tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        if runtime.consumer is not None:
+            bus = runtime.bus
+            tasks.append(
+                asyncio.create_task(runtime.consumer.watch(runtime.stop, lambda: bus.connected))
+            )
         for worker in spec.workers(deps):
             tasks.append(asyncio.create_task(worker(runtime.stop)))
         runtime.ready = True
@@ -176,11 +192,17 @@ def create_service_app[D](
             "mongodb": await ping(runtime.client),
             "rabbitmq": runtime.bus.connected,
             "workers": runtime.ready,
+            "consumer": runtime.consumer is None or runtime.consumer.consuming,
         }
         ok = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ok else "not ready", "checks": checks},
             status_code=200 if ok else 503,
+        )
+
+    async def metrics(_request: Request) -> Response:
+        return Response(
+            render_metrics(runtime, settings.service_name), media_type="text/plain; version=0.0.4"
         )
 
     app = Starlette(
@@ -190,6 +212,7 @@ def create_service_app[D](
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
         lifespan=lifespan,
     )

@@ -31,6 +31,11 @@ def _secret(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def env_secret(name: str, default: str) -> str:
+    """Public form of the NAME / NAME_FILE lookup (tools read AMQP_URL and MONGODB_URI so)."""
+    return _secret(name, default)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     jwt_secret: str = DEFAULT_DEV_JWT_SECRET
@@ -67,6 +72,12 @@ class ServiceSettings:
     consumer_max_attempts: int = 5
     outbox_poll_seconds: float = 0.2
     outbox_batch_size: int = 100
+    consumer_retry_delay_ms: int = 1000
+    consumer_handler_timeout_seconds: float = 30.0
+    consumer_delivery_limit: int = 0  # 0: CONSUMER_MAX_ATTEMPTS * 2 (crash redeliveries)
+    outbox_lease_seconds: float = 10.0
+    outbox_retention_hours: float = 168.0
+    outbox_age_alert_seconds: float = 60.0
     log_level: str = "INFO"
     log_format: str = "json"
     otlp_endpoint: str = ""
@@ -87,6 +98,12 @@ class ServiceSettings:
             consumer_max_attempts=_env_int("CONSUMER_MAX_ATTEMPTS", 5),
             outbox_poll_seconds=_env_float("OUTBOX_POLL_SECONDS", 0.2),
             outbox_batch_size=_env_int("OUTBOX_BATCH_SIZE", 100),
+            consumer_retry_delay_ms=_env_int("CONSUMER_RETRY_DELAY_MS", 1000),
+            consumer_handler_timeout_seconds=_env_float("CONSUMER_HANDLER_TIMEOUT_SECONDS", 30.0),
+            consumer_delivery_limit=_env_int("CONSUMER_DELIVERY_LIMIT", 0),
+            outbox_lease_seconds=_env_float("OUTBOX_LEASE_SECONDS", 10.0),
+            outbox_retention_hours=_env_float("OUTBOX_RETENTION_HOURS", 168.0),
+            outbox_age_alert_seconds=_env_float("OUTBOX_AGE_ALERT_SECONDS", 60.0),
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
             otlp_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),

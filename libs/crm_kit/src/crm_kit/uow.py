@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,9 +39,11 @@ class Transaction:
         return event
 
 
-def outbox_document(event: CloudEvent) -> Document:
+def outbox_document(event: CloudEvent, position: int | None = None) -> Document:
+    """`position` orders the relay's publishing: commit time in ns, plus the index in its tx."""
     return {
         "_id": event.id,
+        "position": time.time_ns() if position is None else position,
         "type": event.type,
         "subject": event.subject,
         "envelope": event.to_dict(),
@@ -63,8 +67,31 @@ class UnitOfWork:
         self.db = db
         self.source = source
         self._on_commit = on_commit
+        self.finish_on_cancel_seconds = FINISH_ON_CANCEL
 
     async def run[T](self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run `work` in a transaction.
+
+        A transaction is never cut off mid-command: when the caller is cancelled (a handler
+        time limit, a closed consumer channel, shutdown, a client that went away), the work
+        keeps running to its commit or abort for up to `finish_on_cancel_seconds` and only
+        then is cancelled; the caller's cancellation is raised afterwards. A command cut off
+        while queued at the server could otherwise open a transaction nobody ends, holding
+        its locks until the server expires it (forever on the embedded development server).
+        """
+        task = asyncio.ensure_future(self._run(work))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            _, pending = await asyncio.wait({task}, timeout=self.finish_on_cancel_seconds)
+            if pending:
+                task.cancel()
+                await asyncio.wait({task}, timeout=5)
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the caller was cancelled, the outcome is moot
+            raise
+
+    async def _run[T](self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         async with self.client.start_session() as session:
 
             async def attempt(s: Session) -> T:
@@ -72,8 +99,10 @@ class UnitOfWork:
                 tx = Transaction(session=s, source=self.source)
                 result = await work(tx)
                 if tx.events:
+                    base = time.time_ns()
                     await self.db[OUTBOX_COLLECTION].insert_many(
-                        [outbox_document(e) for e in tx.events], session=s
+                        [outbox_document(e, base + i) for i, e in enumerate(tx.events)],
+                        session=s,
                     )
                 return result
 
@@ -85,4 +114,5 @@ class UnitOfWork:
         return result
 
 
+FINISH_ON_CANCEL = 30.0
 SENT_RETENTION = timedelta(days=7)

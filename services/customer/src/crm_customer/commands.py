@@ -1,4 +1,4 @@
-"""Use cases: each write runs in one transaction with its outbox events."""
+"""Use cases: each write runs in one transaction with its version record and outbox events."""
 
 from __future__ import annotations
 
@@ -7,12 +7,23 @@ from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import domain
+from crm_customer import domain, history
 from crm_customer.domain import Customer, CustomerChanges, NewCustomer
-from crm_customer.events import customer_assigned, customer_created, customer_updated
+from crm_customer.duplicates import Match, match_keys, rank
+from crm_customer.events import (
+    customer_archived,
+    customer_assigned,
+    customer_created,
+    customer_erased,
+    customer_updated,
+)
+from crm_customer.history import VersionAction
 from crm_customer.repository import CustomerRepository
+from crm_customer.staff_repository import StaffDirectory
 from crm_kit.auth import Principal, Role
+from crm_kit.errors import BadUserInput, Conflict
 from crm_kit.events import utcnow
+from crm_kit.mongo import Document
 from crm_kit.uow import Transaction, UnitOfWork
 
 WRITERS = (Role.ADMIN, Role.MANAGER, Role.SALES)
@@ -22,13 +33,52 @@ def new_customer_id() -> str:
     return uuid.uuid4().hex
 
 
+def refuse_exact_duplicates(matches: list[Match], force: bool) -> None:
+    exact = [m for m in matches if m.exact]
+    if exact and not force:
+        top = exact[0]
+        raise Conflict(
+            f"Customer {top.customer_id} already has this {top.rule.lower()}",
+            conflicting_id=top.customer_id,
+            rule=str(top.rule),
+            score=top.score,
+            duplicates=[
+                {"id": m.customer_id, "rule": str(m.rule), "score": m.score} for m in matches
+            ],
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerCommands:
     uow: UnitOfWork
     customers: CustomerRepository
+    staff: StaffDirectory | None = None
+
+    async def find_duplicates(self, customer: Customer) -> list[Match]:
+        keys = match_keys(self.customers.document(customer))
+        return rank(customer.id, await self.customers.key_holders(keys))
+
+    async def _rekey(self, before: Customer, doc: Document, tx: Transaction) -> None:
+        """Move the customer's match keys; new collisions become pairs to review."""
+        old, new = match_keys(self.customers.document(before)), match_keys(doc)
+        await self.customers.register_keys(before.id, old, new, tx.session)
+        if new - old:
+            holders = await self.customers.key_holders(new - old, tx.session)
+            matches = rank(before.id, holders)
+            if matches:
+                await self.customers.record_pairs(
+                    before.id,
+                    [(m.customer_id, str(m.rule), m.score) for m in matches],
+                    utcnow(),
+                    tx.session,
+                )
 
     async def create(
-        self, actor: Principal, new: NewCustomer, idempotency_key: str | None = None
+        self,
+        actor: Principal,
+        new: NewCustomer,
+        idempotency_key: str | None = None,
+        force: bool = False,
     ) -> Customer:
         actor.require_role(*WRITERS)
         guard = f"createCustomer:{actor.sub}:{idempotency_key}" if idempotency_key else None
@@ -36,11 +86,25 @@ class CustomerCommands:
             return await self.customers.get(existing)
         now = utcnow()
         customer = domain.create(new, id=new_customer_id(), actor=actor.sub, now=now)
+        doc_keys = match_keys(self.customers.document(customer))
 
         async def work(tx: Transaction) -> Customer:
+            # Checked inside the transaction: a concurrent create of the same keys conflicts.
+            matches = rank(customer.id, await self.customers.key_holders(doc_keys, tx.session))
+            refuse_exact_duplicates(matches, force)
             if guard:
                 await self.customers.claim_idempotency_key(guard, customer.id, now, tx.session)
-            await self.customers.add(customer, tx.session)
+            doc = await self.customers.add(customer, tx.session)
+            await self.customers.register_keys(customer.id, set(), match_keys(doc), tx.session)
+            version = history.record(None, customer, VersionAction.CREATED, actor.sub)
+            await self.customers.add_version(version, doc, tx.session)
+            if matches:
+                await self.customers.record_pairs(
+                    customer.id,
+                    [(m.customer_id, str(m.rule), m.score) for m in matches],
+                    now,
+                    tx.session,
+                )
             tx.emit(
                 customer_created.TYPE, customer.id, customer_created.payload(customer, actor.sub)
             )
@@ -54,11 +118,15 @@ class CustomerCommands:
 
         try:
             return await self.uow.run(work)
-        except DuplicateKeyError:
+        except DuplicateKeyError as exc:
             # A concurrent retry with the same key won the race: return its result.
             if guard and (existing := await self.customers.idempotent_result(guard)):
                 return await self.customers.get(existing)
-            raise
+            # Or a concurrent create registered the same phone/email/ID first.
+            raise Conflict(
+                "A customer with the same identifying data was just created; retry to see it",
+                conflicting_id="",
+            ) from exc
 
     async def update(
         self, actor: Principal, id: str, expected_version: int, changes: CustomerChanges
@@ -66,11 +134,14 @@ class CustomerCommands:
         actor.require_role(*WRITERS)
 
         async def work(tx: Transaction) -> Customer:
-            current = await self.customers.get(id, tx.session)
+            current = domain.ensure_live(await self.customers.get(id, tx.session))
             updated, changed = domain.apply_changes(current, changes, actor=actor.sub, now=utcnow())
             if not changed:
                 return current
-            await self.customers.save(updated, expected_version, tx.session)
+            doc = await self.customers.save(updated, expected_version, tx.session)
+            await self._rekey(current, doc, tx)
+            version = history.record(current, updated, VersionAction.UPDATED, actor.sub)
+            await self.customers.add_version(version, doc, tx.session)
             tx.emit(
                 customer_updated.TYPE,
                 updated.id,
@@ -89,16 +160,22 @@ class CustomerCommands:
         expected_version: int | None,
     ) -> Customer:
         actor.require_role(Role.ADMIN, Role.MANAGER)
+        if self.staff is not None:
+            member = await self.staff.find(owner_id.strip())
+            if member is not None and not member.active:
+                raise BadUserInput.single("ownerId", "INACTIVE_STAFF", "This staff is inactive")
 
         async def work(tx: Transaction) -> Customer:
-            current = await self.customers.get(id, tx.session)
+            current = domain.ensure_live(await self.customers.get(id, tx.session))
             version = current.version if expected_version is None else expected_version
             if current.owner_id == owner_id.strip() and (team is None or team == current.team):
                 return current
             updated = domain.assign(
                 current, owner_id=owner_id, team=team, actor=actor.sub, now=utcnow()
             )
-            await self.customers.save(updated, version, tx.session)
+            doc = await self.customers.save(updated, version, tx.session)
+            record = history.record(current, updated, VersionAction.ASSIGNED, actor.sub)
+            await self.customers.add_version(record, doc, tx.session)
             tx.emit(
                 customer_assigned.TYPE,
                 updated.id,
@@ -107,3 +184,96 @@ class CustomerCommands:
             return updated
 
         return await self.uow.run(work)
+
+    async def set_archived(
+        self, actor: Principal, id: str, archived: bool, expected_version: int | None
+    ) -> Customer:
+        actor.require_role(Role.ADMIN, Role.MANAGER)
+
+        async def work(tx: Transaction) -> Customer:
+            current = domain.ensure_live(await self.customers.get(id, tx.session))
+            if current.archived == archived:
+                return current
+            version = current.version if expected_version is None else expected_version
+            updated = domain.set_archived(current, archived, actor=actor.sub, now=utcnow())
+            doc = await self.customers.save(updated, version, tx.session)
+            action = VersionAction.ARCHIVED if archived else VersionAction.UNARCHIVED
+            record = history.record(current, updated, action, actor.sub)
+            await self.customers.add_version(record, doc, tx.session)
+            if archived:
+                tx.emit(
+                    customer_archived.TYPE,
+                    updated.id,
+                    customer_archived.payload(updated, actor.sub),
+                )
+            else:  # brought back: an update of `archived` (the snapshot says archived: false)
+                tx.emit(
+                    customer_updated.TYPE,
+                    updated.id,
+                    customer_updated.payload(updated, ["archived"], actor.sub),
+                )
+            return updated
+
+        return await self.uow.run(work)
+
+    async def restore_version(
+        self, actor: Principal, id: str, version: int, expected_version: int
+    ) -> Customer:
+        """Bring back the fields of a past version as a new version (history is never lost)."""
+        actor.require_role(*WRITERS)
+
+        async def work(tx: Transaction) -> Customer:
+            current = domain.ensure_live(await self.customers.get(id, tx.session))
+            old = await self.customers.state_of_version(id, version, tx.session)
+            if old is None:
+                raise BadUserInput.single("version", "VERSION_NOT_FOUND", "No such version")
+            restored, changed = domain.restore_to(current, old, actor=actor.sub, now=utcnow())
+            if not changed:
+                return current
+            doc = await self.customers.save(restored, expected_version, tx.session)
+            await self._rekey(current, doc, tx)
+            record = history.record(current, restored, VersionAction.RESTORED, actor.sub)
+            await self.customers.add_version(record, doc, tx.session)
+            tx.emit(
+                customer_updated.TYPE,
+                restored.id,
+                customer_updated.payload(restored, changed, actor.sub, restored_from=version),
+            )
+            return restored
+
+        return await self.uow.run(work)
+
+    async def erase(self, actor: Principal, id: str, reason: str) -> Customer:
+        """Right to erasure: personal data, its history values and match keys are removed;
+        an archived tombstone keeps the id. Emits customer.erased.v1."""
+        actor.require_role(Role.ADMIN)
+        if not reason.strip():
+            raise BadUserInput.single("reason", "REQUIRED", "A reason is required")
+
+        async def work(tx: Transaction) -> Customer:
+            current = domain.ensure_live(await self.customers.get(id, tx.session))
+            if current.erased:
+                return current
+            now = utcnow()
+            erased = domain.erase(current, actor=actor.sub, now=now)
+            old_keys = match_keys(self.customers.document(current))
+            await self.customers.register_keys(id, old_keys, set(), tx.session)
+            doc = await self.customers.save(erased, current.version, tx.session)
+            await self.customers.redact_history(id, tx.session)
+            note = history.FieldChange("erasure_reason", None, reason.strip()[:500])
+            record = history.Version(
+                id, erased.version, now, actor.sub, VersionAction.ERASED, [note]
+            )
+            await self.customers.add_version(record, doc, tx.session)
+            tx.emit(customer_erased.TYPE, id, customer_erased.payload(id, now, actor.sub))
+            return erased
+
+        return await self.uow.run(work)
+
+    async def resolve_duplicate(self, actor: Principal, pair_id: str, status: str) -> None:
+        actor.require_role(Role.ADMIN, Role.MANAGER)
+
+        async def work(tx: Transaction) -> None:
+            await self.customers.resolve_pair(pair_id, status, tx.session)
+
+        await self.uow.run(work)

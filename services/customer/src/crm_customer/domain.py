@@ -1,70 +1,79 @@
-"""Customer master data: pure domain rules, no I/O."""
+"""Customer master data: pure domain rules, no I/O (the record itself is in `model`)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import fields, replace
+from datetime import date, datetime
 from typing import Any
 
-from crm_kit.errors import BadUserInput, FieldError
-
-
-class CustomerKind(StrEnum):
-    INDIVIDUAL = "INDIVIDUAL"
-    ENTERPRISE = "ENTERPRISE"
-
-
-class LifecycleStage(StrEnum):
-    LEAD = "LEAD"
-    PROSPECT = "PROSPECT"
-    ACTIVE = "ACTIVE"
-    VIP = "VIP"
-    CHURNED = "CHURNED"
-
-
-class Source(StrEnum):
-    ONLINE = "ONLINE"
-    OFFLINE = "OFFLINE"
-    REFERRAL = "REFERRAL"
-    EVENT = "EVENT"
-    ADVERTISING = "ADVERTISING"
-    PARTNER = "PARTNER"
-    OTHER = "OTHER"
-
-
-_FORWARD = [LifecycleStage.LEAD, LifecycleStage.PROSPECT, LifecycleStage.ACTIVE, LifecycleStage.VIP]
-
-# A customer moves forward through the funnel (skipping allowed), VIP can fall back to ACTIVE,
-# anyone can churn, and a churned customer can be won back as a lead, prospect or active.
-ALLOWED_TRANSITIONS: dict[LifecycleStage, frozenset[LifecycleStage]] = {
-    stage: frozenset(_FORWARD[i + 1 :]) | {LifecycleStage.CHURNED}
-    for i, stage in enumerate(_FORWARD)
-}
-ALLOWED_TRANSITIONS[LifecycleStage.VIP] |= {LifecycleStage.ACTIVE}
-ALLOWED_TRANSITIONS[LifecycleStage.CHURNED] = frozenset(
-    {LifecycleStage.LEAD, LifecycleStage.PROSPECT, LifecycleStage.ACTIVE}
+from crm_customer import validators as v
+from crm_customer.model import (
+    ALLOWED_TRANSITIONS,
+    EDITABLE,
+    ENTERPRISE_ONLY,
+    INDIVIDUAL_ONLY,
+    MAX_LIST,
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TAGS,
+    MAX_TEXT,
+    Address,
+    CompanySize,
+    ContactPerson,
+    Customer,
+    CustomerChanges,
+    CustomerKind,
+    Gender,
+    LifecycleStage,
+    NewCustomer,
+    Source,
 )
+from crm_customer.validators import normalize_phone
+from crm_kit.errors import BadUserInput, Conflict, FieldError
 
-MAX_NAME = 200
-MAX_TAGS = 50
-MAX_TAG = 40
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "EDITABLE",
+    "ENTERPRISE_ONLY",
+    "INDIVIDUAL_ONLY",
+    "MAX_LIST",
+    "MAX_NAME",
+    "MAX_TAG",
+    "MAX_TAGS",
+    "MAX_TEXT",
+    "Address",
+    "CompanySize",
+    "ContactPerson",
+    "Customer",
+    "CustomerChanges",
+    "CustomerKind",
+    "Gender",
+    "LifecycleStage",
+    "NewCustomer",
+    "Source",
+    "normalize_phone",
+]
 
 
-def normalize_phone(raw: str) -> str | None:
-    """E.164; bare 11-digit numbers are taken as mainland China mobiles. None when invalid."""
-    digits = re.sub(r"[\s\-()]", "", raw)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if _CN_MOBILE.match(digits):
-        return "+86" + digits
-    if digits.startswith("+86"):
-        return digits if _CN_MOBILE.match(digits[3:]) else None
-    return digits if _E164.match(digits) else None
+# --- cleaning -------------------------------------------------------------------------------
+
+
+def _text(value: str | None, path: str, errors: list[FieldError], limit: int = MAX_TEXT) -> str:
+    cleaned = " ".join((value or "").split())
+    if len(cleaned) > limit:
+        errors.append(FieldError(path, "TOO_LONG", f"At most {limit} characters"))
+    return cleaned
+
+
+def _optional(value: str | None, path: str, errors: list[FieldError]) -> str | None:
+    return _text(value, path, errors) or None
+
+
+def _clean_name(name: str, errors: list[FieldError], path: str = "name") -> str:
+    value = _text(name, path, errors, MAX_NAME)
+    if not value:
+        errors.append(FieldError(path, "REQUIRED", "Name is required"))
+    return value
 
 
 def _clean_tags(tags: list[str], errors: list[FieldError]) -> list[str]:
@@ -72,7 +81,7 @@ def _clean_tags(tags: list[str], errors: list[FieldError]) -> list[str]:
     for tag in tags:
         value = tag.strip()
         if not value or len(value) > MAX_TAG:
-            errors.append(FieldError("tags", "INVALID", f"Tags are 1 to {MAX_TAG} characters"))
+            errors.append(FieldError("tags", "INVALID_TAG", f"Tags are 1 to {MAX_TAG} characters"))
         elif value not in cleaned:
             cleaned.append(value)
     if len(cleaned) > MAX_TAGS:
@@ -80,125 +89,185 @@ def _clean_tags(tags: list[str], errors: list[FieldError]) -> list[str]:
     return cleaned
 
 
-def _clean_contacts(
-    phones: list[str], emails: list[str], errors: list[FieldError]
-) -> tuple[list[str], list[str]]:
-    clean_phones: list[str] = []
+def _clean_phones(phones: list[str], path: str, errors: list[FieldError]) -> list[str]:
+    cleaned: list[str] = []
     for i, phone in enumerate(phones):
         normalized = normalize_phone(phone)
         if normalized is None:
-            errors.append(FieldError(f"phones[{i}]", "INVALID_PHONE", "Not a valid phone number"))
-        elif normalized not in clean_phones:
-            clean_phones.append(normalized)
-    clean_emails: list[str] = []
+            errors.append(FieldError(f"{path}[{i}]", "INVALID_PHONE", "Not a valid phone number"))
+        elif normalized not in cleaned:
+            cleaned.append(normalized)
+    if len(cleaned) > MAX_LIST:
+        errors.append(FieldError(path, "TOO_MANY", f"At most {MAX_LIST} entries"))
+    return cleaned
+
+
+def _clean_emails(emails: list[str], path: str, errors: list[FieldError]) -> list[str]:
+    cleaned: list[str] = []
     for i, email in enumerate(emails):
-        value = email.strip().lower()
-        if not _EMAIL.match(value) or len(value) > 254:
-            errors.append(FieldError(f"emails[{i}]", "INVALID_EMAIL", "Not a valid email"))
-        elif value not in clean_emails:
-            clean_emails.append(value)
-    return clean_phones, clean_emails
+        normalized = v.normalize_email(email)
+        if normalized is None:
+            errors.append(FieldError(f"{path}[{i}]", "INVALID_EMAIL", "Not a valid email"))
+        elif normalized not in cleaned:
+            cleaned.append(normalized)
+    if len(cleaned) > MAX_LIST:
+        errors.append(FieldError(path, "TOO_MANY", f"At most {MAX_LIST} entries"))
+    return cleaned
 
 
-def _clean_name(name: str, errors: list[FieldError]) -> str:
-    value = " ".join(name.split())
-    if not value:
-        errors.append(FieldError("name", "REQUIRED", "Name is required"))
-    elif len(value) > MAX_NAME:
-        errors.append(FieldError("name", "TOO_LONG", f"Name is at most {MAX_NAME} characters"))
-    return value
+def _clean_addresses(addresses: list[Address], errors: list[FieldError]) -> list[Address]:
+    cleaned: list[Address] = []
+    for i, a in enumerate(addresses):
+        path = f"addresses[{i}]"
+        province = _text(a.province, f"{path}.province", errors, 40)
+        if not province:
+            errors.append(FieldError(f"{path}.province", "REQUIRED", "Province is required"))
+        postal = _text(a.postal_code, f"{path}.postalCode", errors, 12)
+        if postal and not postal.replace("-", "").replace(" ", "").isalnum():
+            errors.append(FieldError(f"{path}.postalCode", "INVALID_POSTAL_CODE", "Bad code"))
+        cleaned.append(
+            Address(
+                province=province,
+                city=_text(a.city, f"{path}.city", errors, 40),
+                district=_text(a.district, f"{path}.district", errors, 40),
+                street=_text(a.street, f"{path}.street", errors),
+                postal_code=postal,
+            )
+        )
+    if len(cleaned) > MAX_LIST:
+        errors.append(FieldError("addresses", "TOO_MANY", f"At most {MAX_LIST} entries"))
+    return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: str
-    kind: CustomerKind
-    name: str
-    stage: LifecycleStage
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
-    updated_by: str
-    tier: str | None = None
-    tags: list[str] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    source: Source | None = None
-    owner_id: str | None = None
-    team: str | None = None
-    version: int = 1
-    archived: bool = False
-
-    def snapshot(self) -> dict[str, Any]:
-        """What other services may know: no contact details, no identity numbers."""
-        return {
-            "id": self.id,
-            "kind": str(self.kind),
-            "displayName": self.name,
-            "stage": str(self.stage),
-            "tier": self.tier,
-            "ownerId": self.owner_id,
-            "team": self.team,
-            "tags": list(self.tags),
-            "version": self.version,
-            "createdAt": self.created_at.isoformat(),
-            "updatedAt": self.updated_at.isoformat(),
-        }
+def _clean_contacts(contacts: list[ContactPerson], errors: list[FieldError]) -> list[ContactPerson]:
+    cleaned: list[ContactPerson] = []
+    for i, c in enumerate(contacts):
+        path = f"contacts[{i}]"
+        cleaned.append(
+            ContactPerson(
+                name=_clean_name(c.name, errors, f"{path}.name"),
+                title=_text(c.title, f"{path}.title", errors, 80),
+                phones=_clean_phones(c.phones, f"{path}.phones", errors),
+                emails=_clean_emails(c.emails, f"{path}.emails", errors),
+                primary=c.primary,
+            )
+        )
+    if sum(1 for c in cleaned if c.primary) > 1:
+        errors.append(FieldError("contacts", "MULTIPLE_PRIMARY", "Only one primary contact"))
+    if len(cleaned) > MAX_LIST:
+        errors.append(FieldError("contacts", "TOO_MANY", f"At most {MAX_LIST} entries"))
+    return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class NewCustomer:
-    kind: CustomerKind
-    name: str
-    stage: LifecycleStage = LifecycleStage.LEAD
-    tier: str | None = None
-    tags: list[str] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    source: Source | None = None
-    owner_id: str | None = None
-    team: str | None = None
+def _check_identity(c: Customer, today: date, errors: list[FieldError]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id_card_number": None}
+    if c.birthday is not None and not v.birthday_plausible(c.birthday, today):
+        errors.append(FieldError("birthday", "IMPOSSIBLE_BIRTHDAY", "Birthday is impossible"))
+    if c.id_card_number:
+        number = v.normalize_id_card(c.id_card_number)
+        problem = v.id_card_problem(number, today)
+        if problem:
+            errors.append(FieldError("idCardNumber", problem, "Not a valid ID card number"))
+            return out
+        out["id_card_number"] = number
+        born = v.id_card_birthday(number)
+        if c.birthday is None:
+            out["birthday"] = born
+        elif c.birthday != born:
+            errors.append(
+                FieldError("birthday", "BIRTHDAY_MISMATCH", "Birthday differs from ID card")
+            )
+        implied = Gender(v.id_card_gender(number))
+        if c.gender is None:
+            out["gender"] = implied
+        elif c.gender not in (implied, Gender.UNDISCLOSED):
+            errors.append(FieldError("gender", "GENDER_MISMATCH", "Gender differs from ID card"))
+    return out
+
+
+def _check_company(c: Customer, errors: list[FieldError]) -> dict[str, Any]:
+    out: dict[str, Any] = {"uscc": None, "industry": None}
+    if c.uscc:
+        code = v.normalize_uscc(c.uscc)
+        problem = v.uscc_problem(code)
+        if problem:
+            errors.append(FieldError("uscc", problem, "Not a valid unified social credit code"))
+        out["uscc"] = code
+    if c.industry:
+        section = c.industry.strip().upper()
+        if section not in v.INDUSTRY_SECTIONS:
+            errors.append(FieldError("industry", "INVALID_INDUSTRY", "Unknown GB/T 4754 section"))
+        out["industry"] = section
+    return out
+
+
+def validate(c: Customer, today: date) -> Customer:
+    """Normalise every editable field; raise BadUserInput listing every bad field at once."""
+    errors: list[FieldError] = []
+    updates: dict[str, Any] = {
+        "name": _clean_name(c.name, errors),
+        "tier": _optional(c.tier, "tier", errors),
+        "tags": _clean_tags(c.tags, errors),
+        "phones": _clean_phones(c.phones, "phones", errors),
+        "emails": _clean_emails(c.emails, "emails", errors),
+        "source_detail": _optional(c.source_detail, "sourceDetail", errors),
+        "referrer": _optional(c.referrer, "referrer", errors),
+        "wechat_id": (c.wechat_id or "").strip() or None,
+        "website": (c.website or "").strip() or None,
+        "addresses": _clean_addresses(c.addresses, errors),
+        "contacts": _clean_contacts(c.contacts, errors),
+    }
+    if updates["wechat_id"] and not v.valid_wechat_id(updates["wechat_id"]):
+        errors.append(FieldError("wechatId", "INVALID_WECHAT_ID", "Not a valid WeChat id"))
+    if updates["website"] and not v.valid_website(updates["website"]):
+        errors.append(FieldError("website", "INVALID_URL", "Not a valid http(s) URL"))
+    if updates["referrer"] and c.source is not Source.REFERRAL:
+        errors.append(FieldError("referrer", "REFERRER_NEEDS_REFERRAL", "Only for REFERRAL"))
+    not_for_kind = ENTERPRISE_ONLY if c.kind is CustomerKind.INDIVIDUAL else INDIVIDUAL_ONLY
+    for name in not_for_kind:
+        if getattr(c, name):
+            path = _camel(name)
+            errors.append(FieldError(path, "FIELD_NOT_FOR_KIND", f"Not used for {c.kind}"))
+    if c.kind is CustomerKind.INDIVIDUAL:
+        updates.update(_check_identity(c, today, errors))
+    else:
+        updates.update(_check_company(c, errors))
+    if errors:
+        raise BadUserInput(errors)
+    return replace(c, **updates)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
 
 
 def create(new: NewCustomer, *, id: str, actor: str, now: datetime) -> Customer:
-    errors: list[FieldError] = []
-    name = _clean_name(new.name, errors)
-    tags = _clean_tags(new.tags, errors)
-    phones, emails = _clean_contacts(new.phones, new.emails, errors)
-    if new.stage is LifecycleStage.CHURNED:
-        errors.append(FieldError("stage", "INVALID_STAGE", "A new customer cannot start churned"))
-    if errors:
-        raise BadUserInput(errors)
-    return Customer(
+    values = {f.name: getattr(new, f.name) for f in fields(NewCustomer) if f.name != "stage"}
+    draft = Customer(
         id=id,
-        kind=new.kind,
-        name=name,
         stage=new.stage,
-        tier=new.tier,
-        tags=tags,
-        phones=phones,
-        emails=emails,
-        source=new.source,
-        owner_id=new.owner_id,
-        team=new.team,
         created_at=now,
         updated_at=now,
         created_by=actor,
         updated_by=actor,
+        **values,
     )
+    try:
+        customer = validate(draft, now.date())
+        errors: list[FieldError] = []
+    except BadUserInput as exc:
+        customer, errors = draft, list(exc.field_errors)
+    if new.stage is LifecycleStage.CHURNED:
+        errors.append(FieldError("stage", "INVALID_STAGE", "A new customer cannot start churned"))
+    if errors:
+        raise BadUserInput(errors)
+    return customer
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerChanges:
-    """A partial update: None means 'leave as is'."""
-
-    name: str | None = None
-    stage: LifecycleStage | None = None
-    tier: str | None = None
-    tags: list[str] | None = None
-    phones: list[str] | None = None
-    emails: list[str] | None = None
-    source: Source | None = None
+def changed_fields(before: Customer, after: Customer) -> list[str]:
+    names = (*EDITABLE, "stage", "owner_id", "team", "archived")
+    return sorted(n for n in names if getattr(before, n) != getattr(after, n))
 
 
 def apply_changes(
@@ -206,9 +275,11 @@ def apply_changes(
 ) -> tuple[Customer, list[str]]:
     """Validate and apply; returns the new customer and the names of fields that changed."""
     errors: list[FieldError] = []
-    updates: dict[str, Any] = {}
-    if changes.name is not None:
-        updates["name"] = _clean_name(changes.name, errors)
+    updates = {
+        f.name: getattr(changes, f.name)
+        for f in fields(CustomerChanges)
+        if f.name != "stage" and getattr(changes, f.name) is not None
+    }
     if changes.stage is not None and changes.stage != customer.stage:
         if changes.stage not in ALLOWED_TRANSITIONS[customer.stage]:
             errors.append(
@@ -219,31 +290,18 @@ def apply_changes(
                 )
             )
         updates["stage"] = changes.stage
-    if changes.tier is not None:
-        updates["tier"] = changes.tier.strip() or None
-    if changes.tags is not None:
-        updates["tags"] = _clean_tags(changes.tags, errors)
-    if changes.phones is not None or changes.emails is not None:
-        phones, emails = _clean_contacts(
-            changes.phones if changes.phones is not None else customer.phones,
-            changes.emails if changes.emails is not None else customer.emails,
-            errors,
-        )
-        updates["phones"], updates["emails"] = phones, emails
-    if changes.source is not None:
-        updates["source"] = changes.source
+    draft = replace(customer, **updates)
+    try:
+        candidate = validate(draft, now.date())
+    except BadUserInput as exc:
+        errors.extend(exc.field_errors)
+        candidate = draft
     if errors:
         raise BadUserInput(errors)
-    changed = sorted(k for k, v in updates.items() if getattr(customer, k) != v)
+    changed = changed_fields(customer, candidate)
     if not changed:
         return customer, []
-    updated = replace(
-        customer,
-        **{k: updates[k] for k in changed},
-        version=customer.version + 1,
-        updated_at=now,
-        updated_by=actor,
-    )
+    updated = replace(candidate, version=customer.version + 1, updated_at=now, updated_by=actor)
     return updated, changed
 
 
@@ -260,3 +318,65 @@ def assign(
         updated_at=now,
         updated_by=actor,
     )
+
+
+def set_archived(customer: Customer, archived: bool, *, actor: str, now: datetime) -> Customer:
+    return replace(
+        customer, archived=archived, version=customer.version + 1, updated_at=now, updated_by=actor
+    )
+
+
+def ensure_live(customer: Customer) -> Customer:
+    """Writes go to the survivor, never to a merged-away record."""
+    if customer.merged_into:
+        raise Conflict(
+            f"Customer {customer.id} was merged into {customer.merged_into}",
+            conflicting_id=customer.merged_into,
+        )
+    return customer
+
+
+ERASED_NAME = "已删除客户"
+
+
+def erase(customer: Customer, *, actor: str, now: datetime) -> Customer:
+    """Personal data removed for good; an archived tombstone with the same id remains."""
+    return Customer(
+        id=customer.id,
+        kind=customer.kind,
+        name=ERASED_NAME,
+        stage=customer.stage,
+        created_at=customer.created_at,
+        updated_at=now,
+        created_by=customer.created_by,
+        updated_by=actor,
+        owner_id=customer.owner_id,
+        team=customer.team,
+        industry=customer.industry,
+        version=customer.version + 1,
+        archived=True,
+        erased=True,
+    )
+
+
+def tombstone(customer: Customer, survivor_id: str, *, actor: str, now: datetime) -> Customer:
+    """A merged-away record: kept, pointing to its survivor."""
+    return replace(
+        customer,
+        merged_into=survivor_id,
+        version=customer.version + 1,
+        updated_at=now,
+        updated_by=actor,
+    )
+
+
+def restore_to(
+    current: Customer, old: Customer, *, actor: str, now: datetime
+) -> tuple[Customer, list[str]]:
+    """A new version whose editable fields and stage are those of `old` (a past version)."""
+    values = {name: getattr(old, name) for name in (*EDITABLE, "stage")}
+    restored = replace(current, **values)
+    changed = changed_fields(current, restored)
+    if not changed:
+        return current, []
+    return replace(restored, version=current.version + 1, updated_at=now, updated_by=actor), changed

@@ -6,7 +6,7 @@ An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -51,6 +51,8 @@ class Interaction:
     duration_seconds: int | None
     logged_by: str
     created_at: datetime
+    version: int = 1
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class CustomerView:
     stage: str
     version: int
     updated_at: datetime
+    lifecycle: str = "ACTIVE"  # ACTIVE, ARCHIVED, MERGED or ERASED (from lifecycle events)
+    merged_into: str | None = None
 
     def is_newer_than(self, stored_version: int | None) -> bool:
         return stored_version is None or self.version > stored_version
@@ -167,4 +171,61 @@ def new_interaction(
         duration_seconds=command.duration_seconds,
         logged_by=logged_by,
         created_at=now,
+    )
+
+
+EDIT_WINDOW = timedelta(days=7)
+EDIT_ANY_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionChanges:
+    """What an edit changes (None = unchanged)."""
+
+    channel: Channel | None = None
+    direction: Direction | None = None
+    subject: str | None = None
+    content: str | None = None
+    occurred_at: datetime | None = None
+    duration_seconds: int | None = None
+
+
+def ensure_can_change(interaction: Interaction, principal: Principal, now: datetime) -> None:
+    """The author may edit or delete for 7 days after logging; managers and admins any time."""
+    if principal.has_role(*EDIT_ANY_ROLES):
+        return
+    ensure_can_log(principal)
+    if principal.sub != interaction.logged_by:
+        raise Forbidden("Only the author, a manager or an admin may change this interaction")
+    if now - interaction.created_at > EDIT_WINDOW:
+        raise Forbidden("Interactions can be changed by their author for 7 days only")
+
+
+def edit(interaction: Interaction, changes: InteractionChanges, now: datetime) -> Interaction:
+    now = to_storage_time(now)
+    command = LogInteraction(
+        customer_id=interaction.customer_id,
+        channel=changes.channel or interaction.channel,
+        direction=changes.direction or interaction.direction,
+        content=changes.content if changes.content is not None else interaction.content,
+        subject=changes.subject if changes.subject is not None else interaction.subject,
+        occurred_at=changes.occurred_at or interaction.occurred_at,
+        duration_seconds=changes.duration_seconds
+        if changes.duration_seconds is not None
+        else interaction.duration_seconds,
+    )
+    errors = validate(command, now)
+    if errors:
+        raise BadUserInput(errors)
+    subject = command.subject.strip() if command.subject is not None else None
+    return replace(
+        interaction,
+        channel=command.channel,
+        direction=command.direction,
+        subject=subject or None,
+        content=command.content,
+        occurred_at=to_storage_time(command.occurred_at or interaction.occurred_at),
+        duration_seconds=command.duration_seconds,
+        version=interaction.version + 1,
+        updated_at=now,
     )

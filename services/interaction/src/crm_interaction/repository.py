@@ -13,11 +13,13 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.domain import Channel, CustomerView, Direction, Interaction
+from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
 
 CUSTOMERS = "customers"
 INTERACTIONS = "interactions"
 IDEMPOTENCY_GUARDS = "idempotency_guards"
+HISTORY = "interaction_history"
 
 # (customerId, occurredAt desc, _id desc) serves a customer's newest-first page, its count
 # and the per-customer "latest occurredAt" (a DISTINCT_SCAN on MongoDB).
@@ -28,6 +30,10 @@ INTERACTIONS_BY_CUSTOMER = IndexModel(
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(INTERACTIONS, (INTERACTIONS_BY_CUSTOMER,)),
+    IndexSpec(
+        HISTORY,
+        (IndexModel([("interactionId", ASCENDING), ("version", ASCENDING)], name="interaction"),),
+    ),
     # customers and idempotency_guards are only ever read by _id.
 ]
 
@@ -44,6 +50,8 @@ def interaction_to_doc(interaction: Interaction) -> Document:
         "durationSeconds": interaction.duration_seconds,
         "loggedBy": interaction.logged_by,
         "createdAt": interaction.created_at,
+        "version": interaction.version,
+        "updatedAt": interaction.updated_at,
     }
 
 
@@ -59,6 +67,8 @@ def interaction_from_doc(doc: Document) -> Interaction:
         duration_seconds=doc.get("durationSeconds"),
         logged_by=doc["loggedBy"],
         created_at=doc["createdAt"],
+        version=int(doc.get("version") or 1),
+        updated_at=doc.get("updatedAt"),
     )
 
 
@@ -83,6 +93,8 @@ def customer_from_doc(doc: Document) -> CustomerView:
         stage=doc.get("stage", ""),
         version=int(doc["version"]),
         updated_at=doc["updatedAt"],
+        lifecycle=doc.get("lifecycle", "ACTIVE"),
+        merged_into=doc.get("mergedInto"),
     )
 
 
@@ -111,10 +123,38 @@ class CustomerProjection:
         )
         return True
 
+    async def set_lifecycle(
+        self,
+        customer_id: str,
+        lifecycle: str,
+        merged_into: str | None,
+        at: datetime,
+        session: Session,
+    ) -> None:
+        """Mark archived / merged / erased; a customer never seen before gets a stub record."""
+        stored = await self._collection.find_one({"_id": customer_id}, {"_id": 1}, session=session)
+        fields: dict[str, Any] = {"lifecycle": lifecycle, "mergedInto": merged_into}
+        if lifecycle == "ERASED":
+            fields["displayName"] = ""
+        if stored is None:
+            doc: dict[str, Any] = {"_id": customer_id, "displayName": "", "ownerId": None}
+            doc.update({"team": None, "stage": "", "version": 0, "updatedAt": at, **fields})
+            await self._collection.insert_one(doc, session=session)
+        else:
+            await self._collection.update_one(
+                {"_id": customer_id}, {"$set": fields}, session=session
+            )
+
+
+def _versions(version: int) -> list[int | None]:
+    """Interactions logged before versioning have no version field: they are version 1."""
+    return [version, None] if version == 1 else [version]
+
 
 class InteractionRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[INTERACTIONS]
+        self._history = db[HISTORY]
 
     async def add(self, interaction: Interaction, session: Session) -> None:
         await self._collection.insert_one(interaction_to_doc(interaction), session=session)
@@ -122,6 +162,58 @@ class InteractionRepository:
     async def get(self, interaction_id: str, session: Session | None = None) -> Interaction | None:
         doc = await self._collection.find_one({"_id": interaction_id}, session=session)
         return interaction_from_doc(doc) if doc is not None else None
+
+    async def replace(
+        self, interaction: Interaction, previous_version: int, session: Session
+    ) -> None:
+        result = await self._collection.replace_one(
+            {"_id": interaction.id, "version": {"$in": _versions(previous_version)}},
+            interaction_to_doc(interaction),
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise Conflict("The interaction was changed meanwhile", conflicting_id=interaction.id)
+
+    async def delete(self, interaction: Interaction, session: Session) -> None:
+        result = await self._collection.delete_one(
+            {"_id": interaction.id, "version": {"$in": _versions(interaction.version)}},
+            session=session,
+        )
+        if result.deleted_count != 1:
+            raise Conflict("The interaction was changed meanwhile", conflicting_id=interaction.id)
+
+    async def record(
+        self, before: Interaction, action: str, actor: str, at: datetime, session: Session
+    ) -> None:
+        """Keep the state before an edit or deletion."""
+        await self._history.insert_one(
+            {
+                "_id": f"{before.id}:{before.version:06d}",
+                "interactionId": before.id,
+                "customerId": before.customer_id,
+                "version": before.version,
+                "action": action,
+                "actorId": actor,
+                "at": at,
+                "before": interaction_to_doc(before),
+            },
+            session=session,
+        )
+
+    async def history(self, interaction_id: str) -> list[Document]:
+        return (
+            await self._history.find({"interactionId": interaction_id})
+            .sort("version", ASCENDING)
+            .to_list()
+        )
+
+    async def erase_content(self, customer_id: str, session: Session) -> None:
+        await self._history.delete_many({"customerId": customer_id}, session=session)
+        await self._collection.update_many(
+            {"customerId": customer_id},
+            {"$set": {"content": "", "subject": None, "erased": True}},
+            session=session,
+        )
 
 
 class IdempotencyGuards:

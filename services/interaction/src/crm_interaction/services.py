@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_interaction import domain
+from crm_interaction import domain, timeline
 from crm_interaction.domain import Interaction, LogInteraction
 from crm_interaction.events import interaction_logged
+from crm_interaction.insight_views import InsightViews
 from crm_interaction.repository import CustomerProjection, IdempotencyGuards, InteractionRepository
+from crm_interaction.scheduler import JobStore
+from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
+from crm_interaction.ticket_store import AgentDirectory, TicketRepository
+from crm_interaction.ticket_views import TicketViews
+from crm_interaction.tickets import SlaRules
 from crm_interaction.views import InteractionViews
 from crm_kit.auth import Principal
 from crm_kit.errors import Conflict, NotFound
@@ -30,6 +36,15 @@ class Deps:
     interactions: InteractionRepository
     guards: IdempotencyGuards
     views: InteractionViews
+    tickets: TicketRepository
+    agents: AgentDirectory
+    tasks: TaskRepository
+    purchases: PurchaseRepository
+    timeline: TimelineRepository
+    jobs: JobStore
+    sla: SlaRules
+    ticket_views: TicketViews
+    insight: InsightViews
     clock: Callable[[], datetime] = utcnow
     # The projection lags customer creation by milliseconds: wait this long before NOT_FOUND.
     customer_wait_seconds: float = 2.0
@@ -54,11 +69,25 @@ def fingerprint(command: LogInteraction) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-async def wait_for_customer(deps: Deps, customer_id: str) -> None:
+async def wait_for_customer(deps: Deps, customer_id: str) -> str:
+    """The id new items of this customer are filed under: the survivor of a merge, or
+    NOT_FOUND for an erased customer or one the projection has not seen (after a short wait)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + deps.customer_wait_seconds
     delay = 0.05
-    while await deps.customers.get(customer_id) is None:
+    seen: set[str] = set()
+    while True:
+        view = await deps.customers.get(customer_id)
+        if view is not None and view.lifecycle == "MERGED" and view.merged_into:
+            if view.merged_into in seen:  # pragma: no cover - a merge cycle is a broken feed
+                raise NotFound("Customer", customer_id)
+            seen.add(customer_id)
+            customer_id = view.merged_into
+            continue
+        if view is not None:
+            if view.lifecycle == "ERASED":
+                raise NotFound("Customer", customer_id)
+            return customer_id
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise NotFound("Customer", customer_id)
@@ -93,7 +122,9 @@ async def log_interaction(deps: Deps, principal: Principal, command: LogInteract
     print_ = fingerprint(command)
     if key_id is not None and (replayed := await _replay(deps, key_id, print_)):
         return replayed
-    await wait_for_customer(deps, interaction.customer_id)
+    customer_id = await wait_for_customer(deps, interaction.customer_id)
+    if customer_id != interaction.customer_id:
+        interaction = replace(interaction, customer_id=customer_id)
 
     async def work(tx: Transaction) -> Interaction:
         if key_id is not None:
@@ -101,6 +132,7 @@ async def log_interaction(deps: Deps, principal: Principal, command: LogInteract
                 key_id, interaction.id, print_, interaction.created_at, tx.session
             )
         await deps.interactions.add(interaction, tx.session)
+        await deps.timeline.put(timeline.of_interaction(interaction), tx.session)
         tx.emit(
             interaction_logged.TYPE,
             interaction.customer_id,

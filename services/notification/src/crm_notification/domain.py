@@ -16,6 +16,10 @@ from typing import Any
 
 class NotificationType(StrEnum):
     CUSTOMER_ASSIGNED = "CUSTOMER_ASSIGNED"
+    TASK_DUE = "TASK_DUE"
+    TICKET_ASSIGNED = "TICKET_ASSIGNED"
+    TICKET_SLA_BREACHED = "TICKET_SLA_BREACHED"
+    TICKET_STATUS_CHANGED = "TICKET_STATUS_CHANGED"
 
 
 class Channel(StrEnum):
@@ -60,6 +64,38 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
     (NotificationType.CUSTOMER_ASSIGNED, Language.EN): Template(
         title="Customer assigned to you: {displayName}",
         body="{displayName} is now assigned to you. Please follow up.",
+    ),
+    (NotificationType.TASK_DUE, Language.ZH_CN): Template(
+        title="任务到期提醒：{dueAt}",
+        body="您负责的任务 {taskId}（紧急程度 {urgency}）将于 {dueAt} 到期，请及时处理。",
+    ),
+    (NotificationType.TASK_DUE, Language.EN): Template(
+        title="Task due: {dueAt}",
+        body="Your task {taskId} ({urgency}) is due at {dueAt}.",
+    ),
+    (NotificationType.TICKET_ASSIGNED, Language.ZH_CN): Template(
+        title="工单分配给您（优先级 {priority}）",
+        body="工单 {ticketId}（{ticketType}，优先级 {priority}）已分配给您，请及时处理。",
+    ),
+    (NotificationType.TICKET_ASSIGNED, Language.EN): Template(
+        title="Ticket assigned to you ({priority})",
+        body="Ticket {ticketId} ({ticketType}, priority {priority}) is now assigned to you.",
+    ),
+    (NotificationType.TICKET_SLA_BREACHED, Language.ZH_CN): Template(
+        title="工单已超出 SLA（优先级 {priority}）",
+        body="工单 {ticketId} 的 {target} 时限 {dueAt} 已超出，请立即处理。",
+    ),
+    (NotificationType.TICKET_SLA_BREACHED, Language.EN): Template(
+        title="Ticket SLA breached ({priority})",
+        body="Ticket {ticketId} missed its {target} deadline of {dueAt}. Please act now.",
+    ),
+    (NotificationType.TICKET_STATUS_CHANGED, Language.ZH_CN): Template(
+        title="工单状态变更：{status}",
+        body="工单 {ticketId} 的状态已由 {previous} 变更为 {status}。",
+    ),
+    (NotificationType.TICKET_STATUS_CHANGED, Language.EN): Template(
+        title="Ticket status changed: {status}",
+        body="Ticket {ticketId} went from {previous} to {status}.",
     ),
 }
 
@@ -128,6 +164,7 @@ class Notification:
     created_at: datetime
     read: bool = False
     read_at: datetime | None = None
+    archived: bool = False
 
     def mark_read(self, at: datetime) -> Notification:
         if self.read:

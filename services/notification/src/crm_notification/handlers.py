@@ -1,5 +1,6 @@
-"""Event handlers: one per consumed event type. Each runs in the consumer's transaction,
-together with its idempotency record, so a redelivered event is applied once."""
+"""Event handlers. Each consumed event runs in the consumer's transaction, together with its
+idempotency record, so a redelivered event is applied once. One handler serves every trigger:
+what to do is data (rules, preferences, templates, webhook subscriptions), planned purely."""
 
 from __future__ import annotations
 
@@ -9,25 +10,78 @@ from functools import partial
 from crm_kit.consumer import EventHandler
 from crm_kit.events import CloudEvent
 from crm_kit.uow import Transaction
+from crm_notification.commit_hooks import after_commit
+from crm_notification.delivery import DeliveryStatus
 from crm_notification.deps import Deps
-from crm_notification.domain import CustomerAssigned, notifications_for_assignment
-from crm_notification.events import notification_delivered
+from crm_notification.events import notification_delivered, notification_failed
+from crm_notification.planning import IncomingEvent, plan_event
+from crm_notification.rules import (
+    DEFAULT_RULES,
+    TRIGGER_EVENT_TYPES,
+    WEBHOOK_EVENT_TYPES,
+    merge_rules,
+    targets_of,
+)
 
 CUSTOMER_ASSIGNED = "customer.assigned.v1"
 
 
-async def on_customer_assigned(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
-    assigned = CustomerAssigned.from_event(event.id, event.subject, event.data)
-    for notification in notifications_for_assignment(assigned, deps.clock()):
+async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
+    session = tx.session
+    rules = [
+        r
+        for r in merge_rules(DEFAULT_RULES, await deps.rules.stored(event.type, session=session))
+        if r.enabled and r.event_type == event.type
+    ]
+    managers = {}
+    for rule in rules:
+        teams = targets_of(rule, event.data).teams
+        if teams:
+            managers[rule.id] = await deps.staff.managers_of(teams, session=session)
+    people = {u for rule in rules for u in targets_of(rule, event.data).users}
+    people.update(m for ms in managers.values() for m in ms)
+    preferences = await deps.preferences.many(sorted(people), session=session) if people else {}
+    templates = await deps.templates.all(session=session) if rules else {}
+    webhooks = (
+        await deps.webhooks.listening_to(event.type, session=session)
+        if event.type in WEBHOOK_EVENT_TYPES
+        else []
+    )
+    plan = plan_event(
+        IncomingEvent(event.id, event.type, event.subject, event.data, event.to_dict()),
+        rules=rules,
+        managers=managers,
+        preferences=preferences,
+        templates=templates,
+        webhooks=webhooks,
+        now=deps.clock(),
+        limits=deps.limits,
+    )
+    for notification in plan.notifications:
         # In-app delivery is the insert itself; the id derives from the event id, so even a
         # replay that bypassed the inbox record could not create a second one.
-        if await deps.notifications.add(notification, session=tx.session):
+        if await deps.notifications.add(notification, session=session):
             tx.emit(
                 notification_delivered.TYPE,
-                assigned.customer_id,
+                notification.customer_id or event.subject,
                 notification_delivered.payload(notification),
             )
+            # This replica's subscribers hear of it once committed (see live.py).
+            after_commit(partial(deps.live.committed, notification))
+    pending = False
+    for delivery in plan.deliveries:
+        inserted = await deps.deliveries.add(delivery, session=session)
+        if inserted and delivery.status is DeliveryStatus.DEAD:
+            tx.emit(
+                notification_failed.TYPE,
+                delivery.customer_id or event.subject,
+                notification_failed.payload(delivery),
+            )
+        pending = pending or (inserted and delivery.status is DeliveryStatus.PENDING)
+    if pending:
+        deps.wake_scheduler()
 
 
 def handlers(deps: Deps) -> Mapping[str, EventHandler]:
-    return {CUSTOMER_ASSIGNED: partial(on_customer_assigned, deps)}
+    handler = partial(on_event, deps)
+    return {event_type: handler for event_type in (*TRIGGER_EVENT_TYPES, *WEBHOOK_EVENT_TYPES)}

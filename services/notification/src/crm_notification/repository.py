@@ -63,6 +63,7 @@ def to_document(n: Notification) -> Document:
         "created_at": n.created_at,
         "read": n.read,
         "read_at": n.read_at,
+        "archived": n.archived,
     }
 
 
@@ -80,6 +81,7 @@ def from_document(doc: Document) -> Notification:
         created_at=doc["created_at"],
         read=bool(doc.get("read")),
         read_at=doc.get("read_at"),
+        archived=bool(doc.get("archived")),
     )
 
 
@@ -110,36 +112,62 @@ class NotificationRepository:
     async def add(self, notification: Notification, session: Session) -> bool:
         """Insert unless a notification with the same id exists; True when inserted.
 
-        An upsert rather than insert-and-catch: inside a MongoDB transaction a duplicate-key
-        error aborts the whole transaction, an upsert that matches does not.
+        Look before inserting: inside a MongoDB transaction a duplicate-key error aborts the
+        whole transaction. (Two concurrent first deliveries of one event are already kept
+        apart by the consumer's inbox record.) A plain insert also stays cheap on the embedded
+        MongoDB, where updates and upserts cost O(collection size).
         """
-        doc = to_document(notification)
-        result = await self._c.update_one(
-            {"_id": doc.pop("_id")}, {"$setOnInsert": doc}, upsert=True, session=session
-        )
-        return result.upserted_id is not None
+        if await self._c.find_one({"_id": notification.id}, {"_id": 1}, session=session):
+            return False
+        await self._c.insert_one(to_document(notification), session=session)
+        return True
+
+    async def get(self, id: str) -> Notification | None:
+        doc = await self._c.find_one({"_id": id})
+        return from_document(doc) if doc else None
 
     # -- one recipient's inbox -------------------------------------------------------------
 
     @staticmethod
-    def _inbox(recipient_id: str, unread_only: bool) -> Document:
+    def _inbox(recipient_id: str, unread_only: bool, archived: bool = False) -> Document:
+        """The inbox proper (archived=False; documents without the field count as not
+        archived) or the archive."""
         query: Document = {"recipient_id": recipient_id}
         if unread_only:
             query["read"] = False
+        query["archived"] = True if archived else {"$ne": True}
         return query
 
     async def inbox_page(
-        self, recipient_id: str, *, unread_only: bool, first: int, after: Position | None
+        self,
+        recipient_id: str,
+        *,
+        unread_only: bool,
+        first: int,
+        after: Position | None,
+        archived: bool = False,
     ) -> Page:
         if first == 0:
-            base = self._inbox(recipient_id, unread_only)
+            base = self._inbox(recipient_id, unread_only, archived)
             return Page([], has_next=await self._exists(base, after))
-        query = _and(self._inbox(recipient_id, unread_only), _after(after))
+        query = _and(self._inbox(recipient_id, unread_only, archived), _after(after))
         docs = await self._c.find(query).sort(NEWEST_FIRST).limit(first + 1).to_list()
         return Page([from_document(d) for d in docs[:first]], has_next=len(docs) > first)
 
-    async def inbox_count(self, recipient_id: str, *, unread_only: bool) -> int:
-        return await self._c.count_documents(self._inbox(recipient_id, unread_only))
+    async def inbox_count(
+        self, recipient_id: str, *, unread_only: bool, archived: bool = False
+    ) -> int:
+        return await self._c.count_documents(self._inbox(recipient_id, unread_only, archived))
+
+    async def archive(self, recipient_id: str, ids: Sequence[str], at: datetime) -> int:
+        """Move the recipient's notifications in `ids` to the archive (read, out of the inbox)."""
+        if not ids:
+            return 0
+        result = await self._c.update_many(
+            {"recipient_id": recipient_id, "_id": {"$in": list(ids)}, "archived": {"$ne": True}},
+            {"$set": {"archived": True, "archived_at": to_millis(at), "read": True}},
+        )
+        return result.modified_count
 
     async def mark_read(self, recipient_id: str, ids: Sequence[str] | None, at: datetime) -> int:
         """Mark the recipient's unread notifications read (all of them when `ids` is None)."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from crm_dev import mongo, rabbit
+from crm_dev import mongo, rabbit, smtp_sink
 from crm_dev.ports import port_in_use, wait_port
 
 DATA = Path(os.environ.get("CRM_DATA_DIR", ".data"))
@@ -101,6 +101,7 @@ class Supervisor:
         self.to_files = to_files  # detached: each child logs to .data/run/<name>.log
         self.children = services()
         self.mongo: Child | None = None
+        self.smtp: Child | None = None  # local SMTP sink unless SMTP_HOST is set
         self.broker: rabbit.RabbitNode | None = None
         self.env = dict(os.environ)
         self.stopping = threading.Event()
@@ -112,6 +113,8 @@ class Supervisor:
             wanted.append((_port("MONGO_PORT", mongo.DEFAULT_PORT), "MONGO_PORT or MONGODB_URI"))
         if not os.environ.get("AMQP_URL"):
             wanted.append((_port("AMQP_PORT", rabbit.DEFAULT_PORT), "AMQP_PORT or AMQP_URL"))
+        if not os.environ.get("SMTP_HOST"):
+            wanted.append((_port("SMTP_PORT", smtp_sink.DEFAULT_PORT), "SMTP_PORT or SMTP_HOST"))
         for port, var in wanted:
             if port_in_use(port):
                 raise StartError(f"port {port} is already in use (set {var})")
@@ -149,6 +152,18 @@ class Supervisor:
             for var, job in jobs.items():
                 self.env[var] = job.result()
                 log(f"{var}={self.env[var]}")
+        if not os.environ.get("SMTP_HOST"):
+            self.start_smtp_sink()
+
+    def start_smtp_sink(self) -> None:
+        """Mails from the services land in .data/mail/*.eml (and one log line each)."""
+        port = _port("SMTP_PORT", smtp_sink.DEFAULT_PORT)
+        self.smtp = Child("smtp", "crm_dev.smtp_sink", port, "SMTP_PORT")
+        self.spawn(self.smtp, ["--port", str(port), "--dir", str(DATA / "mail")])
+        if not wait_port(port, timeout=30):
+            raise StartError(f"SMTP sink not listening on {port}: {tail(self.smtp.log_file, 1)}")
+        self.env |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
+        log(f"SMTP sink on 127.0.0.1:{port}; mails in {DATA / 'mail'}")
 
     # -- children -------------------------------------------------------------------------
     def spawn(self, child: Child, args: list[str] | None = None) -> None:
@@ -217,7 +232,8 @@ class Supervisor:
 
     def stop(self) -> None:
         """Reverse order: gateway, services, MongoDB, RabbitMQ."""
-        for child in reversed([*([self.mongo] if self.mongo else []), *self.children]):
+        infra = [c for c in (self.mongo, self.smtp) if c is not None]
+        for child in reversed([*infra, *self.children]):
             proc = child.proc
             if proc is not None and proc.poll() is None:
                 log(f"stopping {child.name}")
@@ -237,7 +253,7 @@ class Supervisor:
     def supervise(self) -> int:
         """Block until a signal or until a child exits on its own."""
         while not self.stopping.wait(0.5):
-            for child in [*([self.mongo] if self.mongo else []), *self.children]:
+            for child in [*(c for c in (self.mongo, self.smtp) if c is not None), *self.children]:
                 if child.proc is not None and child.proc.poll() is not None:
                     log(f"{child.name} exited with code {child.proc.returncode}; stopping all")
                     return 1

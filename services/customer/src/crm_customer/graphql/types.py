@@ -2,20 +2,96 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Self
 
 import strawberry
+from strawberry.scalars import JSON
 
+from crm_customer import policy
+from crm_customer.domain import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from crm_customer.domain import Customer as CustomerModel
-from crm_customer.domain import CustomerKind, LifecycleStage, Source
+from crm_customer.duplicates import DuplicateRule
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
+from crm_customer.history import Version, VersionAction
+from crm_customer.repository import SortOrder
 from crm_kit.graphql import PageInfo
 
 CustomerKindEnum = strawberry.enum(CustomerKind, name="CustomerKind")
 LifecycleStageEnum = strawberry.enum(LifecycleStage, name="LifecycleStage")
 SourceEnum = strawberry.enum(Source, name="CustomerSource")
+GenderEnum = strawberry.enum(Gender, name="Gender")
+CompanySizeEnum = strawberry.enum(CompanySize, name="CompanySize")
+SortEnum = strawberry.enum(SortOrder, name="CustomerSort")
+VersionActionEnum = strawberry.enum(VersionAction, name="CustomerVersionAction")
+DuplicateRuleEnum = strawberry.enum(DuplicateRule, name="DuplicateRule")
+MAX_HISTORY_PAGE = 100
+
+
+@strawberry.type
+class Address:
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str
+
+
+@strawberry.type
+class ContactPerson:
+    name: str
+    title: str
+    phones: list[str]
+    emails: list[str]
+    primary: bool
+
+
+@strawberry.type(description="One field's value before and after a change (ID numbers masked).")
+class FieldChange:
+    field: str
+    before: JSON | None
+    after: JSON | None
+
+
+@strawberry.type
+class CustomerVersion:
+    version: int
+    at: datetime
+    actor_id: str
+    action: VersionActionEnum  # type: ignore[valid-type]
+    changes: list[FieldChange]
+
+    @classmethod
+    def from_model(cls, v: Version) -> Self:
+        return cls(
+            version=v.version,
+            at=v.at,
+            actor_id=v.actor,
+            action=v.action,
+            changes=[FieldChange(field=c.field, before=c.before, after=c.after) for c in v.changes],
+        )
+
+
+@strawberry.type
+class CustomerVersionConnection:
+    versions: list[CustomerVersion]
+    total_count: int
+    has_more: bool
+
+
+async def version_page(
+    info: Info, customer_id: str, first: int, before_version: int | None
+) -> CustomerVersionConnection:
+    first = max(1, min(first, MAX_HISTORY_PAGE))
+    items, total = await info.context.deps.customers.versions(
+        customer_id, first + 1, before_version
+    )
+    return CustomerVersionConnection(
+        versions=[CustomerVersion.from_model(v) for v in items[:first]],
+        total_count=total,
+        has_more=len(items) > first,
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="A customer: the single trustworthy record.")
@@ -29,6 +105,8 @@ class Customer:
     phones: list[str]
     emails: list[str]
     source: SourceEnum | None  # type: ignore[valid-type]
+    source_detail: str | None
+    referrer: str | None
     owner_id: strawberry.ID | None
     team: str | None
     version: int
@@ -37,6 +115,28 @@ class Customer:
     updated_at: datetime
     created_by: str
     updated_by: str
+    gender: GenderEnum | None  # type: ignore[valid-type]
+    birthday: date | None
+    wechat_id: str | None
+    addresses: list[Address]
+    region: str | None
+    uscc: str | None = strawberry.field(description="Unified social credit code (GB 32100).")
+    industry: str | None = strawberry.field(description="GB/T 4754 section code, A–T.")
+    company_size: CompanySizeEnum | None  # type: ignore[valid-type]
+    website: str | None
+    contacts: list[ContactPerson]
+    erased: bool
+    id_card: strawberry.Private[str | None]
+
+    @strawberry.field(description="GB 11643 ID-card number; masked unless the caller may see it.")
+    def id_card_number(self, info: Info) -> str | None:
+        return policy.id_card_for(info.context.principal, self.id_card)
+
+    @strawberry.field(description="Every change, newest first, with field-level before/after.")
+    async def history(
+        self, info: Info, first: int = 20, before_version: int | None = None
+    ) -> CustomerVersionConnection:
+        return await version_page(info, str(self.id), first, before_version)
 
     @classmethod
     def from_model(cls, c: CustomerModel) -> Self:
@@ -50,6 +150,8 @@ class Customer:
             phones=c.phones,
             emails=c.emails,
             source=c.source,
+            source_detail=c.source_detail,
+            referrer=c.referrer,
             owner_id=strawberry.ID(c.owner_id) if c.owner_id else None,
             team=c.team,
             version=c.version,
@@ -58,6 +160,32 @@ class Customer:
             updated_at=c.updated_at,
             created_by=c.created_by,
             updated_by=c.updated_by,
+            gender=c.gender,
+            birthday=c.birthday,
+            wechat_id=c.wechat_id,
+            addresses=[
+                Address(
+                    province=a.province,
+                    city=a.city,
+                    district=a.district,
+                    street=a.street,
+                    postal_code=a.postal_code,
+                )
+                for a in c.addresses
+            ],
+            region=c.region,
+            uscc=c.uscc,
+            industry=c.industry,
+            company_size=c.company_size,
+            website=c.website,
+            contacts=[
+                ContactPerson(
+                    name=p.name, title=p.title, phones=p.phones, emails=p.emails, primary=p.primary
+                )
+                for p in c.contacts
+            ],
+            erased=c.erased,
+            id_card=c.id_card_number,
         )
 
     @classmethod
@@ -80,6 +208,134 @@ class CustomerConnection:
     total_count: int
 
 
+@strawberry.type(description="Two records that may be the same customer, for review.")
+class DuplicatePair:
+    id: strawberry.ID
+    customer_ids: list[strawberry.ID]
+    rule: DuplicateRuleEnum  # type: ignore[valid-type]
+    score: float
+    status: str
+    created_at: datetime
+
+    @strawberry.field
+    async def customers(self, info: Info) -> list[Customer]:
+        loader = customer_loader(info)
+        return [Customer.from_model(await loader.load(str(i))) for i in self.customer_ids]
+
+
+@strawberry.type
+class DuplicatePairList:
+    items: list[DuplicatePair]
+    total_count: int
+
+
+@strawberry.input
+class FieldChoiceInput:
+    field: str = strawberry.field(description="A Customer field name, e.g. displayName → name.")
+    customer_id: strawberry.ID
+
+
+@strawberry.input
+class MergeCustomersInput:
+    survivor_id: strawberry.ID
+    merged_ids: list[strawberry.ID]
+    field_choices: list[FieldChoiceInput] = strawberry.field(default_factory=list)
+    expected_version: int | None = None
+
+
+@strawberry.type
+class MergeResult:
+    merge_id: strawberry.ID
+    customer: Customer
+
+
+@strawberry.input(description="What a bulk operation changes; unset parts stay as they are.")
+class BulkChangeInput:
+    stage: LifecycleStageEnum | None = None  # type: ignore[valid-type]
+    owner_id: strawberry.ID | None = None
+    team: str | None = None
+    add_tags: list[str] = strawberry.field(default_factory=list)
+    remove_tags: list[str] = strawberry.field(default_factory=list)
+    archived: bool | None = None
+
+
+@strawberry.type
+class BulkItemResult:
+    id: strawberry.ID
+    ok: bool
+    version: int | None
+    code: str | None
+    message: str | None
+
+
+@strawberry.type
+class BulkResult:
+    succeeded: int
+    failed: int
+    truncated: bool = strawberry.field(description="The filter matched more than one batch.")
+    items: list[BulkItemResult]
+
+
+@strawberry.type
+class CountBucket:
+    key: str | None
+    count: int
+
+
+@strawberry.type
+class WeekCount:
+    week_start: datetime
+    count: int
+
+
+@strawberry.type
+class StageTransition:
+    from_stage: str | None
+    to_stage: str
+    count: int
+
+
+@strawberry.type(description="Dashboard figures for the customers matching a filter.")
+class CustomerStatistics:
+    total: int
+    by_stage: list[CountBucket]
+    by_source: list[CountBucket]
+    by_industry: list[CountBucket]
+    by_region: list[CountBucket]
+    by_owner: list[CountBucket]
+    by_kind: list[CountBucket]
+    by_tier: list[CountBucket]
+    new_per_week: list[WeekCount]
+    stage_transitions: list[StageTransition] = strawberry.field(
+        description="Stage changes recorded in history (all customers): funnel conversion."
+    )
+
+
+@strawberry.type
+class IndustrySection:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@strawberry.input
+class AddressInput:
+    province: str
+    city: str = ""
+    district: str = ""
+    street: str = ""
+    postal_code: str = ""
+
+
+@strawberry.input
+class ContactPersonInput:
+    name: str
+    title: str = ""
+    phones: list[str] = strawberry.field(default_factory=list)
+    emails: list[str] = strawberry.field(default_factory=list)
+    primary: bool = False
+
+
 @strawberry.input
 class CreateCustomerInput:
     kind: CustomerKindEnum  # type: ignore[valid-type]
@@ -90,8 +346,23 @@ class CreateCustomerInput:
     phones: list[str] = strawberry.field(default_factory=list)
     emails: list[str] = strawberry.field(default_factory=list)
     source: SourceEnum | None = None  # type: ignore[valid-type]
+    source_detail: str | None = None
+    referrer: str | None = None
     owner_id: strawberry.ID | None = None
     team: str | None = None
+    gender: GenderEnum | None = None  # type: ignore[valid-type]
+    birthday: date | None = None
+    id_card_number: str | None = None
+    wechat_id: str | None = None
+    addresses: list[AddressInput] = strawberry.field(default_factory=list)
+    uscc: str | None = None
+    industry: str | None = None
+    company_size: CompanySizeEnum | None = None  # type: ignore[valid-type]
+    website: str | None = None
+    contacts: list[ContactPersonInput] = strawberry.field(default_factory=list)
+    force: bool = strawberry.field(
+        default=False, description="Create even when an exact duplicate exists."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Retrying with the same key returns the first result."
     )
@@ -106,12 +377,42 @@ class UpdateCustomerInput:
     phones: list[str] | None = None
     emails: list[str] | None = None
     source: SourceEnum | None = None  # type: ignore[valid-type]
+    source_detail: str | None = None
+    referrer: str | None = None
+    gender: GenderEnum | None = None  # type: ignore[valid-type]
+    birthday: date | None = None
+    id_card_number: str | None = None
+    wechat_id: str | None = None
+    addresses: list[AddressInput] | None = None
+    uscc: str | None = None
+    industry: str | None = None
+    company_size: CompanySizeEnum | None = None  # type: ignore[valid-type]
+    website: str | None = None
+    contacts: list[ContactPersonInput] | None = None
 
 
 @strawberry.input
 class CustomerFilterInput:
     stage: LifecycleStageEnum | None = None  # type: ignore[valid-type]
+    stages: list[LifecycleStageEnum] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
     owner_id: strawberry.ID | None = None
     team: str | None = None
     tag: str | None = None
+    tags_any: list[str] = strawberry.field(default_factory=list)
+    tags_all: list[str] = strawberry.field(default_factory=list)
+    tier: str | None = None
+    source: SourceEnum | None = None  # type: ignore[valid-type]
+    kind: CustomerKindEnum | None = None  # type: ignore[valid-type]
+    industry: str | None = None
+    region: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    text: str | None = strawberry.field(
+        default=None,
+        description="Free text over names, company and contact names, phones and emails "
+        "(Chinese substrings, pinyin and initials work).",
+    )
     include_archived: bool = False
+    archived_only: bool = False

@@ -18,6 +18,17 @@ strawberry.enum(domain.Channel, description="How the contact took place")
 strawberry.enum(domain.Direction, description="Who initiated the contact")
 
 
+@strawberry.type(description="An interaction as it was before an edit or its deletion")
+class InteractionRevision:
+    version: int
+    action: str = strawberry.field(description="EDITED or DELETED")
+    actor_id: str
+    at: datetime
+    subject: str | None
+    content: str
+    occurred_at: datetime
+
+
 @strawberry.type(name="Interaction", description="One contact with a customer")
 class InteractionType:
     id: strawberry.ID
@@ -30,6 +41,25 @@ class InteractionType:
     duration_seconds: int | None
     logged_by: str
     created_at: datetime
+    version: int
+    updated_at: datetime | None
+
+    @strawberry.field(description="Earlier states, oldest first (kept on every edit/delete)")
+    async def history(self, info: Info) -> list[InteractionRevision]:
+        _ = info.context.principal
+        docs = await info.context.deps.interactions.history(str(self.id))
+        return [
+            InteractionRevision(
+                version=int(d["version"]),
+                action=str(d["action"]),
+                actor_id=str(d["actorId"]),
+                at=d["at"],
+                subject=d["before"].get("subject"),
+                content=str(d["before"].get("content", "")),
+                occurred_at=d["before"]["occurredAt"],
+            )
+            for d in docs
+        ]
 
     @strawberry.field(description="The customer contacted (resolved by the customer subgraph)")
     def customer(
@@ -52,6 +82,8 @@ class InteractionType:
             duration_seconds=interaction.duration_seconds,
             logged_by=interaction.logged_by,
             created_at=interaction.created_at,
+            version=interaction.version,
+            updated_at=interaction.updated_at,
         )
 
 
@@ -98,4 +130,24 @@ class LogInteractionInput:
             occurred_at=self.occurred_at,
             duration_seconds=self.duration_seconds,
             idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.input
+class UpdateInteractionInput:
+    channel: domain.Channel | None = None
+    direction: domain.Direction | None = None
+    subject: str | None = None
+    content: str | None = None
+    occurred_at: datetime | None = None
+    duration_seconds: int | None = None
+
+    def to_changes(self) -> domain.InteractionChanges:
+        return domain.InteractionChanges(
+            channel=self.channel,
+            direction=self.direction,
+            subject=self.subject,
+            content=self.content,
+            occurred_at=self.occurred_at,
+            duration_seconds=self.duration_seconds,
         )

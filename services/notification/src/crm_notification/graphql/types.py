@@ -53,6 +53,7 @@ class Notification:
     body: str
     read: bool
     read_at: datetime | None
+    archived: bool
     created_at: datetime
 
     @classmethod
@@ -67,6 +68,7 @@ class Notification:
             body=n.body,
             read=n.read,
             read_at=n.read_at,
+            archived=n.archived,
             created_at=n.created_at,
         )
 

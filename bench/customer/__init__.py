@@ -1,0 +1,1 @@
+"""Customer master data benchmark: `python -m bench.customer --sizes 1000 10000`."""

@@ -1,0 +1,242 @@
+"""Customer master data benchmark on the embedded default (or MONGODB_URI / --mongodb-uri).
+
+    .venv/bin/python -m bench.customer --sizes 1000 10000
+
+For each N: bulk-seeds N realistic customers (plus their first history version), then
+measures at that collection size:
+- create path rows/s: per-row validation (GB 11643 / GB 32100 / E.164 …), the duplicate
+  check (phone, email, ID-card blind index, credit code, name+region) and the transaction
+  (customer + version + outbox) — the per-row work an import does;
+- search p50/p95 for three typical filters and three free-text queries (first page of 20
+  with totalCount), with the index each one is hinted to;
+- history: update, history page, as-of read and restore-to-version latency;
+- merge of two records and its undo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from bench.customer.generator import customer
+from crm_customer import domain, history
+from crm_customer.commands import CustomerCommands
+from crm_customer.crypto import DataProtector
+from crm_customer.domain import CustomerChanges, LifecycleStage
+from crm_customer.duplicates import match_keys
+from crm_customer.history import VersionAction
+from crm_customer.merging import MergeCommands
+from crm_customer.query_plan import plan
+from crm_customer.repository import (
+    INDEXES,
+    MATCH_KEYS,
+    VERSIONS,
+    CustomerFilter,
+    CustomerRepository,
+)
+from crm_kit.auth import Principal, Role
+from crm_kit.mongo import ensure_indexes
+from crm_kit.outbox import OUTBOX_INDEXES
+from crm_kit.uow import UnitOfWork
+
+ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], reps: int) -> list[float]:
+    out: list[float] = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        await fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def line(label: str, samples: list[float], extra: str = "") -> None:
+    print(
+        f"  {label:<44} p50 {pct(samples, 0.5):7.1f} ms   p95 {pct(samples, 0.95):7.1f} ms"
+        f"   n={len(samples)} {extra}"
+    )
+
+
+async def seed(repo: CustomerRepository, db: Any, n: int, rng: random.Random) -> list[Any]:
+    now = datetime.now(UTC)
+    made = []
+    batch_docs: list[dict[str, Any]] = []
+    batch_versions: list[dict[str, Any]] = []
+    keys: dict[str, list[str]] = {}
+    for i in range(n):
+        c = domain.create(customer(rng, i), id=uuid.uuid4().hex, actor="seed", now=now)
+        made.append(c)
+        doc = repo.document(c)
+        batch_docs.append(doc)
+        v = history.record(None, c, VersionAction.CREATED, "seed")
+        batch_versions.append(
+            {
+                "_id": f"{c.id}:{1:010d}",
+                "customer_id": c.id,
+                "version": 1,
+                "at": v.at,
+                "actor": "seed",
+                "action": "CREATED",
+                "changes": [
+                    {"field": x.field, "before": x.before, "after": x.after} for x in v.changes
+                ],
+                "state": {k: val for k, val in doc.items() if k != "search_terms"},
+            }
+        )
+        for key in match_keys(doc):
+            keys.setdefault(key, []).append(c.id)
+        if len(batch_docs) == 500 or i == n - 1:
+            await db.customers.insert_many(batch_docs)
+            await db[VERSIONS].insert_many(batch_versions)
+            batch_docs, batch_versions = [], []
+    registry = [{"_id": k, "ids": ids} for k, ids in keys.items()]
+    for i in range(0, len(registry), 1000):
+        await db[MATCH_KEYS].insert_many(registry[i : i + 1000])
+    return made
+
+
+async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_customer_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
+    repo = CustomerRepository(db, DataProtector.from_env())
+    uow = UnitOfWork(client, db, "crm/bench")
+    commands = CustomerCommands(uow, repo)
+    merger = MergeCommands(uow, repo)
+    rng = random.Random(n)
+    print(f"\nN = {n:,}")
+    start = time.perf_counter()
+    seeded = await seed(repo, db, n, rng)
+    elapsed = time.perf_counter() - start
+    print(f"  bulk seed (validate+encrypt+insert_many)      {n / elapsed:8.0f} rows/s")
+
+    # create path: validation + duplicate check + transaction, one row at a time
+    rows = [customer(rng, n + i) for i in range(sample)]
+    created = conflicts = 0
+    per_row: list[float] = []
+    dup_checks: list[float] = []
+    for new in rows:
+        t0 = time.perf_counter()
+        probe = domain.create(new, id=uuid.uuid4().hex, actor="b", now=datetime.now(UTC))
+        await commands.find_duplicates(probe)
+        dup_checks.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        try:
+            await commands.create(ACTOR, new)
+            created += 1
+        except Exception as exc:  # a generated phone may collide: a CONFLICT is a valid outcome
+            if type(exc).__name__ != "Conflict":
+                raise
+            conflicts += 1
+        per_row.append(time.perf_counter() - t0)
+    total = sum(per_row)
+    print(
+        f"  create path (validate + dup check + tx)      {sample / total:8.1f} rows/s"
+        f"   ({created} created, {conflicts} refused as duplicates)"
+    )
+    line("duplicate check alone", dup_checks)
+
+    sample_person = next(c for c in seeded if c.id_card_number)
+    name_part = sample_person.name[:2]
+    phone_suffix = sample_person.phones[0][-4:]
+    searches = {
+        "stage=ACTIVE": CustomerFilter(stage=LifecycleStage.ACTIVE),
+        "owner=staff3 + stage=LEAD": CustomerFilter(owner_id="staff3", stage=LifecycleStage.LEAD),
+        "region=广东省 + tags any [vip]": CustomerFilter(region="广东省", tags_any=["vip"]),
+        f"text '{name_part}' (Chinese)": CustomerFilter(text=name_part),
+        "text 'zw' (pinyin initials)": CustomerFilter(text="zw"),
+        f"text '{phone_suffix}' (phone suffix)": CustomerFilter(text=phone_suffix),
+    }
+    print("  search (first page of 20 + totalCount):")
+    for label, flt in searches.items():
+        page = await repo.page(flt, 20, None)
+
+        async def one(flt: CustomerFilter = flt) -> None:
+            await repo.page(flt, 20, None)
+
+        line(label, await timed(one, reps), f"total={page.total} index={plan(flt.query()).index}")
+
+    print("  history:")
+    targets = rng.sample(seeded, min(reps, len(seeded)))
+    updates: list[float] = []
+    for c in targets:
+        t0 = time.perf_counter()
+        await commands.update(ACTOR, c.id, 1, CustomerChanges(tags=[*c.tags, "bench"]))
+        updates.append(time.perf_counter() - t0)
+    line("updateCustomer (new version + diff)", updates)
+    it = iter(targets * 2)
+    line(
+        "customer.history (first 20)",
+        await timed(lambda: repo.versions(next(it).id, 20, None), reps),
+    )
+    later = datetime.now(UTC)
+    it = iter(targets * 2)
+    line("customerAsOf", await timed(lambda: repo.state_at(next(it).id, later), reps))
+    it = iter(targets * 2)
+    line(
+        "restoreCustomerVersion (to v1)",
+        await timed(lambda: commands.restore_version(ACTOR, next(it).id, 1, 2), reps),
+    )
+    print("  merge:")
+    pool = [c for c in seeded if c not in targets]
+    rng.shuffle(pool)
+    merge_ids: list[str] = []
+    merges: list[float] = []
+    for i in range(reps):
+        survivor, other = pool[2 * i], pool[2 * i + 1]
+        if survivor.kind is not other.kind:
+            continue
+        t0 = time.perf_counter()
+        result = await merger.merge(ACTOR, survivor.id, [other.id], [])
+        merges.append(time.perf_counter() - t0)
+        merge_ids.append(result.merge_id)
+    line("mergeCustomers (2 records)", merges)
+    it = iter(merge_ids)
+    line("unmergeCustomers", await timed(lambda: merger.unmerge(ACTOR, next(it)), len(merge_ids)))
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sample", type=int, default=200, help="rows through the create path")
+    parser.add_argument("--reps", type=int, default=50, help="repetitions per search/history")
+    parser.add_argument("--mongodb-uri", default=os.environ.get("MONGODB_URI", ""))
+    args = parser.parse_args()
+    server = None
+    uri = args.mongodb_uri
+    if not uri:
+        from crm_dev.testing import MongoServer
+
+        server = MongoServer(Path(tempfile.mkdtemp(prefix="bench-customer-")))
+        server.start()
+        uri = server.uri
+        print(f"embedded MongoDB (mongoeco) at {uri}")
+    try:
+        for n in args.sizes:
+            await run_size(uri, n, args.sample, args.reps)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,202 @@
+"""Gateway benchmark: our gateway vs Hive Gateway vs Apollo Gateway on the same subgraphs.
+
+Subgraphs: the federation audit's Node (graphql-yoga) subgraphs on :4200, so every gateway
+talks to the same fast subgraphs and the gateway is what is measured. Each gateway runs alone,
+one after the other, on the suite's composed supergraph; autocannon drives a constant number
+of connections for a fixed time after a warm-up. Printed per gateway and query: RPS, latency
+p50/p95/p99 (ms), peak RSS (MB), and the ratios to ours.
+
+    bench/gateway/run.sh            # see there for the environment it needs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+AUDIT = Path(os.environ["AUDIT_DIR"])
+NODE_BIN = os.environ["NODE_BIN"]
+AUTOCANNON = os.environ["AUTOCANNON"]
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
+PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "4100"))
+ENV = {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}"}
+
+QUERIES = {
+    # nested entity hops across four subgraphs (list -> products -> price/category -> ...)
+    "complex-entity-call": """query Nested { topProducts { products { id pid price { price }
+        category { mainProduct { id } id tag } } selected { id } first { id } } }""",
+    # @requires / @provides across three subgraphs
+    "simple-requires-provides": """query Requires { me { id reviews { id product { upc name
+        price weight shippingEstimate shippingEstimateTag } author { id } } } }""",
+}
+
+APOLLO = """
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { ApolloGateway } from "@apollo/gateway";
+import { readFileSync } from "node:fs";
+const gateway = new ApolloGateway({ supergraphSdl: readFileSync(process.argv[2], "utf8") });
+const server = new ApolloServer({ gateway });
+await startStandaloneServer(server, { listen: { port: Number(process.argv[3]) } });
+console.log("ready");
+"""
+
+
+def wait_http(url: str, body: bytes | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(
+                url, data=body, headers={"content-type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of the process and its children (Node may fork workers)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for item in pids:
+        try:
+            for line in Path(f"/proc/{item}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def start_gateway(name: str, supergraph: Path) -> subprocess.Popen[bytes]:
+    log = open(f"/tmp/bench-{name}.log", "wb")  # noqa: SIM115 - closed with the process
+    if name == "ours":
+        env = {
+            **ENV,
+            "GATEWAY_SUPERGRAPH_FILE": str(supergraph),
+            "GATEWAY_PORT": str(PORT),
+            "GATEWAY_AUTH_REQUIRED": "false",
+            "GATEWAY_MAX_COST": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [str(ROOT / ".venv/bin/python"), "-m", "crm_gateway"]
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    if name == "hive-gateway":
+        command = [
+            str(AUDIT / "node_modules/.bin/hive-gateway"),
+            "supergraph",
+            str(supergraph),
+            "--port",
+            str(PORT),
+            "--fork",
+            "0",
+        ]
+        return subprocess.Popen(command, env=ENV, stdout=log, stderr=log, cwd=AUDIT)
+    script = AUDIT / ".crm-bench-apollo.mjs"
+    script.write_text(APOLLO)
+    command = [f"{NODE_BIN}/node", str(script), str(supergraph), str(PORT)]
+    return subprocess.Popen(command, env=ENV, stdout=log, stderr=log, cwd=AUDIT)
+
+
+def load(query: str) -> dict[str, float]:
+    body = json.dumps({"query": query})
+    base = [AUTOCANNON, "-m", "POST", "-H", "content-type=application/json", "-b", body]
+    url = f"http://127.0.0.1:{PORT}/graphql"
+    subprocess.run(
+        [*base, "-c", str(CONNECTIONS), "-d", str(WARMUP), url],
+        env=ENV,
+        capture_output=True,
+        check=True,
+    )
+    out = subprocess.run(
+        [*base, "-c", str(CONNECTIONS), "-d", str(DURATION), "-j", url],
+        env=ENV,
+        capture_output=True,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    latency = result["latency"]
+    return {
+        "rps": result["requests"]["average"],
+        "p50": latency["p50"],
+        "p95": latency.get("p95", latency.get("p97_5")),
+        "p99": latency["p99"],
+        "errors": result["errors"] + result["non2xx"],
+    }
+
+
+def main() -> None:
+    gateways = sys.argv[1:] or ["ours", "hive-gateway", "apollo-gateway"]
+    rows: list[tuple[str, str, dict[str, float]]] = []
+    for suite, query in QUERIES.items():
+        supergraph = Path(f"/tmp/bench-{suite}.graphql")
+        with urllib.request.urlopen(f"http://localhost:4200/{suite}/supergraph") as response:
+            supergraph.write_bytes(response.read())
+        expected = None
+        for name in gateways:
+            process = start_gateway(name, supergraph)
+            try:
+                wait_http(
+                    f"http://127.0.0.1:{PORT}/graphql",
+                    json.dumps({"query": query}).encode(),
+                )
+                with urllib.request.urlopen(
+                    urllib.request.Request(
+                        f"http://127.0.0.1:{PORT}/graphql",
+                        data=json.dumps({"query": query}).encode(),
+                        headers={"content-type": "application/json"},
+                    )
+                ) as response:
+                    answer = json.loads(response.read())
+                if expected is None:
+                    expected = answer
+                same = "same" if answer == expected else f"DIFFERENT: {answer}"
+                figures = load(query)
+                figures["rss"] = peak_rss_mb(process.pid)
+                rows.append((suite, name, figures))
+                print(f"{suite:26} {name:15} {figures} answer {same}", flush=True)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    print()
+    print(f"connections {CONNECTIONS}, {DURATION} s per run after {WARMUP} s warm-up")
+    print("| query | gateway | RPS | p50 ms | p95 ms | p99 ms | peak RSS MB | RPS vs ours |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for suite, name, figures in rows:
+        ours = (
+            next(f for s, n, f in rows if s == suite and n == "ours")
+            if any(s == suite and n == "ours" for s, n, _ in rows)
+            else figures
+        )
+        ratio = figures["rps"] / ours["rps"] if ours["rps"] else 0
+        print(
+            f"| {suite} | {name} | {figures['rps']:.0f} | {figures['p50']:.1f} | "
+            f"{figures['p95']:.1f} | {figures['p99']:.1f} | {figures['rss']:.0f} | "
+            f"{ratio:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""Interaction benchmark on the embedded default (or MONGODB_URI / --mongodb-uri).
+
+    .venv/bin/python -m bench.interaction --items 1000
+
+Seeds one customer with N items (interactions, purchases, tickets, tasks — each with its
+timeline entry) among other customers' items, then prints p50/p95 of:
+- the timeline: first page of 20 (+ totalCount), a page deep in the feed (after a cursor),
+  a page filtered by kind;
+- insight: the batched facts (4 aggregates) plus the pure scoring, for 1 and 20 customers;
+- the write path: logInteraction and createTicket (one transaction each, with the timeline
+  entry, SLA jobs and outbox event), and the scheduler firing due reminder jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from crm_interaction import domain, insight, purchases, tasks, tickets, timeline
+from crm_interaction.indexes import ALL_INDEXES
+from crm_interaction.insight_views import InsightViews
+from crm_interaction.jobs import JobHandlers
+from crm_interaction.repository import (
+    CustomerProjection,
+    IdempotencyGuards,
+    InteractionRepository,
+    interaction_to_doc,
+)
+from crm_interaction.scheduler import JobStore, Scheduler
+from crm_interaction.services import Deps, log_interaction
+from crm_interaction.stores import (
+    PurchaseRepository,
+    TaskRepository,
+    TimelineRepository,
+    entry_to_doc,
+    purchase_to_doc,
+    task_to_doc,
+)
+from crm_interaction.task_services import create_task
+from crm_interaction.ticket_services import open_ticket
+from crm_interaction.ticket_store import AgentDirectory, TicketRepository, ticket_to_doc
+from crm_interaction.ticket_views import TicketViews
+from crm_interaction.views import InteractionViews, Keyset
+from crm_kit.auth import Principal, Role
+from crm_kit.mongo import Document, ensure_indexes
+from crm_kit.outbox import OUTBOX_INDEXES
+from crm_kit.uow import UnitOfWork
+
+ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
+CHANNELS = list(domain.Channel)
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], reps: int) -> list[float]:
+    out: list[float] = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        await fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def line(label: str, samples: list[float]) -> None:
+    print(
+        f"  {label:<52} p50 {pct(samples, 0.5):7.1f} ms   p95 {pct(samples, 0.95):7.1f} ms"
+        f"   n={len(samples)}"
+    )
+
+
+def items_for(
+    customer_id: str, n: int, now: datetime, rng: random.Random
+) -> dict[str, list[Document]]:
+    """n items of all four kinds with their timeline entries (bulk, bypassing the services)."""
+    docs: dict[str, list[Document]] = {
+        k: [] for k in ("interactions", "purchases", "tickets", "tasks", "timeline")
+    }
+    rules = tickets.SlaRules.default()
+    for i in range(n):
+        at = now - timedelta(minutes=rng.randint(1, 400 * 24 * 60))
+        kind = i % 5
+        if kind in (0, 1):
+            item = domain.Interaction(
+                uuid.uuid4().hex,
+                customer_id,
+                rng.choice(CHANNELS),
+                domain.Direction.OUTBOUND,
+                "跟进",
+                "客户询问交付时间和发票。" * 3,
+                domain.to_storage_time(at),
+                300,
+                "bench",
+                domain.to_storage_time(at),
+            )
+            docs["interactions"].append(interaction_to_doc(item))
+            entry = timeline.of_interaction(item)
+        elif kind == 2:
+            p = purchases.build(
+                purchases.RecordPurchase(
+                    customer_id,
+                    f"SO-{i}",
+                    f"{rng.randint(100, 99999)}.00",
+                    "CNY",
+                    domain.to_storage_time(at),
+                    "erp",
+                    uuid.uuid4().hex,
+                ),
+                recorded_by="bench",
+                now=domain.to_storage_time(at),
+                version=1,
+            )
+            docs["purchases"].append(purchase_to_doc(p))
+            entry = timeline.of_purchase(p)
+        elif kind == 3:
+            t = tickets.open_ticket(
+                tickets.OpenTicket(
+                    customer_id,
+                    rng.choice(list(tickets.TicketType)),
+                    tickets.Priority.NORMAL,
+                    "问题",
+                    "",
+                ),
+                id=uuid.uuid4().hex,
+                created_by="bench",
+                now=domain.to_storage_time(at),
+                rules=rules,
+            )
+            docs["tickets"].append(ticket_to_doc(t))
+            entry = timeline.of_ticket(t)
+        else:
+            k = tasks.new_task(
+                tasks.NewTask(customer_id, "回访", at + timedelta(days=3)),
+                id=uuid.uuid4().hex,
+                created_by="bench",
+                now=at,
+            )
+            docs["tasks"].append(task_to_doc(k))
+            entry = timeline.of_task(k)
+        docs["timeline"].append(entry_to_doc(entry))
+    return docs
+
+
+async def run(uri: str, n: int, others: int, reps: int) -> None:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_interaction_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
+    rng = random.Random(n)
+    now = datetime.now(UTC)
+    target = uuid.uuid4().hex
+    batch = [target] + [uuid.uuid4().hex for _ in range(19)]
+    start = time.perf_counter()
+    total = 0
+    for customer_id, count in [(target, n)] + [(c, others) for c in batch[1:]]:
+        await db.customers.insert_one(
+            {"_id": customer_id, "displayName": "bench", "version": 1, "updatedAt": now}
+        )
+        for name, docs in items_for(customer_id, count, now, rng).items():
+            if docs:
+                await db[name].insert_many(docs)
+                total += len(docs)
+    print(
+        f"seeded {total:,} documents in {time.perf_counter() - start:.1f}s: "
+        f"one customer with {n:,} items, 19 others with {others} each"
+    )
+
+    repo = TimelineRepository(db)
+    print(f"\ntimeline of the customer with {n:,} items (page of 20):")
+    line("first page (20 items)", await timed(lambda: repo.page(target, 20, None, None), reps))
+    line("totalCount alone", await timed(lambda: repo.count(target, None), reps))
+    line(
+        "first page + totalCount (as the 360 query asks)",
+        await timed(
+            lambda: asyncio.gather(repo.page(target, 20, None, None), repo.count(target, None)),
+            reps,
+        ),
+    )
+    entries, _ = await repo.page(target, n // 2, None, None)
+    middle = Keyset(entries[-1].at, entries[-1].id)
+    line(
+        f"page after item {n // 2} (keyset cursor)",
+        await timed(lambda: repo.page(target, 20, middle, None), reps),
+    )
+    kinds = [timeline.TimelineKind.TICKET]
+    line(
+        "first page, kinds=[TICKET]", await timed(lambda: repo.page(target, 20, None, kinds), reps)
+    )
+
+    views = InsightViews(db, InteractionViews(db))
+
+    async def insight_for(ids: list[str]) -> None:
+        at = datetime.now(UTC)
+        facts = await views.facts(ids, at)
+        for customer_id in ids:
+            insight.compute(facts[customer_id], at)
+
+    print("\ninsight (4 batched aggregates + scoring):")
+    line(f"1 customer ({n:,} items)", await timed(lambda: insight_for([target]), reps))
+    line(
+        f"20 customers in one _entities batch ({n + 19 * others:,} items)",
+        await timed(lambda: insight_for(batch), reps),
+    )
+    pure = CustomerFactsSample.make(now)
+    line(
+        "scoring alone (pure compute)", await timed(_wrap(lambda: insight.compute(pure, now)), reps)
+    )
+
+    uow = UnitOfWork(client, db, "crm/bench")
+    interaction_views = InteractionViews(db)
+    deps = Deps(
+        uow=uow,
+        customers=CustomerProjection(db),
+        interactions=InteractionRepository(db),
+        guards=IdempotencyGuards(db),
+        views=interaction_views,
+        tickets=TicketRepository(db),
+        agents=AgentDirectory(db),
+        tasks=TaskRepository(db),
+        purchases=PurchaseRepository(db),
+        timeline=repo,
+        jobs=JobStore(db),
+        sla=tickets.SlaRules.default(),
+        ticket_views=TicketViews(db),
+        insight=views,
+    )
+    print("\nwrite path (one transaction: item + timeline entry + jobs + outbox):")
+    command = domain.LogInteraction(
+        target, domain.Channel.PHONE, domain.Direction.OUTBOUND, "回访电话"
+    )
+    line("logInteraction", await timed(lambda: log_interaction(deps, ACTOR, command), reps))
+    ticket_cmd = tickets.OpenTicket(
+        target, tickets.TicketType.FAULT, tickets.Priority.HIGH, "故障", ""
+    )
+    line(
+        "createTicket (+2 SLA jobs)",
+        await timed(lambda: open_ticket(deps, ACTOR, ticket_cmd), reps),
+    )
+    due = datetime.now(UTC) + timedelta(hours=2)
+    task_cmd = tasks.NewTask(target, "回访", due, reminder_offsets=(60, 0))
+    line(
+        "createTask (+2 reminder jobs)",
+        await timed(lambda: create_task(deps, ACTOR, task_cmd), reps),
+    )
+
+    later = datetime.now(UTC) + timedelta(hours=3)
+    scheduler = Scheduler(db, uow, JobHandlers(deps).routes(), lambda: later)
+    due_jobs = await db.scheduled_jobs.count_documents({"dueAt": {"$lte": later}})
+    start = time.perf_counter()
+    fired = 0
+    while done := await scheduler.tick():
+        fired += done
+    elapsed = time.perf_counter() - start
+    print(
+        f"\nscheduler: fired {fired} of {due_jobs} due jobs in {elapsed:.2f}s "
+        f"({fired / elapsed:.0f} jobs/s, claim + transaction + outbox each)"
+    )
+    try:
+        await client.drop_database(db.name)
+    except Exception as exc:  # the embedded server may still hold the file briefly
+        print(f"(could not drop {db.name}: {type(exc).__name__})")
+    await client.close()
+
+
+class CustomerFactsSample:
+    @staticmethod
+    def make(now: datetime) -> insight.CustomerFacts:
+        return insight.CustomerFacts(
+            "c",
+            last_contact_at=now - timedelta(days=40),
+            complaints_90=1,
+            low_ratings_180=1,
+            rating_sum=7,
+            rating_count=2,
+            spend=(
+                insight.SpendFacts(
+                    "CNY", 9_000_000, 5_000_000, 500_000, 900_000, 6, 12, now - timedelta(days=50)
+                ),
+            ),
+        )
+
+
+def _wrap(fn: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        fn()
+
+    return run
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--items", type=int, default=1000, help="items of the measured customer")
+    parser.add_argument("--others", type=int, default=100, help="items of each other customer")
+    parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--mongodb-uri", default=os.environ.get("MONGODB_URI", ""))
+    args = parser.parse_args()
+    server = None
+    uri = args.mongodb_uri
+    if not uri:
+        from crm_dev.testing import MongoServer
+
+        server = MongoServer(Path(tempfile.mkdtemp(prefix="bench-interaction-")))
+        server.start()
+        uri = server.uri
+        print(f"embedded MongoDB (mongoeco) at {uri}")
+    try:
+        await run(uri, args.items, args.others, args.reps)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

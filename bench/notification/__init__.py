@@ -1,0 +1,1 @@
+"""Notification latency benchmark: `python -m bench.notification --events 1000`."""

@@ -1,0 +1,83 @@
+"""Duplicate detection rules (pure): which stored record matches a customer, how, how strongly.
+
+Every customer registers its match keys — ``phone:<e164>``, ``email:<address>``,
+``idcard:<blind index>``, ``uscc:<code>``, ``name:<region>:<name key>`` — as `_id`s of a key
+collection listing the customers that hold them. A duplicate check is one `_id $in` lookup:
+constant cost at any collection size, on MongoDB and on the embedded server alike.
+
+Exact rules (identity number, credit code, phone, email) block a create unless forced;
+a similar name within the same region is only a candidate for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class DuplicateRule(StrEnum):
+    ID_CARD = "ID_CARD"
+    USCC = "USCC"
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    NAME_REGION = "NAME_REGION"
+
+
+SCORES: dict[DuplicateRule, float] = {
+    DuplicateRule.ID_CARD: 1.0,
+    DuplicateRule.USCC: 1.0,
+    DuplicateRule.PHONE: 0.9,
+    DuplicateRule.EMAIL: 0.85,
+    DuplicateRule.NAME_REGION: 0.6,
+}
+EXACT = frozenset(
+    {DuplicateRule.ID_CARD, DuplicateRule.USCC, DuplicateRule.PHONE, DuplicateRule.EMAIL}
+)
+_PREFIX = {
+    "idcard": DuplicateRule.ID_CARD,
+    "uscc": DuplicateRule.USCC,
+    "phone": DuplicateRule.PHONE,
+    "email": DuplicateRule.EMAIL,
+    "name": DuplicateRule.NAME_REGION,
+}
+
+
+def match_keys(doc: dict[str, Any]) -> set[str]:
+    """The match keys of a stored customer document (normalised, identity blind-indexed)."""
+    keys = {f"phone:{p}" for p in doc.get("contact_phones") or []}
+    keys |= {f"email:{e}" for e in doc.get("contact_emails") or []}
+    if doc.get("id_card_bidx"):
+        keys.add(f"idcard:{doc['id_card_bidx']}")
+    if doc.get("uscc"):
+        keys.add(f"uscc:{doc['uscc']}")
+    if doc.get("region") and doc.get("name_key"):
+        keys.add(f"name:{doc['region']}:{doc['name_key']}")
+    return keys
+
+
+def rule_of(key: str) -> DuplicateRule:
+    return _PREFIX[key.partition(":")[0]]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    customer_id: str
+    rule: DuplicateRule
+    score: float
+
+    @property
+    def exact(self) -> bool:
+        return self.rule in EXACT
+
+
+def rank(self_id: str, holders: dict[str, list[str]]) -> list[Match]:
+    """From `key → customer ids holding it`, each other customer's strongest rule, best first."""
+    best: dict[str, DuplicateRule] = {}
+    for key, ids in holders.items():
+        rule = rule_of(key)
+        for other in ids:
+            if other != self_id and (other not in best or SCORES[rule] > SCORES[best[other]]):
+                best[other] = rule
+    matches = [Match(other, rule, SCORES[rule]) for other, rule in best.items()]
+    return sorted(matches, key=lambda m: (-m.score, m.customer_id))

@@ -1,0 +1,12 @@
+"""The customer service's versioned migrations, oldest first. Add `vNNNN_<what>.py` with an
+idempotent `async def apply(db)` and list it here; never edit or renumber an applied one."""
+
+from __future__ import annotations
+
+from crm_customer.migrations import v0001_initial_indexes, v0002_master_data_backfill
+from crm_kit.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001", "initial indexes", v0001_initial_indexes.apply),
+    Migration("0002", "master data backfill", v0002_master_data_backfill.apply),
+)

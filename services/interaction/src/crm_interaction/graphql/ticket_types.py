@@ -1,0 +1,188 @@
+"""GraphQL types for service tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from crm_interaction import tickets
+from crm_interaction.graphql.context import Info
+from crm_interaction.ticket_views import TicketFilter
+from crm_kit.graphql import PageInfo
+
+if TYPE_CHECKING:
+    from crm_interaction.graphql.entities import Customer
+
+strawberry.enum(tickets.TicketType, description="What the customer needs")
+strawberry.enum(tickets.Priority, description="Ticket priority (selects the SLA policy)")
+strawberry.enum(tickets.TicketStatus, description="Ticket workflow state")
+strawberry.enum(tickets.SlaState, description="Where a ticket stands against its SLA")
+strawberry.enum(tickets.SlaTarget, description="Which SLA target")
+strawberry.enum(tickets.AssignStrategy, description="How an agent of a team is chosen")
+
+
+@strawberry.type(description="A ticket's SLA clock (times in UTC; working time per calendar)")
+class TicketSla:
+    state: tickets.SlaState
+    first_response_due_at: datetime
+    first_responded_at: datetime | None
+    first_response_breached: bool
+    resolution_due_at: datetime | None = strawberry.field(
+        description="null while paused (WAITING_CUSTOMER) or resolved"
+    )
+    resolution_breached: bool
+    paused: bool
+    resolution_used_minutes: float = strawberry.field(
+        description="Working minutes used before the current running stretch"
+    )
+
+
+@strawberry.type(name="TicketComment")
+class TicketCommentType:
+    id: strawberry.ID
+    ticket_id: strawberry.ID
+    author_id: str
+    body: str
+    customer_visible: bool
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, c: tickets.Comment) -> TicketCommentType:
+        return cls(
+            id=strawberry.ID(c.id),
+            ticket_id=strawberry.ID(c.ticket_id),
+            author_id=c.author_id,
+            body=c.body,
+            customer_visible=c.customer_visible,
+            created_at=c.created_at,
+        )
+
+
+@strawberry.type(name="Ticket", description="A service ticket")
+class TicketType:
+    id: strawberry.ID
+    customer_id: strawberry.ID
+    type: tickets.TicketType
+    priority: tickets.Priority
+    status: tickets.TicketStatus
+    subject: str
+    description: str
+    team: str | None
+    assignee_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    resolution: str | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    rating: int | None
+    rating_comment: str | None
+    rated_at: datetime | None
+    sla: TicketSla
+    allowed_next_statuses: list[tickets.TicketStatus]
+
+    @strawberry.field(description="Comments, oldest first")
+    async def comments(
+        self, info: Info, customer_visible_only: bool = False
+    ) -> list[TicketCommentType]:
+        _ = info.context.principal
+        found = await info.context.deps.tickets.comments(str(self.id), customer_visible_only)
+        return [TicketCommentType.from_domain(c) for c in found]
+
+    @strawberry.field(description="The customer (resolved by the customer subgraph)")
+    def customer(
+        self,
+    ) -> Annotated[Customer, strawberry.lazy("crm_interaction.graphql.entities")]:
+        from crm_interaction.graphql.entities import Customer
+
+        return Customer(id=self.customer_id)
+
+    @classmethod
+    def from_domain(cls, t: tickets.Ticket) -> TicketType:
+        return cls(
+            id=strawberry.ID(t.id),
+            customer_id=strawberry.ID(t.customer_id),
+            type=t.type,
+            priority=t.priority,
+            status=t.status,
+            subject=t.subject,
+            description=t.description,
+            team=t.team,
+            assignee_id=t.assignee_id,
+            created_by=t.created_by,
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            version=t.version,
+            resolution=t.resolution,
+            resolved_at=t.resolved_at,
+            closed_at=t.closed_at,
+            reopen_count=t.reopen_count,
+            rating=t.rating,
+            rating_comment=t.rating_comment,
+            rated_at=t.rated_at,
+            sla=TicketSla(
+                state=t.sla_state(),
+                first_response_due_at=t.first_response_due_at,
+                first_responded_at=t.first_responded_at,
+                first_response_breached=t.first_response_breached,
+                resolution_due_at=t.resolution_due_at,
+                resolution_breached=t.resolution_breached,
+                paused=t.status is tickets.TicketStatus.WAITING_CUSTOMER,
+                resolution_used_minutes=round(t.resolution_used_seconds / 60, 2),
+            ),
+            allowed_next_statuses=list(tickets.allowed_next(t.status)),
+        )
+
+
+@strawberry.type
+class TicketEdge:
+    cursor: str
+    node: TicketType
+
+
+@strawberry.type(description="Tickets, newest first")
+class TicketConnection:
+    edges: list[TicketEdge]
+    page_info: PageInfo
+    where: strawberry.Private[TicketFilter]
+
+    @strawberry.field(description="All tickets matching the filter, not only this page")
+    async def total_count(self, info: Info) -> int:
+        return await info.context.deps.ticket_views.count(self.where)
+
+
+@strawberry.input
+class CreateTicketInput:
+    customer_id: strawberry.ID
+    type: tickets.TicketType
+    priority: tickets.Priority = tickets.Priority.NORMAL
+    subject: str
+    description: str = ""
+    team: str | None = None
+    assignee_id: str | None = None
+
+    def to_command(self) -> tickets.OpenTicket:
+        return tickets.OpenTicket(
+            customer_id=str(self.customer_id),
+            type=self.type,
+            priority=self.priority,
+            subject=self.subject,
+            description=self.description,
+            team=self.team,
+            assignee_id=self.assignee_id,
+        )
+
+
+@strawberry.input
+class TicketFilterInput:
+    customer_id: strawberry.ID | None = None
+    statuses: list[tickets.TicketStatus] | None = None
+    priorities: list[tickets.Priority] | None = None
+    types: list[tickets.TicketType] | None = None
+    team: str | None = None
+    assignee_id: str | None = None
+    breached_only: bool = False

@@ -1,0 +1,174 @@
+"""Per-customer insight: RFM scores and segment, churn risk with its factors. Pure, no I/O.
+
+The facts come from a few batched aggregates (see `insight_views`); everything here is
+arithmetic on them so it can be tested without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from crm_interaction.purchases import from_minor
+
+
+@dataclass(frozen=True, slots=True)
+class SpendFacts:
+    currency: str
+    total_minor: int = 0
+    last_365_minor: int = 0
+    last_90_minor: int = 0
+    prior_90_minor: int = 0  # the 90 days before the last 90
+    count_365: int = 0
+    count_total: int = 0
+    last_purchase_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    customer_id: str
+    last_contact_at: datetime | None = None
+    channels: dict[str, tuple[int, int]] = field(default_factory=dict)  # channel → (30d, 90d)
+    open_tickets: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    low_ratings_180: int = 0
+    complaints_90: int = 0
+    spend: tuple[SpendFacts, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    name: str
+    value: float
+    weight: float
+    contribution: float  # points of the 0–100 score
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Insight:
+    customer_id: str
+    last_contact_at: datetime | None
+    channels: dict[str, tuple[int, int]]
+    open_tickets: int
+    average_satisfaction: float | None
+    rating_count: int
+    total_spend: tuple[tuple[str, Decimal], ...]  # (currency, amount), largest first
+    recency_score: int
+    frequency_score: int
+    monetary_score: int
+    segment: str
+    churn_risk: int
+    churn_factors: tuple[Factor, ...]
+
+
+def _band(value: float, bounds: tuple[float, ...], descending: bool = False) -> int:
+    """Score 1–5: how many bounds the value reaches (+1)."""
+    reached = sum(1 for b in bounds if (value <= b if descending else value >= b))
+    return 1 + reached
+
+
+def _days(since: datetime | None, now: datetime) -> float | None:
+    return None if since is None else max(0.0, (now - since).total_seconds() / 86400)
+
+
+def segment(r: int, f: int, m: int, has_purchases: bool) -> str:
+    if not has_purchases:
+        return "PROSPECT"
+    if r >= 4 and f >= 4:
+        return "CHAMPION"
+    if r >= 3 and f >= 3:
+        return "LOYAL"
+    if r >= 4:
+        return "NEW" if f <= 1 else "PROMISING"
+    if f >= 3 or m >= 4:
+        return "AT_RISK"
+    return "HIBERNATING"
+
+
+def compute(facts: CustomerFacts, now: datetime) -> Insight:
+    main = max(facts.spend, key=lambda s: s.last_365_minor, default=None)
+    last_purchase = max(
+        (s.last_purchase_at for s in facts.spend if s.last_purchase_at), default=None
+    )
+    days_purchase = _days(last_purchase, now)
+    days_contact = _days(facts.last_contact_at, now)
+    count_365 = sum(s.count_365 for s in facts.spend)
+    recency = 1 if days_purchase is None else _band(days_purchase, (365, 180, 90, 30), True)
+    frequency = _band(count_365, (2, 3, 5, 10))
+    spend_365 = float(from_minor(main.last_365_minor, main.currency)) if main else 0.0
+    monetary = _band(spend_365, (1_000, 5_000, 20_000, 100_000))
+    has_purchases = any(s.count_total for s in facts.spend)
+
+    factors: list[Factor] = []
+
+    def add(name: str, value: float, weight: float, share: float, why: str) -> None:
+        factors.append(Factor(name, round(value, 2), weight, round(weight * share, 1), why))
+
+    add(
+        "DAYS_SINCE_CONTACT",
+        days_contact if days_contact is not None else -1,
+        30,
+        1.0 if days_contact is None else min(days_contact / 90, 1.0),
+        "no contact recorded"
+        if days_contact is None
+        else f"{int(days_contact)} days since the last contact",
+    )
+    add(
+        "DAYS_SINCE_PURCHASE",
+        days_purchase if days_purchase is not None else -1,
+        25,
+        (1.0 if has_purchases else 0.5) if days_purchase is None else min(days_purchase / 180, 1.0),
+        "no purchase recorded"
+        if days_purchase is None
+        else f"{int(days_purchase)} days since the last purchase",
+    )
+    add(
+        "COMPLAINTS",
+        facts.complaints_90,
+        15,
+        min(facts.complaints_90 / 3, 1.0),
+        f"{facts.complaints_90} complaint tickets in 90 days",
+    )
+    add(
+        "LOW_RATINGS",
+        facts.low_ratings_180,
+        15,
+        min(facts.low_ratings_180 / 2, 1.0),
+        f"{facts.low_ratings_180} ratings of 1–2 in 180 days",
+    )
+    decline = 0.0
+    if main is not None and main.prior_90_minor > 0:
+        decline = max(0.0, (main.prior_90_minor - main.last_90_minor) / main.prior_90_minor)
+    add(
+        "DECLINING_SPEND",
+        decline,
+        15,
+        decline,
+        f"spend in the last 90 days is {round(decline * 100)}% below the 90 days before",
+    )
+    churn = round(sum(f.contribution for f in factors))
+    totals = sorted(
+        ((s.currency, from_minor(s.total_minor, s.currency)) for s in facts.spend),
+        key=lambda pair: pair[1],
+        reverse=True,
+    )
+    return Insight(
+        customer_id=facts.customer_id,
+        last_contact_at=facts.last_contact_at,
+        channels=dict(facts.channels),
+        open_tickets=facts.open_tickets,
+        average_satisfaction=round(facts.rating_sum / facts.rating_count, 2)
+        if facts.rating_count
+        else None,
+        rating_count=facts.rating_count,
+        total_spend=tuple(totals),
+        recency_score=recency,
+        frequency_score=frequency,
+        monetary_score=monetary,
+        segment=segment(recency, frequency, monetary, has_purchases),
+        churn_risk=max(0, min(100, churn)),
+        churn_factors=tuple(sorted(factors, key=lambda f: f.contribution, reverse=True)),
+    )

@@ -1,0 +1,172 @@
+"""Batched facts behind `Customer.insight`: a fixed number of aggregates per `_entities` call
+(interactions by channel, latest contact, tickets, purchases), whatever the customer count."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.insight import CustomerFacts, SpendFacts
+from crm_interaction.purchases import COUNTED_STATUSES
+from crm_interaction.repository import INTERACTIONS
+from crm_interaction.stores import PURCHASES
+from crm_interaction.ticket_store import TICKETS
+from crm_interaction.tickets import OPEN_STATUSES, TicketType
+from crm_interaction.views import InteractionViews
+from crm_kit.mongo import Document
+
+DAY = timedelta(days=1)
+
+
+def _since(field: str, start: datetime, end: datetime | None = None) -> dict[str, Any]:
+    """1 when `field` is in [start, end), else 0 (for $sum)."""
+    condition: list[Any] = [{"$gte": [f"${field}", start]}]
+    if end is not None:
+        condition.append({"$lt": [f"${field}", end]})
+    return {"$cond": [{"$and": condition}, 1, 0]}
+
+
+class InsightViews:
+    def __init__(self, db: AsyncDatabase[Document], views: InteractionViews) -> None:
+        self._db = db
+        self._views = views
+
+    async def facts(self, customer_ids: Sequence[str], now: datetime) -> dict[str, CustomerFacts]:
+        ids = list(dict.fromkeys(customer_ids))
+        last_contact, channels, tickets, spend = await asyncio.gather(
+            self._views.last_occurred_at(ids),
+            self._channels(ids, now),
+            self._tickets(ids, now),
+            self._spend(ids, now),
+        )
+        result: dict[str, CustomerFacts] = {}
+        for customer_id in ids:
+            t = tickets.get(customer_id, {})
+            result[customer_id] = CustomerFacts(
+                customer_id=customer_id,
+                last_contact_at=last_contact.get(customer_id),
+                channels=channels.get(customer_id, {}),
+                open_tickets=int(t.get("open", 0)),
+                rating_sum=int(t.get("ratingSum", 0)),
+                rating_count=int(t.get("ratingCount", 0)),
+                low_ratings_180=int(t.get("low180", 0)),
+                complaints_90=int(t.get("complaints90", 0)),
+                spend=tuple(spend.get(customer_id, ())),
+            )
+        return result
+
+    async def _channels(
+        self, ids: list[str], now: datetime
+    ) -> dict[str, dict[str, tuple[int, int]]]:
+        cursor = await self._db[INTERACTIONS].aggregate(
+            [
+                {"$match": {"customerId": {"$in": ids}, "occurredAt": {"$gte": now - 90 * DAY}}},
+                {
+                    "$group": {
+                        "_id": {"c": "$customerId", "ch": "$channel"},
+                        "d30": {"$sum": _since("occurredAt", now - 30 * DAY)},
+                        "d90": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        async for doc in cursor:
+            key = doc["_id"]
+            out.setdefault(str(key["c"]), {})[str(key["ch"])] = (int(doc["d30"]), int(doc["d90"]))
+        return out
+
+    async def _tickets(self, ids: list[str], now: datetime) -> dict[str, Document]:
+        open_values = [str(s) for s in OPEN_STATUSES]
+        rated = {"$gt": ["$rating", 0]}
+        cursor = await self._db[TICKETS].aggregate(
+            [
+                {"$match": {"customerId": {"$in": ids}}},
+                {
+                    "$group": {
+                        "_id": "$customerId",
+                        "open": {"$sum": {"$cond": [{"$in": ["$status", open_values]}, 1, 0]}},
+                        "ratingSum": {"$sum": {"$cond": [rated, "$rating", 0]}},
+                        "ratingCount": {"$sum": {"$cond": [rated, 1, 0]}},
+                        "low180": {
+                            "$sum": {
+                                "$cond": [
+                                    {
+                                        "$and": [
+                                            rated,
+                                            {"$lte": ["$rating", 2]},
+                                            {"$gte": ["$ratedAt", now - 180 * DAY]},
+                                        ]
+                                    },
+                                    1,
+                                    0,
+                                ]
+                            }
+                        },
+                        "complaints90": {
+                            "$sum": {
+                                "$cond": [
+                                    {
+                                        "$and": [
+                                            {"$eq": ["$type", str(TicketType.COMPLAINT)]},
+                                            {"$gte": ["$createdAt", now - 90 * DAY]},
+                                        ]
+                                    },
+                                    1,
+                                    0,
+                                ]
+                            }
+                        },
+                    }
+                },
+            ]
+        )
+        return {str(doc["_id"]): doc async for doc in cursor}
+
+    async def _spend(self, ids: list[str], now: datetime) -> dict[str, list[SpendFacts]]:
+        def minor_if(start: datetime, end: datetime | None = None) -> dict[str, Any]:
+            window = _since("purchasedAt", start, end)
+            return {"$cond": [{"$eq": [window, 1]}, "$amountMinor", 0]}
+
+        cursor = await self._db[PURCHASES].aggregate(
+            [
+                {
+                    "$match": {
+                        "customerId": {"$in": ids},
+                        "status": {"$in": [str(s) for s in COUNTED_STATUSES]},
+                    }
+                },
+                {
+                    "$group": {
+                        "_id": {"c": "$customerId", "cur": "$currency"},
+                        "total": {"$sum": "$amountMinor"},
+                        "y1": {"$sum": minor_if(now - 365 * DAY)},
+                        "d90": {"$sum": minor_if(now - 90 * DAY)},
+                        "p90": {"$sum": minor_if(now - 180 * DAY, now - 90 * DAY)},
+                        "n365": {"$sum": _since("purchasedAt", now - 365 * DAY)},
+                        "n": {"$sum": 1},
+                        "last": {"$max": "$purchasedAt"},
+                    }
+                },
+            ]
+        )
+        out: dict[str, list[SpendFacts]] = {}
+        async for doc in cursor:
+            key = doc["_id"]
+            out.setdefault(str(key["c"]), []).append(
+                SpendFacts(
+                    currency=str(key["cur"]),
+                    total_minor=int(doc["total"]),
+                    last_365_minor=int(doc["y1"]),
+                    last_90_minor=int(doc["d90"]),
+                    prior_90_minor=int(doc["p90"]),
+                    count_365=int(doc["n365"]),
+                    count_total=int(doc["n"]),
+                    last_purchase_at=doc.get("last"),
+                )
+            )
+        return out

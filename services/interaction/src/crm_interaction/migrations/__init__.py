@@ -1,0 +1,14 @@
+"""The interaction service's versioned migrations, oldest first. Add `vNNNN_<what>.py` with an
+idempotent `async def apply(db)` and list it here; never edit or renumber an applied one."""
+
+from __future__ import annotations
+
+from crm_interaction.migrations import v0001_initial_indexes, v0002_tickets_tasks_timeline
+from crm_kit.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001", "initial indexes", v0001_initial_indexes.apply),
+    Migration(
+        "0002", "tickets, tasks, purchases, timeline, jobs", v0002_tickets_tasks_timeline.apply
+    ),
+)

@@ -1,0 +1,39 @@
+"""Run callbacks after the current unit of work commits (and never if it does not).
+
+crm_kit's Transaction has no after-commit hook; this UnitOfWork subclass adds one through a
+context variable, so a handler can tell this replica's live subscribers about a notification
+only once it is visible. (Proposed for crm_kit: `Transaction.after_commit(callback)`.)
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable
+
+from crm_kit.uow import Transaction, UnitOfWork
+
+_hooks: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "crm_notification_after_commit", default=None
+)
+
+
+class HookedUnitOfWork(UnitOfWork):
+    async def run[T](self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        hooks: list[Callable[[], None]] = []
+        token = _hooks.set(hooks)
+        try:
+            result = await super().run(work)
+        finally:
+            _hooks.reset(token)
+        for hook in hooks:
+            hook()
+        return result
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the enclosing HookedUnitOfWork commits; at once outside one."""
+    hooks = _hooks.get()
+    if hooks is None:
+        callback()
+    else:
+        hooks.append(callback)

@@ -1,0 +1,187 @@
+"""Customer master data through the gateway: search, history and restore, duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from crm_customer.app import create_app as customer_app
+from crm_gateway.app import create_app as gateway_app
+from crm_gateway.settings import GatewaySettings
+from crm_interaction.app import create_app as interaction_app
+from tests.support import (
+    auth_headers,
+    eventually,
+    free_port,
+    gql,
+    serve_app,
+    service_settings,
+    unique,
+    wait_ready,
+)
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
+SALES = auth_headers(sub="sam", roles=("SALES",), team="east")
+CREATE = """mutation($input: CreateCustomerInput!) {
+  createCustomer(input: $input) { id version idCardNumber } }"""
+SEARCH = """query($f: CustomerFilterInput) {
+  customers(filter: $f, first: 10) { totalCount edges { node { id displayName region } } } }"""
+
+
+@dataclass
+class Gateway:
+    url: str
+    http: httpx.AsyncClient
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        kw.setdefault("headers", ADMIN)
+        return await gql(self.http, self.url, query, variables, **kw)
+
+
+@pytest.fixture
+async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Gateway]:
+    exchange = unique("crm.events")
+    async with AsyncExitStack() as stack:
+        urls = {}
+        for name, factory in (("customer", customer_app), ("interaction", interaction_app)):
+            settings = service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
+            base = await stack.enter_async_context(serve_app(factory(settings)))
+            await wait_ready(base)
+            urls[name] = f"{base}/graphql"
+        settings = GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()))
+        base = await stack.enter_async_context(serve_app(gateway_app(settings)))
+        await wait_ready(base)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        yield Gateway(f"{base}/graphql", http)
+
+
+async def test_search_history_restore_and_duplicates_through_the_gateway(gateway: Gateway) -> None:
+    shanghai = [{"province": "上海市", "city": "上海市", "district": "浦东新区"}]
+    made = await gateway.gql(
+        CREATE,
+        {
+            "input": {
+                "kind": "INDIVIDUAL",
+                "name": "陈静",
+                "phones": ["13600136000"],
+                "idCardNumber": "11010519491231002X",
+                "addresses": shanghai,
+            }
+        },
+    )
+    assert "errors" not in made, made
+    cid = made["data"]["createCustomer"]["id"]
+    other = await gateway.gql(
+        CREATE, {"input": {"kind": "ENTERPRISE", "name": "上海静安贸易有限公司", "industry": "F"}}
+    )
+    assert "errors" not in other, other
+
+    for text, names in (
+        ("陈静", ["陈静"]),
+        ("cj", ["陈静"]),
+        ("静", ["上海静安贸易有限公司", "陈静"]),
+    ):
+        body = await gateway.gql(SEARCH, {"f": {"text": text}})
+        found = sorted(e["node"]["displayName"] for e in body["data"]["customers"]["edges"])
+        assert found == names and body["data"]["customers"]["totalCount"] == len(names)
+    body = await gateway.gql(SEARCH, {"f": {"region": "上海市", "text": "6000"}})
+    assert [e["node"]["id"] for e in body["data"]["customers"]["edges"]] == [cid]
+
+    # masking through the gateway
+    masked = await gateway.gql(
+        "query($id: ID!) { customer(id: $id) { idCardNumber } }", {"id": cid}, headers=SALES
+    )
+    assert masked["data"]["customer"]["idCardNumber"] == "110***********002X"
+
+    # history, as-of, restore
+    t1 = datetime.now(UTC).isoformat()
+    updated = await gateway.gql(
+        """mutation($id: ID!) { updateCustomer(id: $id, expectedVersion: 1,
+           input: {name: "陈静怡", stage: ACTIVE}) { version } }""",
+        {"id": cid},
+    )
+    assert updated["data"]["updateCustomer"]["version"] == 2
+    body = await gateway.gql(
+        """query($id: ID!, $at: DateTime!) {
+          customer(id: $id) { history { totalCount versions { version action
+            changes { field before after } } } }
+          customerAsOf(id: $id, at: $at) { displayName stage } }""",
+        {"id": cid, "at": t1},
+    )
+    assert "errors" not in body, body
+    versions = body["data"]["customer"]["history"]["versions"]
+    assert [v["version"] for v in versions] == [2, 1]
+    assert {"field": "name", "before": "陈静", "after": "陈静怡"} in versions[0]["changes"]
+    assert body["data"]["customerAsOf"] == {"displayName": "陈静", "stage": "LEAD"}
+    restored = await gateway.gql(
+        """mutation($id: ID!) { restoreCustomerVersion(id: $id, version: 1, expectedVersion: 2)
+           { displayName stage version } }""",
+        {"id": cid},
+    )
+    assert restored["data"]["restoreCustomerVersion"] == {
+        "displayName": "陈静",
+        "stage": "LEAD",
+        "version": 3,
+    }
+
+    # an exact duplicate is refused with the existing id, unless forced
+    dup = {"kind": "INDIVIDUAL", "name": "Chen Jing", "phones": ["+86 136 0013 6000"]}
+    refused = await gateway.gql(CREATE, {"input": dup})
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert refused["errors"][0]["extensions"]["conflictingId"] == cid
+    forced = await gateway.gql(CREATE, {"input": {**dup, "force": True}})
+    assert "errors" not in forced, forced
+
+    async def listed() -> Any:
+        body = await gateway.gql(
+            "{ possibleDuplicates { totalCount items { rule score customers { id } } } }"
+        )
+        return body if body["data"]["possibleDuplicates"]["totalCount"] else None
+
+    body = await eventually(listed)
+    pair = body["data"]["possibleDuplicates"]["items"][0]
+    assert pair["rule"] == "PHONE" and cid in {c["id"] for c in pair["customers"]}
+
+
+async def test_merge_through_the_gateway_resolves_old_ids_to_the_survivor(
+    gateway: Gateway,
+) -> None:
+    ids = []
+    for name, phone in (("孙丽", "13300133000"), ("孙丽 ", "13300133001")):
+        body = await gateway.gql(
+            CREATE, {"input": {"kind": "INDIVIDUAL", "name": name, "phones": [phone]}}
+        )
+        assert "errors" not in body, body
+        ids.append(body["data"]["createCustomer"]["id"])
+    merged = await gateway.gql(
+        """mutation($s: ID!, $m: [ID!]!) { mergeCustomers(input: {survivorId: $s, mergedIds: $m})
+           { mergeId customer { id phones version } } }""",
+        {"s": ids[0], "m": [ids[1]]},
+    )
+    assert "errors" not in merged, merged
+    assert merged["data"]["mergeCustomers"]["customer"]["phones"] == [
+        "+8613300133000",
+        "+8613300133001",
+    ]
+    body = await gateway.gql(
+        """query($old: ID!) { customer(id: $old) { id history { versions { action } } }
+             customerHistory(id: $old) { versions { action } } }""",
+        {"old": ids[1]},
+    )
+    assert "errors" not in body, body
+    assert body["data"]["customer"]["id"] == ids[0]
+    assert body["data"]["customer"]["history"]["versions"][0]["action"] == "MERGED"
+    assert [v["action"] for v in body["data"]["customerHistory"]["versions"]] == [
+        "MERGED_INTO",
+        "CREATED",
+    ]
+    listing = await gateway.gql(SEARCH, {"f": {"text": "孙丽"}})
+    assert [e["node"]["id"] for e in listing["data"]["customers"]["edges"]] == [ids[0]]

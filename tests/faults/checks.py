@@ -1,0 +1,105 @@
+"""What exists afterwards, read straight from each service's own database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from crm_interaction.repository import CUSTOMERS as PROJECTION
+from crm_kit.mongo import create_client
+from crm_notification.repository import NOTIFICATIONS
+from tests.faults.system import System
+
+DELIVERED = "notification.delivered.v1"
+CHUNK = 200
+
+
+class Store:
+    """Read access to the service databases of a fault-suite system."""
+
+    def __init__(self, system: System) -> None:
+        self._client: Any = create_client(system.mongodb_uri, "fault-checks")
+        self._dbs = {name: self._client[db] for name, db in system.databases.items()}
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def customers_total(self) -> int:
+        return int(await self._dbs["customer"]["customers"].count_documents({}))
+
+    async def _count(
+        self, service: str, collection: str, key: str, ids: list[str], extra: dict[str, Any]
+    ) -> Counter[str]:
+        """How many documents refer to each id (queried in chunks: the embedded server limits
+        the size of an `$in` expression)."""
+        counts: Counter[str] = Counter()
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            query = {key: {"$in": chunk}, **extra}
+            docs = await self._dbs[service][collection].find(query, {key: 1}).to_list()
+            counts.update(str(d[key]) for d in docs)
+        return counts
+
+    async def projected(self, ids: list[str]) -> Counter[str]:
+        return await self._count("interaction", PROJECTION, "_id", ids, {})
+
+    async def customers(self, ids: list[str]) -> Counter[str]:
+        return await self._count("customer", "customers", "_id", ids, {})
+
+    async def notifications(self, ids: list[str]) -> Counter[str]:
+        return await self._count("notification", NOTIFICATIONS, "customer_id", ids, {})
+
+    async def delivered_events(self, ids: list[str]) -> Counter[str]:
+        """notification.delivered.v1 staged in the notification outbox: one per applied event."""
+        return await self._count("notification", "outbox", "subject", ids, {"type": DELIVERED})
+
+    async def wait_all(
+        self, probe: Any, ids: list[str], timeout: float, interval: float = 0.5
+    ) -> tuple[Counter[str], float]:
+        """Poll until every id is counted at least once; returns the counts and the seconds."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        while True:
+            counts: Counter[str] = await probe(ids)
+            if all(counts[i] >= 1 for i in ids) or loop.time() - began > timeout:
+                return counts, loop.time() - began
+            await asyncio.sleep(interval)
+
+
+def missing_and_duplicated(ids: Iterable[str], counts: Counter[str]) -> tuple[int, int]:
+    ids = list(ids)
+    return sum(1 for i in ids if counts[i] == 0), sum(counts[i] - 1 for i in ids if counts[i] > 1)
+
+
+def assigned_event(customer_id: str, owner: str, name: str = "") -> Any:
+    """A customer.assigned.v1 as the customer service emits it (what notification consumes)."""
+    from crm_kit.events import CloudEvent
+
+    return CloudEvent(
+        type="customer.assigned.v1",
+        source="crm/customer",
+        subject=customer_id,
+        data={
+            "customer": {"id": customer_id, "displayName": name or customer_id, "version": 1},
+            "ownerId": owner,
+            "previousOwnerId": None,
+            "actorId": "fault-admin",
+        },
+    )
+
+
+async def wait_until(condition: Any, timeout: float, interval: float = 0.1) -> bool:
+    """Poll `condition()` (sync or async) until true; returns whether it became true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(interval)

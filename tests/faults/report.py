@@ -1,0 +1,79 @@
+"""The per-scenario figures the fault suite measures, printed and written to
+docs/reliability.md."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+
+
+@dataclass
+class ScenarioResult:
+    number: int
+    name: str
+    attempted: int
+    acknowledged: int
+    found: int
+    lost: int
+    duplicated: int
+    recovery_seconds: float | None
+    notes: str = ""
+
+
+RESULTS: dict[int, ScenarioResult] = {}
+
+
+def record(result: ScenarioResult) -> None:
+    RESULTS[result.number] = result
+
+
+def _row(r: ScenarioResult) -> str:
+    recovery = "—" if r.recovery_seconds is None else f"{r.recovery_seconds:.1f} s"
+    return (
+        f"| {r.number} | {r.name} | {r.attempted} | {r.acknowledged} | {r.found} | {r.lost} "
+        f"| {r.duplicated} | {recovery} | {r.notes} |"
+    )
+
+
+HEAD = (
+    "| # | scenario | attempted | acknowledged | found afterwards | lost | duplicated "
+    "| recovery time | notes |\n|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def table(results: list[ScenarioResult]) -> str:
+    return HEAD + "\n".join(_row(r) for r in sorted(results, key=lambda r: r.number)) + "\n"
+
+
+PREAMBLE = """# Reliability under faults
+
+Measured by the fault-injection suite `tests/faults/` (`make test-faults`; also part of
+`make test`). Every scenario runs the three services and the gateway as real processes on the
+embedded MongoDB (mongoeco) and a project-local RabbitMQ, injects the fault by killing or
+stopping a real process, and then counts what exists. *attempted*: operations the clients
+started; *acknowledged*: operations the system confirmed; *found afterwards*: confirmed
+operations whose effect was found where it must be; *lost* = acknowledged − found;
+*duplicated*: effects found more than once. *Recovery time*: from the end of the fault (process
+back) until every effect is visible (scenario-specific, see notes). Rows are replaced by each
+run of their scenario (a partial run keeps the other rows).
+"""
+
+
+def write_doc(results: list[ScenarioResult]) -> None:
+    """Write the table, keeping rows of scenarios this run did not execute."""
+    rows: dict[int, str] = {}
+    if DOC.exists():
+        for line in DOC.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^\| (\d+) \|", line)
+            if match:
+                rows[int(match.group(1))] = line
+    for r in results:
+        rows[r.number] = _row(r)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    body = HEAD + "\n".join(rows[n] for n in sorted(rows)) + "\n"
+    DOC.write_text(f"{PREAMBLE}\nLast updated: {stamp}.\n\n{body}", encoding="utf-8")

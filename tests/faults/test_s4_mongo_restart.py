@@ -1,0 +1,91 @@
+"""Scenario 4: the MongoDB server restarted under write load: every write either succeeds or
+fails with a clear retryable error; afterwards no acknowledged write is missing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from crm_dev.testing import MongoServer
+from tests.faults.checks import Store, wait_until
+from tests.faults.client import create_customers
+from tests.faults.report import ScenarioResult, record
+from tests.faults.system import System
+from tests.support import unique
+
+pytestmark = pytest.mark.e2e
+
+WRITES = 150
+# Clear, retryable signals: the subgraph's "temporarily unavailable" (retryable: true), the
+# gateway's "Subgraph 'customer' is unavailable", or no answer at all.
+RETRYABLE = {
+    "INTERNAL_SERVER_ERROR/retryable",
+    "SUBGRAPH_UNAVAILABLE",
+    "ReadTimeout",
+    "ConnectError",
+    "RemoteProtocolError",
+}
+
+
+@pytest.mark.timeout(600)
+async def test_mongodb_restart_under_write_load_loses_no_acknowledged_write(
+    system: System, mongo_server: MongoServer | None
+) -> None:
+    if mongo_server is None:
+        pytest.skip("MONGODB_URI points at an external server that this suite cannot restart")
+    prefix = unique("s4")
+    store = Store(system)
+    before = await store.customers_total()
+    progress = [0]
+    customer_url = f"{system.procs['customer'].base}/graphql"
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient() as http:
+        load = asyncio.create_task(
+            # Straight to the customer subgraph: the gateway (crm_gateway.errors.subgraph_error)
+            # masks every INTERNAL_SERVER_ERROR, dropping the `retryable` flag checked here.
+            create_customers(http, customer_url, prefix, WRITES, concurrency=8, progress=progress)
+        )
+        await wait_until(lambda: progress[0] >= WRITES * 0.3 or load.done(), 300, 0.05)
+        assert not load.done(), "the load finished before the fault could be injected"
+        await asyncio.to_thread(mongo_server.restart)
+        back = loop.time()
+        ready = await asyncio.gather(
+            *(
+                asyncio.to_thread(system.procs[n].wait_ready, 60)
+                for n in ("customer", "interaction", "notification")
+            )
+        )
+        outcomes, stats = await load
+    first_ok_after = None
+    try:
+        acked = [o.result_id for o in outcomes if o.result_id is not None]
+        found_ids = set(await store.customers(acked))
+        created = await store.customers_total() - before
+        first_ok_after = max(ready)
+    finally:
+        await store.close()
+    lost = len(set(acked) - found_ids)
+    duplicated = max(created - len(set(acked)), 0)
+    unclear = {code: n for code, n in stats.error_codes.items() if code not in RETRYABLE}
+    record(
+        ScenarioResult(
+            4,
+            "MongoDB restarted during 150 createCustomer on the customer subgraph (retry with key)",
+            attempted=stats.attempted,
+            acknowledged=len(acked),
+            found=len(found_ids),
+            lost=lost,
+            duplicated=duplicated,
+            recovery_seconds=first_ok_after,
+            notes=(
+                f"failed attempts during the restart: {dict(stats.error_codes)}, all retried with "
+                "the same idempotencyKey; recovery = MongoDB back → every service ready"
+            ),
+        )
+    )
+    del back
+    assert len(acked) == WRITES, stats.error_codes
+    assert lost == 0 and duplicated == 0
+    assert not unclear, f"failures without a clear retryable signal: {unclear}"
