@@ -101,3 +101,36 @@ def customer(rng: random.Random, i: int) -> NewCustomer:
         id_card_number=id_card(rng, code),
         **common,  # type: ignore[arg-type]
     )
+
+
+def graphql_input(new: NewCustomer) -> dict[str, object]:
+    """The `CreateCustomerInput` for a generated customer (for the gateway and `make seed`)."""
+    out: dict[str, object] = {
+        "kind": str(new.kind),
+        "name": new.name,
+        "stage": str(new.stage),
+        "tags": list(new.tags),
+        "phones": list(new.phones),
+        "emails": list(new.emails),
+        "ownerId": new.owner_id,
+        "team": new.team,
+        "tier": new.tier,
+        "addresses": [
+            {"province": a.province, "city": a.city, "district": a.district, "street": a.street}
+            for a in new.addresses
+        ],
+        "contacts": [
+            {"name": c.name, "title": c.title, "phones": c.phones, "emails": c.emails,
+             "primary": c.primary}
+            for c in new.contacts
+        ],
+    }  # fmt: skip
+    optional = {
+        "source": new.source,
+        "referrer": new.referrer,
+        "idCardNumber": new.id_card_number,
+        "uscc": new.uscc,
+        "industry": new.industry,
+    }
+    out.update({k: str(v) for k, v in optional.items() if v is not None})
+    return out

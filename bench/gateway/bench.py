@@ -11,9 +11,12 @@ p50/p95/p99 (ms), peak RSS (MB), and the ratios to ours.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -88,13 +91,20 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_gateway(name: str, supergraph: Path) -> subprocess.Popen[bytes]:
     log = open(f"/tmp/bench-{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    if name == "ours":
+    if name.startswith("ours"):
+        # "ours" is one process; "ours:2" runs GATEWAY_WORKERS=2; "ours-nodedupe" turns the
+        # in-flight deduplication of identical subgraph fetches off
+        workers = name.partition(":")[2] or "1"
+        dedupe = "false" if "nodedupe" in name else "true"
         env = {
             **ENV,
             "GATEWAY_SUPERGRAPH_FILE": str(supergraph),
             "GATEWAY_PORT": str(PORT),
             "GATEWAY_AUTH_REQUIRED": "false",
             "GATEWAY_MAX_COST": "0",
+            "GATEWAY_WORKERS": workers,
+            "GATEWAY_DEDUPE_REQUESTS": dedupe,
+            "GATEWAY_SERVER_TIMING": "true",
             "LOG_LEVEL": "WARNING",
         }
         command = [str(ROOT / ".venv/bin/python"), "-m", "crm_gateway"]
@@ -143,6 +153,61 @@ def load(query: str) -> dict[str, float]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process and its children (workers)."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for item in pids:
+        try:
+            fields = Path(f"/proc/{item}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def overhead(query: str, pid: int, requests: int = 300) -> dict[str, float]:
+    """One connection, one request at a time: the client-side latency, the gateway's own
+    share of it (latency minus the subgraph round trips on the plan's critical path, from
+    our gateway's `Server-Timing`) and the gateway's CPU time per request (robust against
+    other load on the machine, which inflates wall-clock figures)."""
+    connection = http.client.HTTPConnection("127.0.0.1", PORT)
+    body = json.dumps({"query": query}).encode()
+    latencies: list[float] = []
+    own: list[float] = []
+    try:
+        for number in range(requests + 20):
+            started = time.perf_counter()
+            connection.request(
+                "POST", "/graphql", body=body, headers={"content-type": "application/json"}
+            )
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if number < 20:  # warm-up
+                if number == 19:
+                    cpu_before = cpu_seconds(pid)
+                continue
+            timing = dict(
+                (part.split(";dur=")[0].strip(), float(part.split(";dur=")[1]))
+                for part in (response.getheader("server-timing") or "").split(",")
+                if ";dur=" in part
+            )
+            latencies.append(elapsed)
+            own.append(elapsed - timing.get("subgraphs", 0.0))
+        cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / requests
+    finally:
+        connection.close()
+    return {
+        "cpu_ms": cpu_ms,
+        "latency_p50": statistics.median(latencies),
+        "overhead_p50": statistics.median(own),
+        "overhead_p95": statistics.quantiles(own, n=20)[18],
+    }
+
+
 def main() -> None:
     gateways = sys.argv[1:] or ["ours", "hive-gateway", "apollo-gateway"]
     rows: list[tuple[str, str, dict[str, float]]] = []
@@ -169,6 +234,15 @@ def main() -> None:
                 if expected is None:
                     expected = answer
                 same = "same" if answer == expected else f"DIFFERENT: {answer}"
+                if name.startswith("ours"):
+                    single = overhead(query, process.pid)
+                    print(
+                        f"{suite:26} {name:15} one connection: latency p50 "
+                        f"{single['latency_p50']:.2f} ms, gateway overhead p50 "
+                        f"{single['overhead_p50']:.2f} ms, p95 {single['overhead_p95']:.2f} ms, "
+                        f"gateway CPU {single['cpu_ms']:.2f} ms per request",
+                        flush=True,
+                    )
                 figures = load(query)
                 figures["rss"] = peak_rss_mb(process.pid)
                 rows.append((suite, name, figures))

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,30 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         "first page, kinds=[TICKET]", await timed(lambda: repo.page(target, 20, None, kinds), reps)
     )
 
+    print("\nper-customer paged fields for a 20-customer _entities batch:")
+    line(
+        "timeline first pages, one aggregate ($unionWith per customer)",
+        await timed(lambda: repo.pages(batch, 20, None, None), reps),
+    )
+    line(
+        "timeline first pages, one query per customer (before)",
+        await timed(
+            lambda: _sequential([partial(repo.page, c, 20, None, None) for c in batch]), reps
+        ),
+    )
+
     views = InsightViews(db, InteractionViews(db))
+    line(
+        "RFM base quintiles (2 $percentile aggregates, cached 10 min)",
+        await timed(lambda: _cold_distribution(views), reps),
+    )
+    ticket_views = TicketViews(db)
+    line(
+        "serviceAnalytics, one $facet aggregate over 366 days",
+        await timed(
+            lambda: ticket_views.service_analytics(now - timedelta(days=366), now, None), reps
+        ),
+    )
 
     async def insight_for(ids: list[str]) -> None:
         at = datetime.now(UTC)
@@ -297,6 +321,16 @@ def _wrap(fn: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
         fn()
 
     return run
+
+
+async def _cold_distribution(views: InsightViews) -> None:
+    views.forget_distribution()
+    await views.distribution(datetime.now(UTC))
+
+
+async def _sequential(calls: list[Callable[[], Awaitable[Any]]]) -> None:
+    for call in calls:
+        await call()
 
 
 async def main() -> None:

@@ -328,6 +328,9 @@ def test_prod_overlay_is_sized_for_production(rendered: dict[str, Rendered]) -> 
         assert hpa["minReplicas"] >= 3 and hpa["maxReplicas"] > hpa["minReplicas"]
     cluster = prod.get("RabbitmqCluster", "crm-rabbitmq")["spec"]
     assert cluster["replicas"] == 3
+    config = prod.get("ConfigMap", "crm-config")["data"]
+    assert config["CRM_ENV"] == "production" and config["MONGODB_TLS"] == "true"
+    assert config["GATEWAY_TRUSTED_PROXY_HOPS"] == "1"
     assert "cluster_partition_handling = pause_minority" in cluster["rabbitmq"]["additionalConfig"]
     assert prod.get("Vhost", "crm")["spec"]["defaultQueueType"] == "quorum"
     assert prod.get("Ingress", "gateway")["spec"]["tls"]

@@ -20,11 +20,17 @@ class Store:
     """Read access to the service databases of a fault-suite system."""
 
     def __init__(self, system: System) -> None:
-        self._client: Any = create_client(system.mongodb_uri, "fault-checks")
-        self._dbs = {name: self._client[db] for name, db in system.databases.items()}
+        self._clients: dict[str, Any] = {
+            uri: create_client(uri, "fault-checks") for uri in set(system.mongodb_uris.values())
+        }
+        self._dbs = {
+            name: self._clients[system.mongodb_uris[name]][db]
+            for name, db in system.databases.items()
+        }
 
     async def close(self) -> None:
-        await self._client.close()
+        for client in self._clients.values():
+            await client.close()
 
     async def customers_total(self) -> int:
         return int(await self._dbs["customer"]["customers"].count_documents({}))

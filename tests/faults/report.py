@@ -51,15 +51,26 @@ def table(results: list[ScenarioResult]) -> str:
 
 PREAMBLE = """# Reliability under faults
 
-Measured by the fault-injection suite `tests/faults/` (`make test-faults`; also part of
-`make test`). Every scenario runs the three services and the gateway as real processes on the
-embedded MongoDB (mongoeco) and a project-local RabbitMQ, injects the fault by killing or
-stopping a real process, and then counts what exists. *attempted*: operations the clients
-started; *acknowledged*: operations the system confirmed; *found afterwards*: confirmed
-operations whose effect was found where it must be; *lost* = acknowledged − found;
-*duplicated*: effects found more than once. *Recovery time*: from the end of the fault (process
-back) until every effect is visible (scenario-specific, see notes). Rows are replaced by each
-run of their scenario (a partial run keeps the other rows).
+Measured by the fault-injection suite `tests/faults/` (`make test-faults`). Every scenario runs
+the three services and the gateway as real processes on the embedded MongoDB (mongoeco; one
+server per service, as each service owns its database) and a project-local RabbitMQ, injects
+the fault by killing or stopping a real process, and then counts what exists. *attempted*:
+operations the clients started; *acknowledged*: operations the system confirmed; *found
+afterwards*: confirmed operations whose effect was found where it must be; *lost* =
+acknowledged − found; *duplicated*: effects found more than once. *Recovery time*: from the end
+of the fault (process back) until every effect is visible (scenario-specific, see notes). Rows
+are replaced by each run of their scenario (a partial run keeps the other rows).
+
+Clients retry writes with the same `idempotencyKey` (createCustomer, logInteraction,
+createTicket, createTask, addTicketComment, createWebhookSubscription; recordPurchase is keyed
+by its source order id): a retry returns the first result and creates nothing; the same key
+with a different request is a `CONFLICT` naming the first result.
+
+The embedded server's transaction gate (`tools/crm_dev/mongoeco_txn_gate.py`) behaves like
+MongoDB where it matters here: a killed client's open transaction is aborted (when its
+connections close, or after `MONGOECO_TRANSACTION_LIFETIME_SECONDS`, default 60 like
+`transactionLifetimeLimitSeconds`), and later commands of that transaction get
+`NoSuchTransaction` with the `TransientTransactionError` label.
 """
 
 

@@ -89,7 +89,7 @@ class Proc:
 
 @dataclass
 class System:
-    mongodb_uri: str
+    mongodb_uris: dict[str, str]  # per service: each owns its database (and here its server)
     amqp_url: str
     exchange: str
     databases: dict[str, str]
@@ -119,8 +119,10 @@ SERVICES = {
 }
 
 
-def build_system(mongodb_uri: str, amqp_url: str, log_dir: Path) -> System:
-    """Environment for every process: unique exchange and databases, fast relay and retries."""
+def build_system(mongodb_uris: dict[str, str], amqp_url: str, log_dir: Path) -> System:
+    """Environment for every process: unique exchange and databases, fast relay and retries.
+
+    `mongodb_uris` maps each service to its MongoDB (the same URI for all is fine)."""
     exchange = unique("crm.events.faults")
     common = {
         k: v
@@ -128,7 +130,6 @@ def build_system(mongodb_uri: str, amqp_url: str, log_dir: Path) -> System:
         if not k.startswith(("CUSTOMER_", "INTERACTION_", "NOTIFICATION_", "GATEWAY_"))
     }
     common |= {
-        "MONGODB_URI": mongodb_uri,
         "AMQP_URL": amqp_url,
         "EVENTS_EXCHANGE": exchange,
         "OUTBOX_POLL_SECONDS": "0.5",
@@ -146,6 +147,7 @@ def build_system(mongodb_uri: str, amqp_url: str, log_dir: Path) -> System:
         port = free_port()
         databases[name] = unique(f"faults_{name}")
         env = common | {
+            "MONGODB_URI": mongodb_uris[name],
             f"{name.upper()}_PORT": str(port),
             f"{name.upper()}_MONGODB_DATABASE": databases[name],
         }
@@ -165,4 +167,4 @@ def build_system(mongodb_uri: str, amqp_url: str, log_dir: Path) -> System:
         },
         log_dir / "gateway.log",
     )
-    return System(mongodb_uri, amqp_url, exchange, databases, procs)
+    return System(dict(mongodb_uris), amqp_url, exchange, databases, procs)

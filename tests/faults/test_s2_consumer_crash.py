@@ -4,11 +4,11 @@ events; after a restart nothing is lost and nothing is applied twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 
 import httpx
 import pytest
 
+from crm_dev.testing import MongoServer
 from crm_kit.bus import EventBus
 from tests.faults.checks import Store, assigned_event, missing_and_duplicated, wait_until
 from tests.faults.report import ScenarioResult, record
@@ -29,25 +29,21 @@ async def applied_total(base_url: str) -> float:
     return 0.0
 
 
-def _embedded_server_expires_abandoned_transactions() -> bool:
-    """A SIGKILLed consumer leaves its open transaction behind. MongoDB aborts it after
-    `transactionLifetimeLimitSeconds` (60 s); the embedded mongoeco server keeps it bound to the
-    dead session for good, and every later transaction fails. Until the embedded transaction
-    gate (tools/crm_dev) aborts abandoned transactions and says so, this scenario runs only
-    against a real MongoDB (MONGODB_URI)."""
-    if os.environ.get("MONGODB_URI"):
-        return True
-    from crm_dev import mongoeco_txn_gate
-
-    return bool(getattr(mongoeco_txn_gate, "ABORTS_ABANDONED_TRANSACTIONS", False))
+def aborted_transactions(servers: dict[str, MongoServer]) -> int:
+    """How many abandoned transactions the notification's embedded server has aborted (a
+    SIGKILLed client's open transaction: MongoDB aborts it after its lifetime limit, the
+    embedded gate as soon as the client's connections close)."""
+    server = servers.get("notification")
+    if server is None:
+        return 0
+    text = server.log_file.read_text(errors="replace")
+    return text.count("aborting an abandoned transaction")
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.skipif(
-    not _embedded_server_expires_abandoned_transactions(),
-    reason="embedded mongoeco never expires a killed client's transaction (see docstring)",
-)
-async def test_consumer_killed_mid_stream_loses_and_repeats_nothing(system: System) -> None:
+async def test_consumer_killed_mid_stream_loses_and_repeats_nothing(
+    system: System, mongo_servers: dict[str, MongoServer]
+) -> None:
     prefix = unique("s2")
     ids = [f"{prefix}-c{i}" for i in range(EVENTS)]
     store = Store(system)
@@ -60,6 +56,7 @@ async def test_consumer_killed_mid_stream_loses_and_repeats_nothing(system: Syst
             await bus.publish(assigned_event(customer_id, f"{prefix}-owner-{i % 10}"))
 
         base = await applied_total(notification.base)
+        aborted_before = aborted_transactions(mongo_servers)
 
         async def some_applied() -> bool:
             return await applied_total(notification.base) - base >= EVENTS * 0.1
@@ -76,6 +73,7 @@ async def test_consumer_killed_mid_stream_loses_and_repeats_nothing(system: Syst
         await asyncio.sleep(1)  # a late duplicate would show up here
         notified = await store.notifications(ids)
         delivered = await store.delivered_events(ids)
+        aborted = aborted_transactions(mongo_servers) - aborted_before
     finally:
         await bus.close()
         await store.close()
@@ -93,6 +91,7 @@ async def test_consumer_killed_mid_stream_loses_and_repeats_nothing(system: Syst
             recovery_seconds=recovery,
             notes=(
                 f"killed after {applied_before_kill} applied; acknowledged = publisher-confirmed;"
+                f" open transactions of the killed process aborted by the server: {aborted};"
                 " recovery = restart → all 300 notifications exist"
             ),
         )

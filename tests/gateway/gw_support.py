@@ -34,7 +34,12 @@ async def serve(
     app: Any, port: int = 0, *, lifespan: str = "on"
 ) -> tuple[str, int, uvicorn.Server, asyncio.Task[None]]:
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan=lifespan,
+        proxy_headers=False,  # as crm_gateway.__main__ runs it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

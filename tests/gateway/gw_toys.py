@@ -18,6 +18,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import federation
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 # ---------------------------------------------------------------------------- recording
@@ -147,9 +148,63 @@ class ProductsQuery:
     def broken(self) -> str | None:
         raise RuntimeError("pymongo.errors.ServerSelectionTimeoutError: 10.0.0.5:27017 refused")
 
+    @strawberry.field
+    def flaky(self) -> str | None:
+        """What crm_kit's error masking sends for a transient database failure."""
+        raise GraphQLError(
+            "Temporarily unavailable; retry the request (request id sub-7)",
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": "sub-7", "retryable": True},
+        )
+
+
+@strawberry.type
+class StoredFile:
+    name: str
+    content_type: str
+    size: int
+    text: str
+
+
+async def _stored(file: Upload) -> StoredFile:
+    content = await file.read()  # type: ignore[attr-defined]
+    return StoredFile(
+        name=file.filename,  # type: ignore[attr-defined]
+        content_type=file.content_type,  # type: ignore[attr-defined]
+        size=len(content),
+        text=content.decode("utf-8", "replace")[:100],
+    )
+
+
+@strawberry.input
+class ImportInput:
+    file: Upload
+    dry_run: bool = True
+
 
 @strawberry.type
 class ProductsMutation:
+    @strawberry.mutation
+    async def upload_products(self, file: Upload, note: str | None = None) -> StoredFile:
+        MUTATION_LOG.append(f"upload:{note}")
+        return await _stored(file)
+
+    @strawberry.mutation
+    async def upload_many(self, files: list[Upload]) -> list[StoredFile]:
+        return [await _stored(file) for file in files]
+
+    @strawberry.mutation
+    async def import_products(self, input: ImportInput) -> StoredFile:
+        stored = await _stored(input.file)
+        stored.name = f"{stored.name} dryRun={input.dry_run}"
+        return stored
+
+    @strawberry.mutation
+    def create_conflicting(self, upc: str) -> Product:
+        raise GraphQLError(
+            "A product with this code exists",
+            extensions={"code": "CONFLICT", "conflictingId": "p1"},
+        )
+
     @strawberry.mutation
     async def create_product(self, upc: str, name: str) -> Product:
         await asyncio.sleep(0.02)
@@ -181,6 +236,7 @@ products_schema = federation.Schema(
 class User:
     id: strawberry.ID
     username: str | None = federation.field(external=True, default=None)
+    code: str | None = federation.field(shareable=True, default=None)
 
     @strawberry.field
     def reviews(self) -> list[Review]:
@@ -248,6 +304,11 @@ class ReviewsQuery:
         await asyncio.sleep(1.5)
         return "slow"
 
+    @strawberry.field
+    async def nap(self, ms: int, info: Info) -> str:
+        await asyncio.sleep(ms / 1000)
+        return str(info.context["request"].headers.get("authorization", ""))[-6:]
+
 
 @strawberry.type
 class ReviewsMutation:
@@ -255,6 +316,10 @@ class ReviewsMutation:
     def add_review(self, upc: str, body: str) -> Review:
         MUTATION_LOG.append(f"review:{upc}")
         return Review(id=strawberry.ID("new"), body=body, author_id="u1")
+
+    @strawberry.mutation
+    async def attach_photo(self, file: Upload) -> int:
+        return len(await file.read())  # type: ignore[attr-defined]
 
 
 LIVE_STREAMS = {"open": 0}
@@ -338,6 +403,9 @@ class Account:
 @federation.type(keys=["id"], name="User")
 class AccountUser(Account):
     name: str = federation.field(tags=["public"])
+    # `String!` here but `String` in reviews (so `String` in the supergraph), and `String` on
+    # Admin: side by side in one accounts fetch the two `code` fields conflict
+    code: str = federation.field(shareable=True, default="user-code")
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> AccountUser:
@@ -347,6 +415,7 @@ class AccountUser(Account):
 @strawberry.type
 class Admin(Account):
     level: int
+    code: str | None = "admin-code"
 
 
 @strawberry.type
@@ -370,6 +439,8 @@ class AccountsQuery:
                 "authorization": request.headers.get("authorization"),
                 "x-request-id": request.headers.get("x-request-id"),
                 "traceparent": request.headers.get("traceparent"),
+                "accept-language": request.headers.get("accept-language"),
+                "x-forwarded-for": request.headers.get("x-forwarded-for"),
             }
         ).decode()
 
@@ -385,4 +456,6 @@ SCHEMAS = {
 
 
 def subgraph_app(name: str, recorder: Recorder) -> Recording:
-    return Recording(GraphQL(SCHEMAS[name], graphql_ide=None), recorder)
+    return Recording(
+        GraphQL(SCHEMAS[name], graphql_ide=None, multipart_uploads_enabled=True), recorder
+    )

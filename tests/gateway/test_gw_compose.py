@@ -56,7 +56,10 @@ def test_toy_subgraphs_compose_into_a_public_schema() -> None:
     schema = build_api_schema(supergraph)
     # root types renamed by `schema { mutation: ProductsMutation }` are merged into Mutation
     assert schema.mutation_type is not None
-    assert set(schema.mutation_type.fields) == {"createProduct", "renameProduct", "addReview"}
+    assert {"createProduct", "renameProduct", "addReview", "uploadProducts"} <= set(
+        schema.mutation_type.fields
+    )
+    assert schema.mutation_type.fields["attachPhoto"].args["file"].type.of_type.name == "Upload"
     assert schema.query_type is not None
     assert (
         "_entities" not in schema.query_type.fields and "_service" not in schema.query_type.fields

@@ -59,7 +59,11 @@ async def test_partial_results_when_a_subgraph_is_stopped(
                 {
                     "message": "Subgraph 'inventory' is unavailable",
                     "path": ["topProducts", 0, "shippingEstimate"],
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "serviceName": "inventory"},
+                    "extensions": {
+                        "code": "INTERNAL_SERVER_ERROR",
+                        "serviceName": "inventory",
+                        "retryable": True,
+                    },
                 }
             ]
 
@@ -91,7 +95,11 @@ async def test_slow_subgraph_times_out_into_partial_data(client: httpx.AsyncClie
         {
             "message": "Subgraph 'reviews' is unavailable",
             "path": ["slow"],
-            "extensions": {"code": "INTERNAL_SERVER_ERROR", "serviceName": "reviews"},
+            "extensions": {
+                "code": "INTERNAL_SERVER_ERROR",
+                "serviceName": "reviews",
+                "retryable": True,
+            },
         }
     ]
 
@@ -143,6 +151,54 @@ async def test_unexpected_subgraph_errors_are_masked(client: httpx.AsyncClient) 
     ]
 
 
+async def test_masked_errors_keep_retryable_and_typed_errors_keep_their_extensions(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ flaky me { id } }"}, headers={"x-request-id": "req-7"}
+    )
+    result = response.json()
+    assert result["data"] == {"flaky": None, "me": {"id": "u1"}}
+    assert result["errors"] == [
+        {
+            "message": "Internal server error",
+            "path": ["flaky"],
+            "extensions": {
+                "code": "INTERNAL_SERVER_ERROR",
+                "requestId": "req-7",
+                "retryable": True,
+                "serviceName": "products",
+            },
+        }
+    ]
+    result = await gql(client, 'mutation { createConflicting(upc: "p9") { upc } }')
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"] == {
+        "code": "CONFLICT",
+        "conflictingId": "p1",
+        "serviceName": "products",
+    }
+    assert result["errors"][0]["path"] == ["createConflicting"]
+
+
+async def test_trusted_proxy_hops_keep_the_proxys_forwarded_for(
+    subgraphs: dict[str, Served], token: str
+) -> None:
+    gateway = await start_gateway(gateway_settings(subgraphs, trusted_proxy_hops=1))
+    try:
+        async with httpx.AsyncClient(
+            base_url=gateway.base, headers={"authorization": f"Bearer {token}"}
+        ) as http:
+            result = await gql(
+                http, "{ whoami }", headers={"x-forwarded-for": "6.6.6.6, 203.0.113.9"}
+            )
+    finally:
+        await gateway.served.stop()
+    seen = orjson.loads(result["data"]["whoami"])
+    # the spoofed first entry is dropped; the ingress's entry and the peer are kept
+    assert seen["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+
+
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -173,12 +229,22 @@ async def test_headers_are_forwarded_and_request_id_generated(
     response = await client.post(
         "/graphql",
         json={"query": "{ whoami }"},
-        headers={"x-request-id": "abc-123", "traceparent": traceparent},
+        headers={
+            "x-request-id": "abc-123",
+            "traceparent": traceparent,
+            "accept-language": "en-US,en;q=0.9",
+            "x-forwarded-for": "6.6.6.6",  # the client's own claim: not trusted by default
+        },
     )
     assert response.headers["x-request-id"] == "abc-123"
     seen = orjson.loads(response.json()["data"]["whoami"])
     forwarded_trace = seen.pop("traceparent")
-    assert seen == {"authorization": f"Bearer {token}", "x-request-id": "abc-123"}
+    assert seen == {
+        "authorization": f"Bearer {token}",
+        "x-request-id": "abc-123",
+        "accept-language": "en-US,en;q=0.9",
+        "x-forwarded-for": "127.0.0.1",  # the peer the gateway saw
+    }
     # the same trace (the parent span is the gateway's own when a tracer provider is set)
     assert forwarded_trace.split("-")[1] == traceparent.split("-")[1]
     response = await client.post("/graphql", json={"query": "{ whoami }"})

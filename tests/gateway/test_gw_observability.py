@@ -90,3 +90,26 @@ async def test_metrics_count_requests_per_subgraph(
     text = (await client.get("/metrics")).text
     assert 'gateway_subgraph_requests_total{subgraph="inventory"}' in text
     assert "gateway_request_duration_seconds_bucket" in text
+
+
+async def test_server_timing_separates_subgraph_time_from_gateway_overhead(
+    subgraphs: dict[str, Served], token: str
+) -> None:
+    gateway = await start_gateway(gateway_settings(subgraphs, server_timing=True))
+    try:
+        async with httpx.AsyncClient(
+            base_url=gateway.base, headers={"authorization": f"Bearer {token}"}
+        ) as http:
+            # one step: reviews' nap (80 ms) and products' topProducts run concurrently
+            response = await http.post(
+                "/graphql", json={"query": "{ nap(ms: 80) topProducts(first: 1) { upc } }"}
+            )
+    finally:
+        await gateway.served.stop()
+    assert response.json()["data"]["nap"]
+    timing = {
+        part.split(";dur=")[0].strip(): float(part.split(";dur=")[1])
+        for part in response.headers["server-timing"].split(",")
+    }
+    assert timing["subgraphs"] >= 80  # the slowest fetch of the step
+    assert timing["subgraphs"] <= timing["gateway"]

@@ -187,3 +187,23 @@ async def test_get_runs_queries_but_not_mutations(client: httpx.AsyncClient) -> 
     )
     assert "data" not in response.json()
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_fields_whose_types_differ_between_implementations_are_aliased(
+    client: httpx.AsyncClient, subgraphs: dict[str, Served]
+) -> None:
+    # in the accounts subgraph User.code is `String!` and Admin.code `String` (both `String` in
+    # the supergraph): side by side they would fail the subgraph's validation
+    result = await gql(
+        client, "{ accounts { ... on User { id code } ... on Admin { id code level } } }"
+    )
+    assert result == {
+        "data": {
+            "accounts": [
+                {"id": "u2", "code": "user-code"},
+                {"id": "a1", "code": "admin-code", "level": 9},
+            ]
+        }
+    }
+    sent = subgraphs["accounts"].recorder.requests[-1]["query"]
+    assert "__gwa_Admin_code: code" in sent

@@ -4,7 +4,8 @@
 A request passes, in order: the request-size limit, JSON parsing (a JSON array is a batch of
 at most `max_batch` operations), authentication, rate limits (per user and per client id),
 persisted-query resolution (APQ / safelist), then the engine (parse with the token limit,
-validate, depth/alias/root-field/cost limits, plan, execute).
+validate, depth/alias/root-field/cost limits, plan, execute). A `multipart/form-data` POST is a
+file upload (`crm_gateway.uploads`): authenticated first, then read within the upload limits.
 
 Authentication: every `/graphql` request needs `Authorization: Bearer <JWT>`, verified with
 crm_kit's TokenVerifier. A missing or invalid token gets HTTP 200 with a GraphQL error whose
@@ -24,7 +25,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -40,11 +40,13 @@ from starlette.websockets import WebSocket
 from crm_gateway.auth import EdgeTokenVerifier
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
 from crm_gateway.executor import RequestContext
+from crm_gateway.forwarding import client_headers
 from crm_gateway.persisted import PersistedQueries, PersistedQueryError, load_manifest
 from crm_gateway.ratelimit import RateLimiter, retry_after_header
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.subscriptions import subscription_endpoint
+from crm_gateway.uploads import UploadError, Uploads, is_multipart, read_multipart
 from crm_kit.auth import Principal, bearer_token
 from crm_kit.errors import Unauthenticated
 from crm_kit.telemetry import current_traceparent, span_from_traceparent
@@ -61,6 +63,7 @@ CORS_HEADERS = [
     "apollographql-client-name",
     "apollographql-client-version",
     "x-gateway-debug",
+    "accept-language",
 ]
 
 
@@ -118,13 +121,9 @@ def _safelist(settings: GatewaySettings) -> dict[str, str] | None:
     return load_manifest(settings.safelist_file)
 
 
-def create_app(
-    settings: GatewaySettings | None = None,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> Starlette:
+def create_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or GatewaySettings.from_env()
-    runtime = GatewayRuntime(settings, transport=transport)
+    runtime = GatewayRuntime(settings)
     verifier = EdgeTokenVerifier(
         settings.auth,
         refresh_cooldown=settings.jwks_refresh_cooldown_seconds,
@@ -169,8 +168,10 @@ def create_app(
                     raise _Refused(error, 429, {"retry-after": retry})
 
     async def run_one(
-        request: Request, params: Any, request_id: str, forwarded: dict[str, str]
+        request: Request, params: Any, context: RequestContext, uploads: Uploads | None
     ) -> dict[str, Any]:
+        request_id = context.request_id
+        context.uploads = uploads
         if not isinstance(params, dict):
             return {"errors": [gateway_error("Each operation must be an object", "BAD_REQUEST")]}
         engine = runtime.engine
@@ -187,7 +188,6 @@ def create_app(
             return {"errors": [gateway_error("No query was sent", "BAD_REQUEST")]}
         if variables is not None and not isinstance(variables, dict):
             return {"errors": [gateway_error("'variables' must be an object", "BAD_REQUEST")]}
-        context = RequestContext(variables={}, headers=dict(forwarded), request_id=request_id)
         name = operation_name if isinstance(operation_name, str) else None
         span = trace.get_current_span()
         span.set_attribute("graphql.operation.name", name or "")
@@ -209,6 +209,10 @@ def create_app(
             return {"data": None, "errors": [error]}
 
     async def graphql(request: Request) -> Response:
+        if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            # no tracer provider installed (no exporter): spans would go nowhere; the
+            # client's traceparent is still forwarded to the subgraphs
+            return await handle_graphql(request)
         with span_from_traceparent(
             "graphql.request",
             request.headers.get("traceparent", ""),
@@ -222,12 +226,27 @@ def create_app(
         headers = {"x-request-id": request_id}
         started = time.perf_counter()
         metrics.requests.inc()
+        uploads: Uploads | None = None
+        params: dict[str, Any] | list[Any]
         try:
-            try:
-                params = await _read_params(request, settings.max_request_bytes)
-            except (ValueError, UnicodeDecodeError) as exc:
-                message = "The request body is not valid GraphQL-over-HTTP JSON"
-                raise _Refused(gateway_error(message, "BAD_REQUEST")) from exc
+            if is_multipart(request):
+                # authenticated before a large body is read
+                principal = await authenticate(request)
+                try:
+                    params, uploads = await read_multipart(
+                        request,
+                        max_bytes=settings.max_upload_bytes,
+                        max_files=settings.max_upload_files,
+                        max_field_bytes=settings.max_request_bytes,
+                    )
+                except UploadError as exc:
+                    raise _Refused(exc.error, exc.status) from exc
+            else:
+                try:
+                    params = await _read_params(request, settings.max_request_bytes)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    message = "The request body is not valid GraphQL-over-HTTP JSON"
+                    raise _Refused(gateway_error(message, "BAD_REQUEST")) from exc
             batch = isinstance(params, list)
             operations = params if isinstance(params, list) else [params]
             if batch and not 0 < len(operations) <= settings.max_batch:
@@ -239,7 +258,8 @@ def create_app(
                     actual=len(operations),
                 )
                 raise _Refused(error)
-            principal = await authenticate(request)
+            if uploads is None:
+                principal = await authenticate(request)
             rate_limit(request, principal, len(operations))
         except _Refused as refused:
             metrics.request_errors.inc()
@@ -247,7 +267,9 @@ def create_app(
             if refused.error["extensions"]["code"] == "UNAUTHENTICATED":
                 body = {"data": None, **body}
             return _json(body, refused.status, {**headers, **refused.headers})
-        forwarded = {"x-request-id": request_id}
+        peer = request.client.host if request.client else None
+        forwarded = client_headers(request.headers, peer, settings.trusted_proxy_hops)
+        forwarded["x-request-id"] = request_id
         for name in ("authorization", "tracestate"):
             value = request.headers.get(name)
             if value:
@@ -255,16 +277,32 @@ def create_app(
         traceparent = current_traceparent() or request.headers.get("traceparent")
         if traceparent:
             forwarded["traceparent"] = traceparent
+        contexts = [
+            RequestContext(variables={}, headers=dict(forwarded), request_id=request_id)
+            for _ in operations
+        ]
         try:
-            results = await asyncio.gather(
-                *(run_one(request, op, request_id, forwarded) for op in operations)
-            )
+            if batch:
+                results = await asyncio.gather(
+                    *(
+                        run_one(request, op, context, uploads)
+                        for op, context in zip(operations, contexts, strict=True)
+                    )
+                )
+            else:
+                results = [await run_one(request, operations[0], contexts[0], uploads)]
         except _Refused as refused:
             metrics.request_errors.inc()
             return _json({"errors": [refused.error]}, refused.status, headers)
         if any(result.get("errors") for result in results):
             metrics.request_errors.inc()
-        metrics.request_latency.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        metrics.request_latency.observe(elapsed)
+        if settings.server_timing:
+            waited = sum(context.subgraph_seconds for context in contexts)
+            headers["server-timing"] = (
+                f"gateway;dur={elapsed * 1000:.3f}, subgraphs;dur={waited * 1000:.3f}"
+            )
         return _json(results if batch else results[0], 200, headers)
 
     async def subscriptions(websocket: WebSocket) -> None:

@@ -34,6 +34,7 @@ from crm_gateway.planner import Planner
 from crm_gateway.response import ResponseShaper
 from crm_gateway.subgraph_client import SubgraphClient
 from crm_gateway.supergraph import Supergraph
+from crm_gateway.uploads import Uploads, upload_error
 
 logger = logging.getLogger("crm_gateway")
 
@@ -74,6 +75,26 @@ def _error_dicts(
         formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
         result.append(formatted)
     return result
+
+
+def check_uploads(plan: QueryPlan, uploads: Uploads) -> None:
+    """Files go to root fields of one subgraph in a mutation, or the request is refused."""
+    names = uploads.variable_names()
+    users = [
+        batch
+        for step in plan.steps
+        for batch in step
+        if any(name in fetch.variables for fetch in batch.fetches for name in names)
+    ]
+    reason = None
+    if plan.operation_type != "mutation":
+        reason = "File uploads are accepted only for mutations"
+    elif not users:
+        reason = "No field of the operation takes the uploaded files"
+    elif any(batch.is_entity for batch in users) or len({b.subgraph for b in users}) != 1:
+        reason = "File uploads must go to root mutation fields of a single subgraph"
+    if reason is not None:
+        raise RequestError([upload_error(reason)])
 
 
 class Engine:
@@ -214,6 +235,8 @@ class Engine:
             message = "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql."
             return {"errors": [gateway_error(message, "BAD_REQUEST")]}
         try:
+            if context.uploads is not None:
+                check_uploads(plan, context.uploads)
             coerced = self.coerce_variables(prepared, variables)
             self.check_cost(prepared, variables)
         except RequestError as exc:

@@ -26,13 +26,22 @@ def gateway_error(
 
 
 def unavailable_error(subgraph: str, path: Path | None) -> ErrorDict:
+    """The subgraph did not answer (down, timeout, circuit open): transient, so `retryable`
+    (a write is safe to retry with the same idempotencyKey)."""
     return gateway_error(
-        f"Subgraph '{subgraph}' is unavailable", INTERNAL, path, serviceName=subgraph
+        f"Subgraph '{subgraph}' is unavailable",
+        INTERNAL,
+        path,
+        serviceName=subgraph,
+        retryable=True,
     )
 
 
 def subgraph_error(raw: Any, subgraph: str, request_id: str, path: Path | None) -> ErrorDict:
-    """A subgraph's error as the client sees it: known codes pass, anything else is masked."""
+    """A subgraph's error as the client sees it: known codes pass with their extensions
+    (`fieldErrors`, `conflictingId`, ...); anything else is masked to a message and a request
+    id, keeping only the subgraph's `retryable: true` (a transient failure, such as the
+    database being unreachable, that the client may retry)."""
     if not isinstance(raw, dict):
         raw = {"message": str(raw)}
     extensions = raw.get("extensions")
@@ -47,7 +56,10 @@ def subgraph_error(raw: Any, subgraph: str, request_id: str, path: Path | None) 
             extra={"subgraph": subgraph, "request_id": request_id, "error": str(message)[:2000]},
         )
         message = "Internal server error"
+        retryable = extensions.get("retryable") is True
         extensions = {"code": INTERNAL, "requestId": request_id}
+        if retryable:
+            extensions["retryable"] = True
     extensions["serviceName"] = subgraph
     error: ErrorDict = {"message": message}
     if path is not None:

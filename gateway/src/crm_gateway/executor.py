@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from crm_gateway.errors import ErrorDict, Path, subgraph_error, unavailable_error
 from crm_gateway.plan import Batch, Fetch, PathSegment, QueryPlan, Template
-from crm_gateway.subgraph_client import SubgraphClient, SubgraphUnavailable
+from crm_gateway.plan_aliases import rename_keys
+from crm_gateway.subgraph_client import SubgraphClient, SubgraphResponse, SubgraphUnavailable
 from crm_gateway.supergraph import Supergraph
+from crm_gateway.uploads import Uploads
 from crm_kit.telemetry import current_traceparent, tracer
 
 logger = logging.getLogger("crm_gateway")
@@ -25,6 +29,11 @@ class RequestContext:
     variables: dict[str, Any]  # as the client sent them (forwarded verbatim)
     headers: dict[str, str]  # forwarded to subgraphs
     request_id: str
+    uploads: Uploads | None = None  # files of a multipart request
+    # time spent waiting for subgraphs on the plan's critical path (sum over steps of the
+    # slowest fetch in the step): the request's latency minus this is the gateway's overhead
+    subgraph_seconds: float = 0.0
+    fetch_seconds: dict[int, float] = field(default_factory=dict)  # batch id -> round trip
 
 
 @dataclass
@@ -169,8 +178,10 @@ class Executor:
 
     async def execute(self, plan: QueryPlan, context: RequestContext) -> ExecutionState:
         state = ExecutionState()
+        timings = context.fetch_seconds
         for step in plan.steps:
             await self._run_step(step, state, context)
+            context.subgraph_seconds += max((timings.get(b.id, 0.0) for b in step), default=0.0)
         return state
 
     async def execute_event(
@@ -244,34 +255,14 @@ class Executor:
         self, batch: Batch, variables: dict[str, Any], context: RequestContext
     ) -> tuple[dict[str, Any] | None, list[Any]] | None:
         subgraph = self.supergraph.subgraphs[batch.subgraph]
-        attributes: dict[str, str | bool] = {
-            "graphql.subgraph.name": subgraph.name,
-            "graphql.operation.name": batch.operation_name or "",
-            "graphql.fetch.entity": batch.is_entity,
-        }
+        started = time.perf_counter()
         try:
-            with _tracer.start_as_current_span(
-                f"subgraph {subgraph.name}", kind=SpanKind.CLIENT, attributes=attributes
-            ) as span:
-                headers = dict(context.headers)
-                traceparent = current_traceparent()
-                if traceparent:
-                    headers["traceparent"] = traceparent
-                try:
-                    response = await self.client.request(
-                        subgraph.name,
-                        subgraph.url,
-                        batch.operation,
-                        variables=variables,
-                        operation_name=batch.operation_name,
-                        headers=headers,
-                        retry=not batch.operation.startswith("mutation"),
-                    )
-                except SubgraphUnavailable as exc:
-                    span.set_status(Status(StatusCode.ERROR, exc.reason))
-                    raise
-                if response.errors:
-                    span.set_attribute("graphql.errors", len(response.errors))
+            if not trace.get_current_span().is_recording():
+                # no tracer provider (no exporter configured): skip the fetch span, the
+                # request's traceparent (if any) is forwarded as it is
+                response = await self._request(batch, variables, context, context.headers)
+            else:
+                response = await self._traced(batch, variables, context)
         except SubgraphUnavailable as exc:
             logger.warning(
                 "subgraph unavailable",
@@ -282,7 +273,57 @@ class Executor:
                 },
             )
             return None
+        finally:
+            context.fetch_seconds[batch.id] = time.perf_counter() - started
+        if batch.renames and response.data:
+            rename_keys(response.data, batch.renames)
         return response.data, response.errors
+
+    async def _traced(
+        self, batch: Batch, variables: dict[str, Any], context: RequestContext
+    ) -> SubgraphResponse:
+        attributes: dict[str, str | bool] = {
+            "graphql.subgraph.name": batch.subgraph,
+            "graphql.operation.name": batch.operation_name or "",
+            "graphql.fetch.entity": batch.is_entity,
+        }
+        with _tracer.start_as_current_span(
+            f"subgraph {batch.subgraph}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            headers = dict(context.headers)
+            traceparent = current_traceparent()
+            if traceparent:
+                headers["traceparent"] = traceparent
+            try:
+                response = await self._request(batch, variables, context, headers)
+            except SubgraphUnavailable as exc:
+                span.set_status(Status(StatusCode.ERROR, exc.reason))
+                raise
+            if response.errors:
+                span.set_attribute("graphql.errors", len(response.errors))
+            return response
+
+    async def _request(
+        self,
+        batch: Batch,
+        variables: dict[str, Any],
+        context: RequestContext,
+        headers: dict[str, str],
+    ) -> SubgraphResponse:
+        subgraph = self.supergraph.subgraphs[batch.subgraph]
+        uploads = context.uploads
+        if uploads is not None and uploads.variable_names().isdisjoint(variables):
+            uploads = None
+        return await self.client.request(
+            subgraph.name,
+            subgraph.url,
+            batch.operation,
+            variables=variables,
+            operation_name=batch.operation_name,
+            headers=headers,
+            retry=not batch.is_mutation,
+            uploads=uploads,
+        )
 
     async def _root_fetch(
         self, batch: Batch, state: ExecutionState, context: RequestContext

@@ -100,6 +100,10 @@ class GatewayMetrics:
         self.subgraph_retries = Counter(
             "gateway_subgraph_retries_total", "Query fetches retried after a transport failure"
         )
+        self.subgraph_deduplicated = Counter(
+            "gateway_subgraph_deduplicated_total",
+            "Query fetches answered by an identical request already in flight",
+        )
         self.circuit_open = Counter(
             "gateway_circuit_open_total", "Subgraph requests refused by an open circuit"
         )
@@ -118,6 +122,7 @@ class GatewayMetrics:
             self.subgraph_latency,
             self.rate_limited,
             self.subgraph_retries,
+            self.subgraph_deduplicated,
             self.circuit_open,
             self.supergraph_reloads,
         ):

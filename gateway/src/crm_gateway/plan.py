@@ -70,10 +70,15 @@ class Batch:
     depends_on: set[int] = field(default_factory=set)  # batch ids
     operation: str = ""
     operation_name: str | None = None
+    renames: dict[str, str] = field(default_factory=dict)  # alias in the answer -> response key
 
     @property
     def is_entity(self) -> bool:
         return self.fetches[0].is_entity
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.operation.startswith("mutation")
 
 
 @dataclass

@@ -13,10 +13,7 @@ variable values and can be cached per document and operation name.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 from graphql import (
     DocumentNode,
@@ -27,12 +24,10 @@ from graphql import (
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
-    print_ast,
 )
 
 from crm_gateway.plan import (
     INTROSPECTION_FIELDS,
-    Batch,
     Fetch,
     PathSegment,
     PlanningError,
@@ -40,107 +35,17 @@ from crm_gateway.plan import (
     Template,
     merge_templates,
 )
+from crm_gateway.plan_fetches import FetchGraph
+from crm_gateway.plan_scope import Level, Where, provided_from
 from crm_gateway.selection import SubSelection, print_arguments, print_directives
 from crm_gateway.supergraph import (
     KeyInfo,
     Supergraph,
     TypeInfo,
     TypeKind,
-    field_set_names,
     named_type_of,
     parse_field_set,
 )
-
-Provided = dict[str, "Provided"]
-
-
-class _Level:
-    """The client's selections for one object, to pick response keys for internal fields."""
-
-    def __init__(
-        self,
-        selection_sets: Sequence[SelectionSetNode],
-        fragments: dict[str, FragmentDefinitionNode],
-    ) -> None:
-        self._sets = selection_sets
-        self._fragments = fragments
-
-    @cached_property
-    def fields(self) -> dict[str, list[FieldNode]]:
-        found: dict[str, list[FieldNode]] = {}
-        stack: list[SelectionNode] = [s for ss in self._sets for s in ss.selections]
-        seen_fragments: set[str] = set()
-        while stack:
-            node = stack.pop()
-            if isinstance(node, FieldNode):
-                key = node.alias.value if node.alias else node.name.value
-                found.setdefault(key, []).append(node)
-            elif isinstance(node, InlineFragmentNode):
-                stack.extend(node.selection_set.selections)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen_fragments:
-                seen_fragments.add(node.name.value)
-                fragment = self._fragments.get(node.name.value)
-                if fragment is not None:
-                    stack.extend(fragment.selection_set.selections)
-        return found
-
-    def child(self, response_key: str) -> _Level:
-        sets = [n.selection_set for n in self.fields.get(response_key, []) if n.selection_set]
-        return _Level(sets, self._fragments)
-
-    def internal_key(self, name: str) -> str:
-        nodes = self.fields.get(name)
-        if not nodes or all(n.name.value == name and not n.arguments for n in nodes):
-            return name
-        return f"__gw_{name}"
-
-
-def provided_from(selection: SelectionSetNode, into: Provided | None = None) -> Provided:
-    result: Provided = {} if into is None else into
-    for node in selection.selections:
-        if isinstance(node, FieldNode):
-            nested = result.setdefault(node.name.value, {})
-            if node.selection_set is not None:
-                provided_from(node.selection_set, nested)
-        elif isinstance(node, InlineFragmentNode):
-            if node.type_condition is None:
-                provided_from(node.selection_set, result)
-            else:  # provided only for objects of that type: kept under "@Type"
-                nested = result.setdefault("@" + node.type_condition.name.value, {})
-                provided_from(node.selection_set, nested)
-    return result
-
-
-def provided_on(provided: Provided | None, type_name: str) -> Provided | None:
-    """The provided fields that apply to an object of `type_name`."""
-    if provided is None:
-        return None
-    result = {k: v for k, v in provided.items() if not k.startswith("@")}
-    for key, nested in provided.items():
-        if key == "@" + type_name:
-            result.update(nested)
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """Where the planner is: response path, fields a @provides makes local, client level."""
-
-    path: tuple[PathSegment, ...]
-    provided: Provided | None
-    level: _Level
-    satisfied: str | None = None  # the field whose @requires this entity fetch carries
-    # (parent type, field) from the operation root, while the fetch is a root fetch: lets a
-    # value type without keys be completed by another subgraph through the same root path
-    route: tuple[tuple[str, FieldNode], ...] | None = None
-
-    def has(self, name: str, type_name: str) -> bool:
-        provided = provided_on(self.provided, type_name)
-        return provided is not None and name in provided
-
-    def provided_below(self, name: str, type_name: str) -> Provided | None:
-        provided = provided_on(self.provided, type_name)
-        return provided.get(name) if provided is not None else None
 
 
 class Planner:
@@ -154,62 +59,13 @@ class Planner:
         return _Builder(self.supergraph, operation, fragments).build()
 
 
-class _Builder:
-    def __init__(
-        self,
-        supergraph: Supergraph,
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDefinitionNode],
-    ) -> None:
-        self.sg = supergraph
-        self.operation = operation
-        self.fragments = fragments
-        self.fetches: list[Fetch] = []
-        self.children: dict[tuple[int, tuple[PathSegment, ...], str, str], Fetch] = {}
-        self.has_introspection = False
-        self.op_type = operation.operation.value
-        self.roots: list[Fetch] = []
-        self.batch_count = 0
-        self.variable_definitions = {
-            v.variable.name.value: print_ast(v) for v in operation.variable_definitions or ()
-        }
-
-    # ---- fetch creation ----------------------------------------------------------------
-
-    def _new_fetch(
-        self, subgraph: str, path: tuple[PathSegment, ...], parent: Fetch | None
-    ) -> Fetch:
-        fetch = Fetch(
-            len(self.fetches), subgraph, path, is_entity=parent is not None, parent=parent
-        )
-        self.fetches.append(fetch)
-        if parent is not None:
-            parent.children.append(fetch)
-        return fetch
-
-    def _child(
-        self, parent: Fetch, path: tuple[PathSegment, ...], subgraph: str, tag: str = ""
-    ) -> Fetch:
-        key = (parent.id, path, subgraph, tag)
-        child = self.children.get(key)
-        if child is None:
-            child = self.children[key] = self._new_fetch(subgraph, path, parent)
-        return child
-
-    def _type_filter(self, type_name: str) -> frozenset[str] | None:
-        if type_name in self.sg.root_type_names():
-            return None
-        # an abstract type's own name: objects an @interfaceObject subgraph returned
-        return frozenset((*self.sg.possible_types(type_name), type_name))
-
-    # ---- root --------------------------------------------------------------------------
-
+class _Builder(FetchGraph):
     def build(self) -> QueryPlan:
         op_type = self.op_type
         root = self.sg.root_types.get(op_type)
         if root is None:
             raise PlanningError(f"The schema has no {op_type} type")
-        level = _Level([self.operation.selection_set], self.fragments)
+        level = Level([self.operation.selection_set], self.fragments)
         self._plan_root(root, self.operation.selection_set.selections, (), level)
         if op_type == "mutation":
             fetch_steps = [[r, *r.descendants()] for r in self.roots]
@@ -252,7 +108,7 @@ class _Builder:
         root: str,
         selections: Sequence[SelectionNode],
         wrappers: tuple[tuple[str, dict[str, None]], ...],
-        level: _Level,
+        level: Level,
     ) -> None:
         for node in selections:
             if isinstance(node, FieldNode):
@@ -267,7 +123,7 @@ class _Builder:
                 for directives, variables in wrappers:
                     selection = selection.fragment("", directives)
                     fetch.variables.update(variables)
-                self._plan_field(fetch, selection, root, node, _Where((), None, level, route=()))
+                self._plan_field(fetch, selection, root, node, Where((), None, level, route=()))
                 continue
             if isinstance(node, InlineFragmentNode):
                 sub_selections = node.selection_set.selections
@@ -280,44 +136,6 @@ class _Builder:
             inner = (*wrappers, (directives, found)) if directives else wrappers
             self._plan_root(root, sub_selections, inner, level)
 
-    def _local_score(
-        self, subgraph: str, parent_type: str, node: FieldNode, provided: Provided | None
-    ) -> int:
-        """How many fields of this client field's tree `subgraph` resolves without a hop."""
-        name = node.name.value
-        field_info = self.sg.type(parent_type).fields.get(name)
-        if field_info is None:
-            return 0
-        here = provided_on(provided, parent_type)
-        if not (field_info.resolvable_in(subgraph) or (here is not None and name in here)):
-            return 0
-        score = 1
-        if node.selection_set is None:
-            return score
-        sub_provided = here.get(name) if here is not None else None
-        source = field_info.sources.get(subgraph)
-        if source is not None and source.provides:
-            sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
-        stack: list[tuple[str, SelectionNode]] = [
-            (field_info.named_type, child) for child in node.selection_set.selections
-        ]
-        seen: set[str] = set()
-        while stack:
-            type_name, child = stack.pop()
-            if isinstance(child, FieldNode):
-                if child.name.value != "__typename":
-                    score += self._local_score(subgraph, type_name, child, sub_provided)
-            elif isinstance(child, InlineFragmentNode):
-                condition = child.type_condition.name.value if child.type_condition else type_name
-                stack.extend((condition, c) for c in child.selection_set.selections)
-            elif isinstance(child, FragmentSpreadNode) and child.name.value not in seen:
-                seen.add(child.name.value)
-                fragment = self.fragments.get(child.name.value)
-                if fragment is not None:
-                    condition = fragment.type_condition.name.value
-                    stack.extend((condition, c) for c in fragment.selection_set.selections)
-        return score
-
     # ---- selections --------------------------------------------------------------------
 
     def _plan_selections(
@@ -326,7 +144,7 @@ class _Builder:
         selection: SubSelection,
         parent_type: str,
         nodes: Sequence[SelectionNode],
-        where: _Where,
+        where: Where,
     ) -> None:
         for node in nodes:
             if isinstance(node, FieldNode):
@@ -359,7 +177,7 @@ class _Builder:
                 # the subgraph knows no implementations: plan the fragment where they are known
                 child, target = self._interface_hop(fetch, selection, parent_type, where)
                 self._plan_selections(
-                    child, target, parent_type, (node,), _Where(where.path, None, where.level)
+                    child, target, parent_type, (node,), Where(where.path, None, where.level)
                 )
                 continue
             in_subgraph = set(self.sg.possible_types_in(parent_type, fetch.subgraph))
@@ -374,7 +192,7 @@ class _Builder:
         selection: SubSelection,
         parent_type: str,
         node: FieldNode,
-        where: _Where,
+        where: Where,
     ) -> None:
         name = node.name.value
         if name == "__typename" or name in INTROSPECTION_FIELDS:
@@ -417,7 +235,7 @@ class _Builder:
             target = child.selection.fragment(
                 self.sg.entity_typename(parent_type, child.subgraph), ""
             )
-            inner = _Where(where.path, None, where.level, name)
+            inner = Where(where.path, None, where.level, name)
             self._plan_field(child, target, parent_type, node, inner)
             return
         if not local and info.is_abstract and fetch.subgraph not in info.interface_object_in:
@@ -439,7 +257,7 @@ class _Builder:
                 self.sg.entity_typename(parent_type, child.subgraph), ""
             )
             self._plan_field(
-                child, target, parent_type, node, _Where(where.path, None, where.level, name)
+                child, target, parent_type, node, Where(where.path, None, where.level, name)
             )
             return
         response_key = node.alias.value if node.alias else name
@@ -464,7 +282,7 @@ class _Builder:
             sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
         segment = PathSegment(response_key, self._type_filter(parent_type))
         route = (*where.route, (parent_type, node)) if where.route is not None else None
-        inner = _Where(
+        inner = Where(
             (*where.path, segment), sub_provided, where.level.child(response_key), route=route
         )
         self._plan_selections(fetch, sub.selection, named, node.selection_set.selections, inner)
@@ -474,7 +292,7 @@ class _Builder:
     # ---- entity hops -------------------------------------------------------------------
 
     def _route_elsewhere(
-        self, fetch: Fetch, parent_type: str, node: FieldNode, where: _Where
+        self, fetch: Fetch, parent_type: str, node: FieldNode, where: Where
     ) -> bool:
         """For a field of a keyless (value) type under root fields: fetch it from another
         subgraph that resolves the whole root path too (queries only: no side effects)."""
@@ -508,7 +326,7 @@ class _Builder:
         return False
 
     def _choose_key(
-        self, fetch: Fetch, info: TypeInfo, field_name: str, where: _Where, same: bool = False
+        self, fetch: Fetch, info: TypeInfo, field_name: str, where: Where, same: bool = False
     ) -> tuple[str, KeyInfo]:
         """The subgraph (and its key) to fetch `info.field_name` from, for objects of `fetch`."""
         fallback: tuple[str, KeyInfo] | None = None
@@ -537,7 +355,7 @@ class _Builder:
         selection: SubSelection,
         info: TypeInfo,
         field_name: str,
-        where: _Where,
+        where: Where,
         *,
         same: bool = False,
     ) -> Fetch:
@@ -567,7 +385,7 @@ class _Builder:
         return child
 
     def _interface_hop(
-        self, fetch: Fetch, selection: SubSelection, interface: str, where: _Where
+        self, fetch: Fetch, selection: SubSelection, interface: str, where: Where
     ) -> tuple[Fetch, SubSelection]:
         """Objects a subgraph returns as an @interfaceObject carry the interface's name as
         `__typename`; an entity fetch to a subgraph that knows the implementations turns them
@@ -594,38 +412,13 @@ class _Builder:
             f'subgraph "{fetch.subgraph}": no other subgraph has a resolvable @key on it'
         )
 
-    def _external_key(self, info: TypeInfo, subgraph: str, name: str) -> bool:
-        """A leaf key field a subgraph marks @external is still what it returns for the
-        entity (it is the reference it holds)."""
-        source = info.fields[name].sources.get(subgraph) if name in info.fields else None
-        if source is None or not source.external or self.sg.is_composite(source.type):
-            return False
-        return any(name in field_set_names(k.selection) for k in info.keys.get(subgraph, ()))
-
-    def _locally_available(
-        self, info: TypeInfo, subgraph: str, key: SelectionSetNode, where: _Where
-    ) -> bool:
-        for node in key.selections:
-            if not isinstance(node, FieldNode) or node.name.value == "__typename":
-                continue
-            field_info = info.fields.get(node.name.value)
-            if field_info is None:
-                return False
-            if not (
-                field_info.resolvable_in(subgraph)
-                or where.has(node.name.value, info.name)
-                or self._external_key(info, subgraph, node.name.value)
-            ):
-                return False
-        return True
-
     def _add_internal(
         self,
         fetch: Fetch,
         selection: SubSelection,
         parent_type: str,
         wanted: SelectionSetNode,
-        where: _Where,
+        where: Where,
     ) -> tuple[Template, set[int]]:
         """Fetch a field set (keys, @requires) for the objects at `where.path`; return its
         template and the ids of the fetches that provide it."""
@@ -670,7 +463,7 @@ class _Builder:
                 )
                 single = SelectionSetNode(selections=(node,))
                 sub_template, sub_deps = self._add_internal(
-                    child, target, parent_type, single, _Where(where.path, None, where.level)
+                    child, target, parent_type, single, Where(where.path, None, where.level)
                 )
                 merge_templates(template, sub_template)
                 deps |= sub_deps | {child.id}
@@ -688,10 +481,10 @@ class _Builder:
                 named = field_info.named_type
                 if self.sg.is_abstract(named):
                     sub.selection.add_typename()
-                inner = _Where(
+                inner = Where(
                     (*where.path, PathSegment(response_key, self._type_filter(parent_type))),
                     where.provided_below(name, parent_type),
-                    where.level.child(name) if response_key == name else _Level([], {}),
+                    where.level.child(name) if response_key == name else Level([], {}),
                 )
                 nested, sub_deps = self._add_internal(
                     fetch, sub.selection, named, node.selection_set, inner
@@ -699,55 +492,3 @@ class _Builder:
                 deps |= sub_deps
             template[name] = (response_key, nested)
         return template, deps
-
-    # ---- batching and printing --------------------------------------------------------
-
-    def _batch(self, fetches: list[Fetch]) -> list[Batch]:
-        """Group entity fetches to one subgraph with the same dependencies into one request."""
-        groups: dict[tuple[str, frozenset[int]] | int, list[Fetch]] = {}
-        for fetch in fetches:
-            key = (
-                (fetch.subgraph, frozenset(fetch.depends_on)) if fetch.is_entity else -fetch.id - 1
-            )
-            groups.setdefault(key, []).append(fetch)
-        batches: list[Batch] = []
-        owner: dict[int, int] = {}
-        for members in groups.values():
-            batch = Batch(self.batch_count, members[0].subgraph, members)
-            self.batch_count += 1
-            batches.append(batch)
-            for fetch in members:
-                owner[fetch.id] = batch.id
-            self._print(batch)
-        for batch in batches:
-            for fetch in batch.fetches:
-                batch.depends_on |= {owner[d] for d in fetch.depends_on if d in owner}
-        return batches
-
-    def _print(self, batch: Batch) -> None:
-        base = self.operation.name.value if self.operation.name else None
-        if base:
-            safe = re.sub(r"\W", "_", batch.subgraph)
-            batch.operation_name = f"{base}__{safe}__{batch.id}"
-        name = f" {batch.operation_name}" if batch.operation_name else ""
-        used: dict[str, None] = {}
-        for fetch in batch.fetches:
-            used.update(fetch.variables)
-        definitions = [self.variable_definitions[v] for v in used]
-        if not batch.is_entity:
-            fetch = batch.fetches[0]
-            header = f"({', '.join(definitions)})" if definitions else ""
-            batch.operation = f"{self.op_type}{name}{header} {fetch.selection.print()}"
-            return
-        calls: list[str] = []
-        single = len(batch.fetches) == 1
-        for position, fetch in enumerate(batch.fetches):
-            rep = "representations" if single else f"representations{position}"
-            while rep in self.variable_definitions:
-                rep = "_" + rep
-            fetch.representations_variable = rep
-            fetch.alias = "_entities" if single else f"_e{position}"
-            alias = "" if single else f"{fetch.alias}: "
-            definitions.insert(position, f"${rep}: [_Any!]!")
-            calls.append(f"{alias}_entities(representations: ${rep}) {fetch.selection.print()}")
-        batch.operation = f"query{name}({', '.join(definitions)}) {{ {' '.join(calls)} }}"

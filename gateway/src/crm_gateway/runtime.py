@@ -9,8 +9,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from crm_gateway.circuit import CircuitBreaker
 from crm_gateway.compose import SubgraphSDL, compose
 from crm_gateway.engine import Engine
@@ -24,19 +22,18 @@ logger = logging.getLogger("crm_gateway")
 
 
 class GatewayRuntime:
-    def __init__(
-        self, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.client = SubgraphClient(
             timeout_seconds=settings.subgraph_timeout_seconds,
             metrics=self.metrics,
             max_connections=settings.max_connections,
-            transport=transport,
             timeouts=dict(settings.subgraph_timeouts),
             retries=settings.subgraph_retries,
             breaker=CircuitBreaker(settings.circuit_failures),
+            keepalive_seconds=settings.subgraph_keepalive_seconds,
+            dedupe=settings.dedupe_requests,
         )
         self.engine: Engine | None = None
         self.load_error: str | None = None

@@ -41,6 +41,8 @@ def _bool(value: str) -> bool:
 class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 4000
+    workers: int = 1  # processes serving the port (python -m crm_gateway)
+    backlog: int = 2048
     subgraphs: tuple[tuple[str, str], ...] = field(
         default_factory=lambda: parse_subgraphs(DEFAULT_SUBGRAPHS)
     )
@@ -53,6 +55,8 @@ class GatewaySettings:
     circuit_failures: int = 5  # consecutive failures that open a subgraph's circuit (0: off)
     supergraph_poll_seconds: float = 10.0  # hot reload: re-read the file / SDLs (0: off)
     max_connections: int = 200
+    dedupe_requests: bool = True  # identical query fetches in flight share one request
+    subgraph_keepalive_seconds: float = 4.0  # idle pooled connections are closed after this
     startup_backoff_max_seconds: float = 5.0
     readiness_timeout_seconds: float = 1.0
     plan_cache_size: int = 1000
@@ -74,6 +78,10 @@ class GatewaySettings:
     list_size_arguments: tuple[str, ...] = ("first", "last", "limit", "pageSize", "take")
     max_request_bytes: int = 1_000_000
     max_batch: int = 10  # operations in one JSON-array request
+    # multipart file uploads (GraphQL multipart request spec), forwarded to one subgraph
+    max_upload_bytes: int = 20_000_000  # whole multipart body
+    max_upload_files: int = 10
+    trusted_proxy_hops: int = 0  # proxies in front whose X-Forwarded-For entries are kept
     apq: bool = True
     apq_cache_size: int = 10000
     safelist_file: str = ""  # when set, only the operations it lists run
@@ -84,6 +92,8 @@ class GatewaySettings:
     cors_origins: tuple[str, ...] = ()
     compression: bool = True
     compression_min_bytes: int = 1024
+    # `Server-Timing: gateway;dur=…, subgraphs;dur=…` on responses (overhead measurement)
+    server_timing: bool = False
     debug_query_plan: bool = False  # return the plan in `extensions` on `x-gateway-debug: plan`
     otlp_endpoint: str = ""
     jwks_refresh_cooldown_seconds: float = 5.0  # min. seconds between refetches for unknown kids
@@ -108,6 +118,8 @@ class GatewaySettings:
         return cls(
             host=env("GATEWAY_HOST", "127.0.0.1"),
             port=int(env("GATEWAY_PORT", "4000")),
+            workers=int(env("GATEWAY_WORKERS", "1")),
+            backlog=int(env("GATEWAY_BACKLOG", "2048")),
             subgraphs=parse_subgraphs(env("GATEWAY_SUBGRAPHS", DEFAULT_SUBGRAPHS)),
             supergraph_file=env("GATEWAY_SUPERGRAPH_FILE", ""),
             introspection=_bool(env("GATEWAY_INTROSPECTION", "false")),
@@ -121,6 +133,8 @@ class GatewaySettings:
             circuit_failures=int(env("GATEWAY_CIRCUIT_FAILURES", "5")),
             supergraph_poll_seconds=float(env("GATEWAY_SUPERGRAPH_POLL_SECONDS", "10")),
             max_connections=int(env("GATEWAY_MAX_CONNECTIONS", "200")),
+            dedupe_requests=_bool(env("GATEWAY_DEDUPE_REQUESTS", "true")),
+            subgraph_keepalive_seconds=float(env("GATEWAY_SUBGRAPH_KEEPALIVE_SECONDS", "4")),
             startup_backoff_max_seconds=float(env("GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", "5")),
             readiness_timeout_seconds=float(env("GATEWAY_READINESS_TIMEOUT_SECONDS", "1")),
             plan_cache_size=int(env("GATEWAY_PLAN_CACHE_SIZE", "1000")),
@@ -141,6 +155,9 @@ class GatewaySettings:
             ),
             max_request_bytes=int(env("GATEWAY_MAX_REQUEST_BYTES", "1000000")),
             max_batch=int(env("GATEWAY_MAX_BATCH", "10")),
+            max_upload_bytes=int(env("GATEWAY_MAX_UPLOAD_BYTES", "20000000")),
+            max_upload_files=int(env("GATEWAY_MAX_UPLOAD_FILES", "10")),
+            trusted_proxy_hops=int(env("GATEWAY_TRUSTED_PROXY_HOPS", "0")),
             apq=_bool(env("GATEWAY_APQ", "true")),
             apq_cache_size=int(env("GATEWAY_APQ_CACHE_SIZE", "10000")),
             safelist_file=env("GATEWAY_SAFELIST_FILE", ""),
@@ -151,6 +168,7 @@ class GatewaySettings:
             cors_origins=_list(env("GATEWAY_CORS_ORIGINS", "")),
             compression=_bool(env("GATEWAY_COMPRESSION", "true")),
             compression_min_bytes=int(env("GATEWAY_COMPRESSION_MIN_BYTES", "1024")),
+            server_timing=_bool(env("GATEWAY_SERVER_TIMING", "false")),
             debug_query_plan=_bool(env("GATEWAY_DEBUG_QUERY_PLAN", "false")),
             otlp_endpoint=env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
             jwks_refresh_cooldown_seconds=float(env("GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", "5")),

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from crm_gateway.engine import RequestError
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
 from crm_gateway.executor import RequestContext
+from crm_gateway.forwarding import client_headers
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.subgraph_client import SubgraphUnavailable
@@ -122,6 +123,10 @@ class _Connection:
             value = self.websocket.headers.get(name)
             if value:
                 self.headers[name] = value
+        peer = self.websocket.client.host if self.websocket.client else None
+        self.headers.update(
+            client_headers(self.websocket.headers, peer, self.settings.trusted_proxy_hops)
+        )
         self.acknowledged = True
         await self.send({"type": "connection_ack"})
 

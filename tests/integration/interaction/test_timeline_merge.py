@@ -196,6 +196,7 @@ async def test_insight_and_open_lists_cost_fixed_queries_per_entities_call(
             TICKET,
             {"input": {"customerId": customer_id, "type": "COMPLAINT", "subject": "投诉"}},
         )
+    await ok(service, INSIGHT, reps(customers[0]))  # warms the cached RFM distribution
     service.commands.clear()
     data = await ok(service, INSIGHT, reps(*customers, "unknown-" + unique("c")))
     entities = data["_entities"]
@@ -215,9 +216,9 @@ async def test_insight_and_open_lists_cost_fixed_queries_per_entities_call(
     assert [len(e["openTickets"]) for e in entities] == [1, 1, 1, 0]
     # one query per collection and field, whatever the number of customers
     assert service.commands.on("interactions") == ["aggregate", "aggregate"]
-    assert sorted(service.commands.on("tickets")) == ["aggregate", "find"]
+    assert service.commands.on("tickets") == ["aggregate", "aggregate"]
     assert service.commands.on("purchases") == ["aggregate"]
-    assert service.commands.on("tasks") == ["find"]
+    assert service.commands.on("tasks") == ["aggregate"]
 
 
 async def publish(service: Service, type_: str, subject: str, data: dict[str, Any]) -> None:
@@ -309,7 +310,7 @@ DELETE = "mutation($id: ID!) { deleteInteraction(id: $id) }"
 async def test_edit_and_delete_follow_the_rules_and_keep_history(service: Service) -> None:
     from tests.support import auth_headers
 
-    carol = auth_headers(sub="carol", roles=("SALES",))
+    carol = auth_headers(sub="carol", roles=("SERVICE",))  # SALES: own customers only
     customer_id = await service.new_customer()
     body = await service.query(
         LOG,

@@ -82,7 +82,9 @@ async def test_task_due_reaches_inbox_and_smtp_sink(stack: Stack) -> None:
     assert mail.header("Reply-To") == "support@crm.test"
     delivery = await stack.wait_delivery(sent, "EMAIL", "SENT")
     assert mail.header("X-CRM-Delivery-Id") == delivery["id"]
-    assert delivery["attempts"] == 1 and delivery["address"] == email
+    assert delivery["attempts"] == 1 and delivery["address"] == f"{user[0]}***@example.cn"
+    stored = await stack.db["deliveries"].find_one({"_id": delivery["id"]})
+    assert email not in str(stored)  # the log keeps the masked address only
     assert delivery["history"][0]["ok"] is True and delivery["sentAt"]
 
 

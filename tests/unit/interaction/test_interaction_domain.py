@@ -119,7 +119,13 @@ def test_logged_event_has_no_content() -> None:
             "subject": "Renewal",
             "occurredAt": "2026-03-01T08:30:00.123Z",
             "loggedBy": "alice",
-        }
+            "outcome": None,
+            "tags": [],
+            "participantStaffIds": [],
+            "attachmentCount": 0,
+        },
+        "mentionedStaffIds": [],
+        "actorId": "alice",
     }
     assert "Called." not in str(data)
 

@@ -186,13 +186,38 @@ def test_insight_scores_and_churn_factors() -> None:
     assert compute(CustomerFacts("c3"), NOW).segment == "PROSPECT"
 
 
-def test_percentiles_are_nearest_rank() -> None:
-    from crm_interaction.analytics import percentile
+def test_analytics_come_from_the_facet_result() -> None:
+    """Percentiles are computed by the database ($percentile); this maps its result."""
+    from datetime import UTC, datetime
 
-    assert percentile([], 0.5) is None
-    assert percentile([10.0], 0.9) == 10.0
-    values = [float(v) for v in range(1, 11)]
-    assert (percentile(values, 0.5), percentile(values, 0.9)) == (5.0, 9.0)
+    from crm_interaction.analytics_views import from_facets, pipeline
+
+    week = datetime(2026, 11, 23, tzinfo=UTC)
+    facets = {
+        "totals": [{"n": 4, "evaluated": 3, "met": 2}],
+        "byType": [{"_id": "FAULT", "n": 3}, {"_id": "INQUIRY", "n": 1}],
+        "byPriority": [{"_id": "HIGH", "n": 4}],
+        "byTeam": [{"_id": "east", "n": 4}],
+        "firstResponse": [{"n": 2, "p": [30.0, 50.004]}],
+        "resolution": [],
+        "resolvedBy": [{"_id": "wu", "n": 2}],
+        "satisfaction": [{"_id": week, "sum": 8, "n": 2}],
+    }
+    result = from_facets(facets, {"zheng": 1})
+    assert (result.total, result.sla_compliance) == (4, 0.6667)
+    assert result.by_type == {"FAULT": 3, "INQUIRY": 1}
+    assert (result.first_response.median_minutes, result.first_response.p90_minutes) == (30, 50)
+    assert result.resolution.count == 0 and result.resolution.median_minutes is None
+    assert [(w.week_start, w.average) for w in result.satisfaction] == [(week, 4.0)]
+    assert [(a.agent_id, a.open, a.resolved) for a in result.agents] == [
+        ("wu", 0, 2),
+        ("zheng", 1, 0),
+    ]
+    empty = from_facets({k: [] for k in facets}, {})
+    assert empty.total == 0 and empty.sla_compliance is None
+    stages = pipeline(week, week, "east")
+    assert stages[0] == {"$match": {"createdAt": {"$gte": week, "$lt": week}, "team": "east"}}
+    assert set(stages[1]["$facet"]) == set(facets)
 
 
 def test_only_the_author_edits_for_seven_days_managers_always() -> None:

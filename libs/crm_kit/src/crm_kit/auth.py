@@ -57,7 +57,9 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
         self._jwks = (
-            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+            # The key *set* is cached (lifespan) and refetched on an unknown key id; single
+            # keys are not memoised, so a key removed from the JWKS stops verifying.
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=False, lifespan=300)
             if settings.jwks_url
             else None
         )

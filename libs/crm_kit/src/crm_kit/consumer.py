@@ -58,7 +58,12 @@ class EventConsumer:
         handler_timeout_seconds: float = 30.0,
         delivery_limit: int = 0,
         shutdown_grace_seconds: float | None = None,
+        concurrency: int = 8,
     ) -> None:
+        """`concurrency`: events handled at once (of up to `prefetch` delivered). The time
+        limit counts from when an event's handling starts, not while it waits for a slot: a
+        backlog queued behind a slow database must not turn into time-outs, retries and, after
+        `max_attempts`, good events in the dead-letter queue."""
         self.name = name
         self.queues = QueueNames.for_consumer(name)
         self._bus = bus
@@ -79,6 +84,7 @@ class EventConsumer:
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max(1, min(concurrency, prefetch)))
         self.applied_total = 0
         self.duplicates_total = 0
         self.dead_lettered_total = 0
@@ -199,7 +205,8 @@ class EventConsumer:
             {"messaging.system": "rabbitmq", "messaging.message.id": event.id},
         ):
             try:
-                await asyncio.wait_for(self._apply(event, handler), timeout=self._timeout)
+                async with self._slots:
+                    await asyncio.wait_for(self._apply(event, handler), timeout=self._timeout)
             except TimeoutError:
                 self.timeouts_total += 1
                 timeout = TimeoutError(f"handler exceeded its {self._timeout:g}s time limit")

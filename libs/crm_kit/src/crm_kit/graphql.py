@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from crm_kit.audit.web import AuditExtension
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, ErrorCode, Unauthenticated
 
@@ -135,7 +136,9 @@ class Schema(strawberry.federation.Schema):
     """Federation v2 schema whose errors are masked by ErrorMasking, not logged twice."""
 
     def __init__(self, **kwargs: Any) -> None:
-        extensions = [*kwargs.pop("extensions", []), ErrorMasking]
+        # AuditExtension records mutations and failed authorizations of audited services
+        # (a no-op where install_audit was not called).
+        extensions = [*kwargs.pop("extensions", []), AuditExtension, ErrorMasking]
         super().__init__(extensions=extensions, **kwargs)
 
     def process_errors(

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -64,6 +65,8 @@ class ServiceSpec[D]:
     build_deps: Callable[[Runtime], D]
     handlers: Callable[[D], Mapping[str, EventHandler]] = lambda _deps: {}
     workers: Callable[[D], Sequence[Worker]] = lambda _deps: ()
+    # GraphQL multipart request spec (`Upload` scalar); bodies capped by upload_max_bytes.
+    multipart_uploads: bool = False
 
 
 def build_runtime(
@@ -86,8 +89,10 @@ def build_runtime(
 
 
 class SubgraphView[D](GraphQL[RequestContext[D], None]):
-    def __init__(self, schema: Any, deps: D, verifier: TokenVerifier) -> None:
-        super().__init__(schema, graphql_ide=None)
+    def __init__(
+        self, schema: Any, deps: D, verifier: TokenVerifier, multipart_uploads: bool = False
+    ) -> None:
+        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=multipart_uploads)
         self._deps = deps
         self._verifier = verifier
 
@@ -104,6 +109,66 @@ class SubgraphView[D](GraphQL[RequestContext[D], None]):
         except CrmError as exc:
             principal = exc
         return RequestContext(deps=self._deps, request_id=request_id, principal_or_error=principal)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class UploadLimit:
+    """Caps multipart request bodies (uploads) at `max_bytes`: by Content-Length up front, and
+    by counting the streamed bytes for chunked bodies. Answers 413 with a GraphQL error
+    (`BAD_USER_INPUT`, fieldErrors `file`/`FILE_TOO_LARGE`) before anything is parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        if scope["type"] != "http" or not content_type.startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = f"The upload is larger than {self.max_bytes} bytes"
+        error = {
+            "message": text,
+            "extensions": {
+                "code": "BAD_USER_INPUT",
+                "maxBytes": self.max_bytes,
+                "fieldErrors": [{"field": "file", "code": "FILE_TOO_LARGE", "message": text}],
+            },
+        }
+        response = JSONResponse({"data": None, "errors": [error]}, status_code=413)
+        await response(scope, receive, send)
 
 
 def create_service_app[D](
@@ -131,7 +196,12 @@ def create_service_app[D](
             handler_timeout_seconds=settings.consumer_handler_timeout_seconds,
             delivery_limit=settings.consumer_delivery_limit,
         )
-    view: SubgraphView[D] = SubgraphView(spec.schema, deps, TokenVerifier(settings.auth))
+    view: SubgraphView[D] = SubgraphView(
+        spec.schema, deps, TokenVerifier(settings.auth), spec.multipart_uploads
+    )
+    endpoint: ASGIApp = (
+        UploadLimit(view, settings.upload_max_bytes) if spec.multipart_uploads else view
+    )
     tasks: list[asyncio.Task[None]] = []
 
     async def boot() -> None:
@@ -207,7 +277,7 @@ def create_service_app[D](
 
     app = Starlette(
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             # graphql-transport-ws subscriptions (the gateway routes client subscriptions here)
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),

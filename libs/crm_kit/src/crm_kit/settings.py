@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27018/?directConnection=true"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5673/"
@@ -31,6 +32,106 @@ def _secret(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+PRODUCTION = "production"
+MIN_HS_SECRET_BYTES = 32
+
+
+class InsecureConfiguration(RuntimeError):
+    """Production mode with development secrets or insecure settings: refuse to start.
+    The message names the settings, never their values."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "refusing to start in production mode (CRM_ENV=production): " + "; ".join(problems)
+        )
+        self.problems = problems
+
+
+def environment() -> str:
+    """``CRM_ENV``: ``development`` (default) or ``production``."""
+    return _env("CRM_ENV", "development").strip().lower()
+
+
+def refuse_in_production(problems: list[str]) -> None:
+    if problems and environment() == PRODUCTION:
+        raise InsecureConfiguration(problems)
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """`url` with `params` added to its query string (existing parameters win)."""
+    if not params:
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    merged = {**params, **query}
+    return urlunsplit(parts._replace(query=urlencode(merged)))
+
+
+@dataclass(frozen=True, slots=True)
+class TransportSecurity:
+    """TLS to MongoDB and RabbitMQ, applied to the connection URLs.
+
+    MongoDB: ``MONGODB_TLS`` (on/off), ``MONGODB_TLS_CA_FILE``, ``MONGODB_TLS_CERT_KEY_FILE``
+    (client certificate and key in one PEM, for x.509 auth) become the standard ``tls``,
+    ``tlsCAFile`` and ``tlsCertificateKeyFile`` URI options. RabbitMQ: an ``amqps://`` URL with
+    ``AMQP_TLS_CA_FILE``, ``AMQP_TLS_CERT_FILE``, ``AMQP_TLS_KEY_FILE`` as the ``cafile``,
+    ``certfile``, ``keyfile`` URL options. Options already in a URL are kept as they are.
+    """
+
+    mongodb_tls: bool = False
+    mongodb_ca_file: str = ""
+    mongodb_cert_key_file: str = ""
+    amqp_ca_file: str = ""
+    amqp_cert_file: str = ""
+    amqp_key_file: str = ""
+
+    @classmethod
+    def from_env(cls) -> TransportSecurity:
+        return cls(
+            mongodb_tls=_env_bool("MONGODB_TLS", False),
+            mongodb_ca_file=_env("MONGODB_TLS_CA_FILE", ""),
+            mongodb_cert_key_file=_env("MONGODB_TLS_CERT_KEY_FILE", ""),
+            amqp_ca_file=_env("AMQP_TLS_CA_FILE", ""),
+            amqp_cert_file=_env("AMQP_TLS_CERT_FILE", ""),
+            amqp_key_file=_env("AMQP_TLS_KEY_FILE", ""),
+        )
+
+    def mongodb_uri(self, uri: str) -> str:
+        params: dict[str, str] = {}
+        if self.mongodb_tls or self.mongodb_ca_file or self.mongodb_cert_key_file:
+            params["tls"] = "true"
+        if self.mongodb_ca_file:
+            params["tlsCAFile"] = self.mongodb_ca_file
+        if self.mongodb_cert_key_file:
+            params["tlsCertificateKeyFile"] = self.mongodb_cert_key_file
+        return with_query(uri, params)
+
+    def amqp_url(self, url: str) -> str:
+        if not url.startswith("amqps://"):
+            return url
+        params = {
+            name: value
+            for name, value in (
+                ("cafile", self.amqp_ca_file),
+                ("certfile", self.amqp_cert_file),
+                ("keyfile", self.amqp_key_file),
+            )
+            if value
+        }
+        return with_query(url, params)
+
+
+def mongodb_uses_tls(uri: str) -> bool:
+    query = dict(parse_qsl(urlsplit(uri).query))
+    return uri.startswith("mongodb+srv://") or any(
+        query.get(k, "").lower() == "true" for k in ("tls", "ssl")
+    )
+
+
 def env_secret(name: str, default: str) -> str:
     """Public form of the NAME / NAME_FILE lookup (tools read AMQP_URL and MONGODB_URI so)."""
     return _secret(name, default)
@@ -46,10 +147,12 @@ class AuthSettings:
     leeway_seconds: int = 30
 
     @classmethod
-    def from_env(cls) -> AuthSettings:
+    def from_env(cls, *, check: bool = True) -> AuthSettings:
+        """`check`: refuse development secrets in production mode (off when the caller checks
+        the whole settings object itself)."""
         jwks_url = _env("JWT_JWKS_URL", "")
         default_algs = "RS256,ES256" if jwks_url else "HS256"
-        return cls(
+        settings = cls(
             jwt_secret=_secret("JWT_SECRET", DEFAULT_DEV_JWT_SECRET),
             jwks_url=jwks_url,
             algorithms=tuple(a.strip() for a in _env("JWT_ALGORITHMS", default_algs).split(",")),
@@ -57,6 +160,23 @@ class AuthSettings:
             audience=_env("JWT_AUDIENCE", ""),
             leeway_seconds=_env_int("JWT_LEEWAY_SECONDS", 30),
         )
+        return settings.checked() if check else settings
+
+    def production_problems(self) -> list[str]:
+        problems: list[str] = []
+        if any(a.upper().startswith("HS") for a in self.algorithms):
+            if self.jwt_secret == DEFAULT_DEV_JWT_SECRET:
+                problems.append("JWT_SECRET is the development secret")
+            elif len(self.jwt_secret.encode()) < MIN_HS_SECRET_BYTES:
+                problems.append(f"JWT_SECRET is shorter than {MIN_HS_SECRET_BYTES} bytes")
+        if not self.audience:
+            problems.append("JWT_AUDIENCE is not set (tokens for other services would pass)")
+        return problems
+
+    def checked(self) -> AuthSettings:
+        """Itself, or InsecureConfiguration in production mode (gateway and services)."""
+        refuse_in_production(self.production_problems())
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +201,20 @@ class ServiceSettings:
     log_level: str = "INFO"
     log_format: str = "json"
     otlp_endpoint: str = ""
+    upload_max_bytes: int = 10 * 1024 * 1024  # multipart request bodies (opt-in uploads)
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     @classmethod
     def from_env(cls, service_name: str, default_port: int) -> ServiceSettings:
         prefix = service_name.upper()
+        transport = TransportSecurity.from_env()
         return cls(
             service_name=service_name,
             host=_env(f"{prefix}_HOST", _env("HOST", "127.0.0.1")),
             port=_env_int(f"{prefix}_PORT", default_port),
-            mongodb_uri=_secret("MONGODB_URI", DEFAULT_MONGODB_URI),
+            mongodb_uri=transport.mongodb_uri(_secret("MONGODB_URI", DEFAULT_MONGODB_URI)),
             mongodb_database=_env(f"{prefix}_MONGODB_DATABASE", f"crm_{service_name}"),
-            amqp_url=_secret("AMQP_URL", DEFAULT_AMQP_URL),
+            amqp_url=transport.amqp_url(_secret("AMQP_URL", DEFAULT_AMQP_URL)),
             events_exchange=_env("EVENTS_EXCHANGE", "crm.events"),
             consumer_prefetch=_env_int("CONSUMER_PREFETCH", 32),
             consumer_max_attempts=_env_int("CONSUMER_MAX_ATTEMPTS", 5),
@@ -107,5 +229,23 @@ class ServiceSettings:
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
             otlp_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
-            auth=AuthSettings.from_env(),
-        )
+            upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+            auth=AuthSettings.from_env(check=False),
+        ).checked()
+
+    def production_problems(self) -> list[str]:
+        problems = self.auth.production_problems()
+        if self.mongodb_uri == DEFAULT_MONGODB_URI:
+            problems.append("MONGODB_URI is the embedded development server")
+        elif not mongodb_uses_tls(self.mongodb_uri):
+            problems.append("MongoDB without TLS (set MONGODB_TLS=true or tls=true in the URI)")
+        if "guest:guest@" in self.amqp_url:
+            problems.append("AMQP_URL uses the development guest account")
+        if not self.amqp_url.startswith("amqps://"):
+            problems.append("RabbitMQ without TLS (use an amqps:// AMQP_URL)")
+        return problems
+
+    def checked(self) -> ServiceSettings:
+        """Itself, or InsecureConfiguration in production mode."""
+        refuse_in_production(self.production_problems())
+        return self

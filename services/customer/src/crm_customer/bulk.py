@@ -3,7 +3,9 @@ result per item, in bounded batches (a failure never stops or rolls back the oth
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from crm_customer.commands import CustomerCommands
 from crm_customer.domain import CustomerChanges, LifecycleStage
@@ -59,7 +61,10 @@ class BulkCommands:
     customers: CustomerRepository
 
     async def targets(
-        self, ids: list[str] | None, flt: CustomerFilter | None
+        self,
+        ids: list[str] | None,
+        flt: CustomerFilter | None,
+        scope: Mapping[str, Any] | None = None,
     ) -> tuple[list[str], bool]:
         if (ids is None) == (flt is None):
             raise BadUserInput.single("ids", "IDS_OR_FILTER", "Give either ids or a filter")
@@ -69,7 +74,7 @@ class BulkCommands:
                 raise BadUserInput.single("ids", "TOO_MANY", f"At most {MAX_ITEMS} ids per call")
             return unique, False
         assert flt is not None
-        page = await self.customers.page(flt, MAX_ITEMS, None)
+        page = await self.customers.page(flt, MAX_ITEMS, None, scope=scope)
         return [c.id for c in page.items], page.has_next
 
     async def apply(
@@ -78,10 +83,12 @@ class BulkCommands:
         ids: list[str] | None,
         flt: CustomerFilter | None,
         change: BulkChange,
+        scope: Mapping[str, Any] | None = None,
     ) -> BulkResult:
+        """`scope`: the caller's access condition; a filter only selects records within it."""
         if change.is_empty():
             raise BadUserInput.single("change", "REQUIRED", "Nothing to change")
-        targets, truncated = await self.targets(ids, flt)
+        targets, truncated = await self.targets(ids, flt, scope)
         return BulkResult([await self._one(actor, id, change) for id in targets], truncated)
 
     async def _one(self, actor: Principal, id: str, change: BulkChange) -> ItemResult:

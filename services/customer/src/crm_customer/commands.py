@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import domain, history
+from crm_customer import custom_fields, domain, history
+from crm_customer.assigner import Assigner
+from crm_customer.catalog_store import CustomerLookups, CustomFieldStore
 from crm_customer.domain import Customer, CustomerChanges, NewCustomer
-from crm_customer.duplicates import Match, match_keys, rank
+from crm_customer.duplicates import Match, match_keys, near_candidates, rank, similar
 from crm_customer.events import (
     customer_archived,
     customer_assigned,
@@ -21,9 +23,9 @@ from crm_customer.history import VersionAction
 from crm_customer.repository import CustomerRepository
 from crm_customer.staff_repository import StaffDirectory
 from crm_kit.auth import Principal, Role
-from crm_kit.errors import BadUserInput, Conflict
+from crm_kit.errors import BadUserInput, Conflict, FieldError
 from crm_kit.events import utcnow
-from crm_kit.mongo import Document
+from crm_kit.mongo import Document, Session
 from crm_kit.uow import Transaction, UnitOfWork
 
 WRITERS = (Role.ADMIN, Role.MANAGER, Role.SALES)
@@ -53,18 +55,42 @@ class CustomerCommands:
     uow: UnitOfWork
     customers: CustomerRepository
     staff: StaffDirectory | None = None
+    definitions: CustomFieldStore | None = None  # custom fields (none allowed without)
+    assigner: Assigner | None = None  # owner by rule when a create names none
+    lookups: CustomerLookups | None = None  # names for the fuzzy (similar name) rule
+
+    async def _matches(
+        self, id: str, name: str, holders: dict[str, list[str]], session: Session | None
+    ) -> list[Match]:
+        """Exact and same-name matches from the key holders, then similar names among the
+        customers sharing a fuzzy block key; best first."""
+        matches = rank(id, holders)
+        if self.lookups is not None:
+            seen = {m.customer_id for m in matches}
+            names = await self.lookups.names_of(near_candidates(id, holders, seen), session)
+            matches += similar(id, name, names, seen)
+        return sorted(matches, key=lambda m: (-m.score, m.customer_id))
 
     async def find_duplicates(self, customer: Customer) -> list[Match]:
         keys = match_keys(self.customers.document(customer))
-        return rank(customer.id, await self.customers.key_holders(keys))
+        return await self._matches(
+            customer.id, customer.name, await self.customers.key_holders(keys), None
+        )
+
+    async def _definitions(
+        self, session: Session | None = None
+    ) -> dict[str, custom_fields.FieldDefinition]:
+        return {} if self.definitions is None else await self.definitions.all(session)
 
     async def _rekey(self, before: Customer, doc: Document, tx: Transaction) -> None:
         """Move the customer's match keys; new collisions become pairs to review."""
         old, new = match_keys(self.customers.document(before)), match_keys(doc)
         await self.customers.register_keys(before.id, old, new, tx.session)
-        if new - old:
-            holders = await self.customers.key_holders(new - old, tx.session)
-            matches = rank(before.id, holders)
+        renamed = before.name != doc["name"] or before.region != doc.get("region")
+        looked_up = (new - old) | ({k for k in new if k.startswith("near:")} if renamed else set())
+        if looked_up:
+            holders = await self.customers.key_holders(looked_up, tx.session)
+            matches = await self._matches(before.id, doc["name"], holders, tx.session)
             if matches:
                 await self.customers.record_pairs(
                     before.id,
@@ -85,12 +111,34 @@ class CustomerCommands:
         if guard and (existing := await self.customers.idempotent_result(guard)):
             return await self.customers.get(existing)
         now = utcnow()
-        customer = domain.create(new, id=new_customer_id(), actor=actor.sub, now=now)
+        errors: list[FieldError] = []
+        try:
+            values = custom_fields.apply_values(await self._definitions(), new.custom_fields)
+        except BadUserInput as exc:
+            values, errors = {}, list(exc.field_errors)
+        try:
+            customer = domain.create(
+                replace(new, custom_fields=values), id=new_customer_id(), actor=actor.sub, now=now
+            )
+        except BadUserInput as exc:
+            raise BadUserInput([*exc.field_errors, *errors]) from exc
+        if errors:
+            raise BadUserInput(errors)
+        if customer.owner_id is None and self.assigner is not None:
+            # By the ADMIN rules; after validation, so a refused create takes no turn.
+            chosen = await self.assigner.choose(
+                customer.region,
+                customer.addresses[0].city if customer.addresses else None,
+                customer.industry,
+            )
+            if chosen is not None:
+                customer = replace(customer, owner_id=chosen.owner_id, team=chosen.team)
         doc_keys = match_keys(self.customers.document(customer))
 
         async def work(tx: Transaction) -> Customer:
             # Checked inside the transaction: a concurrent create of the same keys conflicts.
-            matches = rank(customer.id, await self.customers.key_holders(doc_keys, tx.session))
+            holders = await self.customers.key_holders(doc_keys, tx.session)
+            matches = await self._matches(customer.id, customer.name, holders, tx.session)
             refuse_exact_duplicates(matches, force)
             if guard:
                 await self.customers.claim_idempotency_key(guard, customer.id, now, tx.session)
@@ -135,7 +183,15 @@ class CustomerCommands:
 
         async def work(tx: Transaction) -> Customer:
             current = domain.ensure_live(await self.customers.get(id, tx.session))
-            updated, changed = domain.apply_changes(current, changes, actor=actor.sub, now=utcnow())
+            edits = changes
+            if changes.custom_fields is not None:  # a patch: named keys change, others stay
+                values = custom_fields.apply_values(
+                    await self._definitions(tx.session),
+                    changes.custom_fields,
+                    current.custom_fields,
+                )
+                edits = replace(changes, custom_fields=values)
+            updated, changed = domain.apply_changes(current, edits, actor=actor.sub, now=utcnow())
             if not changed:
                 return current
             doc = await self.customers.save(updated, expected_version, tx.session)

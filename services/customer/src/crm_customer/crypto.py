@@ -1,4 +1,10 @@
-"""Field encryption for identity numbers: AES-256-GCM with a key ring, plus an HMAC blind index.
+"""Field encryption for personal data: AES-256-GCM with a key ring, plus HMAC blind indexes.
+
+Encrypted: the ID-card number (``id_card_enc``) and the contact data — phones, emails, WeChat
+id, addresses and contact persons — as one sealed JSON object (``pii_enc``). Equality lookups
+and duplicate detection use blind indexes (``id_card_bidx``, ``contact_phones`` and
+``contact_emails`` hold HMACs), and free-text search over phones and emails uses HMAC'd search
+tokens, so no phone number, email address or identity number is stored in plaintext.
 
 Stored form: ``"<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>"``; the customer id is the
 associated data, so a value copied onto another record does not decrypt. The blind index is
@@ -15,11 +21,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from crm_kit.settings import refuse_in_production
 
 DEV_KEY_ID = "dev-insecure"
 # Development only: public, never protects real data. Production sets CUSTOMER_DATA_KEYS.
@@ -77,9 +87,20 @@ class DataProtector:
 
     @classmethod
     def from_env(cls) -> DataProtector:
-        keys = _secret("CUSTOMER_DATA_KEYS") or f"{DEV_KEY_ID}:{DEV_DATA_KEY}"
-        bidx = _secret("CUSTOMER_BLIND_INDEX_KEY") or DEV_BLIND_INDEX_KEY
-        return cls.from_config(keys, bidx)
+        """The key ring from settings; in production mode (CRM_ENV=production) missing or
+        development keys refuse start-up."""
+        keys = _secret("CUSTOMER_DATA_KEYS")
+        bidx = _secret("CUSTOMER_BLIND_INDEX_KEY")
+        protector = cls.from_config(
+            keys or f"{DEV_KEY_ID}:{DEV_DATA_KEY}", bidx or DEV_BLIND_INDEX_KEY
+        )
+        problems = []
+        if not keys or DEV_KEY_ID in protector.keys or DEV_DATA_KEY in keys:
+            problems.append("CUSTOMER_DATA_KEYS is missing or holds the development key")
+        if not bidx or protector.blind_index_key == _b64(DEV_BLIND_INDEX_KEY):
+            problems.append("CUSTOMER_BLIND_INDEX_KEY is missing or the development key")
+        refuse_in_production(problems)
+        return protector
 
     @property
     def is_development(self) -> bool:
@@ -111,3 +132,26 @@ class DataProtector:
         """Deterministic keyed hash: equal inputs give equal indexes, nothing else leaks."""
         message = f"{kind}:{normalised}".encode()
         return hmac.new(self.blind_index_key, message, hashlib.sha256).hexdigest()
+
+    def needs_rotation(self, stored: str | None) -> bool:
+        """A value written under another key than the current one."""
+        return stored is not None and self.key_id_of(stored) != self.current_key_id
+
+    def seal_json(self, value: Any, record_id: str) -> str:
+        """Encrypt a JSON-safe value (the record id is the associated data)."""
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return self.encrypt(text, record_id)
+
+    def open_json(self, stored: str, record_id: str) -> Any:
+        return json.loads(self.decrypt(stored, record_id))
+
+    def phone_index(self, e164: str) -> str:
+        return self.blind_index("phone", e164)
+
+    def email_index(self, email: str) -> str:
+        return self.blind_index("email", email.lower())
+
+    def search_token(self, term: str) -> str:
+        """A free-text search token for a sensitive value (phone digits, email parts): keyed,
+        so the stored token list reveals nothing without the blind-index key."""
+        return "#" + self.blind_index("term", term)[:24]

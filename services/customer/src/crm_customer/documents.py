@@ -1,5 +1,6 @@
-"""Customer ↔ MongoDB document mapping. The ID-card number is stored only encrypted, next to
-its blind index; derived fields (region, name key, search terms) are written for the indexes."""
+"""Customer ↔ MongoDB document mapping. The ID-card number and the contact data (phones,
+emails, WeChat id, addresses, contact persons) are stored only encrypted, next to their blind
+indexes; derived fields (region, name key, search terms) are written for the indexes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from crm_customer.crypto import DataProtector
+from crm_customer.custom_fields import terms as custom_terms
 from crm_customer.domain import (
     Address,
     CompanySize,
@@ -51,8 +53,7 @@ def to_document(customer: Customer, protector: DataProtector) -> Document:
         "stage": str(customer.stage),
         "tier": customer.tier,
         "tags": customer.tags,
-        "phones": customer.phones,
-        "emails": customer.emails,
+        "pii_enc": protector.seal_json(contact_data(customer), customer.id),
         "source": str(customer.source) if customer.source else None,
         "source_detail": customer.source_detail,
         "referrer": customer.referrer,
@@ -68,22 +69,57 @@ def to_document(customer: Customer, protector: DataProtector) -> Document:
         "birthday": customer.birthday.isoformat() if customer.birthday else None,
         "id_card_enc": protector.encrypt(number, customer.id) if number else None,
         "id_card_bidx": id_card_index(protector, number) if number else None,
-        "wechat_id": customer.wechat_id,
-        "addresses": [address_doc(a) for a in customer.addresses],
         "uscc": customer.uscc,
         "industry": customer.industry,
         "company_size": str(customer.company_size) if customer.company_size else None,
         "website": customer.website,
-        "contacts": [contact_doc(c) for c in customer.contacts],
         "merged_into": customer.merged_into,
         "erased": customer.erased,
+        "custom_fields": customer.custom_fields,
         # derived, for the indexes
         "region": customer.region,
         "name_key": name_key(customer.name),
-        "contact_phones": phones,
-        "contact_emails": emails,
-        "search_terms": customer_terms(names, phones, emails),
+        "contact_phones": sorted({protector.phone_index(p) for p in phones}),
+        "contact_emails": sorted({protector.email_index(e) for e in emails}),
+        "search_terms": customer_terms(names, phones, emails, protector.search_token),
+        "custom_terms": custom_terms(customer.custom_fields),
     }
+
+
+def contact_data(customer: Customer) -> dict[str, Any]:
+    """The personal contact data, stored only sealed (``pii_enc``)."""
+    return {
+        "phones": customer.phones,
+        "emails": customer.emails,
+        "wechat_id": customer.wechat_id,
+        "addresses": [address_doc(a) for a in customer.addresses],
+        "contacts": [contact_doc(c) for c in customer.contacts],
+    }
+
+
+# History changes of these fields hold contact data: stored sealed like the record itself.
+SEALED_FIELDS = frozenset({"phones", "emails", "wechat_id", "addresses", "contacts"})
+
+
+def change_doc(
+    protector: DataProtector, customer_id: str, field: str, before: Any, after: Any
+) -> Document:
+    if field in SEALED_FIELDS:
+        return {"field": field, "sealed": protector.seal_json([before, after], customer_id)}
+    return {"field": field, "before": before, "after": after}
+
+
+def change_values(protector: DataProtector, customer_id: str, doc: Document) -> tuple[Any, Any]:
+    if "sealed" in doc:
+        before, after = protector.open_json(doc["sealed"], customer_id)
+        return before, after
+    return doc.get("before"), doc.get("after")
+
+
+def _contact_fields(doc: Document, protector: DataProtector) -> Document:
+    """Sealed contact data, or the plaintext fields of a record written before encryption."""
+    sealed = doc.get("pii_enc")
+    return protector.open_json(sealed, doc["_id"]) if sealed else doc
 
 
 def address_doc(a: Address) -> dict[str, str]:
@@ -112,6 +148,7 @@ def _enum[E](cls: type[E], value: Any) -> E | None:
 
 def from_document(doc: Document, protector: DataProtector) -> Customer:
     enc = doc.get("id_card_enc")
+    pii = _contact_fields(doc, protector)
     return Customer(
         id=doc["_id"],
         kind=CustomerKind(doc["kind"]),
@@ -119,8 +156,8 @@ def from_document(doc: Document, protector: DataProtector) -> Customer:
         stage=LifecycleStage(doc["stage"]),
         tier=doc.get("tier"),
         tags=list(doc.get("tags") or []),
-        phones=list(doc.get("phones") or []),
-        emails=list(doc.get("emails") or []),
+        phones=list(pii.get("phones") or []),
+        emails=list(pii.get("emails") or []),
         source=_enum(Source, doc.get("source")),
         source_detail=doc.get("source_detail"),
         referrer=doc.get("referrer"),
@@ -135,13 +172,14 @@ def from_document(doc: Document, protector: DataProtector) -> Customer:
         gender=_enum(Gender, doc.get("gender")),
         birthday=date.fromisoformat(doc["birthday"]) if doc.get("birthday") else None,
         id_card_number=protector.decrypt(enc, doc["_id"]) if enc else None,
-        wechat_id=doc.get("wechat_id"),
-        addresses=[Address(**a) for a in doc.get("addresses") or []],
+        wechat_id=pii.get("wechat_id"),
+        addresses=[Address(**a) for a in pii.get("addresses") or []],
         uscc=doc.get("uscc"),
         industry=doc.get("industry"),
         company_size=_enum(CompanySize, doc.get("company_size")),
         website=doc.get("website"),
-        contacts=[ContactPerson(**c) for c in doc.get("contacts") or []],
+        contacts=[ContactPerson(**c) for c in pii.get("contacts") or []],
         merged_into=doc.get("merged_into"),
         erased=bool(doc.get("erased", False)),
+        custom_fields=dict(doc.get("custom_fields") or {}),
     )

@@ -6,7 +6,7 @@ collection listing the customers that hold them. A duplicate check is one `_id $
 constant cost at any collection size, on MongoDB and on the embedded server alike.
 
 Exact rules (identity number, credit code, phone, email) block a create unless forced;
-a similar name within the same region is only a candidate for review.
+the same or a similar name (`fuzzy`) within the same region is only a candidate for review.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from crm_customer import fuzzy
+
 
 class DuplicateRule(StrEnum):
     ID_CARD = "ID_CARD"
@@ -22,6 +24,7 @@ class DuplicateRule(StrEnum):
     PHONE = "PHONE"
     EMAIL = "EMAIL"
     NAME_REGION = "NAME_REGION"
+    NAME_SIMILAR = "NAME_SIMILAR"
 
 
 SCORES: dict[DuplicateRule, float] = {
@@ -30,6 +33,7 @@ SCORES: dict[DuplicateRule, float] = {
     DuplicateRule.PHONE: 0.9,
     DuplicateRule.EMAIL: 0.85,
     DuplicateRule.NAME_REGION: 0.6,
+    DuplicateRule.NAME_SIMILAR: fuzzy.MAX_SCORE,  # the best case; each match has its own score
 }
 EXACT = frozenset(
     {DuplicateRule.ID_CARD, DuplicateRule.USCC, DuplicateRule.PHONE, DuplicateRule.EMAIL}
@@ -53,7 +57,29 @@ def match_keys(doc: dict[str, Any]) -> set[str]:
         keys.add(f"uscc:{doc['uscc']}")
     if doc.get("region") and doc.get("name_key"):
         keys.add(f"name:{doc['region']}:{doc['name_key']}")
+        keys |= fuzzy.block_keys(str(doc.get("name") or ""), doc["region"])
     return keys
+
+
+def near_candidates(self_id: str, holders: dict[str, list[str]], exclude: set[str]) -> list[str]:
+    """Customers sharing a fuzzy block key (``near:…``) with this one: to be scored by name."""
+    found: dict[str, None] = {}
+    for key, ids in sorted(holders.items()):
+        if key.startswith("near:"):
+            found.update((i, None) for i in ids if i != self_id and i not in exclude)
+    return list(found)[: fuzzy.MAX_CANDIDATES]
+
+
+def similar(self_id: str, name: str, candidates: dict[str, str], exclude: set[str]) -> list[Match]:
+    """NAME_SIMILAR matches among `candidates` (id → name), best first."""
+    matches = []
+    for other, other_name in candidates.items():
+        if other == self_id or other in exclude:
+            continue
+        s = fuzzy.score(name, other_name)
+        if s is not None:
+            matches.append(Match(other, DuplicateRule.NAME_SIMILAR, s))
+    return sorted(matches, key=lambda m: (-m.score, m.customer_id))
 
 
 def rule_of(key: str) -> DuplicateRule:
@@ -75,6 +101,8 @@ def rank(self_id: str, holders: dict[str, list[str]]) -> list[Match]:
     """From `key → customer ids holding it`, each other customer's strongest rule, best first."""
     best: dict[str, DuplicateRule] = {}
     for key, ids in holders.items():
+        if key.startswith("near:"):
+            continue  # blocking keys: candidates for `similar`, not matches
         rule = rule_of(key)
         for other in ids:
             if other != self_id and (other not in best or SCORES[rule] > SCORES[best[other]]):

@@ -69,12 +69,22 @@ def view(customer: Customer | None) -> dict[str, Any]:
 
 
 def diff(before: Customer | None, after: Customer) -> list[FieldChange]:
+    """Changed fields; custom fields are listed one key at a time (``custom_fields.<key>``)."""
     old, new = view(before), view(after)
-    return [
+    changes = [
         FieldChange(name, old.get(name), new[name])
         for name in TRACKED
-        if old.get(name) != new[name] and not (before is None and new[name] in (None, [], False))
+        if name != "custom_fields"
+        and old.get(name) != new[name]
+        and not (before is None and new[name] in (None, [], False))
     ]
+    old_custom, new_custom = old.get("custom_fields") or {}, new.get("custom_fields") or {}
+    for key in sorted(set(old_custom) | set(new_custom)):
+        if old_custom.get(key) != new_custom.get(key):
+            changes.append(
+                FieldChange(f"custom_fields.{key}", old_custom.get(key), new_custom.get(key))
+            )
+    return changes
 
 
 def record(before: Customer | None, after: Customer, action: VersionAction, actor: str) -> Version:

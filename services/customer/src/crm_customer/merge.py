@@ -90,6 +90,10 @@ def merge(
             values[name] = getattr(chosen[name], name)
         elif name in LIST_FIELDS:
             values[name] = _union([getattr(c, name) for c in (survivor, *others)])
+        elif name == "custom_fields":  # per key: the survivor's value, else the first other's
+            values[name] = {
+                k: v for c in reversed((survivor, *others)) for k, v in c.custom_fields.items()
+            }
         elif not getattr(survivor, name):
             values[name] = next(
                 (getattr(c, name) for c in others if getattr(c, name)), getattr(survivor, name)

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from pymongo.errors import DuplicateKeyError
+
 from crm_customer import domain, history
 from crm_customer.domain import Customer
 from crm_customer.duplicates import match_keys
@@ -52,12 +54,19 @@ class MergeCommands:
         merged_ids: list[str],
         choices: list[FieldChoice],
         expected_version: int | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> MergeResult:
         actor.require_role(*MERGERS)
         check_request(survivor_id, merged_ids, choices)
+        guard = f"mergeCustomers:{actor.sub}:{idempotency_key}" if idempotency_key else None
+        if guard and (done := await self.customers.idempotent_result(guard)):
+            return MergeResult(done, await self.customers.get(survivor_id))
         merge_id = uuid.uuid4().hex
 
         async def work(tx: Transaction) -> MergeResult:
+            if guard:  # first, so a concurrent retry with the same key aborts before any write
+                await self.customers.claim_idempotency_key(guard, merge_id, utcnow(), tx.session)
             now = utcnow()
             survivor = await self._live(survivor_id, tx)
             others = [await self._live(i, tx) for i in merged_ids]
@@ -107,7 +116,13 @@ class MergeCommands:
             )
             return MergeResult(merge_id, merged)
 
-        return await self.uow.run(work)
+        try:
+            return await self.uow.run(work)
+        except DuplicateKeyError:
+            # A concurrent retry with the same key won: answer with its merge.
+            if guard and (done := await self.customers.idempotent_result(guard)):
+                return MergeResult(done, await self.customers.get(survivor_id))
+            raise
 
     async def unmerge(self, actor: Principal, merge_id: str) -> list[Customer]:
         """Restore every record of a merge as it was, if the survivor is unchanged since."""

@@ -118,6 +118,7 @@ class Customer:
     contacts: list[ContactPerson] = field(default_factory=list)
     merged_into: str | None = None
     erased: bool = False
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
     @property
     def region(self) -> str | None:
@@ -149,7 +150,7 @@ class Customer:
 EDITABLE = (
     "name", "tier", "tags", "phones", "emails", "source", "source_detail", "referrer", "gender",
     "birthday", "id_card_number", "wechat_id", "addresses", "uscc", "industry", "company_size",
-    "website", "contacts",
+    "website", "contacts", "custom_fields",
 )  # fmt: skip
 
 
@@ -177,6 +178,7 @@ class NewCustomer:
     company_size: CompanySize | None = None
     website: str | None = None
     contacts: list[ContactPerson] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +204,4 @@ class CustomerChanges:
     company_size: CompanySize | None = None
     website: str | None = None
     contacts: list[ContactPerson] | None = None
+    custom_fields: dict[str, Any] | None = None  # merged values (see custom_fields.apply_values)

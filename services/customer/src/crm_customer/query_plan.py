@@ -16,6 +16,7 @@ from typing import Any
 # Most selective first: the first filter field present picks the index.
 INDEX_BY_FIELD: tuple[tuple[str, str], ...] = (
     ("search_terms", "search_created"),
+    ("custom_terms", "custom_created"),
     ("owner_id", "owner_created"),
     ("tags", "tags_created_id"),
     ("region", "region_created"),

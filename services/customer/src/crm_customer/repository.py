@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_customer.crypto import DataProtector
-from crm_customer.documents import from_document, to_document
+from crm_customer.custom_fields import ValueFilter, filter_terms
+from crm_customer.documents import change_doc, change_values, from_document, to_document
 from crm_customer.domain import Customer, CustomerKind, LifecycleStage, Source
 from crm_customer.history import FieldChange, Version, VersionAction
 from crm_customer.query_plan import plan
-from crm_customer.search_terms import query_terms
+from crm_customer.search_terms import Seal, query_terms, unsealed
 from crm_customer.staff_repository import STAFF_INDEXES
+from crm_kit import audit
 from crm_kit.errors import BadUserInput, Conflict, NotFound
 from crm_kit.mongo import Document, IndexSpec, Session
+from crm_kit.policy import restrict
 
 CUSTOMERS = "customers"
 IDEMPOTENCY = "idempotency"
@@ -54,6 +58,7 @@ INDEXES: list[IndexSpec] = [
             _by("kind_created", "kind"),
             _by("tags_created_id", "tags"),
             _by("search_created", "search_terms"),
+            _by("custom_created", "custom_terms"),  # custom field values: "key=value"
             # exact lookups by identity (blind index) or credit code, e.g. from import upserts
             IndexModel([("id_card_bidx", ASCENDING)], name="id_card_bidx", sparse=True),
             IndexModel([("uscc", ASCENDING)], name="uscc", sparse=True),
@@ -113,8 +118,11 @@ class CustomerFilter:
     text: str | None = None
     include_archived: bool = False
     archived_only: bool = False
+    custom_fields: list[ValueFilter] = field(default_factory=list)
 
-    def query(self) -> Document:
+    def query(self, seal: Seal = unsealed) -> Document:
+        """`seal`: the data protector's search_token, so phone and email searches match the
+        sealed tokens stored for them (without it they match nothing)."""
         query: Document = {"merged_into": None}
         equal = {
             "owner_id": self.owner_id,
@@ -148,10 +156,12 @@ class CustomerFilter:
             if bounds:
                 query[name] = bounds
         if self.text is not None and self.text.strip():
-            terms = query_terms(self.text)
+            terms = query_terms(self.text, seal)
             if not terms:
                 raise BadUserInput.single("text", "INVALID_SEARCH", "Nothing searchable")
             query["search_terms"] = {"$all": terms}
+        if self.custom_fields:
+            query["custom_terms"] = {"$all": filter_terms(self.custom_fields)}
         if self.archived_only:
             query["archived"] = True
         elif not self.include_archived:
@@ -305,8 +315,11 @@ class CustomerRepository:
         first: int,
         after: str | None,
         sort: SortOrder = SortOrder.CREATED_DESC,
+        scope: Mapping[str, Any] | None = None,
     ) -> Page:
-        base = flt.query()
+        """`scope`: the caller's access condition (crm_kit.policy), ANDed to the filter so
+        neither the page nor `total` includes a record the caller may not see."""
+        base = restrict(flt.query(self.protector.search_token), scope or {})
         query = dict(base)
         name, direction = _SORT_FIELD[sort]
         index = plan(base, name).index
@@ -422,12 +435,20 @@ class CustomerRepository:
                 "actor": version.actor,
                 "action": str(version.action),
                 "changes": [
-                    {"field": c.field, "before": c.before, "after": c.after}
+                    change_doc(self.protector, version.customer_id, c.field, c.before, c.after)
                     for c in version.changes
                 ],
                 "state": stored,
             },
             session=session,
+        )
+        # The audit record of this change, in the same transaction (values masked there).
+        audit.record_current(
+            f"customer.{str(version.action).lower()}",
+            "Customer",
+            version.customer_id,
+            changes=[audit.Change(c.field, c.before, c.after) for c in version.changes],
+            details={"version": version.version},
         )
 
     async def versions(
@@ -441,7 +462,7 @@ class CustomerRepository:
             .sort([("customer_id", ASCENDING), ("version", DESCENDING)])
             .limit(first)
         )
-        items = [_version(d) async for d in cursor]
+        items = [_version(d, self.protector) async for d in cursor]
         total = await self._versions.count_documents({"customer_id": customer_id})
         return items, total
 
@@ -475,12 +496,15 @@ class CustomerRepository:
         )
 
 
-def _version(doc: Document) -> Version:
+def _version(doc: Document, protector: DataProtector) -> Version:
     return Version(
         customer_id=doc["customer_id"],
         version=int(doc["version"]),
         at=doc["at"],
         actor=doc["actor"],
         action=VersionAction(doc["action"]),
-        changes=[FieldChange(c["field"], c["before"], c["after"]) for c in doc["changes"]],
+        changes=[
+            FieldChange(c["field"], *change_values(protector, doc["customer_id"], c))
+            for c in doc["changes"]
+        ],
     )

@@ -4,13 +4,15 @@ Documents store ``search_terms``; a query is tokenised the same way and must mat
 tokens (``$all``), so search is an index lookup on a real MongoDB at any size. Tokens:
 lowercase latin words and their prefixes, Chinese characters and character bigrams (substring
 search for Chinese), pinyin (full and initials, e.g. 张伟 → ``zhangwei``, ``zw``), phone
-digits with prefixes and suffixes, email addresses, local parts and domains.
+digits with prefixes and suffixes, email addresses, local parts and domains. Phone and email
+tokens are personal data: they go through `seal` (the data protector's keyed HMAC) both when
+stored and when queried, so the stored list holds no phone number or address in plaintext.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pypinyin import Style, lazy_pinyin
 
@@ -58,26 +60,41 @@ def name_terms(text: str) -> set[str]:
     return _latin(text) | _chinese(text)
 
 
-def customer_terms(names: Iterable[str], phones: Iterable[str], emails: Iterable[str]) -> list[str]:
+type Seal = Callable[[str], str]
+
+
+def unsealed(term: str) -> str:
+    """No sealing: for tests of the tokeniser only (stored tokens are always sealed)."""
+    return term
+
+
+def customer_terms(
+    names: Iterable[str], phones: Iterable[str], emails: Iterable[str], seal: Seal = unsealed
+) -> list[str]:
+    """Tokens of a customer; phone and email tokens sealed (pass the protector's search_token:
+    `unsealed` is for tests of the tokeniser only)."""
     terms: set[str] = set()
     for name in names:
         terms |= name_terms(name)
+    sensitive: set[str] = set()
     for phone in phones:
-        terms |= _phone(phone)
+        sensitive |= _phone(phone)
     for email in emails:
-        terms |= _email(email)
+        sensitive |= _email(email.lower())
+    terms |= {seal(t) for t in sensitive if t}
     return sorted(t for t in terms if t)
 
 
-def query_terms(query: str) -> list[str]:
-    """The tokens a free-text query must all match; [] when it has nothing searchable."""
+def query_terms(query: str, seal: Seal = unsealed) -> list[str]:
+    """The tokens a free-text query must all match; [] when it has nothing searchable.
+    A phone or email query is sealed the way `customer_terms` sealed the stored tokens."""
     text = query.strip().lower()
     terms: set[str] = set()
     if "@" in text and " " not in text:
-        return [text]
+        return [seal(text)]
     digits = re.sub(r"[\s\-+()]", "", text)
     if digits.isdigit() and len(digits) >= 3:
-        return [digits[2:] if digits.startswith("86") and len(digits) == 13 else digits]
+        return [seal(digits[2:] if digits.startswith("86") and len(digits) == 13 else digits)]
     for run in _CJK.findall(text):
         if len(run) == 1:
             terms.add(run)

@@ -13,7 +13,7 @@ from crm_customer.staff import Staff, from_claims
 from crm_kit.auth import Principal
 from crm_kit.errors import NotFound
 from crm_kit.events import utcnow
-from crm_kit.mongo import Document, IndexSpec
+from crm_kit.mongo import Document, IndexSpec, Session
 
 STAFF = "staff"
 STAFF_INDEXES = IndexSpec(
@@ -69,10 +69,12 @@ class StaffDirectory:
         cursor = self._staff.find(query).sort([("team", ASCENDING), ("name", ASCENDING)])
         return [_staff(d) async for d in cursor.limit(first)]
 
-    async def put(self, staff: Staff) -> Staff:
-        existing = await self.find(staff.id)
-        if existing is not None:
-            staff = replace(staff, created_at=existing.created_at)
-        await self._staff.replace_one({"_id": staff.id}, _doc(staff), upsert=existing is None)
+    async def put(self, staff: Staff, session: Session | None = None) -> Staff:
+        doc = await self._staff.find_one({"_id": staff.id}, session=session)
+        if doc is not None:
+            staff = replace(staff, created_at=_staff(doc).created_at)
+        await self._staff.replace_one(
+            {"_id": staff.id}, _doc(staff), upsert=doc is None, session=session
+        )
         self._known.add(staff.id)
         return staff

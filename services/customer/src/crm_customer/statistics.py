@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_customer.repository import CUSTOMERS, VERSIONS, CustomerFilter
+from crm_customer.search_terms import Seal, unsealed
 from crm_kit.mongo import Document
+from crm_kit.policy import restrict
 
 GROUPS = ("stage", "source", "industry", "region", "owner_id", "kind", "tier")
 MAX_BUCKETS = 50
@@ -42,9 +45,11 @@ def week_start(now: datetime) -> datetime:
 
 
 class StatisticsReader:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], seal: Seal = unsealed) -> None:
+        """`seal`: the data protector's search_token (phone/email text filters)."""
         self._customers = db[CUSTOMERS]
         self._versions = db[VERSIONS]
+        self._seal = seal
 
     async def _group(self, field: str, match: Document) -> list[Bucket]:
         pipeline: list[dict[str, Any]] = [
@@ -56,8 +61,14 @@ class StatisticsReader:
         cursor = await self._customers.aggregate(pipeline)
         return [Bucket(d["_id"], int(d["count"])) async for d in cursor]
 
-    async def read(self, flt: CustomerFilter, now: datetime, weeks: int = 12) -> Statistics:
-        match = flt.query()
+    async def read(
+        self,
+        flt: CustomerFilter,
+        now: datetime,
+        weeks: int = 12,
+        scope: Mapping[str, Any] | None = None,
+    ) -> Statistics:
+        match = restrict(flt.query(self._seal), scope or {})  # the caller's access condition
         total = await self._customers.count_documents(match)
         by = {field: await self._group(field, match) for field in GROUPS}
         start = week_start(now)
@@ -66,7 +77,9 @@ class StatisticsReader:
             low, high = start - timedelta(weeks=i), start - timedelta(weeks=i - 1)
             query = {**match, "created_at": {"$gte": low, "$lt": high}}
             per_week.append((low, await self._customers.count_documents(query)))
-        return Statistics(total, by, per_week, await self.transitions())
+        # the funnel spans every customer's history: only for callers who see every customer
+        transitions = await self.transitions() if not scope else []
+        return Statistics(total, by, per_week, transitions)
 
     async def transitions(self) -> list[Transition]:
         """Stage changes recorded in history (not creations): the funnel's conversions."""

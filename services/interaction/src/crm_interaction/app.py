@@ -22,6 +22,7 @@ from crm_interaction.ticket_store import AgentDirectory, TicketRepository
 from crm_interaction.ticket_views import TicketViews
 from crm_interaction.tickets import SlaRules
 from crm_interaction.views import InteractionViews
+from crm_kit.audit import enable_audit, install_audit
 from crm_kit.events import utcnow
 from crm_kit.service import Runtime, ServiceSpec, Worker, create_service_app
 from crm_kit.settings import ServiceSettings
@@ -51,6 +52,7 @@ def create_app(
     lifecycles: list[CustomerLifecycle] = []
 
     def build_deps(runtime: Runtime) -> Deps:
+        enable_audit(runtime)
         views = InteractionViews(runtime.db)
         deps = Deps(
             uow=runtime.uow,
@@ -100,4 +102,5 @@ def create_app(
     )
     app = create_service_app(spec, mongo_listeners)
     app.state.scheduler = schedulers[0]
+    install_audit(app)
     return app

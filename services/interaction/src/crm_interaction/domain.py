@@ -6,10 +6,12 @@ An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from crm_interaction import record_details
+from crm_interaction.record_details import Attachment, Outcome, Participant, RecordDetails
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 
@@ -53,6 +55,7 @@ class Interaction:
     created_at: datetime
     version: int = 1
     updated_at: datetime | None = None
+    details: RecordDetails = field(default_factory=RecordDetails)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class LogInteraction:
     occurred_at: datetime | None = None
     duration_seconds: int | None = None
     idempotency_key: str | None = None
+    details: RecordDetails = field(default_factory=RecordDetails)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,7 @@ def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
                 f"durationSeconds must be between 0 and {DURATION_MAX_SECONDS}",
             )
         )
+    errors.extend(record_details.validate(command.details))
     if command.idempotency_key is not None:
         key = command.idempotency_key
         if not key.strip():
@@ -171,6 +176,7 @@ def new_interaction(
         duration_seconds=command.duration_seconds,
         logged_by=logged_by,
         created_at=now,
+        details=record_details.normalized(command.details),
     )
 
 
@@ -188,6 +194,20 @@ class InteractionChanges:
     content: str | None = None
     occurred_at: datetime | None = None
     duration_seconds: int | None = None
+    participants: tuple[Participant, ...] | None = None
+    outcome: Outcome | None = None
+    next_step: str | None = None  # "" clears it
+    tags: tuple[str, ...] | None = None
+    attachments: tuple[Attachment, ...] | None = None
+
+    def details(self, current: RecordDetails) -> RecordDetails:
+        return RecordDetails(
+            participants=current.participants if self.participants is None else self.participants,
+            outcome=self.outcome or current.outcome,
+            next_step=current.next_step if self.next_step is None else self.next_step,
+            tags=current.tags if self.tags is None else self.tags,
+            attachments=current.attachments if self.attachments is None else self.attachments,
+        )
 
 
 def ensure_can_change(interaction: Interaction, principal: Principal, now: datetime) -> None:
@@ -213,6 +233,7 @@ def edit(interaction: Interaction, changes: InteractionChanges, now: datetime) -
         duration_seconds=changes.duration_seconds
         if changes.duration_seconds is not None
         else interaction.duration_seconds,
+        details=changes.details(interaction.details),
     )
     errors = validate(command, now)
     if errors:
@@ -226,6 +247,7 @@ def edit(interaction: Interaction, changes: InteractionChanges, now: datetime) -
         content=command.content,
         occurred_at=to_storage_time(command.occurred_at or interaction.occurred_at),
         duration_seconds=command.duration_seconds,
+        details=record_details.normalized(command.details),
         version=interaction.version + 1,
         updated_at=now,
     )

@@ -11,6 +11,7 @@ from crm_interaction.events import customer_changed, customer_lifecycle
 from crm_interaction.lifecycle import CustomerLifecycle
 from crm_interaction.repository import CustomerProjection
 from crm_interaction.stores import TimelineRepository
+from crm_kit import audit
 from crm_kit.consumer import EventHandler
 from crm_kit.events import CloudEvent
 from crm_kit.uow import Transaction
@@ -70,7 +71,11 @@ class CustomerEventHandlers:
 
     async def customer_erased(self, event: CloudEvent, tx: Transaction) -> None:
         assert self.lifecycle is not None
-        await self.lifecycle.erase(customer_lifecycle.erased_id(event), event.time, tx.session)
+        customer_id = customer_lifecycle.erased_id(event)
+        await self.lifecycle.erase(customer_id, event.time, tx.session)
+        audit.record(
+            tx, "interaction.customer_erased", "Customer", customer_id, details={"event": event.id}
+        )
 
     def routes(self) -> Mapping[str, EventHandler]:
         routes: dict[str, EventHandler] = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from crm_interaction import rfm
 from crm_interaction.purchases import from_minor
 
 
@@ -64,12 +65,6 @@ class Insight:
     churn_factors: tuple[Factor, ...]
 
 
-def _band(value: float, bounds: tuple[float, ...], descending: bool = False) -> int:
-    """Score 1–5: how many bounds the value reaches (+1)."""
-    reached = sum(1 for b in bounds if (value <= b if descending else value >= b))
-    return 1 + reached
-
-
 def _days(since: datetime | None, now: datetime) -> float | None:
     return None if since is None else max(0.0, (now - since).total_seconds() / 86400)
 
@@ -88,7 +83,9 @@ def segment(r: int, f: int, m: int, has_purchases: bool) -> str:
     return "HIBERNATING"
 
 
-def compute(facts: CustomerFacts, now: datetime) -> Insight:
+def compute(facts: CustomerFacts, now: datetime, base: rfm.Distribution | None = None) -> Insight:
+    """The insight of one customer; RFM relative to `base` (fixed bands without one)."""
+    base = base or rfm.Distribution()
     main = max(facts.spend, key=lambda s: s.last_365_minor, default=None)
     last_purchase = max(
         (s.last_purchase_at for s in facts.spend if s.last_purchase_at), default=None
@@ -96,10 +93,10 @@ def compute(facts: CustomerFacts, now: datetime) -> Insight:
     days_purchase = _days(last_purchase, now)
     days_contact = _days(facts.last_contact_at, now)
     count_365 = sum(s.count_365 for s in facts.spend)
-    recency = 1 if days_purchase is None else _band(days_purchase, (365, 180, 90, 30), True)
-    frequency = _band(count_365, (2, 3, 5, 10))
+    recency = rfm.recency_score(days_purchase, base)
+    frequency = rfm.frequency_score(count_365, base)
     spend_365 = float(from_minor(main.last_365_minor, main.currency)) if main else 0.0
-    monetary = _band(spend_365, (1_000, 5_000, 20_000, 100_000))
+    monetary = rfm.monetary_score(spend_365, main.currency if main else None, base)
     has_purchases = any(s.count_total for s in facts.spend)
 
     factors: list[Factor] = []

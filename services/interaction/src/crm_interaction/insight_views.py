@@ -10,8 +10,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction import rfm
 from crm_interaction.insight import CustomerFacts, SpendFacts
-from crm_interaction.purchases import COUNTED_STATUSES
+from crm_interaction.purchases import COUNTED_STATUSES, from_minor
 from crm_interaction.repository import INTERACTIONS
 from crm_interaction.stores import PURCHASES
 from crm_interaction.ticket_store import TICKETS
@@ -20,6 +21,8 @@ from crm_interaction.views import InteractionViews
 from crm_kit.mongo import Document
 
 DAY = timedelta(days=1)
+RFM_TTL = timedelta(minutes=10)
+QUINTILES = [0.2, 0.4, 0.6, 0.8]
 
 
 def _since(field: str, start: datetime, end: datetime | None = None) -> dict[str, Any]:
@@ -30,10 +33,95 @@ def _since(field: str, start: datetime, end: datetime | None = None) -> dict[str
     return {"$cond": [{"$and": condition}, 1, 0]}
 
 
+def _percentiles(value: Any) -> dict[str, Any]:
+    return {"$percentile": {"input": value, "p": QUINTILES, "method": "approximate"}}
+
+
 class InsightViews:
-    def __init__(self, db: AsyncDatabase[Document], views: InteractionViews) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], views: InteractionViews, rfm_ttl: timedelta = RFM_TTL
+    ) -> None:
         self._db = db
         self._views = views
+        self._rfm_ttl = rfm_ttl
+        self._rfm: rfm.Distribution | None = None
+        self._rfm_lock = asyncio.Lock()
+
+    async def distribution(self, now: datetime) -> rfm.Distribution:
+        """The base's RFM quintiles, recomputed by the database at most every `rfm_ttl`
+        (per process; concurrent requests wait for one computation)."""
+        if self._fresh(now):
+            assert self._rfm is not None
+            return self._rfm
+        async with self._rfm_lock:
+            if not self._fresh(now):
+                self._rfm = await self._compute_distribution(now)
+            assert self._rfm is not None
+            return self._rfm
+
+    def forget_distribution(self) -> None:
+        self._rfm = None
+
+    def _fresh(self, now: datetime) -> bool:
+        at = self._rfm.computed_at if self._rfm is not None else None
+        return at is not None and at <= now < at + self._rfm_ttl
+
+    async def _compute_distribution(self, now: datetime) -> rfm.Distribution:
+        """Two aggregates over the last year's counted purchases: per customer (count, last
+        purchase) → percentiles; per customer and currency (spend) → percentiles per currency."""
+        match = {
+            "$match": {
+                "status": {"$in": [str(s) for s in COUNTED_STATUSES]},
+                "purchasedAt": {"$gte": now - 365 * DAY, "$lte": now},
+            }
+        }
+        by_customer = await self._db[PURCHASES].aggregate(
+            [
+                match,
+                {
+                    "$group": {
+                        "_id": "$customerId",
+                        "n": {"$sum": 1},
+                        "last": {"$max": "$purchasedAt"},
+                    }
+                },
+                {
+                    "$group": {
+                        "_id": None,
+                        "customers": {"$sum": 1},
+                        "n": _percentiles("$n"),
+                        "ageMs": _percentiles({"$subtract": [now, "$last"]}),
+                    }
+                },
+            ]
+        )
+        overall = await by_customer.to_list()
+        by_currency = await self._db[PURCHASES].aggregate(
+            [
+                match,
+                {
+                    "$group": {
+                        "_id": {"c": "$customerId", "cur": "$currency"},
+                        "m": {"$sum": "$amountMinor"},
+                    }
+                },
+                {"$group": {"_id": "$_id.cur", "m": _percentiles("$m")}},
+            ]
+        )
+        monetary = {
+            str(doc["_id"]): tuple(float(from_minor(int(v), str(doc["_id"]))) for v in doc["m"])
+            async for doc in by_currency
+        }
+        if not overall:
+            return rfm.Distribution(computed_at=now)
+        doc = overall[0]
+        return rfm.Distribution(
+            customers=int(doc["customers"]),
+            recency_days=tuple(float(v) / 86_400_000 for v in doc["ageMs"]),
+            frequency=tuple(float(v) for v in doc["n"]),
+            monetary=monetary,
+            computed_at=now,
+        )
 
     async def facts(self, customer_ids: Sequence[str], now: datetime) -> dict[str, CustomerFacts]:
         ids = list(dict.fromkeys(customer_ids))

@@ -10,7 +10,7 @@ from crm_interaction.events import task_events, ticket_events
 from crm_interaction.events.interaction_logged import iso
 from crm_interaction.scheduler import Job, JobHandler
 from crm_interaction.services import Deps
-from crm_interaction.task_services import REMINDER_JOB
+from crm_interaction.task_services import OVERDUE_JOB, REMINDER_JOB
 from crm_interaction.tasks import TaskStatus
 from crm_interaction.ticket_services import SLA_JOB
 from crm_interaction.tickets import SlaTarget, breach
@@ -46,5 +46,16 @@ class JobHandlers:
         offset = int(job.data["offset"])
         tx.emit(task_events.DUE, task.customer_id, task_events.due(task, offset, iso(job.due_at)))
 
+    async def task_overdue(self, job: Job, tx: Transaction) -> None:
+        """Still OPEN past its due time (jobs move with dueAt, so this fires once per due)."""
+        task = await self.deps.tasks.get(str(job.data["taskId"]), tx.session)
+        if task is None or task.status is not TaskStatus.OPEN or task.overdue_at != job.due_at:
+            return
+        tx.emit(task_events.OVERDUE, task.customer_id, task_events.overdue(task, iso(task.due_at)))
+
     def routes(self) -> Mapping[str, JobHandler]:
-        return {SLA_JOB: self.sla_check, REMINDER_JOB: self.task_reminder}
+        return {
+            SLA_JOB: self.sla_check,
+            REMINDER_JOB: self.task_reminder,
+            OVERDUE_JOB: self.task_overdue,
+        }

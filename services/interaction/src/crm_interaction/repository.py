@@ -6,12 +6,14 @@ secondary indexes: that is what shards well in production and stays cheap on mon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction import record_details
 from crm_interaction.domain import Channel, CustomerView, Direction, Interaction
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
@@ -30,11 +32,19 @@ INTERACTIONS_BY_CUSTOMER = IndexModel(
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(INTERACTIONS, (INTERACTIONS_BY_CUSTOMER,)),
+    # access control: the customers a caller's OWN/TEAM scope reaches (ticket lists)
+    IndexSpec(
+        CUSTOMERS,
+        (
+            IndexModel([("ownerId", ASCENDING)], name="owner"),
+            IndexModel([("team", ASCENDING)], name="team"),
+        ),
+    ),
     IndexSpec(
         HISTORY,
         (IndexModel([("interactionId", ASCENDING), ("version", ASCENDING)], name="interaction"),),
     ),
-    # customers and idempotency_guards are only ever read by _id.
+    # idempotency_guards are only ever read by _id.
 ]
 
 
@@ -52,6 +62,7 @@ def interaction_to_doc(interaction: Interaction) -> Document:
         "createdAt": interaction.created_at,
         "version": interaction.version,
         "updatedAt": interaction.updated_at,
+        **record_details.to_doc(interaction.details),
     }
 
 
@@ -69,6 +80,7 @@ def interaction_from_doc(doc: Document) -> Interaction:
         created_at=doc["createdAt"],
         version=int(doc.get("version") or 1),
         updated_at=doc.get("updatedAt"),
+        details=record_details.from_doc(doc),
     )
 
 
@@ -107,6 +119,18 @@ class CustomerProjection:
     async def get(self, customer_id: str, session: Session | None = None) -> CustomerView | None:
         doc = await self._collection.find_one({"_id": customer_id}, session=session)
         return customer_from_doc(doc) if doc is not None else None
+
+    async def get_many(self, customer_ids: Sequence[str]) -> dict[str, CustomerView]:
+        cursor = self._collection.find({"_id": {"$in": list(dict.fromkeys(customer_ids))}})
+        return {str(d["_id"]): customer_from_doc(d) async for d in cursor}
+
+    async def ids_in_scope(self, owner_id: str, team: str | None, limit: int) -> list[str]:
+        """Customers owned by `owner_id` (or in `team`): an access scope as ids."""
+        either: list[Document] = [{"ownerId": {"$eq": owner_id}}]
+        if team:
+            either.append({"team": {"$eq": team}})
+        cursor = self._collection.find({"$or": either}, {"_id": 1}).limit(limit)
+        return [str(d["_id"]) async for d in cursor]
 
     async def apply(self, view: CustomerView, session: Session) -> bool:
         """Store the snapshot unless a same-or-newer version is stored; True when applied."""
@@ -211,7 +235,17 @@ class InteractionRepository:
         await self._history.delete_many({"customerId": customer_id}, session=session)
         await self._collection.update_many(
             {"customerId": customer_id},
-            {"$set": {"content": "", "subject": None, "erased": True}},
+            {
+                "$set": {
+                    "content": "",
+                    "subject": None,
+                    "erased": True,
+                    # contact persons' names, the next step and attachments are personal too
+                    "participants": [],
+                    "nextStep": None,
+                    "attachments": [],
+                }
+            },
             session=session,
         )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_interaction import domain, timeline
+from crm_interaction import domain, record_details, timeline
 from crm_interaction.domain import Interaction, LogInteraction
 from crm_interaction.events import interaction_logged
 from crm_interaction.insight_views import InsightViews
@@ -65,6 +65,7 @@ def fingerprint(command: LogInteraction) -> str:
         command.content,
         str(command.duration_seconds),
         domain.to_storage_time(command.occurred_at).isoformat() if command.occurred_at else "",
+        repr(record_details.to_doc(record_details.normalized(command.details))),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction import batched_views
 from crm_interaction.purchases import LineItem, Purchase, PurchaseStatus
 from crm_interaction.tasks import Recurrence, Task, TaskStatus, Urgency
 from crm_interaction.timeline import TimelineEntry, TimelineKind
@@ -234,6 +235,13 @@ class PurchaseRepository:
         )
         return [purchase_from_doc(d) for d in docs]
 
+    async def latest(self, customer_ids: Sequence[str], limit: int) -> dict[str, list[Purchase]]:
+        """`for_customer` for many customers in one aggregate."""
+        found = await batched_views.top_per_customer(
+            self._collection, customer_ids, n=limit, sort={"purchasedAt": -1, "_id": -1}
+        )
+        return {c: [purchase_from_doc(d) for d in docs] for c, docs in found.items()}
+
 
 class TimelineRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -276,3 +284,27 @@ class TimelineRepository:
         if kinds:
             query["kind"] = {"$in": [str(k) for k in kinds]}
         return await self._collection.count_documents(query)
+
+    async def pages(
+        self,
+        customer_ids: Sequence[str],
+        first: int,
+        after: Keyset | None,
+        kinds: Sequence[TimelineKind] | None,
+    ) -> dict[str, tuple[list[TimelineEntry], bool]]:
+        """`page` for many customers in one aggregate (see batched_views)."""
+        found = await batched_views.page_per_customer(
+            self._collection,
+            customer_ids,
+            order=batched_views.PageOrder("at"),
+            first=first,
+            after=after,
+            match={"kind": {"$in": [str(k) for k in kinds]}} if kinds else None,
+        )
+        return {c: ([entry_from_doc(d) for d in docs], more) for c, (docs, more) in found.items()}
+
+    async def counts(
+        self, customer_ids: Sequence[str], kinds: Sequence[TimelineKind] | None
+    ) -> dict[str, int]:
+        match = {"kind": {"$in": [str(k) for k in kinds]}} if kinds else None
+        return await batched_views.count_per_customer(self._collection, customer_ids, match)

@@ -20,6 +20,8 @@ MAX_REMINDERS = 5
 MAX_OFFSET_MINUTES = 30 * 24 * 60
 DEFAULT_REMINDERS = (60, 0)
 PAST_TOLERANCE = timedelta(minutes=1)
+OVERDUE_GRACE = timedelta(minutes=1)
+"""A task still OPEN this long after `dueAt` is overdue (`task.overdue.v1`, once)."""
 
 WRITER_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE)
 MANAGE_ROLES = (Role.ADMIN, Role.MANAGER)
@@ -70,6 +72,10 @@ class Task:
         }
         return {offset: at for offset, at in times.items() if at >= now - PAST_TOLERANCE}
 
+    @property
+    def overdue_at(self) -> datetime:
+        return self.due_at + OVERDUE_GRACE
+
 
 @dataclass(frozen=True, slots=True)
 class NewTask:
@@ -88,21 +94,28 @@ def ensure_writer(principal: Principal) -> None:
         raise Forbidden("Your role may read tasks but not create or complete them")
 
 
-def new_task(command: NewTask, *, id: str, created_by: str, now: datetime) -> Task:
-    errors: list[FieldError] = []
-    if not command.title.strip():
+def _check_title(title: str, errors: list[FieldError]) -> None:
+    if not title.strip():
         errors.append(FieldError("title", "REQUIRED", "title is required"))
-    elif len(command.title) > TITLE_MAX_CHARS:
+    elif len(title) > TITLE_MAX_CHARS:
         errors.append(
             FieldError("title", "TOO_LONG", f"title must be at most {TITLE_MAX_CHARS} characters")
         )
-    if command.notes is not None and len(command.notes) > NOTES_MAX_CHARS:
+
+
+def _check_notes(notes: str | None, errors: list[FieldError]) -> None:
+    if notes is not None and len(notes) > NOTES_MAX_CHARS:
         errors.append(
             FieldError("notes", "TOO_LONG", f"notes must be at most {NOTES_MAX_CHARS} characters")
         )
-    if command.due_at < now - PAST_TOLERANCE:
+
+
+def _check_due(due_at: datetime, now: datetime, errors: list[FieldError]) -> None:
+    if due_at < now - PAST_TOLERANCE:
         errors.append(FieldError("dueAt", "IN_PAST", "dueAt must not be in the past"))
-    offsets = DEFAULT_REMINDERS if command.reminder_offsets is None else command.reminder_offsets
+
+
+def _check_offsets(offsets: tuple[int, ...], errors: list[FieldError]) -> None:
     if len(offsets) > MAX_REMINDERS:
         errors.append(
             FieldError("reminderOffsets", "TOO_MANY", f"at most {MAX_REMINDERS} reminders")
@@ -115,6 +128,15 @@ def new_task(command: NewTask, *, id: str, created_by: str, now: datetime) -> Ta
                 f"reminder offsets are minutes before dueAt, 0 to {MAX_OFFSET_MINUTES}",
             )
         )
+
+
+def new_task(command: NewTask, *, id: str, created_by: str, now: datetime) -> Task:
+    errors: list[FieldError] = []
+    _check_title(command.title, errors)
+    _check_notes(command.notes, errors)
+    _check_due(command.due_at, now, errors)
+    offsets = DEFAULT_REMINDERS if command.reminder_offsets is None else command.reminder_offsets
+    _check_offsets(offsets, errors)
     if errors:
         raise BadUserInput(errors)
     return Task(
@@ -171,3 +193,77 @@ def finish(task: Task, status: TaskStatus, now: datetime) -> Task:
             "id", "NOT_OPEN", f"the task is {task.status}; only an OPEN task can be finished"
         )
     return replace(task, status=status, completed_at=now, updated_at=now, version=task.version + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanges:
+    """What `updateTask` changes (None = unchanged)."""
+
+    title: str | None = None
+    notes: str | None = None
+    due_at: datetime | None = None
+    urgency: Urgency | None = None
+    reminder_offsets: tuple[int, ...] | None = None
+    assignee_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(
+            value is None
+            for value in (
+                self.title,
+                self.notes,
+                self.due_at,
+                self.urgency,
+                self.reminder_offsets,
+                self.assignee_id,
+            )
+        )
+
+
+SCHEDULE_FIELDS = frozenset({"dueAt", "reminderOffsets"})
+
+
+def update(task: Task, changes: TaskChanges, now: datetime) -> tuple[Task, list[str]]:
+    """The changed task and the names of the fields that really changed (may be none).
+
+    Only an OPEN task can change; a new dueAt must not be in the past; the title, notes and
+    reminder offsets follow the creation rules."""
+    if task.status is not TaskStatus.OPEN:
+        raise BadUserInput.single(
+            "id", "NOT_OPEN", f"the task is {task.status}; only an OPEN task can be changed"
+        )
+    errors: list[FieldError] = []
+    if changes.title is not None:
+        _check_title(changes.title, errors)
+    _check_notes(changes.notes, errors)
+    if changes.due_at is not None and changes.due_at != task.due_at:
+        _check_due(changes.due_at, now, errors)
+    if changes.reminder_offsets is not None:
+        _check_offsets(changes.reminder_offsets, errors)
+    if changes.assignee_id is not None and not changes.assignee_id.strip():
+        errors.append(FieldError("assigneeId", "REQUIRED", "assigneeId must not be blank"))
+    if errors:
+        raise BadUserInput(errors)
+    candidate = replace(
+        task,
+        title=changes.title.strip() if changes.title is not None else task.title,
+        notes=changes.notes if changes.notes is not None else task.notes,
+        due_at=changes.due_at or task.due_at,
+        urgency=changes.urgency or task.urgency,
+        reminder_offsets=tuple(sorted(set(changes.reminder_offsets), reverse=True))
+        if changes.reminder_offsets is not None
+        else task.reminder_offsets,
+        assignee_id=changes.assignee_id.strip() if changes.assignee_id else task.assignee_id,
+    )
+    names = {
+        "title": candidate.title != task.title,
+        "notes": candidate.notes != task.notes,
+        "dueAt": candidate.due_at != task.due_at,
+        "urgency": candidate.urgency != task.urgency,
+        "reminderOffsets": candidate.reminder_offsets != task.reminder_offsets,
+        "assigneeId": candidate.assignee_id != task.assignee_id,
+    }
+    changed = [name for name, differs in names.items() if differs]
+    if not changed:
+        return task, []
+    return replace(candidate, updated_at=now, version=task.version + 1), changed

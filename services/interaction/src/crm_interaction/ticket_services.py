@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from crm_interaction import idempotency, mentions, timeline
 from crm_interaction import tickets as rules
-from crm_interaction import timeline
 from crm_interaction.domain import to_storage_time
 from crm_interaction.events import ticket_events
 from crm_interaction.services import Deps, wait_for_customer
@@ -70,18 +70,26 @@ async def _store(deps: Deps, before: Ticket, after: Ticket, tx: Transaction) -> 
     await sync_sla_jobs(deps, after, tx.session)
 
 
-async def open_ticket(deps: Deps, principal: Principal, command: OpenTicket) -> Ticket:
+async def open_ticket(
+    deps: Deps, principal: Principal, command: OpenTicket, idempotency_key: str | None = None
+) -> Ticket:
     rules.ensure_agent(principal)
+    key = idempotency.key_for("createTicket", principal, idempotency_key, command)
     await _register_agent(deps, principal)
     now = to_storage_time(deps.clock())
     ticket = rules.open_ticket(
         command, id=new_id(), created_by=principal.sub, now=now, rules=deps.sla
     )
-    customer_id = await wait_for_customer(deps, ticket.customer_id)
-    if customer_id != ticket.customer_id:
-        ticket = replace(ticket, customer_id=customer_id)
+
+    async def write() -> Ticket:
+        nonlocal ticket
+        customer_id = await wait_for_customer(deps, ticket.customer_id)
+        if customer_id != ticket.customer_id:
+            ticket = replace(ticket, customer_id=customer_id)
+        return await deps.uow.run(work)
 
     async def work(tx: Transaction) -> Ticket:
+        await idempotency.claim(deps.guards, key, ticket.id, now, tx.session)
         await deps.tickets.add(ticket, tx.session)
         await deps.timeline.put(timeline.of_ticket(ticket), tx.session)
         await sync_sla_jobs(deps, ticket, tx.session)
@@ -94,7 +102,7 @@ async def open_ticket(deps: Deps, principal: Principal, command: OpenTicket) -> 
             )
         return ticket
 
-    return await deps.uow.run(work)
+    return await idempotency.once(deps.guards, key, "ticket", deps.tickets.get, write)
 
 
 async def assign_ticket(
@@ -181,10 +189,18 @@ async def change_status(
     return await deps.uow.run(work)
 
 
-async def add_comment(
-    deps: Deps, principal: Principal, ticket_id: str, body: str, customer_visible: bool
+async def add_comment(  # noqa: PLR0917 - the mutation's arguments
+    deps: Deps,
+    principal: Principal,
+    ticket_id: str,
+    body: str,
+    customer_visible: bool,
+    idempotency_key: str | None = None,
 ) -> Comment:
     rules.ensure_agent(principal)
+    key = idempotency.key_for(
+        "addTicketComment", principal, idempotency_key, ticket_id, body, customer_visible
+    )
     now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> Comment:
@@ -197,11 +213,25 @@ async def add_comment(
             customer_visible=customer_visible,
             now=now,
         )
+        await idempotency.claim(deps.guards, key, comment.id, now, tx.session)
         await deps.tickets.add_comment(comment, tx.session)
         await _store(deps, ticket, changed, tx)
+        tx.emit(
+            ticket_events.COMMENT_ADDED,
+            changed.customer_id,
+            ticket_events.comment_added(
+                changed, comment, mentions.mentioned(comment.body, author=principal.sub)
+            ),
+        )
         return comment
 
-    return await deps.uow.run(work)
+    async def first_comment(comment_id: str) -> Comment | None:
+        comments = await deps.tickets.comments(ticket_id, customer_visible_only=False)
+        return next((c for c in comments if c.id == comment_id), None)
+
+    return await idempotency.once(
+        deps.guards, key, "comment", first_comment, lambda: deps.uow.run(work)
+    )
 
 
 async def rate_ticket(

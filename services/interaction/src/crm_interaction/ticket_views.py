@@ -7,17 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction import analytics, analytics_views, batched_views
+from crm_interaction.access_scope import TicketAccess
 from crm_interaction.stores import TASKS, task_from_doc
 from crm_interaction.tasks import Task, TaskStatus
 from crm_interaction.ticket_store import TICKETS, ticket_from_doc
 from crm_interaction.tickets import OPEN_STATUSES, Priority, Ticket, TicketStatus, TicketType
 from crm_interaction.views import Keyset
 from crm_kit.mongo import Document
+from crm_kit.policy import restrict
 
-BATCH_LIMIT = 1000  # open items fetched per `_entities` batch
+BATCH_LIMIT = 200  # open items fetched per customer in an `_entities` batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class TicketFilter:
     team: str | None = None
     assignee_id: str | None = None
     breached_only: bool = False
+    access: TicketAccess | None = None  # the caller's scope (None: every ticket)
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -46,6 +50,8 @@ class TicketFilter:
             query["team"] = self.team
         if self.breached_only:
             query["$or"] = [{"firstResponseBreached": True}, {"resolutionBreached": True}]
+        if self.access is not None:
+            query = restrict(query, self.access.condition())
         return query
 
 
@@ -82,14 +88,13 @@ class TicketViews:
     async def count(self, where: TicketFilter) -> int:
         return await self._tickets.count_documents(where.query())
 
-    async def created_between(
-        self, start: datetime, end: datetime, team: str | None, limit: int = 50_000
-    ) -> list[Ticket]:
-        query: dict[str, Any] = {"createdAt": {"$gte": start, "$lt": end}}
-        if team:
-            query["team"] = team
-        docs = await self._tickets.find(query).limit(limit).to_list()
-        return [ticket_from_doc(d) for d in docs]
+    async def service_analytics(
+        self, start: datetime, end: datetime, team: str | None
+    ) -> analytics.ServiceAnalytics:
+        """One `$facet` aggregate over the period's tickets plus the agents' open load."""
+        cursor = await self._tickets.aggregate(analytics_views.pipeline(start, end, team))
+        [facets] = await cursor.to_list()
+        return analytics_views.from_facets(facets, await self.open_by_agent(team))
 
     async def open_by_agent(self, team: str | None) -> dict[str, int]:
         match: dict[str, Any] = {
@@ -103,39 +108,41 @@ class TicketViews:
         )
         return {str(d["_id"]): int(d["n"]) async for d in cursor}
 
-    async def open_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Ticket]]:
-        """Every customer's open tickets, newest first, in one query."""
-        docs = (
-            await self._tickets.find(
-                {
-                    "customerId": {"$in": list(dict.fromkeys(customer_ids))},
-                    "status": {"$in": [str(s) for s in OPEN_STATUSES]},
-                }
-            )
-            .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
-            .limit(BATCH_LIMIT)
-            .to_list()
+    async def pages(
+        self, where: TicketFilter, customer_ids: Sequence[str], first: int, after: Keyset | None
+    ) -> dict[str, tuple[list[Ticket], bool]]:
+        """`page` of `where` for many customers in one aggregate (see batched_views)."""
+        found = await batched_views.page_per_customer(
+            self._tickets,
+            customer_ids,
+            order=batched_views.PageOrder("createdAt"),
+            first=first,
+            after=after,
+            match=where.query() or None,
         )
-        out: dict[str, list[Ticket]] = {}
-        for doc in docs:
-            ticket = ticket_from_doc(doc)
-            out.setdefault(ticket.customer_id, []).append(ticket)
-        return out
+        return {c: ([ticket_from_doc(d) for d in docs], more) for c, (docs, more) in found.items()}
+
+    async def counts(self, where: TicketFilter, customer_ids: Sequence[str]) -> dict[str, int]:
+        return await batched_views.count_per_customer(self._tickets, customer_ids, where.query())
+
+    async def open_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Ticket]]:
+        """Every customer's open tickets (up to BATCH_LIMIT each), newest first, one aggregate."""
+        found = await batched_views.top_per_customer(
+            self._tickets,
+            customer_ids,
+            n=BATCH_LIMIT,
+            sort={"createdAt": -1, "_id": -1},
+            match={"status": {"$in": [str(s) for s in OPEN_STATUSES]}},
+        )
+        return {c: [ticket_from_doc(d) for d in docs] for c, docs in found.items()}
 
     async def open_tasks_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Task]]:
-        docs = (
-            await self._tasks.find(
-                {
-                    "customerId": {"$in": list(dict.fromkeys(customer_ids))},
-                    "status": str(TaskStatus.OPEN),
-                }
-            )
-            .sort([("dueAt", ASCENDING), ("_id", ASCENDING)])
-            .limit(BATCH_LIMIT)
-            .to_list()
+        """Every customer's open tasks (up to BATCH_LIMIT each), soonest due first."""
+        found = await batched_views.top_per_customer(
+            self._tasks,
+            customer_ids,
+            n=BATCH_LIMIT,
+            sort={"dueAt": 1, "_id": 1},
+            match={"status": str(TaskStatus.OPEN)},
         )
-        out: dict[str, list[Task]] = {}
-        for doc in docs:
-            task = task_from_doc(doc)
-            out.setdefault(task.customer_id, []).append(task)
-        return out
+        return {c: [task_from_doc(d) for d in docs] for c, docs in found.items()}

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction import batched_views
 from crm_interaction.domain import Interaction
 from crm_interaction.repository import INTERACTIONS, interaction_from_doc
 from crm_kit.mongo import Document
@@ -57,6 +58,25 @@ class InteractionViews:
 
     async def count(self, customer_id: str) -> int:
         return await self._collection.count_documents({"customerId": customer_id})
+
+    async def pages(
+        self, customer_ids: Sequence[str], first: int, after: Keyset | None
+    ) -> dict[str, Page]:
+        """`page` for many customers in one aggregate (see batched_views)."""
+        found = await batched_views.page_per_customer(
+            self._collection,
+            customer_ids,
+            order=batched_views.PageOrder("occurredAt"),
+            first=first,
+            after=after,
+        )
+        return {
+            c: Page([interaction_from_doc(d) for d in docs], more)
+            for c, (docs, more) in found.items()
+        }
+
+    async def counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
+        return await batched_views.count_per_customer(self._collection, customer_ids)
 
     async def last_occurred_at(self, customer_ids: Sequence[str]) -> dict[str, datetime]:
         """Latest occurredAt per customer, in one aggregate (DISTINCT_SCAN on the index)."""

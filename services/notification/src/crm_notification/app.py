@@ -11,19 +11,24 @@ from pymongo import monitoring
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
+from crm_kit.audit import enable_audit, install_audit
 from crm_kit.auth import TokenVerifier
 from crm_kit.events import utcnow
 from crm_kit.service import Runtime, ServiceSpec, Worker, create_service_app
 from crm_kit.settings import ServiceSettings
 from crm_notification import live
+from crm_notification.access import CustomerAccess
+from crm_notification.addresses import AddressBook
 from crm_notification.channels import Sender
 from crm_notification.channels.email import SmtpSender
 from crm_notification.channels.sms import LoggingSmsProvider, SmsProvider, SmsSender
 from crm_notification.channels.webhook import WebhookSender
 from crm_notification.commit_hooks import HookedUnitOfWork
+from crm_notification.customer_contacts import CustomerContacts, ServiceToken
 from crm_notification.delivery import RetryPolicy
 from crm_notification.delivery_repository import DeliveryRepository
 from crm_notification.deps import Deps
+from crm_notification.digest_store import DigestStore
 from crm_notification.domain import Channel
 from crm_notification.graphql.schema import schema
 from crm_notification.handlers import handlers
@@ -54,6 +59,22 @@ class _Parts:
         self.http: httpx.AsyncClient | None = None
 
 
+def _customer_contacts(
+    runtime: Runtime, nsettings: NotificationSettings, http: httpx.AsyncClient
+) -> CustomerContacts | None:
+    """Customer-facing mails look the customer's address up in the customer subgraph."""
+    if not nsettings.customer_graphql_url:
+        return None
+    auth = runtime.settings.auth
+    token = ServiceToken(
+        secret=auth.jwt_secret,
+        token_file=nsettings.service_token_file,
+        issuer=auth.issuer,
+        audience=auth.audience,
+    )
+    return CustomerContacts(nsettings.customer_graphql_url, token, http)
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     mongo_listeners: Sequence[monitoring._EventListener] = (),
@@ -71,7 +92,10 @@ def create_app(
         runtime.uow = HookedUnitOfWork(
             old.client, old.db, source=old.source, on_commit=runtime.relay.wake
         )
+        enable_audit(runtime)
         deliveries = DeliveryRepository(runtime.db)
+        preferences = PreferenceStore(runtime.db)
+        digests = DigestStore(runtime.db)
         webhooks = WebhookRepository(runtime.db)
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100), trust_env=False)
         parts.http = http
@@ -92,6 +116,8 @@ def create_app(
             batch=nsettings.scheduler_batch,
             disable_webhook_after=nsettings.webhook_disable_after_failures,
             clock=utcnow,
+            addresses=AddressBook(preferences, _customer_contacts(runtime, nsettings, http)),
+            digests=digests,
         )
         parts.scheduler = scheduler
         return Deps(
@@ -99,13 +125,15 @@ def create_app(
             deliveries=deliveries,
             rules=RuleStore(runtime.db),
             templates=TemplateStore(runtime.db),
-            preferences=PreferenceStore(runtime.db),
+            preferences=preferences,
             staff=StaffDirectory(runtime.db),
             webhooks=webhooks,
             uow=runtime.uow,
             live=LiveHub(),
             settings=nsettings,
             wake_scheduler=scheduler.wake,
+            customer_access=CustomerAccess(runtime.db),
+            digests=digests,
         )
 
     def workers(deps: Deps) -> Sequence[Worker]:
@@ -147,4 +175,5 @@ def create_app(
         for route in app.router.routes
     ]
     app.state.scheduler = parts.scheduler
+    install_audit(app)
     return app

@@ -113,6 +113,19 @@ class DeliveryRepository:
         await self._c.insert_one(to_document(delivery), session=session)
         return True
 
+    async def erase_customer(self, customer_id: str, keep_event: str, session: Session) -> int:
+        """Right to erasure: rendered text and (for finished deliveries) the sent payload of
+        every delivery about the customer go; status, attempts and timings stay. Deliveries of
+        `keep_event` (the erasure event itself, for webhook subscribers) are kept."""
+        about = {"customer_id": customer_id, "event_id": {"$ne": keep_event}}
+        result = await self._c.update_many(
+            about, {"$set": {"title": "[erased]", "body": ""}}, session=session
+        )
+        await self._c.update_many(
+            {**about, "status": {"$ne": "PENDING"}}, {"$set": {"payload": None}}, session=session
+        )
+        return int(result.modified_count)
+
     async def get(self, id: str, session: Session | None = None) -> Delivery | None:
         doc = await self._c.find_one({"_id": id}, session=session)
         return from_document(doc) if doc else None

@@ -8,7 +8,9 @@ from datetime import datetime
 
 from crm_kit.events import utcnow
 from crm_kit.uow import UnitOfWork
+from crm_notification.access import CustomerAccess
 from crm_notification.delivery_repository import DeliveryRepository
+from crm_notification.digest_store import DigestStore
 from crm_notification.live import LiveHub
 from crm_notification.planning import Limits
 from crm_notification.repository import NotificationRepository
@@ -31,6 +33,8 @@ class Deps:
     settings: NotificationSettings
     wake_scheduler: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = field(default=utcnow)
+    customer_access: CustomerAccess | None = None  # owner/team per customer (access control)
+    digests: DigestStore | None = None  # notices waiting for users' daily digest mails
 
     @property
     def limits(self) -> Limits:

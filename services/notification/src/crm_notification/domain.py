@@ -20,6 +20,12 @@ class NotificationType(StrEnum):
     TICKET_ASSIGNED = "TICKET_ASSIGNED"
     TICKET_SLA_BREACHED = "TICKET_SLA_BREACHED"
     TICKET_STATUS_CHANGED = "TICKET_STATUS_CHANGED"
+    TASK_OVERDUE = "TASK_OVERDUE"
+    TICKET_MENTION = "TICKET_MENTION"
+    INTERACTION_MENTION = "INTERACTION_MENTION"
+    IMPORT_FINISHED = "IMPORT_FINISHED"
+    EXPORT_FINISHED = "EXPORT_FINISHED"
+    CUSTOMER_TICKET_UPDATE = "CUSTOMER_TICKET_UPDATE"  # to the customer's email
 
 
 class Channel(StrEnum):
@@ -96,6 +102,57 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
     (NotificationType.TICKET_STATUS_CHANGED, Language.EN): Template(
         title="Ticket status changed: {status}",
         body="Ticket {ticketId} went from {previous} to {status}.",
+    ),
+    (NotificationType.TASK_OVERDUE, Language.ZH_CN): Template(
+        title="任务已逾期：{dueAt}",
+        body="您负责的任务 {taskId}（紧急程度 {urgency}）已于 {dueAt} 到期，仍未完成。",
+    ),
+    (NotificationType.TASK_OVERDUE, Language.EN): Template(
+        title="Task overdue since {dueAt}",
+        body="Your task {taskId} ({urgency}) was due at {dueAt} and is still open.",
+    ),
+    (NotificationType.TICKET_MENTION, Language.ZH_CN): Template(
+        title="{actorId} 在工单评论中提到了您",
+        body="{actorId} 在工单 {ticketId} 的评论中提到了您，请查看。",
+    ),
+    (NotificationType.TICKET_MENTION, Language.EN): Template(
+        title="{actorId} mentioned you on a ticket",
+        body="{actorId} mentioned you in a comment on ticket {ticketId}.",
+    ),
+    (NotificationType.INTERACTION_MENTION, Language.ZH_CN): Template(
+        title="{actorId} 在沟通记录中提到了您",
+        body="{actorId} 在沟通记录 {interactionId} 中提到了您，请查看。",
+    ),
+    (NotificationType.INTERACTION_MENTION, Language.EN): Template(
+        title="{actorId} mentioned you in a contact record",
+        body="{actorId} mentioned you in contact record {interactionId}.",
+    ),
+    (NotificationType.IMPORT_FINISHED, Language.ZH_CN): Template(
+        title="客户导入已结束（{status}）",
+        body="导入任务 {jobId}：新增 {created}，更新 {updated}，跳过 {skipped}，失败 {failed}。"
+        "详见导入报告。",
+    ),
+    (NotificationType.IMPORT_FINISHED, Language.EN): Template(
+        title="Customer import finished ({status})",
+        body="Import job {jobId}: {created} created, {updated} updated, {skipped} skipped, "
+        "{failed} failed. See its report for details.",
+    ),
+    (NotificationType.EXPORT_FINISHED, Language.ZH_CN): Template(
+        title="客户导出已结束（{status}）",
+        body="导出任务 {jobId} 已结束，共 {rowCount} 行，可以下载文件了。",
+    ),
+    (NotificationType.EXPORT_FINISHED, Language.EN): Template(
+        title="Customer export finished ({status})",
+        body="Export job {jobId} finished with {rowCount} rows; the file is ready to download.",
+    ),
+    (NotificationType.CUSTOMER_TICKET_UPDATE, Language.ZH_CN): Template(
+        title="您的服务工单状态已更新：{status}",
+        body="您好，您的服务工单 {ticketId} 状态已更新为 {status}。如有疑问，请直接回复本邮件。",
+    ),
+    (NotificationType.CUSTOMER_TICKET_UPDATE, Language.EN): Template(
+        title="Your service ticket is now {status}",
+        body="Hello, your service ticket {ticketId} is now {status}. Reply to this email "
+        "if you have any questions.",
     ),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from crm_kit import audit
 from crm_kit.consumer import EventHandler
 from crm_kit.events import CloudEvent
 from crm_kit.uow import Transaction
@@ -24,10 +25,15 @@ from crm_notification.rules import (
 )
 
 CUSTOMER_ASSIGNED = "customer.assigned.v1"
+CUSTOMER_ERASED = "customer.erased.v1"
 
 
 async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
     session = tx.session
+    if event.type == CUSTOMER_ASSIGNED and deps.customer_access is not None:
+        await deps.customer_access.remember(event.data, session)  # for access control
+    if event.type == CUSTOMER_ERASED and event.subject:
+        await erase_customer(deps, event, tx)
     rules = [
         r
         for r in merge_rules(DEFAULT_RULES, await deps.rules.stored(event.type, session=session))
@@ -78,8 +84,27 @@ async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
                 notification_failed.payload(delivery),
             )
         pending = pending or (inserted and delivery.status is DeliveryStatus.PENDING)
+    if deps.digests is not None:
+        for item in plan.digest_items:  # the day's notices of digest users (see digest.py)
+            await deps.digests.add(item, session=session)
     if pending:
         deps.wake_scheduler()
+
+
+async def erase_customer(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
+    """The customer's personal content leaves this service too (see docs/events.md)."""
+    customer_id = str(event.subject)
+    notes = await deps.notifications.erase_customer(customer_id, tx.session)
+    sent = await deps.deliveries.erase_customer(customer_id, event.id, tx.session)
+    if deps.digests is not None:
+        sent += await deps.digests.erase_customer(customer_id, tx.session)
+    audit.record(
+        tx,
+        "notification.customer_erased",
+        "Customer",
+        customer_id,
+        details={"event": event.id, "notifications": notes, "deliveries": sent},
+    )
 
 
 def handlers(deps: Deps) -> Mapping[str, EventHandler]:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from crm_notification.addresses import customer_target
 from crm_notification.delivery import Delivery, DeliveryStatus, delivery_id
+from crm_notification.digest import DigestItem, digest_delivery, item_of
 from crm_notification.domain import (
     TEMPLATES,
     Channel,
@@ -30,6 +32,7 @@ from crm_notification.preferences import (
     next_digest_at,
     quiet_until,
 )
+from crm_notification.privacy import masked
 from crm_notification.rules import (
     MissingField,
     Rule,
@@ -63,6 +66,7 @@ class IncomingEvent:
 class Plan:
     notifications: list[Notification] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    digest_items: list[DigestItem] = field(default_factory=list)
 
 
 def plan_event(
@@ -91,6 +95,8 @@ def plan_event(
                 now=now,
                 limits=limits,
             )
+            if rule.email_customer:
+                _customer_email(plan, event, rule, templates=merged, now=now, limits=limits)
     for hook in webhooks:
         plan.deliveries.append(
             Delivery(
@@ -109,6 +115,44 @@ def plan_event(
             )
         )
     return plan
+
+
+def _customer_email(
+    plan: Plan,
+    event: IncomingEvent,
+    rule: Rule,
+    *,
+    templates: Mapping[tuple[NotificationType, Language], Template],
+    now: datetime,
+    limits: Limits,
+) -> None:
+    """A customer-facing mail: rendered now, addressed at send time (the address is fetched
+    from the customer service then, so it is never stored or carried by events)."""
+    customer_id = customer_of(rule, event.data, event.subject)
+    if not customer_id:
+        return
+    target = customer_target(customer_id)
+    delivery = Delivery(
+        id=delivery_id(f"{event.id}:{rule.id}", target, Channel.EMAIL),
+        channel=Channel.EMAIL,
+        target=target,
+        event_id=event.id,
+        event_type=event.type,
+        notification_type=str(NotificationType.CUSTOMER_TICKET_UPDATE),
+        customer_id=customer_id,
+        created_at=now,
+        next_attempt_at=now,
+        max_attempts=limits.email_max_attempts,
+    )
+    try:
+        variables = variables_of(rule, event.data, event.subject)
+        rendered = render(NotificationType.CUSTOMER_TICKET_UPDATE, variables, templates=templates)
+    except (MissingField, TemplateError) as exc:
+        plan.deliveries.append(
+            replace(delivery, status=DeliveryStatus.DEAD, max_attempts=0, last_error=str(exc))
+        )
+        return
+    plan.deliveries.append(replace(delivery, title=rendered.title, body=rendered.body))
 
 
 def _apply_rule(
@@ -184,12 +228,33 @@ def _apply_rule(
                 )
                 continue
             address = prefs.email if channel is Channel.EMAIL else prefs.phone
+            if address and prefs.digest and channel is Channel.EMAIL:
+                digest = digest_delivery(
+                    person,
+                    next_digest_at(prefs, now),
+                    language=prefs.language,
+                    address=masked(channel, address),
+                    now=now,
+                    max_attempts=limits.email_max_attempts,
+                )
+                plan.deliveries.append(digest)  # one per user and day: inserted once
+                plan.digest_items.append(
+                    item_of(
+                        digest,
+                        notification_id=nid,
+                        notification_type=str(rule.notification_type),
+                        customer_id=customer_id,
+                        event_id=event.id,
+                        title=rendered.title,
+                        body=rendered.body,
+                        at=now,
+                    )
+                )
+                continue
             due, reason = now, None
             if channel in DEFERRABLE:
                 quiet = quiet_until(prefs, now)
-                if prefs.digest and channel is Channel.EMAIL:
-                    due, reason = next_digest_at(prefs, now), "daily digest"
-                elif quiet is not None:
+                if quiet is not None:
                     due, reason = quiet, "quiet hours"
             delivery = Delivery(
                 id=delivery_id(event.id, person, channel),
@@ -202,7 +267,7 @@ def _apply_rule(
                 created_at=now,
                 next_attempt_at=to_millis(due),
                 notification_id=nid,
-                address=address,
+                address=masked(channel, address),  # the real one is looked up at send time
                 title=rendered.title,
                 body=rendered.body,
                 max_attempts=(

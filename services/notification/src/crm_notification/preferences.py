@@ -14,6 +14,7 @@ from crm_notification.domain import DEFAULT_LANGUAGE, Channel, Language, Notific
 from crm_notification.rules import PERSONAL_CHANNELS
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+DEFAULT_DIGEST_AT = time(9, 0)
 DEFERRABLE = (Channel.EMAIL, Channel.SMS)
 """Quiet hours hold back what interrupts (email, SMS); the in-app inbox always fills."""
 
@@ -31,6 +32,7 @@ class Preferences:
     time_zone: str = DEFAULT_TIME_ZONE
     quiet_hours: QuietHours | None = None
     digest: bool = False
+    digest_at: time = DEFAULT_DIGEST_AT  # local time of the daily digest mail
     channels: Mapping[NotificationType, tuple[Channel, ...]] = field(default_factory=dict)
     email: str | None = None
     phone: str | None = None
@@ -67,11 +69,13 @@ def quiet_until(prefs: Preferences, now: datetime) -> datetime | None:
     return end.astimezone(UTC)
 
 
-def next_digest_at(prefs: Preferences, now: datetime, at: time = time(9, 0)) -> datetime:
-    """The next daily digest time (09:00 in the user's zone) after `now`, in UTC."""
+def next_digest_at(prefs: Preferences, now: datetime, at: time | None = None) -> datetime:
+    """The next daily digest time (the user's `digest_at`, 09:00 by default, in their zone)
+    at or after `now`, in UTC: the digest a notice planned now belongs to."""
+    at = at or prefs.digest_at
     local = now.astimezone(prefs.zone())
     candidate = datetime.combine(local.date(), at, tzinfo=prefs.zone())
-    if candidate <= local:
+    if candidate < local:
         candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=prefs.zone())
     return candidate.astimezone(UTC)
 

@@ -43,6 +43,9 @@ INDEXES: list[IndexSpec] = [
 ]
 
 
+ERASED_TEXT = "[erased]"
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Notification]
@@ -121,6 +124,16 @@ class NotificationRepository:
             return False
         await self._c.insert_one(to_document(notification), session=session)
         return True
+
+    async def erase_customer(self, customer_id: str, session: Session) -> int:
+        """Right to erasure: notifications about the customer keep ids, times and read state;
+        their text (which names the customer) is removed."""
+        result = await self._c.update_many(
+            {"customer_id": customer_id},
+            {"$set": {"title": ERASED_TEXT, "body": ""}},
+            session=session,
+        )
+        return int(result.modified_count)
 
     async def get(self, id: str) -> Notification | None:
         doc = await self._c.find_one({"_id": id})

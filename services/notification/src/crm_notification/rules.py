@@ -43,6 +43,8 @@ class Rule:
     skip_actor: bool = True
     require_recipient: bool = True  # no recipient in the data is then a recorded failure
     enabled: bool = True
+    # also email the customer (address fetched from the customer service at send time)
+    email_customer: bool = False
 
 
 class MissingField(ValueError):
@@ -75,6 +77,9 @@ def variables_of(rule: Rule, data: Mapping[str, Any], subject: str) -> dict[str,
 
 
 def customer_of(rule: Rule, data: Mapping[str, Any], subject: str) -> str | None:
+    """The customer a notice is about; an empty `customer_path` means none (e.g. a job)."""
+    if not rule.customer_path:
+        return None
     value = lookup(data, rule.customer_path)
     return str(value) if value is not None else (subject or None)
 
@@ -119,6 +124,9 @@ def _field(path: str) -> RecipientSpec:
 # ids, urgency/priority, status and times.
 TICKET_ID = "ticket.id|ticketId"
 TICKET_CUSTOMER = "ticket.customerId|customerId"
+JOB_REQUESTER = "actorId|requestedBy"
+JOB_ID = "jobId"
+JOB_STATUS = "status"
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
@@ -185,6 +193,65 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         },
         customer_path=TICKET_CUSTOMER,
     ),
+    Rule(
+        id="task-overdue",
+        event_type="task.overdue.v1",
+        notification_type=NotificationType.TASK_OVERDUE,
+        recipients=(_field("assigneeId|task.assigneeId"),),
+        channels=(Channel.IN_APP, Channel.EMAIL),
+        variables={
+            "taskId": "task.id|taskId",
+            "dueAt": "overdueSince|task.dueAt",
+            "urgency": "task.urgency|urgency",
+        },
+        customer_path="task.customerId|customerId",
+        skip_actor=False,
+    ),
+    Rule(
+        id="ticket-mention",
+        event_type="ticket.comment_added.v1",
+        notification_type=NotificationType.TICKET_MENTION,
+        recipients=(_field("mentionedStaffIds"),),
+        variables={"ticketId": TICKET_ID, "actorId": "actorId"},
+        customer_path=TICKET_CUSTOMER,
+        require_recipient=False,  # most comments mention nobody
+    ),
+    Rule(
+        id="interaction-mention",
+        event_type="interaction.logged.v1",
+        notification_type=NotificationType.INTERACTION_MENTION,
+        recipients=(_field("mentionedStaffIds"),),
+        variables={"interactionId": "interaction.id", "actorId": "actorId|interaction.loggedBy"},
+        customer_path="interaction.customerId|customerId",
+        require_recipient=False,
+    ),
+    # Import/export jobs (customer service; `subject` is the job id, not a customer): the
+    # person who started the job (`actorId`) is told. No personal data in these payloads.
+    Rule(
+        id="import-finished",
+        event_type="customer.import_finished.v1",
+        notification_type=NotificationType.IMPORT_FINISHED,
+        recipients=(_field(JOB_REQUESTER),),
+        variables={
+            "jobId": JOB_ID,
+            "status": JOB_STATUS,
+            "created": "counts.created",
+            "updated": "counts.updated",
+            "skipped": "counts.skipped",
+            "failed": "counts.failed",
+        },
+        customer_path="",
+        skip_actor=False,
+    ),
+    Rule(
+        id="export-finished",
+        event_type="customer.export_finished.v1",
+        notification_type=NotificationType.EXPORT_FINISHED,
+        recipients=(_field(JOB_REQUESTER),),
+        variables={"jobId": JOB_ID, "status": JOB_STATUS, "rowCount": "rowCount"},
+        customer_path="",
+        skip_actor=False,
+    ),
 )
 
 TRIGGER_EVENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(r.event_type for r in DEFAULT_RULES))
@@ -204,7 +271,12 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "task.created.v1",
     "task.due.v1",
     "task.completed.v1",
+    "task.updated.v1",
+    "task.overdue.v1",
+    "ticket.comment_added.v1",
     "purchase.recorded.v1",
+    "customer.import_finished.v1",
+    "customer.export_finished.v1",
 )
 """Contract events a webhook may subscribe to. `notification.*` is excluded: a webhook
 delivery announces itself with `notification.delivered.v1`, which must not loop back."""

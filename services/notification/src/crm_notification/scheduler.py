@@ -9,9 +9,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from crm_kit.uow import Transaction, UnitOfWork
+from crm_notification.addresses import AddressBook
 from crm_notification.channels import Sender
 from crm_notification.delivery import (
     Delivery,
@@ -22,8 +24,11 @@ from crm_notification.delivery import (
     succeeded,
 )
 from crm_notification.delivery_repository import Claim, DeliveryRepository
-from crm_notification.domain import Channel
+from crm_notification.digest import DIGEST_TYPE, compose
+from crm_notification.digest_store import DigestStore
+from crm_notification.domain import Channel, Language
 from crm_notification.events import notification_delivered, notification_failed
+from crm_notification.privacy import masked, scrub
 from crm_notification.webhook_repository import WebhookRepository
 
 _log = logging.getLogger("crm_notification.scheduler")
@@ -44,6 +49,8 @@ class DeliveryScheduler:
         batch: int,
         disable_webhook_after: int,
         clock: Callable[[], datetime],
+        addresses: AddressBook | None = None,
+        digests: DigestStore | None = None,
     ) -> None:
         self.owner = owner
         self._deliveries = deliveries
@@ -56,6 +63,8 @@ class DeliveryScheduler:
         self._batch = batch
         self._disable_after = disable_webhook_after
         self._clock = clock
+        self._addresses = addresses
+        self._digests = digests
         self._wakeup = asyncio.Event()
         self.sent_total = 0
         self.failed_total = 0
@@ -106,9 +115,12 @@ class DeliveryScheduler:
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for channel {delivery.channel}", permanent=True)
-            await sender.send(delivery)
+            outgoing = await self._prepare(delivery)
+            # the log keeps the composed text but only the masked address
+            delivery = replace(outgoing, address=masked(outgoing.channel, outgoing.address))
+            await sender.send(outgoing)
         except DeliveryError as exc:
-            error = exc
+            error = DeliveryError(scrub(str(exc)), permanent=exc.permanent)
         except Exception as exc:  # a bug in a sender must not kill the scheduler
             _log.exception("sender crashed", extra={"fields": {"delivery": delivery.id}})
             error = DeliveryError(f"internal error: {type(exc).__name__}")
@@ -127,6 +139,25 @@ class DeliveryScheduler:
             self.sent_total += 1
         else:
             self.failed_total += 1
+
+    async def _prepare(self, delivery: Delivery) -> Delivery:
+        """The delivery as sent: the real address looked up now, a digest's text composed."""
+        outgoing = delivery
+        if self._addresses is not None:
+            outgoing = replace(outgoing, address=await self._addresses.resolve(delivery))
+        if outgoing.channel in (Channel.EMAIL, Channel.SMS) and not outgoing.address:
+            kind = "email address" if outgoing.channel is Channel.EMAIL else "phone number"
+            target = outgoing.target
+            who = target.replace(":", " ", 1) if ":" in target else f"user {target}"
+            raise DeliveryError(f"no {kind} for {who}", permanent=True)
+        if outgoing.notification_type == DIGEST_TYPE and self._digests is not None:
+            items = await self._digests.of_digest(outgoing.id)
+            if not items:
+                raise DeliveryError("empty digest", permanent=True)
+            language = Language(str(outgoing.payload.get("language") or Language.ZH_CN))
+            title, body = compose(items, language)
+            outgoing = replace(outgoing, title=title, body=body)
+        return outgoing
 
     async def _record(self, tx: Transaction, claim: Claim, outcome: Delivery, ok: bool) -> bool:
         if not await self._deliveries.finish(claim, outcome, tx.session):

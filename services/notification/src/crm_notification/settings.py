@@ -53,6 +53,8 @@ class NotificationSettings:
     scheduler_batch: int = 20
     scheduler_enabled: bool = True
     replica_id: str = ""
+    customer_graphql_url: str = "http://127.0.0.1:4001/graphql"  # customer-facing mails
+    service_token_file: str = ""  # production: a token the IdP issued to this service
 
     @classmethod
     def from_env(cls) -> NotificationSettings:
@@ -78,6 +80,8 @@ class NotificationSettings:
             scheduler_batch=int(_env("SCHEDULER_BATCH", "20")),
             scheduler_enabled=_flag("SCHEDULER_ENABLED", True),
             replica_id=_env("REPLICA_ID", ""),
+            customer_graphql_url=_env("CUSTOMER_GRAPHQL_URL", "http://127.0.0.1:4001/graphql"),
+            service_token_file=_env("SERVICE_TOKEN_FILE", ""),
         )
 
     def replica(self) -> str:

@@ -43,6 +43,7 @@ def rule_to_document(rule: Rule) -> Document:
         "skip_actor": rule.skip_actor,
         "require_recipient": rule.require_recipient,
         "enabled": rule.enabled,
+        "email_customer": rule.email_customer,
     }
 
 
@@ -56,10 +57,11 @@ def rule_from_document(doc: Document) -> Rule:
         ),
         channels=tuple(Channel(c) for c in doc["channels"]),
         variables={str(k): str(v) for k, v in (doc.get("variables") or {}).items()},
-        customer_path=str(doc.get("customer_path") or "customerId"),
+        customer_path=str(doc["customer_path"]) if "customer_path" in doc else "customerId",
         skip_actor=bool(doc.get("skip_actor", True)),
         require_recipient=bool(doc.get("require_recipient", True)),
         enabled=bool(doc.get("enabled", True)),
+        email_customer=bool(doc.get("email_customer", False)),
     )
 
 
@@ -137,6 +139,7 @@ def preferences_to_document(p: Preferences) -> Document:
         "quiet_start": quiet.start.strftime("%H:%M") if quiet else None,
         "quiet_end": quiet.end.strftime("%H:%M") if quiet else None,
         "digest": p.digest,
+        "digest_at": p.digest_at.strftime("%H:%M"),
         "channels": {str(t): [str(c) for c in cs] for t, cs in p.channels.items()},
         "email": p.email,
         "phone": p.phone,
@@ -156,6 +159,7 @@ def preferences_from_document(doc: Document) -> Preferences:
         time_zone=str(doc.get("time_zone") or DEFAULT_TIME_ZONE),
         quiet_hours=quiet,
         digest=bool(doc.get("digest")),
+        digest_at=parse_clock(str(doc.get("digest_at") or "09:00"), "digestAt"),
         channels={
             NotificationType(t): tuple(Channel(c) for c in cs)
             for t, cs in (doc.get("channels") or {}).items()

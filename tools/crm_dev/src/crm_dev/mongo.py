@@ -16,7 +16,13 @@ import signal
 import sys
 from pathlib import Path
 
-from crm_dev import mongoeco_id_in_patch, mongoeco_patch, mongoeco_txn_gate
+from crm_dev import (
+    mongoeco_bulk_insert_patch,
+    mongoeco_expr_index_patch,
+    mongoeco_id_in_patch,
+    mongoeco_patch,
+    mongoeco_txn_gate,
+)
 from crm_dev.ports import port_in_use
 
 DEFAULT_PORT = 27018
@@ -50,6 +56,8 @@ async def serve(
         mongoeco_patch.apply()
     mongoeco_txn_gate.apply()
     mongoeco_id_in_patch.apply()
+    mongoeco_bulk_insert_patch.apply()
+    mongoeco_expr_index_patch.apply()
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
     engine = SQLiteEngine(
         str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries

@@ -1,7 +1,11 @@
 """`make seed`: load demo data through the gateway (`make up` first).
 
-Chinese and English individuals and enterprises, assigned to a few sales reps, each with a
-handful of logged interactions. Idempotent: re-running reuses the same idempotency keys.
+Chinese and English individuals and enterprises from the benchmark's generator
+(`bench.customer.generator`: valid GB 11643 ID numbers and GB 32100 credit codes, mainland
+mobiles, provinces, industries, tags), assigned to a few sales reps, each with a handful of
+logged interactions. Idempotent: re-running reuses the same idempotency keys. Run from the
+repository root (`make seed`), where the `bench` package lives. For benchmark-sized data
+(thousands of customers, bulk-loaded) use `make bench`.
 """
 
 from __future__ import annotations
@@ -15,34 +19,10 @@ from typing import Any
 
 import httpx
 
+from bench.customer.generator import customer, graphql_input
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import AuthSettings
 
-PEOPLE = [
-    "张伟",
-    "王芳",
-    "李娜",
-    "刘洋",
-    "陈静",
-    "杨磊",
-    "赵敏",
-    "黄强",
-    "周杰",
-    "吴霞",
-    "Emily Carter",
-    "James Wilson",
-    "Sophia Martin",
-    "Liam Brown",
-    "Olivia Taylor",
-]
-COMPANIES = [
-    "上海云启科技有限公司",
-    "北京华信咨询有限公司",
-    "深圳前海物流有限公司",
-    "杭州西湖文化传媒有限公司",
-    "Acme Trading Ltd",
-    "Northwind Foods Inc",
-]
 OWNERS = [("li.lei", "east"), ("han.meimei", "east"), ("wang.qiang", "south")]
 NOTES = [
     "首次电话沟通，客户对产品感兴趣",
@@ -70,27 +50,11 @@ async def seed(url: str, count: int) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         for i in range(count):
-            enterprise = i % 4 == 3
-            name = rng.choice(COMPANIES if enterprise else PEOPLE)
             owner, team = rng.choice(OWNERS)
-            data = await call(
-                client,
-                url,
-                CREATE,
-                {
-                    "input": {
-                        "kind": "ENTERPRISE" if enterprise else "INDIVIDUAL",
-                        "name": name,
-                        "stage": rng.choice(["LEAD", "PROSPECT", "ACTIVE"]),
-                        "phones": [f"139{rng.randrange(10**8):08d}"],
-                        "tags": rng.sample(["vip", "华东", "华南", "renewal", "new"], 2),
-                        "source": rng.choice(["ONLINE", "OFFLINE", "REFERRAL"]),
-                        "ownerId": owner,
-                        "team": team,
-                        "idempotencyKey": f"seed-{i}",
-                    }
-                },
-            )
+            fields = graphql_input(customer(rng, i)) | {"ownerId": owner, "team": team}
+            # force: a generated name/phone may resemble an earlier row; demo data keeps both
+            fields |= {"force": True, "idempotencyKey": f"seed-{i}"}
+            data = await call(client, url, CREATE, {"input": fields})
             customer_id = data["createCustomer"]["id"]
             for j in range(rng.randrange(1, 5)):
                 await call(

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from strawberry.types import Info as StrawberryInfo
 
 from crm_customer.bulk import BulkCommands
+from crm_customer.catalog import CatalogCommands
 from crm_customer.commands import CustomerCommands
+from crm_customer.imports.wiring import JobServices
 from crm_customer.merging import MergeCommands
 from crm_customer.repository import CustomerRepository
 from crm_customer.staff_repository import StaffDirectory
@@ -21,6 +23,8 @@ class Deps:
     statistics: StatisticsReader
     bulk: BulkCommands
     staff: StaffDirectory
+    catalog: CatalogCommands
+    jobs: JobServices | None = None  # import/export jobs (crm_customer.imports)
 
 
 type Context = RequestContext[Deps]

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from crm_customer import policy
 from crm_customer.domain import Customer
 from crm_customer.graphql.context import Info
 from crm_kit.errors import NotFound
 
 
 def customer_loader(info: Info):  # type: ignore[no-untyped-def]
+    """Customers as the caller may see them: one the caller may not read is a FORBIDDEN error
+    at its path (null), never its data."""
     customers = info.context.deps.customers
+    principal = info.context.principal
+
+    def shown(id: str, found: Customer | None) -> Customer | BaseException:
+        if found is None:
+            return NotFound("Customer", id)
+        if not policy.can(principal, found):
+            return policy.forbidden(id)
+        return policy.present(principal, found)
 
     async def load(ids: list[str]) -> list[Customer | BaseException]:
         found = await customers.get_many(ids)
-        return [found.get(i) or NotFound("Customer", i) for i in ids]
+        return [shown(i, found.get(i)) for i in ids]
 
     return info.context.loader("customer", load)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
+from crm_customer import policy
 from crm_customer.bulk import BulkChange
+from crm_customer.custom_fields import ValueFilter
 from crm_customer.domain import Address, ContactPerson, CustomerChanges, NewCustomer
+from crm_customer.domain import Customer as CustomerModel
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
 from crm_customer.graphql.types import (
@@ -39,11 +43,10 @@ from crm_customer.merge import FieldChoice
 from crm_customer.repository import CustomerFilter, SortOrder, cursor_for
 from crm_customer.validators import INDUSTRY_SECTIONS
 from crm_kit.auth import Role
-from crm_kit.errors import NotFound
+from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.events import utcnow
 from crm_kit.graphql import PageInfo
-
-MAX_PAGE = 100
+from crm_kit.policy import Action, Scope, check_sizes, page_size
 
 
 def _addresses(items: list[AddressInput] | None) -> list[Address] | None:
@@ -58,7 +61,30 @@ def _contacts(items: list[ContactPersonInput] | None) -> list[ContactPerson] | N
     return [ContactPerson(c.name, c.title, c.phones, c.emails, c.primary) for c in items]
 
 
+def _custom_values(values: object) -> dict[str, Any] | None:
+    """A `customFields` JSON input: None (leave as is) or an object {key: value}."""
+    if values is None:
+        return None
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise BadUserInput.single("customFields", "CUSTOM_FIELD_TYPE", "Expected an object")
+    return dict(values)
+
+
 def to_filter(f: CustomerFilterInput) -> CustomerFilter:
+    check_sizes(  # input hardening: bounded strings and lists (values are typed, never operators)
+        {
+            "ownerId": f.owner_id,
+            "team": f.team,
+            "tag": f.tag,
+            "tagsAny": list(f.tags_any),
+            "tagsAll": list(f.tags_all),
+            "tier": f.tier,
+            "industry": f.industry,
+            "region": f.region,
+            "text": f.text,
+            "customFields": [c.key for c in f.custom_fields],
+        }
+    )
     return CustomerFilter(
         stage=f.stage,
         stages=list(f.stages),
@@ -79,7 +105,70 @@ def to_filter(f: CustomerFilterInput) -> CustomerFilter:
         text=f.text,
         include_archived=f.include_archived,
         archived_only=f.archived_only,
+        custom_fields=[ValueFilter(c.key, c.value) for c in f.custom_fields],
     )
+
+
+def _shown(info: Info, model: CustomerModel) -> Customer:
+    """A record as the caller may see it (sensitive fields masked by role)."""
+    return Customer.from_model(policy.present(info.context.principal, model))
+
+
+async def _checked(info: Info, id: str, action: Action) -> CustomerModel:
+    """The current record, if the caller may do `action` on it (FORBIDDEN otherwise)."""
+    return policy.check(info.context.principal, await info.context.deps.customers.get(id), action)
+
+
+async def _visible_pairs(info: Info, first: int) -> DuplicatePairList:
+    """Candidate pairs whose both records the caller may read (a bounded scan: the count
+    never includes a pair it cannot see)."""
+    principal, repo = info.context.principal, info.context.deps.customers
+    pairs = await repo.open_pairs(policy.PAIR_SCAN_LIMIT)
+    found = await repo.get_many(sorted({i for p in pairs for i in p.customer_ids}))
+
+    def visible(id: str) -> bool:
+        customer = found.get(id)
+        return customer is not None and policy.can(principal, customer)
+
+    kept = [p for p in pairs if all(visible(i) for i in p.customer_ids)]
+    return DuplicatePairList(
+        items=[
+            DuplicatePair(
+                id=strawberry.ID(p.id),
+                customer_ids=[strawberry.ID(i) for i in p.customer_ids],
+                rule=p.rule,
+                score=p.score,
+                status=p.status,
+                created_at=p.created_at,
+            )
+            for p in kept[:first]
+        ],
+        total_count=len(kept),
+    )
+
+
+async def _bulk_targets(info: Info, ids: list[str]) -> tuple[list[str], list[BulkItemResult]]:
+    """Split requested ids into those the caller may change and a FORBIDDEN result for each
+    other one (unknown ids stay in: they report NOT_FOUND as before)."""
+    principal = info.context.principal
+    found = await info.context.deps.customers.get_many(ids)
+    allowed: list[str] = []
+    denied: list[BulkItemResult] = []
+    for id in dict.fromkeys(ids):
+        customer = found.get(id)
+        if customer is None or policy.can(principal, customer, Action.BULK):
+            allowed.append(id)
+        else:
+            denied.append(
+                BulkItemResult(
+                    id=strawberry.ID(id),
+                    ok=False,
+                    version=None,
+                    code="FORBIDDEN",
+                    message=policy.forbidden(id, Action.BULK).message,
+                )
+            )
+    return allowed, denied
 
 
 @strawberry.type
@@ -98,17 +187,19 @@ class Query:
         filter: CustomerFilterInput | None = None,
         sort: SortEnum = SortOrder.CREATED_DESC,  # type: ignore[valid-type]
     ) -> CustomerConnection:
-        info.context.principal  # noqa: B018
+        scope = policy.condition(info.context.principal, Action.LIST)
+        if scope is None:
+            raise policy.forbidden("*", Action.LIST)
         order = SortOrder(sort)
         page = await info.context.deps.customers.page(
             to_filter(filter or CustomerFilterInput()),
-            first=max(1, min(first, MAX_PAGE)),
+            first=max(1, page_size(first, 20, policy.options())),
             after=after,
             sort=order,
+            scope=scope,
         )
         edges = [
-            CustomerEdge(cursor=cursor_for(c, order), node=Customer.from_model(c))
-            for c in page.items
+            CustomerEdge(cursor=cursor_for(c, order), node=_shown(info, c)) for c in page.items
         ]
         return CustomerConnection(
             edges=edges,
@@ -123,11 +214,11 @@ class Query:
 
     @strawberry.field(description="The customer as it was at a point in time.")
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> Customer:
-        info.context.principal  # noqa: B018
+        await customer_loader(info).load(str(id))  # FORBIDDEN unless the caller may read it
         state = await info.context.deps.customers.state_at(str(id), at)
         if state is None:
             raise NotFound("Customer", str(id))
-        return Customer.from_model(state)
+        return _shown(info, state)
 
     @strawberry.field(
         description="The version history kept under this id, also for a merged-away record "
@@ -136,14 +227,19 @@ class Query:
     async def customer_history(
         self, info: Info, id: strawberry.ID, first: int = 20, before_version: int | None = None
     ) -> CustomerVersionConnection:
-        info.context.principal  # noqa: B018
+        current = await info.context.deps.customers.get(str(id))  # also a merged-away record
+        policy.check(info.context.principal, current)
         return await version_page(info, str(id), first, before_version)
 
     @strawberry.field(description="Open candidate duplicate pairs, strongest first.")
     async def possible_duplicates(self, info: Info, first: int = 20) -> DuplicatePairList:
-        info.context.principal.require_role(Role.ADMIN, Role.MANAGER, Role.SALES)
+        principal = info.context.principal
+        principal.require_role(Role.ADMIN, Role.MANAGER, Role.SALES)
         repo = info.context.deps.customers
-        pairs = await repo.open_pairs(max(1, min(first, MAX_PAGE)))
+        size = max(1, page_size(first, 20, policy.options()))
+        if policy.scope(principal, Action.LIST) is not Scope.ALL:
+            return await _visible_pairs(info, size)
+        pairs = await repo.open_pairs(size)
         return DuplicatePairList(
             items=[
                 DuplicatePair(
@@ -163,9 +259,11 @@ class Query:
     async def customer_statistics(
         self, info: Info, filter: CustomerFilterInput | None = None
     ) -> CustomerStatistics:
-        info.context.principal  # noqa: B018
+        scope = policy.condition(info.context.principal, Action.LIST)
+        if scope is None:
+            raise policy.forbidden("*", Action.LIST)
         stats = await info.context.deps.statistics.read(
-            to_filter(filter or CustomerFilterInput()), utcnow()
+            to_filter(filter or CustomerFilterInput()), utcnow(), scope=scope
         )
 
         def buckets(field: str) -> list[CountBucket]:
@@ -202,6 +300,12 @@ class Mutation:
         "with CONFLICT naming the existing customer unless `force` is set."
     )
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
+        principal = info.context.principal
+        owner_id, team = str(input.owner_id) if input.owner_id else None, input.team
+        if policy.scope(principal, Action.CREATE) is Scope.OWN:
+            owner_id, team = owner_id or principal.sub, team or principal.team or None
+        if owner_id is not None or team is not None:
+            policy.check_new_owner(principal, owner_id, team)
         created = await info.context.deps.commands.create(
             info.context.principal,
             NewCustomer(
@@ -215,8 +319,8 @@ class Mutation:
                 source=input.source,
                 source_detail=input.source_detail,
                 referrer=input.referrer,
-                owner_id=str(input.owner_id) if input.owner_id else None,
-                team=input.team,
+                owner_id=owner_id,
+                team=team,
                 gender=input.gender,
                 birthday=input.birthday,
                 id_card_number=input.id_card_number,
@@ -227,16 +331,18 @@ class Mutation:
                 company_size=input.company_size,
                 website=input.website,
                 contacts=_contacts(input.contacts) or [],
+                custom_fields=_custom_values(input.custom_fields) or {},
             ),
             idempotency_key=input.idempotency_key,
             force=input.force,
         )
-        return Customer.from_model(created)
+        return _shown(info, created)
 
     @strawberry.mutation(description="Partial update; fails with CONFLICT on a stale version.")
     async def update_customer(
         self, info: Info, id: strawberry.ID, expected_version: int, input: UpdateCustomerInput
     ) -> Customer:
+        await _checked(info, str(id), Action.UPDATE)
         updated = await info.context.deps.commands.update(
             info.context.principal,
             str(id),
@@ -261,9 +367,10 @@ class Mutation:
                 company_size=input.company_size,
                 website=input.website,
                 contacts=_contacts(input.contacts),
+                custom_fields=_custom_values(input.custom_fields),
             ),
         )
-        return Customer.from_model(updated)
+        return _shown(info, updated)
 
     @strawberry.mutation(description="Give the customer a new owner (and optionally team).")
     async def assign_customer(
@@ -274,43 +381,50 @@ class Mutation:
         team: str | None = None,
         expected_version: int | None = None,
     ) -> Customer:
+        await _checked(info, str(id), Action.ASSIGN)
+        policy.check_new_owner(info.context.principal, str(owner_id), team)
         assigned = await info.context.deps.commands.assign(
             info.context.principal, str(id), str(owner_id), team, expected_version
         )
-        return Customer.from_model(assigned)
+        return _shown(info, assigned)
 
     @strawberry.mutation(description="Soft-delete: hidden from lists unless asked for.")
     async def archive_customer(
         self, info: Info, id: strawberry.ID, expected_version: int | None = None
     ) -> Customer:
+        await _checked(info, str(id), Action.ARCHIVE)
         done = await info.context.deps.commands.set_archived(
             info.context.principal, str(id), True, expected_version
         )
-        return Customer.from_model(done)
+        return _shown(info, done)
 
     @strawberry.mutation(description="Bring an archived customer back.")
     async def unarchive_customer(
         self, info: Info, id: strawberry.ID, expected_version: int | None = None
     ) -> Customer:
+        await _checked(info, str(id), Action.ARCHIVE)
         done = await info.context.deps.commands.set_archived(
             info.context.principal, str(id), False, expected_version
         )
-        return Customer.from_model(done)
+        return _shown(info, done)
 
     @strawberry.mutation(description="Restore the fields of a past version, as a new version.")
     async def restore_customer_version(
         self, info: Info, id: strawberry.ID, version: int, expected_version: int
     ) -> Customer:
+        await _checked(info, str(id), Action.UPDATE)
         restored = await info.context.deps.commands.restore_version(
             info.context.principal, str(id), version, expected_version
         )
-        return Customer.from_model(restored)
+        return _shown(info, restored)
 
     @strawberry.mutation(
         description="Merge 2–10 records into the survivor with per-field choices; the others "
         "become tombstones that resolve to it. Emits customer.merged.v1."
     )
     async def merge_customers(self, info: Info, input: MergeCustomersInput) -> MergeResult:
+        for customer_id in (input.survivor_id, *input.merged_ids):
+            await _checked(info, str(customer_id), Action.MERGE)
         result = await info.context.deps.merges.merge(
             info.context.principal,
             str(input.survivor_id),
@@ -320,23 +434,25 @@ class Mutation:
                 for c in input.field_choices
             ],
             input.expected_version,
+            idempotency_key=input.idempotency_key,
         )
         return MergeResult(
-            merge_id=strawberry.ID(result.merge_id), customer=Customer.from_model(result.survivor)
+            merge_id=strawberry.ID(result.merge_id), customer=_shown(info, result.survivor)
         )
 
     @strawberry.mutation(description="Undo a merge (within 30 days, survivor unchanged since).")
     async def unmerge_customers(self, info: Info, merge_id: strawberry.ID) -> list[Customer]:
         restored = await info.context.deps.merges.unmerge(info.context.principal, str(merge_id))
-        return [Customer.from_model(c) for c in restored]
+        return [_shown(info, c) for c in restored]
 
     @strawberry.mutation(
         description="ADMIN: erase personal data on request (kept as an archived tombstone); "
         "history values are redacted. Emits customer.erased.v1."
     )
     async def erase_customer(self, info: Info, id: strawberry.ID, reason: str) -> Customer:
+        await _checked(info, str(id), Action.ERASE)
         erased = await info.context.deps.commands.erase(info.context.principal, str(id), reason)
-        return Customer.from_model(erased)
+        return _shown(info, erased)
 
     @strawberry.mutation(
         description="Change stage, owner, tags or archive state of up to 500 customers (ids or "
@@ -349,9 +465,19 @@ class Mutation:
         ids: list[strawberry.ID] | None = None,
         filter: CustomerFilterInput | None = None,
     ) -> BulkResult:
+        principal = info.context.principal
+        scope = policy.condition(principal, Action.BULK)
+        if scope is None:
+            raise policy.forbidden("*", Action.BULK)
+        if change.owner_id is not None or change.team is not None:
+            policy.check_new_owner(principal, str(change.owner_id or ""), change.team)
+        denied: list[BulkItemResult] = []
+        targets = [str(i) for i in ids] if ids is not None else None
+        if targets is not None and scope:
+            targets, denied = await _bulk_targets(info, targets)
         result = await info.context.deps.bulk.apply(
-            info.context.principal,
-            [str(i) for i in ids] if ids is not None else None,
+            principal,
+            targets,
             to_filter(filter) if filter is not None else None,
             BulkChange(
                 stage=change.stage,
@@ -361,12 +487,14 @@ class Mutation:
                 remove_tags=list(change.remove_tags),
                 archived=change.archived,
             ),
+            scope=scope,
         )
         return BulkResult(
             succeeded=result.succeeded,
-            failed=len(result.items) - result.succeeded,
+            failed=len(result.items) - result.succeeded + len(denied),
             truncated=result.truncated,
-            items=[
+            items=denied
+            + [
                 BulkItemResult(
                     id=strawberry.ID(i.id),
                     ok=i.ok,

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Self
 
 import strawberry
+from pymongo.errors import DuplicateKeyError
 from strawberry.extensions import SchemaExtension
 
+from crm_customer import policy
 from crm_customer.graphql.context import Context, Info
 from crm_customer.staff import Staff, validated
 from crm_kit.auth import Principal, Role
 from crm_kit.events import utcnow
+from crm_kit.uow import Transaction
 
 MAX_PAGE = 200
 
@@ -50,20 +53,24 @@ class StaffInput:
     team: str | None = None
     roles: list[str] = strawberry.field(default_factory=list)
     active: bool = True
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Retrying with the same key returns the first result."
+    )
 
 
 @strawberry.type
 class StaffQuery:
     @strawberry.field(description="One staff member.")
     async def staff_member(self, info: Info, id: strawberry.ID) -> StaffMember:
-        info.context.principal  # noqa: B018
-        return StaffMember.from_model(await info.context.deps.staff.get(str(id)))
+        member = await info.context.deps.staff.get(str(id))
+        policy.check_staff(info.context.principal, member.id, member.team)
+        return StaffMember.from_model(member)
 
     @strawberry.field(description="The staff directory, by team and name.")
     async def staff_directory(
         self, info: Info, team: str | None = None, active_only: bool = True, first: int = 100
     ) -> list[StaffMember]:
-        info.context.principal  # noqa: B018
+        team = policy.staff_team(info.context.principal, team)  # TEAM scope: their own team
         found = await info.context.deps.staff.list(team, active_only, max(1, min(first, MAX_PAGE)))
         return [StaffMember.from_model(s) for s in found]
 
@@ -75,6 +82,11 @@ class StaffMutation:
         actor = info.context.principal
         actor.require_role(Role.ADMIN)
         staff = info.context.deps.staff
+        customers = info.context.deps.customers
+        key = input.idempotency_key
+        guard = f"upsertStaff:{actor.sub}:{key}" if key else None
+        if guard and (done := await customers.idempotent_result(guard)):
+            return StaffMember.from_model(await staff.get(done))
         existing = await staff.find(str(input.id))
         record = validated(
             str(input.id),
@@ -87,7 +99,17 @@ class StaffMutation:
             now=utcnow(),
             created_at=existing.created_at if existing else None,
         )
-        return StaffMember.from_model(await staff.put(record))
+        if guard is None:
+            return StaffMember.from_model(await staff.put(record))
+
+        async def work(tx: Transaction) -> Staff:  # the key is claimed with the write
+            await customers.claim_idempotency_key(guard, record.id, utcnow(), tx.session)
+            return await staff.put(record, tx.session)
+
+        try:
+            return StaffMember.from_model(await info.context.deps.commands.uow.run(work))
+        except DuplicateKeyError:  # a concurrent retry with the same key won
+            return StaffMember.from_model(await staff.get(record.id))
 
 
 class ProvisionStaff(SchemaExtension):

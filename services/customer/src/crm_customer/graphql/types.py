@@ -12,10 +12,12 @@ from crm_customer import policy
 from crm_customer.domain import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from crm_customer.domain import Customer as CustomerModel
 from crm_customer.duplicates import DuplicateRule
+from crm_customer.graphql.catalog_types import CustomFieldFilterInput, Tag, catalog_tags
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
 from crm_customer.history import Version, VersionAction
 from crm_customer.repository import SortOrder
+from crm_customer.tags import split as tags_split
 from crm_kit.graphql import PageInfo
 
 CustomerKindEnum = strawberry.enum(CustomerKind, name="CustomerKind")
@@ -126,7 +128,20 @@ class Customer:
     website: str | None
     contacts: list[ContactPerson]
     erased: bool
+    custom_fields: JSON = strawberry.field(
+        description="Custom field values as a JSON object {key: value} (see "
+        "customFieldDefinitions for labels, types and options)."
+    )
     id_card: strawberry.Private[str | None]
+
+    @strawberry.field(description="The customer's tags that are in the ADMIN tag catalog.")
+    async def catalog_tags(self, info: Info) -> list[Tag]:
+        found = await catalog_tags(info, self.tags)
+        return [Tag.from_model(found[t]) for t in self.tags if t in found]
+
+    @strawberry.field(description="The customer's tags that are not in the catalog.")
+    async def free_tags(self, info: Info) -> list[str]:
+        return tags_split(self.tags, await catalog_tags(info, self.tags))[1]
 
     @strawberry.field(description="GB 11643 ID-card number; masked unless the caller may see it.")
     def id_card_number(self, info: Info) -> str | None:
@@ -185,6 +200,7 @@ class Customer:
                 for p in c.contacts
             ],
             erased=c.erased,
+            custom_fields=JSON(dict(c.custom_fields)),
             id_card=c.id_card_number,
         )
 
@@ -241,6 +257,9 @@ class MergeCustomersInput:
     merged_ids: list[strawberry.ID]
     field_choices: list[FieldChoiceInput] = strawberry.field(default_factory=list)
     expected_version: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Retrying with the same key returns the first merge."
+    )
 
 
 @strawberry.type
@@ -360,6 +379,9 @@ class CreateCustomerInput:
     company_size: CompanySizeEnum | None = None  # type: ignore[valid-type]
     website: str | None = None
     contacts: list[ContactPersonInput] = strawberry.field(default_factory=list)
+    custom_fields: JSON | None = strawberry.field(
+        default=None, description="Custom field values: a JSON object {key: value}."
+    )
     force: bool = strawberry.field(
         default=False, description="Create even when an exact duplicate exists."
     )
@@ -389,6 +411,11 @@ class UpdateCustomerInput:
     company_size: CompanySizeEnum | None = None  # type: ignore[valid-type]
     website: str | None = None
     contacts: list[ContactPersonInput] | None = None
+    custom_fields: JSON | None = strawberry.field(
+        default=None,
+        description="Changes to custom field values {key: value}; keys left out keep their "
+        "value, a null value removes it.",
+    )
 
 
 @strawberry.input
@@ -416,3 +443,4 @@ class CustomerFilterInput:
     )
     include_archived: bool = False
     archived_only: bool = False
+    custom_fields: list[CustomFieldFilterInput] = strawberry.field(default_factory=list)

@@ -3,10 +3,15 @@ idempotent `async def apply(db)` and list it here; never edit or renumber an app
 
 from __future__ import annotations
 
-from crm_customer.migrations import v0001_initial_indexes, v0002_master_data_backfill
+from crm_customer.migrations import (
+    v0001_initial_indexes,
+    v0002_master_data_backfill,
+    v0003_fuzzy_name_keys,
+)
 from crm_kit.migrations import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001", "initial indexes", v0001_initial_indexes.apply),
     Migration("0002", "master data backfill", v0002_master_data_backfill.apply),
+    Migration("0003", "fuzzy name keys", v0003_fuzzy_name_keys.apply),
 )

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm_interaction.domain import Interaction
+from crm_interaction.mentions import mentioned
+from crm_interaction.record_details import staff_ids
 
 TYPE = "interaction.logged.v1"
 
@@ -24,5 +26,12 @@ def payload(interaction: Interaction) -> dict[str, Any]:
             "subject": interaction.subject,
             "occurredAt": iso(interaction.occurred_at),
             "loggedBy": interaction.logged_by,
-        }
+            "outcome": str(interaction.details.outcome) if interaction.details.outcome else None,
+            "tags": list(interaction.details.tags),
+            "participantStaffIds": staff_ids(interaction.details),
+            "attachmentCount": len(interaction.details.attachments),
+        },
+        # staff ids mentioned with `@id` in the content (the content itself stays here)
+        "mentionedStaffIds": mentioned(interaction.content, author=interaction.logged_by),
+        "actorId": interaction.logged_by,
     }

@@ -10,6 +10,8 @@ from crm_interaction.tasks import Task
 CREATED = "task.created.v1"
 DUE = "task.due.v1"
 COMPLETED = "task.completed.v1"
+UPDATED = "task.updated.v1"
+OVERDUE = "task.overdue.v1"
 
 
 def task(t: Task) -> dict[str, Any]:
@@ -45,3 +47,17 @@ def completed(t: Task, actor: str) -> dict[str, Any]:
         "completedAt": iso(t.completed_at) if t.completed_at else None,
         "actorId": actor,
     }
+
+
+def updated(t: Task, changed: list[str], previous_assignee: str, actor: str) -> dict[str, Any]:
+    return {
+        "task": task(t),
+        "changedFields": changed,
+        "previousAssigneeId": previous_assignee,
+        "assigneeId": t.assignee_id,
+        "actorId": actor,
+    }
+
+
+def overdue(t: Task, overdue_at_iso: str) -> dict[str, Any]:
+    return {"task": task(t), "assigneeId": t.assignee_id, "overdueSince": overdue_at_iso}

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from crm_interaction.events.interaction_logged import iso
-from crm_interaction.tickets import SlaTarget, Ticket, TicketStatus
+from crm_interaction.tickets import Comment, SlaTarget, Ticket, TicketStatus
 
 CREATED = "ticket.created.v1"
 ASSIGNED = "ticket.assigned.v1"
 STATUS_CHANGED = "ticket.status_changed.v1"
 SLA_BREACHED = "ticket.sla_breached.v1"
+COMMENT_ADDED = "ticket.comment_added.v1"
 
 
 def ticket(t: Ticket) -> dict[str, Any]:
@@ -63,4 +64,16 @@ def sla_breached(t: Ticket, target: SlaTarget, due_at_iso: str, at_iso: str) -> 
         "detectedAt": at_iso,
         "assigneeId": t.assignee_id,
         "team": t.team,
+    }
+
+
+def comment_added(t: Ticket, comment: Comment, mentioned: list[str]) -> dict[str, Any]:
+    """No comment text: only who wrote it, its visibility and the staff it mentions."""
+    return {
+        "ticket": ticket(t),
+        "commentId": comment.id,
+        "customerVisible": comment.customer_visible,
+        "mentionedStaffIds": mentioned,
+        "actorId": comment.author_id,
+        "createdAt": iso(comment.created_at),
     }

@@ -23,7 +23,6 @@ from crm_interaction.graphql.timeline_types import (
     TimelineItemType,
 )
 from crm_interaction.graphql.types import InteractionConnection
-from crm_interaction.ticket_views import TicketFilter
 from crm_interaction.tickets import TicketStatus
 from crm_interaction.timeline import TimelineKind
 from crm_interaction.views import Keyset
@@ -63,8 +62,8 @@ class Customer:
         _ = info.context.principal
         size = work_resolvers.page_size(first)
         position = cursors.decode(after) if after else None
-        repo = info.context.deps.timeline
-        items, has_next = await repo.page(str(self.id), size, position, kinds)
+        arguments = (size, position, tuple(kinds or ()))
+        items, has_next = await loaders.timeline_pages(info).load((str(self.id), arguments))
         edges = [
             TimelineEdge(
                 cursor=cursors.encode(Keyset(e.at, e.id)), node=TimelineItemType.from_domain(e)
@@ -89,8 +88,9 @@ class Customer:
         after: str | None = None,
     ) -> TicketConnection | None:
         _ = info.context.principal
-        where = TicketFilter(customer_id=str(self.id), statuses=tuple(statuses or ()))
-        return await work_resolvers.ticket_page(info, where, first, after)
+        return await work_resolvers.customer_ticket_page(
+            info, str(self.id), tuple(statuses or ()), first, after
+        )
 
     @strawberry.field(description="Open tickets (NEW … WAITING_CUSTOMER), newest first")
     async def open_tickets(self, info: Info) -> list[TicketType] | None:
@@ -109,9 +109,7 @@ class Customer:
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE
     ) -> list[PurchaseType] | None:
         _ = info.context.principal
-        found = await info.context.deps.purchases.for_customer(
-            str(self.id), work_resolvers.page_size(first)
-        )
+        found = await loaders.purchases(info).load((str(self.id), work_resolvers.page_size(first)))
         return [PurchaseType.from_domain(p) for p in found]
 
     @strawberry.field(description="Contact statistics, RFM and churn risk")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm_interaction import services
+from crm_interaction import access, services
 from crm_interaction.graphql import cursors, loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.types import (
@@ -14,8 +14,9 @@ from crm_interaction.graphql.types import (
     LogInteractionInput,
 )
 from crm_interaction.views import Keyset
-from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.errors import NotFound
 from crm_kit.graphql import PageInfo
+from crm_kit.policy import Action, Resource
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -26,11 +27,17 @@ async def interaction(info: Info, id: str) -> InteractionType:
     found = await info.context.deps.views.get(id)
     if found is None:
         raise NotFound("Interaction", id)
+    await access.require_customer(
+        info.context, found.customer_id, Action.READ, Resource.INTERACTION
+    )
     return InteractionType.from_domain(found)
 
 
 async def log_interaction(info: Info, input: LogInteractionInput) -> InteractionType:
     principal = info.context.principal
+    await access.require_for_write(
+        info.context, str(input.customer_id), Action.CREATE, Resource.INTERACTION
+    )
     logged = await services.log_interaction(info.context.deps, principal, input.to_command())
     return InteractionType.from_domain(logged)
 
@@ -39,10 +46,11 @@ async def customer_interactions(
     info: Info, customer_id: str, first: int, after: str | None
 ) -> InteractionConnection:
     _ = info.context.principal
-    if first < 0:
-        raise BadUserInput.single("first", "OUT_OF_RANGE", "first must not be negative")
+    first = access.page_size(first, DEFAULT_PAGE_SIZE)
     position = cursors.decode(after) if after else None
-    page = await info.context.deps.views.page(customer_id, min(first, MAX_PAGE_SIZE), position)
+    page = await loaders.interaction_pages(info).load(
+        (customer_id, (min(first, MAX_PAGE_SIZE), position))
+    )
     edges = [
         InteractionEdge(
             cursor=cursors.encode(Keyset.of(item)), node=InteractionType.from_domain(item)

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.tools import merge_types
 
-from crm_interaction import interaction_edits
+from crm_interaction import access, interaction_edits
+from crm_interaction.access import CustomerFieldAccess
 from crm_interaction.graphql import resolvers, work_resolvers
 from crm_interaction.graphql.analytics_types import ServiceAnalyticsType
 from crm_interaction.graphql.context import Info
@@ -18,6 +20,7 @@ from crm_interaction.graphql.task_types import (
     RecordPurchasePayload,
     TaskConnection,
     TaskType,
+    UpdateTaskInput,
 )
 from crm_interaction.graphql.ticket_types import (
     CreateTicketInput,
@@ -33,7 +36,9 @@ from crm_interaction.graphql.types import (
 )
 from crm_interaction.tasks import TaskStatus
 from crm_interaction.tickets import AssignStrategy, TicketStatus
+from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
+from crm_kit.policy import Action
 
 
 @strawberry.type
@@ -97,6 +102,7 @@ class Mutation:
         input: UpdateInteractionInput,
         expected_version: int | None = None,
     ) -> InteractionType:
+        await access.require_interaction(info.context, str(id), Action.UPDATE)
         changed = await interaction_edits.edit_interaction(
             info.context.deps, info.context.principal, str(id), input.to_changes(), expected_version
         )
@@ -106,6 +112,7 @@ class Mutation:
     async def delete_interaction(
         self, info: Info, id: strawberry.ID, expected_version: int | None = None
     ) -> strawberry.ID:
+        await access.require_interaction(info.context, str(id), Action.UPDATE)
         deleted = await interaction_edits.delete_interaction(
             info.context.deps, info.context.principal, str(id), expected_version
         )
@@ -151,9 +158,21 @@ class Mutation:
 
     @strawberry.mutation(description="Comment on a ticket (internal unless customerVisible)")
     async def add_ticket_comment(
-        self, info: Info, id: strawberry.ID, body: str, customer_visible: bool = False
+        self,
+        info: Info,
+        id: strawberry.ID,
+        body: str,
+        customer_visible: bool = False,
+        idempotency_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Retrying with the same key returns the first comment, adds nothing"
+            ),
+        ] = None,
     ) -> TicketCommentType:
-        return await work_resolvers.add_ticket_comment(info, str(id), body, customer_visible)
+        return await work_resolvers.add_ticket_comment(
+            info, str(id), body, customer_visible, idempotency_key
+        )
 
     @strawberry.mutation(description="Record the customer's satisfaction (1–5) after resolution")
     async def rate_ticket(
@@ -170,6 +189,19 @@ class Mutation:
     @strawberry.mutation(description="Create a follow-up task with reminders")
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskType:
         return await work_resolvers.create_task(info, input)
+
+    @strawberry.mutation(
+        description="Change an OPEN task (title, due time, urgency, reminders, assignee); "
+        "reminders and the overdue check move with it"
+    )
+    async def update_task(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateTaskInput,
+        expected_version: int | None = None,
+    ) -> TaskType:
+        return await work_resolvers.update_task(info, str(id), input, expected_version)
 
     @strawberry.mutation(description="Mark a task done (its pending reminders are cancelled)")
     async def complete_task(
@@ -192,4 +224,9 @@ class Mutation:
         return await work_resolvers.record_purchase(info, input)
 
 
-schema = Schema(query=Query, mutation=Mutation, types=[Customer])
+schema = Schema(
+    query=merge_types("Query", (Query, audit_query("interaction"))),
+    mutation=Mutation,
+    types=[Customer],
+    extensions=[CustomerFieldAccess],  # access control on the fields added to Customer
+)

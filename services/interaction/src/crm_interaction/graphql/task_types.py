@@ -80,6 +80,10 @@ class CreateTaskInput:
         default=tasks.Recurrence.NONE,
         description="Completing a recurring task creates the next one",
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the first task, creates nothing",
+    )
 
     def to_command(self) -> tasks.NewTask:
         return tasks.NewTask(
@@ -93,6 +97,32 @@ class CreateTaskInput:
             if self.reminder_offsets is not None
             else None,
             recurrence=self.recurrence,
+        )
+
+
+@strawberry.input(description="What to change on an OPEN task; omitted fields stay as they are")
+class UpdateTaskInput:
+    title: str | None = None
+    notes: str | None = None
+    due_at: datetime | None = strawberry.field(
+        default=None, description="Moves the reminders and the overdue check"
+    )
+    urgency: tasks.Urgency | None = None
+    reminder_offsets: list[int] | None = strawberry.field(
+        default=None, description="Minutes before dueAt; replaces the current reminders"
+    )
+    assignee_id: str | None = None
+
+    def to_changes(self) -> tasks.TaskChanges:
+        return tasks.TaskChanges(
+            title=self.title,
+            notes=self.notes,
+            due_at=self.due_at,
+            urgency=self.urgency,
+            reminder_offsets=tuple(self.reminder_offsets)
+            if self.reminder_offsets is not None
+            else None,
+            assignee_id=self.assignee_id,
         )
 
 

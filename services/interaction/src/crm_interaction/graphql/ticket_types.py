@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm_interaction import tickets
+from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.ticket_views import TicketFilter
 from crm_kit.graphql import PageInfo
@@ -152,6 +153,11 @@ class TicketConnection:
 
     @strawberry.field(description="All tickets matching the filter, not only this page")
     async def total_count(self, info: Info) -> int:
+        if self.where.customer_id and self.where == TicketFilter(
+            customer_id=self.where.customer_id, statuses=self.where.statuses
+        ):  # Customer.tickets: counted for the whole `_entities` batch at once
+            per_status = TicketFilter(statuses=self.where.statuses)
+            return await loaders.ticket_counts(info).load((self.where.customer_id, per_status))
         return await info.context.deps.ticket_views.count(self.where)
 
 
@@ -164,6 +170,10 @@ class CreateTicketInput:
     description: str = ""
     team: str | None = None
     assignee_id: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the first ticket, creates nothing",
+    )
 
     def to_command(self) -> tickets.OpenTicket:
         return tickets.OpenTicket(

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from crm_interaction import insight, timeline
+from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.task_types import Money
 from crm_kit.graphql import PageInfo
@@ -55,7 +56,7 @@ class TimelineConnection:
     @strawberry.field(description="All items of the customer (of these kinds), not only this page")
     async def total_count(self, info: Info) -> int:
         # Counted only when asked for: on a large feed the count costs more than the page.
-        return await info.context.deps.timeline.count(self.customer_id, self.kinds)
+        return await loaders.timeline_counts(info).load((self.customer_id, tuple(self.kinds or ())))
 
 
 @strawberry.type

@@ -7,8 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from crm_interaction import domain
+from crm_interaction import domain, record_details
+from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
+from crm_interaction.graphql.record_types import (
+    AttachmentInput,
+    AttachmentType,
+    ParticipantInput,
+    ParticipantType,
+    attachments_in,
+    attachments_of,
+    participants_in,
+    participants_of,
+)
 from crm_kit.graphql import PageInfo
 
 if TYPE_CHECKING:
@@ -27,6 +38,11 @@ class InteractionRevision:
     subject: str | None
     content: str
     occurred_at: datetime
+    outcome: record_details.Outcome | None
+    next_step: str | None
+    tags: list[str]
+    participants: list[ParticipantType]
+    attachments: list[AttachmentType]
 
 
 @strawberry.type(name="Interaction", description="One contact with a customer")
@@ -43,23 +59,36 @@ class InteractionType:
     created_at: datetime
     version: int
     updated_at: datetime | None
+    participants: list[ParticipantType]
+    outcome: record_details.Outcome | None
+    next_step: str | None
+    tags: list[str]
+    attachments: list[AttachmentType]
 
     @strawberry.field(description="Earlier states, oldest first (kept on every edit/delete)")
     async def history(self, info: Info) -> list[InteractionRevision]:
         _ = info.context.principal
         docs = await info.context.deps.interactions.history(str(self.id))
-        return [
-            InteractionRevision(
-                version=int(d["version"]),
-                action=str(d["action"]),
-                actor_id=str(d["actorId"]),
-                at=d["at"],
-                subject=d["before"].get("subject"),
-                content=str(d["before"].get("content", "")),
-                occurred_at=d["before"]["occurredAt"],
+        revisions = []
+        for d in docs:
+            details = record_details.from_doc(d["before"])
+            revisions.append(
+                InteractionRevision(
+                    version=int(d["version"]),
+                    action=str(d["action"]),
+                    actor_id=str(d["actorId"]),
+                    at=d["at"],
+                    subject=d["before"].get("subject"),
+                    content=str(d["before"].get("content", "")),
+                    occurred_at=d["before"]["occurredAt"],
+                    outcome=details.outcome,
+                    next_step=details.next_step,
+                    tags=list(details.tags),
+                    participants=participants_of(details),
+                    attachments=attachments_of(details),
+                )
             )
-            for d in docs
-        ]
+        return revisions
 
     @strawberry.field(description="The customer contacted (resolved by the customer subgraph)")
     def customer(
@@ -84,6 +113,11 @@ class InteractionType:
             created_at=interaction.created_at,
             version=interaction.version,
             updated_at=interaction.updated_at,
+            participants=participants_of(interaction.details),
+            outcome=interaction.details.outcome,
+            next_step=interaction.details.next_step,
+            tags=list(interaction.details.tags),
+            attachments=attachments_of(interaction.details),
         )
 
 
@@ -101,7 +135,7 @@ class InteractionConnection:
 
     @strawberry.field(description="All interactions of the customer, not only this page")
     async def total_count(self, info: Info) -> int:
-        return await info.context.deps.views.count(self.customer_id)
+        return await loaders.interaction_counts(info).load((self.customer_id, None))
 
 
 @strawberry.input
@@ -119,6 +153,13 @@ class LogInteractionInput:
         default=None,
         description="Retrying with the same key returns the first interaction, creates nothing",
     )
+    participants: list[ParticipantInput] | None = None
+    outcome: record_details.Outcome | None = None
+    next_step: str | None = None
+    tags: list[str] | None = None
+    attachments: list[AttachmentInput] | None = strawberry.field(
+        default=None, description="Metadata only; the files live in the file store"
+    )
 
     def to_command(self) -> domain.LogInteraction:
         return domain.LogInteraction(
@@ -130,6 +171,13 @@ class LogInteractionInput:
             occurred_at=self.occurred_at,
             duration_seconds=self.duration_seconds,
             idempotency_key=self.idempotency_key,
+            details=record_details.RecordDetails(
+                participants=participants_in(self.participants),
+                outcome=self.outcome,
+                next_step=self.next_step,
+                tags=tuple(self.tags or ()),
+                attachments=attachments_in(self.attachments),
+            ),
         )
 
 
@@ -141,6 +189,15 @@ class UpdateInteractionInput:
     content: str | None = None
     occurred_at: datetime | None = None
     duration_seconds: int | None = None
+    participants: list[ParticipantInput] | None = strawberry.field(
+        default=None, description="Replaces the participants when given"
+    )
+    outcome: record_details.Outcome | None = None
+    next_step: str | None = strawberry.field(default=None, description='"" clears it')
+    tags: list[str] | None = strawberry.field(default=None, description="Replaces the tags")
+    attachments: list[AttachmentInput] | None = strawberry.field(
+        default=None, description="Replaces the attachments when given"
+    )
 
     def to_changes(self) -> domain.InteractionChanges:
         return domain.InteractionChanges(
@@ -150,4 +207,11 @@ class UpdateInteractionInput:
             content=self.content,
             occurred_at=self.occurred_at,
             duration_seconds=self.duration_seconds,
+            participants=participants_in(self.participants)
+            if self.participants is not None
+            else None,
+            outcome=self.outcome,
+            next_step=self.next_step,
+            tags=tuple(self.tags) if self.tags is not None else None,
+            attachments=attachments_in(self.attachments) if self.attachments is not None else None,
         )

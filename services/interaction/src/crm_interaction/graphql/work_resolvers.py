@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from crm_interaction import analytics, purchase_services, task_services, ticket_services
+from crm_interaction import access, analytics, purchase_services, task_services, ticket_services
 from crm_interaction.domain import to_storage_time
-from crm_interaction.graphql import cursors
+from crm_interaction.graphql import cursors, loaders
 from crm_interaction.graphql.analytics_types import ServiceAnalyticsType
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.task_types import (
@@ -17,6 +18,7 @@ from crm_interaction.graphql.task_types import (
     TaskConnection,
     TaskEdge,
     TaskType,
+    UpdateTaskInput,
 )
 from crm_interaction.graphql.ticket_types import (
     CreateTicketInput,
@@ -30,19 +32,17 @@ from crm_interaction.tasks import TaskStatus
 from crm_interaction.ticket_views import TicketFilter
 from crm_interaction.tickets import OPEN_STATUSES, AssignStrategy, TicketStatus
 from crm_interaction.views import Keyset
-from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.errors import NotFound
 from crm_kit.graphql import PageInfo
+from crm_kit.policy import Action, Resource
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
 def page_size(first: int | None) -> int:
-    if first is None:
-        return DEFAULT_PAGE_SIZE
-    if first < 0:
-        raise BadUserInput.single("first", "OUT_OF_RANGE", "first must not be negative")
-    return min(first, MAX_PAGE_SIZE)
+    """BAD_USER_INPUT below 0 or above the page limit (MAX_PAGE_SIZE, 100 by default)."""
+    return access.page_size(first, DEFAULT_PAGE_SIZE)
 
 
 def page_info(cursors_: list[str], has_next: bool, has_previous: bool) -> PageInfo:
@@ -59,6 +59,7 @@ async def ticket(info: Info, id: str) -> TicketType:
     found = await info.context.deps.ticket_views.get(id)
     if found is None:
         raise NotFound("Ticket", id)
+    await access.require_ticket(info.context, found)
     return TicketType.from_domain(found)
 
 
@@ -82,6 +83,33 @@ async def ticket_page(
     )
 
 
+async def customer_ticket_page(
+    info: Info,
+    customer_id: str,
+    statuses: tuple[TicketStatus, ...],
+    first: int | None,
+    after: str | None,
+) -> TicketConnection:
+    """`Customer.tickets`: the page comes from one aggregate for the whole `_entities` batch."""
+    size = page_size(first)
+    position = cursors.decode(after) if after else None
+    per_status = TicketFilter(statuses=statuses)
+    items, has_next = await loaders.ticket_pages(info).load(
+        (customer_id, (per_status, size, position))
+    )
+    edges = [
+        TicketEdge(
+            cursor=cursors.encode(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t)
+        )
+        for t in items
+    ]
+    return TicketConnection(
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
+        where=TicketFilter(customer_id=customer_id, statuses=statuses),
+    )
+
+
 def to_filter(value: TicketFilterInput | None) -> TicketFilter:
     if value is None:
         return TicketFilter()
@@ -99,8 +127,8 @@ def to_filter(value: TicketFilterInput | None) -> TicketFilter:
 async def tickets(
     info: Info, filter: TicketFilterInput | None, first: int | None, after: str | None
 ) -> TicketConnection:
-    _ = info.context.principal
-    return await ticket_page(info, to_filter(filter), first, after)
+    scoped = replace(to_filter(filter), access=await access.ticket_access(info.context))
+    return await ticket_page(info, scoped, first, after)
 
 
 async def my_tickets(
@@ -114,8 +142,11 @@ async def my_tickets(
 
 
 async def create_ticket(info: Info, input: CreateTicketInput) -> TicketType:
+    await access.require_for_write(
+        info.context, str(input.customer_id), Action.CREATE, Resource.TICKET
+    )
     created = await ticket_services.open_ticket(
-        info.context.deps, info.context.principal, input.to_command()
+        info.context.deps, info.context.principal, input.to_command(), input.idempotency_key
     )
     return TicketType.from_domain(created)
 
@@ -129,6 +160,7 @@ async def assign_ticket(
     strategy: AssignStrategy,
     expected_version: int | None,
 ) -> TicketType:
+    await access.require_ticket_id(info.context, id, Action.ASSIGN)
     assigned = await ticket_services.assign_ticket(
         info.context.deps,
         info.context.principal,
@@ -148,6 +180,7 @@ async def change_ticket_status(
     resolution: str | None,
     expected_version: int | None,
 ) -> TicketType:
+    await access.require_ticket_id(info.context, id, Action.UPDATE)
     changed = await ticket_services.change_status(
         info.context.deps,
         info.context.principal,
@@ -160,15 +193,17 @@ async def change_ticket_status(
 
 
 async def add_ticket_comment(
-    info: Info, id: str, body: str, customer_visible: bool
+    info: Info, id: str, body: str, customer_visible: bool, idempotency_key: str | None = None
 ) -> TicketCommentType:
+    await access.require_ticket_id(info.context, id, Action.UPDATE)
     comment = await ticket_services.add_comment(
-        info.context.deps, info.context.principal, id, body, customer_visible
+        info.context.deps, info.context.principal, id, body, customer_visible, idempotency_key
     )
     return TicketCommentType.from_domain(comment)
 
 
 async def rate_ticket(info: Info, id: str, rating: int, comment: str | None) -> TicketType:
+    await access.require_ticket_id(info.context, id, Action.UPDATE)
     rated = await ticket_services.rate_ticket(
         info.context.deps, info.context.principal, id, rating, comment
     )
@@ -183,15 +218,29 @@ async def set_service_agent(info: Info, agent_id: str, team: str, active: bool) 
 
 
 async def create_task(info: Info, input: CreateTaskInput) -> TaskType:
+    await access.require_for_write(
+        info.context, str(input.customer_id), Action.CREATE, Resource.TASK
+    )
     created = await task_services.create_task(
-        info.context.deps, info.context.principal, input.to_command()
+        info.context.deps, info.context.principal, input.to_command(), input.idempotency_key
     )
     return TaskType.from_domain(created)
+
+
+async def update_task(
+    info: Info, id: str, input: UpdateTaskInput, expected_version: int | None
+) -> TaskType:
+    await access.require_task(info.context, id, Action.UPDATE)
+    changed = await task_services.update_task(
+        info.context.deps, info.context.principal, id, input.to_changes(), expected_version
+    )
+    return TaskType.from_domain(changed)
 
 
 async def finish_task(
     info: Info, id: str, status: TaskStatus, expected_version: int | None
 ) -> TaskType:
+    await access.require_task(info.context, id, Action.UPDATE)
     done = await task_services.finish_task(
         info.context.deps, info.context.principal, id, status, expected_version
     )
@@ -215,6 +264,9 @@ async def my_tasks(info: Info, status: TaskStatus, first: int | None) -> TaskCon
 
 
 async def record_purchase(info: Info, input: RecordPurchaseInput) -> RecordPurchasePayload:
+    await access.require_for_write(
+        info.context, str(input.customer_id), Action.CREATE, Resource.INTERACTION
+    )
     purchase, changed = await purchase_services.record_purchase(
         info.context.deps, info.context.principal, input.to_command()
     )
@@ -225,7 +277,7 @@ async def service_analytics(
     info: Info, start: datetime, end: datetime, team: str | None
 ) -> ServiceAnalyticsType:
     analytics.check_range(info.context.principal, start, end)
+    team = access.analytics_team(info.context.principal, team)
     views = info.context.deps.ticket_views
-    period = await views.created_between(to_storage_time(start), to_storage_time(end), team)
-    load = await views.open_by_agent(team)
-    return ServiceAnalyticsType.from_domain(analytics.compute(period, load))
+    computed = await views.service_analytics(to_storage_time(start), to_storage_time(end), team)
+    return ServiceAnalyticsType.from_domain(computed)

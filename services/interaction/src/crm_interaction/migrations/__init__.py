@@ -3,7 +3,11 @@ idempotent `async def apply(db)` and list it here; never edit or renumber an app
 
 from __future__ import annotations
 
-from crm_interaction.migrations import v0001_initial_indexes, v0002_tickets_tasks_timeline
+from crm_interaction.migrations import (
+    v0001_initial_indexes,
+    v0002_tickets_tasks_timeline,
+    v0003_task_overdue_jobs,
+)
 from crm_kit.migrations import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -11,4 +15,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "0002", "tickets, tasks, purchases, timeline, jobs", v0002_tickets_tasks_timeline.apply
     ),
+    Migration("0003", "overdue checks of open tasks", v0003_task_overdue_jobs.apply),
 )

@@ -9,11 +9,13 @@ from dataclasses import replace
 from typing import Any
 
 import strawberry
+from pymongo.errors import DuplicateKeyError
 from strawberry.scalars import JSON
 
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, NotFound
 from crm_kit.graphql import PageInfo
+from crm_notification import idempotency
 from crm_notification.delivery import DeliveryStatus
 from crm_notification.domain import (
     TEMPLATES,
@@ -232,6 +234,7 @@ class AdminMutation:
             skip_actor=input.skip_actor,
             require_recipient=input.require_recipient,
             enabled=input.enabled,
+            email_customer=input.email_customer,
         )
         if Channel.WEBHOOK in rule.channels:
             raise BadUserInput.single(
@@ -279,7 +282,7 @@ class AdminMutation:
         except UnsafeTarget as exc:
             raise BadUserInput.single("url", "UNSAFE_URL", str(exc)) from exc
         hook = WebhookModel(
-            id=f"wh_{uuid.uuid4().hex[:20]}",
+            id=idempotency.new_id("wh_", admin, input.idempotency_key),
             url=input.url,
             event_types=tuple(dict.fromkeys(input.event_types)),
             secret=new_secret(),
@@ -288,7 +291,24 @@ class AdminMutation:
             created_by=admin.sub,
             description=input.description,
         )
-        await deps.webhooks.add(hook)
+        if input.idempotency_key is not None:
+            # a retry returns the first subscription, its secret included (same admin, same key)
+            first = await deps.webhooks.get(hook.id)
+            if first is None:
+                try:
+                    await deps.webhooks.add(hook)
+                except DuplicateKeyError:  # a concurrent retry inserted it first
+                    first = await deps.webhooks.get(hook.id)
+            if first is not None:
+                same = (first.url, first.event_types, first.description) == (
+                    hook.url,
+                    hook.event_types,
+                    hook.description,
+                )
+                idempotency.ensure_same_request(same, "webhook subscription", first.id)
+                hook = first
+        else:
+            await deps.webhooks.add(hook)
         return CreatedWebhookSubscription(
             subscription=WebhookSubscription.from_model(hook), secret=hook.secret
         )

@@ -43,6 +43,9 @@ class NotificationRule:
     skip_actor: bool
     require_recipient: bool
     enabled: bool
+    email_customer: bool = strawberry.field(
+        description="Also email the customer (their address is looked up when sending)"
+    )
 
     @classmethod
     def from_model(cls, r: RuleModel) -> Self:
@@ -57,6 +60,7 @@ class NotificationRule:
             skip_actor=r.skip_actor,
             require_recipient=r.require_recipient,
             enabled=r.enabled,
+            email_customer=r.email_customer,
         )
 
 
@@ -84,6 +88,7 @@ class NotificationRuleInput:
     skip_actor: bool = True
     require_recipient: bool = True
     enabled: bool = True
+    email_customer: bool = False
 
 
 @strawberry.type
@@ -211,3 +216,8 @@ class WebhookSubscriptionInput:
     url: str
     event_types: list[str]
     description: str = ""
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the first subscription (and its "
+        "secret), creates nothing",
+    )

@@ -72,6 +72,8 @@ class PreferencesMutation:
             )
         if isinstance(input.digest, bool):
             prefs = replace(prefs, digest=input.digest)
+        if isinstance(input.digest_at, str):
+            prefs = replace(prefs, digest_at=parse_clock(input.digest_at, "digestAt"))
         if input.channels:
             chosen = dict(prefs.channels)
             for item in input.channels:

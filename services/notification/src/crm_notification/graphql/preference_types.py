@@ -28,8 +28,9 @@ class NotificationPreferences:
     time_zone: str
     quiet_hours: QuietHoursWindow | None
     digest: bool = strawberry.field(
-        description="Hold emails for a daily digest time (09:00 local)."
+        description="Emails come as ONE combined mail per day at digestAt (local time)."
     )
+    digest_at: str = strawberry.field(description="HH:MM in the user's time zone (09:00)")
     channels: list[ChannelsForType]
     email: str | None
     phone: str | None
@@ -48,6 +49,7 @@ class NotificationPreferences:
                 else None
             ),
             digest=p.digest,
+            digest_at=p.digest_at.strftime("%H:%M"),
             channels=[ChannelsForType(type=t, channels=list(cs)) for t, cs in p.channels.items()],
             email=p.email,
             phone=p.phone,
@@ -72,6 +74,7 @@ class NotificationPreferencesInput:
     time_zone: str | None = strawberry.UNSET
     quiet_hours: QuietHoursInput | None = strawberry.UNSET
     digest: bool | None = strawberry.UNSET
+    digest_at: str | None = strawberry.UNSET
     channels: list[ChannelsForTypeInput] | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
+from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
 from crm_notification.graphql.admin_resolvers import AdminMutation, AdminQuery
 from crm_notification.graphql.preference_resolvers import PreferencesMutation, PreferencesQuery
@@ -21,4 +23,9 @@ class Mutation(InboxMutation, PreferencesMutation, AdminMutation):
     pass
 
 
-schema = Schema(query=Query, mutation=Mutation, subscription=Subscription, types=[Customer])
+schema = Schema(
+    query=merge_types("Query", (Query, audit_query("notification"))),
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Customer],
+)

@@ -10,7 +10,7 @@ from typing import Self
 import strawberry
 
 from crm_kit.graphql import PageInfo
-from crm_notification.access import customer_notifications_recipient
+from crm_notification.access import notifications_recipient
 from crm_notification.domain import Channel, NotificationType
 from crm_notification.domain import Notification as NotificationModel
 from crm_notification.graphql.context import Info
@@ -140,10 +140,10 @@ class Customer:
     @strawberry.field(
         description="Notifications about this customer that the caller may see, newest first."
     )
-    def notifications(
+    async def notifications(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> NotificationConnection | None:  # nullable: an outage here must not null the customer
-        recipient_id = customer_notifications_recipient(info.context.principal)
+        recipient_id = await notifications_recipient(info.context, str(self.id))
         size = page_size(DEFAULT_PAGE_SIZE if first is None else first)
         position = decode_cursor(after) if after else None
         customer_id = str(self.id)

@@ -1,0 +1,229 @@
+"""Issue 3 part B benchmark: custom fields, tags, assignment rules, similar names.
+
+    .venv/bin/python -m bench.customer.catalog --sizes 1000 10000
+
+For each N: bulk-seeds N customers (bench.customer.generator, plus custom field values and
+catalog tags), then measures the create path with and without the part-B work (custom field
+validation, assignment rule, fuzzy-name candidates), custom-field filters, tag usage counts,
+assignment choice and a catalog tag rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from bench.customer.generator import customer
+from crm_customer import domain
+from crm_customer.assigner import Assigner
+from crm_customer.assignment import Rule, Strategy
+from crm_customer.catalog import CatalogCommands
+from crm_customer.catalog_store import (
+    CATALOG_INDEXES,
+    CustomerLookups,
+    CustomFieldStore,
+    RuleStore,
+    TagStore,
+)
+from crm_customer.commands import CustomerCommands
+from crm_customer.crypto import DataProtector
+from crm_customer.custom_fields import FieldDefinition, FieldType, ValueFilter
+from crm_customer.duplicates import match_keys
+from crm_customer.query_plan import plan
+from crm_customer.repository import INDEXES, MATCH_KEYS, CustomerFilter, CustomerRepository
+from crm_customer.staff import Staff
+from crm_customer.staff_repository import StaffDirectory
+from crm_customer.tags import Tag
+from crm_kit.auth import Principal, Role
+from crm_kit.errors import Conflict
+from crm_kit.mongo import ensure_indexes
+from crm_kit.outbox import OUTBOX_INDEXES
+from crm_kit.uow import UnitOfWork
+
+ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
+LEVELS = ["A", "B", "C", "D"]
+CHANNELS = ["web", "tel", "fair", "mail"]
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def line(label: str, samples: list[float], extra: str = "") -> None:
+    print(
+        f"  {label:<46} p50 {pct(samples, 0.5):7.1f} ms  p95 {pct(samples, 0.95):7.1f} ms"
+        f"  n={len(samples)} {extra}"
+    )
+
+
+async def timed(fn: Any, reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        await fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def values(rng: random.Random) -> dict[str, Any]:
+    return {
+        "level": rng.choice(LEVELS),
+        "channels": rng.sample(CHANNELS, rng.randint(1, 2)),
+        "budget": rng.randint(1, 100),
+    }
+
+
+async def run(uri: str, n: int, sample: int, reps: int) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_catalog_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *CATALOG_INDEXES])
+    repo = CustomerRepository(db, DataProtector.from_env())
+    uow = UnitOfWork(client, db, "crm/bench")
+    staff = StaffDirectory(db)
+    lookups, defs, rules, tag_store = (
+        CustomerLookups(db),
+        CustomFieldStore(db),
+        RuleStore(db),
+        TagStore(db),
+    )
+    assigner = Assigner(rules, staff, lookups)
+    full = CustomerCommands(uow, repo, staff, definitions=defs, assigner=assigner, lookups=lookups)
+    plain = CustomerCommands(uow, repo, staff)
+    catalog = CatalogCommands(uow, defs, tag_store, rules, lookups, repo, full)
+    rng = random.Random(n)
+    now = datetime.now(UTC)
+    for d in (
+        FieldDefinition("level", "级别", "Level", FieldType.SELECT, options=LEVELS),
+        FieldDefinition("channels", "渠道", "Channels", FieldType.MULTISELECT, options=CHANNELS),
+        FieldDefinition("budget", "预算", "Budget", FieldType.NUMBER),
+    ):
+        await catalog.save_definition(ACTOR, d)
+    await catalog.save_tag(ACTOR, Tag("vip", "#ff0000", "等级"))
+    for i in range(10):
+        await staff.put(
+            Staff(
+                f"s{i}",
+                f"S{i}",
+                None,
+                "team-rr" if i < 5 else "team-ll",
+                ["SALES"],
+                True,
+                now,
+                now,
+                "bench",
+            )
+        )
+    await catalog.save_rule(
+        ACTOR,
+        Rule(
+            "", "rr", "team-rr", Strategy.ROUND_ROBIN, 1, provinces=["广东省", "北京市", "上海市"]
+        ),
+    )
+    await catalog.save_rule(ACTOR, Rule("", "ll", "team-ll", Strategy.LEAST_LOADED, 2))
+    print(f"\nN = {n:,}")
+    t0 = time.perf_counter()
+    docs, keys = [], {}
+    for i in range(n):
+        c = domain.create(customer(rng, i), id=uuid.uuid4().hex, actor="seed", now=now)
+        c = replace(c, custom_fields=values(rng), owner_id=f"s{rng.randint(0, 9)}")
+        doc = repo.document(c)
+        docs.append(doc)
+        for key in match_keys(doc):
+            keys.setdefault(key, []).append(c.id)
+        if len(docs) == 500 or i == n - 1:
+            await db.customers.insert_many(docs)
+            docs = []
+    reg = [{"_id": k, "ids": v} for k, v in keys.items()]
+    for i in range(0, len(reg), 1000):
+        await db[MATCH_KEYS].insert_many(reg[i : i + 1000])
+    near_sizes = [len(v) for k, v in keys.items() if k.startswith("near:")]
+    print(
+        f"  bulk seed {n / (time.perf_counter() - t0):8.0f} rows/s; near-key holders: "
+        f"max {max(near_sizes, default=0)}, "
+        f"mean {statistics.mean(near_sizes or [0]):.1f}"
+    )
+
+    for label, commands, with_values in (
+        ("create, plain (no part B)", plain, False),
+        ("create, custom fields + rule + fuzzy", full, True),
+    ):
+        per_row: list[float] = []
+        for i in range(sample):
+            new = customer(rng, n + 10_000 + i + (0 if with_values else sample))
+            new = replace(new, owner_id=None, custom_fields=values(rng) if with_values else {})
+            t0 = time.perf_counter()
+            with contextlib.suppress(Conflict):
+                await commands.create(ACTOR, new)
+            per_row.append(time.perf_counter() - t0)
+        line(label, per_row, f"{sample / sum(per_row):.1f} rows/s")
+
+    filters = {
+        "customFields level=A": CustomerFilter(custom_fields=[ValueFilter("level", "A")]),
+        "customFields channels=web + level=B": CustomerFilter(
+            custom_fields=[ValueFilter("channels", "web"), ValueFilter("level", "B")]
+        ),
+        "customFields level=C + tags any [vip]": CustomerFilter(
+            custom_fields=[ValueFilter("level", "C")], tags_any=["vip"]
+        ),
+    }
+    for label, flt in filters.items():
+        page = await repo.page(flt, 20, None)
+        line(
+            label,
+            await timed(lambda flt=flt: repo.page(flt, 20, None), reps),
+            f"total={page.total} index={plan(flt.query()).index}",
+        )
+    line("tag usage count (vip)", await timed(lambda: lookups.tag_usage("vip"), reps))
+    line(
+        "assignment choose, ROUND_ROBIN (5 staff)",
+        await timed(lambda: assigner.choose("广东省", None, None), reps),
+    )
+    line(
+        "assignment choose, LEAST_LOADED (5 staff)",
+        await timed(lambda: assigner.choose("四川省", None, None), reps),
+    )
+    holders = [c["_id"] async for c in db.customers.find({"tags": "vip"}, {"_id": 1}).limit(100)]
+    t0 = time.perf_counter()
+    result = await catalog.rename_tag(ACTOR, "vip", "VIP")
+    took = time.perf_counter() - t0
+    print(
+        f"  renameTag vip -> VIP: {result.updated} customers in {took:.1f} s"
+        f" ({result.updated / took:.1f}/s), failed {len(result.failed)};"
+        f" sampled holders {len(holders)}"
+    )
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--sample", type=int, default=50)
+    p.add_argument("--reps", type=int, default=20)
+    args = p.parse_args()
+    from crm_dev.testing import MongoServer
+
+    server = MongoServer(Path(tempfile.mkdtemp(prefix="bench-catalog-")))
+    server.start()
+    try:
+        for n in args.sizes:
+            await run(server.uri, n, args.sample, args.reps)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,151 @@
+"""Customer import benchmark on the embedded default (or MONGODB_URI / --mongodb-uri).
+
+    .venv/bin/python -m bench.customer.imports --rows 1000 --sizes 1000 10000
+
+For each collection size N: seeds N realistic customers, then imports a CSV of `--rows`
+generated customers (valid ID numbers and credit codes, ~5 % repeating a stored customer's
+phone, ~5 % with an invalid ID number or phone) through the real import path — file type
+check, header mapping, staging in batches, then per row: validation, the duplicate check
+and the create transaction (customer, match keys, version, outbox) — and reports rows/s for
+the upload (parse + stage), a dry run and the real run, with the job's counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from bench.customer.__main__ import ACTOR, seed
+from bench.customer.generator import customer
+from crm_customer import domain
+from crm_customer.commands import CustomerCommands
+from crm_customer.crypto import DataProtector
+from crm_customer.imports import files
+from crm_customer.imports.columns import COLUMNS
+from crm_customer.imports.exporter import ExportService, cells_of
+from crm_customer.imports.importer import ImportService
+from crm_customer.imports.jobs import ImportMode, Job
+from crm_customer.imports.store import JOB_INDEXES, JobStore
+from crm_customer.imports.worker import JobWorker, ProgressHub
+from crm_customer.repository import INDEXES, CustomerRepository
+from crm_kit.mongo import ensure_indexes
+from crm_kit.outbox import OUTBOX_INDEXES
+from crm_kit.uow import UnitOfWork
+
+
+def csv_file(rng: random.Random, rows: int, stored_phones: list[str]) -> bytes:
+    columns = [c for c in COLUMNS if c.key != "id"]
+    table = [[c.zh for c in columns]]
+    now = datetime.now(UTC)
+    for i in range(rows):
+        made = domain.create(customer(rng, 900_000 + i), id="x", actor="b", now=now)
+        cells = cells_of(made, reveal_identity=True)
+        roll = rng.random()
+        if roll < 0.05 and stored_phones:  # repeats a stored customer's phone
+            cells["phones"] = rng.choice(stored_phones)
+            cells["id_card_number"] = cells["uscc"] = ""
+        elif roll < 0.075 and cells["id_card_number"]:
+            cells["id_card_number"] = cells["id_card_number"][:-1] + "0"  # bad check digit
+        elif roll < 0.10:
+            cells["phones"] = "12345"
+        table.append([cells[c.key] for c in columns])
+    return files.to_csv(table)
+
+
+async def run_job(worker: JobWorker, store: JobStore, job: Job) -> tuple[Job, float]:
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    task = asyncio.create_task(worker.run(stop))
+    while True:
+        current = await store.get(job.id)
+        assert current is not None
+        if current.finished:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await task
+    return current, elapsed
+
+
+def report(label: str, job: Job, elapsed: float) -> None:
+    c = job.counts
+    print(
+        f"  {label:<34} {c.processed / elapsed:7.1f} rows/s  ({elapsed:6.1f} s; created "
+        f"{c.created}, updated {c.updated}, skipped {c.skipped}, failed {c.failed})"
+    )
+
+
+async def run_size(uri: str, n: int, rows: int, mode: ImportMode) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_import_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *JOB_INDEXES])
+    repo = CustomerRepository(db, DataProtector.from_env())
+    uow = UnitOfWork(client, db, "crm/bench")
+    store = JobStore(db, repo.protector)
+    importer = ImportService(uow, store, repo, CustomerCommands(uow, repo))
+    worker = JobWorker(
+        store, importer, ExportService(uow, store, repo), uow, ProgressHub(), poll_seconds=0.05
+    )
+    rng = random.Random(n)
+    print(f"\nN = {n:,} stored customers, importing {rows:,} rows ({mode})")
+    seeded = await seed(repo, db, n, rng)
+    data = csv_file(rng, rows, [p for c in seeded[:200] for p in c.phones])
+    for dry_run in (True, False):
+        start = time.perf_counter()
+        job = await importer.start(
+            ACTOR, data=data, filename="bench.csv", mode=mode, upsert_key=None,
+            dry_run=dry_run, idempotency_key=None,
+        )  # fmt: skip
+        if dry_run:
+            staged = time.perf_counter() - start
+            print(
+                f"  upload: type check + parse + stage   {rows / staged:7.0f} rows/s "
+                f"({len(data) / 1024:.0f} KiB, {job.chunk_count} batches)"
+            )
+        done, elapsed = await run_job(worker, store, job)
+        report("dry run (validate + dup check)" if dry_run else "import (validate + dup + tx)",
+               done, elapsed)  # fmt: skip
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000])
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--mode", default="SKIP_DUPLICATES", choices=[m.value for m in ImportMode])
+    parser.add_argument("--mongodb-uri", default=os.environ.get("MONGODB_URI", ""))
+    args = parser.parse_args()
+    server = None
+    uri = args.mongodb_uri
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    if not uri:
+        from crm_dev.testing import MongoServer
+
+        server = MongoServer(data_dir)
+        server.start()
+        uri = server.uri
+        print(f"embedded MongoDB (mongoeco) at {uri}")
+    try:
+        for n in args.sizes:
+            await run_size(uri, n, args.rows, ImportMode(args.mode))
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

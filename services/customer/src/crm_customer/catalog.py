@@ -1,0 +1,190 @@
+"""Use cases of the ADMIN catalogs: custom field definitions, the tag catalog (with renames
+carried to every customer in bounded batches) and assignment rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from crm_customer import assignment, custom_fields, tags
+from crm_customer.assignment import Rule
+from crm_customer.catalog_store import CustomerLookups, CustomFieldStore, RuleStore, TagStore
+from crm_customer.commands import CustomerCommands
+from crm_customer.custom_fields import FieldDefinition
+from crm_customer.model import CustomerChanges
+from crm_customer.repository import CustomerRepository
+from crm_customer.tags import Tag
+from crm_kit.auth import Principal, Role
+from crm_kit.errors import BadUserInput, Conflict, CrmError, NotFound
+from crm_kit.events import utcnow
+from crm_kit.uow import Transaction, UnitOfWork
+
+MAX_RENAME_ROUNDS = 10_000  # batches; a rename of 10⁶ customers fits
+
+
+@dataclass(frozen=True, slots=True)
+class RenameResult:
+    tag: Tag
+    updated: int
+    failed: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogCommands:
+    uow: UnitOfWork
+    definitions: CustomFieldStore
+    tag_store: TagStore
+    rules: RuleStore
+    lookups: CustomerLookups
+    customers: CustomerRepository
+    commands: CustomerCommands
+
+    # --- custom field definitions ---------------------------------------------------------
+
+    async def save_definition(self, actor: Principal, draft: FieldDefinition) -> FieldDefinition:
+        actor.require_role(Role.ADMIN)
+
+        async def work(tx: Transaction) -> FieldDefinition:
+            existing = await self.definitions.get(draft.key.strip(), tx.session)
+            clean = custom_fields.validated_definition(
+                draft, existing, actor=actor.sub, now=utcnow()
+            )
+            if existing is None and (
+                await self.definitions.count(tx.session) >= custom_fields.MAX_DEFINITIONS
+            ):
+                raise BadUserInput.single("key", "TOO_MANY_DEFINITIONS", "Too many fields")
+            await self.definitions.put(clean, tx.session)
+            return clean
+
+        return await self.uow.run(work)
+
+    async def deactivate_definition(self, actor: Principal, key: str) -> FieldDefinition:
+        """Hidden from forms and refused in new values; stored values stay (and can be read)."""
+        actor.require_role(Role.ADMIN)
+
+        async def work(tx: Transaction) -> FieldDefinition:
+            existing = await self.definitions.get(key, tx.session)
+            if existing is None:
+                raise NotFound("CustomFieldDefinition", key)
+            done = replace(existing, active=False, updated_at=utcnow(), updated_by=actor.sub)
+            await self.definitions.put(done, tx.session)
+            return done
+
+        return await self.uow.run(work)
+
+    # --- tag catalog ----------------------------------------------------------------------
+
+    async def save_tag(self, actor: Principal, draft: Tag) -> Tag:
+        actor.require_role(Role.ADMIN)
+        clean = tags.validated(draft, actor=actor.sub, now=utcnow())
+
+        async def work(tx: Transaction) -> Tag:
+            await self.tag_store.put(clean, tx.session)
+            return clean
+
+        return await self.uow.run(work)
+
+    async def delete_tag(self, actor: Principal, name: str) -> bool:
+        """Out of the catalog; customers keep the name as a free tag."""
+        actor.require_role(Role.ADMIN)
+
+        async def work(tx: Transaction) -> bool:
+            return await self.tag_store.delete(name.strip(), tx.session)
+
+        return await self.uow.run(work)
+
+    async def rename_tag(self, actor: Principal, old: str, new: str) -> RenameResult:
+        """Rename in the catalog, then on every customer holding it, `RENAME_BATCH` customers
+        at a time, each in its own transaction with a version and `customer.updated.v1`.
+
+        Calling it again after an interruption finishes the job (the catalog already holds
+        the new name; customers still holding the old one are found by the tags index).
+        """
+        actor.require_role(Role.ADMIN)
+        old_name, new_name = tags.check_rename(old, new)
+
+        async def move(tx: Transaction) -> Tag:
+            current = await self.tag_store.get(old_name, tx.session)
+            target = await self.tag_store.get(new_name, tx.session)
+            if current is None:
+                if target is None:
+                    raise NotFound("Tag", old_name)
+                return target  # resuming an interrupted rename
+            if target is not None:
+                raise BadUserInput.single("newName", "TAG_EXISTS", "A tag has this name")
+            moved = replace(current, name=new_name, updated_at=utcnow(), updated_by=actor.sub)
+            await self.tag_store.delete(old_name, tx.session)
+            await self.tag_store.put(moved, tx.session)
+            return moved
+
+        tag = await self.uow.run(move)
+        updated, failed = 0, list[str]()
+        for _ in range(MAX_RENAME_ROUNDS):
+            ids = [
+                i
+                for i in await self.lookups.ids_with_tag(old_name, tags.RENAME_BATCH + len(failed))
+                if i not in failed
+            ]
+            if not ids:
+                break
+            for id in ids[: tags.RENAME_BATCH]:
+                if await self._rename_on(actor, id, old_name, new_name):
+                    updated += 1
+                else:
+                    failed.append(id)
+        return RenameResult(tag, updated, failed)
+
+    async def _rename_on(self, actor: Principal, id: str, old: str, new: str) -> bool:
+        for _ in range(3):  # a concurrent edit of the same customer: read again and retry
+            current = await self.customers.get(id)
+            if old not in current.tags:
+                return True
+            try:
+                await self.commands.update(
+                    actor,
+                    id,
+                    current.version,
+                    CustomerChanges(tags=tags.renamed(current.tags, old, new)),
+                )
+                return True
+            except Conflict:
+                continue
+            except CrmError:
+                return False
+        return False
+
+    # --- assignment rules -----------------------------------------------------------------
+
+    async def save_rule(
+        self, actor: Principal, draft: Rule, idempotency_key: str | None = None
+    ) -> Rule:
+        """Create (no id) or replace a rule."""
+        actor.require_role(Role.ADMIN)
+        guard = f"saveAssignmentRule:{actor.sub}:{idempotency_key}" if idempotency_key else None
+        if guard and (done := await self.customers.idempotent_result(guard)):
+            found = await self.rules.get(done)
+            if found is not None:
+                return found
+        rule = assignment.validated(
+            replace(draft, id=draft.id or uuid.uuid4().hex), actor=actor.sub, now=utcnow()
+        )
+
+        async def work(tx: Transaction) -> Rule:
+            if not draft.id and len(await self.rules.all(tx.session)) >= assignment.MAX_RULES:
+                raise BadUserInput.single("id", "TOO_MANY", "Too many rules")
+            if draft.id and await self.rules.get(draft.id, tx.session) is None:
+                raise NotFound("AssignmentRule", draft.id)
+            if guard:
+                await self.customers.claim_idempotency_key(guard, rule.id, utcnow(), tx.session)
+            await self.rules.put(rule, tx.session)
+            return rule
+
+        return await self.uow.run(work)
+
+    async def delete_rule(self, actor: Principal, id: str) -> bool:
+        actor.require_role(Role.ADMIN)
+
+        async def work(tx: Transaction) -> bool:
+            return await self.rules.delete(id, tx.session)
+
+        return await self.uow.run(work)

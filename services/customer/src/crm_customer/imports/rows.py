@@ -1,0 +1,190 @@
+"""One import row → the same inputs `createCustomer` / `updateCustomer` take (pure).
+
+Cells are text; enums accept their code or Chinese label; lists are separated by ``;`` (also
+``,``, ``，``, ``；``, ``、`` or ``|``). A row's problems are reported per column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from crm_customer.domain import (
+    Address,
+    CompanySize,
+    ContactPerson,
+    CustomerChanges,
+    CustomerKind,
+    Gender,
+    LifecycleStage,
+    NewCustomer,
+    Source,
+)
+from crm_customer.imports.columns import BY_KEY
+from crm_kit.errors import BadUserInput, FieldError
+
+_SPLIT = re.compile(r"[;,，；、|\n]+")
+_LABELS: dict[type[Any], dict[str, str]] = {
+    CustomerKind: {"个人": "INDIVIDUAL", "企业": "ENTERPRISE", "公司": "ENTERPRISE"},
+    LifecycleStage: {
+        "线索": "LEAD", "潜在客户": "PROSPECT", "商机": "PROSPECT", "活跃": "ACTIVE",
+        "活跃客户": "ACTIVE", "重要客户": "VIP", "流失": "CHURNED", "已流失": "CHURNED",
+    },
+    Source: {
+        "线上": "ONLINE", "线下": "OFFLINE", "转介绍": "REFERRAL", "推荐": "REFERRAL",
+        "活动": "EVENT", "广告": "ADVERTISING", "合作伙伴": "PARTNER", "其他": "OTHER",
+    },
+    Gender: {"男": "MALE", "女": "FEMALE", "未透露": "UNDISCLOSED", "保密": "UNDISCLOSED"},
+    CompanySize: {"微型": "MICRO", "小型": "SMALL", "中型": "MEDIUM", "大型": "LARGE"},
+}  # fmt: skip
+_CODES: dict[type[Any], str] = {
+    CustomerKind: "INVALID_KIND",
+    LifecycleStage: "INVALID_STAGE_VALUE",
+    Source: "INVALID_SOURCE",
+    Gender: "INVALID_GENDER",
+    CompanySize: "INVALID_COMPANY_SIZE",
+}
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+# A domain field path's first segment → the column it came from.
+_PATH_COLUMNS = {
+    "name": "name", "stage": "stage", "tier": "tier", "tags": "tags", "phones": "phones",
+    "emails": "emails", "source": "source", "sourceDetail": "source_detail",
+    "referrer": "referrer", "ownerId": "owner_id", "team": "team", "gender": "gender",
+    "birthday": "birthday", "idCardNumber": "id_card_number", "wechatId": "wechat_id",
+    "uscc": "uscc", "industry": "industry", "companySize": "company_size", "website": "website",
+}  # fmt: skip
+_CONTACT_COLUMNS = {"name": "contact_name", "title": "contact_title"}
+
+
+def column_of(path: str) -> str:
+    """The import column a domain FieldError path points at (``phones[1]`` → ``phones``)."""
+    head = re.split(r"[\[.]", path, maxsplit=1)[0]
+    tail = path.rsplit(".", 1)[-1] if "." in path else ""
+    tail = re.sub(r"\[\d+\]$", "", tail)
+    if head == "addresses":
+        return "postal_code" if tail == "postalCode" else tail or "province"
+    if head == "contacts":
+        if tail.startswith("phones"):
+            return "contact_phone"
+        if tail.startswith("emails"):
+            return "contact_email"
+        return _CONTACT_COLUMNS.get(tail, "contact_name")
+    return _PATH_COLUMNS.get(head, head)
+
+
+def split_list(value: str) -> list[str]:
+    return [p.strip() for p in _SPLIT.split(value) if p.strip()]
+
+
+def _enum[E](cls: type[E], key: str, cells: dict[str, str], errors: list[FieldError]) -> E | None:
+    raw = cells.get(key, "").strip()
+    if not raw:
+        return None
+    code = _LABELS.get(cls, {}).get(raw, raw.upper())
+    try:
+        return cls(code)  # type: ignore[call-arg]
+    except ValueError:
+        errors.append(FieldError(key, _CODES[cls], f"Unknown value {raw!r}"))
+        return None
+
+
+def _date(key: str, cells: dict[str, str], errors: list[FieldError]) -> date | None:
+    raw = cells.get(key, "").strip()
+    if not raw:
+        return None
+    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw)
+    found = compact or _DATE.match(raw)
+    try:
+        if found:
+            return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        pass
+    errors.append(FieldError(key, "INVALID_DATE", "Dates are written YYYY-MM-DD"))
+    return None
+
+
+def _text(cells: dict[str, str], key: str) -> str | None:
+    return cells.get(key, "").strip() or None
+
+
+def _address(cells: dict[str, str]) -> list[Address] | None:
+    parts = {k: cells.get(k, "").strip() for k in ("province", "city", "district", "street")}
+    postal = cells.get("postal_code", "").strip()
+    if not any(parts.values()) and not postal:
+        return None
+    return [Address(postal_code=postal, **parts)]
+
+
+def _contact(cells: dict[str, str]) -> list[ContactPerson] | None:
+    keys = ("contact_name", "contact_title", "contact_phone", "contact_email")
+    if not any(cells.get(k, "").strip() for k in keys):
+        return None
+    return [
+        ContactPerson(
+            name=cells.get("contact_name", "").strip(),
+            title=cells.get("contact_title", "").strip(),
+            phones=split_list(cells.get("contact_phone", "")),
+            emails=split_list(cells.get("contact_email", "")),
+            primary=True,
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    kind: CustomerKind
+    values: dict[str, Any]  # NewCustomer / CustomerChanges keyword arguments (cells present)
+
+    def new_customer(self) -> NewCustomer:
+        values = {k: v for k, v in self.values.items() if v is not None}
+        return NewCustomer(kind=self.kind, **values)
+
+    def changes(self) -> CustomerChanges:
+        values = {k: v for k, v in self.values.items() if v is not None and k != "owner_id"}
+        values.pop("team", None)
+        return CustomerChanges(**values)
+
+
+def parse_row(cells: dict[str, str]) -> ParsedRow:
+    """Cells (by column key) → typed values; BAD_USER_INPUT with fields named by column."""
+    errors: list[FieldError] = []
+    kind = _enum(CustomerKind, "kind", cells, errors)
+    if kind is None and not errors:
+        errors.append(FieldError("kind", "REQUIRED", "Kind is required"))
+    if not cells.get("name", "").strip():
+        errors.append(FieldError("name", "REQUIRED", "Name is required"))
+    lists = {k: split_list(cells[k]) if cells.get(k, "").strip() else None for k in BY_KEY}
+    values: dict[str, Any] = {
+        "name": _text(cells, "name"),
+        "stage": _enum(LifecycleStage, "stage", cells, errors),
+        "tier": _text(cells, "tier"),
+        "tags": lists["tags"],
+        "phones": lists["phones"],
+        "emails": lists["emails"],
+        "source": _enum(Source, "source", cells, errors),
+        "source_detail": _text(cells, "source_detail"),
+        "referrer": _text(cells, "referrer"),
+        "owner_id": _text(cells, "owner_id"),
+        "team": _text(cells, "team"),
+        "gender": _enum(Gender, "gender", cells, errors),
+        "birthday": _date("birthday", cells, errors),
+        "id_card_number": _text(cells, "id_card_number"),
+        "wechat_id": _text(cells, "wechat_id"),
+        "addresses": _address(cells),
+        "uscc": _text(cells, "uscc"),
+        "industry": _text(cells, "industry"),
+        "company_size": _enum(CompanySize, "company_size", cells, errors),
+        "website": _text(cells, "website"),
+        "contacts": _contact(cells),
+    }
+    if errors or kind is None:
+        raise BadUserInput(errors)
+    return ParsedRow(kind, values)
+
+
+def row_errors(exc: BadUserInput) -> list[tuple[str, str]]:
+    """(column key, code) for each field error of a row."""
+    return [(column_of(e.field), e.code) for e in exc.field_errors]

@@ -1,0 +1,225 @@
+"""The job worker: runs queued import and export jobs in the service process.
+
+A job is held through a lease (`crm_kit.lease`, `_id = customer-job:<id>`), so with several
+replicas each job runs in one place; a replica that stops or dies leaves the lease to expire
+(or releases it on a graceful stop) and another one resumes the job at its next unfinished
+batch. An import runs batch by batch (`next_chunk`); a batch's counters are added once,
+guarded by the batch number, and each row is created with an idempotency key of its own, so a
+batch re-run after a crash creates nothing twice. Progress is announced on an in-process hub
+after each batch (subscriptions); subscribers also poll, for jobs run by another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+
+from crm_customer.imports import events
+from crm_customer.imports.exporter import ExportService
+from crm_customer.imports.importer import ImportService
+from crm_customer.imports.jobs import Counts, Job, JobKind, JobStatus, RowResult, principal_of
+from crm_customer.imports.store import JobStore
+from crm_kit import audit
+from crm_kit.events import utcnow
+from crm_kit.lease import Lease, replica_id
+from crm_kit.uow import Transaction, UnitOfWork
+
+_log = logging.getLogger("crm_customer.imports")
+MAX_ATTEMPTS = 5  # failed passes over one job (not failed rows) before it is FAILED
+
+
+class ProgressHub:
+    """Job id → events set whenever that job's progress changed in this process."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    def publish(self, job_id: str) -> None:
+        for event in self._waiters.get(job_id, ()):
+            event.set()
+
+    @contextlib.asynccontextmanager
+    async def watch(self, job_id: str) -> AsyncIterator[asyncio.Event]:
+        event = asyncio.Event()
+        self._waiters[job_id].add(event)
+        try:
+            yield event
+        finally:
+            self._waiters[job_id].discard(event)
+            if not self._waiters[job_id]:
+                del self._waiters[job_id]
+
+
+async def progress(
+    hub: ProgressHub,
+    job_id: str,
+    load: Callable[[str], Awaitable[Job | None]],
+    poll_seconds: float = 1.0,
+) -> AsyncIterator[Job]:
+    """The job now, then each change, until it has finished."""
+    last: Job | None = None
+    async with hub.watch(job_id) as changed:
+        while True:
+            changed.clear()
+            job = await load(job_id)
+            if job is None:
+                return
+            if job != last:
+                yield job
+                last = job
+            if job.finished:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), poll_seconds)
+
+
+class JobWorker:
+    def __init__(
+        self,
+        store: JobStore,
+        importer: ImportService,
+        exporter: ExportService,
+        uow: UnitOfWork,
+        hub: ProgressHub,
+        *,
+        poll_seconds: float = 2.0,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.importer = importer
+        self.exporter = exporter
+        self.uow = uow
+        self.hub = hub
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self.owner = replica_id()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                for job in await self.store.open_jobs():
+                    if stop.is_set():
+                        break
+                    try:
+                        await self._hold_and_run(job, stop)
+                    except Exception as exc:  # e.g. the database away: retried, then FAILED
+                        _log.warning(
+                            "job attempt failed",
+                            exc_info=True,
+                            extra={"fields": {"job": job.id, "error": type(exc).__name__}},
+                        )
+                        await self._attempt_failed(job, exc)
+            except Exception:
+                _log.warning("job worker pass failed; retrying", exc_info=True)
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+            for w in waits:
+                w.cancel()
+
+    async def _hold_and_run(self, job: Job, stop: asyncio.Event) -> None:
+        lease = Lease(
+            self.store.leases, f"customer-job:{job.id}", owner=self.owner,
+            ttl_seconds=self.lease_seconds,
+        )  # fmt: skip
+        if not await lease.acquire():
+            return
+        try:
+            if job.kind is JobKind.IMPORT:
+                await self._run_import(job, lease, stop)
+            else:
+                await self._run_export(job)
+        finally:
+            await lease.release()
+            self.hub.publish(job.id)
+
+    async def _attempt_failed(self, job: Job, exc: Exception) -> None:
+        """Count a failed attempt; after MAX_ATTEMPTS the job ends FAILED (and says so)."""
+        attempts = await self.store.count_attempt(job.id)
+        if attempts < MAX_ATTEMPTS:
+            return
+
+        async def work(tx: Transaction) -> None:
+            current = await self.store.get(job.id, tx.session)
+            if current is None or current.finished:
+                return
+            failed = replace(
+                current, status=JobStatus.FAILED, finished_at=utcnow(), error=type(exc).__name__
+            )
+            await self.store.set_fields(
+                job.id,
+                {"status": "FAILED", "finished_at": failed.finished_at, "error": failed.error},
+                tx.session,
+            )
+            if failed.kind is JobKind.IMPORT:
+                await self.store.drop_rows(failed, tx.session)
+                tx.emit(events.IMPORT_FINISHED, job.id, events.import_finished(failed))
+            else:
+                tx.emit(events.EXPORT_FINISHED, job.id, events.export_finished(failed))
+
+        await self.uow.run(work)
+        self.hub.publish(job.id)
+
+    async def _started(self, job: Job) -> Job:
+        if job.status is JobStatus.RUNNING and job.started_at:
+            return job
+        started = replace(job, status=JobStatus.RUNNING, started_at=job.started_at or utcnow())
+        await self.store.set_fields(
+            job.id, {"status": str(started.status), "started_at": started.started_at}
+        )
+        self.hub.publish(job.id)
+        return started
+
+    async def _run_export(self, job: Job) -> None:
+        job = await self._started(job)
+        await self.exporter.run(job)
+
+    async def _run_import(self, job: Job, lease: Lease, stop: asyncio.Event) -> None:
+        job = await self._started(job)
+        actor = principal_of(job)
+        for index in range(job.next_chunk, job.chunk_count):
+            results: list[RowResult] = []
+            for staged in await self.store.rows(job.id, index):
+                if stop.is_set() or not await lease.ensure():
+                    return  # resumed at this batch by whoever holds the lease next
+                results.append(await self.importer.process(job, actor, staged))
+            counts = Counts.of(results)
+
+            async def save(
+                tx: Transaction, i: int = index, c: Counts = counts, r: list[RowResult] = results
+            ) -> None:
+                if await self.store.add_progress(job.id, i, c, tx.session):
+                    await self.store.save_results(job.id, i, r, tx.session)
+
+            await self.uow.run(save)
+            self.hub.publish(job.id)
+        await self._finish_import(job.id)
+
+    async def _finish_import(self, job_id: str) -> None:
+        async def work(tx: Transaction) -> None:
+            current = await self.store.get(job_id, tx.session)
+            if current is None or current.finished:
+                return
+            done = replace(current, status=JobStatus.COMPLETED, finished_at=utcnow())
+            await self.store.set_fields(
+                job_id, {"status": str(done.status), "finished_at": done.finished_at}, tx.session
+            )
+            await self.store.drop_rows(done, tx.session)
+            payload = events.import_finished(done)
+            audit.record(
+                tx, "customer.import", "CustomerImportJob", job_id,
+                details={"counts": payload["counts"], "mode": payload["mode"],
+                         "dryRun": done.dry_run},
+                actor=done.actor, roles=done.actor_roles,
+            )  # fmt: skip
+            tx.emit(events.IMPORT_FINISHED, job_id, payload)
+
+        await self.uow.run(work)

@@ -1,0 +1,109 @@
+"""Customer import through the gateway: a CSV uploaded as a GraphQL multipart request, its
+progress pushed over graphql-transport-ws (subscription through the gateway), the result and
+its error report read back through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from crm_customer.app import create_app as customer_app
+from crm_gateway.app import create_app as gateway_app
+from crm_gateway.settings import GatewaySettings
+from tests.integration.notification.ws_client import PROTOCOL
+from tests.support import auth_headers, free_port, serve_app, service_settings, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
+UPLOAD = """mutation($f: Upload!) { importCustomers(file: $f) { id status totalRows } }"""
+PROGRESS = """subscription($id: ID!) { importJobProgress(id: $id) {
+  status processed created failed } }"""
+RESULT = """query($id: ID!) { importJob(id: $id) { status processed created failed
+  errors { row column code messageEn } errorReport(format: XLSX) { fileName size base64 } } }"""
+
+
+@pytest.fixture
+async def gateway(
+    mongodb_uri: str, amqp_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    monkeypatch.setenv("CUSTOMER_IMPORT_BATCH_ROWS", "2")  # several progress steps
+    async with AsyncExitStack() as stack:
+        settings = service_settings("customer", mongodb_uri, amqp_url)
+        base = await stack.enter_async_context(serve_app(customer_app(settings)))
+        await wait_ready(base)
+        gw = GatewaySettings(port=free_port(), subgraphs=(("customer", f"{base}/graphql"),))
+        url = await stack.enter_async_context(serve_app(gateway_app(gw)))
+        await wait_ready(url)
+        yield url
+
+
+async def test_csv_upload_through_the_gateway_with_live_progress(gateway: str) -> None:
+    csv_text = (
+        "Kind,Name,Phones,Province\n"
+        + "".join(f"INDIVIDUAL,客户{i},1380013{8000 + i},北京市\n" for i in range(5))
+        + "INDIVIDUAL,坏号码,12345,北京市\n"
+    )
+    operations = {"query": UPLOAD, "variables": {"f": None}}
+    async with httpx.AsyncClient(timeout=60) as http:
+        response = await http.post(
+            f"{gateway}/graphql",
+            data={"operations": orjson.dumps(operations).decode(), "map": '{"0":["variables.f"]}'},
+            files={"0": ("customers.csv", csv_text.encode(), "text/csv")},
+            headers=ADMIN,
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        job = body["data"]["importCustomers"]
+        assert job["totalRows"] == 6
+        seen: list[dict[str, Any]] = []
+        query = {"query": PROGRESS, "variables": {"id": job["id"]}}
+        ws_url = f"{gateway}/graphql".replace("http://", "ws://", 1)
+        async with connect(ws_url, subprotocols=[PROTOCOL], open_timeout=10) as ws:
+            init = {"type": "connection_init", "payload": {"Authorization": ADMIN["Authorization"]}}
+            await ws.send(orjson.dumps(init).decode())
+            assert orjson.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": query}).decode())
+            while not seen or seen[-1]["status"] != "COMPLETED":
+                payload = await asyncio.wait_for(_next(ws), timeout=60)
+                assert "errors" not in payload, payload
+                seen.append(payload["data"]["importJobProgress"])
+        processed = [s["processed"] for s in seen]
+        assert processed == sorted(processed) and processed[-1] == 6
+        assert len(set(processed)) >= 2  # pushed while it ran, not only at the end
+        assert (seen[-1]["created"], seen[-1]["failed"]) == (5, 1)
+        result = (
+            await http.post(
+                f"{gateway}/graphql",
+                json={"query": RESULT, "variables": {"id": job["id"]}},
+                headers=ADMIN,
+            )
+        ).json()
+        assert "errors" not in result, result
+        found = result["data"]["importJob"]
+        assert found["errors"] == [
+            {"row": 7, "column": "Phones", "code": "INVALID_PHONE",
+             "messageEn": "Not a valid phone number"}
+        ]  # fmt: skip
+        report = base64.b64decode(found["errorReport"]["base64"])
+        assert report.startswith(b"PK") and found["errorReport"]["fileName"].endswith(".xlsx")
+
+
+async def _next(ws: ClientConnection) -> dict[str, Any]:
+    """The next `next` payload; pings are answered."""
+    while True:
+        message = orjson.loads(await ws.recv())
+        if message["type"] == "ping":
+            await ws.send('{"type":"pong"}')
+            continue
+        assert message["type"] == "next", message
+        payload: dict[str, Any] = message["payload"]
+        return payload
