@@ -122,7 +122,7 @@ audit: venv
 	@cat "$(AUDIT_ADAPTER)/results.txt"
 
 # Offline validation of deploy/k8s (also part of `make test`): kustomize render, kubernetes-validate
-# --strict, CRD schemas, checkov (Kubernetes + Dockerfiles). Prints manifest and check counts.
+# --strict, CRD schemas, checkov (Kubernetes + the Dockerfile per SERVICE). Prints manifest and check counts.
 .PHONY: k8s-validate
 k8s-validate: venv
 	$(VENV)/bin/pytest -q -s tests/deploy/test_manifests.py

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.stats import percentile
+
 type Operation = Callable[[int, int], Awaitable[None]]  # (virtual user, sequence number)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -41,8 +43,7 @@ class Stats:
     def pct(self, q: float) -> float:
         if not self.latencies_ms:
             return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, q)
 
 
 async def run_constant(

@@ -25,6 +25,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
 
+from bench.stats import timed
 from crm_dev.testing import MongoServer
 
 SWITCHES = ("CRM_DEV_MONGOECO_BULK_INSERT", "CRM_DEV_MONGOECO_EXPR_INDEX")
@@ -32,12 +33,7 @@ SWITCHES = ("CRM_DEV_MONGOECO_BULK_INSERT", "CRM_DEV_MONGOECO_EXPR_INDEX")
 
 async def p50(fn: Callable[[], Awaitable[Any]], reps: int = 15) -> float:
     await fn()
-    samples = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(await timed(fn, reps)) * 1000
 
 
 async def arm(patched: bool, docs: int) -> dict[str, float]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -86,6 +87,55 @@ async def wait_ready(base_url: str, timeout: float = 30.0) -> None:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{base_url} not ready after {timeout}s")
             await asyncio.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class ServedSystem:
+    gateway: str  # the gateway's base URL
+    subgraphs: dict[str, str]  # service name -> its /graphql URL
+    exchange: str
+
+
+@asynccontextmanager
+async def serve_system(
+    mongodb_uri: str,
+    amqp_url: str,
+    services: Sequence[str] = ("customer", "interaction", "notification"),
+    *,
+    auth: AuthSettings | None = None,
+    **gateway: Any,
+) -> AsyncIterator[ServedSystem]:
+    """The named services (each with its own database and queues, all on one fresh events
+    exchange) and the gateway over them, served in-process and ready. `auth` applies to every
+    process; `gateway` overrides GatewaySettings fields."""
+    from crm_customer.app import create_app as customer_app
+    from crm_gateway.app import create_app as gateway_app
+    from crm_gateway.settings import GatewaySettings
+    from crm_interaction.app import create_app as interaction_app
+    from crm_notification.app import create_app as notification_app
+
+    factories: dict[str, Callable[[ServiceSettings], ASGIApp]] = {
+        "customer": customer_app,
+        "interaction": interaction_app,
+        "notification": notification_app,
+    }
+    exchange = unique("crm.events")
+    shared: dict[str, Any] = {} if auth is None else {"auth": auth}
+    async with AsyncExitStack() as stack:
+        urls: dict[str, str] = {}
+        for name in services:
+            settings = service_settings(
+                name, mongodb_uri, amqp_url, events_exchange=exchange, **shared
+            )
+            base = await stack.enter_async_context(serve_app(factories[name](settings)))
+            await wait_ready(base)
+            urls[name] = f"{base}/graphql"
+        app = gateway_app(
+            GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()), **shared | gateway)
+        )
+        base = await stack.enter_async_context(serve_app(app))
+        await wait_ready(base)
+        yield ServedSystem(base, urls, exchange)
 
 
 async def gql(

@@ -27,6 +27,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, monitoring
 
+from bench.stats import percentile
 from crm_customer import domain
 from crm_customer.crypto import DataProtector
 from crm_customer.documents import to_document
@@ -54,11 +55,6 @@ class Counter(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 async def appends(
@@ -96,7 +92,7 @@ async def run(uri: str, records: int, customers: int) -> None:
             times, per_tx = await appends(client, log, half, cold, counter)
             print(
                 f"append ({label}): p50 {statistics.median(times):6.1f} ms  "
-                f"p95 {pct(times, 0.95):6.1f} ms  commands/transaction {per_tx:.1f}"
+                f"p95 {percentile(times, 0.95):6.1f} ms  commands/transaction {per_tx:.1f}"
             )
         started = time.perf_counter()
         await asyncio.gather(

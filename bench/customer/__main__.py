@@ -22,7 +22,6 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.customer.generator import customer
+from bench.stats import line, timed
 from crm_customer import domain, history
 from crm_customer.commands import CustomerCommands
 from crm_customer.crypto import DataProtector
@@ -51,27 +51,6 @@ from crm_kit.outbox import OUTBOX_INDEXES
 from crm_kit.uow import UnitOfWork
 
 ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], reps: int) -> list[float]:
-    out: list[float] = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        await fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def line(label: str, samples: list[float], extra: str = "") -> None:
-    print(
-        f"  {label:<44} p50 {pct(samples, 0.5):7.1f} ms   p95 {pct(samples, 0.95):7.1f} ms"
-        f"   n={len(samples)} {extra}"
-    )
 
 
 async def seed(repo: CustomerRepository, db: Any, n: int, rng: random.Random) -> list[Any]:

@@ -20,12 +20,14 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
 from bench.customer.generator import customer
+from bench.stats import line, timed
 from crm_customer import domain
 from crm_customer.assigner import Assigner
 from crm_customer.assignment import Rule, Strategy
@@ -55,27 +57,6 @@ from crm_kit.uow import UnitOfWork
 ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
 LEVELS = ["A", "B", "C", "D"]
 CHANNELS = ["web", "tel", "fair", "mail"]
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
-def line(label: str, samples: list[float], extra: str = "") -> None:
-    print(
-        f"  {label:<46} p50 {pct(samples, 0.5):7.1f} ms  p95 {pct(samples, 0.95):7.1f} ms"
-        f"  n={len(samples)} {extra}"
-    )
-
-
-async def timed(fn: Any, reps: int) -> list[float]:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        await fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def values(rng: random.Random) -> dict[str, Any]:
@@ -135,7 +116,8 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
     await catalog.save_rule(ACTOR, Rule("", "ll", "team-ll", Strategy.LEAST_LOADED, 2))
     print(f"\nN = {n:,}")
     t0 = time.perf_counter()
-    docs, keys = [], {}
+    docs: list[dict[str, Any]] = []
+    keys: dict[str, list[str]] = {}
     for i in range(n):
         c = domain.create(customer(rng, i), id=uuid.uuid4().hex, actor="seed", now=now)
         c = replace(c, custom_fields=values(rng), owner_id=f"s{rng.randint(0, 9)}")
@@ -183,7 +165,7 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
         page = await repo.page(flt, 20, None)
         line(
             label,
-            await timed(lambda flt=flt: repo.page(flt, 20, None), reps),
+            await timed(partial(repo.page, flt, 20, None), reps),
             f"total={page.total} index={plan(flt.query()).index}",
         )
     line("tag usage count (vip)", await timed(lambda: lookups.tag_usage("vip"), reps))

@@ -54,7 +54,8 @@ console.log("ready");
 """
 
 
-def wait_http(url: str, body: bytes | None = None, timeout: float = 90) -> None:
+def wait_http(url: str, body: bytes | None = None, timeout: float = 90) -> bytes:
+    """POST `body` until the server answers 200; that answer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -63,23 +64,26 @@ def wait_http(url: str, body: bytes | None = None, timeout: float = 90) -> None:
             )
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
-                    return
+                    answer: bytes = response.read()
+                    return answer
         except OSError:
             pass
         time.sleep(0.3)
     raise TimeoutError(url)
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of the process and its children (Node may fork workers)."""
-    total = 0
+def process_tree(pid: int) -> list[int]:
+    """The process and its children (Node and uvicorn may fork workers)."""
     pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for item in pids:
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return pids
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of the process and its children."""
+    total = 0
+    for item in process_tree(pid):
         try:
             for line in Path(f"/proc/{item}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -156,10 +160,7 @@ def load(query: str) -> dict[str, float]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the process and its children (workers)."""
     total = 0.0
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    for item in pids:
+    for item in process_tree(pid):
         try:
             fields = Path(f"/proc/{item}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -219,18 +220,11 @@ def main() -> None:
         for name in gateways:
             process = start_gateway(name, supergraph)
             try:
-                wait_http(
-                    f"http://127.0.0.1:{PORT}/graphql",
-                    json.dumps({"query": query}).encode(),
-                )
-                with urllib.request.urlopen(
-                    urllib.request.Request(
-                        f"http://127.0.0.1:{PORT}/graphql",
-                        data=json.dumps({"query": query}).encode(),
-                        headers={"content-type": "application/json"},
+                answer = json.loads(
+                    wait_http(
+                        f"http://127.0.0.1:{PORT}/graphql", json.dumps({"query": query}).encode()
                     )
-                ) as response:
-                    answer = json.loads(response.read())
+                )
                 if expected is None:
                     expected = answer
                 same = "same" if answer == expected else f"DIFFERENT: {answer}"
@@ -258,13 +252,10 @@ def main() -> None:
     print(f"connections {CONNECTIONS}, {DURATION} s per run after {WARMUP} s warm-up")
     print("| query | gateway | RPS | p50 ms | p95 ms | p99 ms | peak RSS MB | RPS vs ours |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
+    ours_rps = {suite: figures["rps"] for suite, name, figures in rows if name == "ours"}
     for suite, name, figures in rows:
-        ours = (
-            next(f for s, n, f in rows if s == suite and n == "ours")
-            if any(s == suite and n == "ours" for s, n, _ in rows)
-            else figures
-        )
-        ratio = figures["rps"] / ours["rps"] if ours["rps"] else 0
+        base = ours_rps.get(suite, figures["rps"])
+        ratio = figures["rps"] / base if base else 0
         print(
             f"| {suite} | {name} | {figures['rps']:.0f} | {figures['p50']:.1f} | "
             f"{figures['p95']:.1f} | {figures['p99']:.1f} | {figures['rss']:.0f} | "

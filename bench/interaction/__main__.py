@@ -28,13 +28,13 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.stats import line, timed
 from crm_interaction import domain, insight, purchases, tasks, tickets, timeline
 from crm_interaction.indexes import ALL_INDEXES
 from crm_interaction.insight_views import InsightViews
 from crm_interaction.jobs import JobHandlers
 from crm_interaction.repository import (
     CustomerProjection,
-    IdempotencyGuards,
     InteractionRepository,
     interaction_to_doc,
 )
@@ -54,33 +54,13 @@ from crm_interaction.ticket_store import AgentDirectory, TicketRepository, ticke
 from crm_interaction.ticket_views import TicketViews
 from crm_interaction.views import InteractionViews, Keyset
 from crm_kit.auth import Principal, Role
+from crm_kit.idempotency import IdempotencyGuards
 from crm_kit.mongo import Document, ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 from crm_kit.uow import UnitOfWork
 
 ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
 CHANNELS = list(domain.Channel)
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], reps: int) -> list[float]:
-    out: list[float] = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        await fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def line(label: str, samples: list[float]) -> None:
-    print(
-        f"  {label:<52} p50 {pct(samples, 0.5):7.1f} ms   p95 {pct(samples, 0.95):7.1f} ms"
-        f"   n={len(samples)}"
-    )
 
 
 def items_for(

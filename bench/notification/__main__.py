@@ -29,6 +29,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.stats import pct
 from crm_dev.testing import Broker, MongoServer
 from crm_kit.bus import EventBus
 from crm_kit.events import CloudEvent
@@ -36,11 +37,6 @@ from crm_notification.app import create_app
 from crm_notification.live import received
 from crm_notification.settings import NotificationSettings
 from tests.support import serve_app, service_settings, wait_ready
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def assigned(customer: str, owner: str) -> CloudEvent:

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-ATTEMPT_HEADER = "x-crm-attempt"
-ERROR_HEADER = "x-crm-last-error"
+from crm_kit.consumer import ATTEMPT_HEADER, ERROR_HEADER
+from crm_kit.topology import QueueNames
 
 
 @dataclass
@@ -55,7 +55,8 @@ async def replay(
     event_type: str = "",
     dry_run: bool = False,
 ) -> ReplayReport:
-    source_name, target_name = f"{service}.events.dlq", f"{service}.events"
+    names = QueueNames.for_consumer(service)
+    source_name, target_name = names.dead, names.main
     report = ReplayReport()
     connection = await aio_pika.connect(url, timeout=10)
     try:

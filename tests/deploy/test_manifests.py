@@ -1,7 +1,8 @@
 """deploy/k8s validated offline, as `make test` runs it: every overlay rendered with kustomize,
 every built-in manifest through `kubernetes-validate --strict` for a recent Kubernetes, every
 custom resource against the CRD schemas shipped in deploy/k8s/crds, checkov with zero failed
-checks (Kubernetes manifests and Dockerfiles), plus the invariants ops rely on."""
+checks (Kubernetes manifests and the Dockerfile for each SERVICE build arg), plus the invariants
+ops rely on."""
 
 from __future__ import annotations
 
@@ -34,9 +35,8 @@ from tests.deploy.k8s_support import (
     write_split,
 )
 
-DOCKERFILES = [ROOT / "services" / name / "Dockerfile" for name in SUBGRAPHS] + [
-    ROOT / "gateway" / "Dockerfile"
-]
+# One Dockerfile for every CRM process; the SERVICE build arg picks the package and its stage.
+DOCKERFILE = ROOT / "Dockerfile"
 # Each deliberate checkov skip, with the reason written next to it in the manifest/Dockerfile.
 EXPECTED_SKIPS = {"CKV_K8S_43", "CKV_DOCKER_7"}
 CUSTOM_KINDS = {
@@ -165,13 +165,24 @@ def test_strict_validation_rejects_unknown_and_mistyped_fields(
     assert proc.returncode != 0 and "imagePullPolcy" in proc.stdout + proc.stderr
 
 
+def dockerfile_for(service: str, directory: Path) -> Path:
+    """The Dockerfile as built with `--build-arg SERVICE=<service>` (the arg as its default)."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert text.count("\nARG SERVICE\n") == 3, "SERVICE is declared globally, in build and runtime"
+    directory.mkdir(parents=True)
+    path = directory / "Dockerfile"
+    path.write_text(text.replace("\nARG SERVICE\n", f"\nARG SERVICE={service}\n"), "utf-8")
+    return path
+
+
 def test_checkov_reports_zero_failed_checks(rendered: dict[str, Rendered], tmp_path: Path) -> None:
-    """One checkov run over both rendered overlays and the four Dockerfiles."""
+    """One checkov run over both rendered overlays and the Dockerfile for each of the four
+    SERVICE build args."""
     root = next(iter(rendered.values())).directory.parent
     args = [tool("checkov"), "--framework", "kubernetes", "dockerfile", "--skip-download"]
     args += ["-o", "json", "--output-file-path", str(tmp_path), "-d", str(root)]
-    for dockerfile in DOCKERFILES:
-        args += ["-d", str(dockerfile.parent)]
+    for service in CRM_DEPLOYMENTS:
+        args += ["-d", str(dockerfile_for(service, tmp_path / "images" / service).parent)]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
     report_file = tmp_path / "results_json.json"
     assert report_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -199,6 +210,36 @@ def test_checkov_reports_zero_failed_checks(rendered: dict[str, Rendered], tmp_p
     assert by_type["kubernetes"]["summary"]["passed"] > 500
     assert by_type["dockerfile"]["summary"]["passed"] > 100
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("service", CRM_DEPLOYMENTS)
+def test_dockerfile_builds_each_process_from_the_pinned_base_as_non_root(
+    rendered: dict[str, Rendered], service: str
+) -> None:
+    """Per SERVICE build arg: a workspace package to install, a stage that listens where the
+    manifests' Service and container port point, the pinned 3.13 base and the non-root user."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.13-slim-bookworm$", text, re.M)
+    assert re.findall(r"^FROM (\S+) AS (build|runtime)$", text, re.M) == [
+        ("${PYTHON_IMAGE}", "build"),
+        ("${PYTHON_IMAGE}", "runtime"),
+    ]
+    assert '--package "crm-${SERVICE}"' in text
+    assert text.rstrip().endswith("\nFROM crm-${SERVICE}")
+    assert re.findall(r"^USER (.*)$", text, re.M) == ["10001:10001"]
+    assert 'ENTRYPOINT ["sh", "-c", "exec python -m \\"crm_${CRM_SERVICE}\\"' in text
+    package = ROOT / ("gateway" if service == "gateway" else f"services/{service}")
+    assert f'name = "crm-{service}"' in (package / "pyproject.toml").read_text(encoding="utf-8")
+    stage = re.search(rf"^FROM runtime AS crm-{service}\n(.*?)(?:\n\n|\Z)", text, re.M | re.S)
+    assert stage, f"no crm-{service} stage"
+    prefix = service.upper()
+    port = rendered["prod"].get("Service", service)["spec"]["ports"][0]["port"]
+    assert stage.group(1).splitlines() == [
+        f"ENV {prefix}_HOST=0.0.0.0 {prefix}_PORT={port}",
+        f"EXPOSE {port}",
+    ]
+    main = pod_spec(rendered["prod"].get("Deployment", service))["containers"][0]
+    assert main["ports"][0]["containerPort"] == port
 
 
 # --- invariants ops rely on -------------------------------------------------------------------

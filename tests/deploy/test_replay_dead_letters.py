@@ -32,9 +32,11 @@ async def run_tool(*args: str) -> tuple[dict[str, int], str]:
     return json.loads(first), "\n".join(rest)
 
 
-async def drain(channel: aio_pika.abc.AbstractChannel, name: str) -> list[aio_pika.IncomingMessage]:
+async def drain(
+    channel: aio_pika.abc.AbstractChannel, name: str
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
     queue = await channel.declare_queue(name, passive=True)
-    got: list[aio_pika.IncomingMessage] = []
+    got: list[aio_pika.abc.AbstractIncomingMessage] = []
     while (message := await queue.get(no_ack=True, fail=False)) is not None:
         got.append(message)
     return got

@@ -10,29 +10,15 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jwt
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET, AuthSettings
-from crm_notification.app import create_app as notification_app
-from tests.support import (
-    eventually,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
-    unique,
-    wait_ready,
-)
+from tests.support import eventually, gql, serve_system, unique
 
 AUDIENCE = "crm-api"
 AUTH = AuthSettings(audience=AUDIENCE)
@@ -163,30 +149,11 @@ async def _log(system: System, customer_id: str) -> None:
 
 
 async def start(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
-    exchange = unique("crm.events")
-    async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for name, factory in (
-            ("customer", customer_app),
-            ("interaction", interaction_app),
-            ("notification", notification_app),
-        ):
-            settings = service_settings(
-                name, mongodb_uri, amqp_url, events_exchange=exchange, auth=AUTH
-            )
-            base = await stack.enter_async_context(serve_app(factory(settings)))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        gateway = GatewaySettings(
-            port=free_port(),
-            subgraphs=tuple(urls.items()),
-            subgraph_timeout_seconds=10.0,
-            auth=AUTH,
-        )
-        base = await stack.enter_async_context(serve_app(gateway_app(gateway)))
-        await wait_ready(base)
-        system = System(base, urls, http, unique("atk"))
+    async with (
+        serve_system(mongodb_uri, amqp_url, auth=AUTH, subgraph_timeout_seconds=10.0) as served,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        system = System(served.gateway, served.subgraphs, http, unique("atk"))
         for target in TARGETS:
             system.customers[target] = await system.create(target, target)
             system.spares[target] = await system.create(target, "spare")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_gateway.forwarding import client_headers, forwarded_for
+from crm_gateway.forwarding import client_headers, forwarded_for, subgraph_headers
 
 
 def test_the_clients_own_forwarded_for_is_not_trusted_by_default() -> None:
@@ -30,3 +30,17 @@ def test_client_headers_pass_accept_language_and_cut_long_values() -> None:
     }
     long = client_headers({"accept-language": "x" * 5000}, None)
     assert long == {"accept-language": "x" * 1024}
+
+
+def test_subgraph_headers_add_credentials_and_trace_context() -> None:
+    headers = {"accept-language": "de", "tracestate": "k=v", "cookie": "secret"}
+    assert subgraph_headers(
+        headers, "10.0.0.1", 0, authorization="Bearer t", traceparent="00-ab-cd-01"
+    ) == {
+        "accept-language": "de",
+        "x-forwarded-for": "10.0.0.1",
+        "authorization": "Bearer t",
+        "traceparent": "00-ab-cd-01",
+        "tracestate": "k=v",
+    }
+    assert subgraph_headers({}, None, 0, authorization=None, traceparent="") == {}

@@ -40,9 +40,10 @@ from starlette.websockets import WebSocket
 from crm_gateway.auth import EdgeTokenVerifier
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
 from crm_gateway.executor import RequestContext
-from crm_gateway.forwarding import client_headers
+from crm_gateway.forwarding import subgraph_headers
 from crm_gateway.persisted import PersistedQueries, PersistedQueryError, load_manifest
 from crm_gateway.ratelimit import RateLimiter, retry_after_header
+from crm_gateway.request_body import BodyTooLarge, read_body
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.subscriptions import subscription_endpoint
@@ -90,12 +91,10 @@ async def _read_params(request: Request, max_bytes: int) -> dict[str, Any] | lis
             if params.get(name):
                 params[name] = orjson.loads(params[name])
         return params
-    declared = request.headers.get("content-length")
-    if max_bytes > 0 and declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise _Refused(_too_large(int(declared), max_bytes), 413)
-    body = await request.body()
-    if max_bytes > 0 and len(body) > max_bytes:
-        raise _Refused(_too_large(len(body), max_bytes), 413)
+    try:
+        body = await read_body(request, max_bytes)
+    except BodyTooLarge as exc:
+        raise _Refused(_too_large(exc), 413) from exc
     content_type = request.headers.get("content-type", "")
     if "application/graphql" in content_type and "json" not in content_type:
         return {"query": body.decode("utf-8")}
@@ -105,13 +104,13 @@ async def _read_params(request: Request, max_bytes: int) -> dict[str, Any] | lis
     return parsed
 
 
-def _too_large(actual: int, maximum: int) -> ErrorDict:
+def _too_large(exc: BodyTooLarge) -> ErrorDict:
     return gateway_error(
-        f"The request body is larger than {maximum} bytes",
+        f"The request body is larger than {exc.maximum} bytes",
         "BAD_REQUEST",
         limit="requestSize",
-        maximum=maximum,
-        actual=actual,
+        maximum=exc.maximum,
+        actual=exc.actual,
     )
 
 
@@ -167,11 +166,8 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
                     )
                     raise _Refused(error, 429, {"retry-after": retry})
 
-    async def run_one(
-        request: Request, params: Any, context: RequestContext, uploads: Uploads | None
-    ) -> dict[str, Any]:
+    async def run_one(request: Request, params: Any, context: RequestContext) -> dict[str, Any]:
         request_id = context.request_id
-        context.uploads = uploads
         if not isinstance(params, dict):
             return {"errors": [gateway_error("Each operation must be an object", "BAD_REQUEST")]}
         engine = runtime.engine
@@ -267,30 +263,30 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             if refused.error["extensions"]["code"] == "UNAUTHENTICATED":
                 body = {"data": None, **body}
             return _json(body, refused.status, {**headers, **refused.headers})
-        peer = request.client.host if request.client else None
-        forwarded = client_headers(request.headers, peer, settings.trusted_proxy_hops)
+        forwarded = subgraph_headers(
+            request.headers,
+            request.client.host if request.client else None,
+            settings.trusted_proxy_hops,
+            authorization=request.headers.get("authorization"),
+            traceparent=current_traceparent() or request.headers.get("traceparent"),
+        )
         forwarded["x-request-id"] = request_id
-        for name in ("authorization", "tracestate"):
-            value = request.headers.get(name)
-            if value:
-                forwarded[name] = value
-        traceparent = current_traceparent() or request.headers.get("traceparent")
-        if traceparent:
-            forwarded["traceparent"] = traceparent
         contexts = [
-            RequestContext(variables={}, headers=dict(forwarded), request_id=request_id)
+            RequestContext(
+                variables={}, headers=dict(forwarded), request_id=request_id, uploads=uploads
+            )
             for _ in operations
         ]
         try:
             if batch:
                 results = await asyncio.gather(
                     *(
-                        run_one(request, op, context, uploads)
+                        run_one(request, op, context)
                         for op, context in zip(operations, contexts, strict=True)
                     )
                 )
             else:
-                results = [await run_one(request, operations[0], contexts[0], uploads)]
+                results = [await run_one(request, operations[0], contexts[0])]
         except _Refused as refused:
             metrics.request_errors.inc()
             return _json({"errors": [refused.error]}, refused.status, headers)

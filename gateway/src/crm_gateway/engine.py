@@ -179,7 +179,7 @@ class Engine:
         except LimitExceeded as exc:
             raise RequestError([limit_error(exc)]) from exc
         try:
-            plan = self.planner.plan(document, operation)
+            plan = self.planner.plan(operation, fragments)
         except PlanningError as exc:
             logger.error("query planning failed: %s", exc)
             raise RequestError([gateway_error(str(exc), INTERNAL)]) from exc
@@ -299,9 +299,7 @@ class Engine:
             directives=operation.directives,
             selection_set=only,
         )
-        fragments = [
-            d for d in prepared.document.definitions if isinstance(d, FragmentDefinitionNode)
-        ]
+        fragments = prepared.plan.fragments.values()
         result = execute_sync(
             self.schema, DocumentNode(definitions=(filtered, *fragments)), variable_values=variables
         )

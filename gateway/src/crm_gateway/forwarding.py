@@ -1,6 +1,7 @@
-"""Client request headers the gateway passes on to subgraphs.
+"""Client request headers the gateway passes on to subgraphs (HTTP fetches and the WebSocket
+upgrade of subscriptions alike).
 
-- `authorization`, `traceparent`/`tracestate`: auth and trace context (set by the caller).
+- `authorization`, `traceparent`/`tracestate`: auth and trace context (`subgraph_headers`).
 - `accept-language`: subgraphs localise messages (field errors) from it.
 - `x-forwarded-for`: the client's address for audit logs. The gateway is the public edge, so
   an incoming `X-Forwarded-For` is the client's own claim and is dropped, unless
@@ -40,4 +41,25 @@ def client_headers(
     chain = forwarded_for(headers.get("x-forwarded-for"), peer, trusted_hops)
     if chain:
         result["x-forwarded-for"] = chain
+    return result
+
+
+def subgraph_headers(
+    headers: Mapping[str, str],
+    peer: str | None,
+    trusted_hops: int,
+    *,
+    authorization: str | None,
+    traceparent: str | None,
+) -> dict[str, str]:
+    """All headers for the subgraph requests of one client request or connection: the
+    `client_headers`, the credentials it was authenticated with and its trace context."""
+    result = client_headers(headers, peer, trusted_hops)
+    for name, value in (
+        ("authorization", authorization),
+        ("traceparent", traceparent),
+        ("tracestate", headers.get("tracestate")),
+    ):
+        if value:
+            result[name] = value
     return result

@@ -1,23 +1,18 @@
-"""Tiny Prometheus-text metrics (counters and histograms with labels), no dependencies."""
+"""Tiny Prometheus-text metrics (counters and histograms with labels), written with
+crm_kit's Prometheus text writer."""
 
 from __future__ import annotations
 
 import threading
 from bisect import bisect_left
 
+from crm_kit.metrics import Labels, header, label_text, sample
+
 DEFAULT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-Labels = tuple[tuple[str, str], ...]
 
-
-def _labels(labels: Labels, extra: str = "") -> str:
-    parts = [
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in labels
-    ]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
+def _key(labels: dict[str, str]) -> Labels:
+    return tuple(sorted(labels.items()))
 
 
 class Counter:
@@ -28,16 +23,16 @@ class Counter:
         self._lock = threading.Lock()
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
+        key = _key(labels)
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
     def value(self, **labels: str) -> float:
-        return self._values.get(tuple(sorted(labels.items())), 0.0)
+        return self._values.get(_key(labels), 0.0)
 
     def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        lines += [f"{self.name}{_labels(k)} {v:g}" for k, v in sorted(self._values.items())]
+        lines = header(self.name, "counter", self.help)
+        lines += [sample(self.name, k, v) for k, v in sorted(self._values.items())]
         return lines
 
 
@@ -50,7 +45,7 @@ class Histogram:
         self._lock = threading.Lock()
 
     def observe(self, value: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
+        key = _key(labels)
         with self._lock:
             series = self._series.get(key)
             if series is None:
@@ -60,19 +55,19 @@ class Histogram:
             series[1][1] += 1
 
     def count(self, **labels: str) -> int:
-        series = self._series.get(tuple(sorted(labels.items())))
+        series = self._series.get(_key(labels))
         return int(series[1][1]) if series else 0
 
     def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        lines = header(self.name, "histogram", self.help)
         for key, (counts, (total, count)) in sorted(self._series.items()):
             running = 0
             for bound, bucket_count in zip(self.buckets, counts, strict=False):
                 running += bucket_count
-                lines.append(f"{self.name}_bucket{_labels(key, f'le="{bound:g}"')} {running}")
-            lines.append(f"{self.name}_bucket{_labels(key, 'le="+Inf"')} {int(count)}")
-            lines.append(f"{self.name}_sum{_labels(key)} {total:g}")
-            lines.append(f"{self.name}_count{_labels(key)} {int(count)}")
+                lines.append(f"{self.name}_bucket{label_text(key, f'le="{bound:g}"')} {running}")
+            lines.append(f"{self.name}_bucket{label_text(key, 'le="+Inf"')} {int(count)}")
+            lines.append(sample(f"{self.name}_sum", key, total))
+            lines.append(f"{self.name}_count{label_text(key)} {int(count)}")
         return lines
 
 
@@ -113,18 +108,6 @@ class GatewayMetrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        for metric in (
-            self.requests,
-            self.request_errors,
-            self.request_latency,
-            self.subgraph_requests,
-            self.subgraph_errors,
-            self.subgraph_latency,
-            self.rate_limited,
-            self.subgraph_retries,
-            self.subgraph_deduplicated,
-            self.circuit_open,
-            self.supergraph_reloads,
-        ):
+        for metric in vars(self).values():  # in the order they are defined above
             lines += metric.render()
         return "\n".join(lines) + "\n"

@@ -42,8 +42,6 @@ class FetchGraph:
             v.variable.name.value: print_ast(v) for v in operation.variable_definitions or ()
         }
 
-    # ---- root --------------------------------------------------------------------------
-
     # ---- fetch creation ----------------------------------------------------------------
 
     def _new_fetch(
@@ -118,22 +116,24 @@ class FetchGraph:
             return False
         return any(name in field_set_names(k.selection) for k in info.keys.get(subgraph, ()))
 
+    def _local(self, info: TypeInfo, subgraph: str, name: str, where: Where) -> bool:
+        """Does `subgraph` return the field itself (it resolves it, a @provides above makes it
+        local, or it is a key field the subgraph holds as @external)?"""
+        field_info = info.fields.get(name)
+        return field_info is not None and (
+            field_info.resolvable_in(subgraph)
+            or where.has(name, info.name)
+            or self._external_key(info, subgraph, name)
+        )
+
     def _locally_available(
         self, info: TypeInfo, subgraph: str, key: SelectionSetNode, where: Where
     ) -> bool:
-        for node in key.selections:
-            if not isinstance(node, FieldNode) or node.name.value == "__typename":
-                continue
-            field_info = info.fields.get(node.name.value)
-            if field_info is None:
-                return False
-            if not (
-                field_info.resolvable_in(subgraph)
-                or where.has(node.name.value, info.name)
-                or self._external_key(info, subgraph, node.name.value)
-            ):
-                return False
-        return True
+        return all(
+            self._local(info, subgraph, node.name.value, where)
+            for node in key.selections
+            if isinstance(node, FieldNode) and node.name.value != "__typename"
+        )
 
     # ---- batching and printing --------------------------------------------------------
 

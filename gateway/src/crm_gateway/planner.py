@@ -16,7 +16,6 @@ import hashlib
 from collections.abc import Sequence
 
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -52,10 +51,9 @@ class Planner:
     def __init__(self, supergraph: Supergraph) -> None:
         self.supergraph = supergraph
 
-    def plan(self, document: DocumentNode, operation: OperationDefinitionNode) -> QueryPlan:
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+    def plan(
+        self, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+    ) -> QueryPlan:
         return _Builder(self.supergraph, operation, fragments).build()
 
 
@@ -199,11 +197,7 @@ class _Builder(FetchGraph):
             return
         info = self.sg.type(parent_type)
         field_info = info.fields[name]
-        local = (
-            field_info.resolvable_in(fetch.subgraph)
-            or where.has(name, parent_type)
-            or self._external_key(info, fetch.subgraph, name)
-        )
+        local = self._local(info, fetch.subgraph, name, where)
         if (
             local
             and info.is_abstract
@@ -452,11 +446,7 @@ class _Builder(FetchGraph):
                 continue
             name = node.name.value
             field_info = info.fields[name]
-            if not (
-                field_info.resolvable_in(fetch.subgraph)
-                or where.has(name, parent_type)
-                or self._external_key(info, fetch.subgraph, name)
-            ):
+            if not self._local(info, fetch.subgraph, name, where):
                 child = self._entity_fetch(fetch, selection, info, name, where)
                 target = child.selection.fragment(
                     self.sg.entity_typename(parent_type, child.subgraph), ""

@@ -21,6 +21,11 @@ from crm_gateway.supergraph_sdl import load_supergraph_sdl
 logger = logging.getLogger("crm_gateway")
 
 
+def _digest(*sources: str) -> str:
+    """Of the supergraph's sources: a reload installs a new supergraph only when it changed."""
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()
+
+
 class GatewayRuntime:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -41,6 +46,9 @@ class GatewayRuntime:
         self._poller: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()
         self._fingerprint: str | None = None  # of the installed supergraph's sources
+        # sent as `Authorization` when the gateway itself calls subgraphs (SDLs, readiness)
+        token = settings.service_token
+        self._service_headers = {"authorization": f"Bearer {token}"} if token else {}
 
     @property
     def source(self) -> str:
@@ -49,10 +57,6 @@ class GatewayRuntime:
             if self.settings.supergraph_file
             else "subgraphs"
         )
-
-    def _service_headers(self) -> dict[str, str]:
-        token = self.settings.service_token
-        return {"authorization": f"Bearer {token}"} if token else {}
 
     def install(self, supergraph: Supergraph) -> None:
         """Swap in a new supergraph (requests in flight keep the engine they started with)."""
@@ -92,13 +96,13 @@ class GatewayRuntime:
             if self.settings.supergraph_file:
                 path = Path(self.settings.supergraph_file)
                 sdl = await asyncio.to_thread(path.read_text, encoding="utf-8")
-                fingerprint = hashlib.sha256(sdl.encode()).hexdigest()
+                fingerprint = _digest(sdl)
                 if fingerprint == self._fingerprint:
                     return False
                 supergraph = load_supergraph_sdl(sdl)
             else:
                 sdls = await self._fetch_sdls()
-                fingerprint = hashlib.sha256("\0".join(sdls).encode()).hexdigest()
+                fingerprint = _digest(*sdls)
                 if fingerprint == self._fingerprint:
                     return False
                 supergraph = self._compose(sdls)
@@ -123,7 +127,7 @@ class GatewayRuntime:
         return list(
             await asyncio.gather(
                 *(
-                    self.client.fetch_sdl(name, url, self._service_headers())
+                    self.client.fetch_sdl(name, url, self._service_headers)
                     for name, url in self.settings.subgraphs
                 )
             )
@@ -143,7 +147,7 @@ class GatewayRuntime:
             try:
                 sdls = await self._fetch_sdls()
                 self.install(self._compose(sdls))
-                self._fingerprint = hashlib.sha256("\0".join(sdls).encode()).hexdigest()
+                self._fingerprint = _digest(*sdls)
                 return
             except SubgraphUnavailable as exc:
                 self.load_error = f"waiting for subgraph {exc.subgraph!r} ({exc.reason})"
@@ -170,7 +174,7 @@ class GatewayRuntime:
         reasons = await asyncio.gather(
             *(
                 self.client.probe(
-                    url, self._service_headers(), self.settings.readiness_timeout_seconds
+                    url, self._service_headers, self.settings.readiness_timeout_seconds
                 )
                 for url in urls.values()
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from graphql import (
@@ -19,16 +18,6 @@ from graphql.language import ConstDirectiveNode, NamedTypeNode, Node, StringValu
 
 def directive_args(directive: DirectiveNode | ConstDirectiveNode) -> dict[str, Any]:
     return {arg.name.value: value_from_ast_untyped(arg.value) for arg in directive.arguments or ()}
-
-
-def directives_named(
-    node: Node, names: Iterable[str]
-) -> Iterator[tuple[str, DirectiveNode | ConstDirectiveNode]]:
-    """(name, directive) for each directive on `node` whose name is in `names`."""
-    wanted = set(names)
-    for directive in getattr(node, "directives", None) or ():
-        if directive.name.value in wanted:
-            yield directive.name.value, directive
 
 
 def description_of(node: Node) -> str | None:

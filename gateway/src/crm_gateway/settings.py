@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from crm_gateway.limits import Limits
-from crm_kit.settings import AuthSettings
+from crm_kit.settings import AuthSettings, env_bool, env_float, env_int, env_str
 
 DEFAULT_SUBGRAPHS = (
     "customer=http://127.0.0.1:4001/graphql,"
@@ -31,10 +30,6 @@ def parse_subgraphs(value: str) -> tuple[tuple[str, str], ...]:
 
 def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
-
-
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,64 +109,84 @@ class GatewaySettings:
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
-        env = os.environ.get
+        d = cls()  # the field defaults above are the defaults of the variables too
         return cls(
-            host=env("GATEWAY_HOST", "127.0.0.1"),
-            port=int(env("GATEWAY_PORT", "4000")),
-            workers=int(env("GATEWAY_WORKERS", "1")),
-            backlog=int(env("GATEWAY_BACKLOG", "2048")),
-            subgraphs=parse_subgraphs(env("GATEWAY_SUBGRAPHS", DEFAULT_SUBGRAPHS)),
-            supergraph_file=env("GATEWAY_SUPERGRAPH_FILE", ""),
-            introspection=_bool(env("GATEWAY_INTROSPECTION", "false")),
-            field_suggestions=_bool(env("GATEWAY_FIELD_SUGGESTIONS", "false")),
-            subgraph_timeout_seconds=float(env("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", "5")),
+            host=env_str("GATEWAY_HOST", d.host),
+            port=env_int("GATEWAY_PORT", d.port),
+            workers=env_int("GATEWAY_WORKERS", d.workers),
+            backlog=env_int("GATEWAY_BACKLOG", d.backlog),
+            subgraphs=parse_subgraphs(env_str("GATEWAY_SUBGRAPHS", DEFAULT_SUBGRAPHS)),
+            supergraph_file=env_str("GATEWAY_SUPERGRAPH_FILE", d.supergraph_file),
+            introspection=env_bool("GATEWAY_INTROSPECTION", d.introspection),
+            field_suggestions=env_bool("GATEWAY_FIELD_SUGGESTIONS", d.field_suggestions),
+            subgraph_timeout_seconds=env_float(
+                "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", d.subgraph_timeout_seconds
+            ),
             subgraph_timeouts=tuple(
                 (name, float(value))
-                for name, value in parse_subgraphs(env("GATEWAY_SUBGRAPH_TIMEOUTS", ""))
+                for name, value in parse_subgraphs(env_str("GATEWAY_SUBGRAPH_TIMEOUTS", ""))
             ),
-            subgraph_retries=int(env("GATEWAY_SUBGRAPH_RETRIES", "1")),
-            circuit_failures=int(env("GATEWAY_CIRCUIT_FAILURES", "5")),
-            supergraph_poll_seconds=float(env("GATEWAY_SUPERGRAPH_POLL_SECONDS", "10")),
-            max_connections=int(env("GATEWAY_MAX_CONNECTIONS", "200")),
-            dedupe_requests=_bool(env("GATEWAY_DEDUPE_REQUESTS", "true")),
-            subgraph_keepalive_seconds=float(env("GATEWAY_SUBGRAPH_KEEPALIVE_SECONDS", "4")),
-            startup_backoff_max_seconds=float(env("GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", "5")),
-            readiness_timeout_seconds=float(env("GATEWAY_READINESS_TIMEOUT_SECONDS", "1")),
-            plan_cache_size=int(env("GATEWAY_PLAN_CACHE_SIZE", "1000")),
-            service_token=env("GATEWAY_SERVICE_TOKEN", ""),
-            log_level=env("LOG_LEVEL", "INFO"),
-            auth_required=_bool(env("GATEWAY_AUTH_REQUIRED", "true")),
-            ws_init_timeout_seconds=float(env("GATEWAY_WS_INIT_TIMEOUT_SECONDS", "10")),
-            ws_ping_seconds=float(env("GATEWAY_WS_PING_SECONDS", "15")),
-            shutdown_grace_seconds=int(env("GATEWAY_SHUTDOWN_GRACE_SECONDS", "10")),
-            max_depth=int(env("GATEWAY_MAX_DEPTH", "15")),
-            max_aliases=int(env("GATEWAY_MAX_ALIASES", "30")),
-            max_root_fields=int(env("GATEWAY_MAX_ROOT_FIELDS", "20")),
-            max_tokens=int(env("GATEWAY_MAX_TOKENS", "5000")),
-            max_cost=int(env("GATEWAY_MAX_COST", "20000")),
-            default_list_size=int(env("GATEWAY_DEFAULT_LIST_SIZE", "10")),
+            subgraph_retries=env_int("GATEWAY_SUBGRAPH_RETRIES", d.subgraph_retries),
+            circuit_failures=env_int("GATEWAY_CIRCUIT_FAILURES", d.circuit_failures),
+            supergraph_poll_seconds=env_float(
+                "GATEWAY_SUPERGRAPH_POLL_SECONDS", d.supergraph_poll_seconds
+            ),
+            max_connections=env_int("GATEWAY_MAX_CONNECTIONS", d.max_connections),
+            dedupe_requests=env_bool("GATEWAY_DEDUPE_REQUESTS", d.dedupe_requests),
+            subgraph_keepalive_seconds=env_float(
+                "GATEWAY_SUBGRAPH_KEEPALIVE_SECONDS", d.subgraph_keepalive_seconds
+            ),
+            startup_backoff_max_seconds=env_float(
+                "GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", d.startup_backoff_max_seconds
+            ),
+            readiness_timeout_seconds=env_float(
+                "GATEWAY_READINESS_TIMEOUT_SECONDS", d.readiness_timeout_seconds
+            ),
+            plan_cache_size=env_int("GATEWAY_PLAN_CACHE_SIZE", d.plan_cache_size),
+            service_token=env_str("GATEWAY_SERVICE_TOKEN", d.service_token),
+            log_level=env_str("LOG_LEVEL", d.log_level),
+            auth_required=env_bool("GATEWAY_AUTH_REQUIRED", d.auth_required),
+            ws_init_timeout_seconds=env_float(
+                "GATEWAY_WS_INIT_TIMEOUT_SECONDS", d.ws_init_timeout_seconds
+            ),
+            ws_ping_seconds=env_float("GATEWAY_WS_PING_SECONDS", d.ws_ping_seconds),
+            shutdown_grace_seconds=env_int(
+                "GATEWAY_SHUTDOWN_GRACE_SECONDS", d.shutdown_grace_seconds
+            ),
+            max_depth=env_int("GATEWAY_MAX_DEPTH", d.max_depth),
+            max_aliases=env_int("GATEWAY_MAX_ALIASES", d.max_aliases),
+            max_root_fields=env_int("GATEWAY_MAX_ROOT_FIELDS", d.max_root_fields),
+            max_tokens=env_int("GATEWAY_MAX_TOKENS", d.max_tokens),
+            max_cost=env_int("GATEWAY_MAX_COST", d.max_cost),
+            default_list_size=env_int("GATEWAY_DEFAULT_LIST_SIZE", d.default_list_size),
             list_size_arguments=_list(
-                env("GATEWAY_LIST_SIZE_ARGUMENTS", "first,last,limit,pageSize,take")
+                env_str("GATEWAY_LIST_SIZE_ARGUMENTS", ",".join(d.list_size_arguments))
             ),
-            max_request_bytes=int(env("GATEWAY_MAX_REQUEST_BYTES", "1000000")),
-            max_batch=int(env("GATEWAY_MAX_BATCH", "10")),
-            max_upload_bytes=int(env("GATEWAY_MAX_UPLOAD_BYTES", "20000000")),
-            max_upload_files=int(env("GATEWAY_MAX_UPLOAD_FILES", "10")),
-            trusted_proxy_hops=int(env("GATEWAY_TRUSTED_PROXY_HOPS", "0")),
-            apq=_bool(env("GATEWAY_APQ", "true")),
-            apq_cache_size=int(env("GATEWAY_APQ_CACHE_SIZE", "10000")),
-            safelist_file=env("GATEWAY_SAFELIST_FILE", ""),
-            rate_limit_user=int(env("GATEWAY_RATE_LIMIT_USER", "0")),
-            rate_limit_client=int(env("GATEWAY_RATE_LIMIT_CLIENT", "0")),
-            rate_limit_window_seconds=float(env("GATEWAY_RATE_LIMIT_WINDOW_SECONDS", "60")),
-            client_id_header=env("GATEWAY_CLIENT_ID_HEADER", "x-client-id").lower(),
-            cors_origins=_list(env("GATEWAY_CORS_ORIGINS", "")),
-            compression=_bool(env("GATEWAY_COMPRESSION", "true")),
-            compression_min_bytes=int(env("GATEWAY_COMPRESSION_MIN_BYTES", "1024")),
-            server_timing=_bool(env("GATEWAY_SERVER_TIMING", "false")),
-            debug_query_plan=_bool(env("GATEWAY_DEBUG_QUERY_PLAN", "false")),
-            otlp_endpoint=env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
-            jwks_refresh_cooldown_seconds=float(env("GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", "5")),
-            jwks_lifespan_seconds=float(env("GATEWAY_JWKS_LIFESPAN_SECONDS", "300")),
+            max_request_bytes=env_int("GATEWAY_MAX_REQUEST_BYTES", d.max_request_bytes),
+            max_batch=env_int("GATEWAY_MAX_BATCH", d.max_batch),
+            max_upload_bytes=env_int("GATEWAY_MAX_UPLOAD_BYTES", d.max_upload_bytes),
+            max_upload_files=env_int("GATEWAY_MAX_UPLOAD_FILES", d.max_upload_files),
+            trusted_proxy_hops=env_int("GATEWAY_TRUSTED_PROXY_HOPS", d.trusted_proxy_hops),
+            apq=env_bool("GATEWAY_APQ", d.apq),
+            apq_cache_size=env_int("GATEWAY_APQ_CACHE_SIZE", d.apq_cache_size),
+            safelist_file=env_str("GATEWAY_SAFELIST_FILE", d.safelist_file),
+            rate_limit_user=env_int("GATEWAY_RATE_LIMIT_USER", d.rate_limit_user),
+            rate_limit_client=env_int("GATEWAY_RATE_LIMIT_CLIENT", d.rate_limit_client),
+            rate_limit_window_seconds=env_float(
+                "GATEWAY_RATE_LIMIT_WINDOW_SECONDS", d.rate_limit_window_seconds
+            ),
+            client_id_header=env_str("GATEWAY_CLIENT_ID_HEADER", d.client_id_header).lower(),
+            cors_origins=_list(env_str("GATEWAY_CORS_ORIGINS", "")),
+            compression=env_bool("GATEWAY_COMPRESSION", d.compression),
+            compression_min_bytes=env_int("GATEWAY_COMPRESSION_MIN_BYTES", d.compression_min_bytes),
+            server_timing=env_bool("GATEWAY_SERVER_TIMING", d.server_timing),
+            debug_query_plan=env_bool("GATEWAY_DEBUG_QUERY_PLAN", d.debug_query_plan),
+            otlp_endpoint=env_str("OTEL_EXPORTER_OTLP_ENDPOINT", d.otlp_endpoint),
+            jwks_refresh_cooldown_seconds=env_float(
+                "GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", d.jwks_refresh_cooldown_seconds
+            ),
+            jwks_lifespan_seconds=env_float(
+                "GATEWAY_JWKS_LIFESPAN_SECONDS", d.jwks_lifespan_seconds
+            ),
             auth=AuthSettings.from_env(),
         )

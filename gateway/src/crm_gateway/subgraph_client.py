@@ -19,7 +19,6 @@ from crm_gateway.circuit import CircuitBreaker
 from crm_gateway.metrics import GatewayMetrics
 from crm_gateway.uploads import UploadedFile, Uploads
 
-FORWARDED_HEADERS = ("authorization", "traceparent", "tracestate", "x-request-id")
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _PER_REQUEST = frozenset({"x-request-id", "traceparent", "tracestate"})  # not in the dedupe key
 
@@ -44,6 +43,18 @@ class _Multipart:
     operations: bytes
     map: bytes
     files: list[tuple[str, UploadedFile]]
+
+
+def graphql_body(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> dict[str, Any]:
+    """A GraphQL-over-HTTP request body (also the `subscribe` payload over WebSocket)."""
+    body: dict[str, Any] = {"query": query}
+    if variables:
+        body["variables"] = variables
+    if operation_name:
+        body["operationName"] = operation_name
+    return body
 
 
 def _response(payload: dict[str, Any]) -> SubgraphResponse:
@@ -83,8 +94,11 @@ class SubgraphClient:
         self._dedupe = dedupe
         self._inflight: dict[tuple[Any, ...], _Shared] = {}
         self._metrics = metrics
-        self._timeout = timeout_seconds
-        self._timeouts = dict(timeouts or {})
+        # built once: every request passes its subgraph's timeout to aiohttp
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._timeouts = {
+            name: aiohttp.ClientTimeout(total=seconds) for name, seconds in (timeouts or {}).items()
+        }
         self._retries = retries
         self._backoff = retry_backoff_seconds
         self.breaker = breaker or CircuitBreaker(0)
@@ -106,7 +120,7 @@ class SubgraphClient:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 skip_auto_headers=("User-Agent",),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                timeout=self._timeout,
             )
         return self._session
 
@@ -114,9 +128,6 @@ class SubgraphClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    def timeout_for(self, subgraph: str) -> float:
-        return self._timeouts.get(subgraph, self._timeout)
 
     async def request(
         self,
@@ -135,18 +146,17 @@ class SubgraphClient:
         Connection failures and 502/503/504 without a GraphQL body are retried (bounded, with
         backoff) when `retry` is set: never for mutations or uploads. Timeouts are not retried
         (they would multiply the latency of a slow subgraph)."""
-        body: dict[str, Any] = {"query": query}
-        if variables:
-            body["variables"] = variables
-        if operation_name:
-            body["operationName"] = operation_name
-        content: bytes | _Multipart = orjson.dumps(body)
+        body = graphql_body(query, variables, operation_name)
         if uploads is not None:
             body["variables"], mapping, files = uploads.for_variables(variables or {})
-            content = _Multipart(orjson.dumps(body), orjson.dumps(mapping), files)
-            retry = False
+            multipart = _Multipart(orjson.dumps(body), orjson.dumps(mapping), files)
+            response, _ = await self._attempts(  # never retried nor shared
+                subgraph, url, multipart, headers, attempts=1, record=record
+            )
+            return response
+        content = orjson.dumps(body)
         attempts = 1 + (self._retries if retry else 0)
-        if retry and self._dedupe and isinstance(content, bytes):
+        if retry and self._dedupe:
             return await self._deduplicated(
                 subgraph, url, content, headers, attempts=attempts, record=record
             )
@@ -279,7 +289,7 @@ class SubgraphClient:
     async def _http(
         self, url: str, body: bytes | aiohttp.FormData, headers: dict[str, str], subgraph: str
     ) -> tuple[int, bytes]:
-        timeout = aiohttp.ClientTimeout(total=self.timeout_for(subgraph))
+        timeout = self._timeouts.get(subgraph, self._timeout)
         async with self._client().post(url, data=body, headers=headers, timeout=timeout) as resp:
             return resp.status, await resp.read()
 

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from crm_gateway.subgraph_client import SubgraphUnavailable
+from crm_gateway.subgraph_client import SubgraphUnavailable, graphql_body
 
 WS_PROTOCOL = "graphql-transport-ws"
 
@@ -81,11 +81,7 @@ async def subscribe_upstream(
     Ends when the subgraph completes; raises `SubgraphSubscriptionError` for an `error` message
     and `SubgraphUnavailable` when the connection cannot be made or drops.
     """
-    payload: dict[str, Any] = {"query": query}
-    if variables:
-        payload["variables"] = variables
-    if operation_name:
-        payload["operationName"] = operation_name
+    payload = graphql_body(query, variables, operation_name)
     try:
         connection = await connect(
             ws_url(url),

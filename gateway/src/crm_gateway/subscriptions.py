@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from crm_gateway.engine import RequestError
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
 from crm_gateway.executor import RequestContext
-from crm_gateway.forwarding import client_headers
+from crm_gateway.forwarding import subgraph_headers
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.subgraph_client import SubgraphUnavailable
@@ -117,15 +117,12 @@ class _Connection:
                 await self.verifier.verify(bearer_token(authorization))
         except Unauthenticated as exc:
             raise _Close(4403, "Forbidden") from exc
-        if authorization:
-            self.headers["authorization"] = authorization
-        for name in ("traceparent", "tracestate"):
-            value = self.websocket.headers.get(name)
-            if value:
-                self.headers[name] = value
-        peer = self.websocket.client.host if self.websocket.client else None
-        self.headers.update(
-            client_headers(self.websocket.headers, peer, self.settings.trusted_proxy_hops)
+        self.headers = subgraph_headers(
+            self.websocket.headers,
+            self.websocket.client.host if self.websocket.client else None,
+            self.settings.trusted_proxy_hops,
+            authorization=authorization,
+            traceparent=self.websocket.headers.get("traceparent"),
         )
         self.acknowledged = True
         await self.send({"type": "connection_ack"})

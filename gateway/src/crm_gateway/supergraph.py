@@ -73,9 +73,6 @@ class FieldSource:
     shareable: bool = False
     override_from: str | None = None
     overridden: bool = False  # another subgraph took this field over with @override
-    # Set when the subgraph resolves this field only through an @interfaceObject: the entity
-    # is sent to it as that interface (representation `__typename` = the interface name).
-    via_interface: str | None = None
 
     @property
     def resolvable(self) -> bool:
@@ -280,5 +277,4 @@ class Supergraph:
                                 requires=source.requires,
                                 provides=source.provides,
                                 shareable=True,
-                                via_interface=interface.name,
                             )

@@ -22,6 +22,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from crm_gateway.errors import ErrorDict, gateway_error
+from crm_gateway.request_body import BodyTooLarge, read_body
 
 UPLOAD_MARKER = "<upload>"  # stands for a file in the variables while the gateway validates
 
@@ -81,17 +82,13 @@ async def read_multipart(
     request: Request, *, max_bytes: int, max_files: int, max_field_bytes: int
 ) -> tuple[dict[str, Any], Uploads]:
     """The operation (files replaced by a marker in its variables) and the uploaded files."""
-    declared = request.headers.get("content-length")
-    if max_bytes > 0 and declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise UploadError(_too_large(int(declared), max_bytes), 413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if max_bytes > 0 and len(body) > max_bytes:
-            raise UploadError(_too_large(len(body), max_bytes), 413)
+    try:
+        body = await read_body(request, max_bytes)
+    except BodyTooLarge as exc:
+        raise UploadError(_too_large(exc), 413) from exc
 
     async def replay() -> AsyncGenerator[bytes]:
-        yield bytes(body)
+        yield body
 
     parser = MultiPartParser(
         request.headers,
@@ -183,11 +180,11 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _too_large(actual: int, maximum: int) -> ErrorDict:
+def _too_large(exc: BodyTooLarge) -> ErrorDict:
     return gateway_error(
-        f"The upload is larger than {maximum} bytes",
+        f"The upload is larger than {exc.maximum} bytes",
         "BAD_USER_INPUT",
         limit="uploadSize",
-        maximum=maximum,
-        actual=actual,
+        maximum=exc.maximum,
+        actual=exc.actual,
     )

@@ -256,17 +256,15 @@ async def test_export_neutralises_formulas_is_audited_and_analyst_gets_no_person
     header, row = rows[0], rows[1]
     assert row[header.index("客户名称")] == "'=1+2"
     assert row[header.index("手机号码")] == "'+8613500135000"
-    audit = await svc.db["customer_audit"].find_one({"job_id": job["id"]})
-    assert audit is not None and audit["action"] == "exported" and audit["row_count"] == 1
-    assert audit["actor"] == "alice" and audit["filter"]["region"] == "海南省"
 
-    async def logged() -> Any:  # and in the service's tamper-evident audit log (crm_kit.audit)
+    async def logged() -> Any:  # the export is in the service's tamper-evident audit log
         return await svc.db[AUDIT_LOG].find_one(
             {"action": "customer.export", "target.id": job["id"]}
         )
 
     entry = await eventually(logged, timeout=10)
     assert entry["actor"] == "alice" and entry["details"]["rows"] == 1
+    assert entry["details"]["filter"]["region"] == "海南省"
     assert await svc.db["outbox"].find_one(
         {"type": "customer.export_finished.v1", "subject": job["id"]}
     )

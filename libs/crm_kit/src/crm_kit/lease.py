@@ -89,10 +89,12 @@ class Lease:
         return True
 
     async def release(self) -> None:
-        """Give the lease up (graceful shutdown) so another replica takes over at once."""
+        """Give the lease up (graceful shutdown) so another replica takes over at once: it is
+        left expired and without an owner."""
         if self._held_until is None:
             return
         self._held_until = None
         await self._collection.update_one(
-            {"_id": self.name, "owner": self.owner}, {"$set": {"expires_at": utcnow()}}
+            {"_id": self.name, "owner": self.owner},
+            {"$set": {"owner": None, "expires_at": utcnow()}},
         )

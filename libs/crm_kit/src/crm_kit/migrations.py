@@ -1,7 +1,7 @@
 """Versioned database migrations: indexes plus ordered, idempotent data scripts per service.
 
 Run as an init step of every service pod (`python -m crm_<service>.migrate`), so several
-replicas may start it at once. Safety comes from a lease document in the `migrations`
+replicas may start it at once. Safety comes from a `crm_kit.lease.Lease` in the `migrations`
 collection (`_id = "<service>:lock"`): one runner holds it while it applies pending versions,
 the others wait until it is released (or its lease expires after a crash) and then find
 nothing left to do. Each applied version is recorded as `_id = "<service>:<version>"`.
@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from crm_kit.consumer import INBOX_COLLECTION
 from crm_kit.events import utcnow
+from crm_kit.lease import Lease
 from crm_kit.mongo import Document, IndexSpec, create_client, ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 from crm_kit.settings import ServiceSettings
@@ -92,10 +90,14 @@ class MigrationRunner:
         self._service = service
         self._migrations = check_migrations(migrations)
         self._indexes = (*KIT_INDEXES, *indexes)
-        self._lease = lease
+        self._lease = Lease(
+            self._collection,
+            self.lock_id,
+            owner=owner or None,
+            ttl_seconds=lease.total_seconds(),
+        )
         self._poll_seconds = poll_seconds
         self._wait_timeout = wait_timeout
-        self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
     def lock_id(self) -> str:
@@ -115,7 +117,7 @@ class MigrationRunner:
 
     async def run(self) -> MigrationReport:
         deadline = utcnow() + self._wait_timeout
-        while not await self._acquire():
+        while not await self._lease.acquire():
             if utcnow() > deadline:
                 raise MigrationError(f"timed out waiting for the {self.lock_id} lease")
             await asyncio.sleep(self._poll_seconds)
@@ -145,45 +147,18 @@ class MigrationRunner:
                         "version": migration.version,
                         "description": migration.description,
                         "applied_at": utcnow(),
-                        "applied_by": self._owner,
+                        "applied_by": self._lease.owner,
                     }
                 )
                 applied.append(migration.version)
             already = tuple(m.version for m in self._migrations if m.version in done)
             return MigrationReport(applied=tuple(applied), already_applied=already)
         finally:
-            await self._release()
-
-    async def _acquire(self) -> bool:
-        now = utcnow()
-        claim = {"$set": {"owner": self._owner, "expires_at": now + self._lease}}
-        taken = await self._collection.find_one_and_update(
-            {"_id": self.lock_id, "$or": [{"owner": None}, {"expires_at": {"$lt": now}}]},
-            claim,
-        )
-        if taken is not None:
-            return True
-        try:
-            await self._collection.insert_one(
-                {"_id": self.lock_id, "owner": self._owner, "expires_at": now + self._lease}
-            )
-        except DuplicateKeyError:
-            return False  # held by another runner (or freed meanwhile: the next poll takes it)
-        return True
+            await self._lease.release()
 
     async def _renew(self) -> None:
-        result = await self._collection.update_one(
-            {"_id": self.lock_id, "owner": self._owner},
-            {"$set": {"expires_at": utcnow() + self._lease}},
-        )
-        if result.matched_count != 1:
+        if not await self._lease.acquire():
             raise MigrationError(f"lost the {self.lock_id} lease (a step ran past it)")
-
-    async def _release(self) -> None:
-        await self._collection.update_one(
-            {"_id": self.lock_id, "owner": self._owner},
-            {"$set": {"owner": None, "expires_at": utcnow()}},
-        )
 
 
 async def wait_for_database(

@@ -12,14 +12,15 @@ and the masking helpers shape sensitive values.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from functools import cache
 from typing import Any
 
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
+from crm_kit.settings import env_bool, env_int
 
 
 class Resource(StrEnum):
@@ -149,14 +150,19 @@ class PolicyOptions:
 
     @classmethod
     def from_env(cls) -> PolicyOptions:
-        raw = os.environ.get("ACCESS_SALES_SEE_TEAM_CUSTOMERS", "false").strip().lower()
         return cls(
-            sales_see_team_customers=raw in {"1", "true", "yes", "on"},
-            max_page_size=int(os.environ.get("MAX_PAGE_SIZE", "100")),
+            sales_see_team_customers=env_bool("ACCESS_SALES_SEE_TEAM_CUSTOMERS", False),
+            max_page_size=env_int("MAX_PAGE_SIZE", 100),
         )
 
 
 DEFAULT_OPTIONS = PolicyOptions()
+
+
+@cache
+def configured_options() -> PolicyOptions:
+    """This process's options, read from the environment once (`cache_clear()` in tests)."""
+    return PolicyOptions.from_env()
 
 
 def _widen(role: Role, resource: Resource, action: Action, scope: Scope, o: PolicyOptions) -> Scope:

@@ -12,28 +12,39 @@ DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5673/"
 DEFAULT_DEV_JWT_SECRET = "crm-dev-secret-change-me-0123456789abcdef"
 
 
-def _env(name: str, default: str) -> str:
+# Environment readers, public so services and tools read their own settings the same way.
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def truthy(value: str) -> bool:
+    """``1``/``true``/``yes``/``on`` (any case, surrounding blanks ignored)."""
+    return value.strip().lower() in TRUE_WORDS
+
+
+def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, str(default)))
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
 
 
-def _secret(name: str, default: str) -> str:
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else truthy(raw)
+
+
+def env_secret(name: str, default: str) -> str:
     """A secret from NAME, or from the file named by NAME_FILE (Kubernetes secret mounts)."""
     path = os.environ.get(f"{name}_FILE")
     if path:
         return Path(path).read_text(encoding="utf-8").strip()
     return os.environ.get(name, default)
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 PRODUCTION = "production"
@@ -53,7 +64,7 @@ class InsecureConfiguration(RuntimeError):
 
 def environment() -> str:
     """``CRM_ENV``: ``development`` (default) or ``production``."""
-    return _env("CRM_ENV", "development").strip().lower()
+    return env_str("CRM_ENV", "development").strip().lower()
 
 
 def refuse_in_production(problems: list[str]) -> None:
@@ -92,12 +103,12 @@ class TransportSecurity:
     @classmethod
     def from_env(cls) -> TransportSecurity:
         return cls(
-            mongodb_tls=_env_bool("MONGODB_TLS", False),
-            mongodb_ca_file=_env("MONGODB_TLS_CA_FILE", ""),
-            mongodb_cert_key_file=_env("MONGODB_TLS_CERT_KEY_FILE", ""),
-            amqp_ca_file=_env("AMQP_TLS_CA_FILE", ""),
-            amqp_cert_file=_env("AMQP_TLS_CERT_FILE", ""),
-            amqp_key_file=_env("AMQP_TLS_KEY_FILE", ""),
+            mongodb_tls=env_bool("MONGODB_TLS", False),
+            mongodb_ca_file=env_str("MONGODB_TLS_CA_FILE", ""),
+            mongodb_cert_key_file=env_str("MONGODB_TLS_CERT_KEY_FILE", ""),
+            amqp_ca_file=env_str("AMQP_TLS_CA_FILE", ""),
+            amqp_cert_file=env_str("AMQP_TLS_CERT_FILE", ""),
+            amqp_key_file=env_str("AMQP_TLS_KEY_FILE", ""),
         )
 
     def mongodb_uri(self, uri: str) -> str:
@@ -132,11 +143,6 @@ def mongodb_uses_tls(uri: str) -> bool:
     )
 
 
-def env_secret(name: str, default: str) -> str:
-    """Public form of the NAME / NAME_FILE lookup (tools read AMQP_URL and MONGODB_URI so)."""
-    return _secret(name, default)
-
-
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     jwt_secret: str = DEFAULT_DEV_JWT_SECRET
@@ -150,15 +156,15 @@ class AuthSettings:
     def from_env(cls, *, check: bool = True) -> AuthSettings:
         """`check`: refuse development secrets in production mode (off when the caller checks
         the whole settings object itself)."""
-        jwks_url = _env("JWT_JWKS_URL", "")
+        jwks_url = env_str("JWT_JWKS_URL", "")
         default_algs = "RS256,ES256" if jwks_url else "HS256"
         settings = cls(
-            jwt_secret=_secret("JWT_SECRET", DEFAULT_DEV_JWT_SECRET),
+            jwt_secret=env_secret("JWT_SECRET", DEFAULT_DEV_JWT_SECRET),
             jwks_url=jwks_url,
-            algorithms=tuple(a.strip() for a in _env("JWT_ALGORITHMS", default_algs).split(",")),
-            issuer=_env("JWT_ISSUER", ""),
-            audience=_env("JWT_AUDIENCE", ""),
-            leeway_seconds=_env_int("JWT_LEEWAY_SECONDS", 30),
+            algorithms=tuple(a.strip() for a in env_str("JWT_ALGORITHMS", default_algs).split(",")),
+            issuer=env_str("JWT_ISSUER", ""),
+            audience=env_str("JWT_AUDIENCE", ""),
+            leeway_seconds=env_int("JWT_LEEWAY_SECONDS", 30),
         )
         return settings.checked() if check else settings
 
@@ -210,26 +216,26 @@ class ServiceSettings:
         transport = TransportSecurity.from_env()
         return cls(
             service_name=service_name,
-            host=_env(f"{prefix}_HOST", _env("HOST", "127.0.0.1")),
-            port=_env_int(f"{prefix}_PORT", default_port),
-            mongodb_uri=transport.mongodb_uri(_secret("MONGODB_URI", DEFAULT_MONGODB_URI)),
-            mongodb_database=_env(f"{prefix}_MONGODB_DATABASE", f"crm_{service_name}"),
-            amqp_url=transport.amqp_url(_secret("AMQP_URL", DEFAULT_AMQP_URL)),
-            events_exchange=_env("EVENTS_EXCHANGE", "crm.events"),
-            consumer_prefetch=_env_int("CONSUMER_PREFETCH", 32),
-            consumer_max_attempts=_env_int("CONSUMER_MAX_ATTEMPTS", 5),
-            outbox_poll_seconds=_env_float("OUTBOX_POLL_SECONDS", 0.2),
-            outbox_batch_size=_env_int("OUTBOX_BATCH_SIZE", 100),
-            consumer_retry_delay_ms=_env_int("CONSUMER_RETRY_DELAY_MS", 1000),
-            consumer_handler_timeout_seconds=_env_float("CONSUMER_HANDLER_TIMEOUT_SECONDS", 30.0),
-            consumer_delivery_limit=_env_int("CONSUMER_DELIVERY_LIMIT", 0),
-            outbox_lease_seconds=_env_float("OUTBOX_LEASE_SECONDS", 10.0),
-            outbox_retention_hours=_env_float("OUTBOX_RETENTION_HOURS", 168.0),
-            outbox_age_alert_seconds=_env_float("OUTBOX_AGE_ALERT_SECONDS", 60.0),
-            log_level=_env("LOG_LEVEL", "INFO"),
-            log_format=_env("LOG_FORMAT", "json"),
-            otlp_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
-            upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+            host=env_str(f"{prefix}_HOST", env_str("HOST", "127.0.0.1")),
+            port=env_int(f"{prefix}_PORT", default_port),
+            mongodb_uri=transport.mongodb_uri(env_secret("MONGODB_URI", DEFAULT_MONGODB_URI)),
+            mongodb_database=env_str(f"{prefix}_MONGODB_DATABASE", f"crm_{service_name}"),
+            amqp_url=transport.amqp_url(env_secret("AMQP_URL", DEFAULT_AMQP_URL)),
+            events_exchange=env_str("EVENTS_EXCHANGE", "crm.events"),
+            consumer_prefetch=env_int("CONSUMER_PREFETCH", 32),
+            consumer_max_attempts=env_int("CONSUMER_MAX_ATTEMPTS", 5),
+            outbox_poll_seconds=env_float("OUTBOX_POLL_SECONDS", 0.2),
+            outbox_batch_size=env_int("OUTBOX_BATCH_SIZE", 100),
+            consumer_retry_delay_ms=env_int("CONSUMER_RETRY_DELAY_MS", 1000),
+            consumer_handler_timeout_seconds=env_float("CONSUMER_HANDLER_TIMEOUT_SECONDS", 30.0),
+            consumer_delivery_limit=env_int("CONSUMER_DELIVERY_LIMIT", 0),
+            outbox_lease_seconds=env_float("OUTBOX_LEASE_SECONDS", 10.0),
+            outbox_retention_hours=env_float("OUTBOX_RETENTION_HOURS", 168.0),
+            outbox_age_alert_seconds=env_float("OUTBOX_AGE_ALERT_SECONDS", 60.0),
+            log_level=env_str("LOG_LEVEL", "INFO"),
+            log_format=env_str("LOG_FORMAT", "json"),
+            otlp_endpoint=env_str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+            upload_max_bytes=env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
             auth=AuthSettings.from_env(check=False),
         ).checked()
 

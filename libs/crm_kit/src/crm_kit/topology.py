@@ -16,13 +16,14 @@ classic queues.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractQueue
 from aiormq.exceptions import ChannelClosed, ChannelPreconditionFailed
 
 _log = logging.getLogger(__name__)
@@ -91,35 +92,44 @@ def plans(names: QueueNames, *, delivery_limit: int, retry_delay_ms: int) -> lis
     ]
 
 
-async def probe(url: str, plan: QueuePlan) -> QueueKind:
-    """Declare the quorum form on a throwaway connection and see what the broker says."""
-    connection = await aio_pika.connect(url, timeout=5)
+async def probe(connection: AbstractConnection, plan: QueuePlan) -> QueueKind:
+    """Declare the quorum form on a throwaway channel of a throwaway connection and see what
+    the broker says (a refusal closes the channel, never the service's own)."""
+    channel = await connection.channel()
     try:
-        channel = await connection.channel()
-        try:
-            await channel.declare_queue(plan.name, durable=True, arguments=plan.quorum)
-            return QueueKind.QUORUM
-        except ChannelPreconditionFailed:
-            pass
-        except ChannelClosed as exc:
-            _log.warning(
-                "broker refused a quorum queue; using a classic queue",
-                extra={"fields": {"queue": plan.name, "error": str(exc)[:200]}},
-            )
-            return QueueKind.CLASSIC
-        # PRECONDITION_FAILED: the queue exists with other arguments. If it is absent after
-        # all (a race), a classic declaration with the legacy arguments tells the same.
-        channel = await connection.channel()
-        await channel.declare_queue(plan.name, durable=True, passive=True)
+        await channel.declare_queue(plan.name, durable=True, arguments=plan.quorum)
+        return QueueKind.QUORUM
+    except ChannelPreconditionFailed:
+        pass
+    except ChannelClosed as exc:
         _log.warning(
-            "queue exists with other arguments (an earlier classic queue?); using it as it is. "
-            "To move to a quorum queue, stop the service, let `python -m crm_dev.dlq list` show "
-            "it empty, delete the queue (rabbitmqctl delete_queue) and start again",
-            extra={"fields": {"queue": plan.name}},
+            "broker refused a quorum queue; using a classic queue",
+            extra={"fields": {"queue": plan.name, "error": str(exc)[:200]}},
         )
-        return QueueKind.EXISTING
+        return QueueKind.CLASSIC
     finally:
-        await connection.close()
+        await _close(channel)
+    # PRECONDITION_FAILED: the queue exists with other arguments. If it is absent after
+    # all (a race), a classic declaration with the legacy arguments tells the same.
+    channel = await connection.channel()
+    try:
+        await channel.declare_queue(plan.name, durable=True, passive=True)
+    finally:
+        await _close(channel)
+    _log.warning(
+        "queue exists with other arguments (an earlier classic queue?); using it as it is. "
+        "To move to a quorum queue, stop the service, let `python -m crm_dev.dlq list` show "
+        "it empty, delete the queue (rabbitmqctl delete_queue) and start again",
+        extra={"fields": {"queue": plan.name}},
+    )
+    return QueueKind.EXISTING
+
+
+async def _close(channel: AbstractChannel) -> None:
+    """A probe channel may already be closed by the broker's refusal."""
+    if not channel.is_closed:
+        with contextlib.suppress(Exception):
+            await channel.close()
 
 
 async def declare(channel: AbstractChannel, plan: QueuePlan, kind: QueueKind) -> AbstractQueue:
@@ -140,9 +150,13 @@ async def declare_consumer_queues(
     """Declare the dead-letter exchange and the three queues; returns them by name."""
     dlx = await channel.declare_exchange(names.dlx, aio_pika.ExchangeType.DIRECT, durable=True)
     declared: dict[str, tuple[AbstractQueue, QueueKind]] = {}
-    for plan in plans(names, delivery_limit=delivery_limit, retry_delay_ms=retry_delay_ms):
-        kind = await probe(url, plan)
-        declared[plan.name] = (await declare(channel, plan, kind), kind)
+    probing = await aio_pika.connect(url, timeout=5)  # one throwaway connection for all three
+    try:
+        for plan in plans(names, delivery_limit=delivery_limit, retry_delay_ms=retry_delay_ms):
+            kind = await probe(probing, plan)
+            declared[plan.name] = (await declare(channel, plan, kind), kind)
+    finally:
+        await probing.close()
     dead_queue, _ = declared[names.dead]
     await dead_queue.bind(dlx, routing_key=names.dead)
     return declared

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pymongo import monitoring
 from starlette.applications import Starlette
 
-from crm_customer import assignment, custom_fields, i18n, tags
 from crm_customer.assigner import Assigner
 from crm_customer.bulk import BulkCommands
 from crm_customer.catalog import CatalogCommands
@@ -24,7 +23,6 @@ from crm_customer.crypto import DataProtector
 from crm_customer.graphql.context import Deps
 from crm_customer.graphql.schema import schema
 from crm_customer.i18n import LanguageMiddleware
-from crm_customer.imports.jobs import MESSAGES as IMPORT_MESSAGES
 from crm_customer.imports.store import JOB_INDEXES
 from crm_customer.imports.wiring import build_jobs
 from crm_customer.merging import MergeCommands
@@ -46,9 +44,6 @@ def create_app(
 ) -> Starlette:
     settings = settings or ServiceSettings.from_env("customer", DEFAULT_PORT)
     keys = protector or DataProtector.from_env()
-    i18n.CATALOG.update(
-        custom_fields.MESSAGES | tags.MESSAGES | assignment.MESSAGES | IMPORT_MESSAGES
-    )
     if keys.is_development:
         _log.warning("CUSTOMER_DATA_KEYS is not set: ID numbers use the public development key")
 

@@ -6,11 +6,10 @@ assigns by rule when no owner is given) and callable on its own, e.g. for an imp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crm_customer.assignment import Assignment, Strategy, first_match, pick
 from crm_customer.catalog_store import CustomerLookups, RuleStore
-from crm_customer.model import NewCustomer
 from crm_customer.staff_repository import StaffDirectory
 
 MAX_TEAM = 1000
@@ -53,18 +52,3 @@ class Assigner:
         )
         owner = pick(rule.strategy, members, turn, loads)
         return Assignment(owner, rule.team, rule.id, rule.strategy)
-
-    async def apply(self, new: NewCustomer, preview: bool = False) -> NewCustomer:
-        """`new` with owner and team chosen by rule when it names no owner."""
-        if new.owner_id:
-            return new
-        first = new.addresses[0] if new.addresses else None
-        chosen = await self.choose(
-            first.province if first else None,
-            first.city if first else None,
-            new.industry,
-            preview,
-        )
-        if chosen is None:
-            return new
-        return replace(new, owner_id=chosen.owner_id, team=chosen.team)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from crm_customer import i18n
 from crm_customer.validators import INDUSTRY_SECTIONS
 from crm_kit.errors import BadUserInput, FieldError
 
@@ -25,6 +26,8 @@ MAX_CRITERIA = 100
 MESSAGES: dict[str, tuple[str, str]] = {
     "NO_ACTIVE_STAFF": ("该团队没有在职员工", "The team has no active staff"),
 }
+
+i18n.register(MESSAGES)
 
 
 class Strategy(StrEnum):

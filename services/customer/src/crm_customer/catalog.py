@@ -17,6 +17,7 @@ from crm_customer.tags import Tag
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict, CrmError, NotFound
 from crm_kit.events import utcnow
+from crm_kit.idempotency import key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
 MAX_RENAME_ROUNDS = 10_000  # batches; a rename of 10⁶ customers fits
@@ -120,31 +121,31 @@ class CatalogCommands:
         tag = await self.uow.run(move)
         updated, failed = 0, list[str]()
         for _ in range(MAX_RENAME_ROUNDS):
-            ids = [
-                i
-                for i in await self.lookups.ids_with_tag(old_name, tags.RENAME_BATCH + len(failed))
-                if i not in failed
-            ]
+            holders = await self.lookups.tag_holders(old_name, tags.RENAME_BATCH + len(failed))
+            ids = [i for i in holders if i not in failed]
             if not ids:
                 break
             for id in ids[: tags.RENAME_BATCH]:
-                if await self._rename_on(actor, id, old_name, new_name):
+                if await self._rename_on(actor, id, old_name, new_name, holders[id]):
                     updated += 1
                 else:
                     failed.append(id)
         return RenameResult(tag, updated, failed)
 
-    async def _rename_on(self, actor: Principal, id: str, old: str, new: str) -> bool:
-        for _ in range(3):  # a concurrent edit of the same customer: read again and retry
-            current = await self.customers.get(id)
-            if old not in current.tags:
+    async def _rename_on(
+        self, actor: Principal, id: str, old: str, new: str, seen: tuple[int, list[str]]
+    ) -> bool:
+        """`seen`: the customer's version and tags as the batch query found them."""
+        version, held = seen
+        for attempt in range(3):
+            if attempt:  # a concurrent edit of the same customer: read again and retry
+                current = await self.customers.get(id)
+                version, held = current.version, current.tags
+            if old not in held:
                 return True
             try:
                 await self.commands.update(
-                    actor,
-                    id,
-                    current.version,
-                    CustomerChanges(tags=tags.renamed(current.tags, old, new)),
+                    actor, id, version, CustomerChanges(tags=tags.renamed(held, old, new))
                 )
                 return True
             except Conflict:
@@ -160,8 +161,8 @@ class CatalogCommands:
     ) -> Rule:
         """Create (no id) or replace a rule."""
         actor.require_role(Role.ADMIN)
-        guard = f"saveAssignmentRule:{actor.sub}:{idempotency_key}" if idempotency_key else None
-        if guard and (done := await self.customers.idempotent_result(guard)):
+        key = key_for("saveAssignmentRule", actor, idempotency_key or None)
+        if done := await self.customers.guards.first_result_id(key, "AssignmentRule"):
             found = await self.rules.get(done)
             if found is not None:
                 return found
@@ -174,8 +175,7 @@ class CatalogCommands:
                 raise BadUserInput.single("id", "TOO_MANY", "Too many rules")
             if draft.id and await self.rules.get(draft.id, tx.session) is None:
                 raise NotFound("AssignmentRule", draft.id)
-            if guard:
-                await self.customers.claim_idempotency_key(guard, rule.id, utcnow(), tx.session)
+            await self.customers.guards.claim(key, rule.id, utcnow(), tx.session)
             await self.rules.put(rule, tx.session)
             return rule
 

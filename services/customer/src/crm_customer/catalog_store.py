@@ -45,9 +45,9 @@ class CustomFieldStore:
         values = {k: v for k, v in doc.items() if k not in ("_id", "type")}
         return FieldDefinition(key=doc["_id"], type=FieldType(doc["type"]), **values)
 
-    async def all(self, session: Session | None = None) -> dict[str, FieldDefinition]:
+    async def all(self) -> dict[str, FieldDefinition]:
         """Every definition (active or not) by key: a small ADMIN-sized collection."""
-        cursor = self._defs.find({}, session=session).sort([("position", ASCENDING)])
+        cursor = self._defs.find({}).sort([("position", ASCENDING)])
         return {d["_id"]: self._load(d) async for d in cursor}
 
     async def get(self, key: str, session: Session | None = None) -> FieldDefinition | None:
@@ -160,24 +160,32 @@ class CustomerLookups:
             {"tags": tag, "merged_into": None, "archived": {"$ne": True}}, hint="tags_created_id"
         )
 
-    async def ids_with_tag(self, tag: str, limit: int) -> list[str]:
-        """Up to `limit` customers (archived included, merged-away not) holding the tag."""
+    async def tag_holders(self, tag: str, limit: int) -> dict[str, tuple[int, list[str]]]:
+        """Up to `limit` customers (archived included, merged-away not) holding the tag, as
+        id → (version, tags): what a rename needs, in one query rather than a read per id."""
         cursor = (
-            self._customers.find({"tags": tag, "merged_into": None}, {"_id": 1})
+            self._customers.find({"tags": tag, "merged_into": None}, {"version": 1, "tags": 1})
             .hint("tags_created_id")
             .limit(limit)
         )
-        return [d["_id"] async for d in cursor]
+        return {d["_id"]: (int(d["version"]), list(d["tags"])) async for d in cursor}
 
     async def owner_loads(self, owner_ids: list[str]) -> dict[str, int]:
-        """Live customers per owner (one index-served count per owner)."""
-        return {
-            owner: await self._customers.count_documents(
-                {"owner_id": owner, "merged_into": None, "archived": {"$ne": True}},
-                hint="owner_created",
-            )
-            for owner in owner_ids
-        }
+        """Live customers per owner (0 for none): one index-served `$group` over them all."""
+        pipeline: list[Document] = [
+            {
+                "$match": {
+                    "owner_id": {"$in": owner_ids},
+                    "merged_into": None,
+                    "archived": {"$ne": True},
+                }
+            },
+            {"$group": {"_id": "$owner_id", "n": {"$sum": 1}}},
+        ]
+        loads = dict.fromkeys(owner_ids, 0)
+        cursor = await self._customers.aggregate(pipeline, hint="owner_created")
+        loads.update({d["_id"]: int(d["n"]) async for d in cursor})
+        return loads
 
     async def names_of(self, ids: list[str], session: Session | None = None) -> dict[str, str]:
         """id → name of the live customers among `ids` (one `_id $in` query)."""

@@ -25,6 +25,7 @@ from crm_customer.staff_repository import StaffDirectory
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict, FieldError
 from crm_kit.events import utcnow
+from crm_kit.idempotency import key_for
 from crm_kit.mongo import Document, Session
 from crm_kit.uow import Transaction, UnitOfWork
 
@@ -77,10 +78,8 @@ class CustomerCommands:
             customer.id, customer.name, await self.customers.key_holders(keys), None
         )
 
-    async def _definitions(
-        self, session: Session | None = None
-    ) -> dict[str, custom_fields.FieldDefinition]:
-        return {} if self.definitions is None else await self.definitions.all(session)
+    async def _definitions(self) -> dict[str, custom_fields.FieldDefinition]:
+        return {} if self.definitions is None else await self.definitions.all()
 
     async def _rekey(self, before: Customer, doc: Document, tx: Transaction) -> None:
         """Move the customer's match keys; new collisions become pairs to review."""
@@ -107,8 +106,8 @@ class CustomerCommands:
         force: bool = False,
     ) -> Customer:
         actor.require_role(*WRITERS)
-        guard = f"createCustomer:{actor.sub}:{idempotency_key}" if idempotency_key else None
-        if guard and (existing := await self.customers.idempotent_result(guard)):
+        key = key_for("createCustomer", actor, idempotency_key or None)
+        if existing := await self.customers.guards.first_result_id(key, "Customer"):
             return await self.customers.get(existing)
         now = utcnow()
         errors: list[FieldError] = []
@@ -140,8 +139,7 @@ class CustomerCommands:
             holders = await self.customers.key_holders(doc_keys, tx.session)
             matches = await self._matches(customer.id, customer.name, holders, tx.session)
             refuse_exact_duplicates(matches, force)
-            if guard:
-                await self.customers.claim_idempotency_key(guard, customer.id, now, tx.session)
+            await self.customers.guards.claim(key, customer.id, now, tx.session)
             doc = await self.customers.add(customer, tx.session)
             await self.customers.register_keys(customer.id, set(), match_keys(doc), tx.session)
             version = history.record(None, customer, VersionAction.CREATED, actor.sub)
@@ -168,7 +166,7 @@ class CustomerCommands:
             return await self.uow.run(work)
         except DuplicateKeyError as exc:
             # A concurrent retry with the same key won the race: return its result.
-            if guard and (existing := await self.customers.idempotent_result(guard)):
+            if existing := await self.customers.guards.first_result_id(key, "Customer"):
                 return await self.customers.get(existing)
             # Or a concurrent create registered the same phone/email/ID first.
             raise Conflict(
@@ -180,15 +178,15 @@ class CustomerCommands:
         self, actor: Principal, id: str, expected_version: int, changes: CustomerChanges
     ) -> Customer:
         actor.require_role(*WRITERS)
+        # Read once, outside the transaction (as create does): not again on every retry.
+        definitions = await self._definitions() if changes.custom_fields is not None else {}
 
         async def work(tx: Transaction) -> Customer:
             current = domain.ensure_live(await self.customers.get(id, tx.session))
             edits = changes
             if changes.custom_fields is not None:  # a patch: named keys change, others stay
                 values = custom_fields.apply_values(
-                    await self._definitions(tx.session),
-                    changes.custom_fields,
-                    current.custom_fields,
+                    definitions, changes.custom_fields, current.custom_fields
                 )
                 edits = replace(changes, custom_fields=values)
             updated, changed = domain.apply_changes(current, edits, actor=actor.sub, now=utcnow())

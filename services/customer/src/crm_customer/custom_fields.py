@@ -24,6 +24,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from crm_customer import i18n
 from crm_kit.errors import BadUserInput, FieldError
 
 MAX_DEFINITIONS = 200
@@ -32,7 +33,7 @@ MAX_TEXT_VALUE = 500
 MAX_LABEL = 100
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
-# Messages for the field-error codes of this module (zh-CN, en), merged into the i18n catalog.
+# Messages for the field-error codes of this module (zh-CN, en), registered in the i18n catalog.
 MESSAGES: dict[str, tuple[str, str]] = {
     "UNKNOWN_CUSTOM_FIELD": ("未定义或已停用的自定义字段", "Unknown or inactive custom field"),
     "CUSTOM_FIELD_TYPE": ("自定义字段的值类型不正确", "Wrong value type for this custom field"),
@@ -47,6 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "TYPE_LOCKED": ("已有数据的字段不能更改类型", "The type of a field in use cannot change"),
     "TOO_MANY_DEFINITIONS": ("自定义字段数量已达上限", "Too many custom fields"),
 }
+
+i18n.register(MESSAGES)
 
 
 class FieldType(StrEnum):

@@ -7,7 +7,7 @@ context variable set by `LanguageMiddleware` (pure ASGI, same task as the resolv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -73,6 +73,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ALREADY_UNMERGED": ("该合并已撤销", "This merge was already undone"),
     "RETENTION_EXPIRED": ("已超过可撤销期限", "Too old to undo"),
 }
+
+
+def register(messages: Mapping[str, tuple[str, str]]) -> None:
+    """Add a module's own (zh-CN, en) messages; each owning module calls it at import time."""
+    CATALOG.update(messages)
 
 
 def parse_accept_language(header: str) -> str:

@@ -18,6 +18,7 @@ from crm_customer.repository import CustomerRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict
 from crm_kit.events import utcnow
+from crm_kit.idempotency import key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
 UNMERGE_RETENTION = timedelta(days=30)
@@ -59,14 +60,14 @@ class MergeCommands:
     ) -> MergeResult:
         actor.require_role(*MERGERS)
         check_request(survivor_id, merged_ids, choices)
-        guard = f"mergeCustomers:{actor.sub}:{idempotency_key}" if idempotency_key else None
-        if guard and (done := await self.customers.idempotent_result(guard)):
+        key = key_for("mergeCustomers", actor, idempotency_key or None)
+        if done := await self.customers.guards.first_result_id(key, "merge"):
             return MergeResult(done, await self.customers.get(survivor_id))
         merge_id = uuid.uuid4().hex
 
         async def work(tx: Transaction) -> MergeResult:
-            if guard:  # first, so a concurrent retry with the same key aborts before any write
-                await self.customers.claim_idempotency_key(guard, merge_id, utcnow(), tx.session)
+            # First, so a concurrent retry with the same key aborts before any write.
+            await self.customers.guards.claim(key, merge_id, utcnow(), tx.session)
             now = utcnow()
             survivor = await self._live(survivor_id, tx)
             others = [await self._live(i, tx) for i in merged_ids]
@@ -120,7 +121,7 @@ class MergeCommands:
             return await self.uow.run(work)
         except DuplicateKeyError:
             # A concurrent retry with the same key won: answer with its merge.
-            if guard and (done := await self.customers.idempotent_result(guard)):
+            if done := await self.customers.guards.first_result_id(key, "merge"):
                 return MergeResult(done, await self.customers.get(survivor_id))
             raise
 

@@ -87,15 +87,10 @@ def may_see_identity(principal: Principal) -> bool:
     return policy.sees(principal, IDENTITY)
 
 
-def mask_id_card(number: str) -> str:
-    """The region and the last 4 stay readable: ``110105********002X``."""
-    return policy.mask_id_card(number)
-
-
 def id_card_for(principal: Principal, number: str | None) -> str | None:
     if number is None:
         return None
-    return number if may_see_identity(principal) else mask_id_card(number)
+    return number if may_see_identity(principal) else policy.mask_id_card(number)
 
 
 def _masked_all(values: Iterable[str], mask: Any) -> list[str]:

@@ -22,11 +22,12 @@ from crm_customer.search_terms import Seal, query_terms, unsealed
 from crm_customer.staff_repository import STAFF_INDEXES
 from crm_kit import audit
 from crm_kit.errors import BadUserInput, Conflict, NotFound
+from crm_kit.idempotency import IdempotencyGuards
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_kit.policy import restrict
 
 CUSTOMERS = "customers"
-IDEMPOTENCY = "idempotency"
+IDEMPOTENCY = "idempotency"  # crm_kit.idempotency guards of every create in this service
 VERSIONS = "customer_versions"
 DUPLICATE_PAIRS = "duplicate_pairs"
 MATCH_KEYS = "customer_match_keys"
@@ -207,7 +208,7 @@ class DuplicatePair:
 class CustomerRepository:
     def __init__(self, db: AsyncDatabase[Document], protector: DataProtector) -> None:
         self._customers = db[CUSTOMERS]
-        self._idempotency = db[IDEMPOTENCY]
+        self.guards = IdempotencyGuards(db, IDEMPOTENCY)
         self._versions = db[VERSIONS]
         self._pairs = db[DUPLICATE_PAIRS]
         self._keys = db[MATCH_KEYS]
@@ -480,20 +481,6 @@ class CustomerRepository:
             {"_id": f"{customer_id}:{version:010d}"}, session=session
         )
         return None if doc is None or not doc.get("state") else self.load(doc["state"])
-
-    # --- idempotency --------------------------------------------------------------------------
-
-    async def idempotent_result(self, key: str) -> str | None:
-        doc = await self._idempotency.find_one({"_id": key})
-        return None if doc is None else str(doc["result_id"])
-
-    async def claim_idempotency_key(
-        self, key: str, result_id: str, created_at: datetime, session: Session
-    ) -> None:
-        # The guard's _id is the key: uniqueness without a unique secondary index.
-        await self._idempotency.insert_one(
-            {"_id": key, "result_id": result_id, "created_at": created_at}, session=session
-        )
 
 
 def _version(doc: Document, protector: DataProtector) -> Version:

@@ -27,7 +27,7 @@ from pymongo.errors import PyMongoError
 from crm_customer.crypto import DataProtector
 from crm_customer.documents import change_doc, change_values, from_document, to_document
 from crm_customer.duplicates import match_keys
-from crm_customer.repository import CUSTOMERS, MATCH_KEYS, VERSIONS
+from crm_customer.repository import CUSTOMERS, VERSIONS, CustomerRepository
 from crm_kit.mongo import Document, Session, create_client, transaction_options
 from crm_kit.settings import ServiceSettings
 
@@ -92,6 +92,7 @@ class KeyRotation:
         self.client = client
         self.db = db
         self.protector = protector
+        self.customers = CustomerRepository(db, protector)  # its match-key registry upkeep
 
     async def _in_tx(self, work: Any) -> bool:
         """One short transaction; a failed one (server busy, failover) is tried again a few
@@ -124,20 +125,12 @@ class KeyRotation:
                 {"_id": doc["_id"], "version": doc.get("version")}, update, session=s
             )
             if not current.get("merged_into"):
-                await self._rekey(str(doc["_id"]), match_keys(current), match_keys(fresh), s)
+                await self.customers.register_keys(
+                    str(doc["_id"]), match_keys(current), match_keys(fresh), s
+                )
             return True
 
         return await self._in_tx(work)
-
-    async def _rekey(self, customer_id: str, old: set[str], new: set[str], s: Session) -> None:
-        keys = self.db[MATCH_KEYS]
-        for key in sorted(old - new):
-            await keys.update_one({"_id": key}, {"$pull": {"ids": customer_id}}, session=s)
-        for key in sorted(new - old):
-            if await keys.find_one({"_id": key}, {"_id": 1}, session=s) is None:
-                await keys.insert_one({"_id": key, "ids": [customer_id]}, session=s)
-            else:
-                await keys.update_one({"_id": key}, {"$addToSet": {"ids": customer_id}}, session=s)
 
     async def _version(self, doc: Document) -> None:
         async def work(s: Session) -> bool:

@@ -51,10 +51,10 @@ class StaffDirectory:
             self._known.add(principal.sub)
 
     async def get(self, id: str) -> Staff:
-        doc = await self._staff.find_one({"_id": id})
-        if doc is None:
+        found = await self.find(id)
+        if found is None:
             raise NotFound("Staff", id)
-        return _staff(doc)
+        return found
 
     async def find(self, id: str) -> Staff | None:
         doc = await self._staff.find_one({"_id": id})

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_customer import i18n
 from crm_customer.model import MAX_TAG
 from crm_kit.errors import BadUserInput, FieldError
 
@@ -28,6 +29,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "TAG_EXISTS": ("已存在同名标签", "A tag with this name exists"),
     "SAME_NAME": ("新名称与原名称相同", "The new name is the old one"),
 }
+
+i18n.register(MESSAGES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.await_maybe import AwaitableOrValue
 
-from crm_interaction.access_scope import TicketAccess
 from crm_interaction.domain import CustomerView
 from crm_interaction.services import wait_for_customer
+from crm_interaction.ticket_views import TicketAccess
 from crm_interaction.tickets import Ticket
 from crm_kit import policy
 from crm_kit.auth import Principal
@@ -214,7 +214,7 @@ async def require_task(context: Context, task_id: str, action: Action) -> None:
 
 
 async def require_ticket_id(context: Context, ticket_id: str, action: Action) -> None:
-    found = await context.deps.ticket_views.get(ticket_id)
+    found = await context.deps.tickets.get(ticket_id)
     if found is not None:
         await require_ticket(context, found, action)
 

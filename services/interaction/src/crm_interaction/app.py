@@ -14,7 +14,7 @@ from crm_interaction.indexes import ALL_INDEXES
 from crm_interaction.insight_views import InsightViews
 from crm_interaction.jobs import JobHandlers
 from crm_interaction.lifecycle import CustomerLifecycle
-from crm_interaction.repository import CustomerProjection, IdempotencyGuards, InteractionRepository
+from crm_interaction.repository import CustomerProjection, InteractionRepository
 from crm_interaction.scheduler import JobStore, Scheduler
 from crm_interaction.services import Deps
 from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
@@ -24,6 +24,7 @@ from crm_interaction.tickets import SlaRules
 from crm_interaction.views import InteractionViews
 from crm_kit.audit import enable_audit, install_audit
 from crm_kit.events import utcnow
+from crm_kit.idempotency import IdempotencyGuards
 from crm_kit.service import Runtime, ServiceSpec, Worker, create_service_app
 from crm_kit.settings import ServiceSettings
 

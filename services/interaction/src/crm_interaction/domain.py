@@ -14,11 +14,11 @@ from crm_interaction import record_details
 from crm_interaction.record_details import Attachment, Outcome, Participant, RecordDetails
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
+from crm_kit.idempotency import KEY_MAX_CHARS as IDEMPOTENCY_KEY_MAX_CHARS
 
 CONTENT_MAX_CHARS = 10_000
 SUBJECT_MAX_CHARS = 200
 CUSTOMER_ID_MAX_CHARS = 100
-IDEMPOTENCY_KEY_MAX_CHARS = 200
 DURATION_MAX_SECONDS = 7 * 24 * 3600
 FUTURE_TOLERANCE = timedelta(minutes=5)
 

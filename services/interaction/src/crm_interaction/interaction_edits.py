@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from crm_interaction import domain, timeline
 from crm_interaction.domain import Interaction, InteractionChanges
-from crm_interaction.services import Deps
+from crm_interaction.services import Deps, load_for_change
 from crm_kit.auth import Principal
-from crm_kit.errors import Conflict, NotFound
 from crm_kit.uow import Transaction
 
 EDITED = "EDITED"
@@ -17,16 +16,14 @@ DELETED = "DELETED"
 async def _load(
     deps: Deps, interaction_id: str, expected_version: int | None, tx: Transaction
 ) -> Interaction:
-    found = await deps.interactions.get(interaction_id, tx.session)
-    if found is None:
-        raise NotFound("Interaction", interaction_id)
-    if expected_version is not None and expected_version != found.version:
-        raise Conflict(
-            "The interaction was changed meanwhile",
-            conflicting_id=found.id,
-            currentVersion=found.version,
-        )
-    return found
+    return await load_for_change(
+        deps.interactions.get,
+        "Interaction",
+        interaction_id,
+        expected_version=expected_version,
+        session=tx.session,
+        conflict="The interaction was changed meanwhile",
+    )
 
 
 async def edit_interaction(

@@ -16,11 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_interaction import record_details
 from crm_interaction.domain import Channel, CustomerView, Direction, Interaction
 from crm_kit.errors import Conflict
+from crm_kit.idempotency import IdempotencyGuards  # noqa: F401 - bench/interaction imports it from here
 from crm_kit.mongo import Document, IndexSpec, Session
 
 CUSTOMERS = "customers"
 INTERACTIONS = "interactions"
-IDEMPOTENCY_GUARDS = "idempotency_guards"
 HISTORY = "interaction_history"
 
 # (customerId, occurredAt desc, _id desc) serves a customer's newest-first page, its count
@@ -248,24 +248,3 @@ class InteractionRepository:
             },
             session=session,
         )
-
-
-class IdempotencyGuards:
-    """`_id` = the hashed (caller, key); the document names what the first request created."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._collection = db[IDEMPOTENCY_GUARDS]
-
-    async def find(self, guard_id: str, session: Session | None = None) -> Document | None:
-        return await self._collection.find_one({"_id": guard_id}, session=session)
-
-    async def claim(
-        self, guard_id: str, target_id: str, fingerprint: str, at: datetime, session: Session
-    ) -> None:
-        doc: dict[str, Any] = {
-            "_id": guard_id,
-            "targetId": target_id,
-            "fingerprint": fingerprint,
-            "createdAt": at,
-        }
-        await self._collection.insert_one(doc, session=session)

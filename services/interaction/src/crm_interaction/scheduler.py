@@ -93,17 +93,6 @@ class JobStore:
     async def cancel_ref(self, ref_id: str, session: Session) -> None:
         await self._collection.delete_many({"refId": ref_id}, session=session)
 
-    async def pending(self, ref_id: str) -> list[Document]:
-        return await self._collection.find({"refId": ref_id}).sort("dueAt", ASCENDING).to_list()
-
-    async def rekey(
-        self, ref_ids: list[str], data_updates: dict[str, Any], session: Session
-    ) -> None:
-        if ref_ids:
-            await self._collection.update_many(
-                {"refId": {"$in": ref_ids}}, {"$set": data_updates}, session=session
-            )
-
 
 class Scheduler:
     """Fires due jobs; run one per replica (`run` is a service worker)."""

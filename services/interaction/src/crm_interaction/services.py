@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-
-from pymongo.errors import DuplicateKeyError
+from typing import Protocol
 
 from crm_interaction import domain, record_details, timeline
 from crm_interaction.domain import Interaction, LogInteraction
 from crm_interaction.events import interaction_logged
 from crm_interaction.insight_views import InsightViews
-from crm_interaction.repository import CustomerProjection, IdempotencyGuards, InteractionRepository
+from crm_interaction.repository import CustomerProjection, InteractionRepository
 from crm_interaction.scheduler import JobStore
 from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository
@@ -24,6 +23,8 @@ from crm_interaction.views import InteractionViews
 from crm_kit.auth import Principal
 from crm_kit.errors import Conflict, NotFound
 from crm_kit.events import new_id, utcnow
+from crm_kit.idempotency import IdempotencyGuards, Key
+from crm_kit.mongo import Session
 from crm_kit.uow import Transaction, UnitOfWork
 
 
@@ -96,55 +97,57 @@ async def wait_for_customer(deps: Deps, customer_id: str) -> str:
         delay = min(delay * 2, 0.4)
 
 
-async def _replay(deps: Deps, key_id: str, print_: str) -> Interaction | None:
-    guard = await deps.guards.find(key_id)
-    if guard is None:
-        return None
-    target = str(guard["targetId"])
-    if guard.get("fingerprint") != print_:
-        raise Conflict(
-            "idempotencyKey was already used for a different interaction", conflicting_id=target
-        )
-    existing = await deps.interactions.get(target)
-    if existing is None:  # pragma: no cover - guard and interaction commit together
-        raise NotFound("Interaction", target)
-    return existing
+class Versioned(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+async def load_for_change[T: Versioned](
+    get: Callable[[str, Session], Awaitable[T | None]],
+    what: str,
+    item_id: str,
+    *,
+    expected_version: int | None,
+    session: Session,
+    conflict: str,
+) -> T:
+    """The item to change, read in the change's transaction: NOT_FOUND if it is gone,
+    CONFLICT (`conflict`, with its current version) if it is not the version the caller had."""
+    found = await get(item_id, session)
+    if found is None:
+        raise NotFound(what, item_id)
+    if expected_version is not None and expected_version != found.version:
+        raise Conflict(conflict, conflicting_id=found.id, currentVersion=found.version)
+    return found
 
 
 async def log_interaction(deps: Deps, principal: Principal, command: LogInteraction) -> Interaction:
     domain.ensure_can_log(principal)
     now = deps.clock()
     interaction = domain.new_interaction(command, id=new_id(), logged_by=principal.sub, now=now)
-    key_id = (
-        guard_id("logInteraction", principal.sub, command.idempotency_key)
+    key = (
+        Key(
+            guard_id("logInteraction", principal.sub, command.idempotency_key),
+            fingerprint(command),
+        )
         if command.idempotency_key
         else None
     )
-    print_ = fingerprint(command)
-    if key_id is not None and (replayed := await _replay(deps, key_id, print_)):
-        return replayed
-    customer_id = await wait_for_customer(deps, interaction.customer_id)
-    if customer_id != interaction.customer_id:
-        interaction = replace(interaction, customer_id=customer_id)
 
-    async def work(tx: Transaction) -> Interaction:
-        if key_id is not None:
-            await deps.guards.claim(
-                key_id, interaction.id, print_, interaction.created_at, tx.session
-            )
-        await deps.interactions.add(interaction, tx.session)
-        await deps.timeline.put(timeline.of_interaction(interaction), tx.session)
-        tx.emit(
-            interaction_logged.TYPE,
-            interaction.customer_id,
-            interaction_logged.payload(interaction),
-        )
-        return interaction
+    async def write() -> Interaction:
+        customer_id = await wait_for_customer(deps, interaction.customer_id)
+        filed = replace(interaction, customer_id=customer_id)
 
-    try:
+        async def work(tx: Transaction) -> Interaction:
+            await deps.guards.claim(key, filed.id, filed.created_at, tx.session)
+            await deps.interactions.add(filed, tx.session)
+            await deps.timeline.put(timeline.of_interaction(filed), tx.session)
+            tx.emit(interaction_logged.TYPE, filed.customer_id, interaction_logged.payload(filed))
+            return filed
+
         return await deps.uow.run(work)
-    except DuplicateKeyError:
-        # A concurrent request with the same key committed first: answer with its result.
-        if key_id is not None and (replayed := await _replay(deps, key_id, print_)):
-            return replayed
-        raise
+
+    return await deps.guards.once(key, "interaction", deps.interactions.get, write)

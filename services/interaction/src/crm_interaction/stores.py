@@ -20,6 +20,7 @@ from crm_kit.mongo import Document, IndexSpec, Session
 TASKS = "tasks"
 PURCHASES = "purchases"
 TIMELINE = "timeline"
+NEWEST_FIRST = batched_views.PageOrder("at")  # the timeline's order
 
 STORE_INDEXES = [
     IndexSpec(
@@ -226,17 +227,8 @@ class PurchaseRepository:
             {"_id": purchase.id}, purchase_to_doc(purchase), upsert=True, session=session
         )
 
-    async def for_customer(self, customer_id: str, limit: int) -> list[Purchase]:
-        docs = (
-            await self._collection.find({"customerId": customer_id})
-            .sort([("purchasedAt", DESCENDING)])
-            .limit(limit)
-            .to_list()
-        )
-        return [purchase_from_doc(d) for d in docs]
-
     async def latest(self, customer_ids: Sequence[str], limit: int) -> dict[str, list[Purchase]]:
-        """`for_customer` for many customers in one aggregate."""
+        """Each customer's newest `limit` purchases, in one aggregate."""
         found = await batched_views.top_per_customer(
             self._collection, customer_ids, n=limit, sort={"purchasedAt": -1, "_id": -1}
         )
@@ -267,15 +259,9 @@ class TimelineRepository:
         if kinds:
             query["kind"] = {"$in": [str(k) for k in kinds]}
         if after is not None:
-            query["$or"] = [
-                {"at": {"$lt": after.occurred_at}},
-                {"at": after.occurred_at, "_id": {"$lt": after.id}},
-            ]
+            query |= NEWEST_FIRST.after(after)
         docs = (
-            await self._collection.find(query)
-            .sort([("at", DESCENDING), ("_id", DESCENDING)])
-            .limit(first + 1)
-            .to_list()
+            await self._collection.find(query).sort(NEWEST_FIRST.sort()).limit(first + 1).to_list()
         )
         return [entry_from_doc(d) for d in docs[:first]], len(docs) > first
 
@@ -296,7 +282,7 @@ class TimelineRepository:
         found = await batched_views.page_per_customer(
             self._collection,
             customer_ids,
-            order=batched_views.PageOrder("at"),
+            order=NEWEST_FIRST,
             first=first,
             after=after,
             match={"kind": {"$in": [str(k) for k in kinds]}} if kinds else None,

@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from crm_interaction import idempotency, timeline
 from crm_interaction import tasks as rules
+from crm_interaction import timeline
 from crm_interaction.domain import to_storage_time
 from crm_interaction.events import task_events
-from crm_interaction.services import Deps, wait_for_customer
+from crm_interaction.services import Deps, load_for_change, wait_for_customer
 from crm_interaction.tasks import NewTask, Task, TaskChanges, TaskStatus
 from crm_kit.auth import Principal
-from crm_kit.errors import Conflict, Forbidden, NotFound
+from crm_kit.errors import Forbidden
 from crm_kit.events import new_id
+from crm_kit.idempotency import key_for
 from crm_kit.uow import Transaction
 
 REMINDER_JOB = "task.reminder"
@@ -33,7 +34,7 @@ async def create_task(
     deps: Deps, principal: Principal, command: NewTask, idempotency_key: str | None = None
 ) -> Task:
     rules.ensure_writer(principal)
-    key = idempotency.key_for("createTask", principal, idempotency_key, command)
+    key = key_for("createTask", principal, idempotency_key, command)
     now = to_storage_time(deps.clock())
     due_at = to_storage_time(command.due_at)
     task = rules.new_task(
@@ -48,11 +49,11 @@ async def create_task(
         return await deps.uow.run(work)
 
     async def work(tx: Transaction) -> Task:
-        await idempotency.claim(deps.guards, key, task.id, now, tx.session)
+        await deps.guards.claim(key, task.id, now, tx.session)
         await add_task(deps, task, now, tx)
         return task
 
-    return await idempotency.once(deps.guards, key, "task", deps.tasks.get, write)
+    return await deps.guards.once(key, "task", deps.tasks.get, write)
 
 
 async def add_task(deps: Deps, task: Task, now: datetime, tx: Transaction) -> None:
@@ -92,16 +93,14 @@ def _ensure_may_change(principal: Principal, task: Task, verb: str) -> None:
 
 
 async def _load(deps: Deps, task_id: str, expected_version: int | None, tx: Transaction) -> Task:
-    task = await deps.tasks.get(task_id, tx.session)
-    if task is None:
-        raise NotFound("Task", task_id)
-    if expected_version is not None and expected_version != task.version:
-        raise Conflict(
-            "The task was changed meanwhile",
-            conflicting_id=task.id,
-            currentVersion=task.version,
-        )
-    return task
+    return await load_for_change(
+        deps.tasks.get,
+        "Task",
+        task_id,
+        expected_version=expected_version,
+        session=tx.session,
+        conflict="The task was changed meanwhile",
+    )
 
 
 async def update_task(

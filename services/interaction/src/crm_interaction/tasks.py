@@ -206,19 +206,6 @@ class TaskChanges:
     reminder_offsets: tuple[int, ...] | None = None
     assignee_id: str | None = None
 
-    def is_empty(self) -> bool:
-        return all(
-            value is None
-            for value in (
-                self.title,
-                self.notes,
-                self.due_at,
-                self.urgency,
-                self.reminder_offsets,
-                self.assignee_id,
-            )
-        )
-
 
 SCHEDULE_FIELDS = frozenset({"dueAt", "reminderOffsets"})
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crm_interaction import idempotency, mentions, timeline
+from crm_interaction import mentions, timeline
 from crm_interaction import tickets as rules
 from crm_interaction.domain import to_storage_time
 from crm_interaction.events import ticket_events
-from crm_interaction.services import Deps, wait_for_customer
+from crm_interaction.services import Deps, load_for_change, wait_for_customer
 from crm_interaction.tickets import (
     AssignStrategy,
     Comment,
@@ -18,8 +18,9 @@ from crm_interaction.tickets import (
     TicketStatus,
 )
 from crm_kit.auth import Principal, Role
-from crm_kit.errors import BadUserInput, Conflict, NotFound
+from crm_kit.errors import BadUserInput
 from crm_kit.events import new_id
+from crm_kit.idempotency import key_for
 from crm_kit.mongo import Session
 from crm_kit.uow import Transaction
 
@@ -48,20 +49,17 @@ async def _register_agent(deps: Deps, principal: Principal) -> None:
         await deps.agents.seen(principal.sub, principal.team, deps.clock())
 
 
-async def _load(deps: Deps, ticket_id: str, session: Session) -> Ticket:
-    ticket = await deps.tickets.get(ticket_id, session)
-    if ticket is None:
-        raise NotFound("Ticket", ticket_id)
-    return ticket
-
-
-def _check_version(ticket: Ticket, expected: int | None) -> None:
-    if expected is not None and expected != ticket.version:
-        raise Conflict(
-            "The ticket was changed meanwhile; reload and retry",
-            conflicting_id=ticket.id,
-            currentVersion=ticket.version,
-        )
+async def _load(
+    deps: Deps, ticket_id: str, session: Session, expected_version: int | None = None
+) -> Ticket:
+    return await load_for_change(
+        deps.tickets.get,
+        "Ticket",
+        ticket_id,
+        expected_version=expected_version,
+        session=session,
+        conflict="The ticket was changed meanwhile; reload and retry",
+    )
 
 
 async def _store(deps: Deps, before: Ticket, after: Ticket, tx: Transaction) -> None:
@@ -74,7 +72,7 @@ async def open_ticket(
     deps: Deps, principal: Principal, command: OpenTicket, idempotency_key: str | None = None
 ) -> Ticket:
     rules.ensure_agent(principal)
-    key = idempotency.key_for("createTicket", principal, idempotency_key, command)
+    key = key_for("createTicket", principal, idempotency_key, command)
     await _register_agent(deps, principal)
     now = to_storage_time(deps.clock())
     ticket = rules.open_ticket(
@@ -89,7 +87,7 @@ async def open_ticket(
         return await deps.uow.run(work)
 
     async def work(tx: Transaction) -> Ticket:
-        await idempotency.claim(deps.guards, key, ticket.id, now, tx.session)
+        await deps.guards.claim(key, ticket.id, now, tx.session)
         await deps.tickets.add(ticket, tx.session)
         await deps.timeline.put(timeline.of_ticket(ticket), tx.session)
         await sync_sla_jobs(deps, ticket, tx.session)
@@ -102,7 +100,7 @@ async def open_ticket(
             )
         return ticket
 
-    return await idempotency.once(deps.guards, key, "ticket", deps.tickets.get, write)
+    return await deps.guards.once(key, "ticket", deps.tickets.get, write)
 
 
 async def assign_ticket(
@@ -122,8 +120,7 @@ async def assign_ticket(
     now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> Ticket:
-        ticket = await _load(deps, ticket_id, tx.session)
-        _check_version(ticket, expected_version)
+        ticket = await _load(deps, ticket_id, tx.session, expected_version)
         chosen = agent_id.strip() if agent_id else None
         used: str | None = None
         if chosen is None:
@@ -173,8 +170,7 @@ async def change_status(
     now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> Ticket:
-        ticket = await _load(deps, ticket_id, tx.session)
-        _check_version(ticket, expected_version)
+        ticket = await _load(deps, ticket_id, tx.session, expected_version)
         changed = rules.change_status(
             ticket, status, now=now, calendar=deps.sla.calendar, resolution=resolution
         )
@@ -198,9 +194,7 @@ async def add_comment(  # noqa: PLR0917 - the mutation's arguments
     idempotency_key: str | None = None,
 ) -> Comment:
     rules.ensure_agent(principal)
-    key = idempotency.key_for(
-        "addTicketComment", principal, idempotency_key, ticket_id, body, customer_visible
-    )
+    key = key_for("addTicketComment", principal, idempotency_key, ticket_id, body, customer_visible)
     now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> Comment:
@@ -213,7 +207,7 @@ async def add_comment(  # noqa: PLR0917 - the mutation's arguments
             customer_visible=customer_visible,
             now=now,
         )
-        await idempotency.claim(deps.guards, key, comment.id, now, tx.session)
+        await deps.guards.claim(key, comment.id, now, tx.session)
         await deps.tickets.add_comment(comment, tx.session)
         await _store(deps, ticket, changed, tx)
         tx.emit(
@@ -225,13 +219,7 @@ async def add_comment(  # noqa: PLR0917 - the mutation's arguments
         )
         return comment
 
-    async def first_comment(comment_id: str) -> Comment | None:
-        comments = await deps.tickets.comments(ticket_id, customer_visible_only=False)
-        return next((c for c in comments if c.id == comment_id), None)
-
-    return await idempotency.once(
-        deps.guards, key, "comment", first_comment, lambda: deps.uow.run(work)
-    )
+    return await deps.guards.once(key, "comment", deps.tickets.comment, lambda: deps.uow.run(work))
 
 
 async def rate_ticket(

@@ -173,6 +173,10 @@ class TicketRepository:
             session=session,
         )
 
+    async def comment(self, comment_id: str) -> Comment | None:
+        doc = await self._comments.find_one({"_id": comment_id})
+        return comment_from_doc(doc) if doc is not None else None
+
     async def comments(self, ticket_id: str, customer_visible_only: bool) -> list[Comment]:
         query: dict[str, Any] = {"ticketId": ticket_id}
         if customer_visible_only:

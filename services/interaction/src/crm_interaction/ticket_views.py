@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction import analytics, analytics_views, batched_views
-from crm_interaction.access_scope import TicketAccess
 from crm_interaction.stores import TASKS, task_from_doc
 from crm_interaction.tasks import Task, TaskStatus
 from crm_interaction.ticket_store import TICKETS, ticket_from_doc
@@ -21,6 +19,25 @@ from crm_kit.mongo import Document
 from crm_kit.policy import restrict
 
 BATCH_LIMIT = 200  # open items fetched per customer in an `_entities` batch
+NEWEST_FIRST = batched_views.PageOrder("createdAt")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAccess:
+    """The caller's ticket scope as a MongoDB condition (decided in `crm_interaction.access`;
+    hashable: it is part of list/count keys)."""
+
+    user: str
+    team: str | None
+    customer_ids: tuple[str, ...]
+
+    def condition(self) -> Document:
+        either: list[Document] = [{"assigneeId": {"$eq": self.user}}]
+        if self.team:
+            either.append({"team": {"$eq": self.team}})
+        if self.customer_ids:
+            either.append({"customerId": {"$in": list(self.customer_ids)}})
+        return {"$or": either}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,29 +77,15 @@ class TicketViews:
         self._tickets = db[TICKETS]
         self._tasks = db[TASKS]
 
-    async def get(self, ticket_id: str) -> Ticket | None:
-        doc = await self._tickets.find_one({"_id": ticket_id})
-        return ticket_from_doc(doc) if doc is not None else None
-
     async def page(
         self, where: TicketFilter, first: int, after: Keyset | None
     ) -> tuple[list[Ticket], bool]:
         """Newest first by (createdAt, id)."""
         query = where.query()
         if after is not None:
-            position = {
-                "$or": [
-                    {"createdAt": {"$lt": after.occurred_at}},
-                    {"createdAt": after.occurred_at, "_id": {"$lt": after.id}},
-                ]
-            }
+            position = NEWEST_FIRST.after(after)
             query = {"$and": [query, position]} if query else position
-        docs = (
-            await self._tickets.find(query)
-            .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
-            .limit(first + 1)
-            .to_list()
-        )
+        docs = await self._tickets.find(query).sort(NEWEST_FIRST.sort()).limit(first + 1).to_list()
         return [ticket_from_doc(d) for d in docs[:first]], len(docs) > first
 
     async def count(self, where: TicketFilter) -> int:
@@ -115,7 +118,7 @@ class TicketViews:
         found = await batched_views.page_per_customer(
             self._tickets,
             customer_ids,
-            order=batched_views.PageOrder("createdAt"),
+            order=NEWEST_FIRST,
             first=first,
             after=after,
             match=where.query() or None,
@@ -131,7 +134,7 @@ class TicketViews:
             self._tickets,
             customer_ids,
             n=BATCH_LIMIT,
-            sort={"createdAt": -1, "_id": -1},
+            sort=NEWEST_FIRST.sort(),
             match={"status": {"$in": [str(s) for s in OPEN_STATUSES]}},
         )
         return {c: [ticket_from_doc(d) for d in docs] for c, docs in found.items()}

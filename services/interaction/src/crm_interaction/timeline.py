@@ -49,60 +49,72 @@ def entry_id(kind: TimelineKind, ref_id: str) -> str:
     return f"{kind}:{ref_id}"
 
 
-def of_interaction(item: Interaction) -> TimelineEntry:
-    title = item.subject or f"{item.channel} {item.direction.lower()}"
+def _entry(
+    kind: TimelineKind,
+    item_id: str,
+    customer_id: str,
+    at: datetime,
+    *,
+    title: str,
+    summary: str | None = None,
+    status: str | None = None,
+    actor_id: str | None,
+) -> TimelineEntry:
+    """The entry of one item; its id is derived from the kind and the item's id."""
     return TimelineEntry(
-        entry_id(TimelineKind.INTERACTION, item.id),
-        item.customer_id,
+        entry_id(kind, item_id), customer_id, kind, item_id, at, title, summary, status, actor_id
+    )
+
+
+def of_interaction(item: Interaction) -> TimelineEntry:
+    return _entry(
         TimelineKind.INTERACTION,
         item.id,
+        item.customer_id,
         item.occurred_at,
-        title,
-        _short(item.content),
-        str(item.channel),
-        item.logged_by,
+        title=item.subject or f"{item.channel} {item.direction.lower()}",
+        summary=_short(item.content),
+        status=str(item.channel),
+        actor_id=item.logged_by,
     )
 
 
 def of_ticket(item: Ticket) -> TimelineEntry:
-    return TimelineEntry(
-        entry_id(TimelineKind.TICKET, item.id),
-        item.customer_id,
+    return _entry(
         TimelineKind.TICKET,
         item.id,
+        item.customer_id,
         item.created_at,
-        item.subject,
-        f"{item.type} · {item.priority}",
-        str(item.status),
-        item.created_by,
+        title=item.subject,
+        summary=f"{item.type} · {item.priority}",
+        status=str(item.status),
+        actor_id=item.created_by,
     )
 
 
 def of_task(item: Task) -> TimelineEntry:
-    return TimelineEntry(
-        entry_id(TimelineKind.TASK, item.id),
-        item.customer_id,
+    return _entry(
         TimelineKind.TASK,
         item.id,
+        item.customer_id,
         item.created_at,
-        item.title,
-        _short(item.notes),
-        str(item.status),
-        item.created_by,
+        title=item.title,
+        summary=_short(item.notes),
+        status=str(item.status),
+        actor_id=item.created_by,
     )
 
 
 def of_purchase(item: Purchase) -> TimelineEntry:
-    return TimelineEntry(
-        entry_id(TimelineKind.PURCHASE, item.id),
-        item.customer_id,
+    return _entry(
         TimelineKind.PURCHASE,
         item.id,
+        item.customer_id,
         item.purchased_at,
-        f"Order {item.order_number}",
-        f"{item.amount} {item.currency}",
-        str(item.status),
-        item.recorded_by,
+        title=f"Order {item.order_number}",
+        summary=f"{item.amount} {item.currency}",
+        status=str(item.status),
+        actor_id=item.recorded_by,
     )
 
 
@@ -110,14 +122,4 @@ def of_customer_event(
     event_id: str, customer_id: str, at: datetime, title: str, actor_id: str | None
 ) -> TimelineEntry:
     """A change of the customer record (from customer events): created, assigned, merged…"""
-    return TimelineEntry(
-        entry_id(TimelineKind.CUSTOMER, event_id),
-        customer_id,
-        TimelineKind.CUSTOMER,
-        event_id,
-        at,
-        title,
-        None,
-        None,
-        actor_id,
-    )
+    return _entry(TimelineKind.CUSTOMER, event_id, customer_id, at, title=title, actor_id=actor_id)

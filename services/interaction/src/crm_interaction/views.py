@@ -1,11 +1,11 @@
-"""Read side: the queries behind the GraphQL fields, every one served by an index."""
+"""Read side of interactions: the queries behind the GraphQL fields, every one served by an
+index (customers' pages and counts are batched, see `batched_views`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -34,35 +34,14 @@ class Page:
     has_next: bool
 
 
-NEWEST_FIRST = [("occurredAt", DESCENDING), ("_id", DESCENDING)]
-
-
 class InteractionViews:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[INTERACTIONS]
 
-    async def get(self, interaction_id: str) -> Interaction | None:
-        doc = await self._collection.find_one({"_id": interaction_id})
-        return interaction_from_doc(doc) if doc is not None else None
-
-    async def page(self, customer_id: str, first: int, after: Keyset | None) -> Page:
-        query: dict[str, Any] = {"customerId": customer_id}
-        if after is not None:
-            query["$or"] = [
-                {"occurredAt": {"$lt": after.occurred_at}},
-                {"occurredAt": after.occurred_at, "_id": {"$lt": after.id}},
-            ]
-        docs = await self._collection.find(query).sort(NEWEST_FIRST).limit(first + 1).to_list()
-        items = [interaction_from_doc(d) for d in docs[:first]]
-        return Page(items=items, has_next=len(docs) > first)
-
-    async def count(self, customer_id: str) -> int:
-        return await self._collection.count_documents({"customerId": customer_id})
-
     async def pages(
         self, customer_ids: Sequence[str], first: int, after: Keyset | None
     ) -> dict[str, Page]:
-        """`page` for many customers in one aggregate (see batched_views)."""
+        """Each customer's page (`first` items after `after`), in one aggregate."""
         found = await batched_views.page_per_customer(
             self._collection,
             customer_ids,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -24,15 +23,10 @@ from crm_kit.auth import Principal, Role
 from crm_kit.errors import Forbidden
 from crm_kit.graphql import RequestContext
 from crm_kit.mongo import Document, Session
-from crm_kit.policy import Action, PolicyOptions, Resource, Scope
+from crm_kit.policy import Action, Resource, Scope, configured_options
 
 SEES_EVERY_RECIPIENT = (Role.ADMIN, Role.MANAGER)
 CUSTOMER_ACCESS = "customer_access"  # read by _id only
-
-
-@cache
-def options() -> PolicyOptions:
-    return PolicyOptions.from_env()
 
 
 def customer_notifications_recipient(principal: Principal) -> str | None:
@@ -49,7 +43,7 @@ class CustomerOwner:
 
 
 def may_see_customer(principal: Principal, owner: CustomerOwner | None) -> bool:
-    granted = policy.scope_of(principal, Action.READ, Resource.CUSTOMER, options())
+    granted = policy.scope_of(principal, Action.READ, Resource.CUSTOMER, configured_options())
     if granted is Scope.ALL:
         return True
     return owner is not None and policy.in_scope(principal, granted, owner.owner_id, owner.team)
@@ -105,7 +99,10 @@ async def notifications_recipient(context: RequestContext[Any], customer_id: str
     recipient = customer_notifications_recipient(principal)
     if recipient is not None:
         return recipient
-    if policy.scope_of(principal, Action.READ, Resource.CUSTOMER, options()) is Scope.ALL:
+    if (
+        policy.scope_of(principal, Action.READ, Resource.CUSTOMER, configured_options())
+        is Scope.ALL
+    ):
         return None
     store: CustomerAccess | None = context.deps.customer_access
     if store is None:  # not wired (tests of other parts): own notifications only

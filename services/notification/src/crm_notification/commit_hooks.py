@@ -20,9 +20,14 @@ _hooks: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.Co
 class HookedUnitOfWork(UnitOfWork):
     async def run[T](self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         hooks: list[Callable[[], None]] = []
+
+        async def attempt(tx: Transaction) -> T:
+            hooks.clear()  # a retried transaction: only the committed attempt's hooks run
+            return await work(tx)
+
         token = _hooks.set(hooks)
         try:
-            result = await super().run(work)
+            result = await super().run(attempt)
         finally:
             _hooks.reset(token)
         for hook in hooks:

@@ -6,10 +6,12 @@ The call is service-to-service: `_entities` on the customer subgraph (the same c
 gateway uses) with a short-lived service token. In development the token is signed with the
 shared HS256 secret; in production (JWKS, RS256) the service presents a token issued to it by
 the identity provider, read from `SERVICE_TOKEN_FILE` on every call so it can be rotated.
+A self-signed development token is reused until shortly before it expires.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from crm_notification.delivery import DeliveryError
 SERVICE_SUBJECT = "svc-notification"
 SERVICE_ROLES = ["ADMIN"]  # the customer subgraph shows contact data to ADMIN only
 TOKEN_TTL_SECONDS = 120
+TOKEN_REFRESH_MARGIN_SECONDS = 30  # a cached token is replaced this long before it expires
 QUERY = """
 query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id emails } } }
 """
@@ -34,11 +37,15 @@ class ServiceToken:
         self._file = token_file
         self._issuer = issuer
         self._audience = audience
+        self._cached: tuple[float, str] | None = None  # (monotonic refresh time, token)
 
     def __call__(self) -> str:
         if self._file:
             return Path(self._file).read_text(encoding="utf-8").strip()
-        return issue_dev_token(
+        now = time.monotonic()
+        if self._cached is not None and now < self._cached[0]:
+            return self._cached[1]
+        token = issue_dev_token(
             self._secret,
             sub=SERVICE_SUBJECT,
             roles=SERVICE_ROLES,
@@ -47,6 +54,8 @@ class ServiceToken:
             issuer=self._issuer,
             audience=self._audience,
         )
+        self._cached = (now + TOKEN_TTL_SECONDS - TOKEN_REFRESH_MARGIN_SECONDS, token)
+        return token
 
 
 class CustomerContacts:

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_notification.delivery import DUE_STATUSES, Attempt, Delivery, DeliveryStatus
 from crm_notification.domain import Channel
+from crm_notification.inserts import insert_absent
 
 DELIVERIES = "deliveries"
 
@@ -106,12 +107,14 @@ class DeliveryRepository:
         self._c = db[DELIVERIES]
 
     async def add(self, delivery: Delivery, session: Session | None = None) -> bool:
-        """Insert unless it exists (ids derive from the event): True when inserted. Looks
-        first: a duplicate-key error would abort the caller's transaction on MongoDB."""
-        if await self._c.find_one({"_id": delivery.id}, {"_id": 1}, session=session):
-            return False
-        await self._c.insert_one(to_document(delivery), session=session)
-        return True
+        """Insert unless it exists (ids derive from the event): True when inserted."""
+        return bool(await self.add_many([delivery], session))
+
+    async def add_many(
+        self, deliveries: Sequence[Delivery], session: Session | None = None
+    ) -> set[str]:
+        """Insert those not stored yet (see inserts.py); the ids inserted."""
+        return await insert_absent(self._c, [to_document(d) for d in deliveries], session)
 
     async def erase_customer(self, customer_id: str, keep_event: str, session: Session) -> int:
         """Right to erasure: rendered text and (for finished deliveries) the sent payload of
@@ -154,12 +157,6 @@ class DeliveryRepository:
             session=session,
         )
         return result.matched_count == 1
-
-    async def release(self, claim: Claim) -> None:
-        await self._c.update_one(
-            {"_id": claim.delivery.id, "lease_owner": claim.owner},
-            {"$set": {"lease_owner": None, "lease_until": None}},
-        )
 
     async def kill_pending_of(self, target: str, reason: str, session: Session) -> int:
         result = await self._c.update_many(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_notification.digest import DigestItem
+from crm_notification.inserts import insert_absent
 
 DIGEST_ITEMS = "digest_items"
 
@@ -54,11 +57,14 @@ class DigestStore:
         self._c = db[DIGEST_ITEMS]
 
     async def add(self, item: DigestItem, session: Session | None = None) -> bool:
-        """Insert unless present (looks first: a duplicate key would abort the transaction)."""
-        if await self._c.find_one({"_id": item.id}, {"_id": 1}, session=session):
-            return False
-        await self._c.insert_one(to_document(item), session=session)
-        return True
+        """Insert unless present: True when inserted."""
+        return bool(await self.add_many([item], session))
+
+    async def add_many(
+        self, items: Sequence[DigestItem], session: Session | None = None
+    ) -> set[str]:
+        """Insert those not stored yet (see inserts.py); the ids inserted."""
+        return await insert_absent(self._c, [to_document(i) for i in items], session)
 
     async def of_digest(self, digest_id: str) -> list[DigestItem]:
         docs = await self._c.find({"digest_id": digest_id}).sort("at", ASCENDING).to_list()

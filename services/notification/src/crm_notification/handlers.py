@@ -39,12 +39,12 @@ async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
         for r in merge_rules(DEFAULT_RULES, await deps.rules.stored(event.type, session=session))
         if r.enabled and r.event_type == event.type
     ]
+    targets = {rule.id: targets_of(rule, event.data) for rule in rules}
     managers = {}
-    for rule in rules:
-        teams = targets_of(rule, event.data).teams
-        if teams:
-            managers[rule.id] = await deps.staff.managers_of(teams, session=session)
-    people = {u for rule in rules for u in targets_of(rule, event.data).users}
+    for rule_id, found in targets.items():
+        if found.teams:
+            managers[rule_id] = await deps.staff.managers_of(found.teams, session=session)
+    people = {u for found in targets.values() for u in found.users}
     people.update(m for ms in managers.values() for m in ms)
     preferences = await deps.preferences.many(sorted(people), session=session) if people else {}
     templates = await deps.templates.all(session=session) if rules else {}
@@ -63,10 +63,11 @@ async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
         now=deps.clock(),
         limits=deps.limits,
     )
+    # In-app delivery is the insert itself; the id derives from the event id, so even a
+    # replay that bypassed the inbox record could not create a second one.
+    inserted = await deps.notifications.add_many(plan.notifications, session=session)
     for notification in plan.notifications:
-        # In-app delivery is the insert itself; the id derives from the event id, so even a
-        # replay that bypassed the inbox record could not create a second one.
-        if await deps.notifications.add(notification, session=session):
+        if _first_time(inserted, notification.id):
             tx.emit(
                 notification_delivered.TYPE,
                 notification.customer_id or event.subject,
@@ -75,20 +76,30 @@ async def on_event(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
             # This replica's subscribers hear of it once committed (see live.py).
             after_commit(partial(deps.live.committed, notification))
     pending = False
+    inserted = await deps.deliveries.add_many(plan.deliveries, session=session)
     for delivery in plan.deliveries:
-        inserted = await deps.deliveries.add(delivery, session=session)
-        if inserted and delivery.status is DeliveryStatus.DEAD:
+        if not _first_time(inserted, delivery.id):
+            continue
+        if delivery.status is DeliveryStatus.DEAD:
             tx.emit(
                 notification_failed.TYPE,
                 delivery.customer_id or event.subject,
                 notification_failed.payload(delivery),
             )
-        pending = pending or (inserted and delivery.status is DeliveryStatus.PENDING)
-    if deps.digests is not None:
-        for item in plan.digest_items:  # the day's notices of digest users (see digest.py)
-            await deps.digests.add(item, session=session)
+        pending = pending or delivery.status is DeliveryStatus.PENDING
+    if deps.digests is not None and plan.digest_items:
+        # the day's notices of digest users (see digest.py)
+        await deps.digests.add_many(plan.digest_items, session=session)
     if pending:
         deps.wake_scheduler()
+
+
+def _first_time(inserted: set[str], id: str) -> bool:
+    """Whether `id` was inserted now; a repeated id in one plan counts once (its first)."""
+    if id not in inserted:
+        return False
+    inserted.discard(id)
+    return True
 
 
 async def erase_customer(deps: Deps, event: CloudEvent, tx: Transaction) -> None:

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_notification.domain import Channel, Language, Notification, NotificationType, to_millis
+from crm_notification.inserts import insert_absent
 from crm_notification.pagination import Position
 
 NOTIFICATIONS = "notifications"
@@ -113,17 +114,13 @@ class NotificationRepository:
         self._c: AsyncCollection[Document] = db[NOTIFICATIONS]
 
     async def add(self, notification: Notification, session: Session) -> bool:
-        """Insert unless a notification with the same id exists; True when inserted.
+        """Insert unless a notification with the same id exists; True when inserted."""
+        return bool(await self.add_many([notification], session))
 
-        Look before inserting: inside a MongoDB transaction a duplicate-key error aborts the
-        whole transaction. (Two concurrent first deliveries of one event are already kept
-        apart by the consumer's inbox record.) A plain insert also stays cheap on the embedded
-        MongoDB, where updates and upserts cost O(collection size).
-        """
-        if await self._c.find_one({"_id": notification.id}, {"_id": 1}, session=session):
-            return False
-        await self._c.insert_one(to_document(notification), session=session)
-        return True
+    async def add_many(self, notifications: Sequence[Notification], session: Session) -> set[str]:
+        """Insert those not stored yet (see inserts.py); the ids inserted. (Two concurrent first
+        deliveries of one event are already kept apart by the consumer's inbox record.)"""
+        return await insert_absent(self._c, [to_document(n) for n in notifications], session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> int:
         """Right to erasure: notifications about the customer keep ids, times and read state;

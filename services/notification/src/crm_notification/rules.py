@@ -124,9 +124,63 @@ def _field(path: str) -> RecipientSpec:
 # ids, urgency/priority, status and times.
 TICKET_ID = "ticket.id|ticketId"
 TICKET_CUSTOMER = "ticket.customerId|customerId"
+TICKET_PRIORITY = "ticket.priority|priority"
+TASK_ASSIGNEE = "assigneeId|task.assigneeId"
+TASK_CUSTOMER = "task.customerId|customerId"
 JOB_REQUESTER = "actorId|requestedBy"
 JOB_ID = "jobId"
 JOB_STATUS = "status"
+
+
+def _task_reminder(id: str, event_type: str, type: NotificationType, due_path: str) -> Rule:
+    """Due and overdue tasks: the assignee hears of it in-app and by email, even when they
+    caused the event themselves."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field(TASK_ASSIGNEE),),
+        channels=(Channel.IN_APP, Channel.EMAIL),
+        variables={
+            "taskId": "task.id|taskId",
+            "dueAt": due_path,
+            "urgency": "task.urgency|urgency",
+        },
+        customer_path=TASK_CUSTOMER,
+        skip_actor=False,
+    )
+
+
+def _mention(
+    id: str, event_type: str, type: NotificationType, variables: Mapping[str, str], customer: str
+) -> Rule:
+    """Staff mentioned in a comment or interaction; most mention nobody (no failure then)."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field("mentionedStaffIds"),),
+        variables=variables,
+        customer_path=customer,
+        require_recipient=False,
+    )
+
+
+def _job_finished(
+    id: str, event_type: str, type: NotificationType, counts: Mapping[str, str]
+) -> Rule:
+    """Import/export jobs (customer service; `subject` is the job id, not a customer): the
+    person who started the job (`actorId`) is told. No personal data in these payloads."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field(JOB_REQUESTER),),
+        variables={"jobId": JOB_ID, "status": JOB_STATUS, **counts},
+        customer_path="",
+        skip_actor=False,
+    )
+
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
@@ -137,20 +191,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         variables={"displayName": "customer.displayName|customer.id"},
         require_recipient=False,  # an unassignment (ownerId null) tells nobody
     ),
-    Rule(
-        id="task-due",
-        event_type="task.due.v1",
-        notification_type=NotificationType.TASK_DUE,
-        recipients=(_field("assigneeId|task.assigneeId"),),
-        channels=(Channel.IN_APP, Channel.EMAIL),
-        variables={
-            "taskId": "task.id|taskId",
-            "dueAt": "task.dueAt|dueAt",
-            "urgency": "task.urgency|urgency",
-        },
-        customer_path="task.customerId|customerId",
-        skip_actor=False,
-    ),
+    _task_reminder("task-due", "task.due.v1", NotificationType.TASK_DUE, "task.dueAt|dueAt"),
     Rule(
         id="ticket-assigned",
         event_type="ticket.assigned.v1",
@@ -158,7 +199,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         recipients=(_field("assigneeId|ticket.assigneeId"),),
         variables={
             "ticketId": TICKET_ID,
-            "priority": "ticket.priority|priority",
+            "priority": TICKET_PRIORITY,
             "ticketType": "ticket.type|type",
         },
         customer_path=TICKET_CUSTOMER,
@@ -174,7 +215,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         channels=(Channel.IN_APP, Channel.EMAIL),
         variables={
             "ticketId": TICKET_ID,
-            "priority": "ticket.priority|priority",
+            "priority": TICKET_PRIORITY,
             "target": "target",
             "dueAt": "dueAt",
         },
@@ -193,64 +234,39 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         },
         customer_path=TICKET_CUSTOMER,
     ),
-    Rule(
-        id="task-overdue",
-        event_type="task.overdue.v1",
-        notification_type=NotificationType.TASK_OVERDUE,
-        recipients=(_field("assigneeId|task.assigneeId"),),
-        channels=(Channel.IN_APP, Channel.EMAIL),
-        variables={
-            "taskId": "task.id|taskId",
-            "dueAt": "overdueSince|task.dueAt",
-            "urgency": "task.urgency|urgency",
-        },
-        customer_path="task.customerId|customerId",
-        skip_actor=False,
+    _task_reminder(
+        "task-overdue", "task.overdue.v1", NotificationType.TASK_OVERDUE, "overdueSince|task.dueAt"
     ),
-    Rule(
-        id="ticket-mention",
-        event_type="ticket.comment_added.v1",
-        notification_type=NotificationType.TICKET_MENTION,
-        recipients=(_field("mentionedStaffIds"),),
-        variables={"ticketId": TICKET_ID, "actorId": "actorId"},
-        customer_path=TICKET_CUSTOMER,
-        require_recipient=False,  # most comments mention nobody
+    _mention(
+        "ticket-mention",
+        "ticket.comment_added.v1",
+        NotificationType.TICKET_MENTION,
+        {"ticketId": TICKET_ID, "actorId": "actorId"},
+        TICKET_CUSTOMER,
     ),
-    Rule(
-        id="interaction-mention",
-        event_type="interaction.logged.v1",
-        notification_type=NotificationType.INTERACTION_MENTION,
-        recipients=(_field("mentionedStaffIds"),),
-        variables={"interactionId": "interaction.id", "actorId": "actorId|interaction.loggedBy"},
-        customer_path="interaction.customerId|customerId",
-        require_recipient=False,
+    _mention(
+        "interaction-mention",
+        "interaction.logged.v1",
+        NotificationType.INTERACTION_MENTION,
+        {"interactionId": "interaction.id", "actorId": "actorId|interaction.loggedBy"},
+        "interaction.customerId|customerId",
     ),
-    # Import/export jobs (customer service; `subject` is the job id, not a customer): the
-    # person who started the job (`actorId`) is told. No personal data in these payloads.
-    Rule(
-        id="import-finished",
-        event_type="customer.import_finished.v1",
-        notification_type=NotificationType.IMPORT_FINISHED,
-        recipients=(_field(JOB_REQUESTER),),
-        variables={
-            "jobId": JOB_ID,
-            "status": JOB_STATUS,
+    _job_finished(
+        "import-finished",
+        "customer.import_finished.v1",
+        NotificationType.IMPORT_FINISHED,
+        {
             "created": "counts.created",
             "updated": "counts.updated",
             "skipped": "counts.skipped",
             "failed": "counts.failed",
         },
-        customer_path="",
-        skip_actor=False,
     ),
-    Rule(
-        id="export-finished",
-        event_type="customer.export_finished.v1",
-        notification_type=NotificationType.EXPORT_FINISHED,
-        recipients=(_field(JOB_REQUESTER),),
-        variables={"jobId": JOB_ID, "status": JOB_STATUS, "rowCount": "rowCount"},
-        customer_path="",
-        skip_actor=False,
+    _job_finished(
+        "export-finished",
+        "customer.export_finished.v1",
+        NotificationType.EXPORT_FINISHED,
+        {"rowCount": "rowCount"},
     ),
 )
 

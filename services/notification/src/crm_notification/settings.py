@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+
+from crm_kit import lease
+from crm_kit.settings import env_bool, env_float, env_int, env_secret, env_str
 
 
 class SmtpSecurity(StrEnum):
     NONE = "none"  # plain (the local sink)
     STARTTLS = "starttls"
     TLS = "tls"  # implicit TLS (port 465)
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def _secret(name: str) -> str:
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        return Path(path).read_text(encoding="utf-8").strip()
-    return os.environ.get(name, "")
-
-
-def _flag(name: str, default: bool) -> bool:
-    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,30 +44,31 @@ class NotificationSettings:
     @classmethod
     def from_env(cls) -> NotificationSettings:
         return cls(
-            smtp_host=_env("SMTP_HOST", "127.0.0.1"),
-            smtp_port=int(_env("SMTP_PORT", "1025")),
-            smtp_security=SmtpSecurity(_env("SMTP_SECURITY", "none").lower()),
-            smtp_username=_env("SMTP_USERNAME", ""),
-            smtp_password=_secret("SMTP_PASSWORD"),
-            smtp_timeout_seconds=float(_env("SMTP_TIMEOUT_SECONDS", "10")),
-            smtp_verify_tls=_flag("SMTP_VERIFY_TLS", True),
-            mail_from=_env("MAIL_FROM", "CRM <no-reply@crm.local>"),
-            mail_reply_to=_env("MAIL_REPLY_TO", ""),
-            webhook_timeout_seconds=float(_env("WEBHOOK_TIMEOUT_SECONDS", "10")),
-            webhook_allow_private=_flag("WEBHOOK_ALLOW_PRIVATE", False),
-            webhook_disable_after_failures=int(_env("WEBHOOK_DISABLE_AFTER_FAILURES", "20")),
-            retry_base_seconds=float(_env("DELIVERY_RETRY_BASE_SECONDS", "30")),
-            retry_cap_seconds=float(_env("DELIVERY_RETRY_CAP_SECONDS", str(6 * 3600))),
-            webhook_max_attempts=int(_env("WEBHOOK_MAX_ATTEMPTS", "12")),
-            email_max_attempts=int(_env("EMAIL_MAX_ATTEMPTS", "8")),
-            scheduler_poll_seconds=float(_env("SCHEDULER_POLL_SECONDS", "0.5")),
-            scheduler_lease_seconds=float(_env("SCHEDULER_LEASE_SECONDS", "60")),
-            scheduler_batch=int(_env("SCHEDULER_BATCH", "20")),
-            scheduler_enabled=_flag("SCHEDULER_ENABLED", True),
-            replica_id=_env("REPLICA_ID", ""),
-            customer_graphql_url=_env("CUSTOMER_GRAPHQL_URL", "http://127.0.0.1:4001/graphql"),
-            service_token_file=_env("SERVICE_TOKEN_FILE", ""),
+            smtp_host=env_str("SMTP_HOST", "127.0.0.1"),
+            smtp_port=env_int("SMTP_PORT", 1025),
+            smtp_security=SmtpSecurity(env_str("SMTP_SECURITY", "none").lower()),
+            smtp_username=env_str("SMTP_USERNAME", ""),
+            smtp_password=env_secret("SMTP_PASSWORD", ""),
+            smtp_timeout_seconds=env_float("SMTP_TIMEOUT_SECONDS", 10.0),
+            smtp_verify_tls=env_bool("SMTP_VERIFY_TLS", True),
+            mail_from=env_str("MAIL_FROM", "CRM <no-reply@crm.local>"),
+            mail_reply_to=env_str("MAIL_REPLY_TO", ""),
+            webhook_timeout_seconds=env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            webhook_allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_disable_after_failures=env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20),
+            retry_base_seconds=env_float("DELIVERY_RETRY_BASE_SECONDS", 30.0),
+            retry_cap_seconds=env_float("DELIVERY_RETRY_CAP_SECONDS", 6 * 3600.0),
+            webhook_max_attempts=env_int("WEBHOOK_MAX_ATTEMPTS", 12),
+            email_max_attempts=env_int("EMAIL_MAX_ATTEMPTS", 8),
+            scheduler_poll_seconds=env_float("SCHEDULER_POLL_SECONDS", 0.5),
+            scheduler_lease_seconds=env_float("SCHEDULER_LEASE_SECONDS", 60.0),
+            scheduler_batch=env_int("SCHEDULER_BATCH", 20),
+            scheduler_enabled=env_bool("SCHEDULER_ENABLED", True),
+            replica_id=env_str("REPLICA_ID", ""),
+            customer_graphql_url=env_str("CUSTOMER_GRAPHQL_URL", "http://127.0.0.1:4001/graphql"),
+            service_token_file=env_str("SERVICE_TOKEN_FILE", ""),
         )
 
     def replica(self) -> str:
-        return self.replica_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        """Who holds the scheduler's delivery leases: REPLICA_ID, else host, pid and a nonce."""
+        return self.replica_id or lease.replica_id()

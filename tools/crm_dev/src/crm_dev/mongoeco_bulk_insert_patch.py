@@ -20,29 +20,24 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from typing import Any
 
-from crm_dev.mongoeco_patch import PINNED_VERSION
+from crm_dev.mongoeco_patch import enabled, install, installed
 
-_MARKER = "_crm_dev_bulk_insert_patch"
+SWITCH = "CRM_DEV_MONGOECO_BULK_INSERT"  # "0": measure without it
 
 
 def apply() -> bool:
-    import mongoeco
+    if not enabled(SWITCH):
+        return False
     from mongoeco.errors import BulkWriteError
 
     commands: Any = importlib.import_module("mongoeco.api._async._database_admin_write_commands")
     types: Any = importlib.import_module("mongoeco.types")
-
-    if getattr(mongoeco, "__version__", "") != PINNED_VERSION:
-        return False
-    if os.environ.get("CRM_DEV_MONGOECO_BULK_INSERT", "1") == "0":  # measure without it
-        return False
     service = commands.DatabaseAdminWriteCommandService
-    original = service.command_insert
-    if getattr(original, _MARKER, False):
+    if installed(service, "command_insert"):
         return True
+    original = service.command_insert
 
     @functools.wraps(original)
     async def command_insert(self: Any, spec: dict[str, object], *, session: Any = None) -> Any:
@@ -82,6 +77,5 @@ def apply() -> bool:
             types.WriteCommandResult(count=count, write_errors=errors or None), acknowledged=True
         )
 
-    setattr(command_insert, _MARKER, True)
-    service.command_insert = command_insert
+    install(service, "command_insert", command_insert)
     return True

@@ -38,12 +38,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from typing import Any
 
-from crm_dev.mongoeco_patch import PINNED_VERSION
+from crm_dev.mongoeco_patch import enabled, install, installed
 
-_MARKER = "_crm_dev_expr_index_patch"
+SWITCH = "CRM_DEV_MONGOECO_EXPR_INDEX"  # "0": measure without it
 
 
 def index_terms(field: str) -> str:
@@ -57,16 +56,13 @@ def index_terms(field: str) -> str:
 
 
 def apply() -> bool:
-    import mongoeco
     from mongoeco.engines import sqlite_query
 
-    if getattr(mongoeco, "__version__", "") != PINNED_VERSION:
+    if not enabled(SWITCH):
         return False
-    if os.environ.get("CRM_DEV_MONGOECO_EXPR_INDEX", "1") == "0":  # measure without it
-        return False
-    original = sqlite_query._translate_scalar_equals
-    if getattr(original, _MARKER, False):
+    if installed(sqlite_query, "_translate_scalar_equals"):
         return True
+    original = sqlite_query._translate_scalar_equals
 
     @functools.wraps(original)
     def translate_scalar_equals(field: str, value: object, *args: Any, **kwargs: Any) -> Any:
@@ -75,8 +71,7 @@ def apply() -> bool:
             return sql, params
         return f"({sql} AND {index_terms(field)})", [*params, value]
 
-    setattr(translate_scalar_equals, _MARKER, True)
-    sqlite_query._translate_scalar_equals = translate_scalar_equals
+    install(sqlite_query, "_translate_scalar_equals", translate_scalar_equals)
     _patch_sort_check()
     _patch_string_membership()
     return True
@@ -114,7 +109,7 @@ def _patch_string_membership() -> None:
             )
         return original(self, db_name, coll_name, plan)
 
-    SQLiteEngine._translate_query_plan_with_multikey = translate  # type: ignore[method-assign]
+    install(SQLiteEngine, "_translate_query_plan_with_multikey", translate)
 
 
 def _patch_sort_check() -> None:
@@ -149,4 +144,4 @@ def _patch_sort_check() -> None:
         )
         return result
 
-    SQLiteEngine._sort_requires_python = sort_requires_python  # type: ignore[method-assign]
+    install(SQLiteEngine, "_sort_requires_python", sort_requires_python)

@@ -18,22 +18,19 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from crm_dev.mongoeco_patch import PINNED_VERSION
-
-_MARKER = "_crm_dev_id_in_patch"
+from crm_dev.mongoeco_patch import enabled, install, installed
 
 
 def apply() -> bool:
     import bson
-    import mongoeco
     from mongoeco.core.identity import canonical_document_id
     from mongoeco.engines import sqlite_query
 
-    if getattr(mongoeco, "__version__", "") != PINNED_VERSION:
+    if not enabled():
         return False
-    original = sqlite_query._translate_membership
-    if getattr(original, _MARKER, False):
+    if installed(sqlite_query, "_translate_membership"):
         return True
+    original = sqlite_query._translate_membership
 
     @functools.wraps(original)
     def translate_membership(
@@ -50,6 +47,5 @@ def apply() -> bool:
         result: tuple[str, list[object]] = original(field, values, negated=negated, **kwargs)
         return result
 
-    setattr(translate_membership, _MARKER, True)
-    sqlite_query._translate_membership = translate_membership
+    install(sqlite_query, "_translate_membership", translate_membership)
     return True

@@ -17,23 +17,54 @@ indexes, multikey shape) is unchanged.
 Pinned to mongoeco 4.11.0: on any other version the patch refuses to apply and warns, so
 an upgrade is re-examined instead of silently patching code we have not read.
 ``tests/infra/test_mongo_insert_cost.py`` fails if insert cost grows with collection size.
+``CRM_DEV_MONGOECO_PATCH=0`` leaves it off (to measure without it).
+
+The other read/write patches share `enabled` (the version pin and their off switch) and
+`install` (replace a mongoeco attribute once).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import warnings
 from typing import Any
 
 PINNED_VERSION = "4.11.0"
-_MARKER = "_crm_dev_id_scan_patch"
+SWITCH = "CRM_DEV_MONGOECO_PATCH"
+_MARKER = "_crm_dev_patched"
 
 log = logging.getLogger(__name__)
 
 
+def switched_off(switch: str | None) -> bool:
+    """The patch's environment switch is "0" (to measure without it)."""
+    return switch is not None and os.environ.get(switch, "1") == "0"
+
+
+def enabled(switch: str | None = None) -> bool:
+    """mongoeco is the pinned version and the patch is not switched off."""
+    import mongoeco
+
+    return getattr(mongoeco, "__version__", "") == PINNED_VERSION and not switched_off(switch)
+
+
+def installed(owner: Any, name: str) -> bool:
+    return bool(getattr(getattr(owner, name), _MARKER, False))
+
+
+def install(owner: Any, name: str, replacement: Any) -> None:
+    """Put `replacement` (a `functools.wraps` of the original) at `owner.name`, marked so a
+    second `apply` sees it via `installed`."""
+    setattr(replacement, _MARKER, True)
+    setattr(owner, name, replacement)
+
+
 def apply() -> bool:
     """Apply the patch once; True when it is active."""
+    if switched_off(SWITCH):
+        return False
     import bson
     import mongoeco
     from mongoeco.engines.sqlite import SQLiteEngine
@@ -49,9 +80,9 @@ def apply() -> bool:
             stacklevel=2,
         )
         return False
-    original = SQLiteEngine._validate_document_against_unique_indexes
-    if getattr(original, _MARKER, False):
+    if installed(SQLiteEngine, "_validate_document_against_unique_indexes"):
         return True
+    original = SQLiteEngine._validate_document_against_unique_indexes
 
     id_types_checked_by_key = (str, bson.ObjectId)
 
@@ -69,8 +100,7 @@ def apply() -> bool:
             kwargs["scan_payload_id"] = False
         original(self, db_name, coll_name, document, **kwargs)
 
-    setattr(validate, _MARKER, True)
-    SQLiteEngine._validate_document_against_unique_indexes = validate  # type: ignore[method-assign]
+    install(SQLiteEngine, "_validate_document_against_unique_indexes", validate)
     log.debug("mongoeco %s: _id uniqueness scan skipped for str/ObjectId ids", version)
     return True
 
@@ -78,4 +108,4 @@ def apply() -> bool:
 def is_applied() -> bool:
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    return bool(getattr(SQLiteEngine._validate_document_against_unique_indexes, _MARKER, False))
+    return installed(SQLiteEngine, "_validate_document_against_unique_indexes")

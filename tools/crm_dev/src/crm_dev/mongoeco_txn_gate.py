@@ -40,8 +40,6 @@ from typing import Any
 
 LIFETIME_ENV = "MONGOECO_TRANSACTION_LIFETIME_SECONDS"
 DEFAULT_LIFETIME_SECONDS = 60.0
-# Read by tests/faults: this gate ends transactions whose client died (see module docstring).
-ABORTS_ABANDONED_TRANSACTIONS = True
 _MARKER = "_crm_dev_txn_gate"
 _ENDS = frozenset({"commitTransaction", "abortTransaction"})
 _REMEMBERED_ABORTS = 1024

@@ -230,10 +230,13 @@ class Supervisor:
         self.wait_ready(self.children[-1:], timeout)
         log(f"ready: gateway {gateway_url()}")
 
+    def all_children(self) -> list[Child]:
+        """Infrastructure first (MongoDB, the SMTP sink), then services and the gateway."""
+        return [*(c for c in (self.mongo, self.smtp) if c is not None), *self.children]
+
     def stop(self) -> None:
         """Reverse order: gateway, services, MongoDB, RabbitMQ."""
-        infra = [c for c in (self.mongo, self.smtp) if c is not None]
-        for child in reversed([*infra, *self.children]):
+        for child in reversed(self.all_children()):
             proc = child.proc
             if proc is not None and proc.poll() is None:
                 log(f"stopping {child.name}")
@@ -253,7 +256,7 @@ class Supervisor:
     def supervise(self) -> int:
         """Block until a signal or until a child exits on its own."""
         while not self.stopping.wait(0.5):
-            for child in [*(c for c in (self.mongo, self.smtp) if c is not None), *self.children]:
+            for child in self.all_children():
                 if child.proc is not None and child.proc.poll() is not None:
                     log(f"{child.name} exited with code {child.proc.returncode}; stopping all")
                     return 1

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from datetime import timedelta
 
 from crm_kit.audit.store import AuditLog, public
 from crm_kit.mongo import create_client
-from crm_kit.settings import ServiceSettings
+from crm_kit.settings import ServiceSettings, env_float
 
 SERVICES = ("customer", "interaction", "notification")
 
@@ -62,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_kit.audit")
     parser.add_argument("command", choices=("verify", "prune", "export"))
     parser.add_argument("--service", required=True, choices=SERVICES)
-    parser.add_argument(
-        "--days", type=float, default=float(os.environ.get("AUDIT_RETENTION_DAYS", "400"))
-    )
+    parser.add_argument("--days", type=float, default=env_float("AUDIT_RETENTION_DAYS", 400.0))
     parser.add_argument("--from-seq", type=int, default=1)
     parser.add_argument("--to-seq", type=int, default=0)
     return asyncio.run(_run(parser.parse_args(argv)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_kit.policy import mask_id_card
+from crm_kit.policy import mask_email, mask_id_card, mask_phone
 
 GENESIS = "0" * 64
 SEQ_DIGITS = 12
@@ -49,24 +49,17 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def mask_phone(value: str) -> str:
+def _mask_phone(value: str) -> str:
+    """The policy mask on the national number: a +86 mobile is logged as ``138****5678``."""
     digits = value.lstrip("+")
-    national = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
-    if len(national) < 7:
-        return "*" * len(national)
-    return national[:3] + "*" * (len(national) - 7) + national[-4:]
+    return mask_phone(digits[2:] if digits.startswith("86") and len(digits) == 13 else digits)
 
 
-def mask_email(value: str) -> str:
-    local, at, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}" if at else "***"
+def _mask_email(value: str) -> str:
+    return mask_email(value) if "@" in value else "***"
 
 
-def mask_id_number(value: str) -> str:
-    return mask_id_card(value)
-
-
-def mask_digit_run(value: str) -> str:
+def _mask_digit_run(value: str) -> str:
     """A free-text run of 7+ digits (phone, ID or account number): first 3 and last 4 stay."""
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
@@ -80,17 +73,17 @@ def _mask_scalar(name: str, value: Any) -> Any:
     if _MASK_ALL.search(name):
         return "***"
     if _IDNUM.search(name):
-        return mask_id_number(text)
+        return mask_id_card(text)
     if _PHONE.search(name):
-        return mask_phone(text)
+        return _mask_phone(text)
     if _EMAIL.search(name):
-        return mask_email(text)
+        return _mask_email(text)
     if _HIDDEN.search(name):
         return "***"
     if _NAME.search(name) and text:
         return text[:1] + "**"  # a person's name: enough to tell records apart, no more
     # A value of 7+ digits under any other name (a phone or ID typed into a note) is cut.
-    return _PLAIN_DIGITS.sub(lambda m: mask_digit_run(m.group()), text)
+    return _PLAIN_DIGITS.sub(lambda m: _mask_digit_run(m.group()), text)
 
 
 def mask(name: str, value: Any) -> Any:

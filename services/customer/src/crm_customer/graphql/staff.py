@@ -15,6 +15,7 @@ from crm_customer.graphql.context import Context, Info
 from crm_customer.staff import Staff, validated
 from crm_kit.auth import Principal, Role
 from crm_kit.events import utcnow
+from crm_kit.idempotency import key_for
 from crm_kit.uow import Transaction
 
 MAX_PAGE = 200
@@ -83,9 +84,8 @@ class StaffMutation:
         actor.require_role(Role.ADMIN)
         staff = info.context.deps.staff
         customers = info.context.deps.customers
-        key = input.idempotency_key
-        guard = f"upsertStaff:{actor.sub}:{key}" if key else None
-        if guard and (done := await customers.idempotent_result(guard)):
+        key = key_for("upsertStaff", actor, input.idempotency_key or None)
+        if done := await customers.guards.first_result_id(key, "StaffMember"):
             return StaffMember.from_model(await staff.get(done))
         existing = await staff.find(str(input.id))
         record = validated(
@@ -99,11 +99,11 @@ class StaffMutation:
             now=utcnow(),
             created_at=existing.created_at if existing else None,
         )
-        if guard is None:
+        if key is None:
             return StaffMember.from_model(await staff.put(record))
 
         async def work(tx: Transaction) -> Staff:  # the key is claimed with the write
-            await customers.claim_idempotency_key(guard, record.id, utcnow(), tx.session)
+            await customers.guards.claim(key, record.id, utcnow(), tx.session)
             return await staff.put(record, tx.session)
 
         try:

@@ -5,9 +5,9 @@ the EXPORT scope for personal data, else the LIST scope; fields masked by role).
 personal data needs the EXPORT grant (ANALYST and SERVICE have none: FORBIDDEN); without
 personal data the personal columns are left out altogether. The caller's condition is fixed
 when the job is accepted (stored as BSON), so the worker applies exactly that.
-Each finished export writes an `exported` audit record (actor, filter, row count) and emits
-`customer.export_finished.v1` in the same transaction. The file is kept encrypted for
-`FILE_TTL` and only its requester can download it.
+Each finished export writes a `customer.export` record to the service's audit log
+(crm_kit.audit: actor, filter, row count) and emits `customer.export_finished.v1` in the same
+transaction. The file is kept encrypted for `FILE_TTL` and only its requester can download it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from crm_customer.repository import CustomerFilter, CustomerRepository
 from crm_kit import audit
 from crm_kit.auth import Principal
 from crm_kit.events import utcnow
-from crm_kit.policy import Action, restrict
+from crm_kit.policy import Action, mask_id_card, restrict
 from crm_kit.uow import Transaction, UnitOfWork
 
 FILE_TTL = timedelta(hours=24)
@@ -53,7 +53,7 @@ def cells_of(c: Customer, reveal_identity: bool) -> dict[str, str]:
     contact = next((p for p in c.contacts if p.primary), c.contacts[0] if c.contacts else None)
     number = c.id_card_number
     if number and not reveal_identity:
-        number = policy.mask_id_card(number)
+        number = mask_id_card(number)
     values: dict[str, str | None] = {
         "kind": str(c.kind), "name": c.name, "id": c.id, "stage": str(c.stage), "tier": c.tier,
         "tags": ";".join(c.tags), "phones": ";".join(c.phones), "emails": ";".join(c.emails),
@@ -149,21 +149,6 @@ class ExportService:
                     "row_count": done.row_count,
                     "file_parts": parts,
                     "expires_at": done.expires_at,
-                },
-                tx.session,
-            )
-            await self.store.audit(
-                {
-                    "_id": f"exported:{job.id}",
-                    "action": "exported",
-                    "entity": "customer",
-                    "actor": job.actor,
-                    "at": now,
-                    "job_id": job.id,
-                    "filter": job.filter,
-                    "format": job.format,
-                    "row_count": done.row_count,
-                    "include_personal": job.include_personal,
                 },
                 tx.session,
             )

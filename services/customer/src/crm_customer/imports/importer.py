@@ -319,8 +319,4 @@ class ImportService:
         return RowResult(row, Outcome.CREATED)
 
 
-def with_started(job: Job) -> Job:
-    return replace(job, status=JobStatus.RUNNING, started_at=job.started_at or utcnow())
-
-
 __all__ = ["FieldError", "ImportService", "NotFound", "stage_rows"]

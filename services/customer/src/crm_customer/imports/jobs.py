@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from crm_customer.i18n import CATALOG
+from crm_customer import i18n
 from crm_kit.auth import Principal, Role
 
 
@@ -167,11 +167,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "TOO_MANY_COLUMNS": ("文件列数过多", "The file has too many columns"),
     "ERROR": ("处理该行时出错", "This row could not be processed"),
 }
+i18n.register(MESSAGES)  # also raised as field errors (file problems) by the API
 
 
 def texts(code: str) -> tuple[str, str]:
     """(zh, en) message of a row error code."""
-    return MESSAGES.get(code) or CATALOG.get(code) or (code, code)
+    return MESSAGES.get(code) or i18n.CATALOG.get(code) or (code, code)
 
 
 def principal_of(job: Job) -> Principal:

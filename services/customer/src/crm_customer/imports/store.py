@@ -6,7 +6,6 @@
   and dropped when the job finishes; each chunk keeps its row results for the error report.
 - `customer_job_files`: an export's file in parts of at most 1 MB, encrypted likewise.
 - `customer_job_keys`: idempotency guards, `_id = <actor>:<key>` → job id.
-- `customer_audit`: `exported` records.
 Every lookup on the hot path is by `_id`.
 """
 
@@ -33,13 +32,13 @@ from crm_customer.imports.jobs import (
 )
 from crm_customer.query_plan import plan
 from crm_customer.repository import CUSTOMERS
+from crm_kit.lease import LEASES_COLLECTION
 from crm_kit.mongo import Document, IndexSpec, Session
 
 JOBS = "customer_jobs"
 CHUNKS = "customer_job_chunks"
 FILES = "customer_job_files"
 JOB_KEYS = "customer_job_keys"
-AUDIT = "customer_audit"
 FILE_PART_BYTES = 1024 * 1024
 
 JOB_INDEXES: list[IndexSpec] = [
@@ -53,7 +52,6 @@ JOB_INDEXES: list[IndexSpec] = [
     IndexSpec(CHUNKS, ()),
     IndexSpec(FILES, ()),
     IndexSpec(JOB_KEYS, ()),
-    IndexSpec(AUDIT, (IndexModel([("actor", ASCENDING), ("at", DESCENDING)], name="by_actor"),)),
 ]
 
 
@@ -143,9 +141,8 @@ class JobStore:
         self._chunks = db[CHUNKS]
         self._files = db[FILES]
         self._keys = db[JOB_KEYS]
-        self._audit = db[AUDIT]
         self._customers = db[CUSTOMERS]
-        self.leases = db["leases"]
+        self.leases = db[LEASES_COLLECTION]
         self._protector = protector
 
     # --- jobs ---------------------------------------------------------------------------------
@@ -317,8 +314,3 @@ class JobStore:
             .limit(limit)
         )
         return await cursor.to_list()
-
-    # --- audit --------------------------------------------------------------------------------
-
-    async def audit(self, record: Document, session: Session) -> None:
-        await self._audit.insert_one(record, session=session)

@@ -1,4 +1,4 @@
-"""Opaque Relay cursors over the (occurredAt, id) keyset."""
+"""Opaque Relay cursors over the (occurredAt, id) keyset, and the PageInfo they make."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from crm_interaction.views import Keyset
 from crm_kit.errors import BadUserInput
+from crm_kit.graphql import PageInfo
 
 _PREFIX = "i1:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,3 +35,13 @@ def decode(cursor: str, field: str = "after") -> Keyset:
             field, "INVALID_CURSOR", f"{field} is not a valid cursor"
         ) from exc
     return Keyset(occurred_at=occurred_at, id=interaction_id)
+
+
+def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInfo:
+    """The PageInfo of a page whose edges carry `cursors`, in order."""
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

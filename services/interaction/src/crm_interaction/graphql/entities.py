@@ -72,9 +72,7 @@ class Customer:
         ]
         return TimelineConnection(
             edges=edges,
-            page_info=work_resolvers.page_info(
-                [e.cursor for e in edges], has_next, position is not None
-            ),
+            page_info=cursors.page_info([e.cursor for e in edges], has_next, position is not None),
             customer_id=str(self.id),
             kinds=kinds,
         )

@@ -15,7 +15,6 @@ from crm_interaction.graphql.types import (
 )
 from crm_interaction.views import Keyset
 from crm_kit.errors import NotFound
-from crm_kit.graphql import PageInfo
 from crm_kit.policy import Action, Resource
 
 DEFAULT_PAGE_SIZE = 20
@@ -24,7 +23,7 @@ MAX_PAGE_SIZE = 100
 
 async def interaction(info: Info, id: str) -> InteractionType:
     _ = info.context.principal
-    found = await info.context.deps.views.get(id)
+    found = await info.context.deps.interactions.get(id)
     if found is None:
         raise NotFound("Interaction", id)
     await access.require_customer(
@@ -59,12 +58,7 @@ async def customer_interactions(
     ]
     return InteractionConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=position is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=cursors.page_info([e.cursor for e in edges], page.has_next, position is not None),
         customer_id=customer_id,
     )
 

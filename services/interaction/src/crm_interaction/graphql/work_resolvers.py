@@ -10,6 +10,7 @@ from crm_interaction.domain import to_storage_time
 from crm_interaction.graphql import cursors, loaders
 from crm_interaction.graphql.analytics_types import ServiceAnalyticsType
 from crm_interaction.graphql.context import Info
+from crm_interaction.graphql.resolvers import DEFAULT_PAGE_SIZE
 from crm_interaction.graphql.task_types import (
     CreateTaskInput,
     PurchaseType,
@@ -30,14 +31,10 @@ from crm_interaction.graphql.ticket_types import (
 )
 from crm_interaction.tasks import TaskStatus
 from crm_interaction.ticket_views import TicketFilter
-from crm_interaction.tickets import OPEN_STATUSES, AssignStrategy, TicketStatus
+from crm_interaction.tickets import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
 from crm_interaction.views import Keyset
 from crm_kit.errors import NotFound
-from crm_kit.graphql import PageInfo
 from crm_kit.policy import Action, Resource
-
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
 def page_size(first: int | None) -> int:
@@ -45,18 +42,25 @@ def page_size(first: int | None) -> int:
     return access.page_size(first, DEFAULT_PAGE_SIZE)
 
 
-def page_info(cursors_: list[str], has_next: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=cursors_[0] if cursors_ else None,
-        end_cursor=cursors_[-1] if cursors_ else None,
+def ticket_connection(
+    items: list[Ticket], has_next: bool, position: Keyset | None, where: TicketFilter
+) -> TicketConnection:
+    edges = [
+        TicketEdge(
+            cursor=cursors.encode(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t)
+        )
+        for t in items
+    ]
+    return TicketConnection(
+        edges=edges,
+        page_info=cursors.page_info([e.cursor for e in edges], has_next, position is not None),
+        where=where,
     )
 
 
 async def ticket(info: Info, id: str) -> TicketType:
     _ = info.context.principal
-    found = await info.context.deps.ticket_views.get(id)
+    found = await info.context.deps.tickets.get(id)
     if found is None:
         raise NotFound("Ticket", id)
     await access.require_ticket(info.context, found)
@@ -70,17 +74,7 @@ async def ticket_page(
     position = cursors.decode(after) if after else None
     views = info.context.deps.ticket_views
     items, has_next = await views.page(where, size, position)
-    edges = [
-        TicketEdge(
-            cursor=cursors.encode(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t)
-        )
-        for t in items
-    ]
-    return TicketConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
-        where=where,
-    )
+    return ticket_connection(items, has_next, position, where)
 
 
 async def customer_ticket_page(
@@ -97,17 +91,8 @@ async def customer_ticket_page(
     items, has_next = await loaders.ticket_pages(info).load(
         (customer_id, (per_status, size, position))
     )
-    edges = [
-        TicketEdge(
-            cursor=cursors.encode(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t)
-        )
-        for t in items
-    ]
-    return TicketConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
-        where=TicketFilter(customer_id=customer_id, statuses=statuses),
-    )
+    where = TicketFilter(customer_id=customer_id, statuses=statuses)
+    return ticket_connection(items, has_next, position, where)
 
 
 def to_filter(value: TicketFilterInput | None) -> TicketFilter:
@@ -258,7 +243,7 @@ async def my_tasks(info: Info, status: TaskStatus, first: int | None) -> TaskCon
     total = await info.context.deps.tasks.count_for_assignee(principal.sub, [str(status)])
     return TaskConnection(
         edges=edges,
-        page_info=page_info([e.cursor for e in edges], len(found) > size, False),
+        page_info=cursors.page_info([e.cursor for e in edges], len(found) > size, False),
         total_count=total,
     )
 

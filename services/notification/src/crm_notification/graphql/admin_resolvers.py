@@ -12,10 +12,10 @@ import strawberry
 from pymongo.errors import DuplicateKeyError
 from strawberry.scalars import JSON
 
+from crm_kit import idempotency
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, NotFound
 from crm_kit.graphql import PageInfo
-from crm_notification import idempotency
 from crm_notification.delivery import DeliveryStatus
 from crm_notification.domain import (
     TEMPLATES,
@@ -282,7 +282,7 @@ class AdminMutation:
         except UnsafeTarget as exc:
             raise BadUserInput.single("url", "UNSAFE_URL", str(exc)) from exc
         hook = WebhookModel(
-            id=idempotency.new_id("wh_", admin, input.idempotency_key),
+            id=idempotency.derived_id("wh_", admin, input.idempotency_key),
             url=input.url,
             event_types=tuple(dict.fromkeys(input.event_types)),
             secret=new_secret(),

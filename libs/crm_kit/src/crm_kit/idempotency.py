@@ -1,0 +1,154 @@
+"""Idempotent client writes: a retried request with the same `idempotencyKey` returns the first
+result and creates nothing; the same key sent with a different request is a CONFLICT naming the
+first result.
+
+The key is scoped to the caller (two users may pick the same key) and to the operation. A
+guard document (`_id` = operation + hashed caller and key) is written in the same transaction
+as what the request creates, together with a fingerprint of the request, so the guard exists
+iff the write committed. A request first looks its guard up; two concurrent first attempts race
+on the guard's `_id` (uniqueness without a secondary index), the loser's transaction fails with
+a duplicate key and it answers with the winner's result.
+
+Single-document creations may instead derive the new document's own `_id` from the key
+(`derived_id`) and compare the stored document with the request (`ensure_same_request`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from crm_kit.auth import Principal
+from crm_kit.errors import BadUserInput, Conflict, NotFound
+from crm_kit.mongo import Document, Session
+
+KEY_MAX_CHARS = 200
+GUARDS_COLLECTION = "idempotency_guards"
+
+
+def validate_key(idempotency_key: str) -> None:
+    """BAD_USER_INPUT (REQUIRED / TOO_LONG on `idempotencyKey`) for a malformed key."""
+    if not idempotency_key.strip():
+        raise BadUserInput.single("idempotencyKey", "REQUIRED", "idempotencyKey is blank")
+    if len(idempotency_key) > KEY_MAX_CHARS:
+        raise BadUserInput.single(
+            "idempotencyKey",
+            "TOO_LONG",
+            f"idempotencyKey must be at most {KEY_MAX_CHARS} characters",
+        )
+
+
+def fingerprint(*parts: object) -> str:
+    """Stable digest of a request's content (frozen dataclasses, enums, datetimes: `repr`)."""
+    return hashlib.sha256("\x1f".join(repr(p) for p in parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One request's guard: its id and the fingerprint of what was asked."""
+
+    guard_id: str
+    fingerprint: str
+
+
+def key_for(
+    operation: str, principal: Principal, idempotency_key: str | None, *request: object
+) -> Key | None:
+    """The guard for this request, None without a key; BAD_USER_INPUT for a malformed key."""
+    if idempotency_key is None:
+        return None
+    validate_key(idempotency_key)
+    digest = hashlib.sha256(f"{principal.sub}\n{idempotency_key}".encode()).hexdigest()
+    return Key(f"{operation}:{digest}", fingerprint(operation, *request))
+
+
+class IdempotencyGuards:
+    """The guard documents: `_id`, `targetId` (the first result), `fingerprint`, `createdAt`."""
+
+    def __init__(self, db: AsyncDatabase[Document], collection: str = GUARDS_COLLECTION) -> None:
+        self._collection = db[collection]
+
+    async def find(self, guard_id: str, session: Session | None = None) -> Document | None:
+        return await self._collection.find_one({"_id": guard_id}, session=session)
+
+    async def claim(self, key: Key | None, target_id: str, at: datetime, session: Session) -> None:
+        """Record, inside the write's transaction, that this key produced `target_id`
+        (no-op without a key). A concurrent claim of the same key fails the transaction
+        with DuplicateKeyError."""
+        if key is None:
+            return
+        doc: Document = {
+            "_id": key.guard_id,
+            "targetId": target_id,
+            "fingerprint": key.fingerprint,
+            "createdAt": at,
+        }
+        await self._collection.insert_one(doc, session=session)
+
+    async def first_result_id(self, key: Key | None, what: str) -> str | None:
+        """The id this key produced before, None if unused (or no key); CONFLICT when it was
+        used for a different request (`what` names the kind, e.g. "ticket")."""
+        if key is None:
+            return None
+        guard = await self.find(key.guard_id)
+        if guard is None:
+            return None
+        target = str(guard["targetId"])
+        ensure_same_request(guard.get("fingerprint") == key.fingerprint, what, target)
+        return target
+
+    async def once[T](
+        self,
+        key: Key | None,
+        what: str,
+        load: Callable[[str], Awaitable[T | None]],
+        write: Callable[[], Awaitable[T]],
+    ) -> T:
+        """`write()` (which must call `claim` in its transaction) unless this key already
+        produced a result: then `load` that. A lost race on the guard answers with the
+        winner's result."""
+        first = await self._loaded(key, what, load)
+        if first is not None:
+            return first
+        try:
+            return await write()
+        except DuplicateKeyError:
+            if key is not None and (first := await self._loaded(key, what, load)) is not None:
+                return first
+            raise
+
+    async def _loaded[T](
+        self, key: Key | None, what: str, load: Callable[[str], Awaitable[T | None]]
+    ) -> T | None:
+        target = await self.first_result_id(key, what)
+        if target is None:
+            return None
+        found = await load(target)
+        if found is None:  # the guard commits with its target: only a later deletion gets here
+            raise NotFound(what, target)
+        return found
+
+
+def derived_id(
+    prefix: str, principal: Principal, idempotency_key: str | None, size: int = 20
+) -> str:
+    """`prefix` + hex: random without a key, else a digest of (prefix, caller, key)."""
+    if idempotency_key is None:
+        return f"{prefix}{uuid.uuid4().hex[:size]}"
+    validate_key(idempotency_key)
+    digest = hashlib.sha256(f"{prefix}\n{principal.sub}\n{idempotency_key}".encode()).hexdigest()
+    return f"{prefix}{digest[:size]}"
+
+
+def ensure_same_request(same: bool, what: str, first_id: str) -> None:
+    """A replay must ask for what the first request asked for: else CONFLICT naming the first."""
+    if not same:
+        raise Conflict(
+            f"idempotencyKey was already used for a different {what}", conflicting_id=first_id
+        )
