@@ -23,8 +23,16 @@ from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from crm_dev.mongoeco_txn_gate import LIFETIME_ENV, NO_SUCH_TRANSACTION, TransactionGate, Turn
+from crm_dev.mongoeco_busy_timeout_patch import TIMEOUT_ENV as BUSY_TIMEOUT_ENV
+from crm_dev.mongoeco_txn_gate import (
+    LIFETIME_ENV,
+    NO_SUCH_TRANSACTION,
+    TransactionGate,
+    Turn,
+    _busy_as_retryable,
+)
 from crm_dev.testing import MongoServer
+from tests.infra.sqlite_locks import write_lock_held
 
 LIFETIME = 3.0
 DB = "gate_guard"
@@ -48,6 +56,8 @@ DYING_CLIENT = textwrap.dedent(
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(LIFETIME_ENV, str(LIFETIME))
+        # SQLite gives up waiting for another connection's write lock after 1 s, not 30 s
+        patch.setenv(BUSY_TIMEOUT_ENV, "1")
         mongo = MongoServer(Path(tmp_path_factory.mktemp("mongo-gate")))
         mongo.start()
     try:
@@ -203,3 +213,33 @@ async def test_commands_waiting_behind_a_transaction_go_before_the_next_transact
     await asyncio.wait_for(asyncio.gather(*waiting), 5)
     assert sorted(order[:2]) == ["lease", "ping"], order
     assert sorted(order[2:]) == ["t2", "t3"], order
+
+
+def test_database_locked_in_a_transaction_is_a_write_conflict_the_driver_retries(
+    server: MongoServer, client: Client
+) -> None:
+    client[DB]["locked"].insert_one({"_id": "exists"})  # the collection exists beforehand
+    with write_lock_held(server, 6.5), client.start_session() as session:
+        session.with_transaction(
+            lambda s: client[DB]["locked"].insert_one({"_id": "in-transaction"}, session=s)
+        )
+    ids = {d["_id"] for d in client[DB]["locked"].find({})}
+    assert ids == {"exists", "in-transaction"}
+
+
+def test_busy_reply_is_relabelled_only_inside_a_transaction() -> None:
+    from mongoeco.wire.protocol import decode_op_msg, encode_op_msg_response, parse_message_header
+
+    def reply(document: dict[str, object]) -> bytes:
+        return encode_op_msg_response(document, request_id=5, response_to=9)
+
+    def body(raw: bytes | None) -> dict[str, object]:
+        assert raw is not None
+        return decode_op_msg(parse_message_header(raw[:16]), raw[16:]).body
+
+    busy = reply({"ok": 0.0, "errmsg": "database is locked"})
+    in_txn = body(_busy_as_retryable(busy, {"update": "t"}, in_transaction=True))
+    assert in_txn["code"] == 112 and in_txn["errorLabels"] == ["TransientTransactionError"]
+    assert _busy_as_retryable(busy, {"update": "t"}, in_transaction=False) == busy
+    other = reply({"ok": 0.0, "errmsg": "E11000 duplicate key"})
+    assert _busy_as_retryable(other, {"insert": "t"}, in_transaction=True) == other

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from crm_dev import (
     mongoeco_bulk_insert_patch,
+    mongoeco_busy_timeout_patch,
     mongoeco_expr_index_patch,
     mongoeco_id_in_patch,
     mongoeco_patch,
@@ -52,12 +53,12 @@ async def serve(
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire import AsyncMongoEcoProxyServer
 
-    if os.environ.get("CRM_DEV_MONGOECO_PATCH", "1") != "0":  # "0": measure unpatched
-        mongoeco_patch.apply()
+    mongoeco_patch.apply()  # each read/write patch has its off switch (README)
     mongoeco_txn_gate.apply()
     mongoeco_id_in_patch.apply()
     mongoeco_bulk_insert_patch.apply()
     mongoeco_expr_index_patch.apply()
+    mongoeco_busy_timeout_patch.apply()
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
     engine = SQLiteEngine(
         str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries

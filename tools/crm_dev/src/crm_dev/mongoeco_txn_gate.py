@@ -22,7 +22,14 @@ does, when
 never while one of its own commands is running. Later commands of an aborted transaction get
 MongoDB's answer, ``NoSuchTransaction`` (251) with the ``TransientTransactionError`` label, so a
 driver's ``with_transaction`` retries the whole transaction instead of running the rest of it
-outside any transaction. Embedded development/test server only; production uses MongoDB.
+outside any transaction.
+
+mongoeco also writes through SQLite connections of its own (change-stream delivery, a heartbeat
+thread). When one of them commits between a transaction's first read and its first write, or
+holds the lock past the busy timeout, SQLite fails the write with "database is locked" — seen in
+CI as a notification scheduler transaction failing after its webhook was sent. MongoDB reports
+the same situation as a ``WriteConflict`` that drivers retry; the gate answers it that way.
+Embedded development/test server only; production uses MongoDB.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ _ENDS = frozenset({"commitTransaction", "abortTransaction"})
 _REMEMBERED_ABORTS = 1024
 _REMEMBERED_CLOSED_CONNECTIONS = 4096
 NO_SUCH_TRANSACTION = 251
+WRITE_CONFLICT = 112
+_BUSY = b"database is locked"
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +281,42 @@ def _refusal(header: Any, body: dict[str, Any]) -> bytes:
     return encode_op_msg_response(document, request_id=0, response_to=header.request_id)
 
 
+def _busy_as_retryable(
+    reply: bytes | None, body: dict[str, Any], *, in_transaction: bool
+) -> bytes | None:
+    """Inside a transaction, SQLite's "database is locked" (another of mongoeco's own
+    connections wrote between the transaction's first read and its first write, or held the lock
+    past the busy timeout) is what MongoDB reports as a WriteConflict: give it that code and the
+    ``TransientTransactionError`` label, so the driver retries the whole transaction. (Writes
+    outside a transaction start with ``BEGIN IMMEDIATE`` and only fail this way after the busy
+    timeout; they keep the error.)"""
+    if not in_transaction or reply is None or _BUSY not in reply:
+        return reply
+    from mongoeco.wire.protocol import (
+        OP_MSG,
+        decode_op_msg,
+        encode_op_msg_response,
+        parse_message_header,
+    )
+
+    header = parse_message_header(reply[:16])
+    if header.op_code != OP_MSG:
+        return reply
+    document = decode_op_msg(header, reply[16:]).body
+    if document.get("ok") or document.get("errmsg") != _BUSY.decode():
+        return reply
+    log.info("database is locked in %s: answered as WriteConflict", next(iter(body), "?"))
+    document = {
+        **document,
+        "code": WRITE_CONFLICT,
+        "codeName": "WriteConflict",
+        "errorLabels": ["TransientTransactionError"],
+    }
+    return encode_op_msg_response(
+        document, request_id=header.request_id, response_to=header.response_to
+    )
+
+
 def _aborter(server: Any, lsid: Any) -> Callable[[], None]:
     def abort() -> None:
         server._session_store.abort_transaction({"lsid": lsid})
@@ -318,7 +363,8 @@ def apply(lifetime: float | None = None) -> TransactionGate:
         try:
             if turn is Turn.ABORTED:
                 return _refusal(header, body)
-            return await original(self, header, payload, connection=connection)
+            reply = await original(self, header, payload, connection=connection)
+            return _busy_as_retryable(reply, body, in_transaction=in_transaction)
         finally:
             await gate.leave(turn, session, ends_transaction=ends)
 
