@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -14,14 +13,9 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from crm_dev.ports import free_port
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET, AuthSettings, ServiceSettings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def unique(prefix: str) -> str:

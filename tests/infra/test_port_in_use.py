@@ -93,3 +93,16 @@ def test_supervisor_reports_port_in_use(taken_port: int, tmp_path: Path) -> None
     assert result.stderr.strip().splitlines() == [
         f"error: port {taken_port} is already in use (set INTERACTION_PORT)"
     ]
+
+
+def test_free_ports_come_from_below_the_ephemeral_range() -> None:
+    """Outgoing connections draw their local port from the ephemeral range; a test server's
+    port picked there could be taken by one before the server binds it."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(10000 <= port < low for port in ports), ports
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))  # really free

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import errno
+import random
 import socket
 import time
 
+_LOWEST = 10000  # above the well-known and common development ports
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that is free right now (the OS picks it)."""
+    """A port that is free right now, chosen below the OS's ephemeral range.
+
+    Why not the OS's pick (bind to port 0): that comes from the ephemeral range, which every
+    outgoing connection on the machine draws its local port from, so between the pick and the
+    server binding it (or while a broker is restarted in a fault test) a client connection can
+    take it — seen in CI as "port 45021 is already in use" for a test broker.
+    """
+    low, _ = _ephemeral_range()
+    if low - 1 > _LOWEST:
+        for _ in range(50):
+            port = random.randint(_LOWEST, low - 1)
+            if not port_in_use(port, host):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
