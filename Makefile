@@ -110,15 +110,19 @@ distclean: clean
 
 # Federation gateway conformance audit (graphql-hive/federation-gateway-audit checked out in
 # AUDIT_DIR, with `npm install` done; Node >= 22 on PATH or its bin folder in AUDIT_NODE_BIN).
+# The harness kills whatever listens on its gateway port: AUDIT_PORT keeps it off a running
+# `make up` gateway (4000).
 AUDIT_DIR ?=
 AUDIT_NODE_BIN ?=
+AUDIT_PORT ?= 4610
 AUDIT_ADAPTER := $(CURDIR)/bench/federation-audit
 .PHONY: audit
 audit: venv
 	@test -n "$(AUDIT_DIR)" || { echo "usage: make audit AUDIT_DIR=<federation-gateway-audit checkout>" >&2; exit 1; }
 	cd "$(AUDIT_DIR)" && PATH="$(if $(AUDIT_NODE_BIN),$(AUDIT_NODE_BIN):)$$PATH" \
-	  GATEWAY_TIMEOUT=$${GATEWAY_TIMEOUT:-60000} npm start -- test --cwd "$(AUDIT_ADAPTER)" --run-script ./run.sh \
-	  --reporter dot --graphql http://127.0.0.1:4000/graphql --healthcheck http://127.0.0.1:4000/healthz
+	  GATEWAY_PORT=$(AUDIT_PORT) GATEWAY_TIMEOUT=$${GATEWAY_TIMEOUT:-60000} \
+	  npm start -- test --cwd "$(AUDIT_ADAPTER)" --run-script ./run.sh --reporter dot \
+	  --graphql http://127.0.0.1:$(AUDIT_PORT)/graphql --healthcheck http://127.0.0.1:$(AUDIT_PORT)/healthz
 	@cat "$(AUDIT_ADAPTER)/results.txt"
 
 # Offline validation of deploy/k8s (also part of `make test`): kustomize render, kubernetes-validate

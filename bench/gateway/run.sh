@@ -12,9 +12,10 @@ root=$(cd "$here/../.." && pwd)
 export PATH="$NODE_BIN:$PATH"
 started=""
 if ! curl -fs http://localhost:4200/ids >/dev/null 2>&1; then
-  (cd "$AUDIT_DIR" && exec npm start -- serve >/tmp/bench-subgraphs.log 2>&1) &
+  # own process group (setsid): npm, tsx and node are stopped together at exit
+  (cd "$AUDIT_DIR" && exec setsid npm start -- serve >/tmp/bench-subgraphs.log 2>&1) &
   started=$!
   for _ in $(seq 1 120); do curl -fs http://localhost:4200/ids >/dev/null 2>&1 && break; sleep 0.5; done
 fi
-trap '[ -n "$started" ] && pkill -TERM -P "$started" 2>/dev/null; [ -n "$started" ] && kill "$started" 2>/dev/null || true' EXIT
+trap '[ -n "$started" ] && kill -TERM "-$started" 2>/dev/null || true' EXIT
 "$root/.venv/bin/python" "$here/bench.py" "$@"

@@ -164,39 +164,113 @@ def check_references(supergraph: Supergraph) -> list[str]:
     return errors
 
 
-def _locally_provides(info: TypeInfo, subgraph: str, selection: SelectionSetNode) -> bool:
-    for node in selection.selections:
-        if isinstance(node, FieldNode) and node.name.value != "__typename":
-            field = info.fields.get(node.name.value)
-            if field is None or not field.resolvable_in(subgraph):
-                return False
-    return True
+class _Reach:
+    """Whether subgraphs can obtain fields for the objects they hold, the ways the planner
+    does: the subgraph resolves the field; another subgraph that resolves it has a key whose
+    fields can be obtained first; or (a value type) every field that returns the type in that
+    subgraph is resolved by such a subgraph too, below an object it can fetch again (a root
+    field, or an entity by key, re-walking the path)."""
+
+    def __init__(self, supergraph: Supergraph) -> None:
+        self.sg = supergraph
+        self.roots = supergraph.root_type_names()
+        self.active: set[tuple[str, str, str]] = set()
+        # subgraph -> object type -> the fields (parent type, field) that return it there
+        self.edges: dict[str, dict[str, list[tuple[TypeInfo, str]]]] = {}
+        for info in supergraph.types.values():
+            if info.kind is not TypeKind.OBJECT:
+                continue
+            for field in info.fields.values():
+                named = supergraph.types.get(field.named_type)
+                if named is None or not named.is_composite:
+                    continue
+                for subgraph in field.resolving_subgraphs():
+                    for target in supergraph.possible_types(named.name) or [named.name]:
+                        by_type = self.edges.setdefault(subgraph, {})
+                        by_type.setdefault(target, []).append((info, field.name))
+
+    def field(self, subgraph: str, info: TypeInfo, name: str) -> bool:
+        field = info.fields.get(name)
+        if field is None:
+            return False
+        if field.resolvable_in(subgraph):
+            return True
+        marker = (subgraph, info.name, name)
+        if marker in self.active:  # a key that needs itself
+            return False
+        self.active.add(marker)
+        try:
+            targets = field.resolving_subgraphs()
+            return any(self.refetch(subgraph, info, t) for t in targets) or self._by_path(
+                subgraph, info, targets, name
+            )
+        finally:
+            self.active.discard(marker)
+
+    def refetch(self, subgraph: str, info: TypeInfo, target: str) -> bool:
+        """Can `target` be sent the objects of `info` that `subgraph` holds, by a key?"""
+        held = {
+            node.name.value
+            for key in info.resolvable_keys(subgraph)
+            for node in key.selection.selections
+            if isinstance(node, FieldNode)
+        }  # objects received through `_entities` come with these
+        return any(
+            all(
+                node.name.value in held or self.field(subgraph, info, node.name.value)
+                for node in key.selection.selections
+                if isinstance(node, FieldNode) and node.name.value != "__typename"
+            )
+            for key in info.resolvable_keys(target)
+        )
+
+    def _by_path(self, subgraph: str, info: TypeInfo, targets: list[str], name: str) -> bool:
+        edges = self.edges.get(subgraph, {}).get(info.name, [])
+        if not edges:
+            # the subgraph never returns such objects itself (it may receive them through
+            # `_entities`): the field is planned from the fetch that returned them
+            return True
+        return all(
+            any(self._below(subgraph, parent, field, t) for t in targets) for parent, field in edges
+        )
+
+    def _below(self, subgraph: str, parent: TypeInfo, field: str, target: str) -> bool:
+        """Can `target` resolve `parent.field` for the objects of `parent` that `subgraph`
+        holds (re-walking the path from an object it can fetch again)?"""
+        if not parent.fields[field].resolvable_in(target):
+            return False
+        if self.sg.is_abstract(parent.fields[field].named_type):
+            return False  # (the planner does not re-walk through abstract fields)
+        if parent.name in self.roots:
+            return True
+        if self.refetch(subgraph, parent, target):
+            return True
+        marker = (subgraph, parent.name, "@" + target)
+        if marker in self.active:
+            return False
+        self.active.add(marker)
+        try:
+            edges = self.edges.get(subgraph, {}).get(parent.name, [])
+            return bool(edges) and all(self._below(subgraph, p, f, target) for p, f in edges)
+        finally:
+            self.active.discard(marker)
 
 
 def check_reachability(supergraph: Supergraph) -> list[str]:
-    """Each field of an object type is resolvable wherever the type is defined.
-
-    Either the subgraph resolves it itself, or some subgraph that resolves it has a resolvable
-    @key on the type whose fields the first subgraph can provide.
-    """
+    """Each field of an object type can be obtained wherever the type is defined (`_Reach`)."""
     errors: list[str] = []
     roots = supergraph.root_type_names()
+    reach = _Reach(supergraph)
     for info in supergraph.types.values():
         if info.kind is not TypeKind.OBJECT or info.name in roots:
             continue
         for subgraph in info.subgraphs:
             for field in info.fields.values():
-                if field.resolvable_in(subgraph):
-                    continue
                 targets = field.resolving_subgraphs()
-                if any(
-                    _locally_provides(info, subgraph, key.selection)
-                    for target in targets
-                    for key in info.resolvable_keys(target)
-                ):
-                    continue
                 if not targets:
                     continue  # already reported by check_sharing
+                if reach.field(subgraph, info, field.name):
+                    continue
                 errors.append(
                     f'Field "{info.name}.{field.name}" cannot be reached from subgraph '
                     f'"{subgraph}": it is resolved only by subgraph(s) '

@@ -30,8 +30,9 @@ class RequestContext:
     headers: dict[str, str]  # forwarded to subgraphs
     request_id: str
     uploads: Uploads | None = None  # files of a multipart request
-    # time spent waiting for subgraphs on the plan's critical path (sum over steps of the
-    # slowest fetch in the step): the request's latency minus this is the gateway's overhead
+    # time spent waiting for subgraphs on the plan's critical path (per step, the round trips
+    # on its longest dependency chain): the request's latency minus this is the gateway's
+    # overhead
     subgraph_seconds: float = 0.0
     fetch_seconds: dict[int, float] = field(default_factory=dict)  # batch id -> round trip
 
@@ -171,6 +172,26 @@ def collect_representations(
     return collected
 
 
+def critical_path(step: list[Batch], seconds: dict[int, float]) -> float:
+    """The subgraph round trips on the longest dependency chain of a step's batches (a query's
+    plan is one step whose batches wait for the ones they depend on)."""
+    by_id = {batch.id: batch for batch in step}
+    longest: dict[int, float] = {}
+
+    def chain(batch: Batch, seen: frozenset[int]) -> float:
+        found = longest.get(batch.id)
+        if found is None:
+            before = [
+                chain(by_id[d], seen | {batch.id})
+                for d in batch.depends_on
+                if d in by_id and d not in seen and d != batch.id
+            ]
+            found = longest[batch.id] = seconds.get(batch.id, 0.0) + max(before, default=0.0)
+        return found
+
+    return max((chain(batch, frozenset()) for batch in step), default=0.0)
+
+
 class Executor:
     def __init__(self, supergraph: Supergraph, client: SubgraphClient) -> None:
         self.supergraph = supergraph
@@ -181,7 +202,7 @@ class Executor:
         timings = context.fetch_seconds
         for step in plan.steps:
             await self._run_step(step, state, context)
-            context.subgraph_seconds += max((timings.get(b.id, 0.0) for b in step), default=0.0)
+            context.subgraph_seconds += critical_path(step, timings)
         return state
 
     async def execute_event(

@@ -19,7 +19,7 @@ from graphql import (
 from crm_gateway.plan import Batch, Fetch, PathSegment
 from crm_gateway.plan_aliases import alias_conflicts
 from crm_gateway.plan_scope import Provided, Where, provided_from, provided_on
-from crm_gateway.supergraph import Supergraph, TypeInfo, field_set_names, parse_field_set
+from crm_gateway.supergraph import Supergraph, TypeInfo, parse_field_set
 
 
 class FetchGraph:
@@ -38,6 +38,8 @@ class FetchGraph:
         self.op_type = operation.operation.value
         self.roots: list[Fetch] = []
         self.batch_count = 0
+        # entity hops being planned (fetch, path, type, field): a key that needs itself
+        self.pending: set[tuple[int, tuple[PathSegment, ...], str, str]] = set()
         self.variable_definitions = {
             v.variable.name.value: print_ast(v) for v in operation.variable_definitions or ()
         }
@@ -108,22 +110,13 @@ class FetchGraph:
                     stack.extend((condition, c) for c in fragment.selection_set.selections)
         return score
 
-    def _external_key(self, info: TypeInfo, subgraph: str, name: str) -> bool:
-        """A leaf key field a subgraph marks @external is still what it returns for the
-        entity (it is the reference it holds)."""
-        source = info.fields[name].sources.get(subgraph) if name in info.fields else None
-        if source is None or not source.external or self.sg.is_composite(source.type):
-            return False
-        return any(name in field_set_names(k.selection) for k in info.keys.get(subgraph, ()))
-
     def _local(self, info: TypeInfo, subgraph: str, name: str, where: Where) -> bool:
-        """Does `subgraph` return the field itself (it resolves it, a @provides above makes it
-        local, or it is a key field the subgraph holds as @external)?"""
+        """Does `subgraph` return the field itself (it resolves it, or a @provides above makes
+        it local)? A field the subgraph marks @external is not its to return, key fields
+        included (the reference gateways do not trust such a value either)."""
         field_info = info.fields.get(name)
         return field_info is not None and (
-            field_info.resolvable_in(subgraph)
-            or where.has(name, info.name)
-            or self._external_key(info, subgraph, name)
+            field_info.resolvable_in(subgraph) or where.has(name, info.name)
         )
 
     def _locally_available(

@@ -16,7 +16,8 @@ from graphql import (
     SelectionSetNode,
 )
 
-from crm_gateway.plan import PathSegment
+from crm_gateway.plan import Fetch, PathSegment
+from crm_gateway.selection import SubSelection
 
 Provided = dict[str, "Provided"]
 """Fields a `@provides` makes resolvable locally: name -> nested; "@Type" keys per type."""
@@ -90,6 +91,35 @@ def provided_on(provided: Provided | None, type_name: str) -> Provided | None:
     return result
 
 
+Route = tuple[tuple[str, FieldNode], ...]
+"""Client fields (parent type, field node) leading from one object down to another."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Anchor:
+    """An enclosing object of an entity type as one fetch returns it: a field of a value type
+    below it can be fetched from another subgraph through `_entities` on this object (keyed
+    there), re-walking the route from it."""
+
+    fetch: Fetch
+    selection: SubSelection  # the object's selection in `fetch`
+    type_name: str
+    where: Where  # at the object
+    outer: Anchor | None = None  # the next enclosing anchor
+    lead: Route = ()  # from `outer`'s object down to this one
+
+    def chain(self, below: Route) -> list[tuple[Anchor, Route]]:
+        """This anchor and the outer ones, nearest first, each with its route to the object
+        `below` leads to."""
+        found: list[tuple[Anchor, Route]] = []
+        anchor: Anchor | None = self
+        while anchor is not None:
+            found.append((anchor, below))
+            below = (*anchor.lead, *below)
+            anchor = anchor.outer
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Where:
     """Where the planner is: response path, fields a @provides makes local, client level."""
@@ -100,7 +130,10 @@ class Where:
     satisfied: str | None = None  # the field whose @requires this entity fetch carries
     # (parent type, field) from the operation root, while the fetch is a root fetch: lets a
     # value type without keys be completed by another subgraph through the same root path
-    route: tuple[tuple[str, FieldNode], ...] | None = None
+    route: Route | None = None
+    # the nearest enclosing entity object and the client fields from it down to this level
+    anchor: Anchor | None = None
+    below: Route = ()
 
     def has(self, name: str, type_name: str) -> bool:
         provided = provided_on(self.provided, type_name)

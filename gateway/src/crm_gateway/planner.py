@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from graphql import (
     FieldNode,
@@ -34,14 +35,13 @@ from crm_gateway.plan import (
     Template,
     merge_templates,
 )
-from crm_gateway.plan_fetches import FetchGraph
+from crm_gateway.plan_routes import Rerouting
 from crm_gateway.plan_scope import Level, Where, provided_from
 from crm_gateway.selection import SubSelection, print_arguments, print_directives
 from crm_gateway.supergraph import (
     KeyInfo,
     Supergraph,
     TypeInfo,
-    TypeKind,
     named_type_of,
     parse_field_set,
 )
@@ -57,7 +57,7 @@ class Planner:
         return _Builder(self.supergraph, operation, fragments).build()
 
 
-class _Builder(FetchGraph):
+class _Builder(Rerouting):
     def build(self) -> QueryPlan:
         op_type = self.op_type
         root = self.sg.root_types.get(op_type)
@@ -178,7 +178,7 @@ class _Builder(FetchGraph):
                     child, target, parent_type, (node,), Where(where.path, None, where.level)
                 )
                 continue
-            in_subgraph = set(self.sg.possible_types_in(parent_type, fetch.subgraph))
+            in_subgraph = self._safe_members(fetch, parent_type, where)
             for runtime in self.sg.possible_types(condition):
                 if runtime in in_subgraph:
                     target = selection.fragment(runtime, directives)
@@ -208,10 +208,7 @@ class _Builder(FetchGraph):
             # (one of them may have moved it elsewhere with @override)
             for runtime in self.sg.possible_types_in(parent_type, fetch.subgraph):
                 concrete = self.sg.type(runtime).fields.get(name)
-                if concrete is not None and not (
-                    concrete.resolvable_in(fetch.subgraph)
-                    or self._external_key(self.sg.type(runtime), fetch.subgraph, name)
-                ):
+                if concrete is not None and not concrete.resolvable_in(fetch.subgraph):
                     local = False
                     break
         source = field_info.sources.get(fetch.subgraph)
@@ -245,14 +242,20 @@ class _Builder(FetchGraph):
             return
         if not local and self._route_elsewhere(fetch, parent_type, node, where):
             return
+        if not local and self._anchor_field(fetch, parent_type, node, where):
+            return
         if not local:
             child = self._entity_fetch(fetch, selection, info, name, where)
             target = child.selection.fragment(
                 self.sg.entity_typename(parent_type, child.subgraph), ""
             )
-            self._plan_field(
-                child, target, parent_type, node, Where(where.path, None, where.level, name)
-            )
+            inner = Where(where.path, None, where.level, name)
+            if self.sg.entity_typename(parent_type, child.subgraph) == parent_type:
+                anchor = self._anchor_at(
+                    child, target, parent_type, inner, outer=where.anchor, lead=where.below
+                )
+                inner = replace(inner, anchor=anchor)
+            self._plan_field(child, target, parent_type, node, inner)
             return
         response_key = node.alias.value if node.alias else name
         arguments = print_arguments(node.arguments, fetch.variables)
@@ -276,48 +279,24 @@ class _Builder(FetchGraph):
             sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
         segment = PathSegment(response_key, self._type_filter(parent_type))
         route = (*where.route, (parent_type, node)) if where.route is not None else None
+        # the nearest entity object above and the client fields below it (`plan_routes`)
+        below = (*where.below, (parent_type, node))
         inner = Where(
-            (*where.path, segment), sub_provided, where.level.child(response_key), route=route
+            (*where.path, segment),
+            sub_provided,
+            where.level.child(response_key),
+            route=route,
+            anchor=where.anchor,
+            below=below,
         )
+        anchor = self._anchor_at(fetch, sub.selection, named, inner, outer=where.anchor, lead=below)
+        if anchor is not None:
+            inner = replace(inner, anchor=anchor, below=())
         self._plan_selections(fetch, sub.selection, named, node.selection_set.selections, inner)
         if self.sg.is_interface_object_in(named, fetch.subgraph) and self.sg.possible_types(named):
             self._interface_hop(fetch, sub.selection, named, inner)  # for the concrete type
 
     # ---- entity hops -------------------------------------------------------------------
-
-    def _route_elsewhere(
-        self, fetch: Fetch, parent_type: str, node: FieldNode, where: Where
-    ) -> bool:
-        """For a field of a keyless (value) type under root fields: fetch it from another
-        subgraph that resolves the whole root path too (queries only: no side effects)."""
-        info = self.sg.type(parent_type)
-        field_info = info.fields[node.name.value]
-        if where.route is None or self.op_type != "query" or info.kind is not TypeKind.OBJECT:
-            return False
-        if any(info.resolvable_keys(t) for t in field_info.resolving_subgraphs()):
-            return False
-        for target in field_info.resolving_subgraphs():
-            if target == fetch.subgraph or not all(
-                self.sg.field(p, f.name.value).resolvable_in(target) for p, f in where.route
-            ):
-                continue
-            root_fetch = next((r for r in self.roots if r.subgraph == target), None)
-            if root_fetch is None:
-                root_fetch = self._new_fetch(target, (), None)
-                self.roots.append(root_fetch)
-            selection = root_fetch.selection
-            for route_parent, route_node in where.route:
-                named = self.sg.field(route_parent, route_node.name.value).named_type
-                key = route_node.alias.value if route_node.alias else route_node.name.value
-                arguments = print_arguments(route_node.arguments, root_fetch.variables)
-                sub = selection.add_field(key, route_node.name.value, arguments, "", True)
-                assert sub.selection is not None
-                selection = sub.selection
-                if self.sg.is_abstract(named):
-                    selection.add_typename()
-            self._plan_field(root_fetch, selection, parent_type, node, where)
-            return True
-        return False
 
     def _choose_key(
         self, fetch: Fetch, info: TypeInfo, field_name: str, where: Where, same: bool = False
@@ -354,6 +333,28 @@ class _Builder(FetchGraph):
         same: bool = False,
     ) -> Fetch:
         """The child fetch that resolves `info.field_name` for the objects at `where.path`."""
+        pending = (fetch.id, where.path, info.name, field_name)
+        if pending in self.pending:  # its key needs itself: e.g. only @external key fields
+            raise PlanningError(
+                f'Cannot plan "{info.name}.{field_name}" from subgraph "{fetch.subgraph}": no '
+                f"subgraph that resolves it has a @key whose fields can be fetched first"
+            )
+        self.pending.add(pending)
+        try:
+            return self._entity_fetch_for(fetch, selection, info, field_name, where, same=same)
+        finally:
+            self.pending.discard(pending)
+
+    def _entity_fetch_for(
+        self,
+        fetch: Fetch,
+        selection: SubSelection,
+        info: TypeInfo,
+        field_name: str,
+        where: Where,
+        *,
+        same: bool,
+    ) -> Fetch:
         target, key = self._choose_key(fetch, info, field_name, where, same)
         requires = info.fields[field_name].sources[target].requires
         required: Template = {}
@@ -447,13 +448,18 @@ class _Builder(FetchGraph):
             name = node.name.value
             field_info = info.fields[name]
             if not self._local(info, fetch.subgraph, name, where):
-                child = self._entity_fetch(fetch, selection, info, name, where)
-                target = child.selection.fragment(
-                    self.sg.entity_typename(parent_type, child.subgraph), ""
-                )
+                rerouted = self._anchor_route(fetch, info, name, where)
+                if rerouted is not None:
+                    child, target, inner = rerouted
+                else:
+                    child = self._entity_fetch(fetch, selection, info, name, where)
+                    target = child.selection.fragment(
+                        self.sg.entity_typename(parent_type, child.subgraph), ""
+                    )
+                    inner = Where(where.path, None, where.level)
                 single = SelectionSetNode(selections=(node,))
                 sub_template, sub_deps = self._add_internal(
-                    child, target, parent_type, single, Where(where.path, None, where.level)
+                    child, target, parent_type, single, inner
                 )
                 merge_templates(template, sub_template)
                 deps |= sub_deps | {child.id}
