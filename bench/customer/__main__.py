@@ -4,9 +4,10 @@
 
 For each N: bulk-seeds N realistic customers (plus their first history version), then
 measures at that collection size:
-- create path rows/s: per-row validation (GB 11643 / GB 32100 / E.164 …), the duplicate
-  check (phone, email, ID-card blind index, credit code, name+region) and the transaction
-  (customer + version + outbox) — the per-row work an import does;
+- create path rows/s: `createCustomer` one at a time as the service wires it — validation
+  (GB 11643 / GB 32100 / E.164 …, custom fields), the duplicate check (phone, email, ID-card
+  blind index, credit code, name+region, similar names) and the transaction (customer, match
+  keys, version, audit record, outbox);
 - search p50/p95 for three typical filters and three free-text queries (first page of 20
   with totalCount), with the index each one is hinted to;
 - history: update, history page, as-of read and restore-to-version latency;
@@ -29,26 +30,20 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.customer.generator import customer
+from bench.customer.wiring import service_commands
 from bench.stats import line, timed
 from crm_customer import domain, history
-from crm_customer.commands import CustomerCommands
 from crm_customer.crypto import DataProtector
+from crm_customer.customer_filter import CustomerFilter
 from crm_customer.domain import CustomerChanges, LifecycleStage
 from crm_customer.duplicates import match_keys
 from crm_customer.history import VersionAction
 from crm_customer.merging import MergeCommands
 from crm_customer.query_plan import plan
-from crm_customer.repository import (
-    INDEXES,
-    MATCH_KEYS,
-    VERSIONS,
-    CustomerFilter,
-    CustomerRepository,
-)
+from crm_customer.repository import INDEXES, MATCH_KEYS, VERSIONS, CustomerRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
-from crm_kit.uow import UnitOfWork
 
 ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
 
@@ -96,9 +91,8 @@ async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
     db = client[f"bench_customer_{n}_{uuid.uuid4().hex[:6]}"]
     await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
     repo = CustomerRepository(db, DataProtector.from_env())
-    uow = UnitOfWork(client, db, "crm/bench")
-    commands = CustomerCommands(uow, repo)
-    merger = MergeCommands(uow, repo)
+    commands = await service_commands(client, db, repo)  # as the service wires it (audited)
+    merger = MergeCommands(commands.uow, repo)
     rng = random.Random(n)
     print(f"\nN = {n:,}")
     start = time.perf_counter()

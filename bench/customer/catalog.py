@@ -42,9 +42,10 @@ from crm_customer.catalog_store import (
 from crm_customer.commands import CustomerCommands
 from crm_customer.crypto import DataProtector
 from crm_customer.custom_fields import FieldDefinition, FieldType, ValueFilter
+from crm_customer.customer_filter import CustomerFilter
 from crm_customer.duplicates import match_keys
 from crm_customer.query_plan import plan
-from crm_customer.repository import INDEXES, MATCH_KEYS, CustomerFilter, CustomerRepository
+from crm_customer.repository import INDEXES, MATCH_KEYS, CustomerRepository
 from crm_customer.staff import Staff
 from crm_customer.staff_repository import StaffDirectory
 from crm_customer.tags import Tag

@@ -4,9 +4,11 @@
 
 For each collection size N: seeds N realistic customers, then imports a CSV of `--rows`
 generated customers (valid ID numbers and credit codes, ~5 % repeating a stored customer's
-phone, ~5 % with an invalid ID number or phone) through the real import path — file type
-check, header mapping, staging in batches, then per row: validation, the duplicate check
-and the create transaction (customer, match keys, version, outbox) — and reports rows/s for
+phone, ~5 % with an invalid ID number or phone, ~2 % repeating an earlier row's phone, half
+without an owner) through the real import path as the service wires it — file type check,
+header mapping, staging in batches, then per row: validation, the duplicate check, the owner
+by assignment rule, and the write (customer, match keys, version, audit record, outbox
+events) in one transaction per batch — and reports rows/s and MongoDB commands per row for
 the upload (parse + stage), a dry run and the real run, with the job's counters.
 """
 
@@ -24,15 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 from bench.customer.__main__ import ACTOR, seed
 from bench.customer.generator import customer
+from bench.customer.wiring import service_commands
 from crm_customer import domain
-from crm_customer.commands import CustomerCommands
 from crm_customer.crypto import DataProtector
 from crm_customer.imports import files
-from crm_customer.imports.columns import COLUMNS
+from crm_customer.imports.columns import BY_KEY, COLUMNS
 from crm_customer.imports.exporter import ExportService, cells_of
 from crm_customer.imports.importer import ImportService
 from crm_customer.imports.jobs import ImportMode, Job
@@ -41,7 +43,24 @@ from crm_customer.imports.worker import JobWorker, ProgressHub
 from crm_customer.repository import INDEXES, CustomerRepository
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
-from crm_kit.uow import UnitOfWork
+
+
+class Commands(monitoring.CommandListener):
+    """MongoDB commands sent while `on` (the bench's own progress polls not counted)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.on and event.command.get(event.command_name) != "customer_jobs":
+            self.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def csv_file(rng: random.Random, rows: int, stored_phones: list[str]) -> bytes:
@@ -59,6 +78,11 @@ def csv_file(rng: random.Random, rows: int, stored_phones: list[str]) -> bytes:
             cells["id_card_number"] = cells["id_card_number"][:-1] + "0"  # bad check digit
         elif roll < 0.10:
             cells["phones"] = "12345"
+        elif roll < 0.12 and len(table) > 1:  # repeats an earlier row's phone
+            cells["phones"] = table[-1][columns.index(BY_KEY["phones"])]
+            cells["id_card_number"] = cells["uscc"] = ""
+        if rng.random() < 0.5:  # no owner: the assignment rule picks one
+            cells["owner_id"] = cells["team"] = ""
         table.append([cells[c.key] for c in columns])
     return files.to_csv(table)
 
@@ -72,29 +96,34 @@ async def run_job(worker: JobWorker, store: JobStore, job: Job) -> tuple[Job, fl
         assert current is not None
         if current.finished:
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
     elapsed = time.perf_counter() - start
     stop.set()
     await task
     return current, elapsed
 
 
-def report(label: str, job: Job, elapsed: float) -> None:
+def report(label: str, job: Job, elapsed: float, commands: int) -> None:
     c = job.counts
     print(
-        f"  {label:<34} {c.processed / elapsed:7.1f} rows/s  ({elapsed:6.1f} s; created "
-        f"{c.created}, updated {c.updated}, skipped {c.skipped}, failed {c.failed})"
+        f"  {label:<34} {c.processed / elapsed:7.1f} rows/s  ({elapsed:6.1f} s, "
+        f"{commands / max(1, c.processed):.1f} commands/row; created {c.created}, "
+        f"updated {c.updated}, skipped {c.skipped}, failed {c.failed})"
     )
 
 
 async def run_size(uri: str, n: int, rows: int, mode: ImportMode) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    counter = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, tz_aware=True, event_listeners=[counter]
+    )
     db = client[f"bench_import_{n}_{uuid.uuid4().hex[:6]}"]
     await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *JOB_INDEXES])
     repo = CustomerRepository(db, DataProtector.from_env())
-    uow = UnitOfWork(client, db, "crm/bench")
+    commands = await service_commands(client, db, repo)
+    uow = commands.uow
     store = JobStore(db, repo.protector)
-    importer = ImportService(uow, store, repo, CustomerCommands(uow, repo))
+    importer = ImportService(uow, store, repo, commands)
     worker = JobWorker(
         store, importer, ExportService(uow, store, repo), uow, ProgressHub(), poll_seconds=0.05
     )
@@ -114,9 +143,11 @@ async def run_size(uri: str, n: int, rows: int, mode: ImportMode) -> None:
                 f"  upload: type check + parse + stage   {rows / staged:7.0f} rows/s "
                 f"({len(data) / 1024:.0f} KiB, {job.chunk_count} batches)"
             )
+        counter.on, counter.count = True, 0
         done, elapsed = await run_job(worker, store, job)
+        counter.on = False
         report("dry run (validate + dup check)" if dry_run else "import (validate + dup + tx)",
-               done, elapsed)  # fmt: skip
+               done, elapsed, counter.count)  # fmt: skip
     await client.drop_database(db.name)
     await client.close()
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, Conflict, NotFound
@@ -76,6 +76,34 @@ class IdempotencyGuards:
 
     async def find(self, guard_id: str, session: Session | None = None) -> Document | None:
         return await self._collection.find_one({"_id": guard_id}, session=session)
+
+    async def find_many(
+        self, guard_ids: Collection[str], session: Session | None = None
+    ) -> dict[str, Document]:
+        """The guards among `guard_ids`, by id (one `_id $in` lookup)."""
+        if not guard_ids:
+            return {}
+        query = {"_id": {"$in": sorted(set(guard_ids))}}
+        return {d["_id"]: d async for d in self._collection.find(query, session=session)}
+
+    async def claim_many(
+        self, claims: Sequence[tuple[Key, str]], at: datetime, session: Session
+    ) -> None:
+        """`claim` for several (key, target id) pairs in one insert; DuplicateKeyError when
+        any of the keys was claimed concurrently."""
+        docs: list[Document] = [
+            {"_id": k.guard_id, "targetId": t, "fingerprint": k.fingerprint, "createdAt": at}
+            for k, t in claims
+        ]
+        if not docs:
+            return
+        try:
+            await self._collection.insert_many(docs, session=session)
+        except BulkWriteError as exc:  # reported like `claim`: a concurrent claim won
+            errors = exc.details.get("writeErrors") or []
+            if errors and all(e.get("code") == 11000 for e in errors):
+                raise DuplicateKeyError(str(errors[0].get("errmsg", "")), 11000) from exc
+            raise
 
     async def claim(self, key: Key | None, target_id: str, at: datetime, session: Session) -> None:
         """Record, inside the write's transaction, that this key produced `target_id`

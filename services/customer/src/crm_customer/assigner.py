@@ -6,6 +6,8 @@ assigns by rule when no owner is given) and callable on its own, e.g. for an imp
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crm_customer.assignment import Assignment, Strategy, first_match, pick
@@ -14,6 +16,7 @@ from crm_customer.staff_repository import StaffDirectory
 
 MAX_TEAM = 1000
 OWNER_ROLE = "SALES"  # rules hand customers to the team's active salespeople
+type Place = tuple[str | None, str | None, str | None]  # province, city, industry
 
 
 def _clean(value: str | None) -> str | None:
@@ -52,3 +55,31 @@ class Assigner:
         )
         owner = pick(rule.strategy, members, turn, loads)
         return Assignment(owner, rule.team, rule.id, rule.strategy)
+
+    async def choose_many(self, places: Sequence[Place]) -> list[Assignment | None]:
+        """`choose` for a batch of new customers (province, city, industry each), in order:
+        the rules and each team are read once, each rule's counter is advanced once by the
+        number of customers it takes, and LEAST_LOADED counts the batch's own picks."""
+        rules = await self.rules.all()
+        matched = [first_match(rules, *(_clean(v) for v in place)) for place in places]
+        members: dict[str, list[str]] = {}
+        loads: dict[str, dict[str, int]] = {}
+        for used in {r.id: r for r in matched if r is not None}.values():
+            team = await self.staff.list(used.team, True, MAX_TEAM)
+            members[used.id] = [s.id for s in team if OWNER_ROLE in s.roles]
+            if used.strategy is Strategy.LEAST_LOADED and members[used.id]:
+                loads[used.id] = await self.lookups.owner_loads(members[used.id])
+        wanted = Counter(r.id for r in matched if r is not None and members[r.id])
+        turns = {rid: await self.rules.next_turns(rid, n) - n for rid, n in sorted(wanted.items())}
+        out: list[Assignment | None] = []
+        for rule in matched:
+            if rule is None or not members[rule.id]:
+                out.append(None)
+                continue
+            turns[rule.id] += 1
+            rule_loads = loads.get(rule.id, {})
+            owner = pick(rule.strategy, members[rule.id], turns[rule.id], rule_loads)
+            if rule.strategy is Strategy.LEAST_LOADED:
+                rule_loads[owner] = rule_loads.get(owner, 0) + 1
+            out.append(Assignment(owner, rule.team, rule.id, rule.strategy))
+        return out

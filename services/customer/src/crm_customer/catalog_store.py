@@ -128,11 +128,16 @@ class RuleStore:
         any number of replicas each get a distinct value, so round-robin never hands two
         concurrent customers the same turn.
         """
+        return await self.next_turns(rule_id, 1)
+
+    async def next_turns(self, rule_id: str, count: int) -> int:
+        """Take `count` consecutive turns at once (a batch of creates); returns the last of
+        them, so the batch's turns are `last - count + 1 … last`."""
         for attempt in range(3):
             try:
                 doc = await self._counters.find_one_and_update(
                     {"_id": rule_id},
-                    {"$inc": {"n": 1}},
+                    {"$inc": {"n": count}},
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )

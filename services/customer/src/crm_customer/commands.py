@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
@@ -51,6 +53,31 @@ def refuse_exact_duplicates(matches: list[Match], force: bool) -> None:
         )
 
 
+def validated(
+    new: NewCustomer,
+    definitions: Mapping[str, custom_fields.FieldDefinition],
+    *,
+    actor: str,
+    now: datetime,
+) -> Customer:
+    """A new customer (with a fresh id) from validated input: BAD_USER_INPUT naming every
+    bad field, custom fields included."""
+    errors: list[FieldError] = []
+    try:
+        values = custom_fields.apply_values(definitions, new.custom_fields)
+    except BadUserInput as exc:
+        values, errors = {}, list(exc.field_errors)
+    try:
+        customer = domain.create(
+            replace(new, custom_fields=values), id=new_customer_id(), actor=actor, now=now
+        )
+    except BadUserInput as exc:
+        raise BadUserInput([*exc.field_errors, *errors]) from exc
+    if errors:
+        raise BadUserInput(errors)
+    return customer
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerCommands:
     uow: UnitOfWork
@@ -78,7 +105,7 @@ class CustomerCommands:
             customer.id, customer.name, await self.customers.key_holders(keys), None
         )
 
-    async def _definitions(self) -> dict[str, custom_fields.FieldDefinition]:
+    async def field_definitions(self) -> dict[str, custom_fields.FieldDefinition]:
         return {} if self.definitions is None else await self.definitions.all()
 
     async def _rekey(self, before: Customer, doc: Document, tx: Transaction) -> None:
@@ -110,19 +137,7 @@ class CustomerCommands:
         if existing := await self.customers.guards.first_result_id(key, "Customer"):
             return await self.customers.get(existing)
         now = utcnow()
-        errors: list[FieldError] = []
-        try:
-            values = custom_fields.apply_values(await self._definitions(), new.custom_fields)
-        except BadUserInput as exc:
-            values, errors = {}, list(exc.field_errors)
-        try:
-            customer = domain.create(
-                replace(new, custom_fields=values), id=new_customer_id(), actor=actor.sub, now=now
-            )
-        except BadUserInput as exc:
-            raise BadUserInput([*exc.field_errors, *errors]) from exc
-        if errors:
-            raise BadUserInput(errors)
+        customer = validated(new, await self.field_definitions(), actor=actor.sub, now=now)
         if customer.owner_id is None and self.assigner is not None:
             # By the ADMIN rules; after validation, so a refused create takes no turn.
             chosen = await self.assigner.choose(
@@ -132,16 +147,20 @@ class CustomerCommands:
             )
             if chosen is not None:
                 customer = replace(customer, owner_id=chosen.owner_id, team=chosen.team)
-        doc_keys = match_keys(self.customers.document(customer))
+        doc = self.customers.document(customer)
+        doc_keys = match_keys(doc)
 
         async def work(tx: Transaction) -> Customer:
             # Checked inside the transaction: a concurrent create of the same keys conflicts.
-            holders = await self.customers.key_holders(doc_keys, tx.session)
+            registry = await self.customers.key_documents(doc_keys, tx.session)
+            holders = {k: ids for k, ids in registry.items() if ids}
             matches = await self._matches(customer.id, customer.name, holders, tx.session)
             refuse_exact_duplicates(matches, force)
             await self.customers.guards.claim(key, customer.id, now, tx.session)
-            doc = await self.customers.add(customer, tx.session)
-            await self.customers.register_keys(customer.id, set(), match_keys(doc), tx.session)
+            await self.customers.add_documents([doc], tx.session)
+            await self.customers.register_keys(
+                customer.id, set(), doc_keys, tx.session, registered=registry
+            )
             version = history.record(None, customer, VersionAction.CREATED, actor.sub)
             await self.customers.add_version(version, doc, tx.session)
             if matches:
@@ -179,7 +198,7 @@ class CustomerCommands:
     ) -> Customer:
         actor.require_role(*WRITERS)
         # Read once, outside the transaction (as create does): not again on every retry.
-        definitions = await self._definitions() if changes.custom_fields is not None else {}
+        definitions = await self.field_definitions() if changes.custom_fields is not None else {}
 
         async def work(tx: Transaction) -> Customer:
             current = domain.ensure_live(await self.customers.get(id, tx.session))

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_customer.crypto import DataProtector
-from crm_customer.custom_fields import ValueFilter, filter_terms
+from crm_customer.customer_filter import SORT_FIELD, CustomerFilter, SortOrder, decode_cursor
 from crm_customer.documents import change_doc, change_values, from_document, to_document
-from crm_customer.domain import Customer, CustomerKind, LifecycleStage, Source
+from crm_customer.domain import Customer
 from crm_customer.history import FieldChange, Version, VersionAction
 from crm_customer.query_plan import plan
-from crm_customer.search_terms import Seal, query_terms, unsealed
 from crm_customer.staff_repository import STAFF_INDEXES
 from crm_kit import audit
-from crm_kit.errors import BadUserInput, Conflict, NotFound
+from crm_kit.errors import Conflict, NotFound
 from crm_kit.idempotency import IdempotencyGuards
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_kit.policy import restrict
@@ -33,6 +32,7 @@ DUPLICATE_PAIRS = "duplicate_pairs"
 MATCH_KEYS = "customer_match_keys"
 MERGES = "customer_merges"
 MAX_MERGE_CHAIN = 5
+DUPLICATE_KEY = 11000
 
 
 def _by(name: str, *keys: str) -> IndexModel:
@@ -85,109 +85,6 @@ INDEXES: list[IndexSpec] = [
 ]
 
 
-class SortOrder(StrEnum):
-    CREATED_DESC = "CREATED_DESC"
-    CREATED_ASC = "CREATED_ASC"
-    UPDATED_DESC = "UPDATED_DESC"
-
-
-_SORT_FIELD = {
-    SortOrder.CREATED_DESC: ("created_at", -1),
-    SortOrder.CREATED_ASC: ("created_at", 1),
-    SortOrder.UPDATED_DESC: ("updated_at", -1),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerFilter:
-    stage: LifecycleStage | None = None
-    stages: list[LifecycleStage] = field(default_factory=list)
-    owner_id: str | None = None
-    team: str | None = None
-    tag: str | None = None
-    tags_any: list[str] = field(default_factory=list)
-    tags_all: list[str] = field(default_factory=list)
-    tier: str | None = None
-    source: Source | None = None
-    kind: CustomerKind | None = None
-    industry: str | None = None
-    region: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
-    text: str | None = None
-    include_archived: bool = False
-    archived_only: bool = False
-    custom_fields: list[ValueFilter] = field(default_factory=list)
-
-    def query(self, seal: Seal = unsealed) -> Document:
-        """`seal`: the data protector's search_token, so phone and email searches match the
-        sealed tokens stored for them (without it they match nothing)."""
-        query: Document = {"merged_into": None}
-        equal = {
-            "owner_id": self.owner_id,
-            "team": self.team,
-            "tier": self.tier,
-            "source": str(self.source) if self.source else None,
-            "kind": str(self.kind) if self.kind else None,
-            "industry": self.industry.upper() if self.industry else None,
-            "region": self.region,
-        }
-        query.update({k: v for k, v in equal.items() if v is not None})
-        stages = [str(s) for s in ([self.stage] if self.stage else []) + self.stages]
-        if stages:
-            query["stage"] = stages[0] if len(stages) == 1 else {"$in": stages}
-        tags: Document = {}
-        if self.tag is not None:
-            tags["$all"] = [self.tag, *self.tags_all]
-        elif self.tags_all:
-            tags["$all"] = list(self.tags_all)
-        if self.tags_any:
-            tags["$in"] = list(self.tags_any)
-        if tags:
-            query["tags"] = tags
-        for name, low, high in (
-            ("created_at", self.created_from, self.created_to),
-            ("updated_at", self.updated_from, self.updated_to),
-        ):
-            if low and high and low > high:
-                raise BadUserInput.single(name, "INVALID_RANGE", "Range start is after its end")
-            bounds = {k: v for k, v in (("$gte", low), ("$lt", high)) if v is not None}
-            if bounds:
-                query[name] = bounds
-        if self.text is not None and self.text.strip():
-            terms = query_terms(self.text, seal)
-            if not terms:
-                raise BadUserInput.single("text", "INVALID_SEARCH", "Nothing searchable")
-            query["search_terms"] = {"$all": terms}
-        if self.custom_fields:
-            query["custom_terms"] = {"$all": filter_terms(self.custom_fields)}
-        if self.archived_only:
-            query["archived"] = True
-        elif not self.include_archived:
-            query["archived"] = {"$ne": True}
-        return query
-
-
-def encode_cursor(value: datetime, id: str) -> str:
-    raw = f"{value.isoformat()}|{id}".encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, _, id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUserInput.single("after", "INVALID_CURSOR", "Malformed cursor") from exc
-
-
-def cursor_for(customer: Customer, sort: SortOrder) -> str:
-    value = customer.updated_at if sort is SortOrder.UPDATED_DESC else customer.created_at
-    return encode_cursor(value, customer.id)
-
-
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Customer]
@@ -227,11 +124,19 @@ class CustomerRepository:
             raise NotFound("Customer", id)
         return self.load(doc)
 
+    async def load_many(
+        self, ids: Collection[str], session: Session | None = None
+    ) -> dict[str, Customer]:
+        """The stored records of `ids` as they are (tombstones too): one `_id $in` query."""
+        if not ids:
+            return {}
+        cursor = self._customers.find({"_id": {"$in": sorted(set(ids))}}, session=session)
+        return {doc["_id"]: self.load(doc) async for doc in cursor}
+
     async def get_many(self, ids: Sequence[str]) -> dict[str, Customer]:
         """One query for any number of ids; merged-away ids resolve to their survivor (one
         more query only when tombstones are among them)."""
-        cursor = self._customers.find({"_id": {"$in": list(set(ids))}})
-        found = {doc["_id"]: self.load(doc) async for doc in cursor}
+        found = await self.load_many(ids)
         for _ in range(MAX_MERGE_CHAIN):
             pointers = {i: c.merged_into for i, c in found.items() if c.merged_into}
             if not pointers:
@@ -287,6 +192,10 @@ class CustomerRepository:
         await self._customers.insert_one(doc, session=session)
         return doc
 
+    async def add_documents(self, docs: list[Document], session: Session) -> None:
+        """Insert new customers' documents (made by `document`) in one command."""
+        await insert_all(self._customers, docs, session)
+
     async def save(self, customer: Customer, expected_version: int, session: Session) -> Document:
         """Replace if the stored version is still `expected_version` (optimistic locking).
 
@@ -322,7 +231,7 @@ class CustomerRepository:
         neither the page nor `total` includes a record the caller may not see."""
         base = restrict(flt.query(self.protector.search_token), scope or {})
         query = dict(base)
-        name, direction = _SORT_FIELD[sort]
+        name, direction = SORT_FIELD[sort]
         index = plan(base, name).index
         if after:
             value, id = decode_cursor(after)
@@ -341,35 +250,66 @@ class CustomerRepository:
     # --- duplicates ---------------------------------------------------------------------------
 
     async def key_holders(
-        self, keys: set[str], session: Session | None = None
+        self, keys: Collection[str], session: Session | None = None
     ) -> dict[str, list[str]]:
-        """Which customers hold each of these match keys (point lookups by `_id`)."""
-        holders: dict[str, list[str]] = {}
-        for key in sorted(keys):
-            doc = await self._keys.find_one({"_id": key}, session=session)
-            if doc is not None and doc.get("ids"):
-                holders[key] = list(doc["ids"])
-        return holders
+        """Which customers hold each of these match keys (one `_id $in` lookup)."""
+        return {k: ids for k, ids in (await self.key_documents(keys, session)).items() if ids}
+
+    async def key_documents(
+        self, keys: Collection[str], session: Session | None = None
+    ) -> dict[str, list[str]]:
+        """key → holder ids of the registered keys among `keys` (also those now held by no
+        one): one `_id $in` lookup, served by the primary key on any collection size."""
+        if not keys:
+            return {}
+        cursor = self._keys.find({"_id": {"$in": sorted(set(keys))}}, session=session)
+        return {d["_id"]: list(d.get("ids") or []) async for d in cursor}
 
     async def register_keys(
-        self, customer_id: str, old: set[str], new: set[str], session: Session
+        self,
+        customer_id: str,
+        old: set[str],
+        new: set[str],
+        session: Session,
+        registered: Collection[str] | None = None,
     ) -> None:
         """Keep the match-key registry in step with a customer's document (same transaction).
+        `registered`: the keys among `new - old` known to exist (read in this transaction)."""
+        added = {k: [customer_id] for k in new - old}
+        await self.register_many(added, session, registered)
+        pulls = [UpdateOne({"_id": k}, {"$pull": {"ids": customer_id}}) for k in sorted(old - new)]
+        if pulls:
+            await self._keys.bulk_write(pulls, ordered=True, session=session)
 
-        A key seen for the first time is inserted (its `_id` is the uniqueness guard); a
+    async def register_many(
+        self,
+        added: Mapping[str, list[str]],
+        session: Session,
+        registered: Collection[str] | None = None,
+    ) -> None:
+        """Add holders to keys (key → customer ids) in at most three commands.
+
+        A key seen for the first time is inserted (its `_id` is the uniqueness guard): a
         concurrent first insert of the same key fails the transaction with a duplicate key.
+        Existing keys get the ids added. `registered` (keys known to exist, read in this
+        transaction) saves the lookup.
         """
-        for key in sorted(old - new):
-            await self._keys.update_one(
-                {"_id": key}, {"$pull": {"ids": customer_id}}, session=session
-            )
-        for key in sorted(new - old):
-            if await self._keys.find_one({"_id": key}, {"_id": 1}, session=session) is None:
-                await self._keys.insert_one({"_id": key, "ids": [customer_id]}, session=session)
-            else:
-                await self._keys.update_one(
-                    {"_id": key}, {"$addToSet": {"ids": customer_id}}, session=session
-                )
+        if not added:
+            return
+        if registered is None:
+            registered = set(await self.key_documents(added, session))
+        fresh = [
+            {"_id": k, "ids": list(ids)} for k, ids in sorted(added.items()) if k not in registered
+        ]
+        if fresh:
+            await self._keys.insert_many(fresh, session=session)
+        grown = [
+            UpdateOne({"_id": k}, {"$addToSet": {"ids": {"$each": list(ids)}}})
+            for k, ids in sorted(added.items())
+            if k in registered
+        ]
+        if grown:
+            await self._keys.bulk_write(grown, ordered=True, session=session)
 
     async def record_pairs(
         self,
@@ -378,26 +318,39 @@ class CustomerRepository:
         now: datetime,
         session: Session,
     ) -> None:
-        for other, rule, score in matches:
-            a, b = sorted((customer_id, other))
+        await self.record_pairs_many(
+            [(customer_id, other, rule, score) for other, rule, score in matches], now, session
+        )
+
+    async def record_pairs_many(
+        self, pairs: list[tuple[str, str, str, float]], now: datetime, session: Session
+    ) -> None:
+        """Open candidate pairs (a, b, rule, score); a pair seen before keeps its best score.
+        One lookup and at most two writes for any number of pairs."""
+        best: dict[str, tuple[str, str, str, float]] = {}
+        for one, other, rule, score in pairs:
+            a, b = sorted((one, other))
             pair_id = f"{a}:{b}"
-            existing = await self._pairs.find_one({"_id": pair_id}, session=session)
-            if existing is None:
-                await self._pairs.insert_one(
-                    {
-                        "_id": pair_id,
-                        "ids": [a, b],
-                        "created_at": now,
-                        "status": "OPEN",
-                        "score": score,
-                        "rule": rule,
-                    },
-                    session=session,
-                )
-            elif score > existing["score"]:
-                await self._pairs.update_one(
-                    {"_id": pair_id}, {"$set": {"score": score, "rule": rule}}, session=session
-                )
+            if pair_id not in best or score > best[pair_id][3]:
+                best[pair_id] = (a, b, rule, score)
+        if not best:
+            return
+        cursor = self._pairs.find({"_id": {"$in": sorted(best)}}, {"score": 1}, session=session)
+        stored = {d["_id"]: float(d["score"]) async for d in cursor}
+        fresh = [
+            {"_id": pid, "ids": [a, b], "created_at": now, "status": "OPEN", "score": score,
+             "rule": rule}
+            for pid, (a, b, rule, score) in sorted(best.items())
+            if pid not in stored
+        ]  # fmt: skip
+        await insert_all(self._pairs, fresh, session)
+        better = [
+            UpdateOne({"_id": pid}, {"$set": {"score": score, "rule": rule}})
+            for pid, (_, _, rule, score) in sorted(best.items())
+            if pid in stored and score > stored[pid]
+        ]
+        if better:
+            await self._pairs.bulk_write(better, ordered=True, session=session)
 
     async def open_pairs(self, first: int) -> list[DuplicatePair]:
         cursor = self._pairs.find({"status": "OPEN"}).sort([("score", DESCENDING)]).limit(first)
@@ -426,31 +379,25 @@ class CustomerRepository:
     # --- history ------------------------------------------------------------------------------
 
     async def add_version(self, version: Version, state: Document, session: Session) -> None:
-        stored = {k: v for k, v in state.items() if k != "search_terms"}
-        await self._versions.insert_one(
-            {
-                "_id": f"{version.customer_id}:{version.version:010d}",
-                "customer_id": version.customer_id,
-                "version": version.version,
-                "at": version.at,
-                "actor": version.actor,
-                "action": str(version.action),
-                "changes": [
-                    change_doc(self.protector, version.customer_id, c.field, c.before, c.after)
-                    for c in version.changes
-                ],
-                "state": stored,
-            },
-            session=session,
-        )
-        # The audit record of this change, in the same transaction (values masked there).
-        audit.record_current(
-            f"customer.{str(version.action).lower()}",
-            "Customer",
-            version.customer_id,
-            changes=[audit.Change(c.field, c.before, c.after) for c in version.changes],
-            details={"version": version.version},
-        )
+        await self.add_versions([(version, state)], session)
+
+    async def add_versions(
+        self, versions: list[tuple[Version, Document]], session: Session
+    ) -> None:
+        """Store versions with their full state (one insert), and the audit record of each
+        change in the same transaction (values masked there)."""
+        if not versions:
+            return
+        docs = [_version_doc(self.protector, v, state) for v, state in versions]
+        await insert_all(self._versions, docs, session)
+        for version, _ in versions:
+            audit.record_current(
+                f"customer.{str(version.action).lower()}",
+                "Customer",
+                version.customer_id,
+                changes=[audit.Change(c.field, c.before, c.after) for c in version.changes],
+                details={"version": version.version},
+            )
 
     async def versions(
         self, customer_id: str, first: int, before_version: int | None
@@ -495,3 +442,35 @@ def _version(doc: Document, protector: DataProtector) -> Version:
             for c in doc["changes"]
         ],
     )
+
+
+async def insert_all(
+    collection: AsyncCollection[Document], docs: list[Document], session: Session
+) -> None:
+    """Insert documents in one command; a duplicate `_id` raises DuplicateKeyError (as
+    `insert_one` does) so callers treat a lost race the same way for one or many."""
+    if not docs:
+        return
+    try:
+        await collection.insert_many(docs, session=session)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if errors and all(e.get("code") == DUPLICATE_KEY for e in errors):
+            raise DuplicateKeyError(str(errors[0].get("errmsg", "")), DUPLICATE_KEY) from exc
+        raise
+
+
+def _version_doc(protector: DataProtector, version: Version, state: Document) -> Document:
+    return {
+        "_id": f"{version.customer_id}:{version.version:010d}",
+        "customer_id": version.customer_id,
+        "version": version.version,
+        "at": version.at,
+        "actor": version.actor,
+        "action": str(version.action),
+        "changes": [
+            change_doc(protector, version.customer_id, c.field, c.before, c.after)
+            for c in version.changes
+        ],
+        "state": {k: v for k, v in state.items() if k != "search_terms"},
+    }

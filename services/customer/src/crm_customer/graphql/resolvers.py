@@ -10,6 +10,7 @@ import strawberry
 from crm_customer import policy
 from crm_customer.bulk import BulkChange
 from crm_customer.custom_fields import ValueFilter
+from crm_customer.customer_filter import CustomerFilter, SortOrder, cursor_for
 from crm_customer.domain import Address, ContactPerson, CustomerChanges, NewCustomer
 from crm_customer.domain import Customer as CustomerModel
 from crm_customer.graphql.context import Info
@@ -40,7 +41,6 @@ from crm_customer.graphql.types import (
     version_page,
 )
 from crm_customer.merge import FieldChoice
-from crm_customer.repository import CustomerFilter, SortOrder, cursor_for
 from crm_customer.validators import INDUSTRY_SECTIONS
 from crm_kit.auth import Role
 from crm_kit.errors import BadUserInput, NotFound

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crm_customer import policy
+from crm_customer.customer_filter import SortOrder
 from crm_customer.domain import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from crm_customer.domain import Customer as CustomerModel
 from crm_customer.duplicates import DuplicateRule
@@ -16,7 +17,6 @@ from crm_customer.graphql.catalog_types import CustomFieldFilterInput, Tag, cata
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
 from crm_customer.history import Version, VersionAction
-from crm_customer.repository import SortOrder
 from crm_customer.tags import split as tags_split
 from crm_kit.graphql import PageInfo
 

@@ -1,5 +1,8 @@
-"""Import use cases: accept a file as a job (staged in bounded batches), and process one row
-exactly as `createCustomer` / `updateCustomer` would — each row its own transaction."""
+"""Import use cases: accept a file as a job (staged in bounded batches), and process a batch
+of rows with the outcome `createCustomer` / `updateCustomer` would give each row in turn: the
+rows that create customers are written in one transaction (`crm_customer.batch_create`),
+the lookups of a batch (duplicates, upsert targets) are one query per kind, an UPSERT update
+runs in its own transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from crm_customer import domain
-from crm_customer.commands import WRITERS, CustomerCommands
+from crm_customer.batch_create import BatchCreate, Item, ItemOutcome
+from crm_customer.commands import WRITERS, CustomerCommands, validated
 from crm_customer.domain import Customer, CustomerKind, LifecycleStage
 from crm_customer.duplicates import match_keys, rank
 from crm_customer.imports import files
@@ -48,6 +52,15 @@ class RowProblem(Exception):
         super().__init__(code)
         self.column = column
         self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    pos: int  # index in its batch
+    row: int  # line in the file
+    cells: dict[str, str]
+    dup_of: int | None  # an earlier line with the same phone, email, ID or credit code
+    parsed: ParsedRow
 
 
 def _in_file_keys(cells: dict[str, str]) -> set[str]:
@@ -178,26 +191,90 @@ class ImportService:
     # --- one row ------------------------------------------------------------------------------
 
     async def process(self, job: Job, actor: Principal, staged: dict[str, Any]) -> RowResult:
-        row: int = staged["row"]
-        cells: dict[str, str] = staged["cells"]
-        dup_of: int | None = staged.get("dup_of")
-        try:
-            parsed = parse_row(cells)
-            if job.dry_run:
-                return await self._dry_run(
-                    job, actor=actor, row=row, parsed=parsed, cells=cells, dup_of=dup_of
-                )
-            return await self._apply(job, actor, row, parsed, cells)
-        except BadUserInput as exc:
+        """One row as `createCustomer` / `updateCustomer` would take it (a batch of one)."""
+        return (await self.process_batch(job, actor, [staged]))[0]
+
+    def _failure(
+        self, job: Job, row: int, exc: CrmError | RowProblem, dup_of: int | None
+    ) -> RowResult:
+        """The row result of a row refused with `exc`."""
+        if isinstance(exc, BadUserInput):
             return RowResult(row, Outcome.FAILED, errors=row_errors(exc))
-        except RowProblem as exc:
+        if isinstance(exc, RowProblem):
             return RowResult(row, Outcome.FAILED, errors=[(exc.column, exc.code)])
-        except Conflict as exc:
+        if isinstance(exc, Conflict):
             return self._duplicate(job, row, exc, dup_of)
-        except Forbidden:
+        if isinstance(exc, Forbidden):
             return RowResult(row, Outcome.FAILED, errors=[("", "FORBIDDEN")])
-        except CrmError:
-            return RowResult(row, Outcome.FAILED, errors=[("", "ERROR")])
+        return RowResult(row, Outcome.FAILED, errors=[("", "ERROR")])
+
+    # --- a batch of rows ----------------------------------------------------------------------
+
+    async def process_batch(
+        self, job: Job, actor: Principal, rows: list[dict[str, Any]]
+    ) -> list[RowResult]:
+        """Each row's result exactly as `process` would give it row after row, at a fixed
+        cost per batch: one query per lookup kind, and the rows that create customers
+        written in one transaction (`BatchCreate`)."""
+        results: dict[int, RowResult] = {}
+        parsed: list[_Row] = []
+        for pos, staged in enumerate(rows):
+            row, cells = int(staged["row"]), dict(staged["cells"])
+            try:
+                parsed.append(_Row(pos, row, cells, staged.get("dup_of"), parse_row(cells)))
+            except BadUserInput as exc:
+                results[pos] = self._failure(job, row, exc, staged.get("dup_of"))
+        if job.dry_run:
+            await self._dry_run_batch(job, actor, parsed, results)
+        else:
+            await self._apply_batch(job, actor, parsed, results)
+        return [results[pos] for pos in range(len(rows))]
+
+    async def _apply_batch(
+        self, job: Job, actor: Principal, rows: list[_Row], results: dict[int, RowResult]
+    ) -> None:
+        """Rows in order; consecutive creates are written together. In UPSERT mode an update
+        runs after the creates before it, and a row whose key an earlier row of this batch
+        also names looks its target up again (the earlier row may have just created it)."""
+        pending: list[_Row] = []
+        targets = await self._targets(job, [r.cells for r in rows]) if self._upsert(job) else []
+        earlier: set[int] = set()
+        for r, looked_up in zip(rows, targets or [None] * len(rows), strict=True):
+            if self._upsert(job):
+                target = looked_up
+                if r.dup_of is not None and r.dup_of in earlier:  # looked up after that row
+                    await self._create_rows(job, actor, pending, results)
+                    pending = []
+                    target = await self._targets_one(job, r.cells)
+                earlier.add(r.row)
+                if target is not None:
+                    await self._create_rows(job, actor, pending, results)
+                    pending = []
+                    try:
+                        if isinstance(target, RowProblem):
+                            raise target
+                        results[r.pos] = await self._update(actor, r.row, r.parsed, target)
+                    except (CrmError, RowProblem) as exc:
+                        results[r.pos] = self._failure(job, r.row, exc, r.dup_of)
+                    continue
+            pending.append(r)
+        await self._create_rows(job, actor, pending, results)
+
+    async def _create_rows(
+        self, job: Job, actor: Principal, rows: list[_Row], results: dict[int, RowResult]
+    ) -> None:
+        if not rows:
+            return
+        items = [Item(r.parsed.new_customer(), f"import:{job.id}:{r.row}") for r in rows]
+        try:
+            outcomes: list[ItemOutcome] = await BatchCreate(self.commands).create_many(actor, items)
+        except Forbidden as exc:
+            outcomes = [exc] * len(rows)
+        for r, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, Customer):
+                results[r.pos] = RowResult(r.row, Outcome.CREATED, outcome.id)
+            else:
+                results[r.pos] = self._failure(job, r.row, outcome, r.dup_of)
 
     def _duplicate(self, job: Job, row: int, exc: Conflict, dup_of: int | None) -> RowResult:
         rule = str(exc.extensions.get("rule") or "")
@@ -210,18 +287,6 @@ class ImportService:
             code = "DUPLICATE_IN_FILE" if dup_of is not None else "DUPLICATE_SKIPPED"
             return RowResult(row, Outcome.SKIPPED, other, [(column, code)])
         return RowResult(row, Outcome.FAILED, other, [(column, code)])
-
-    async def _apply(
-        self, job: Job, actor: Principal, row: int, parsed: ParsedRow, cells: dict[str, str]
-    ) -> RowResult:
-        if job.mode is ImportMode.UPSERT:
-            target = await self._target(job, cells)
-            if target is not None:
-                return await self._update(actor, row, parsed, target)
-        created = await self.commands.create(
-            actor, parsed.new_customer(), idempotency_key=f"import:{job.id}:{row}"
-        )
-        return RowResult(row, Outcome.CREATED, created.id)
 
     async def _update(
         self, actor: Principal, row: int, parsed: ParsedRow, target: Customer
@@ -243,29 +308,46 @@ class ImportService:
             return RowResult(row, Outcome.UPDATED, target.id)
         raise RowProblem("", "STALE")  # pragma: no cover - the loop returns or raises
 
-    async def _target(self, job: Job, cells: dict[str, str]) -> Customer | None:
-        """The existing customer an UPSERT row addresses, or None to create one."""
+    @staticmethod
+    def _upsert(job: Job) -> bool:
+        return job.mode is ImportMode.UPSERT and job.upsert_key is not None
+
+    def _upsert_value(self, job: Job, cells: dict[str, str]) -> str | None:
+        """The registry key (or id) an UPSERT row addresses its customer by, if any."""
+        assert job.upsert_key is not None
+        raw = cells.get(UPSERT_COLUMN[job.upsert_key], "").strip()
+        if not raw:
+            return None
+        return raw if job.upsert_key is UpsertKey.ID else self._match_key(job.upsert_key, raw)
+
+    async def _targets_one(self, job: Job, cells: dict[str, str]) -> Customer | RowProblem | None:
+        return (await self._targets(job, [cells]))[0]
+
+    async def _targets(
+        self, job: Job, rows: list[dict[str, str]]
+    ) -> list[Customer | RowProblem | None]:
+        """Each UPSERT row's existing customer (None: create one; a RowProblem: the row
+        fails), for the whole batch in at most two queries."""
         key = job.upsert_key
         assert key is not None
         column = UPSERT_COLUMN[key]
-        raw = cells.get(column, "").strip()
-        if not raw:
-            return None
+        values = [self._upsert_value(job, cells) for cells in rows]
         if key is UpsertKey.ID:
-            found = await self.customers.get_many([raw])
-            if raw not in found:
-                raise RowProblem("id", "NOT_FOUND")
-            return found[raw]
-        match_key = self._match_key(key, raw)
-        if match_key is None:
-            return None  # invalid value: validation reports it on create
-        holders = (await self.customers.key_holders({match_key})).get(match_key, [])
-        if len(holders) > 1:
-            raise RowProblem(column, "AMBIGUOUS_KEY")
-        if not holders:
-            return None
-        found = await self.customers.get_many(holders)
-        return found.get(holders[0])
+            found = await self.customers.get_many([v for v in values if v])
+            return [
+                None if not v else found.get(v) or RowProblem("id", "NOT_FOUND") for v in values
+            ]
+        holders = await self.customers.key_holders({v for v in values if v})
+        found = await self.customers.get_many(
+            sorted({ids[0] for ids in holders.values() if len(ids) == 1})
+        )
+        out: list[Customer | RowProblem | None] = []
+        for v in values:
+            ids = holders.get(v, []) if v else []  # no key, or an invalid value: a create
+            out.append(RowProblem(column, "AMBIGUOUS_KEY") if len(ids) > 1 else None)
+            if len(ids) == 1:
+                out[-1] = found.get(ids[0])
+        return out
 
     def _match_key(self, key: UpsertKey, raw: str) -> str | None:
         """The registry key of one value, made the way stored customers' keys are made (a
@@ -290,33 +372,44 @@ class ImportService:
         keys = [k for k in match_keys(self.customers.document(probe)) if k.startswith(prefix[key])]
         return keys[0] if keys else None
 
-    async def _dry_run(
-        self,
-        job: Job,
-        *,
-        actor: Principal,
-        row: int,
-        parsed: ParsedRow,
-        cells: dict[str, str],
-        dup_of: int | None,
-    ) -> RowResult:
-        """What the row would do, written nowhere: validation, the upsert target, the
-        duplicate check against stored customers and earlier rows of the file."""
+    async def _dry_run_batch(
+        self, job: Job, actor: Principal, rows: list[_Row], results: dict[int, RowResult]
+    ) -> None:
+        """What each row would do, written nowhere: validation (custom fields included), the
+        upsert target, the duplicate check against stored customers (one query for the
+        batch) and earlier rows of the file."""
         now = utcnow()
-        if job.mode is ImportMode.UPSERT and (target := await self._target(job, cells)):
-            if target.kind is not parsed.kind:
-                raise RowProblem("kind", "KIND_MISMATCH")
-            _, changed = domain.apply_changes(target, parsed.changes(), actor=actor.sub, now=now)
-            return RowResult(row, Outcome.UPDATED if changed else Outcome.SKIPPED, target.id)
-        draft = domain.create(parsed.new_customer(), id=f"dry-{row}", actor=actor.sub, now=now)
-        holders = await self.customers.key_holders(match_keys(self.customers.document(draft)))
-        exact = [m for m in rank(draft.id, holders) if m.exact]
-        if exact:
-            top = exact[0]
-            raise Conflict("duplicate", conflicting_id=top.customer_id, rule=str(top.rule))
-        if dup_of is not None:  # nothing is written in a dry run: repeats are found here
-            raise Conflict("duplicate", conflicting_id="", rule="IN_FILE")
-        return RowResult(row, Outcome.CREATED)
+        targets = await self._targets(job, [r.cells for r in rows]) if self._upsert(job) else []
+        definitions = await self.commands.field_definitions()
+        drafts: list[tuple[_Row, set[str]]] = []
+        for r, target in zip(rows, targets or [None] * len(rows), strict=True):
+            try:
+                if isinstance(target, RowProblem):
+                    raise target
+                if target is not None:
+                    if target.kind is not r.parsed.kind:
+                        raise RowProblem("kind", "KIND_MISMATCH")
+                    changes = r.parsed.changes()
+                    _, changed = domain.apply_changes(target, changes, actor=actor.sub, now=now)
+                    outcome = Outcome.UPDATED if changed else Outcome.SKIPPED
+                    results[r.pos] = RowResult(r.row, outcome, target.id)
+                    continue
+                draft = validated(r.parsed.new_customer(), definitions, actor=actor.sub, now=now)
+                drafts.append((r, match_keys(self.customers.document(draft))))
+            except (CrmError, RowProblem) as exc:
+                results[r.pos] = self._failure(job, r.row, exc, r.dup_of)
+        holders = await self.customers.key_holders({k for _, keys in drafts for k in keys})
+        for r, keys in drafts:
+            exact = [m for m in rank("", {k: holders[k] for k in keys if k in holders}) if m.exact]
+            if exact:
+                top = exact[0]
+                conflict = Conflict("duplicate", conflicting_id=top.customer_id, rule=str(top.rule))
+                results[r.pos] = self._failure(job, r.row, conflict, r.dup_of)
+            elif r.dup_of is not None:  # nothing is written in a dry run: repeats are found here
+                conflict = Conflict("duplicate", conflicting_id="", rule="IN_FILE")
+                results[r.pos] = self._failure(job, r.row, conflict, r.dup_of)
+            else:
+                results[r.pos] = RowResult(r.row, Outcome.CREATED)
 
 
 __all__ = ["FieldError", "ImportService", "NotFound", "stage_rows"]

@@ -3,10 +3,12 @@
 A job is held through a lease (`crm_kit.lease`, `_id = customer-job:<id>`), so with several
 replicas each job runs in one place; a replica that stops or dies leaves the lease to expire
 (or releases it on a graceful stop) and another one resumes the job at its next unfinished
-batch. An import runs batch by batch (`next_chunk`); a batch's counters are added once,
-guarded by the batch number, and each row is created with an idempotency key of its own, so a
-batch re-run after a crash creates nothing twice. Progress is announced on an in-process hub
-after each batch (subscriptions); subscribers also poll, for jobs run by another replica.
+batch. An import runs batch by batch (`next_chunk`): the rows of a batch that create
+customers are written in one transaction (`ImportService.process_batch`); a batch's counters
+are added once, guarded by the batch number, and each row is created with an idempotency key
+of its own, so a batch re-run after a crash creates nothing twice. Progress is announced on
+an in-process hub after each batch (subscriptions); subscribers also poll, for jobs run by
+another replica.
 """
 
 from __future__ import annotations
@@ -186,11 +188,10 @@ class JobWorker:
         job = await self._started(job)
         actor = principal_of(job)
         for index in range(job.next_chunk, job.chunk_count):
-            results: list[RowResult] = []
-            for staged in await self.store.rows(job.id, index):
-                if stop.is_set() or not await lease.ensure():
-                    return  # resumed at this batch by whoever holds the lease next
-                results.append(await self.importer.process(job, actor, staged))
+            if stop.is_set() or not await lease.ensure():
+                return  # resumed at this batch by whoever holds the lease next
+            rows = await self.store.rows(job.id, index)
+            results = await self.importer.process_batch(job, actor, rows)
             counts = Counts.of(results)
 
             async def save(
