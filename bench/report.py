@@ -61,6 +61,28 @@ def ramp_table(scale: dict[str, Any]) -> list[str]:
     return lines
 
 
+def import_table(scale: dict[str, Any]) -> list[str]:
+    imports = scale.get("imports") or []
+    if not imports:
+        return []
+    lines = [
+        "Imports through the gateway at this size (`importCustomers`, a generated CSV with ~7 % "
+        "bad or repeated rows, polled to the job's end; `bench/imports_run.py`):",
+        "",
+        "| rows | upload accepted s | whole job s | rows/s | created | failed (row report) "
+        "| customer CPU % | mongo CPU % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in imports:
+        cpu = {p["name"]: p["cpu_pct"] for p in run.get("processes", [])}
+        lines.append(
+            f"| {run['rows']:,} | {run['upload_seconds']:.1f} | {run['seconds']:,.1f} | "
+            f"{run['rows_per_second']:.1f} | {run['created']:,} | {run['failed']:,} | "
+            f"{cpu.get('customer', float('nan')):.0f} | {cpu.get('mongo', float('nan')):.0f} |"
+        )
+    return [*lines, ""]
+
+
 def cost_table(scales: list[dict[str, Any]]) -> list[str]:
     names = list(scales[0]["cost"]) if scales else []
     head = " | ".join(f"{s['customers']:,} customers" for s in scales)
@@ -164,6 +186,7 @@ def render_run(results: dict[str, Any]) -> list[str]:
             "",
             *ramp_table(scale),
             "",
+            *import_table(scale),
             f"![latency percentiles](bench/latency-{tag}.png)",
             f"![throughput](bench/throughput-{tag}.png)",
             "",

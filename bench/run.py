@@ -1,6 +1,6 @@
 """`make bench`: start the system, seed, load it through the gateway, write the report.
 
-    .venv/bin/python -m bench.run                     # BENCH_SCALES=0.02,0.2: 100, then 1,000
+    .venv/bin/python -m bench.run          # BENCH_SCALES=0.1,1: 500, then 5,000 customers
     BENCH_NAME=full BENCH_SCALES=1 BENCH_PORT_OFFSET=50 .venv/bin/python -m bench.run
                                           # the issue's size: 5,000 customers, 50,000 items
 
@@ -13,7 +13,8 @@ model (database commands and subgraph requests per operation) and records explai
 Results go to docs/bench/results.json and docs/benchmarks.md; `python -m bench.charts`
 draws docs/bench/*.png from the JSON. Settings (environment): BENCH_SCALES, BENCH_CUSTOMERS
 (5000), BENCH_ITEMS (50000), BENCH_SECONDS (6 per scenario), BENCH_RAMP_SECONDS (3 per step),
-BENCH_KEEP=1 (leave the system up afterwards).
+BENCH_IMPORT_ROWS (1000,10000: CSV imports through the gateway, at the largest scale, after
+the other scenarios), BENCH_KEEP=1 (leave the system up afterwards).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import httpx
 
 from bench import data, explain, report
 from bench.cost import cost_system
+from bench.imports_run import run_import
 from bench.load import ProcessMonitor, Stats, run_constant, run_ramp
 from bench.scenarios import CUSTOMER_360, SEARCH, TIMELINE, Gateway, build
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
@@ -183,6 +185,35 @@ async def run_scale(
     return results
 
 
+async def run_imports(gw: Gateway, run_id: str, sizes: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for rows in sizes:
+        monitor = ProcessMonitor(process_ids())
+        monitor.start()
+        started = time.perf_counter()
+        try:
+            result = await run_import(gw, rows, run_id)
+        except Exception as exc:  # report the import as failed, keep the other figures
+            print(f"  import {rows:,} rows failed: {exc}", flush=True)
+            await monitor.stop()
+            continue
+        usage = await monitor.stop()
+        elapsed = time.perf_counter() - started
+        result["processes"] = [
+            {"name": u.name, "cpu_pct": round(100 * u.cpu_seconds / elapsed, 1),
+             "peak_rss_mb": round(u.peak_rss_mb, 1)}
+            for u in usage
+        ]  # fmt: skip
+        print(
+            f"  import {rows:>6,} rows  {result['seconds']:7.1f} s  "
+            f"{result['rows_per_second']:6.1f} rows/s  created {result['created']:,} "
+            f"failed {result['failed']:,}",
+            flush=True,
+        )
+        out.append(result)
+    return out
+
+
 async def measure_cost(
     seeded: data.SeededData, mongodb_uri: str, amqp_url: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -211,11 +242,13 @@ async def measure_cost(
 
 
 async def main() -> int:
-    scales = sorted(float(s) for s in os.environ.get("BENCH_SCALES", "0.02,0.2").split(","))
+    scales = sorted(float(s) for s in os.environ.get("BENCH_SCALES", "0.1,1").split(","))
     base_customers = int(env_float("BENCH_CUSTOMERS", 5000))
     base_items = int(env_float("BENCH_ITEMS", 50000))
     seconds = env_float("BENCH_SECONDS", 6)
     ramp_seconds = env_float("BENCH_RAMP_SECONDS", 3)
+    import_rows = [int(n) for n in os.environ.get("BENCH_IMPORT_ROWS", "1000,10000").split(",")
+                   if n.strip()]  # fmt: skip
     started = time.perf_counter()
     meta: dict[str, Any] = {
         "name": NAME,
@@ -262,6 +295,9 @@ async def main() -> int:
                 except Exception as exc:  # keep the load figures; say why the cost is missing
                     print(f"  cost model failed: {exc}", flush=True)
                     cost, plans = {}, []
+                imports = []
+                if step == len(scales) - 1:
+                    imports = await run_imports(gw, run_id, import_rows)
                 results.append(
                     {
                         "scale": scale,
@@ -272,6 +308,7 @@ async def main() -> int:
                         "scenarios": scenarios,
                         "cost": cost,
                         "explain": plans,
+                        "imports": imports,
                     }
                 )
     finally:

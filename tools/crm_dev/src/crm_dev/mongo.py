@@ -20,6 +20,7 @@ from crm_dev import (
     mongoeco_bulk_insert_patch,
     mongoeco_busy_timeout_patch,
     mongoeco_expr_index_patch,
+    mongoeco_features_patch,
     mongoeco_id_in_patch,
     mongoeco_patch,
     mongoeco_txn_gate,
@@ -59,6 +60,7 @@ async def serve(
     mongoeco_bulk_insert_patch.apply()
     mongoeco_expr_index_patch.apply()
     mongoeco_busy_timeout_patch.apply()
+    mongoeco_features_patch.apply()  # after busy_timeout: both wrap _create_sqlite_connection
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
     engine = SQLiteEngine(
         str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries
