@@ -25,12 +25,13 @@ from pymongo import monitoring
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crm_customer.app import create_app as customer_app
+from crm_dev.ports import free_port
 from crm_gateway.app import create_app as gateway_app
 from crm_gateway.settings import GatewaySettings
 from crm_interaction.app import create_app as interaction_app
 from crm_kit.settings import ServiceSettings
 from crm_notification.app import create_app as notification_app
-from tests.support import free_port, serve_app, service_settings, unique, wait_ready
+from tests.support import serve_app, service_settings, unique, wait_ready
 
 _IN_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bench_in_request", default=False

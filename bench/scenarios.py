@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -135,10 +136,13 @@ def build(gw: Gateway, data: SeededData, run_id: str) -> list[Scenario]:
             raise GraphQLError("heavy customer with fewer than 1,000 items")
 
     create_rng = random.Random(hash(run_id) & 0xFFFF)
+    # `seq` restarts with every run of a scenario (warm-up, then the measured run): a key made
+    # of it would repeat with another payload and be refused as CONFLICT
+    keys = itertools.count()
 
     async def create(vu: int, seq: int) -> None:
         new = customer(create_rng, 10_000_000 + create_rng.randrange(10**8))
-        payload = graphql_input(new) | {"force": True, "idempotencyKey": f"{run_id}-c-{seq}"}
+        payload = graphql_input(new) | {"force": True, "idempotencyKey": f"{run_id}-c-{next(keys)}"}
         await gw.gql(CREATE, {"input": payload})
 
     async def log(vu: int, seq: int) -> None:
@@ -147,7 +151,7 @@ def build(gw: Gateway, data: SeededData, run_id: str) -> list[Scenario]:
             "channel": rng.choice(["PHONE", "EMAIL", "MEETING", "WECHAT"]),
             "direction": "OUTBOUND",
             "content": "回访：确认交付时间和发票抬头",
-            "idempotencyKey": f"{run_id}-i-{seq}",
+            "idempotencyKey": f"{run_id}-i-{next(keys)}",
         }
         await gw.gql(LOG, {"input": payload})
 

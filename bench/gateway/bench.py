@@ -24,9 +24,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-AUDIT = Path(os.environ["AUDIT_DIR"])
-NODE_BIN = os.environ["NODE_BIN"]
-AUTOCANNON = os.environ["AUTOCANNON"]
+# required by main() (run.sh checks them); read leniently so that other harnesses
+# (bench360.py) can import the helpers below
+AUDIT = Path(os.environ.get("AUDIT_DIR", "/nonexistent"))
+NODE_BIN = os.environ.get("NODE_BIN", "")
+AUTOCANNON = os.environ.get("AUTOCANNON", "autocannon")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
@@ -54,13 +56,15 @@ console.log("ready");
 """
 
 
-def wait_http(url: str, body: bytes | None = None, timeout: float = 90) -> bytes:
-    """POST `body` until the server answers 200; that answer."""
+def wait_http(
+    url: str, body: bytes | None = None, timeout: float = 90, headers: dict[str, str] | None = None
+) -> bytes:
+    """POST `body` (with `headers`) until the server answers 200; that answer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             request = urllib.request.Request(
-                url, data=body, headers={"content-type": "application/json"}
+                url, data=body, headers={"content-type": "application/json", **(headers or {})}
             )
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
@@ -210,6 +214,9 @@ def overhead(query: str, pid: int, requests: int = 300) -> dict[str, float]:
 
 
 def main() -> None:
+    missing = [name for name in ("AUDIT_DIR", "NODE_BIN", "AUTOCANNON") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {', '.join(missing)} (see bench/gateway/run.sh)")
     gateways = sys.argv[1:] or ["ours", "hive-gateway", "apollo-gateway"]
     rows: list[tuple[str, str, dict[str, float]]] = []
     for suite, query in QUERIES.items():
