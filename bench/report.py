@@ -18,6 +18,13 @@ def _ms(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:,.1f}"  # NaN: no successful request
 
 
+def verdict(name: str, p95: float) -> str:
+    goal = GOALS.get(name)
+    if goal is None:
+        return ""
+    return f"< {goal:.0f} ms: {'met' if p95 <= goal else 'missed'}"
+
+
 def scenario_table(scale: dict[str, Any]) -> list[str]:
     lines = [
         "| scenario | concurrency | requests | RPS | p50 ms | p95 ms | p99 ms | errors "
@@ -25,13 +32,10 @@ def scenario_table(scale: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scale["scenarios"]:
-        goal = GOALS.get(s["name"])
-        verdict = ""
-        if goal is not None:
-            verdict = f"< {goal:.0f} ms: {'met' if s['p95'] <= goal else 'missed'}"
         lines.append(
             f"| {s['name']} | {s['concurrency']} | {s['requests']} | {s['rps']:.1f} | "
-            f"{_ms(s['p50'])} | {_ms(s['p95'])} | {_ms(s['p99'])} | {s['errors']} | {verdict} |"
+            f"{_ms(s['p50'])} | {_ms(s['p95'])} | {_ms(s['p99'])} | {s['errors']} | "
+            f"{verdict(s['name'], s['p95'])} |"
         )
     return lines
 
@@ -50,13 +54,14 @@ def process_table(scale: dict[str, Any]) -> list[str]:
 
 
 def ramp_table(scale: dict[str, Any]) -> list[str]:
-    lines = ["| scenario | concurrency | RPS | p50 ms | p95 ms | p99 ms | errors |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| scenario | concurrency | RPS | p50 ms | p95 ms | p99 ms | errors "
+             "| goal (p95) |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for s in scale["scenarios"]:
         for step in s.get("ramp", []):
             lines.append(
                 f"| {s['name']} | {step['concurrency']} | {step['rps']:.1f} | "
-                f"{_ms(step['p50'])} | {_ms(step['p95'])} | {_ms(step['p99'])} | {step['errors']} |"
+                f"{_ms(step['p50'])} | {_ms(step['p95'])} | {_ms(step['p99'])} | "
+                f"{step['errors']} | {verdict(s['name'], step['p95'])} |"
             )
     return lines
 

@@ -1,6 +1,7 @@
 """`make bench`: start the system, seed, load it through the gateway, write the report.
 
     .venv/bin/python -m bench.run          # BENCH_SCALES=0.1,1: 500, then 5,000 customers
+    .venv/bin/python -m bench.run report   # re-render docs/benchmarks.md from the JSON
     BENCH_NAME=full BENCH_SCALES=1 BENCH_PORT_OFFSET=50 .venv/bin/python -m bench.run
                                           # the issue's size: 5,000 customers, 50,000 items
 
@@ -14,7 +15,8 @@ Results go to docs/bench/results.json and docs/benchmarks.md; `python -m bench.c
 draws docs/bench/*.png from the JSON. Settings (environment): BENCH_SCALES, BENCH_CUSTOMERS
 (5000), BENCH_ITEMS (50000), BENCH_SECONDS (6 per scenario), BENCH_RAMP_SECONDS (3 per step),
 BENCH_IMPORT_ROWS (1000: CSV imports through the gateway at the largest scale, after the
-other scenarios; 1000,10000 adds the large file), BENCH_KEEP=1 (leave the system up afterwards).
+other scenarios; 1000,10000 adds the large file), BENCH_KEEP=1 (leave the system up
+afterwards, its seeded ids in .data/<BENCH_NAME>/seeded.json for `python -m bench.again`).
 """
 
 from __future__ import annotations
@@ -287,6 +289,8 @@ async def main() -> int:
                 )
                 seed_seconds = time.perf_counter() - t0
                 seeded = merge(seeded, more)
+                if os.environ.get("BENCH_KEEP") == "1":  # for `python -m bench.again`
+                    (DATA_DIR / "seeded.json").write_text(json.dumps(asdict(seeded)))
                 print(f"  seeded in {seed_seconds:.0f}s {more.seconds}", flush=True)
                 run_id = f"{int(time.time())}-{step}"
                 scenarios = await run_scale(gw, seeded, run_id, seconds, ramp_seconds)
@@ -318,15 +322,20 @@ async def main() -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "scales": results}
     RESULTS.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
-    runs = [json.loads(p.read_text()) for p in sorted(OUT_DIR.glob("results*.json"))]
-    # hand-written sections appended verbatim: the analysis, the gateway comparison (issue 6)
-    extra = [ROOT / "bench" / "analysis.md", ROOT / "bench" / "gateway" / "results.md"]
-    text = report.render(runs, "\n\n".join(p.read_text() for p in extra if p.exists()))
-    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    write_report()
     print(
         f"wrote docs/benchmarks.md and {RESULTS.relative_to(ROOT)} in {meta['total_seconds']:.0f}s"
     )
     return 0
+
+
+def write_report() -> None:
+    """docs/benchmarks.md from every results file, then the hand-written sections verbatim:
+    the analysis and the gateway comparison (issue 6)."""
+    runs = [json.loads(p.read_text()) for p in sorted(OUT_DIR.glob("results*.json"))]
+    extra = [ROOT / "bench" / "analysis.md", ROOT / "bench" / "gateway" / "results.md"]
+    text = report.render(runs, "\n\n".join(p.read_text() for p in extra if p.exists()))
+    (ROOT / "docs" / "benchmarks.md").write_text(text)
 
 
 def merge(a: data.SeededData, b: data.SeededData) -> data.SeededData:
@@ -341,4 +350,7 @@ def merge(a: data.SeededData, b: data.SeededData) -> data.SeededData:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["report"]:  # re-render only, e.g. after editing bench/analysis.md
+        write_report()
+        sys.exit(0)
     sys.exit(asyncio.run(main()))

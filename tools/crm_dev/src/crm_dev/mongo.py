@@ -19,10 +19,13 @@ from pathlib import Path
 from crm_dev import (
     mongoeco_bulk_insert_patch,
     mongoeco_busy_timeout_patch,
+    mongoeco_count_patch,
     mongoeco_expr_index_patch,
     mongoeco_features_patch,
     mongoeco_id_in_patch,
+    mongoeco_multikey_patch,
     mongoeco_patch,
+    mongoeco_shared_index_patch,
     mongoeco_txn_gate,
 )
 from crm_dev.ports import port_in_use
@@ -55,10 +58,13 @@ async def serve(
     from mongoeco.wire import AsyncMongoEcoProxyServer
 
     mongoeco_patch.apply()  # each read/write patch has its off switch (README)
+    mongoeco_count_patch.apply()  # before the gate, which must see the original command
     mongoeco_txn_gate.apply()
     mongoeco_id_in_patch.apply()
     mongoeco_bulk_insert_patch.apply()
     mongoeco_expr_index_patch.apply()
+    mongoeco_multikey_patch.apply()  # after expr_index: both wrap the filter translation
+    mongoeco_shared_index_patch.apply()
     mongoeco_busy_timeout_patch.apply()
     mongoeco_features_patch.apply()  # after busy_timeout: both wrap _create_sqlite_connection
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving

@@ -27,7 +27,9 @@ no index can serve, so every sorted query scanned the collection (~170 ms at 10,
 documents). The check now translates the filter exactly as the query itself does
 (`_translate_query_plan_with_multikey`: scalar-only when no document of the collection has
 an array at that field, which mongoeco verifies), so it selects the same documents and is
-served by the same index.
+served by the same index. And it runs only when some document of the collection has such a
+value in the sort field at all — a collection fact kept across writes (see
+mongoeco_features_patch) — so the usual sorted listing pays for no check.
 
 Pinned to mongoeco 4.11.0 like the other patches; `tests/infra/test_mongo_expr_index.py`
 checks answers against MongoDB semantics (strings, other types, missing fields, arrays) and
@@ -112,6 +114,9 @@ def _patch_string_membership() -> None:
     install(SQLiteEngine, "_translate_query_plan_with_multikey", translate)
 
 
+SORT_UNSAFE_TYPES = ("", "int64", "decimal", "decimal128", "decimal128_public")
+
+
 def _patch_sort_check() -> None:
     from mongoeco.engines.sqlite import SQLiteEngine
 
@@ -119,29 +124,72 @@ def _patch_sort_check() -> None:
 
     original = SQLiteEngine._sort_requires_python
 
+    def unsafe_sql(field: str) -> str:
+        """Documents whose `field` SQLite cannot order: an array, or an object that is not a
+        tagged scalar SQLite sorts (mongoeco's own condition)."""
+        path = "'" + engine_module.json_path_for_field(field).replace("'", "''") + "'"
+        types = ", ".join(f"'{t}'" for t in SORT_UNSAFE_TYPES)
+        return (
+            f"(json_type(document, {path}) = 'array' OR (json_type(document, {path}) = 'object' "
+            f"AND {engine_module.type_expression_sql(field)} IN ({types})))"
+        )
+
+    def collection_sort_unsafe(
+        self: SQLiteEngine, db_name: str, coll_name: str, field: str
+    ) -> bool:
+        """Whether any document of the collection has such a value at `field`, kept as a
+        collection fact (`sort_unsafe:<field>`, updated per written document by
+        mongoeco_features_patch) so the usual answer "none" costs no scan."""
+        cache: dict[tuple[str, str, str], Any] = self._collection_features_cache
+        key = (db_name, coll_name, f"sort_unsafe:{field}")
+        cached = cache.get(key)
+        if cached is None:
+            row = (
+                self._require_connection()
+                .execute(
+                    "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
+                    f"AND {unsafe_sql(field)} LIMIT 1",
+                    (db_name, coll_name),
+                )
+                .fetchone()
+            )
+            cached = row is not None
+            cache[key] = cached
+        return bool(cached)
+
     @functools.wraps(original)
     def sort_requires_python(
         self: SQLiteEngine, db_name: str, coll_name: str, plan: Any, sort: Any
     ) -> bool:
-        def translate(node: Any) -> tuple[str, list[object]]:
-            return self._translate_query_plan_with_multikey(db_name, coll_name, node)
-
-        result: bool = engine_module._sqlite_sort_requires_python(
-            db_name=db_name,
-            coll_name=coll_name,
-            plan=plan,
-            sort=sort,
-            plan_has_array_traversing_paths=self._plan_has_array_traversing_paths,
-            translate_query_plan=translate,
-            field_traverses_array_in_collection=self._field_traverses_array_in_collection,
-            field_contains_tagged_bytes_in_collection=self._field_contains_tagged_bytes_in_collection,
-            field_contains_tagged_undefined_in_collection=(
-                self._field_contains_tagged_undefined_in_collection
-            ),
-            fetchone=lambda sql, params: self._require_connection().execute(sql, params).fetchone(),
-            type_expression_sql=engine_module.type_expression_sql,
-            json_path_for_field=engine_module.json_path_for_field,
-        )
-        return result
+        if not sort:
+            return False
+        if self._plan_has_array_traversing_paths(db_name, coll_name, plan):
+            return True
+        where: tuple[str, list[object]] | None = None
+        for field, _direction in sort:
+            if (
+                self._field_traverses_array_in_collection(db_name, coll_name, field)
+                or self._field_contains_tagged_bytes_in_collection(db_name, coll_name, field)
+                or self._field_contains_tagged_undefined_in_collection(db_name, coll_name, field)
+            ):
+                return True
+            if not collection_sort_unsafe(self, db_name, coll_name, field):
+                continue  # no document of the collection has one, so no matching document
+            if where is None:
+                # the filter exactly as the query translates it, so the same index serves it
+                where = self._translate_query_plan_with_multikey(db_name, coll_name, plan)
+            sql, params = where
+            row = (
+                self._require_connection()
+                .execute(
+                    "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
+                    f"AND ({sql}) AND {unsafe_sql(field)} LIMIT 1",
+                    (db_name, coll_name, *params),
+                )
+                .fetchone()
+            )
+            if row is not None:
+                return True
+        return False
 
     install(SQLiteEngine, "_sort_requires_python", sort_requires_python)

@@ -11,13 +11,14 @@ in proportion to the collection's size.
 
 What: a TEMP trigger on each of the engine's SQLite connections hands every inserted or
 updated document to Python. The facts this patch can check on one document — `top_level_array`,
-`traverses_array` and `tagged_type` — are kept and updated from it (a "no" becomes "yes" when
-the new document has the feature; a "yes" stays, which is only ever slower, never wrong: a
-rolled-back or deleted document can leave a stale "yes"); any other fact of the collection
-is dropped as before. The engine's own invalidation after such a write then keeps the checked
-facts. Deletes, index and namespace changes invalidate as before. If a connection cannot get
-the trigger, the patch turns itself off. Switch: `CRM_DEV_MONGOECO_FEATURES=0`. Pinned to
-mongoeco 4.11.0 like the other patches; `tests/infra/test_mongo_features_cache.py`.
+`traverses_array`, `tagged_type` and `sort_unsafe` (mongoeco_expr_index_patch) — are kept and
+updated from it (a "no" becomes "yes" when the new document has the feature; a "yes" stays,
+which is only ever slower, never wrong: a rolled-back or deleted document can leave a stale
+"yes"); any other fact of the collection is dropped as before. The engine's own invalidation
+after such a write then keeps the checked facts. Deletes, index and namespace changes
+invalidate as before. If a connection cannot get the trigger, the patch turns itself off.
+Switch: `CRM_DEV_MONGOECO_FEATURES=0`. Pinned to mongoeco 4.11.0 like the other patches;
+`tests/infra/test_mongo_features_cache.py`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import orjson
 from crm_dev.mongoeco_patch import enabled, install, installed
 
 SWITCH = "CRM_DEV_MONGOECO_FEATURES"
-KEPT_KINDS = ("top_level_array", "traverses_array", "tagged_type")
+KEPT_KINDS = ("top_level_array", "traverses_array", "tagged_type", "sort_unsafe")
 _PLAIN = re.compile(r"^[A-Za-z0-9_]+$")
 _MISSING = object()
 _TRIGGERS = (
@@ -88,6 +89,22 @@ def has_feature(document: Any, fact: str) -> bool | None:
 
         tag = _value_at(document, [*parts, DocumentCodec._MARKER, DocumentCodec._TYPE])
         return tag is not _MISSING and tag == value_type
+    if kind == "sort_unsafe":  # an array, or an object SQLite cannot order (expr_index patch)
+        from mongoeco.core.codec import DocumentCodec
+
+        from crm_dev.mongoeco_expr_index_patch import SORT_UNSAFE_TYPES
+
+        if any(p.isdigit() for p in parts):
+            return None
+        value = _value_at(document, parts)
+        if isinstance(value, list):
+            return True
+        if not isinstance(value, dict):
+            return False
+        tag = _value_at(value, [DocumentCodec._MARKER, DocumentCodec._TYPE])
+        if tag is _MISSING or tag is None:  # SQL: COALESCE(json_extract(...), '') = ''
+            return True
+        return isinstance(tag, str) and tag in SORT_UNSAFE_TYPES
     return None
 
 
