@@ -282,11 +282,12 @@ async def test_history_as_of_and_restore_to_version(svc: Service, amqp_url: str)
             "version": 4,
         }
 
+        # the two updates' own events may still be on their way: wait for the restore's
         async def got() -> bool:
-            return any(e["subject"] == cid for e in seen)
+            return any(e["subject"] == cid and "restoredFromVersion" in e["data"] for e in seen)
 
         await eventually(got)
-    event = next(e for e in seen if e["subject"] == cid)
+    event = next(e for e in seen if e["subject"] == cid and "restoredFromVersion" in e["data"])
     assert event["data"]["restoredFromVersion"] == 1
     assert set(event["data"]["changedFields"]) == {"name", "stage", "tags"}
     missing = await svc.gql(

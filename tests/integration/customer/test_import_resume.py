@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
 UPLOAD = "mutation($f: Upload!) { importCustomers(file: $f) { id totalRows } }"
-ROWS = 8
+ROWS = 120  # 60 batches of 2: the first process cannot finish them before it stops
 MAP = '{"0": ["variables.f"]}'
 
 
