@@ -81,7 +81,7 @@ down:
 	@if [ -x $(VPY) ]; then $(VPY) -m crm_dev.run down; else echo "not running"; fi
 
 PYTEST_ARGS ?=
-# The fault-injection suite (kills and restarts the broker, MongoDB and services; ~8 min on an
+# The fault-injection suite (kills and restarts the broker, MongoDB and services; ~3-4 min on an
 # idle 2-core machine) runs on its own: `make test-faults`; CI (.ci/run) runs both.
 # Three pytest sessions, each with its own embedded MongoDB and broker, so that one group's data
 # and load never slow another's timing-sensitive tests on the single-writer embedded server.
