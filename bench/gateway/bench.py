@@ -11,24 +11,23 @@ p50/p95/p99 (ms), peak RSS (MB), and the ratios to ours.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+from bench.gateway.measure import autocannon, cpu_seconds, peak_rss_mb, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
-# required by main() (run.sh checks them); read leniently so that other harnesses
-# (bench360.py) can import the helpers below
-AUDIT = Path(os.environ.get("AUDIT_DIR", "/nonexistent"))
-NODE_BIN = os.environ.get("NODE_BIN", "")
-AUTOCANNON = os.environ.get("AUTOCANNON", "autocannon")
+AUDIT = Path(os.environ["AUDIT_DIR"])
+NODE_BIN = os.environ["NODE_BIN"]
+AUTOCANNON = os.environ["AUTOCANNON"]
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
@@ -54,47 +53,6 @@ const server = new ApolloServer({ gateway });
 await startStandaloneServer(server, { listen: { port: Number(process.argv[3]) } });
 console.log("ready");
 """
-
-
-def wait_http(
-    url: str, body: bytes | None = None, timeout: float = 90, headers: dict[str, str] | None = None
-) -> bytes:
-    """POST `body` (with `headers`) until the server answers 200; that answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(
-                url, data=body, headers={"content-type": "application/json", **(headers or {})}
-            )
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    answer: bytes = response.read()
-                    return answer
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(url)
-
-
-def process_tree(pid: int) -> list[int]:
-    """The process and its children (Node and uvicorn may fork workers)."""
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return pids
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of the process and its children."""
-    total = 0
-    for item in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{item}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 def start_gateway(name: str, supergraph: Path) -> subprocess.Popen[bytes]:
@@ -134,43 +92,14 @@ def start_gateway(name: str, supergraph: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=ENV, stdout=log, stderr=log, cwd=AUDIT)
 
 
-def load(query: str) -> dict[str, float]:
-    body = json.dumps({"query": query})
-    base = [AUTOCANNON, "-m", "POST", "-H", "content-type=application/json", "-b", body]
-    url = f"http://127.0.0.1:{PORT}/graphql"
-    subprocess.run(
-        [*base, "-c", str(CONNECTIONS), "-d", str(WARMUP), url],
-        env=ENV,
-        capture_output=True,
-        check=True,
-    )
-    out = subprocess.run(
-        [*base, "-c", str(CONNECTIONS), "-d", str(DURATION), "-j", url],
-        env=ENV,
-        capture_output=True,
-        check=True,
-    )
-    result = json.loads(out.stdout)
-    latency = result["latency"]
-    return {
-        "rps": result["requests"]["average"],
-        "p50": latency["p50"],
-        "p95": latency.get("p95", latency.get("p97_5")),
-        "p99": latency["p99"],
-        "errors": result["errors"] + result["non2xx"],
-    }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process and its children (workers)."""
-    total = 0.0
-    for item in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{item}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+def load(query: str) -> dict[str, Any]:
+    """A warm-up run, then the measured one."""
+    url, body = f"http://127.0.0.1:{PORT}/graphql", json.dumps({"query": query})
+    for seconds in (WARMUP, DURATION):
+        figures = autocannon(
+            AUTOCANNON, url, body, connections=CONNECTIONS, seconds=seconds, env=ENV
+        )
+    return figures
 
 
 def overhead(query: str, pid: int, requests: int = 300) -> dict[str, float]:
@@ -214,11 +143,8 @@ def overhead(query: str, pid: int, requests: int = 300) -> dict[str, float]:
 
 
 def main() -> None:
-    missing = [name for name in ("AUDIT_DIR", "NODE_BIN", "AUTOCANNON") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {', '.join(missing)} (see bench/gateway/run.sh)")
     gateways = sys.argv[1:] or ["ours", "hive-gateway", "apollo-gateway"]
-    rows: list[tuple[str, str, dict[str, float]]] = []
+    rows: list[tuple[str, str, dict[str, Any]]] = []
     for suite, query in QUERIES.items():
         supergraph = Path(f"/tmp/bench-{suite}.graphql")
         with urllib.request.urlopen(f"http://localhost:4200/{suite}/supergraph") as response:
@@ -249,12 +175,7 @@ def main() -> None:
                 rows.append((suite, name, figures))
                 print(f"{suite:26} {name:15} {figures} answer {same}", flush=True)
             finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop(process, 10)
     print()
     print(f"connections {CONNECTIONS}, {DURATION} s per run after {WARMUP} s warm-up")
     print("| query | gateway | RPS | p50 ms | p95 ms | p99 ms | peak RSS MB | RPS vs ours |")

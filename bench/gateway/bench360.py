@@ -36,8 +36,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,8 +50,9 @@ os.environ.setdefault("BENCH_PORT_OFFSET", "90")
 
 from bench import data
 from bench import run as system
-from bench.gateway.bench import cpu_seconds, peak_rss_mb, wait_http
+from bench.gateway.measure import autocannon, cpu_seconds, peak_rss_mb, stop, wait_http
 from bench.scenarios import CUSTOMER_360
+from crm_dev.ports import port_in_use
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
 
@@ -121,15 +120,8 @@ startStandaloneServer(server, {
 
 
 def free_port(start: int) -> int:
-    """The first port from `start` nothing listens on (below the ephemeral range)."""
-    for port in range(start, start + 100):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {start}-{start + 99}")
+    """The first port from `start` nothing listens on."""
+    return next(p for p in range(start, start + 100) if not port_in_use(p))
 
 
 def graphql(url: str, query: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -191,40 +183,18 @@ def start(name: str, port: int, supergraph: Path, workdir: Path) -> subprocess.P
     raise SystemExit(f"unknown gateway {name!r}; known: {', '.join(GATEWAYS)}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def load(url: str, body: str, token: str, expected: str, pid: int) -> dict[str, float]:
-    """autocannon: warm-up, then the measured run; `mismatches`: bodies other than `expected`,
-    `cpu_ms`: the gateway process's CPU time per request during the measured run."""
-    base = [
-        AUTOCANNON, "-m", "POST", "-H", "content-type=application/json",
-        "-H", f"authorization=Bearer {token}", "-b", body, "-c", str(CONNECTIONS),
-    ]  # fmt: skip
-    subprocess.run([*base, "-d", str(WARMUP), url], env=NODE_ENV, capture_output=True, check=True)
+def load(url: str, body: str, token: str, expected: str, pid: int) -> dict[str, Any]:
+    """autocannon with our JWT: a warm-up, then the measured run with every body checked
+    against `expected`; `cpu_ms`: the gateway process's CPU time per request in the latter."""
+    options: dict[str, Any] = {
+        "connections": CONNECTIONS, "env": NODE_ENV,
+        "headers": {"authorization": f"Bearer {token}"},
+    }  # fmt: skip
+    autocannon(AUTOCANNON, url, body, seconds=WARMUP, **options)
     cpu_before = cpu_seconds(pid)
-    out = subprocess.run(
-        [*base, "-d", str(DURATION), "--expectBody", expected, "-j", url],
-        env=NODE_ENV, capture_output=True, check=True,
-    )  # fmt: skip
-    cpu = cpu_seconds(pid) - cpu_before
-    result = json.loads(out.stdout)
-    latency = result["latency"]
-    return {
-        "rps": result["requests"]["average"],
-        "p50": latency["p50"],
-        "p95": latency.get("p95", latency.get("p97_5")),
-        "p99": latency["p99"],
-        "errors": result["errors"] + result["non2xx"],
-        "mismatches": result.get("mismatches", 0),
-        "cpu_ms": 1000 * cpu / max(1, result["requests"]["total"]),
-    }
+    figures = autocannon(AUTOCANNON, url, body, seconds=DURATION, expect=expected, **options)
+    figures["cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu_before) / max(1, figures["requests"])
+    return figures
 
 
 def run(gateways: list[str], customers: int, items: int, keep: bool) -> None:
@@ -258,8 +228,8 @@ def run(gateways: list[str], customers: int, items: int, keep: bool) -> None:
 
 def measure_all(
     gateways: list[str], supergraph: Path, workdir: Path, body: str, token: str
-) -> list[tuple[str, dict[str, float]]]:
-    rows: list[tuple[str, dict[str, float]]] = []
+) -> list[tuple[str, dict[str, Any]]]:
+    rows: list[tuple[str, dict[str, Any]]] = []
     reference: dict[str, Any] | None = None
     port = system.PORTS["GATEWAY_PORT"] + 5
     for name in gateways:
@@ -288,7 +258,7 @@ def measure_all(
     return rows
 
 
-def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
+def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load1, load5, _ = os.getloadavg()
     print()

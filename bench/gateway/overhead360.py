@@ -46,25 +46,10 @@ os.environ["GATEWAY_SERVER_TIMING"] = "true"
 
 from bench import data
 from bench import run as system
+from bench.gateway.measure import cpu_seconds
 from bench.scenarios import CUSTOMER_360
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process and its (worker) children."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    total = 0.0
-    for item in pids:
-        try:
-            fields = Path(f"/proc/{item}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def pct(values: list[float], q: float) -> float:

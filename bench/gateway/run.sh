@@ -18,4 +18,4 @@ if ! curl -fs http://localhost:4200/ids >/dev/null 2>&1; then
   for _ in $(seq 1 120); do curl -fs http://localhost:4200/ids >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 trap '[ -n "$started" ] && kill -TERM "-$started" 2>/dev/null || true' EXIT
-"$root/.venv/bin/python" "$here/bench.py" "$@"
+cd "$root" && "$root/.venv/bin/python" -m bench.gateway.bench "$@"

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import IndexModel
 
 from crm_dev.mongoeco_count_patch import count_plan
-from tests.support import unique
 
 pytestmark = pytest.mark.integration
 
@@ -54,15 +53,6 @@ def test_count_pipelines_are_recognised_and_others_are_not() -> None:
     ]
     for body in refused:
         assert count_plan(body) is None, body
-
-
-@pytest.fixture
-async def db(mongodb_uri: str) -> Any:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
-    database = client[unique("countpipe")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 async def test_counts_answer_as_the_aggregate_would(db: Any) -> None:

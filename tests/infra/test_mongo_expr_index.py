@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, IndexModel
-
-from tests.support import unique
+from pymongo import IndexModel
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +32,6 @@ def expected(docs: list[dict[str, Any]], field: str, wanted: list[Any]) -> list[
         return any(type(v) is type(w) and v == w for v in items for w in wanted)
 
     return sorted(d["_id"] for d in docs if field in d and matches(d[field]))
-
-
-@pytest.fixture
-async def db(mongodb_uri: str) -> Any:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    database = client[unique("exprindex")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 async def test_string_filters_answer_exactly_as_before(db: Any) -> None:

@@ -47,15 +47,6 @@ def expected(docs: list[dict[str, Any]], wanted: list[str]) -> list[str]:
     )
 
 
-@pytest.fixture
-async def db(mongodb_uri: str) -> Any:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    database = client[unique("multikey")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
-
-
 async def test_membership_filters_answer_as_mongodb_and_seek_the_element_index(db: Any) -> None:
     docs = documents()
     coll = db.items

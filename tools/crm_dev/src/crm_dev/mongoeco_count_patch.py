@@ -139,7 +139,9 @@ def apply() -> bool:
 
     @functools.wraps(original)
     async def dispatch(self: Any, header: Any, payload: bytes, *, connection: Any) -> Any:
-        if header.op_code != OP_MSG:
+        # most commands are not count pipelines: skip decoding them here (mongoeco decodes
+        # every request itself, and the transaction gate peeks at it too)
+        if header.op_code != OP_MSG or b"$group" not in payload:
             return await original(self, header, payload, connection=connection)
         try:
             body = decode_op_msg(header, payload).body

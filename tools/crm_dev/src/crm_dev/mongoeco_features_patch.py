@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from crm_dev.mongoeco_expr_index_patch import SORT_UNSAFE_TYPES
 from crm_dev.mongoeco_patch import enabled, install, installed
 
 SWITCH = "CRM_DEV_MONGOECO_FEATURES"
@@ -91,8 +92,6 @@ def has_feature(document: Any, fact: str) -> bool | None:
         return tag is not _MISSING and tag == value_type
     if kind == "sort_unsafe":  # an array, or an object SQLite cannot order (expr_index patch)
         from mongoeco.core.codec import DocumentCodec
-
-        from crm_dev.mongoeco_expr_index_patch import SORT_UNSAFE_TYPES
 
         if any(p.isdigit() for p in parts):
             return None
