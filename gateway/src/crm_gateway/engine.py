@@ -35,6 +35,7 @@ from crm_gateway.response import ResponseShaper
 from crm_gateway.subgraph_client import SubgraphClient
 from crm_gateway.supergraph import Supergraph
 from crm_gateway.uploads import Uploads, upload_error
+from crm_kit.personal import scrub
 
 logger = logging.getLogger("crm_gateway")
 
@@ -70,6 +71,8 @@ def _error_dicts(
     result = []
     for error in errors:
         formatted: ErrorDict = dict(error.formatted)
+        # a coercion error echoes the variable's value: no personal data in it
+        formatted["message"] = scrub(str(formatted["message"]))
         if not suggestions:
             formatted["message"] = _SUGGESTION.sub("", str(formatted["message"]))
         formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from crm_kit.personal import scrub, scrub_extensions
+
 logger = logging.getLogger("crm_gateway")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
@@ -53,7 +55,11 @@ def subgraph_error(raw: Any, subgraph: str, request_id: str, path: Path | None) 
     if not isinstance(code, str) or not code or code == INTERNAL or not isinstance(message, str):
         logger.warning(
             "subgraph error masked",
-            extra={"subgraph": subgraph, "request_id": request_id, "error": str(message)[:2000]},
+            extra={
+                "subgraph": subgraph,
+                "request_id": request_id,
+                "error": scrub(str(message)[:2000]),
+            },
         )
         message = "Internal server error"
         retryable = extensions.get("retryable") is True
@@ -61,8 +67,8 @@ def subgraph_error(raw: Any, subgraph: str, request_id: str, path: Path | None) 
         if retryable:
             extensions["retryable"] = True
     extensions["serviceName"] = subgraph
-    error: ErrorDict = {"message": message}
+    error: ErrorDict = {"message": scrub(message)}
     if path is not None:
         error["path"] = path
-    error["extensions"] = extensions
+    error["extensions"] = scrub_extensions(extensions)
     return error

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -77,10 +78,12 @@ def test_a_change_that_changes_nothing_keeps_the_version() -> None:
     assert changed == [] and same.version == 1
 
 
-def test_snapshot_carries_no_contact_details() -> None:
+def test_snapshot_carries_no_personal_data() -> None:
     snapshot = make(phones=["13800138000"], emails=["a@b.cn"]).snapshot()
     assert "phones" not in snapshot and "emails" not in snapshot
-    assert snapshot["displayName"] == "张 三"
+    assert snapshot["displayName"] == "张**"  # an individual's name travels masked
+    company = replace(make(), kind=domain.CustomerKind.ENTERPRISE, name="华为技术有限公司")
+    assert company.snapshot()["displayName"] == "华为技术有限公司"
 
 
 def test_assign_requires_an_owner_and_bumps_the_version() -> None:

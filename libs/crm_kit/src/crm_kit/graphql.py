@@ -13,11 +13,15 @@ from graphql import GraphQLError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from crm_kit.audit.web import AuditExtension
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, ErrorCode, Unauthenticated
+from crm_kit.personal import scrub, scrub_extensions
+from crm_kit.personal_types import SCALAR_MAP as PERSONAL_SCALARS
+from crm_kit.personal_types import PersonalDataViewer
 
 _log = logging.getLogger("crm_kit.graphql")
 
@@ -97,13 +101,14 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
         )
         message = f"Internal server error (request id {request_id})"
         extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id}
+    # No personal data leaves in an error, whoever the caller (e.g. an input value echoed).
     return GraphQLError(
-        message,
+        scrub(message),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions=extensions,
+        extensions=scrub_extensions(extensions),
     )
 
 
@@ -138,8 +143,16 @@ class Schema(strawberry.federation.Schema):
     def __init__(self, **kwargs: Any) -> None:
         # AuditExtension records mutations and failed authorizations of audited services
         # (a no-op where install_audit was not called).
-        extensions = [*kwargs.pop("extensions", []), AuditExtension, ErrorMasking]
-        super().__init__(extensions=extensions, **kwargs)
+        extensions = [
+            PersonalDataViewer,
+            *kwargs.pop("extensions", []),
+            AuditExtension,
+            ErrorMasking,
+        ]
+        # Personal data is masked by its type (crm_kit.personal_types), in every subgraph.
+        config = kwargs.pop("config", None) or StrawberryConfig()
+        config.scalar_map = {**PERSONAL_SCALARS, **config.scalar_map}
+        super().__init__(extensions=extensions, config=config, **kwargs)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

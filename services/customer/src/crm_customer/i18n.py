@@ -61,6 +61,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "INVALID_CURSOR": ("分页游标无效", "Malformed cursor"),
     "INVALID_SEARCH": ("搜索内容无可检索的字词", "The search text has nothing searchable"),
     "INVALID_RANGE": ("时间范围无效", "The time range is invalid"),
+    "NOT_SEARCHABLE": (
+        "您的角色只能看到该类信息的脱敏值，不能按其搜索",
+        "Your role sees this kind of data masked and cannot search by it",
+    ),
     "VERSION_NOT_FOUND": ("该版本不存在", "No such version"),
     "INACTIVE_STAFF": ("该员工已停用，不能负责客户", "This staff member is inactive"),
     "UNKNOWN_ROLE": ("未知角色", "Unknown role"),

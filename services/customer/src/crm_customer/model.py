@@ -7,6 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from crm_kit.personal import PersonalKind, mask
+
 
 class CustomerKind(StrEnum):
     INDIVIDUAL = "INDIVIDUAL"
@@ -125,12 +127,21 @@ class Customer:
         """The first address's province: what region filters and name matching use."""
         return self.addresses[0].province if self.addresses else None
 
+    @property
+    def public_name(self) -> str:
+        """The name as anyone may see it: an enterprise's in full, an individual's masked."""
+        if self.kind is CustomerKind.ENTERPRISE:
+            return self.name
+        return mask(PersonalKind.NAME, self.name)
+
     def snapshot(self) -> dict[str, Any]:
-        """What other services may know: no contact details, no identity numbers."""
+        """What other services and event subscribers may know: no personal data — no contact
+        details, no identity numbers, and an individual's name only masked (``张**``); a
+        subscriber that needs more reads it through the API with a role that may see it."""
         return {
             "id": self.id,
             "kind": str(self.kind),
-            "displayName": self.name,
+            "displayName": self.public_name,
             "stage": str(self.stage),
             "tier": self.tier,
             "ownerId": self.owner_id,

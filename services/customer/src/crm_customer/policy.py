@@ -12,10 +12,13 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from crm_customer.domain import Address, ContactPerson, Customer, CustomerKind
-from crm_kit import policy
+from crm_customer.customer_filter import CustomerFilter
+from crm_customer.domain import Customer, CustomerKind
+from crm_customer.search_terms import QueryKind, query_kind
+from crm_kit import personal, policy
 from crm_kit.auth import Principal
-from crm_kit.errors import Forbidden
+from crm_kit.errors import BadUserInput, Forbidden
+from crm_kit.personal import PersonalKind as Kind
 from crm_kit.policy import Action, PolicyOptions, Resource, Scope
 
 IDENTITY = "idCardNumber"
@@ -80,7 +83,31 @@ def check_new_owner(principal: Principal, owner_id: str | None, team: str | None
         )
 
 
+# --- search ----------------------------------------------------------------------------------
+# A role that sees a kind masked cannot confirm a value of it by searching: a phone or e-mail
+# query is refused, and name words match only enterprises (whose names are public).
+_SEARCHED = {QueryKind.PHONE: Kind.PHONE, QueryKind.EMAIL: Kind.EMAIL}
+
+
+def searchable(principal: Principal, flt: CustomerFilter) -> CustomerFilter:
+    """The filter as this caller may search: BAD_USER_INPUT (field `text`) for a query on a
+    kind the caller sees masked."""
+    if flt.text is None or not flt.text.strip():
+        return flt
+    kind = query_kind(flt.text)
+    searched = _SEARCHED.get(kind, Kind.NAME)
+    if policy.sees(principal, searched.value):
+        return flt
+    if searched is Kind.NAME and flt.kind is not CustomerKind.INDIVIDUAL:
+        return replace(flt, kind=CustomerKind.ENTERPRISE)
+    raise BadUserInput.single(
+        "text", "NOT_SEARCHABLE", f"Your role sees {searched.value} masked: not searchable"
+    )
+
+
 # --- presentation ----------------------------------------------------------------------------
+# GraphQL masks personal fields by their types (crm_kit.personal_types); `present` applies the
+# same masks to outputs that are not GraphQL (export files).
 
 
 def may_see_identity(principal: Principal) -> bool:
@@ -90,46 +117,49 @@ def may_see_identity(principal: Principal) -> bool:
 def id_card_for(principal: Principal, number: str | None) -> str | None:
     if number is None:
         return None
-    return number if may_see_identity(principal) else policy.mask_id_card(number)
-
-
-def _masked_all(values: Iterable[str], mask: Any) -> list[str]:
-    return [mask(v) for v in values]
+    return personal.shown_as(personal.visibility_of(principal), Kind.ID_CARD, number)
 
 
 def present(principal: Principal, customer: Customer) -> Customer:
-    """The record as this caller may see it: sensitive fields masked by role (the ID number
-    is masked at its field resolver, which also serves history snapshots)."""
-    see = {name: policy.sees(principal, name) for name in policy.SENSITIVE_FIELDS}
-    if all(see.values()):
-        return customer
-    changes: dict[str, Any] = {}
-    if not see["phones"]:
-        changes["phones"] = _masked_all(customer.phones, policy.mask_phone)
-    if not see["emails"]:
-        changes["emails"] = _masked_all(customer.emails, policy.mask_email)
-    if not see["wechatId"] and customer.wechat_id:
-        changes["wechat_id"] = policy.mask_text(customer.wechat_id)
-    if not see["birthday"]:
-        changes["birthday"] = None
-    if not see["address"]:
-        changes["addresses"] = [
-            Address(a.province, a.city, a.district, "", "") for a in customer.addresses
-        ]
-    if not see["name"]:
-        if customer.kind is CustomerKind.INDIVIDUAL:
-            changes["name"] = policy.mask_text(customer.name)
-        changes["contacts"] = [
-            ContactPerson(
-                policy.mask_text(c.name),
-                c.title,
-                _masked_all(c.phones, policy.mask_phone),
-                _masked_all(c.emails, policy.mask_email),
-                c.primary,
+    """The record as this caller may see it: every personal field masked by role (the ID
+    number too; a birthday the caller may not see is left out)."""
+    visible = personal.visibility_of(principal)
+
+    def shown(kind: Kind, values: Iterable[str]) -> list[str]:
+        return [personal.shown_as(visible, kind, v) for v in values]
+
+    def one(kind: Kind, value: str | None) -> str | None:
+        return None if value is None else personal.shown_as(visible, kind, value)
+
+    name = customer.name
+    if customer.kind is CustomerKind.INDIVIDUAL:
+        name = personal.shown_as(visible, Kind.NAME, name)
+    return replace(
+        customer,
+        name=name,
+        phones=shown(Kind.PHONE, customer.phones),
+        emails=shown(Kind.EMAIL, customer.emails),
+        wechat_id=one(Kind.WECHAT, customer.wechat_id),
+        id_card_number=one(Kind.ID_CARD, customer.id_card_number),
+        birthday=customer.birthday if visible(Kind.BIRTHDAY) else None,
+        addresses=[
+            replace(
+                a,
+                street=one(Kind.ADDRESS, a.street) or "",
+                postal_code=one(Kind.ADDRESS, a.postal_code) or "",
+            )
+            for a in customer.addresses
+        ],
+        contacts=[
+            replace(
+                c,
+                name=personal.shown_as(visible, Kind.NAME, c.name),
+                phones=shown(Kind.PHONE, c.phones),
+                emails=shown(Kind.EMAIL, c.emails),
             )
             for c in customer.contacts
-        ]
-    return replace(customer, **changes)
+        ],
+    )
 
 
 def reveal_value(principal: Principal, customer: Customer, field: str) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 
 from pypinyin import Style, lazy_pinyin
 
@@ -85,15 +86,36 @@ def customer_terms(
     return sorted(t for t in terms if t)
 
 
+class QueryKind(StrEnum):
+    """What a free-text query searches: an e-mail address, phone digits, or name words."""
+
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    WORDS = "WORDS"
+
+
+def _phone_digits(text: str) -> str | None:
+    digits = re.sub(r"[\s\-+()]", "", text)
+    return digits if digits.isdigit() and len(digits) >= 3 else None
+
+
+def query_kind(query: str) -> QueryKind:
+    text = query.strip().lower()
+    if "@" in text and " " not in text:
+        return QueryKind.EMAIL
+    return QueryKind.PHONE if _phone_digits(text) else QueryKind.WORDS
+
+
 def query_terms(query: str, seal: Seal = unsealed) -> list[str]:
     """The tokens a free-text query must all match; [] when it has nothing searchable.
     A phone or email query is sealed the way `customer_terms` sealed the stored tokens."""
     text = query.strip().lower()
     terms: set[str] = set()
-    if "@" in text and " " not in text:
+    kind = query_kind(text)
+    if kind is QueryKind.EMAIL:
         return [seal(text)]
-    digits = re.sub(r"[\s\-+()]", "", text)
-    if digits.isdigit() and len(digits) >= 3:
+    digits = _phone_digits(text)
+    if kind is QueryKind.PHONE and digits:
         return [seal(digits[2:] if digits.startswith("86") and len(digits) == 13 else digits)]
     for run in _CJK.findall(text):
         if len(run) == 1:

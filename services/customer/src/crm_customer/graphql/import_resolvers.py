@@ -136,7 +136,7 @@ class ImportMutation:
         jobs = jobs_of(info)
         job = await jobs.exporter.start(
             info.context.principal,
-            to_filter(filter or CustomerFilterInput()),
+            to_filter(filter or CustomerFilterInput(), info.context.principal),
             files.FileFormat(format),
             include_personal_data,
         )

@@ -42,7 +42,7 @@ from crm_customer.graphql.types import (
 )
 from crm_customer.merge import FieldChoice
 from crm_customer.validators import INDUSTRY_SECTIONS
-from crm_kit.auth import Role
+from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.events import utcnow
 from crm_kit.graphql import PageInfo
@@ -70,7 +70,12 @@ def _custom_values(values: object) -> dict[str, Any] | None:
     return dict(values)
 
 
-def to_filter(f: CustomerFilterInput) -> CustomerFilter:
+def to_filter(f: CustomerFilterInput, principal: Principal) -> CustomerFilter:
+    """The filter as the caller may search (`policy.searchable`)."""
+    return policy.searchable(principal, _filter_of(f))
+
+
+def _filter_of(f: CustomerFilterInput) -> CustomerFilter:
     check_sizes(  # input hardening: bounded strings and lists (values are typed, never operators)
         {
             "ownerId": f.owner_id,
@@ -107,11 +112,6 @@ def to_filter(f: CustomerFilterInput) -> CustomerFilter:
         archived_only=f.archived_only,
         custom_fields=[ValueFilter(c.key, c.value) for c in f.custom_fields],
     )
-
-
-def _shown(info: Info, model: CustomerModel) -> Customer:
-    """A record as the caller may see it (sensitive fields masked by role)."""
-    return Customer.from_model(policy.present(info.context.principal, model))
 
 
 async def _checked(info: Info, id: str, action: Action) -> CustomerModel:
@@ -192,14 +192,15 @@ class Query:
             raise policy.forbidden("*", Action.LIST)
         order = SortOrder(sort)
         page = await info.context.deps.customers.page(
-            to_filter(filter or CustomerFilterInput()),
+            to_filter(filter or CustomerFilterInput(), info.context.principal),
             first=max(1, page_size(first, 20, policy.options())),
             after=after,
             sort=order,
             scope=scope,
         )
         edges = [
-            CustomerEdge(cursor=cursor_for(c, order), node=_shown(info, c)) for c in page.items
+            CustomerEdge(cursor=cursor_for(c, order), node=Customer.from_model(c))
+            for c in page.items
         ]
         return CustomerConnection(
             edges=edges,
@@ -218,7 +219,7 @@ class Query:
         state = await info.context.deps.customers.state_at(str(id), at)
         if state is None:
             raise NotFound("Customer", str(id))
-        return _shown(info, state)
+        return Customer.from_model(state)
 
     @strawberry.field(
         description="The version history kept under this id, also for a merged-away record "
@@ -263,7 +264,9 @@ class Query:
         if scope is None:
             raise policy.forbidden("*", Action.LIST)
         stats = await info.context.deps.statistics.read(
-            to_filter(filter or CustomerFilterInput()), utcnow(), scope=scope
+            to_filter(filter or CustomerFilterInput(), info.context.principal),
+            utcnow(),
+            scope=scope,
         )
 
         def buckets(field: str) -> list[CountBucket]:
@@ -336,7 +339,7 @@ class Mutation:
             idempotency_key=input.idempotency_key,
             force=input.force,
         )
-        return _shown(info, created)
+        return Customer.from_model(created)
 
     @strawberry.mutation(description="Partial update; fails with CONFLICT on a stale version.")
     async def update_customer(
@@ -370,7 +373,7 @@ class Mutation:
                 custom_fields=_custom_values(input.custom_fields),
             ),
         )
-        return _shown(info, updated)
+        return Customer.from_model(updated)
 
     @strawberry.mutation(description="Give the customer a new owner (and optionally team).")
     async def assign_customer(
@@ -386,7 +389,7 @@ class Mutation:
         assigned = await info.context.deps.commands.assign(
             info.context.principal, str(id), str(owner_id), team, expected_version
         )
-        return _shown(info, assigned)
+        return Customer.from_model(assigned)
 
     @strawberry.mutation(description="Soft-delete: hidden from lists unless asked for.")
     async def archive_customer(
@@ -396,7 +399,7 @@ class Mutation:
         done = await info.context.deps.commands.set_archived(
             info.context.principal, str(id), True, expected_version
         )
-        return _shown(info, done)
+        return Customer.from_model(done)
 
     @strawberry.mutation(description="Bring an archived customer back.")
     async def unarchive_customer(
@@ -406,7 +409,7 @@ class Mutation:
         done = await info.context.deps.commands.set_archived(
             info.context.principal, str(id), False, expected_version
         )
-        return _shown(info, done)
+        return Customer.from_model(done)
 
     @strawberry.mutation(description="Restore the fields of a past version, as a new version.")
     async def restore_customer_version(
@@ -416,7 +419,7 @@ class Mutation:
         restored = await info.context.deps.commands.restore_version(
             info.context.principal, str(id), version, expected_version
         )
-        return _shown(info, restored)
+        return Customer.from_model(restored)
 
     @strawberry.mutation(
         description="Merge 2–10 records into the survivor with per-field choices; the others "
@@ -437,13 +440,13 @@ class Mutation:
             idempotency_key=input.idempotency_key,
         )
         return MergeResult(
-            merge_id=strawberry.ID(result.merge_id), customer=_shown(info, result.survivor)
+            merge_id=strawberry.ID(result.merge_id), customer=Customer.from_model(result.survivor)
         )
 
     @strawberry.mutation(description="Undo a merge (within 30 days, survivor unchanged since).")
     async def unmerge_customers(self, info: Info, merge_id: strawberry.ID) -> list[Customer]:
         restored = await info.context.deps.merges.unmerge(info.context.principal, str(merge_id))
-        return [_shown(info, c) for c in restored]
+        return [Customer.from_model(c) for c in restored]
 
     @strawberry.mutation(
         description="ADMIN: erase personal data on request (kept as an archived tombstone); "
@@ -452,7 +455,7 @@ class Mutation:
     async def erase_customer(self, info: Info, id: strawberry.ID, reason: str) -> Customer:
         await _checked(info, str(id), Action.ERASE)
         erased = await info.context.deps.commands.erase(info.context.principal, str(id), reason)
-        return _shown(info, erased)
+        return Customer.from_model(erased)
 
     @strawberry.mutation(
         description="Change stage, owner, tags or archive state of up to 500 customers (ids or "
@@ -478,7 +481,7 @@ class Mutation:
         result = await info.context.deps.bulk.apply(
             principal,
             targets,
-            to_filter(filter) if filter is not None else None,
+            to_filter(filter, info.context.principal) if filter is not None else None,
             BulkChange(
                 stage=change.stage,
                 owner_id=str(change.owner_id) if change.owner_id else None,

@@ -8,7 +8,6 @@ from typing import Self
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_customer import policy
 from crm_customer.customer_filter import SortOrder
 from crm_customer.domain import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from crm_customer.domain import Customer as CustomerModel
@@ -17,8 +16,20 @@ from crm_customer.graphql.catalog_types import CustomFieldFilterInput, Tag, cata
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
 from crm_customer.history import Version, VersionAction
+from crm_customer.personal_data import display_name, personal_parts
 from crm_customer.tags import split as tags_split
 from crm_kit.graphql import PageInfo
+from crm_kit.personal_types import (
+    Birthday,
+    CustomerName,
+    EmailAddress,
+    IdCardNumber,
+    PersonalJSON,
+    PersonName,
+    PhoneNumber,
+    StreetAddress,
+    WeChatId,
+)
 
 CustomerKindEnum = strawberry.enum(CustomerKind, name="CustomerKind")
 LifecycleStageEnum = strawberry.enum(LifecycleStage, name="LifecycleStage")
@@ -36,24 +47,27 @@ class Address:
     province: str
     city: str
     district: str
-    street: str
-    postal_code: str
+    street: StreetAddress
+    postal_code: StreetAddress
 
 
 @strawberry.type
 class ContactPerson:
-    name: str
+    name: PersonName
     title: str
-    phones: list[str]
-    emails: list[str]
+    phones: list[PhoneNumber]
+    emails: list[EmailAddress]
     primary: bool
 
 
-@strawberry.type(description="One field's value before and after a change (ID numbers masked).")
+@strawberry.type(
+    description="One field's value before and after a change; personal parts are masked "
+    "for roles that may not see them (ID numbers are recorded masked)."
+)
 class FieldChange:
     field: str
-    before: JSON | None
-    after: JSON | None
+    before: PersonalJSON | None
+    after: PersonalJSON | None
 
 
 @strawberry.type
@@ -71,7 +85,14 @@ class CustomerVersion:
             at=v.at,
             actor_id=v.actor,
             action=v.action,
-            changes=[FieldChange(field=c.field, before=c.before, after=c.after) for c in v.changes],
+            changes=[
+                FieldChange(
+                    field=c.field,
+                    before=personal_parts(c.field, c.before),
+                    after=personal_parts(c.field, c.after),
+                )
+                for c in v.changes
+            ],
         )
 
 
@@ -100,12 +121,12 @@ async def version_page(
 class Customer:
     id: strawberry.ID
     kind: CustomerKindEnum  # type: ignore[valid-type]
-    display_name: str
+    display_name: CustomerName
     stage: LifecycleStageEnum  # type: ignore[valid-type]
     tier: str | None
     tags: list[str]
-    phones: list[str]
-    emails: list[str]
+    phones: list[PhoneNumber]
+    emails: list[EmailAddress]
     source: SourceEnum | None  # type: ignore[valid-type]
     source_detail: str | None
     referrer: str | None
@@ -118,8 +139,8 @@ class Customer:
     created_by: str
     updated_by: str
     gender: GenderEnum | None  # type: ignore[valid-type]
-    birthday: date | None
-    wechat_id: str | None
+    birthday: Birthday | None
+    wechat_id: WeChatId | None
     addresses: list[Address]
     region: str | None
     uscc: str | None = strawberry.field(description="Unified social credit code (GB 32100).")
@@ -144,8 +165,8 @@ class Customer:
         return tags_split(self.tags, await catalog_tags(info, self.tags))[1]
 
     @strawberry.field(description="GB 11643 ID-card number; masked unless the caller may see it.")
-    def id_card_number(self, info: Info) -> str | None:
-        return policy.id_card_for(info.context.principal, self.id_card)
+    def id_card_number(self) -> IdCardNumber | None:
+        return IdCardNumber(self.id_card) if self.id_card else None
 
     @strawberry.field(description="Every change, newest first, with field-level before/after.")
     async def history(
@@ -158,12 +179,12 @@ class Customer:
         return cls(
             id=strawberry.ID(c.id),
             kind=c.kind,
-            display_name=c.name,
+            display_name=display_name(c),
             stage=c.stage,
             tier=c.tier,
             tags=c.tags,
-            phones=c.phones,
-            emails=c.emails,
+            phones=[PhoneNumber(p) for p in c.phones],
+            emails=[EmailAddress(e) for e in c.emails],
             source=c.source,
             source_detail=c.source_detail,
             referrer=c.referrer,
@@ -176,15 +197,15 @@ class Customer:
             created_by=c.created_by,
             updated_by=c.updated_by,
             gender=c.gender,
-            birthday=c.birthday,
-            wechat_id=c.wechat_id,
+            birthday=Birthday(c.birthday) if c.birthday else None,
+            wechat_id=WeChatId(c.wechat_id) if c.wechat_id else None,
             addresses=[
                 Address(
                     province=a.province,
                     city=a.city,
                     district=a.district,
-                    street=a.street,
-                    postal_code=a.postal_code,
+                    street=StreetAddress(a.street),
+                    postal_code=StreetAddress(a.postal_code),
                 )
                 for a in c.addresses
             ],
@@ -195,7 +216,11 @@ class Customer:
             website=c.website,
             contacts=[
                 ContactPerson(
-                    name=p.name, title=p.title, phones=p.phones, emails=p.emails, primary=p.primary
+                    name=PersonName(p.name),
+                    title=p.title,
+                    phones=[PhoneNumber(n) for n in p.phones],
+                    emails=[EmailAddress(e) for e in p.emails],
+                    primary=p.primary,
                 )
                 for p in c.contacts
             ],

@@ -3,10 +3,14 @@ tags and attachment metadata."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from crm_interaction import record_details
 from crm_interaction.record_details import RecordDetails
+from crm_kit.personal import Disclosed
+from crm_kit.personal_types import PersonName
 
 strawberry.enum(record_details.Outcome, description="How a contact ended")
 strawberry.enum(record_details.ParticipantKind, description="Staff member or customer contact")
@@ -18,7 +22,9 @@ class ParticipantType:
     id: str | None = strawberry.field(
         description="Staff id, or the contact person's id in the customer service"
     )
-    name: str | None = strawberry.field(description="The contact person's name as written down")
+    name: PersonName | None = strawberry.field(
+        description="The contact person's name as written down (a staff member's in clear)"
+    )
 
 
 @strawberry.type(name="Attachment", description="Metadata of a file attached to a contact")
@@ -57,7 +63,19 @@ class AttachmentInput:
 
 
 def participants_of(details: RecordDetails) -> list[ParticipantType]:
-    return [ParticipantType(kind=p.kind, id=p.id, name=p.name) for p in details.participants]
+    return [
+        ParticipantType(kind=p.kind, id=p.id, name=_participant_name(p))
+        for p in details.participants
+    ]
+
+
+def _participant_name(p: record_details.Participant) -> Any:
+    """A colleague's name is not customer personal data; a contact person's is."""
+    if p.name is None:
+        return None
+    if p.kind is record_details.ParticipantKind.STAFF:
+        return Disclosed(p.name)
+    return p.name
 
 
 def attachments_of(details: RecordDetails) -> list[AttachmentType]:
