@@ -99,16 +99,18 @@ def shown_as(visible: Visibility, kind: PersonalKind, value: str) -> str:
 # --- free text ------------------------------------------------------------------------------
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# ID-card numbers (17 digits and a check character) and runs of 7+ digits (phone numbers,
-# with an optional + and separators); shorter numbers (counts, limits, years) stay readable.
+# ID-card numbers (17 digits and a check character) and runs of 10+ digits (mobile and
+# landline numbers with their area code, with an optional + and separators); shorter numbers
+# (counts, limits, byte sizes, years) stay readable.
 _ID_CARD = re.compile(r"(?<![\w])\d{17}[\dXx](?![\w])")
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d -]{5,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d -]{8,}\d(?![\w])")
+MIN_PHONE_DIGITS = 10
 
 
 def _mask_digits(match: re.Match[str]) -> str:
     text = match.group(0)
     digits = re.sub(r"\D", "", text)
-    if len(digits) < 7:
+    if len(digits) < MIN_PHONE_DIGITS:
         return text
     return mask_phone(digits)
 
@@ -121,12 +123,19 @@ def scrub(text: str) -> str:
 
 
 def scrub_extensions(extensions: dict[str, Any]) -> dict[str, Any]:
-    """An error's extensions with the messages of its `fieldErrors` scrubbed."""
+    """An error's extensions scrubbed: string values (an `id` echoes the caller's argument)
+    and each of `fieldErrors` (the message, and the field path: a custom field's key is the
+    caller's text)."""
+    scrubbed = {k: scrub(v) if isinstance(v, str) else v for k, v in extensions.items()}
     field_errors = extensions.get("fieldErrors")
-    if not isinstance(field_errors, list):
-        return extensions
-    scrubbed = [
-        {**e, "message": scrub(str(e["message"]))} if isinstance(e, dict) and "message" in e else e
-        for e in field_errors
-    ]
-    return {**extensions, "fieldErrors": scrubbed}
+    if isinstance(field_errors, list):
+        scrubbed["fieldErrors"] = [
+            {
+                k: scrub(v) if k in ("field", "message") and isinstance(v, str) else v
+                for k, v in e.items()
+            }
+            if isinstance(e, dict)
+            else e
+            for e in field_errors
+        ]
+    return scrubbed
