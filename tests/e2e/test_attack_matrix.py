@@ -48,6 +48,8 @@ MANAGES = {  # merge, reveal a masked field
     "MANAGER_OTHER_TEAM": (N, N, Y),
 }
 DETAILS = {**SEES, "ANALYST": (N, N, N)}  # interactions, timeline: no personal details for ANALYST
+# Searching an individual by name: ANALYST sees names masked, so a name search cannot confirm one.
+SEARCHES = {**SEES, "ANALYST": (N, N, N)}
 LOGS = {**CHANGES, "SERVICE": (Y, Y, Y)}  # SERVICE logs contacts with any customer
 # Customer.notifications read directly at the notification subgraph: a recipient-wide view
 # (ADMIN, MANAGER) needs the customer in scope; everyone else sees only their own notices.
@@ -69,7 +71,7 @@ STAFF = {
 EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "read": SEES,
     "list": SEES,
-    "search": SEES,
+    "search": SEARCHES,
     "timeline": DETAILS,
     "customer360": SEES,  # ANALYST: the profile, masked, without interactions
     "update": CHANGES,
