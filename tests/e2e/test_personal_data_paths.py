@@ -13,6 +13,7 @@ read clear, or error message.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from tests.e2e.schema_walk import (
 )
 from tests.e2e.test_data_protection import captured_events
 from tests.integration.notification.harness import Receiver
+from tests.integration.notification.ws_client import subscribe
 from tests.support import auth_headers, eventually, gql, serve_app, serve_system
 
 pytestmark = pytest.mark.e2e
@@ -99,6 +101,7 @@ class Seeded:
     ids: dict[str, str]  # GraphQL type name -> the id of a planted one
     events: list[dict[str, Any]]
     hooks: Receiver
+    duplicate: str = ""  # a second record of the planted individual
 
     async def ok(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         body = await gql(self.http, f"{self.gateway}/graphql", query, variables, headers("ADMIN"))
@@ -129,7 +132,8 @@ async def _customers(s: Seeded) -> str:
     change = {"phones": [phone, "13700001111"], "emails": [email, "other@example.cn"],
               "wechatId": "wx_other", "addresses": [{**ADDRESS, "street": "新街1号"}]}  # fmt: skip
     await s.ok(UPDATE, {"id": created["id"], "v": created["version"], "i": change})
-    await s.ok(CREATE, {"i": {**person, "idCardNumber": None, "force": True}})  # a duplicate
+    duplicate = await s.ok(CREATE, {"i": {**person, "idCardNumber": None, "force": True}})
+    s.duplicate = str(duplicate["createCustomer"]["id"])
     contact = {"name": CLEAR[PersonalKind.NAME][1], "phones": [contact_phone],
                "emails": [contact_email], "primary": True}  # fmt: skip
     await s.ok(
@@ -430,3 +434,28 @@ async def test_seeded_values_are_clear_for_a_role_that_may_see_them(seeded: Seed
     text = text_of(body["data"])
     for kind in PersonalKind:
         assert CLEAR[kind][0] in text, kind
+
+
+async def test_subscription_events_are_masked_for_the_subscriber(seeded: Seeded) -> None:
+    """notificationReceived as ANALYST, selecting everything the schema offers under it, while
+    the planted individual is assigned to them: the notice names the customer masked."""
+    schema = await _schema(seeded)
+    subscription = schema.subscription_type
+    assert subscription is not None
+    walk = Walk(schema, _arguments(seeded.ids), [])
+    selection = walk.root(subscription, "notificationReceived")
+    sub, team = ROLES["ANALYST"]
+    bearer = headers("ANALYST")["Authorization"].removeprefix("Bearer ")
+    query = "subscription { " + str(selection) + " }"
+    async with subscribe(f"{seeded.gateway}/graphql", bearer, query) as received:
+        await asyncio.sleep(0.5)  # the subscription is registered before the event
+        await seeded.ok(
+            """mutation($id: ID!, $o: ID!, $t: String!) {
+            assignCustomer(id: $id, ownerId: $o, team: $t) { id } }""",
+            {"id": seeded.duplicate, "o": sub, "t": team},
+        )
+        payload = await asyncio.wait_for(received.next(), timeout=30)
+    notice = payload["data"]["notificationReceived"]
+    assert notice["type"] == "CUSTOMER_ASSIGNED" and notice["customerId"] == seeded.duplicate
+    assert "隐" in notice["title"] + notice["body"]  # the name, masked
+    assert not leaks(text_of(payload), hidden_from("ANALYST")), payload
