@@ -23,6 +23,7 @@ import random
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from bench.stats import line, timed
 from crm_customer import domain, history
 from crm_customer.crypto import DataProtector
 from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import CustomerChanges, LifecycleStage
+from crm_customer.domain import Customer, CustomerChanges, LifecycleStage
 from crm_customer.duplicates import match_keys
 from crm_customer.history import VersionAction
 from crm_customer.merging import MergeCommands
@@ -86,33 +87,32 @@ async def seed(repo: CustomerRepository, db: Any, n: int, rng: random.Random) ->
     return made
 
 
-async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-    db = client[f"bench_customer_{n}_{uuid.uuid4().hex[:6]}"]
-    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
-    repo = CustomerRepository(db, DataProtector.from_env())
-    commands = await service_commands(client, db, repo)  # as the service wires it (audited)
-    merger = MergeCommands(commands.uow, repo)
-    rng = random.Random(n)
-    print(f"\nN = {n:,}")
-    start = time.perf_counter()
-    seeded = await seed(repo, db, n, rng)
-    elapsed = time.perf_counter() - start
-    print(f"  bulk seed (validate+encrypt+insert_many)      {n / elapsed:8.0f} rows/s")
+@dataclass
+class Bench:
+    """One size's database, the service's use cases over it, and the seeded records."""
 
-    # create path: validation + duplicate check + transaction, one row at a time
-    rows = [customer(rng, n + i) for i in range(sample)]
+    repo: CustomerRepository
+    commands: Any
+    merger: MergeCommands
+    rng: random.Random
+    seeded: list[Customer]
+    reps: int
+
+
+async def create_path(b: Bench, n: int, sample: int) -> None:
+    """Validation + duplicate check + transaction, one row at a time."""
+    rows = [customer(b.rng, n + i) for i in range(sample)]
     created = conflicts = 0
     per_row: list[float] = []
     dup_checks: list[float] = []
     for new in rows:
         t0 = time.perf_counter()
         probe = domain.create(new, id=uuid.uuid4().hex, actor="b", now=datetime.now(UTC))
-        await commands.find_duplicates(probe)
+        await b.commands.find_duplicates(probe)
         dup_checks.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         try:
-            await commands.create(ACTOR, new)
+            await b.commands.create(ACTOR, new)
             created += 1
         except Exception as exc:  # a generated phone may collide: a CONFLICT is a valid outcome
             if type(exc).__name__ != "Conflict":
@@ -126,10 +126,12 @@ async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
     )
     line("duplicate check alone", dup_checks)
 
-    sample_person = next(c for c in seeded if c.id_card_number)
+
+async def searches(b: Bench) -> None:
+    sample_person = next(c for c in b.seeded if c.id_card_number)
     name_part = sample_person.name[:2]
     phone_suffix = sample_person.phones[0][-4:]
-    searches = {
+    filters = {
         "stage=ACTIVE": CustomerFilter(stage=LifecycleStage.ACTIVE),
         "owner=staff3 + stage=LEAD": CustomerFilter(owner_id="staff3", stage=LifecycleStage.LEAD),
         "region=广东省 + tags any [vip]": CustomerFilter(region="广东省", tags_any=["vip"]),
@@ -138,51 +140,72 @@ async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
         f"text '{phone_suffix}' (phone suffix)": CustomerFilter(text=phone_suffix),
     }
     print("  search (first page of 20 + totalCount):")
-    for label, flt in searches.items():
-        page = await repo.page(flt, 20, None)
+    for label, flt in filters.items():
+        page = await b.repo.page(flt, 20, None)
 
         async def one(flt: CustomerFilter = flt) -> None:
-            await repo.page(flt, 20, None)
+            await b.repo.page(flt, 20, None)
 
-        line(label, await timed(one, reps), f"total={page.total} index={plan(flt.query()).index}")
+        info = f"total={page.total} index={plan(flt.query()).index}"
+        line(label, await timed(one, b.reps), info)
 
+
+async def history_reads(b: Bench) -> list[Customer]:
     print("  history:")
-    targets = rng.sample(seeded, min(reps, len(seeded)))
+    targets = b.rng.sample(b.seeded, min(b.reps, len(b.seeded)))
     updates: list[float] = []
     for c in targets:
         t0 = time.perf_counter()
-        await commands.update(ACTOR, c.id, 1, CustomerChanges(tags=[*c.tags, "bench"]))
+        await b.commands.update(ACTOR, c.id, 1, CustomerChanges(tags=[*c.tags, "bench"]))
         updates.append(time.perf_counter() - t0)
     line("updateCustomer (new version + diff)", updates)
     it = iter(targets * 2)
-    line(
-        "customer.history (first 20)",
-        await timed(lambda: repo.versions(next(it).id, 20, None), reps),
-    )
+    versions = await timed(lambda: b.repo.versions(next(it).id, 20, None), b.reps)
+    line("customer.history (first 20)", versions)
     later = datetime.now(UTC)
     it = iter(targets * 2)
-    line("customerAsOf", await timed(lambda: repo.state_at(next(it).id, later), reps))
+    line("customerAsOf", await timed(lambda: b.repo.state_at(next(it).id, later), b.reps))
     it = iter(targets * 2)
-    line(
-        "restoreCustomerVersion (to v1)",
-        await timed(lambda: commands.restore_version(ACTOR, next(it).id, 1, 2), reps),
-    )
+    restores = await timed(lambda: b.commands.restore_version(ACTOR, next(it).id, 1, 2), b.reps)
+    line("restoreCustomerVersion (to v1)", restores)
+    return targets
+
+
+async def merges(b: Bench, targets: list[Customer]) -> None:
     print("  merge:")
-    pool = [c for c in seeded if c not in targets]
-    rng.shuffle(pool)
+    pool = [c for c in b.seeded if c not in targets]
+    b.rng.shuffle(pool)
     merge_ids: list[str] = []
-    merges: list[float] = []
-    for i in range(reps):
+    timings: list[float] = []
+    for i in range(b.reps):
         survivor, other = pool[2 * i], pool[2 * i + 1]
         if survivor.kind is not other.kind:
             continue
         t0 = time.perf_counter()
-        result = await merger.merge(ACTOR, survivor.id, [other.id], [])
-        merges.append(time.perf_counter() - t0)
+        result = await b.merger.merge(ACTOR, survivor.id, [other.id], [])
+        timings.append(time.perf_counter() - t0)
         merge_ids.append(result.merge_id)
-    line("mergeCustomers (2 records)", merges)
+    line("mergeCustomers (2 records)", timings)
     it = iter(merge_ids)
-    line("unmergeCustomers", await timed(lambda: merger.unmerge(ACTOR, next(it)), len(merge_ids)))
+    line("unmergeCustomers", await timed(lambda: b.merger.unmerge(ACTOR, next(it)), len(merge_ids)))
+
+
+async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_customer_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
+    repo = CustomerRepository(db, DataProtector.from_env())
+    commands = await service_commands(client, db, repo)  # as the service wires it (audited)
+    rng = random.Random(n)
+    print(f"\nN = {n:,}")
+    start = time.perf_counter()
+    seeded = await seed(repo, db, n, rng)
+    elapsed = time.perf_counter() - start
+    print(f"  bulk seed (validate+encrypt+insert_many)      {n / elapsed:8.0f} rows/s")
+    b = Bench(repo, commands, MergeCommands(commands.uow, repo), rng, seeded, reps)
+    await create_path(b, n, sample)
+    await searches(b)
+    await merges(b, await history_reads(b))
     await client.drop_database(db.name)
     await client.close()
 

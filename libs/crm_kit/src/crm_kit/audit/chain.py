@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,24 +64,34 @@ def _mask_digit_run(value: str) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
+def _hide(_text: str) -> str:
+    return "***"
+
+
+def _first_character(text: str) -> str:
+    return text[:1] + "**" if text else text  # a person's name: tells records apart, no more
+
+
+# By what the field name says it is, first match wins.
+_BY_NAME: tuple[tuple[re.Pattern[str], Callable[[str], str]], ...] = (
+    (_MASK_ALL, _hide),
+    (_IDNUM, mask_id_card),
+    (_PHONE, _mask_phone),
+    (_EMAIL, _mask_email),
+    (_HIDDEN, _hide),
+    (_NAME, _first_character),
+)
+
+
 def _mask_scalar(name: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     text = str(value)
     if "*" in text:
         return text  # already masked by the service
-    if _MASK_ALL.search(name):
-        return "***"
-    if _IDNUM.search(name):
-        return mask_id_card(text)
-    if _PHONE.search(name):
-        return _mask_phone(text)
-    if _EMAIL.search(name):
-        return _mask_email(text)
-    if _HIDDEN.search(name):
-        return "***"
-    if _NAME.search(name) and text:
-        return text[:1] + "**"  # a person's name: enough to tell records apart, no more
+    for pattern, masker in _BY_NAME:
+        if pattern.search(name):
+            return masker(text)
     # A value of 7+ digits under any other name (a phone or ID typed into a note) is cut.
     return _PLAIN_DIGITS.sub(lambda m: _mask_digit_run(m.group()), text)
 
