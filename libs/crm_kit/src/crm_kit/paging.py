@@ -1,0 +1,62 @@
+"""Keyset paging for every list of every service: one opaque cursor format, one page-size rule.
+
+A page ends at the sort key of its last item, a time and an id (MongoDB keeps times to the
+millisecond, so the cursor does too): the next page starts strictly after it. A cursor is
+``base64url("k1:<epoch millis>:<id>")``; clients treat it as opaque. `first` outside
+``0…MAX_PAGE_SIZE`` (100 by default) is BAD_USER_INPUT naming the argument — never cut silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from crm_kit.errors import BadUserInput
+from crm_kit.policy import configured_options
+
+_VERSION = "k1:"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLI = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Where a page ends: the sort key of its last item."""
+
+    at: datetime
+    id: str
+
+
+def encode_cursor(keyset: Keyset) -> str:
+    millis = (keyset.at.astimezone(UTC) - _EPOCH) // _MILLI
+    raw = f"{_VERSION}{millis}:{keyset.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str = "after") -> Keyset:
+    """The keyset of a cursor; BAD_USER_INPUT (`INVALID_CURSOR`, naming `field`) otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith(_VERSION):
+            raise ValueError("not a cursor of this API")
+        millis, _, id = raw.removeprefix(_VERSION).partition(":")
+        if not id:
+            raise ValueError("cursor without an id")
+        at = _EPOCH + int(millis) * _MILLI
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as exc:
+        raise BadUserInput.single(
+            field, "INVALID_CURSOR", f"{field} is not a valid cursor"
+        ) from exc
+    return Keyset(at, id)
+
+
+def page_size(first: int | None, default: int, field: str = "first") -> int:
+    """`first` checked against the page limit (``MAX_PAGE_SIZE``): the default when absent."""
+    if first is None:
+        return default
+    maximum = configured_options().max_page_size
+    if first < 0 or first > maximum:
+        raise BadUserInput.single(field, "OUT_OF_RANGE", f"{field} must be between 0 and {maximum}")
+    return first
