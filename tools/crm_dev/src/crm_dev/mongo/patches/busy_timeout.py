@@ -18,7 +18,7 @@ import os
 import sqlite3
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled, install, installed
+from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed
 
 TIMEOUT_ENV = "MONGOECO_BUSY_TIMEOUT_SECONDS"
 DEFAULT_TIMEOUT_SECONDS = 30.0

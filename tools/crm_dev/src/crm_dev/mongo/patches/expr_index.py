@@ -42,7 +42,7 @@ import functools
 import importlib
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled, install, installed
+from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed
 
 SWITCH = "CRM_DEV_MONGOECO_EXPR_INDEX"  # "0": measure without it
 

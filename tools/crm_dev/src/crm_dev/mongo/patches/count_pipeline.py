@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled
+from crm_dev.mongo.patches.id_uniqueness import enabled
 
 SWITCH = "CRM_DEV_MONGOECO_COUNT"
 _MARKER = "_crm_dev_count_pipeline"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled, install, installed, switched_off
+from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed, switched_off
 
 
 def apply() -> bool:

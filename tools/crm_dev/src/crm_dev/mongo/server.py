@@ -16,17 +16,17 @@ import signal
 import sys
 from pathlib import Path
 
-from crm_dev import (
-    mongoeco_bulk_insert_patch,
-    mongoeco_busy_timeout_patch,
-    mongoeco_count_patch,
-    mongoeco_expr_index_patch,
-    mongoeco_features_patch,
-    mongoeco_id_in_patch,
-    mongoeco_multikey_patch,
-    mongoeco_patch,
-    mongoeco_shared_index_patch,
-    mongoeco_txn_gate,
+from crm_dev.mongo.patches import (
+    bulk_insert,
+    busy_timeout,
+    count_pipeline,
+    expr_index,
+    features_cache,
+    id_membership,
+    id_uniqueness,
+    multikey,
+    shared_index,
+    transaction_gate,
 )
 from crm_dev.ports import port_in_use
 
@@ -57,16 +57,16 @@ async def serve(
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire import AsyncMongoEcoProxyServer
 
-    mongoeco_patch.apply()  # each read/write patch has its off switch (README)
-    mongoeco_count_patch.apply()  # before the gate, which must see the original command
-    mongoeco_txn_gate.apply()
-    mongoeco_id_in_patch.apply()
-    mongoeco_bulk_insert_patch.apply()
-    mongoeco_expr_index_patch.apply()
-    mongoeco_multikey_patch.apply()  # after expr_index: both wrap the filter translation
-    mongoeco_shared_index_patch.apply()
-    mongoeco_busy_timeout_patch.apply()
-    mongoeco_features_patch.apply()  # after busy_timeout: both wrap _create_sqlite_connection
+    id_uniqueness.apply()  # each read/write patch has its off switch (README)
+    count_pipeline.apply()  # before the gate, which must see the original command
+    transaction_gate.apply()
+    id_membership.apply()
+    bulk_insert.apply()
+    expr_index.apply()
+    multikey.apply()  # after expr_index: both wrap the filter translation
+    shared_index.apply()
+    busy_timeout.apply()
+    features_cache.apply()  # after busy_timeout: both wrap _create_sqlite_connection
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
     engine = SQLiteEngine(
         str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries
@@ -125,7 +125,3 @@ def main(argv: list[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

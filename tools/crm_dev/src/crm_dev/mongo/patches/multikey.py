@@ -35,7 +35,7 @@ import functools
 import re
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled
+from crm_dev.mongo.patches.id_uniqueness import enabled
 
 SWITCH = "CRM_DEV_MONGOECO_MULTIKEY"
 _MARKER = "_crm_dev_multikey_prefix"

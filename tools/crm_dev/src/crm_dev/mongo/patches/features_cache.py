@@ -31,8 +31,8 @@ from typing import Any
 
 import orjson
 
-from crm_dev.mongoeco_expr_index_patch import SORT_UNSAFE_TYPES
-from crm_dev.mongoeco_patch import enabled, install, installed
+from crm_dev.mongo.patches.expr_index import SORT_UNSAFE_TYPES
+from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed
 
 SWITCH = "CRM_DEV_MONGOECO_FEATURES"
 KEPT_KINDS = ("top_level_array", "traverses_array", "tagged_type", "sort_unsafe")

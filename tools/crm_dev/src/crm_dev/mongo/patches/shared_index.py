@@ -29,7 +29,7 @@ import functools
 import hashlib
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled
+from crm_dev.mongo.patches.id_uniqueness import enabled
 
 SWITCH = "CRM_DEV_MONGOECO_SHARED_INDEX"
 SHARED_MULTIKEY = "crm_dev_multikey_entries"

@@ -1,0 +1,1 @@
+"""Patches the embedded server applies to mongoeco before it serves."""
