@@ -1,6 +1,6 @@
 """The embedded server keeps its per-collection facts across writes
 (crm_dev.mongo.patches.features_cache), without answering wrongly when a write changes them, and an
-upsert of a new `_id` does not scan the collection (crm_dev.mongo.patches.id_membership)."""
+upsert of a new `_id` does not scan the collection (crm_dev.mongo.patches.absent_id)."""
 
 from __future__ import annotations
 

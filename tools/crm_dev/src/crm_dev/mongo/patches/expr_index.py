@@ -28,23 +28,29 @@ documents). The check now translates the filter exactly as the query itself does
 (`_translate_query_plan_with_multikey`: scalar-only when no document of the collection has
 an array at that field, which mongoeco verifies), so it selects the same documents and is
 served by the same index. And it runs only when some document of the collection has such a
-value in the sort field at all — a collection fact kept across writes (see
-mongoeco_features_patch) — so the usual sorted listing pays for no check.
+value in the sort field at all — a collection fact kept across writes (see the
+features_cache patch) — so the usual sorted listing pays for no check.
 
-Pinned to mongoeco 4.11.0 like the other patches; `tests/infra/test_mongo_expr_index.py`
-checks answers against MongoDB semantics (strings, other types, missing fields, arrays) and
-that the explain plan seeks the declared index.
+Switch: `CRM_DEV_MONGOECO_EXPR_INDEX=0`. Written against mongoeco 4.11.0; the multikey patch
+wraps the same filter translation after it. `tests/infra/test_mongo_expr_index.py` checks
+answers against MongoDB semantics (strings, other types, missing fields, arrays) and that the
+explain plan seeks the declared index.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from typing import Any
 
-from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-SWITCH = "CRM_DEV_MONGOECO_EXPR_INDEX"  # "0": measure without it
+SCALAR_EQUALS = "mongoeco.engines.sqlite_query._translate_scalar_equals"
+SORT_CHECK = "mongoeco.engines.sqlite.SQLiteEngine._sort_requires_python"
+TRANSLATE = "mongoeco.engines.sqlite.SQLiteEngine._translate_query_plan_with_multikey"
+SORT_UNSAFE_TYPES = ("", "int64", "decimal", "decimal128", "decimal128_public")
 
 
 def index_terms(field: str) -> str:
@@ -57,15 +63,7 @@ def index_terms(field: str) -> str:
     )
 
 
-def apply() -> bool:
-    from mongoeco.engines import sqlite_query
-
-    if not enabled(SWITCH):
-        return False
-    if installed(sqlite_query, "_translate_scalar_equals"):
-        return True
-    original = sqlite_query._translate_scalar_equals
-
+def _scalar_equals(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def translate_scalar_equals(field: str, value: object, *args: Any, **kwargs: Any) -> Any:
         sql, params = original(field, value, *args, **kwargs)
@@ -73,27 +71,21 @@ def apply() -> bool:
             return sql, params
         return f"({sql} AND {index_terms(field)})", [*params, value]
 
-    install(sqlite_query, "_translate_scalar_equals", translate_scalar_equals)
-    _patch_sort_check()
-    _patch_string_membership()
-    return True
+    return translate_scalar_equals
 
 
-def _patch_string_membership() -> None:
+def _string_membership(original: Callable[..., Any]) -> Callable[..., Any]:
     """`{f: {$in: [strings]}}` on a field no document holds an array in: one index seek
     per value (`<type expr> = '' AND <value expr> IN (...)`) instead of mongoeco's
     "scalar equal OR array contains" per value, which no index can serve."""
     from mongoeco.core.query_plan import InCondition
     from mongoeco.engines import sqlite_query
-    from mongoeco.engines.sqlite import SQLiteEngine
-
-    original = SQLiteEngine._translate_query_plan_with_multikey
 
     @functools.wraps(original)
-    def translate(self: SQLiteEngine, db_name: str, coll_name: str, plan: Any) -> Any:
+    def translate(self: Any, db_name: str, coll_name: str, plan: Any) -> Any:
         if (
             isinstance(plan, InCondition)
-            and plan.field != "_id"  # `_id` lookups use the primary key (mongoeco_id_in_patch)
+            and plan.field != "_id"  # `_id` lookups use the primary key (id_membership)
             and plan.values
             and all(type(v) is str for v in plan.values)
             and self._find_multikey_index(db_name, coll_name, plan.field) is None
@@ -111,85 +103,88 @@ def _patch_string_membership() -> None:
             )
         return original(self, db_name, coll_name, plan)
 
-    install(SQLiteEngine, "_translate_query_plan_with_multikey", translate)
+    return translate
 
 
-SORT_UNSAFE_TYPES = ("", "int64", "decimal", "decimal128", "decimal128_public")
-
-
-def _patch_sort_check() -> None:
-    from mongoeco.engines.sqlite import SQLiteEngine
-
+def unsafe_sql(field: str) -> str:
+    """Documents whose `field` SQLite cannot order: an array, or an object that is not a
+    tagged scalar SQLite sorts (mongoeco's own condition)."""
     engine_module: Any = importlib.import_module("mongoeco.engines.sqlite")
+    path = "'" + engine_module.json_path_for_field(field).replace("'", "''") + "'"
+    types = ", ".join(f"'{t}'" for t in SORT_UNSAFE_TYPES)
+    return (
+        f"(json_type(document, {path}) = 'array' OR (json_type(document, {path}) = 'object' "
+        f"AND {engine_module.type_expression_sql(field)} IN ({types})))"
+    )
 
-    original = SQLiteEngine._sort_requires_python
 
-    def unsafe_sql(field: str) -> str:
-        """Documents whose `field` SQLite cannot order: an array, or an object that is not a
-        tagged scalar SQLite sorts (mongoeco's own condition)."""
-        path = "'" + engine_module.json_path_for_field(field).replace("'", "''") + "'"
-        types = ", ".join(f"'{t}'" for t in SORT_UNSAFE_TYPES)
-        return (
-            f"(json_type(document, {path}) = 'array' OR (json_type(document, {path}) = 'object' "
-            f"AND {engine_module.type_expression_sql(field)} IN ({types})))"
+def _any_row(engine: Any, where: str, params: tuple[object, ...]) -> bool:
+    row = (
+        engine._require_connection()
+        .execute(f"SELECT 1 FROM documents WHERE {where} LIMIT 1", params)
+        .fetchone()
+    )
+    return row is not None
+
+
+def collection_sort_unsafe(engine: Any, db_name: str, coll_name: str, field: str) -> bool:
+    """Whether any document of the collection has such a value at `field`, kept as a
+    collection fact (`sort_unsafe:<field>`, updated per written document by the
+    features_cache patch) so the usual answer "none" costs no scan."""
+    cache: dict[tuple[str, str, str], Any] = engine._collection_features_cache
+    key = (db_name, coll_name, f"sort_unsafe:{field}")
+    cached = cache.get(key)
+    if cached is None:
+        cached = _any_row(
+            engine, f"db_name = ? AND coll_name = ? AND {unsafe_sql(field)}", (db_name, coll_name)
         )
+        cache[key] = cached
+    return bool(cached)
 
-    def collection_sort_unsafe(
-        self: SQLiteEngine, db_name: str, coll_name: str, field: str
-    ) -> bool:
-        """Whether any document of the collection has such a value at `field`, kept as a
-        collection fact (`sort_unsafe:<field>`, updated per written document by
-        mongoeco_features_patch) so the usual answer "none" costs no scan."""
-        cache: dict[tuple[str, str, str], Any] = self._collection_features_cache
-        key = (db_name, coll_name, f"sort_unsafe:{field}")
-        cached = cache.get(key)
-        if cached is None:
-            row = (
-                self._require_connection()
-                .execute(
-                    "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
-                    f"AND {unsafe_sql(field)} LIMIT 1",
-                    (db_name, coll_name),
-                )
-                .fetchone()
-            )
-            cached = row is not None
-            cache[key] = cached
-        return bool(cached)
 
-    @functools.wraps(original)
-    def sort_requires_python(
-        self: SQLiteEngine, db_name: str, coll_name: str, plan: Any, sort: Any
-    ) -> bool:
-        if not sort:
-            return False
-        if self._plan_has_array_traversing_paths(db_name, coll_name, plan):
-            return True
-        where: tuple[str, list[object]] | None = None
-        for field, _direction in sort:
-            if (
-                self._field_traverses_array_in_collection(db_name, coll_name, field)
-                or self._field_contains_tagged_bytes_in_collection(db_name, coll_name, field)
-                or self._field_contains_tagged_undefined_in_collection(db_name, coll_name, field)
-            ):
-                return True
-            if not collection_sort_unsafe(self, db_name, coll_name, field):
-                continue  # no document of the collection has one, so no matching document
-            if where is None:
-                # the filter exactly as the query translates it, so the same index serves it
-                where = self._translate_query_plan_with_multikey(db_name, coll_name, plan)
-            sql, params = where
-            row = (
-                self._require_connection()
-                .execute(
-                    "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
-                    f"AND ({sql}) AND {unsafe_sql(field)} LIMIT 1",
-                    (db_name, coll_name, *params),
-                )
-                .fetchone()
-            )
-            if row is not None:
-                return True
+def _python_sorts(engine: Any, db_name: str, coll_name: str, field: str) -> bool:
+    """mongoeco's own reasons to sort by `field` in Python, whatever the filter."""
+    return bool(
+        engine._field_traverses_array_in_collection(db_name, coll_name, field)
+        or engine._field_contains_tagged_bytes_in_collection(db_name, coll_name, field)
+        or engine._field_contains_tagged_undefined_in_collection(db_name, coll_name, field)
+    )
+
+
+def sort_requires_python(self: Any, db_name: str, coll_name: str, plan: Any, sort: Any) -> bool:
+    """Whether a matching document holds a value SQLite cannot order in a sort field; the
+    filter is translated exactly as the query translates it, so the same index serves it."""
+    if not sort:
         return False
+    if self._plan_has_array_traversing_paths(db_name, coll_name, plan):
+        return True
+    where: tuple[str, list[object]] | None = None
+    for field, _direction in sort:
+        if _python_sorts(self, db_name, coll_name, field):
+            return True
+        if not collection_sort_unsafe(self, db_name, coll_name, field):
+            continue  # no document of the collection has one, so no matching document
+        if where is None:
+            where = self._translate_query_plan_with_multikey(db_name, coll_name, plan)
+        sql, params = where
+        condition = f"db_name = ? AND coll_name = ? AND ({sql}) AND {unsafe_sql(field)}"
+        if _any_row(self, condition, (db_name, coll_name, *params)):
+            return True
+    return False
 
-    install(SQLiteEngine, "_sort_requires_python", sort_requires_python)
+
+def build(originals: Originals) -> Replacements:
+    return {
+        SCALAR_EQUALS: _scalar_equals(originals[SCALAR_EQUALS]),
+        SORT_CHECK: sort_requires_python,  # replaced whole
+        TRANSLATE: _string_membership(originals[TRANSLATE]),
+    }
+
+
+PATCH = Patch(
+    name="expr_index",
+    written_for="4.11.0",
+    targets=(SCALAR_EQUALS, SORT_CHECK, TRANSLATE),
+    build=build,
+    switch=switches.EXPR_INDEX,
+)

@@ -11,14 +11,15 @@ in proportion to the collection's size.
 
 What: a TEMP trigger on each of the engine's SQLite connections hands every inserted or
 updated document to Python. The facts this patch can check on one document — `top_level_array`,
-`traverses_array`, `tagged_type` and `sort_unsafe` (mongoeco_expr_index_patch) — are kept and
+`traverses_array`, `tagged_type` and `sort_unsafe` (the expr_index patch) — are kept and
 updated from it (a "no" becomes "yes" when the new document has the feature; a "yes" stays,
 which is only ever slower, never wrong: a rolled-back or deleted document can leave a stale
 "yes"); any other fact of the collection is dropped as before. The engine's own invalidation
 after such a write then keeps the checked facts. Deletes, index and namespace changes
 invalidate as before. If a connection cannot get the trigger, the patch turns itself off.
-Switch: `CRM_DEV_MONGOECO_FEATURES=0`. Pinned to mongoeco 4.11.0 like the other patches;
-`tests/infra/test_mongo_features_cache.py`.
+Switch: `CRM_DEV_MONGOECO_FEATURES=0`. Written against mongoeco 4.11.0; it wraps the
+connection factory after the busy_timeout patch, so a connection waits for locks before it
+gets the trigger. `tests/infra/test_mongo_features_cache.py`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,19 @@ import functools
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from crm_dev.mongo import switches
 from crm_dev.mongo.patches.expr_index import SORT_UNSAFE_TYPES
-from crm_dev.mongo.patches.id_uniqueness import enabled, install, installed
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-SWITCH = "CRM_DEV_MONGOECO_FEATURES"
+ENGINE = "mongoeco.engines.sqlite.SQLiteEngine"
+CONNECT = f"{ENGINE}._create_sqlite_connection"
+CONNECT_SYNC = f"{ENGINE}._connect_sync"
+INVALIDATE = f"{ENGINE}._invalidate_collection_features_cache"
 KEPT_KINDS = ("top_level_array", "traverses_array", "tagged_type", "sort_unsafe")
 _PLAIN = re.compile(r"^[A-Za-z0-9_]+$")
 _MISSING = object()
@@ -45,6 +51,8 @@ _TRIGGERS = (
     "main.documents BEGIN SELECT crm_dev_document_written(NEW.db_name, NEW.coll_name, "
     "NEW.document); END",
 )
+
+type Facts = dict[tuple[str, str, str], Any]
 
 
 class _State(threading.local):
@@ -67,6 +75,37 @@ def _value_at(document: Any, parts: list[str]) -> Any:
     return current
 
 
+def _type_tag(value: Any) -> Any:
+    """The `$mongoeco` type tag of a stored value, or _MISSING."""
+    from mongoeco.core.codec import DocumentCodec
+
+    return _value_at(value, [DocumentCodec._MARKER, DocumentCodec._TYPE])
+
+
+def _traverses_array(document: Any, parts: list[str]) -> bool:
+    """Any non-index prefix above the leaf holds an array."""
+    return any(
+        isinstance(_value_at(document, parts[: i + 1]), list)
+        for i in range(len(parts) - 1)
+        if not parts[i].isdigit()
+    )
+
+
+def _sort_unsafe(document: Any, parts: list[str]) -> bool | None:
+    """An array, or an object SQLite cannot order (the expr_index patch's condition)."""
+    if any(p.isdigit() for p in parts):
+        return None
+    value = _value_at(document, parts)
+    if isinstance(value, list):
+        return True
+    if not isinstance(value, dict):
+        return False
+    tag = _type_tag(value)
+    if tag is _MISSING or tag is None:  # SQL: COALESCE(json_extract(...), '') = ''
+        return True
+    return isinstance(tag, str) and tag in SORT_UNSAFE_TYPES
+
+
 def has_feature(document: Any, fact: str) -> bool | None:
     """Whether `document` has the feature the fact names; None when this patch cannot tell."""
     kind, _, rest = fact.partition(":")
@@ -79,78 +118,59 @@ def has_feature(document: Any, fact: str) -> bool | None:
         return None
     if kind == "top_level_array":
         return isinstance(_value_at(document, parts), list)
-    if kind == "traverses_array":  # any non-index prefix above the leaf holds an array
-        return any(
-            isinstance(_value_at(document, parts[: i + 1]), list)
-            for i in range(len(parts) - 1)
-            if not parts[i].isdigit()
-        )
+    if kind == "traverses_array":
+        return _traverses_array(document, parts)
     if kind == "tagged_type":
-        from mongoeco.core.codec import DocumentCodec
-
-        tag = _value_at(document, [*parts, DocumentCodec._MARKER, DocumentCodec._TYPE])
+        tag = _type_tag(_value_at(document, parts))
         return tag is not _MISSING and tag == value_type
-    if kind == "sort_unsafe":  # an array, or an object SQLite cannot order (expr_index patch)
-        from mongoeco.core.codec import DocumentCodec
-
-        if any(p.isdigit() for p in parts):
-            return None
-        value = _value_at(document, parts)
-        if isinstance(value, list):
-            return True
-        if not isinstance(value, dict):
-            return False
-        tag = _value_at(value, [DocumentCodec._MARKER, DocumentCodec._TYPE])
-        if tag is _MISSING or tag is None:  # SQL: COALESCE(json_extract(...), '') = ''
-            return True
-        return isinstance(tag, str) and tag in SORT_UNSAFE_TYPES
+    if kind == "sort_unsafe":
+        return _sort_unsafe(document, parts)
     return None
 
 
-def apply() -> bool:
-    """Install the patch on mongoeco's SQLite engine; False if not applied."""
-    from mongoeco.engines.sqlite import SQLiteEngine
+def _collection_facts(cache: Facts, db_name: str, coll_name: str) -> list[tuple[str, str, str]]:
+    return [k for k in list(cache) if k[0] == db_name and k[1] == coll_name]
 
-    if not enabled(SWITCH):
-        return False
-    if installed(SQLiteEngine, "_invalidate_collection_features_cache"):
-        return True
-    state = _State()
-    off = threading.Event()  # a connection without the trigger: invalidate as mongoeco does
 
-    def document_written(engine: Any, db_name: str, coll_name: str, text: str) -> None:
-        state.written.add((db_name, coll_name))
-        cache: dict[tuple[str, str, str], Any] = engine._collection_features_cache
-        facts = [k for k in list(cache) if k[0] == db_name and k[1] == coll_name]
-        if not facts:
-            return
-        document: Any = _MISSING
-        for key in facts:
-            fact = key[2]
-            value = cache.get(key)
-            if fact.partition(":")[0] not in KEPT_KINDS:
-                cache.pop(key, None)
-                continue
-            if value is True:
-                continue
-            if document is _MISSING:
-                try:
-                    document = orjson.loads(text)
-                except orjson.JSONDecodeError:
-                    document = None
-            found = None if document is None else has_feature(document, fact)
-            if found is None:
-                cache.pop(key, None)
-            elif found:
-                cache[key] = True
+def _update_facts(cache: Facts, db_name: str, coll_name: str, text: str) -> None:
+    """Keep the collection's checkable facts, updated with one written document; drop the
+    others and those this patch cannot tell."""
+    document: Any = _MISSING
+    for key in _collection_facts(cache, db_name, coll_name):
+        if key[2].partition(":")[0] not in KEPT_KINDS:
+            cache.pop(key, None)
+            continue
+        if cache.get(key) is True:
+            continue
+        if document is _MISSING:
+            try:
+                document = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                document = None
+        found = None if document is None else has_feature(document, key[2])
+        if found is None:
+            cache.pop(key, None)
+        elif found:
+            cache[key] = True
 
-    def add_trigger(engine: Any, connection: sqlite3.Connection) -> bool:
+
+class _Keeper:
+    """The patch's state: which collections this thread wrote (so the engine's invalidation
+    after the write keeps the checked facts), and whether it is off (a connection without the
+    trigger: invalidate as mongoeco does)."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.off = threading.Event()
+
+    def add_trigger(self, engine: Any, connection: sqlite3.Connection) -> bool:
         def written(db_name: str, coll_name: str, text: str) -> None:
             try:
-                document_written(engine, db_name, coll_name, text)
+                self.state.written.add((db_name, coll_name))
+                _update_facts(engine._collection_features_cache, db_name, coll_name, text)
             except Exception:  # never fail the write: forget the collection's facts instead
                 engine._invalidate_collection_features_cache(db_name, coll_name)
-                off.set()
+                self.off.set()
 
         connection.create_function("crm_dev_document_written", 3, written)
         try:
@@ -160,45 +180,68 @@ def apply() -> bool:
             return False
         return True
 
-    original_create = SQLiteEngine._create_sqlite_connection
+    def add_pending_triggers(self, engine: Any) -> None:
+        """The first connection was made before the schema: give it the trigger now."""
+        for connection in engine.__dict__.pop("_crm_dev_untriggered", []):
+            try:
+                triggered = self.add_trigger(engine, connection)
+            except sqlite3.ProgrammingError:  # closed meanwhile: no writes to miss
+                continue
+            if not triggered:
+                self.off.set()
+
+    def keeps(self, db_name: str, coll_name: str) -> bool:
+        """Whether this invalidation follows a write the trigger saw (then checked facts stay)."""
+        key = (db_name, coll_name)
+        if self.off.is_set() or key not in self.state.written:
+            return False
+        self.state.written.discard(key)
+        return True
+
+
+def _drop_unchecked(cache: Facts, db_name: str, coll_name: str) -> None:
+    for fact in _collection_facts(cache, db_name, coll_name):
+        if fact[2].partition(":")[0] not in KEPT_KINDS:
+            cache.pop(fact, None)
+
+
+def build(originals: Originals) -> Replacements:
+    keeper = _Keeper()
+    original_create: Callable[[Any], sqlite3.Connection] = originals[CONNECT]
+    original_connect: Callable[[Any], None] = originals[CONNECT_SYNC]
+    original_invalidate: Callable[..., None] = originals[INVALIDATE]
 
     @functools.wraps(original_create)
     def create_sqlite_connection(self: Any) -> sqlite3.Connection:
-        connection: sqlite3.Connection = original_create(self)
-        if not add_trigger(self, connection):
-            pending = self.__dict__.setdefault("_crm_dev_untriggered", [])
-            pending.append(connection)
+        connection = original_create(self)
+        if not keeper.add_trigger(self, connection):
+            self.__dict__.setdefault("_crm_dev_untriggered", []).append(connection)
         return connection
-
-    original_connect = SQLiteEngine._connect_sync
 
     @functools.wraps(original_connect)
     def connect_sync(self: Any) -> None:
         original_connect(self)
-        # the first connection was made before the schema: give it the trigger now
-        for connection in self.__dict__.pop("_crm_dev_untriggered", []):
-            try:
-                triggered = add_trigger(self, connection)
-            except sqlite3.ProgrammingError:  # closed meanwhile: no writes to miss
-                continue
-            if not triggered:
-                off.set()
-
-    original_invalidate = SQLiteEngine._invalidate_collection_features_cache
+        keeper.add_pending_triggers(self)
 
     @functools.wraps(original_invalidate)
     def invalidate(self: Any, db_name: str | None = None, coll_name: str | None = None) -> None:
-        key = (db_name, coll_name)
-        if off.is_set() or db_name is None or coll_name is None or key not in state.written:
+        if db_name is None or coll_name is None or not keeper.keeps(db_name, coll_name):
             original_invalidate(self, db_name, coll_name)
             return
-        state.written.discard(key)  # type: ignore[arg-type]
-        cache: dict[tuple[str, str, str], Any] = self._collection_features_cache
-        for fact in [k for k in list(cache) if k[0] == db_name and k[1] == coll_name]:
-            if fact[2].partition(":")[0] not in KEPT_KINDS:
-                cache.pop(fact, None)
+        _drop_unchecked(self._collection_features_cache, db_name, coll_name)
 
-    install(SQLiteEngine, "_create_sqlite_connection", create_sqlite_connection)
-    install(SQLiteEngine, "_connect_sync", connect_sync)
-    install(SQLiteEngine, "_invalidate_collection_features_cache", invalidate)
-    return True
+    return {
+        CONNECT: create_sqlite_connection,
+        CONNECT_SYNC: connect_sync,
+        INVALIDATE: invalidate,
+    }
+
+
+PATCH = Patch(
+    name="features_cache",
+    written_for="4.11.0",
+    targets=(CONNECT, CONNECT_SYNC, INVALIDATE),
+    build=build,
+    after=("busy_timeout",),
+    switch=switches.FEATURES,
+)

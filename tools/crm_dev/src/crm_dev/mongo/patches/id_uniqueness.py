@@ -14,98 +14,57 @@ What: wrap the method so that for ``str``/``ObjectId`` ids it is called with
 ``scan_payload_id=False``; every other id type and every other check (secondary unique
 indexes, multikey shape) is unchanged.
 
-Pinned to mongoeco 4.11.0: on any other version the patch refuses to apply and warns, so
-an upgrade is re-examined instead of silently patching code we have not read.
+Written against mongoeco 4.11.0 (the registry refuses another version);
 ``tests/infra/test_mongo_insert_cost.py`` fails if insert cost grows with collection size.
 ``CRM_DEV_MONGOECO_PATCH=0`` leaves it off (to measure without it).
-
-The other read/write patches share `enabled` (the version pin and their off switch) and
-`install` (replace a mongoeco attribute once).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-import os
-import warnings
 from typing import Any
 
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
+
 PINNED_VERSION = "4.11.0"
-SWITCH = "CRM_DEV_MONGOECO_PATCH"
-_MARKER = "_crm_dev_patched"
-
-log = logging.getLogger(__name__)
+VALIDATE = "mongoeco.engines.sqlite.SQLiteEngine._validate_document_against_unique_indexes"
 
 
-def switched_off(switch: str | None) -> bool:
-    """The patch's environment switch is "0" (to measure without it)."""
-    return switch is not None and os.environ.get(switch, "1") == "0"
-
-
-def enabled(switch: str | None = None) -> bool:
-    """mongoeco is the pinned version and the patch is not switched off."""
-    import mongoeco
-
-    return getattr(mongoeco, "__version__", "") == PINNED_VERSION and not switched_off(switch)
-
-
-def installed(owner: Any, name: str) -> bool:
-    return bool(getattr(getattr(owner, name), _MARKER, False))
-
-
-def install(owner: Any, name: str, replacement: Any) -> None:
-    """Put `replacement` (a `functools.wraps` of the original) at `owner.name`, marked so a
-    second `apply` sees it via `installed`."""
-    setattr(replacement, _MARKER, True)
-    setattr(owner, name, replacement)
-
-
-def apply() -> bool:
-    """Apply the patch once; True when it is active."""
-    if switched_off(SWITCH):
-        return False
+def build(originals: Originals) -> Replacements:
     import bson
-    import mongoeco
-    from mongoeco.engines.sqlite import SQLiteEngine
 
-    version = getattr(mongoeco, "__version__", "unknown")
-    if version != PINNED_VERSION:
-        warnings.warn(
-            f"crm_dev.mongoeco_patch: not applied, written for mongoeco {PINNED_VERSION} "
-            f"but {version} is installed; single inserts may cost O(collection size). "
-            "Re-check SQLiteEngine._validate_document_against_unique_indexes and update "
-            "the pin.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return False
-    if installed(SQLiteEngine, "_validate_document_against_unique_indexes"):
-        return True
-    original = SQLiteEngine._validate_document_against_unique_indexes
-
+    original = originals[VALIDATE]
     id_types_checked_by_key = (str, bson.ObjectId)
 
     @functools.wraps(original)
-    def validate(
-        self: SQLiteEngine,
-        db_name: str,
-        coll_name: str,
-        document: Any,
-        **kwargs: Any,
-    ) -> None:
+    def validate(self: Any, db_name: str, coll_name: str, document: Any, **kwargs: Any) -> None:
         if kwargs.get("scan_payload_id") and isinstance(
             document.get("_id"), id_types_checked_by_key
         ):
             kwargs["scan_payload_id"] = False
         original(self, db_name, coll_name, document, **kwargs)
 
-    install(SQLiteEngine, "_validate_document_against_unique_indexes", validate)
-    log.debug("mongoeco %s: _id uniqueness scan skipped for str/ObjectId ids", version)
-    return True
+    return {VALIDATE: validate}
+
+
+PATCH = Patch(
+    name="id_uniqueness",
+    written_for=PINNED_VERSION,
+    targets=(VALIDATE,),
+    build=build,
+    switch=switches.ID_UNIQUENESS,
+)
+
+
+def apply() -> bool:
+    """Apply this patch alone in this process (the server applies the whole registry)."""
+    from crm_dev.mongo.patches import PATCHES
+
+    return PATCHES.try_apply(PATCH.name)
 
 
 def is_applied() -> bool:
-    from mongoeco.engines.sqlite import SQLiteEngine
+    from crm_dev.mongo.patches import PATCHES
 
-    return installed(SQLiteEngine, "_validate_document_against_unique_indexes")
+    return PATCHES.is_applied(PATCH.name)

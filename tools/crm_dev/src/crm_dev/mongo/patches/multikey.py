@@ -21,116 +21,148 @@ What:
   a hint into `INDEXED BY`, which would make SQLite walk that index instead of the keys).
   Anything else (other types, dotted paths, no such index) is translated as before.
 
-(The element index itself is one physical SQLite index for all collections:
-mongoeco_shared_index_patch.)
+(The element index itself is one physical SQLite index for all collections: the
+shared_index patch.)
 
-Switch: `CRM_DEV_MONGOECO_MULTIKEY=0`. Pinned to mongoeco 4.11.0 like the other patches;
-`tests/infra/test_mongo_multikey.py` checks answers against MongoDB semantics and that the
-cost of a search does not grow with the collection.
+Switch: `CRM_DEV_MONGOECO_MULTIKEY=0`. Written against mongoeco 4.11.0; it wraps the filter
+translation after the expr_index patch. `tests/infra/test_mongo_multikey.py` checks answers
+against MongoDB semantics and that the cost of a search does not grow with the collection.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
-from crm_dev.mongo.patches.id_uniqueness import enabled
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-SWITCH = "CRM_DEV_MONGOECO_MULTIKEY"
-_MARKER = "_crm_dev_multikey_prefix"
+ENGINE = "mongoeco.engines.sqlite.SQLiteEngine"
+SELECT_SQL = f"{ENGINE}._build_select_sql"
+SUPPORTS = f"{ENGINE}._supports_multikey_index"
+TRANSLATE = f"{ENGINE}._translate_query_plan_with_multikey"
 _TAG = "/* crm_dev_multikey */"
 _FORCED_INDEX = re.compile(r'FROM documents INDEXED BY "[^"]+"')
 
 
-def apply() -> bool:
-    """Install the patch on mongoeco's SQLite engine; False if not applied."""
-    from mongoeco.core.query_plan import AllCondition, EqualsCondition
+def supports_multikey_index(fields: list[str], unique: bool) -> bool:
+    """Non-unique indexes whose first field has no array in its path, compound ones too."""
     from mongoeco.engines import sqlite_query
-    from mongoeco.engines.sqlite import SQLiteEngine
 
-    if not enabled(SWITCH):
-        return False
-    if getattr(SQLiteEngine, _MARKER, False):
-        return True
-    path_array_prefixes = sqlite_query.path_array_prefixes
+    return not unique and bool(fields) and not sqlite_query.path_array_prefixes(fields[0])
 
-    def supports_multikey_index(fields: list[str], unique: bool) -> bool:
-        return not unique and bool(fields) and not path_array_prefixes(fields[0])
 
-    def leading_multikey_index(engine: Any, db_name: str, coll_name: str, field: str) -> Any:
-        for index in engine._load_indexes(db_name, coll_name):
-            if index.get("multikey") and index["fields"][0] == field:
-                return index
+def _leading_multikey_index(engine: Any, db_name: str, coll_name: str, field: str) -> Any:
+    for index in engine._load_indexes(db_name, coll_name):
+        if index.get("multikey") and index["fields"][0] == field:
+            return index
+    return None
+
+
+def _member_of(
+    engine: Any, collection_id: int, namespace: tuple[str, str], index: Any, value: str
+) -> tuple[str, list[object]]:
+    """Documents whose field (the index's first) contains `value` or equals it."""
+    from mongoeco.engines import sqlite_query
+
+    db_name, coll_name = namespace
+    physical = engine._quote_identifier(str(index["multikey_physical_name"]))
+    scalar_sql, scalar_params = sqlite_query._translate_scalar_equals(
+        index["fields"][0], value, null_matches_undefined=False
+    )
+    return (
+        f"{_TAG} documents.storage_key IN ("
+        f"SELECT storage_key FROM multikey_entries INDEXED BY {physical} "
+        "WHERE collection_id = ? AND index_name = ? AND type_score = ? "
+        "AND element_key = ? AND element_type = 'string' "
+        "UNION SELECT storage_key FROM documents AS scalar_documents "
+        "WHERE scalar_documents.db_name = ? AND scalar_documents.coll_name = ? "
+        f"AND ({scalar_sql}))",
+        [
+            collection_id,
+            index["name"],
+            engine._multikey_type_score("string"),
+            value,
+            db_name,
+            coll_name,
+            *scalar_params,
+        ],
+    )
+
+
+def _string_values(plan: Any) -> list[Any] | None:
+    """The strings an equality or `$all` on a plain top-level field asks for, else None."""
+    from mongoeco.core.query_plan import AllCondition, EqualsCondition
+
+    if isinstance(plan, AllCondition):
+        values: list[Any] = list(dict.fromkeys(plan.values))
+    elif isinstance(plan, EqualsCondition) and not plan.null_matches_undefined:
+        values = [plan.value]
+    else:
         return None
+    field = plan.field
+    if not values or not all(type(v) is str for v in values) or "." in field or field == "_id":
+        return None
+    return values
 
-    def member_of(
-        engine: Any, collection_id: int, namespace: tuple[str, str], index: Any, value: str
-    ) -> tuple[str, list[object]]:
-        db_name, coll_name = namespace
-        physical = engine._quote_identifier(str(index["multikey_physical_name"]))
-        scalar_sql, scalar_params = sqlite_query._translate_scalar_equals(
-            index["fields"][0], value, null_matches_undefined=False
-        )
-        return (
-            f"{_TAG} documents.storage_key IN ("
-            f"SELECT storage_key FROM multikey_entries INDEXED BY {physical} "
-            "WHERE collection_id = ? AND index_name = ? AND type_score = ? "
-            "AND element_key = ? AND element_type = 'string' "
-            "UNION SELECT storage_key FROM documents AS scalar_documents "
-            "WHERE scalar_documents.db_name = ? AND scalar_documents.coll_name = ? "
-            f"AND ({scalar_sql}))",
-            [
-                collection_id,
-                index["name"],
-                engine._multikey_type_score("string"),
-                value,
-                db_name,
-                coll_name,
-                *scalar_params,
-            ],
-        )
 
-    original_translate = SQLiteEngine._translate_query_plan_with_multikey
+def _seek(engine: Any, db_name: str, coll_name: str, plan: Any) -> Any:
+    """The filter as element-index seeks, or None when it is not such a filter."""
+    values = _string_values(plan)
+    if values is None:
+        return None
+    index = _leading_multikey_index(engine, db_name, coll_name, plan.field)
+    if index is None or not engine._field_is_top_level_array_in_collection(
+        db_name, coll_name, plan.field
+    ):
+        return None
+    collection_id = engine._lookup_collection_id(engine._require_connection(), db_name, coll_name)
+    if collection_id is None:
+        return None
+    clauses: list[str] = []
+    params: list[object] = []
+    for value in values:
+        sql, more = _member_of(engine, collection_id, (db_name, coll_name), index, value)
+        clauses.append(sql)
+        params.extend(more)
+    return "(" + " AND ".join(clauses) + ")", params
 
-    @functools.wraps(original_translate)
+
+def _translating(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def translate(self: Any, db_name: str, coll_name: str, plan: Any) -> Any:
-        if isinstance(plan, AllCondition):
-            values: list[Any] = list(dict.fromkeys(plan.values))
-        elif isinstance(plan, EqualsCondition) and not plan.null_matches_undefined:
-            values = [plan.value]
-        else:
-            return original_translate(self, db_name, coll_name, plan)
-        field = plan.field
-        if not values or not all(type(v) is str for v in values) or "." in field or field == "_id":
-            return original_translate(self, db_name, coll_name, plan)
-        index = leading_multikey_index(self, db_name, coll_name, field)
-        if index is None or not self._field_is_top_level_array_in_collection(
-            db_name, coll_name, field
-        ):
-            return original_translate(self, db_name, coll_name, plan)
-        collection_id = self._lookup_collection_id(self._require_connection(), db_name, coll_name)
-        if collection_id is None:
-            return original_translate(self, db_name, coll_name, plan)
-        clauses: list[str] = []
-        params: list[object] = []
-        for value in values:
-            sql, more = member_of(self, collection_id, (db_name, coll_name), index, value)
-            clauses.append(sql)
-            params.extend(more)
-        return "(" + " AND ".join(clauses) + ")", params
+        seek = _seek(self, db_name, coll_name, plan)
+        return original(self, db_name, coll_name, plan) if seek is None else seek
 
-    original_select = SQLiteEngine._build_select_sql
+    return translate
 
-    @functools.wraps(original_select)
+
+def _selecting(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def build_select_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sql, params = original_select(self, *args, **kwargs)
+        sql, params = original(self, *args, **kwargs)
         if _TAG in sql:  # a hinted index would force a scan of it: let SQLite seek the keys
             sql = _FORCED_INDEX.sub("FROM documents", sql, count=1)
         return sql, params
 
-    SQLiteEngine._build_select_sql = build_select_sql  # type: ignore[method-assign]
-    SQLiteEngine._supports_multikey_index = staticmethod(supports_multikey_index)  # type: ignore[method-assign,assignment]
-    SQLiteEngine._translate_query_plan_with_multikey = translate  # type: ignore[method-assign]
-    setattr(SQLiteEngine, _MARKER, True)
-    return True
+    return build_select_sql
+
+
+def build(originals: Originals) -> Replacements:
+    return {
+        SELECT_SQL: _selecting(originals[SELECT_SQL]),
+        SUPPORTS: supports_multikey_index,  # replaced whole (a staticmethod)
+        TRANSLATE: _translating(originals[TRANSLATE]),
+    }
+
+
+PATCH = Patch(
+    name="multikey",
+    written_for="4.11.0",
+    targets=(SELECT_SQL, SUPPORTS, TRANSLATE),
+    build=build,
+    after=("expr_index",),
+    switch=switches.MULTIKEY,
+)
