@@ -1,5 +1,5 @@
 """A write on the embedded MongoDB waits for another SQLite connection's write lock
-(crm_dev.mongoeco_busy_timeout_patch) instead of failing after Python's default 5 s."""
+(crm_dev.mongo.patches.busy_timeout) instead of failing after Python's default 5 s."""
 
 from __future__ import annotations
 

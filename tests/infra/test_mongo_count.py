@@ -1,4 +1,4 @@
-"""Count pipelines on the embedded MongoDB (crm_dev.mongoeco_count_patch): the driver's
+"""Count pipelines on the embedded MongoDB (crm_dev.mongo.patches.count_pipeline): the driver's
 `count_documents` and per-key `$group` counts answer exactly as the aggregate would, and only
 the shapes that a `count` command answers exactly are rewritten."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pymongo import IndexModel
 
-from crm_dev.mongoeco_count_patch import count_plan
+from crm_dev.mongo.patches.count_pipeline import count_plan
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """The embedded server keeps its per-collection facts across writes
-(crm_dev.mongoeco_features_patch), without answering wrongly when a write changes them, and an
-upsert of a new `_id` does not scan the collection (crm_dev.mongoeco_id_in_patch)."""
+(crm_dev.mongo.patches.features_cache), without answering wrongly when a write changes them, and an
+upsert of a new `_id` does not scan the collection (crm_dev.mongo.patches.absent_id)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from bson import Binary
 from pymongo import AsyncMongoClient
 
-from crm_dev.mongoeco_features_patch import has_feature
+from crm_dev.mongo.patches.features_cache import has_feature
 from tests.support import unique
 
 pytestmark = pytest.mark.integration

@@ -1,8 +1,8 @@
-"""Guard for crm_dev.mongoeco_patch: a single insert must not cost O(collection size).
+"""Guard for crm_dev.mongo.patches.id_uniqueness: a single insert must not cost O(collection size).
 
 Unpatched mongoeco 4.11.0 scans the whole collection on every insert_one to check ``_id``
 uniqueness (~10x slower at 10k documents than at 1k). If this test fails after a mongoeco
-upgrade, re-check the patch (tools/crm_dev/src/crm_dev/mongoeco_patch.py).
+upgrade, re-check the patch (tools/crm_dev/src/crm_dev/mongo/patches/id_uniqueness.py).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def test_single_insert_cost_does_not_grow_with_collection_size(
     print(f"median insert_one: {small * 1e3:.2f} ms at {SMALL}, {large * 1e3:.2f} ms at {LARGE}")
     assert ratio < 3, (
         f"insert_one got {ratio:.1f}x slower from {SMALL} to {LARGE} documents "
-        f"({small * 1e3:.1f} ms -> {large * 1e3:.1f} ms): is crm_dev.mongoeco_patch applied?"
+        f"({small * 1e3:.1f} ms -> {large * 1e3:.1f} ms): is the id_uniqueness patch applied?"
     )
 
 
@@ -94,7 +94,7 @@ def test_duplicate_ids_are_still_rejected(client: MongoClient[dict[str, object]]
 def test_patch_is_pinned_to_the_mongoeco_version() -> None:
     import mongoeco
 
-    from crm_dev import mongoeco_patch
+    from crm_dev.mongo.patches import id_uniqueness as mongoeco_patch
 
     if mongoeco.__version__ == mongoeco_patch.PINNED_VERSION:
         assert mongoeco_patch.apply()

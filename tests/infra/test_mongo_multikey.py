@@ -1,7 +1,7 @@
-"""Array membership on the embedded MongoDB (crm_dev.mongoeco_multikey_patch): equality and
+"""Array membership on the embedded MongoDB (crm_dev.mongo.patches.multikey): equality and
 `$all` on the array field that leads a compound index answer as MongoDB does and are served by
 the element index instead of a scan; a sort check that is skipped by a collection fact
-(crm_dev.mongoeco_expr_index_patch) still sees a write that adds an array."""
+(crm_dev.mongo.patches.expr_index) still sees a write that adds an array."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, IndexModel
 
-from crm_dev.mongoeco_features_patch import has_feature
+from crm_dev.mongo.patches.features_cache import has_feature
 from tests.support import unique
 
 pytestmark = pytest.mark.integration

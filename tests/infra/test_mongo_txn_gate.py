@@ -1,4 +1,5 @@
-"""The embedded MongoDB ends transactions whose client is gone (crm_dev.mongoeco_txn_gate).
+"""The embedded MongoDB ends transactions whose client is gone
+(crm_dev.mongo.patches.transaction_gate).
 
 Unpatched, mongoeco keeps a SIGKILLed client's open transaction bound to its engine forever
 and every later transaction fails. The gate aborts it when the client's connections close,
@@ -23,8 +24,8 @@ from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from crm_dev.mongoeco_busy_timeout_patch import TIMEOUT_ENV as BUSY_TIMEOUT_ENV
-from crm_dev.mongoeco_txn_gate import (
+from crm_dev.mongo.patches.busy_timeout import TIMEOUT_ENV as BUSY_TIMEOUT_ENV
+from crm_dev.mongo.patches.transaction_gate import (
     LIFETIME_ENV,
     NO_SUCH_TRANSACTION,
     TransactionGate,

@@ -19,7 +19,8 @@ A `$group` on a top-level field that the `$match` pins to strings (equality or `
 one count per value, after a count of matching documents holding an array in that field
 (each would be a group of its own: then the original path answers).
 Any other pipeline, and every error, goes the original way. Switch:
-`CRM_DEV_MONGOECO_COUNT=0`. Pinned to mongoeco 4.11.0 like the other patches;
+`CRM_DEV_MONGOECO_COUNT=0`. Written against mongoeco 4.11.0; applied before the transaction
+gate, which wraps the same dispatch and must see the original command;
 `tests/infra/test_mongo_count.py`.
 """
 
@@ -27,19 +28,23 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-SWITCH = "CRM_DEV_MONGOECO_COUNT"
-_MARKER = "_crm_dev_count_pipeline"
+DISPATCH = "mongoeco.wire.proxy.AsyncMongoEcoProxyServer._dispatch_wire_request"
 # what may accompany the pipeline and carries over to the count command unchanged
 _CARRIED = frozenset(
     {"$db", "lsid", "$clusterTime", "readConcern", "$readPreference", "comment", "maxTimeMS"}
 )
 _PLAIN_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _AGGREGATE_ONLY = frozenset({"aggregate", "pipeline", "cursor", "hint", "allowDiskUse"})
+
+type Dispatch = Callable[..., Awaitable[bytes | None]]
+type Count = Callable[[dict[str, Any]], Awaitable[tuple[int | None, bytes | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +68,20 @@ def _group_field(group_id: Any) -> str | None:
     return None
 
 
-def count_plan(body: dict[str, Any]) -> CountPlan | None:
-    """How to answer `body` with `count` commands, or None when it is anything else."""
-    pipeline = body.get("pipeline")
-    collection = body.get("aggregate")
-    if not isinstance(collection, str) or not isinstance(pipeline, list) or not pipeline:
-        return None
-    if set(body) - _CARRIED - _AGGREGATE_ONLY:
-        return None  # transactions, collation, let, writeConcern…: leave them to mongoeco
-    *stages, last = pipeline
+def _count_group(last: Any) -> tuple[str, Any] | None:
+    """The output name and `_id` of a final `{$group: {_id: ..., <name>: {$sum: 1}}}`."""
     group = last.get("$group") if isinstance(last, dict) and len(last) == 1 else None
     if not isinstance(group, dict) or len(group) != 2 or "_id" not in group:
         return None
     name, accumulator = next((k, v) for k, v in group.items() if k != "_id")
     if accumulator != {"$sum": 1} or name.startswith("$") or "." in name:
         return None
+    return name, group["_id"]
+
+
+def _count_command(collection: str, stages: list[Any]) -> tuple[dict[str, Any], Any] | None:
+    """The `count` command (skip, limit) and the query that the stages before the `$group`
+    amount to: at most one leading `$match`, then `$skip`, then `$limit`."""
     base: dict[str, Any] = {"count": collection}
     query: dict[str, Any] = {}
     for stage in stages:
@@ -94,10 +98,40 @@ def count_plan(body: dict[str, Any]) -> CountPlan | None:
             base["limit"] = value
         else:
             return None
+    return base, query
+
+
+def _string_keys(query: dict[str, Any], field: str) -> list[str] | None:
+    """The string values the query pins `field` to (equality or `$in`), without repeats."""
+    condition = query.get(field)
+    if isinstance(condition, dict):
+        values = condition.get("$in") if set(condition) == {"$in"} else None
+    else:
+        values = [condition]
+    if not values or not isinstance(values, list) or not all(type(v) is str for v in values):
+        return None
+    return list(dict.fromkeys(values))
+
+
+def count_plan(body: dict[str, Any]) -> CountPlan | None:
+    """How to answer `body` with `count` commands, or None when it is anything else."""
+    pipeline = body.get("pipeline")
+    collection = body.get("aggregate")
+    if (
+        not isinstance(collection, str)
+        or not isinstance(pipeline, list)
+        or not pipeline
+        or set(body) - _CARRIED - _AGGREGATE_ONLY  # transactions, collation, let, writeConcern…
+    ):
+        return None
+    group = _count_group(pipeline[-1])
+    command = _count_command(collection, pipeline[:-1])
+    if group is None or command is None:
+        return None
+    (name, group_id), (base, query) = group, command
     if "hint" in body:
         base["hint"] = body["hint"]
     base.update({k: v for k, v in body.items() if k in _CARRIED})
-    group_id = group["_id"]
     field = _group_field(group_id)
     if field is None:
         if isinstance(group_id, dict | list) or (isinstance(group_id, str) and group_id[:1] == "$"):
@@ -105,82 +139,91 @@ def count_plan(body: dict[str, Any]) -> CountPlan | None:
         return CountPlan([base | {"query": query}], [group_id], name)
     # grouped by a field the $match pins to string values: one count per value; exact only
     # when no matching document holds an array there (it would form a group of its own)
-    condition = query.get(field)
-    if isinstance(condition, dict):
-        values = condition.get("$in") if set(condition) == {"$in"} else None
-    else:
-        values = [condition]
-    if not values or "skip" in base or "limit" in base:
+    keys = _string_keys(query, field)
+    if keys is None or "skip" in base or "limit" in base:
         return None
-    if not isinstance(values, list) or not all(type(v) is str for v in values):
-        return None
-    keys = list(dict.fromkeys(values))
     commands = [base | {"query": {"$and": [query, {field: key}]}} for key in keys]
     guard = base | {"query": {"$and": [query, {field: {"$type": "array"}}]}}
     return CountPlan(commands, keys, name, guard)
 
 
-def apply() -> bool:
-    """Install the patch on mongoeco's wire proxy; False if not applied."""
-    from mongoeco.wire.protocol import (
-        OP_MSG,
-        decode_op_msg,
-        encode_op_msg_request,
-        encode_op_msg_response,
-        parse_message_header,
-    )
-    from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+def _decoded(header: Any, payload: bytes) -> dict[str, Any] | None:
+    """The command, when it may be a count pipeline."""
+    from mongoeco.wire.protocol import OP_MSG, decode_op_msg
 
-    if not enabled(SWITCH):
-        return False
-    original = AsyncMongoEcoProxyServer._dispatch_wire_request
-    if getattr(original, _MARKER, False):
-        return True
+    # most commands are not count pipelines: skip decoding them here (mongoeco decodes
+    # every request itself, and the transaction gate peeks at it too)
+    if header.op_code != OP_MSG or b"$group" not in payload:
+        return None
+    try:
+        body = decode_op_msg(header, payload).body
+    except Exception:  # malformed: the original path reports it
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _counter(original: Dispatch, server: Any, header: Any, connection: Any) -> Count:
+    """Runs a `count` command through the original dispatch: its `n` (None on an error)
+    and its reply."""
+    from mongoeco.wire.protocol import decode_op_msg, encode_op_msg_request, parse_message_header
+
+    async def count(command: dict[str, Any]) -> tuple[int | None, bytes | None]:
+        message = encode_op_msg_request(command, request_id=header.request_id)
+        reply = await original(
+            server, parse_message_header(message[:16]), message[16:], connection=connection
+        )
+        if reply is None:
+            return None, None
+        answer = decode_op_msg(parse_message_header(reply[:16]), reply[16:]).body
+        return (int(answer.get("n", 0)) if answer.get("ok") else None), reply
+
+    return count
+
+
+async def _reply(plan: CountPlan, count: Count, header: Any, body: dict[str, Any]) -> bytes | None:
+    """The aggregate's reply from the plan's counts (or the first count's error)."""
+    from mongoeco.wire.protocol import encode_op_msg_response
+
+    counts: list[int] = []
+    for command in plan.commands:
+        n, reply = await count(command)
+        if n is None:
+            return reply  # the count's error (or no reply) is the aggregate's
+        counts.append(n)
+    document = {
+        "cursor": {
+            "firstBatch": plan.documents(counts),
+            "id": 0,
+            "ns": f"{body.get('$db', '')}.{body['aggregate']}",
+        },
+        "ok": 1.0,
+    }
+    return encode_op_msg_response(document, request_id=0, response_to=header.request_id)
+
+
+def build(originals: Originals) -> Replacements:
+    original: Dispatch = originals[DISPATCH]
 
     @functools.wraps(original)
     async def dispatch(self: Any, header: Any, payload: bytes, *, connection: Any) -> Any:
-        # most commands are not count pipelines: skip decoding them here (mongoeco decodes
-        # every request itself, and the transaction gate peeks at it too)
-        if header.op_code != OP_MSG or b"$group" not in payload:
+        body = _decoded(header, payload)
+        plan = count_plan(body) if body is not None else None
+        if body is None or plan is None:
             return await original(self, header, payload, connection=connection)
-        try:
-            body = decode_op_msg(header, payload).body
-        except Exception:  # malformed: the original path reports it
-            return await original(self, header, payload, connection=connection)
-        plan = count_plan(body) if isinstance(body, dict) else None
-        if plan is None:
-            return await original(self, header, payload, connection=connection)
-
-        async def count(command: dict[str, Any]) -> tuple[int | None, bytes | None]:
-            message = encode_op_msg_request(command, request_id=header.request_id)
-            reply = await original(
-                self, parse_message_header(message[:16]), message[16:], connection=connection
-            )
-            if reply is None:
-                return None, None
-            answer = decode_op_msg(parse_message_header(reply[:16]), reply[16:]).body
-            return (int(answer.get("n", 0)) if answer.get("ok") else None), reply
-
+        count = _counter(original, self, header, connection)
         if plan.guard is not None:
             arrays, _ = await count(plan.guard)
             if arrays != 0:
                 return await original(self, header, payload, connection=connection)
-        counts: list[int] = []
-        for command in plan.commands:
-            n, reply = await count(command)
-            if n is None:
-                return reply  # the count's error (or no reply) is the aggregate's
-            counts.append(n)
-        document = {
-            "cursor": {
-                "firstBatch": plan.documents(counts),
-                "id": 0,
-                "ns": f"{body.get('$db', '')}.{body['aggregate']}",
-            },
-            "ok": 1.0,
-        }
-        return encode_op_msg_response(document, request_id=0, response_to=header.request_id)
+        return await _reply(plan, count, header, body)
 
-    setattr(dispatch, _MARKER, True)
-    AsyncMongoEcoProxyServer._dispatch_wire_request = dispatch  # type: ignore[method-assign]
-    return True
+    return {DISPATCH: dispatch}
+
+
+PATCH = Patch(
+    name="count_pipeline",
+    written_for="4.11.0",
+    targets=(DISPATCH,),
+    build=build,
+    switch=switches.COUNT,
+)

@@ -7,39 +7,34 @@ delivered) one connection held the write lock longer than that and an ordinary i
 with "database is locked" (seen in the customer benchmark). MongoDB queues such writes.
 
 What: every connection mongoeco creates gets ``PRAGMA busy_timeout`` of
-``MONGOECO_BUSY_TIMEOUT_SECONDS`` (30 s by default). Pinned to mongoeco 4.11.0 like the other
-patches; ``tests/infra/test_mongo_busy_timeout.py`` fails without it.
+``MONGOECO_BUSY_TIMEOUT_SECONDS`` (30 s by default). Written against mongoeco 4.11.0;
+``tests/infra/test_mongo_busy_timeout.py`` fails without it.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled, install, installed
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-TIMEOUT_ENV = "MONGOECO_BUSY_TIMEOUT_SECONDS"
-DEFAULT_TIMEOUT_SECONDS = 30.0
+CONNECT = "mongoeco.engines.sqlite.SQLiteEngine._create_sqlite_connection"
+TIMEOUT_ENV = switches.BUSY_TIMEOUT_SECONDS.name
+DEFAULT_TIMEOUT_SECONDS = float(switches.BUSY_TIMEOUT_SECONDS.default)
 
 
 def timeout_ms() -> int:
     try:
-        seconds = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_SECONDS)
+        seconds = float(switches.BUSY_TIMEOUT_SECONDS.get() or DEFAULT_TIMEOUT_SECONDS)
     except ValueError:
         seconds = DEFAULT_TIMEOUT_SECONDS
     return int(max(seconds, 0.0) * 1000)
 
 
-def apply() -> bool:
-    from mongoeco.engines.sqlite import SQLiteEngine
-
-    if not enabled():
-        return False
-    if installed(SQLiteEngine, "_create_sqlite_connection"):
-        return True
-    original = SQLiteEngine._create_sqlite_connection
+def build(originals: Originals) -> Replacements:
+    original = originals[CONNECT]
     wait = timeout_ms()
 
     @functools.wraps(original)
@@ -48,5 +43,7 @@ def apply() -> bool:
         connection.execute(f"PRAGMA busy_timeout = {wait}")
         return connection
 
-    install(SQLiteEngine, "_create_sqlite_connection", create_sqlite_connection)
-    return True
+    return {CONNECT: create_sqlite_connection}
+
+
+PATCH = Patch(name="busy_timeout", written_for="4.11.0", targets=(CONNECT,), build=build)

@@ -29,7 +29,9 @@ thread). When one of them commits between a transaction's first read and its fir
 holds the lock past the busy timeout, SQLite fails the write with "database is locked" — seen in
 CI as a notification scheduler transaction failing after its webhook was sent. MongoDB reports
 the same situation as a ``WriteConflict`` that drivers retry; the gate answers it that way.
-Embedded development/test server only; production uses MongoDB.
+Embedded development/test server only; production uses MongoDB. Written against mongoeco
+4.11.0; it wraps the request dispatch after the count patch (count_pipeline), so it sees the
+command the client sent.
 """
 
 from __future__ import annotations
@@ -38,16 +40,19 @@ import asyncio
 import enum
 import functools
 import logging
-import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-LIFETIME_ENV = "MONGOECO_TRANSACTION_LIFETIME_SECONDS"
-DEFAULT_LIFETIME_SECONDS = 60.0
-_MARKER = "_crm_dev_txn_gate"
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
+
+DISPATCH = "mongoeco.wire.proxy.AsyncMongoEcoProxyServer._dispatch_wire_request"
+CLOSE = "mongoeco.wire.connections.WireConnectionRegistry.close"
+LIFETIME_ENV = switches.TRANSACTION_LIFETIME_SECONDS.name
+DEFAULT_LIFETIME_SECONDS = float(switches.TRANSACTION_LIFETIME_SECONDS.default)
 _ENDS = frozenset({"commitTransaction", "abortTransaction"})
 _REMEMBERED_ABORTS = 1024
 _REMEMBERED_CLOSED_CONNECTIONS = 4096
@@ -77,7 +82,7 @@ class _Open:
 
 
 def lifetime_from_env() -> float:
-    raw = os.environ.get(LIFETIME_ENV, "")
+    raw = switches.TRANSACTION_LIFETIME_SECONDS.get()
     try:
         value = float(raw) if raw else DEFAULT_LIFETIME_SECONDS
     except ValueError:
@@ -324,26 +329,15 @@ def _aborter(server: Any, lsid: Any) -> Callable[[], None]:
     return abort
 
 
-def apply(lifetime: float | None = None) -> TransactionGate:
-    """Install the gate (once); returns the active gate."""
-    # The gate wraps the whole request: mongoeco binds a transaction to its engine while it
-    # decodes the request (before execution), so gating execution alone is too late.
-    from mongoeco.wire.connections import WireConnectionRegistry
-    from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
-
-    original = AsyncMongoEcoProxyServer._dispatch_wire_request
-    existing: TransactionGate | None = getattr(original, _MARKER, None)
-    if existing is not None:
-        if lifetime is not None:
-            existing.lifetime = lifetime
-        return existing
-    gate = TransactionGate(lifetime if lifetime is not None else lifetime_from_env())
-    pending: set[asyncio.Task[None]] = set()
+def _gated(
+    original: Callable[..., Awaitable[bytes | None]], gate: TransactionGate
+) -> Callable[..., Awaitable[bytes | None]]:
+    """The request dispatch behind the gate. The gate wraps the whole request: mongoeco binds
+    a transaction to its engine while it decodes the request (before execution), so gating
+    execution alone is too late."""
 
     @functools.wraps(original)
-    async def dispatch(
-        self: AsyncMongoEcoProxyServer, header: Any, payload: bytes, *, connection: Any
-    ) -> bytes | None:
+    async def dispatch(self: Any, header: Any, payload: bytes, *, connection: Any) -> bytes | None:
         body = _peek_body(header, payload)
         session = _session_key(body)
         if session is None:
@@ -368,11 +362,16 @@ def apply(lifetime: float | None = None) -> TransactionGate:
         finally:
             await gate.leave(turn, session, ends_transaction=ends)
 
-    original_close = WireConnectionRegistry.close
+    return dispatch
 
-    @functools.wraps(original_close)
-    def close(self: WireConnectionRegistry, context: Any) -> None:
-        original_close(self, context)
+
+def _closing(original: Callable[..., Any], gate: TransactionGate) -> Callable[..., Any]:
+    """A connection's close, told to the gate (a transaction whose client died is aborted)."""
+    pending: set[asyncio.Task[None]] = set()
+
+    @functools.wraps(original)
+    def close(self: Any, context: Any) -> None:
+        original(self, context)
         try:
             task = asyncio.get_running_loop().create_task(
                 gate.connection_closed(context.connection_id)
@@ -382,7 +381,18 @@ def apply(lifetime: float | None = None) -> TransactionGate:
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    setattr(dispatch, _MARKER, gate)
-    AsyncMongoEcoProxyServer._dispatch_wire_request = dispatch  # type: ignore[method-assign]
-    WireConnectionRegistry.close = close  # type: ignore[method-assign]
-    return gate
+    return close
+
+
+def build(originals: Originals) -> Replacements:
+    gate = TransactionGate(lifetime_from_env())
+    return {DISPATCH: _gated(originals[DISPATCH], gate), CLOSE: _closing(originals[CLOSE], gate)}
+
+
+PATCH = Patch(
+    name="transaction_gate",
+    written_for="4.11.0",
+    targets=(DISPATCH, CLOSE),
+    build=build,
+    after=("count_pipeline",),
+)

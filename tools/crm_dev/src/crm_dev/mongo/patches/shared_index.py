@@ -18,7 +18,7 @@ rows); all multikey indexes share `crm_dev_multikey_entries` and all single-fiel
 an index creates the physical one only if it is missing, and dropping one collection's index
 leaves the shared physical index in place (mongoeco deletes that collection's rows and entries
 as before). Indexes created before the patch keep their names. Switch:
-`CRM_DEV_MONGOECO_SHARED_INDEX=0`. Pinned to mongoeco 4.11.0 like the other patches;
+`CRM_DEV_MONGOECO_SHARED_INDEX=0`. Written against mongoeco 4.11.0;
 `tests/infra/test_mongo_multikey.py` (a shared index survives a drop and still serves the other
 collections).
 """
@@ -27,15 +27,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
-from crm_dev.mongoeco_patch import enabled
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches.registry import Originals, Patch, Replacements
 
-SWITCH = "CRM_DEV_MONGOECO_SHARED_INDEX"
+ENGINE = "mongoeco.engines.sqlite.SQLiteEngine"
+CREATE_INDEX = "mongoeco.engines.sqlite._sqlite_create_index"
+MULTIKEY_NAME = f"{ENGINE}._physical_multikey_index_name"
+SCALAR_NAME = f"{ENGINE}._physical_scalar_index_name"
+EXECUTE = "mongoeco.engines._sqlite_connection.SQLiteConnection.execute"
 SHARED_MULTIKEY = "crm_dev_multikey_entries"
 SHARED_SCALAR = "crm_dev_scalar_entries"
 PREFIX = "crm_dev_"
-_MARKER = "_crm_dev_shared_index"
 
 
 def physical_name(keys: Any) -> str:
@@ -53,47 +58,51 @@ def _pairs(keys: Any) -> list[tuple[Any, Any]]:
     return [(k, 1) if isinstance(k, str) else (k[0], k[1]) for k in keys]
 
 
-def apply() -> bool:
-    """Install the patch on mongoeco's SQLite engine; False if not applied."""
-    import importlib
-
-    from mongoeco.engines._sqlite_connection import SQLiteConnection
-    from mongoeco.engines.sqlite import SQLiteEngine
-
-    if not enabled(SWITCH):
-        return False
-    if getattr(SQLiteEngine, _MARKER, False):
-        return True
-    engine_module: Any = importlib.import_module("mongoeco.engines.sqlite")
-    original_create = engine_module._sqlite_create_index
-
-    @functools.wraps(original_create)
+def _creating(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def create_index(*args: Any, **kwargs: Any) -> Any:
         try:
             name = physical_name(kwargs["keys"])
         except (KeyError, TypeError, ValueError, IndexError):
-            return original_create(*args, **kwargs)  # a shape this patch does not know
+            return original(*args, **kwargs)  # a shape this patch does not know
         kwargs["physical_index_name"] = lambda db_name, coll_name, index_name: name
-        return original_create(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    def multikey_name(self: Any, db_name: str, coll_name: str, index_name: str) -> str:
-        return SHARED_MULTIKEY
+    return create_index
 
-    def scalar_name(self: Any, db_name: str, coll_name: str, index_name: str) -> str:
-        return SHARED_SCALAR
 
-    original_execute = SQLiteConnection.execute
+def multikey_name(self: Any, db_name: str, coll_name: str, index_name: str) -> str:
+    return SHARED_MULTIKEY
 
+
+def scalar_name(self: Any, db_name: str, coll_name: str, index_name: str) -> str:
+    return SHARED_SCALAR
+
+
+def _executing(original: Callable[..., Any]) -> Callable[..., Any]:
     def execute(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
         if sql.startswith(f'CREATE INDEX "{PREFIX}'):
             sql = "CREATE INDEX IF NOT EXISTS " + sql.removeprefix("CREATE INDEX ")
         elif sql.startswith(f'DROP INDEX IF EXISTS "{PREFIX}'):
-            return original_execute(self, "SELECT 0 WHERE 0")  # other collections use it
-        return original_execute(self, sql, *args, **kwargs)
+            return original(self, "SELECT 0 WHERE 0")  # other collections use it
+        return original(self, sql, *args, **kwargs)
 
-    engine_module._sqlite_create_index = create_index
-    SQLiteEngine._physical_multikey_index_name = multikey_name  # type: ignore[method-assign,assignment]
-    SQLiteEngine._physical_scalar_index_name = scalar_name  # type: ignore[method-assign,assignment]
-    SQLiteConnection.execute = execute  # type: ignore[method-assign,assignment]
-    setattr(SQLiteEngine, _MARKER, True)
-    return True
+    return execute
+
+
+def build(originals: Originals) -> Replacements:
+    return {
+        CREATE_INDEX: _creating(originals[CREATE_INDEX]),
+        MULTIKEY_NAME: multikey_name,
+        SCALAR_NAME: scalar_name,
+        EXECUTE: _executing(originals[EXECUTE]),
+    }
+
+
+PATCH = Patch(
+    name="shared_index",
+    written_for="4.11.0",
+    targets=(CREATE_INDEX, MULTIKEY_NAME, SCALAR_NAME, EXECUTE),
+    build=build,
+    switch=switches.SHARED_INDEX,
+)

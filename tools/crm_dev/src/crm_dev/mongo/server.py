@@ -1,9 +1,12 @@
 """Embedded MongoDB for development and tests: mongoeco's wire server on SQLite storage.
 
     python -m crm_dev.mongo --port 27018 --data .data/mongo
+    python -m crm_dev.mongo --switches      # the environment variables it reads
 
 PyMongo connects with ``mongodb://127.0.0.1:<port>/?directConnection=true``. Data lives in
 ``<data>/mongoeco.sqlite3`` and survives restarts. SIGTERM/SIGINT stop it gracefully.
+Before serving, the server applies the patches of `crm_dev.mongo.patches`, and refuses to
+start when one does not fit the installed mongoeco (``MONGOECO_UNPATCHED=1``: no patches).
 """
 
 from __future__ import annotations
@@ -15,23 +18,14 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
-from crm_dev import (
-    mongoeco_bulk_insert_patch,
-    mongoeco_busy_timeout_patch,
-    mongoeco_count_patch,
-    mongoeco_expr_index_patch,
-    mongoeco_features_patch,
-    mongoeco_id_in_patch,
-    mongoeco_multikey_patch,
-    mongoeco_patch,
-    mongoeco_shared_index_patch,
-    mongoeco_txn_gate,
-)
+from crm_dev.mongo import switches
+from crm_dev.mongo.patches import PATCHES, PatchRefused
 from crm_dev.ports import port_in_use
 
-DEFAULT_PORT = 27018
-DEFAULT_DATA = Path(".data/mongo")
+DEFAULT_PORT = int(switches.MONGO_PORT.default)
+DEFAULT_DATA = Path(switches.MONGO_DATA.default)
 DB_FILE = "mongoeco.sqlite3"
 
 
@@ -41,6 +35,49 @@ def uri_for(port: int, host: str = "127.0.0.1") -> str:
 
 def port_message(port: int) -> str:
     return f"port {port} is already in use (set MONGO_PORT or MONGODB_URI)"
+
+
+async def _start(
+    port: int, data_dir: Path, host: str, change_outbox_max_entries: int
+) -> tuple[Any, int] | None:
+    """The started wire server and its port; None (reason printed) when it could not start."""
+    from mongoeco.engines.sqlite import SQLiteEngine
+    from mongoeco.wire import AsyncMongoEcoProxyServer
+
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
+    engine = SQLiteEngine(
+        str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries
+    )
+    server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
+    try:
+        address = await server.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(port_message(port), file=sys.stderr)
+        else:
+            print(f"mongoeco could not start: {exc}", file=sys.stderr)
+        return None
+    return server, address.port
+
+
+async def _until_signalled(server: Any) -> None:
+    """Serve until SIGTERM/SIGINT, then close (a second signal while closing forces the exit)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        stop.clear()
+        closing = asyncio.ensure_future(server.close())
+        forced = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({closing, forced}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        forced.cancel()
+        if not closing.done():
+            print("mongoeco did not close in time; exiting anyway", file=sys.stderr, flush=True)
+            os._exit(1)
+        closing.result()
 
 
 async def serve(
@@ -54,49 +91,18 @@ async def serve(
     if port_in_use(port, host):
         print(port_message(port), file=sys.stderr)
         return 1
-    from mongoeco.engines.sqlite import SQLiteEngine
-    from mongoeco.wire import AsyncMongoEcoProxyServer
-
-    mongoeco_patch.apply()  # each read/write patch has its off switch (README)
-    mongoeco_count_patch.apply()  # before the gate, which must see the original command
-    mongoeco_txn_gate.apply()
-    mongoeco_id_in_patch.apply()
-    mongoeco_bulk_insert_patch.apply()
-    mongoeco_expr_index_patch.apply()
-    mongoeco_multikey_patch.apply()  # after expr_index: both wrap the filter translation
-    mongoeco_shared_index_patch.apply()
-    mongoeco_busy_timeout_patch.apply()
-    mongoeco_features_patch.apply()  # after busy_timeout: both wrap _create_sqlite_connection
-    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
-    engine = SQLiteEngine(
-        str(data_dir / DB_FILE), change_outbox_max_entries=change_outbox_max_entries
-    )
-    server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
     try:
-        address = await server.start()
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(port_message(port), file=sys.stderr)
-            return 1
-        print(f"mongoeco could not start: {exc}", file=sys.stderr)
+        outcome = PATCHES.apply()
+    except PatchRefused as refused:
+        print(f"embedded MongoDB not started: {refused}", file=sys.stderr)
         return 1
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"mongoeco ready on {uri_for(address.port, host)} (data: {data_dir})", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        stop.clear()  # a second signal while closing forces the exit
-        closing = asyncio.ensure_future(server.close())
-        forced = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({closing, forced}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
-        forced.cancel()
-        if not closing.done():
-            print("mongoeco did not close in time; exiting anyway", file=sys.stderr, flush=True)
-            os._exit(1)
-        closing.result()
+    print(outcome.describe(), flush=True)
+    started = await _start(port, data_dir, host, change_outbox_max_entries)
+    if started is None:
+        return 1
+    server, bound = started
+    print(f"mongoeco ready on {uri_for(bound, host)} (data: {data_dir})", flush=True)
+    await _until_signalled(server)
     print("mongoeco stopped", flush=True)
     return 0
 
@@ -104,16 +110,22 @@ async def serve(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_dev.mongo", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("MONGO_PORT", DEFAULT_PORT)))
-    parser.add_argument(
-        "--data", type=Path, default=Path(os.environ.get("MONGO_DATA", DEFAULT_DATA))
-    )
+    parser.add_argument("--port", type=int, default=int(switches.MONGO_PORT.get()))
+    parser.add_argument("--data", type=Path, default=Path(switches.MONGO_DATA.get()))
     parser.add_argument(
         "--change-outbox-max-entries",
         type=int,
-        default=int(os.environ.get("MONGOECO_CHANGE_OUTBOX_MAX_ENTRIES", "10000")),
+        default=int(switches.CHANGE_OUTBOX_MAX_ENTRIES.get()),
+    )
+    parser.add_argument(
+        "--switches",
+        action="store_true",
+        help="print the environment variables the server reads (a Markdown table) and exit",
     )
     args = parser.parse_args(argv)
+    if args.switches:
+        print(switches.table())
+        return 0
     try:
         return asyncio.run(
             serve(
@@ -125,7 +137,3 @@ def main(argv: list[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from crm_dev.mongo.server import main
+
+sys.exit(main())
