@@ -34,7 +34,7 @@ from crm_dev.testing import Broker, MongoServer
 from crm_kit.bus import EventBus
 from crm_kit.events import CloudEvent
 from crm_notification.app import create_app
-from crm_notification.live import received
+from crm_notification.inbox.live import received
 from crm_notification.settings import NotificationSettings
 from tests.support import serve_app, service_settings, wait_ready
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from crm_interaction.repository import CUSTOMERS as PROJECTION
 from crm_kit.mongo import create_client
-from crm_notification.repository import NOTIFICATIONS
+from crm_notification.inbox.store import NOTIFICATIONS
 from tests.faults.system import System
 
 DELIVERED = "notification.delivered.v1"

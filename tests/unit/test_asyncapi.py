@@ -32,7 +32,7 @@ from crm_interaction.record_details import Outcome, Participant, ParticipantKind
 from crm_interaction.tasks import TaskStatus, Urgency
 from crm_interaction.tickets import Priority, SlaTarget, TicketStatus, TicketType
 from crm_kit.events import CloudEvent
-from crm_notification.domain import Channel as NotificationChannel
+from crm_notification.channels.model import Channel as NotificationChannel
 from crm_notification.events import notification_delivered, notification_failed
 
 ROOT = Path(__file__).resolve().parents[2]

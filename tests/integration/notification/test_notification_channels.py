@@ -15,7 +15,7 @@ import orjson
 import pytest
 import pytest_asyncio
 
-from crm_notification.webhook_security import verify
+from crm_notification.channels.signing import verify
 from tests.integration.notification.harness import (
     DUE_AT,
     DUE_AT_SHANGHAI,

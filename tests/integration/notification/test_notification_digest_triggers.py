@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from crm_notification.addresses import AddressBook
+from crm_notification.channels.addresses import AddressBook
 from crm_notification.channels.email import SmtpSender
-from crm_notification.delivery import RetryPolicy
-from crm_notification.delivery_repository import DeliveryRepository
-from crm_notification.digest_store import DigestStore
-from crm_notification.domain import Channel
-from crm_notification.scheduler import DeliveryScheduler
-from crm_notification.stores import PreferenceStore
-from crm_notification.webhook_repository import WebhookRepository
+from crm_notification.channels.model import Channel
+from crm_notification.deliveries.model import RetryPolicy
+from crm_notification.deliveries.scheduler import DeliveryScheduler
+from crm_notification.deliveries.store import DeliveryRepository
+from crm_notification.digest.store import DigestRepository as DigestStore
+from crm_notification.preferences.store import PreferenceRepository as PreferenceStore
+from crm_notification.webhooks.store import WebhookRepository
 from tests.integration.notification.harness import (
     DUE_AT,
     Stack,

@@ -20,11 +20,12 @@ from crm_kit.events import utcnow
 from crm_kit.mongo import Document, ensure_indexes
 from crm_kit.uow import OUTBOX_COLLECTION, UnitOfWork
 from crm_notification.channels.email import SmtpSender
-from crm_notification.delivery import Delivery, DeliveryStatus, RetryPolicy
-from crm_notification.delivery_repository import DELIVERY_INDEXES, DeliveryRepository
-from crm_notification.domain import Channel, to_millis
-from crm_notification.scheduler import DeliveryScheduler
-from crm_notification.webhook_repository import WebhookRepository
+from crm_notification.channels.model import Channel
+from crm_notification.deliveries.model import Delivery, DeliveryStatus, RetryPolicy
+from crm_notification.deliveries.scheduler import DeliveryScheduler
+from crm_notification.deliveries.store import DELIVERY_INDEXES, DeliveryRepository
+from crm_notification.shared.paging import to_millis
+from crm_notification.webhooks.store import WebhookRepository
 from tests.integration.notification.harness import fast_settings
 from tests.support import eventually
 

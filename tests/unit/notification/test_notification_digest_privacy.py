@@ -6,13 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from crm_notification.delivery import DeliveryStatus
-from crm_notification.digest import DIGEST_GRACE, DIGEST_TYPE, MAX_ITEMS_SHOWN, DigestItem, compose
-from crm_notification.domain import Language, NotificationType
-from crm_notification.planning import IncomingEvent, plan_event
-from crm_notification.preferences import Preferences, next_digest_at
-from crm_notification.privacy import mask_email, mask_phone, scrub
-from crm_notification.rules import DEFAULT_RULES
+from crm_notification.deliveries.model import DeliveryStatus
+from crm_notification.deliveries.privacy import mask_email, mask_phone, scrub
+from crm_notification.digest.model import (
+    DIGEST_GRACE,
+    DIGEST_TYPE,
+    MAX_ITEMS_SHOWN,
+    DigestItem,
+    compose,
+)
+from crm_notification.inbox.model import Language, NotificationType
+from crm_notification.preferences.model import Preferences, next_digest_at
+from crm_notification.rules.defaults import DEFAULT_RULES
+from crm_notification.rules.planner import IncomingEvent, plan_event
 
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # 22:30 in Asia/Shanghai
 TASK = {"id": "t1", "customerId": "c-1", "assigneeId": "u1", "dueAt": "2026-03-02T10:00:00Z"}

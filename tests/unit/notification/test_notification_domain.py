@@ -6,20 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_notification.domain import (
-    Channel,
-    CustomerAssigned,
-    Language,
-    NotificationType,
-    Template,
-    TemplateError,
-    fill,
-    notification_id,
-    notifications_for_assignment,
-    render,
-    to_millis,
-)
+from crm_notification.channels.model import Channel
 from crm_notification.events import notification_delivered
+from crm_notification.inbox.model import Language, NotificationType, notification_id
+from crm_notification.rules.assignment import CustomerAssigned, notifications_for_assignment
+from crm_notification.rules.templates import Template, TemplateError, fill, render
+from crm_notification.shared.paging import to_millis
 
 NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 

@@ -10,17 +10,18 @@ import pytest
 
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput
-from crm_notification.access import customer_notifications_recipient
-from crm_notification.graphql.loaders import CountKey, PageKey, load_counts, load_pages
-from crm_notification.graphql.types import Once
-from crm_notification.pagination import (
+from crm_notification.access.model import customer_notifications_recipient
+from crm_notification.inbox.model import Page
+from crm_notification.inbox.queries import CountKey, PageKey, load_counts, load_pages
+from crm_notification.inbox.store import NotificationRepository
+from crm_notification.inbox.types import Once
+from crm_notification.shared.paging import (
     MAX_PAGE_SIZE,
     Position,
     decode_cursor,
     encode_cursor,
     page_size,
 )
-from crm_notification.repository import NotificationRepository, Page
 
 
 def test_cursor_round_trips() -> None:

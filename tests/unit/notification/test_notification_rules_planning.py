@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from crm_kit.errors import BadUserInput
-from crm_notification.delivery import (
+from crm_notification.channels.model import Channel
+from crm_notification.channels.signing import sign, verify
+from crm_notification.deliveries.model import (
     Delivery,
     DeliveryError,
     DeliveryStatus,
@@ -18,18 +20,17 @@ from crm_notification.delivery import (
     failed,
     succeeded,
 )
-from crm_notification.domain import Channel, Language, Notification, NotificationType, Template
-from crm_notification.live import LiveHub, received
-from crm_notification.planning import IncomingEvent, Limits, plan_event
-from crm_notification.preferences import (
+from crm_notification.inbox.live import LiveHub, received
+from crm_notification.inbox.model import Language, Notification, NotificationType
+from crm_notification.preferences.model import (
     Preferences,
     QuietHours,
     next_digest_at,
     quiet_until,
     validate,
 )
-from crm_notification.rules import (
-    DEFAULT_RULES,
+from crm_notification.rules.defaults import DEFAULT_RULES
+from crm_notification.rules.model import (
     RecipientKind,
     RecipientSpec,
     Rule,
@@ -37,8 +38,10 @@ from crm_notification.rules import (
     merge_rules,
     recipients,
 )
-from crm_notification.webhook_repository import WebhookSubscription
-from crm_notification.webhook_security import UnsafeTarget, check_url, sign, verify
+from crm_notification.rules.planner import IncomingEvent, Limits, plan_event
+from crm_notification.rules.templates import Template
+from crm_notification.webhooks.model import WebhookSubscription
+from crm_notification.webhooks.security import UnsafeTarget, check_url
 
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # 22:30 in Asia/Shanghai
 RULES = {r.id: r for r in DEFAULT_RULES}
@@ -401,7 +404,7 @@ async def test_received_yields_each_notification_once_and_reads_back_broker_ids(
 def test_times_in_templates_are_shown_in_the_readers_time_zone() -> None:
     from zoneinfo import ZoneInfo
 
-    from crm_notification.preferences import localized
+    from crm_notification.preferences.model import localized
 
     shown = localized(
         {"dueAt": "2026-03-01T09:00:00Z", "taskId": "t-2026", "n": 3, "bad": "2026-13-99T00:00"},

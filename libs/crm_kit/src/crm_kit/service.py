@@ -1,5 +1,9 @@
 """A service process: Starlette app with the subgraph at /graphql, health probes, and its
-workers (outbox relay, event consumer, extra loops) started in the lifespan."""
+workers (outbox relay, event consumer, extra loops) started in the lifespan.
+
+A service declares everything in its ServiceSpec (audit, unit-of-work wrappers, extra routes
+and middleware, WebSocket authentication); nothing changes the runtime or the app after
+`create_service_app` has built them."""
 
 from __future__ import annotations
 
@@ -15,13 +19,18 @@ from typing import Any
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
+from crm_kit.audit import enable_audit
+from crm_kit.audit.web import AuditMiddleware
 from crm_kit.auth import Principal, TokenVerifier, bearer_token
 from crm_kit.bus import EventBus
 from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventHandler
@@ -38,6 +47,7 @@ from crm_kit.uow import UnitOfWork
 _log = logging.getLogger("crm_kit.service")
 
 type Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+type UowWrapper = Callable[[UnitOfWork], UnitOfWork]
 
 
 @dataclass
@@ -67,10 +77,24 @@ class ServiceSpec[D]:
     workers: Callable[[D], Sequence[Worker]] = lambda _deps: ()
     # GraphQL multipart request spec (`Upload` scalar); bodies capped by upload_max_bytes.
     multipart_uploads: bool = False
+    # The tamper-evident audit log (crm_kit.audit): every transaction of `runtime.uow` writes
+    # its records, and the request middleware records the caller's address.
+    audit: bool = False
+    # Wrappers of the unit of work, innermost first (e.g. after-commit hooks); the audit
+    # wrapper, when on, goes around them. Applied before `build_deps` sees the runtime.
+    uow_wrappers: Sequence[UowWrapper] = ()
+    # Routes besides /graphql and the probes, and ASGI middleware inside the audit middleware.
+    routes: Sequence[BaseRoute] = ()
+    middleware: Sequence[Middleware] = ()
+    # Subscriptions authenticate from the graphql-transport-ws `connection_init` payload
+    # (`{"Authorization": "Bearer <JWT>"}`) too: browsers cannot set WebSocket headers.
+    websocket_connection_auth: bool = False
 
 
 def build_runtime(
-    settings: ServiceSettings, mongo_listeners: Sequence[monitoring._EventListener] = ()
+    settings: ServiceSettings,
+    mongo_listeners: Sequence[monitoring._EventListener] = (),
+    uow_wrappers: Sequence[UowWrapper] = (),
 ) -> Runtime:
     client = create_client(settings.mongodb_uri, settings.service_name, mongo_listeners)
     db = client[settings.mongodb_database]
@@ -85,16 +109,43 @@ def build_runtime(
         age_alert_seconds=settings.outbox_age_alert_seconds,
     )
     uow = UnitOfWork(client, db, source=f"crm/{settings.service_name}", on_commit=relay.wake)
+    for wrap in uow_wrappers:
+        uow = wrap(uow)
     return Runtime(settings, client, db, bus, relay, uow)
+
+
+def _service_runtime[D](
+    spec: ServiceSpec[D], mongo_listeners: Sequence[monitoring._EventListener]
+) -> tuple[Runtime, list[Middleware]]:
+    """The runtime with the spec's unit-of-work wrappers (audit outermost), and the audit
+    middleware that goes with it."""
+    runtime = build_runtime(spec.settings, mongo_listeners, spec.uow_wrappers)
+    if not spec.audit:
+        return runtime, []
+    log = enable_audit(runtime)
+    return runtime, [Middleware(AuditMiddleware, log=log)]
+
+
+@dataclass
+class WsRequestContext[D](RequestContext[D]):
+    """A WebSocket's context: strawberry stores the `connection_init` payload in it."""
+
+    connection_params: dict[str, Any] | None = field(default=None)
 
 
 class SubgraphView[D](GraphQL[RequestContext[D], None]):
     def __init__(
-        self, schema: Any, deps: D, verifier: TokenVerifier, multipart_uploads: bool = False
+        self,
+        schema: Any,
+        deps: D,
+        verifier: TokenVerifier,
+        multipart_uploads: bool = False,
+        connection_auth: bool = False,
     ) -> None:
         super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=multipart_uploads)
         self._deps = deps
         self._verifier = verifier
+        self._connection_auth = connection_auth
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -108,7 +159,32 @@ class SubgraphView[D](GraphQL[RequestContext[D], None]):
             )
         except CrmError as exc:
             principal = exc
+        if self._connection_auth and isinstance(request, WebSocket):
+            return WsRequestContext(
+                deps=self._deps, request_id=request_id, principal_or_error=principal
+            )
         return RequestContext(deps=self._deps, request_id=request_id, principal_or_error=principal)
+
+    async def on_ws_connect(
+        self, context: RequestContext[D]
+    ) -> UnsetType | dict[str, object] | None:
+        """With `connection_auth`: a token in the `connection_init` payload replaces the upgrade
+        request's; a connection with neither a valid one nor a payload token is rejected."""
+        if not self._connection_auth:
+            return await super().on_ws_connect(context)
+        params = getattr(context, "connection_params", None) or {}
+        raw = params.get("Authorization") or params.get("authorization")
+        if raw is None:
+            if isinstance(context.principal_or_error, CrmError):
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            return None
+        try:
+            context.principal_or_error = await self._verifier.verify(bearer_token(str(raw)))
+        except CrmError as exc:
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": exc.message}
+            ) from exc
+        return None
 
 
 class _TooLarge(Exception):
@@ -181,7 +257,7 @@ def create_service_app[D](
     settings = spec.settings
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
     setup_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings, mongo_listeners)
+    runtime, audit_middleware = _service_runtime(spec, mongo_listeners)
     deps = spec.build_deps(runtime)
     handlers = spec.handlers(deps)
     if handlers:
@@ -197,7 +273,11 @@ def create_service_app[D](
             delivery_limit=settings.consumer_delivery_limit,
         )
     view: SubgraphView[D] = SubgraphView(
-        spec.schema, deps, TokenVerifier(settings.auth), spec.multipart_uploads
+        spec.schema,
+        deps,
+        TokenVerifier(settings.auth),
+        spec.multipart_uploads,
+        spec.websocket_connection_auth,
     )
     endpoint: ASGIApp = (
         UploadLimit(view, settings.upload_max_bytes) if spec.multipart_uploads else view
@@ -283,7 +363,9 @@ def create_service_app[D](
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *spec.routes,
         ],
+        middleware=[*audit_middleware, *spec.middleware],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

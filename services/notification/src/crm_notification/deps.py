@@ -1,46 +1,42 @@
-"""What handlers and resolvers depend on; built once per process in `app.py`."""
+"""What resolvers, event handlers and workers depend on: each feature's use cases (services)
+and read side (queries), built once per process in `app.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
-from crm_kit.events import utcnow
-from crm_kit.uow import UnitOfWork
-from crm_notification.access import CustomerAccess
-from crm_notification.delivery_repository import DeliveryRepository
-from crm_notification.digest_store import DigestStore
-from crm_notification.live import LiveHub
-from crm_notification.planning import Limits
-from crm_notification.repository import NotificationRepository
-from crm_notification.settings import NotificationSettings
-from crm_notification.stores import PreferenceStore, RuleStore, StaffDirectory, TemplateStore
-from crm_notification.webhook_repository import WebhookRepository
+from crm_kit.service import Worker
+from crm_notification.access.queries import CustomerAccessQueries
+from crm_notification.access.service import CustomerAccessService
+from crm_notification.deliveries.queries import DeliveryQueries
+from crm_notification.deliveries.service import DeliveryService
+from crm_notification.digest.service import DigestService
+from crm_notification.inbox.live import LiveHub
+from crm_notification.inbox.queries import InboxQueries
+from crm_notification.inbox.service import InboxService
+from crm_notification.preferences.service import PreferenceService
+from crm_notification.rules.queries import RuleQueries
+from crm_notification.rules.service import RuleService, TriggerService
+from crm_notification.staff.service import StaffService
+from crm_notification.webhooks.queries import WebhookQueries
+from crm_notification.webhooks.service import WebhookService
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deps:
-    notifications: NotificationRepository
-    deliveries: DeliveryRepository
-    rules: RuleStore
-    templates: TemplateStore
-    preferences: PreferenceStore
-    staff: StaffDirectory
-    webhooks: WebhookRepository
-    uow: UnitOfWork
+    inbox: InboxService
+    notifications: InboxQueries
     live: LiveHub
-    settings: NotificationSettings
-    wake_scheduler: Callable[[], None] = lambda: None
-    clock: Callable[[], datetime] = field(default=utcnow)
-    customer_access: CustomerAccess | None = None  # owner/team per customer (access control)
-    digests: DigestStore | None = None  # notices waiting for users' daily digest mails
-
-    @property
-    def limits(self) -> Limits:
-        s = self.settings
-        return Limits(
-            email_max_attempts=s.email_max_attempts,
-            sms_max_attempts=s.email_max_attempts,
-            webhook_max_attempts=s.webhook_max_attempts,
-        )
+    deliveries: DeliveryService
+    delivery_queries: DeliveryQueries
+    rules: RuleService
+    rule_queries: RuleQueries
+    triggers: TriggerService
+    preferences: PreferenceService
+    webhooks: WebhookService
+    webhook_queries: WebhookQueries
+    digests: DigestService
+    staff: StaffService
+    access: CustomerAccessService
+    access_queries: CustomerAccessQueries
+    workers: tuple[Worker, ...] = ()  # the live feed and the delivery scheduler

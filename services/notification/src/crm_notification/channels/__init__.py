@@ -1,11 +1,2 @@
-"""Channel adapters: each sends one delivery or raises DeliveryError (permanent or not)."""
-
-from __future__ import annotations
-
-from typing import Protocol
-
-from crm_notification.delivery import Delivery
-
-
-class Sender(Protocol):
-    async def send(self, delivery: Delivery) -> None: ...
+"""The channels a notice goes out on, and their adapters: email over SMTP, the SMS provider
+interface, signed webhook POSTs; and where a delivery goes, looked up when it is sent."""

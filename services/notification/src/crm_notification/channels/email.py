@@ -8,7 +8,7 @@ from email.utils import make_msgid
 
 import aiosmtplib
 
-from crm_notification.delivery import Delivery, DeliveryError
+from crm_notification.deliveries.model import Delivery, DeliveryError
 from crm_notification.settings import NotificationSettings, SmtpSecurity
 
 DELIVERY_ID_HEADER = "X-CRM-Delivery-Id"

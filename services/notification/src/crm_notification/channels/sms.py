@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from crm_notification.delivery import Delivery, DeliveryError
+from crm_notification.deliveries.model import Delivery, DeliveryError
 
 _log = logging.getLogger("crm_notification.sms")
 

@@ -8,18 +8,17 @@ import time
 import httpx
 import orjson
 
-from crm_notification.delivery import Delivery, DeliveryError
-from crm_notification.settings import NotificationSettings
-from crm_notification.webhook_repository import WebhookRepository
-from crm_notification.webhook_security import (
+from crm_notification.channels.signing import (
     DELIVERY_HEADER,
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    UnsafeTarget,
-    check_url,
     sign,
 )
+from crm_notification.deliveries.model import Delivery, DeliveryError
+from crm_notification.settings import NotificationSettings
+from crm_notification.webhooks.security import UnsafeTarget, check_url
+from crm_notification.webhooks.store import WebhookRepository
 
 PERMANENT_STATUSES = frozenset({410})
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_notification.delivery import Delivery
-from crm_notification.domain import Notification
+from crm_notification.deliveries.model import Delivery
+from crm_notification.inbox.model import Notification
 
 TYPE = "notification.delivered.v1"
 

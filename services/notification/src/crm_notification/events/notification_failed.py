@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_notification.delivery import Delivery
+from crm_notification.deliveries.model import Delivery
 
 TYPE = "notification.failed.v1"
 

@@ -1,3 +1,5 @@
+"""The notification subgraph: the features' queries, mutations and subscription composed."""
+
 from __future__ import annotations
 
 import strawberry
@@ -5,21 +7,22 @@ from strawberry.tools import merge_types
 
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
-from crm_notification.graphql.admin_resolvers import AdminMutation, AdminQuery
-from crm_notification.graphql.preference_resolvers import PreferencesMutation, PreferencesQuery
-from crm_notification.graphql.resolvers import Mutation as InboxMutation
-from crm_notification.graphql.resolvers import Query as InboxQuery
-from crm_notification.graphql.subscription import Subscription
-from crm_notification.graphql.types import Customer
+from crm_notification.deliveries.graphql import DeliveryMutation, DeliveryQuery
+from crm_notification.inbox.graphql import Customer, Subscription
+from crm_notification.inbox.graphql import Mutation as InboxMutation
+from crm_notification.inbox.graphql import Query as InboxQuery
+from crm_notification.preferences.graphql import PreferencesMutation, PreferencesQuery
+from crm_notification.rules.graphql import RuleMutation, RuleQuery
+from crm_notification.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
-class Query(InboxQuery, PreferencesQuery, AdminQuery):
+class Query(InboxQuery, PreferencesQuery, RuleQuery, DeliveryQuery, WebhookQuery):
     pass
 
 
 @strawberry.type
-class Mutation(InboxMutation, PreferencesMutation, AdminMutation):
+class Mutation(InboxMutation, PreferencesMutation, RuleMutation, WebhookMutation, DeliveryMutation):
     pass
 
 

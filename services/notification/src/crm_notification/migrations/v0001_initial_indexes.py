@@ -6,8 +6,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.migrations import KIT_INDEXES
 from crm_kit.mongo import Document, ensure_indexes
-from crm_notification.repository import INDEXES
+from crm_notification.inbox.store import NOTIFICATION_INDEXES
 
 
 async def apply(db: AsyncDatabase[Document]) -> None:
-    await ensure_indexes(db, [*KIT_INDEXES, *INDEXES])
+    await ensure_indexes(db, [*KIT_INDEXES, *NOTIFICATION_INDEXES])

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.mongo import Document
-from crm_notification.delivery_repository import DELIVERIES
-from crm_notification.domain import Channel
-from crm_notification.privacy import masked, scrub
+from crm_notification.channels.model import Channel
+from crm_notification.deliveries.privacy import masked, scrub
+from crm_notification.deliveries.store import DELIVERIES
 
 
 async def apply(db: AsyncDatabase[Document]) -> None:

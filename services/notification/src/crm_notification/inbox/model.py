@@ -1,0 +1,92 @@
+"""The in-app notice (pure): its types and languages, its id, the inbox page."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from crm_kit.errors import BadUserInput
+from crm_notification.channels.model import Channel
+from crm_notification.shared.paging import to_millis
+
+MAX_IDS_PER_CALL = 500
+
+
+class NotificationType(StrEnum):
+    CUSTOMER_ASSIGNED = "CUSTOMER_ASSIGNED"
+    TASK_DUE = "TASK_DUE"
+    TICKET_ASSIGNED = "TICKET_ASSIGNED"
+    TICKET_SLA_BREACHED = "TICKET_SLA_BREACHED"
+    TICKET_STATUS_CHANGED = "TICKET_STATUS_CHANGED"
+    TASK_OVERDUE = "TASK_OVERDUE"
+    TICKET_MENTION = "TICKET_MENTION"
+    INTERACTION_MENTION = "INTERACTION_MENTION"
+    IMPORT_FINISHED = "IMPORT_FINISHED"
+    EXPORT_FINISHED = "EXPORT_FINISHED"
+    CUSTOMER_TICKET_UPDATE = "CUSTOMER_TICKET_UPDATE"  # to the customer's email
+
+
+class Language(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+DEFAULT_LANGUAGE = Language.ZH_CN
+
+
+def language_of(value: str) -> Language:
+    """A client's language code; BAD_USER_INPUT when it is not one of ours."""
+    try:
+        return Language(value)
+    except ValueError as exc:
+        raise BadUserInput.single("language", "UNSUPPORTED", "Use zh-CN or en") from exc
+
+
+def notification_id(event_id: str, recipient_id: str, channel: Channel) -> str:
+    """Deterministic id: the same event can never notify the same person twice on a channel."""
+    digest = hashlib.sha256(f"{event_id}\x1f{recipient_id}\x1f{channel}".encode()).hexdigest()
+    return f"ntf_{digest[:32]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    type: NotificationType
+    channel: Channel
+    recipient_id: str
+    customer_id: str | None
+    title: str
+    body: str
+    language: Language
+    source_event_id: str
+    created_at: datetime
+    read: bool = False
+    read_at: datetime | None = None
+    archived: bool = False
+
+    def mark_read(self, at: datetime) -> Notification:
+        if self.read:
+            return self
+        return replace(self, read=True, read_at=to_millis(at))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Notification]
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InboxChange:
+    changed: int  # notifications that changed (read, or archived)
+    unread: int  # the recipient's unread notifications afterwards
+
+
+def checked_ids(ids: Sequence[str]) -> list[str]:
+    """The ids of one mark-read or archive call; BAD_USER_INPUT beyond MAX_IDS_PER_CALL."""
+    if len(ids) > MAX_IDS_PER_CALL:
+        raise BadUserInput.single("ids", "TOO_MANY", f"At most {MAX_IDS_PER_CALL} ids per call")
+    return [str(i) for i in ids]

@@ -1,0 +1,2 @@
+"""Per-user preferences: channels per notice type, quiet hours, daily digest, language, and
+where to reach the user."""

@@ -1,0 +1,167 @@
+"""The rules that apply until ADMIN stores one with the same id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crm_notification.channels.model import Channel
+from crm_notification.inbox.model import NotificationType
+from crm_notification.rules.model import RecipientKind, RecipientSpec, Rule
+
+
+def _field(path: str) -> RecipientSpec:
+    return RecipientSpec(RecipientKind.FIELD, path)
+
+
+# Payload shapes: services/interaction/src/crm_interaction/events/{task,ticket}_events.py.
+# Titles and descriptions stay in the interaction service (personal data), so templates use
+# ids, urgency/priority, status and times.
+TICKET_ID = "ticket.id|ticketId"
+TICKET_CUSTOMER = "ticket.customerId|customerId"
+TICKET_PRIORITY = "ticket.priority|priority"
+TASK_ASSIGNEE = "assigneeId|task.assigneeId"
+TASK_CUSTOMER = "task.customerId|customerId"
+JOB_REQUESTER = "actorId|requestedBy"
+JOB_ID = "jobId"
+JOB_STATUS = "status"
+
+
+def _task_reminder(id: str, event_type: str, type: NotificationType, due_path: str) -> Rule:
+    """Due and overdue tasks: the assignee hears of it in-app and by email, even when they
+    caused the event themselves."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field(TASK_ASSIGNEE),),
+        channels=(Channel.IN_APP, Channel.EMAIL),
+        variables={
+            "taskId": "task.id|taskId",
+            "dueAt": due_path,
+            "urgency": "task.urgency|urgency",
+        },
+        customer_path=TASK_CUSTOMER,
+        skip_actor=False,
+    )
+
+
+def _mention(
+    id: str, event_type: str, type: NotificationType, variables: Mapping[str, str], customer: str
+) -> Rule:
+    """Staff mentioned in a comment or interaction; most mention nobody (no failure then)."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field("mentionedStaffIds"),),
+        variables=variables,
+        customer_path=customer,
+        require_recipient=False,
+    )
+
+
+def _job_finished(
+    id: str, event_type: str, type: NotificationType, counts: Mapping[str, str]
+) -> Rule:
+    """Import/export jobs (customer service; `subject` is the job id, not a customer): the
+    person who started the job (`actorId`) is told. No personal data in these payloads."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(_field(JOB_REQUESTER),),
+        variables={"jobId": JOB_ID, "status": JOB_STATUS, **counts},
+        customer_path="",
+        skip_actor=False,
+    )
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="customer-assigned",
+        event_type="customer.assigned.v1",
+        notification_type=NotificationType.CUSTOMER_ASSIGNED,
+        recipients=(_field("ownerId|customer.ownerId"),),
+        variables={"displayName": "customer.displayName|customer.id"},
+        require_recipient=False,  # an unassignment (ownerId null) tells nobody
+    ),
+    _task_reminder("task-due", "task.due.v1", NotificationType.TASK_DUE, "task.dueAt|dueAt"),
+    Rule(
+        id="ticket-assigned",
+        event_type="ticket.assigned.v1",
+        notification_type=NotificationType.TICKET_ASSIGNED,
+        recipients=(_field("assigneeId|ticket.assigneeId"),),
+        variables={
+            "ticketId": TICKET_ID,
+            "priority": TICKET_PRIORITY,
+            "ticketType": "ticket.type|type",
+        },
+        customer_path=TICKET_CUSTOMER,
+    ),
+    Rule(
+        id="ticket-sla-breached",
+        event_type="ticket.sla_breached.v1",
+        notification_type=NotificationType.TICKET_SLA_BREACHED,
+        recipients=(
+            _field("assigneeId|ticket.assigneeId"),
+            RecipientSpec(RecipientKind.TEAM_MANAGERS, "team|ticket.team"),
+        ),
+        channels=(Channel.IN_APP, Channel.EMAIL),
+        variables={
+            "ticketId": TICKET_ID,
+            "priority": TICKET_PRIORITY,
+            "target": "target",
+            "dueAt": "dueAt",
+        },
+        customer_path=TICKET_CUSTOMER,
+        skip_actor=False,
+    ),
+    Rule(
+        id="ticket-status-changed",
+        event_type="ticket.status_changed.v1",
+        notification_type=NotificationType.TICKET_STATUS_CHANGED,
+        recipients=(_field("ticket.assigneeId|assigneeId"),),
+        variables={
+            "ticketId": TICKET_ID,
+            "status": "to|ticket.status|status",
+            "previous": "from|previousStatus",
+        },
+        customer_path=TICKET_CUSTOMER,
+    ),
+    _task_reminder(
+        "task-overdue", "task.overdue.v1", NotificationType.TASK_OVERDUE, "overdueSince|task.dueAt"
+    ),
+    _mention(
+        "ticket-mention",
+        "ticket.comment_added.v1",
+        NotificationType.TICKET_MENTION,
+        {"ticketId": TICKET_ID, "actorId": "actorId"},
+        TICKET_CUSTOMER,
+    ),
+    _mention(
+        "interaction-mention",
+        "interaction.logged.v1",
+        NotificationType.INTERACTION_MENTION,
+        {"interactionId": "interaction.id", "actorId": "actorId|interaction.loggedBy"},
+        "interaction.customerId|customerId",
+    ),
+    _job_finished(
+        "import-finished",
+        "customer.import_finished.v1",
+        NotificationType.IMPORT_FINISHED,
+        {
+            "created": "counts.created",
+            "updated": "counts.updated",
+            "skipped": "counts.skipped",
+            "failed": "counts.failed",
+        },
+    ),
+    _job_finished(
+        "export-finished",
+        "customer.export_finished.v1",
+        NotificationType.EXPORT_FINISHED,
+        {"rowCount": "rowCount"},
+    ),
+)
+
+TRIGGER_EVENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(r.event_type for r in DEFAULT_RULES))

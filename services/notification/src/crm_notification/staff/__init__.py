@@ -1,0 +1,1 @@
+"""The staff directory: who exists, their team and roles, recorded from token claims."""

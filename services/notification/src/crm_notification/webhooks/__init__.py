@@ -1,0 +1,2 @@
+"""Webhook subscriptions: ADMIN registers receivers of signed event POSTs; a receiver that
+keeps failing is disabled."""
