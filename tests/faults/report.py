@@ -66,8 +66,9 @@ createTicket, createTask, addTicketComment, createWebhookSubscription; recordPur
 by its source order id): a retry returns the first result and creates nothing; the same key
 with a different request is a `CONFLICT` naming the first result.
 
-The embedded server's transaction gate (`tools/crm_dev/src/crm_dev/mongo/patches/transaction_gate.py`) behaves like
-MongoDB where it matters here: a killed client's open transaction is aborted (when its
+The embedded server's transaction gate
+(`tools/crm_dev/src/crm_dev/mongo/patches/transaction_gate.py`) behaves like MongoDB where it
+matters here: a killed client's open transaction is aborted (when its
 connections close, or after `MONGOECO_TRANSACTION_LIFETIME_SECONDS`, default 60 like
 `transactionLifetimeLimitSeconds`), and later commands of that transaction get
 `NoSuchTransaction` with the `TransientTransactionError` label.

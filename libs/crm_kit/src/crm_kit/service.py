@@ -247,55 +247,44 @@ class UploadLimit:
         await response(scope, receive, send)
 
 
-def create_service_app[D](
-    spec: ServiceSpec[D], mongo_listeners: Sequence[monitoring._EventListener] = ()
-) -> Starlette:
-    """Wire a ServiceSpec into a Starlette app. The only place adapters are connected.
-
-    `mongo_listeners` are PyMongo command listeners (tests and benchmarks count commands).
-    """
-    settings = spec.settings
-    setup_logging(settings.service_name, settings.log_level, settings.log_format)
-    setup_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime, audit_middleware = _service_runtime(spec, mongo_listeners)
-    deps = spec.build_deps(runtime)
-    handlers = spec.handlers(deps)
-    if handlers:
-        runtime.consumer = EventConsumer(
-            settings.service_name,
-            runtime.bus,
-            runtime.uow,
-            handlers,
-            prefetch=settings.consumer_prefetch,
-            max_attempts=settings.consumer_max_attempts,
-            retry_delay_ms=settings.consumer_retry_delay_ms,
-            handler_timeout_seconds=settings.consumer_handler_timeout_seconds,
-            delivery_limit=settings.consumer_delivery_limit,
-        )
-    view: SubgraphView[D] = SubgraphView(
-        spec.schema,
-        deps,
-        TokenVerifier(settings.auth),
-        spec.multipart_uploads,
-        spec.websocket_connection_auth,
+def _consumer(runtime: Runtime, handlers: Mapping[str, EventHandler]) -> EventConsumer | None:
+    if not handlers:
+        return None
+    settings = runtime.settings
+    return EventConsumer(
+        settings.service_name,
+        runtime.bus,
+        runtime.uow,
+        handlers,
+        prefetch=settings.consumer_prefetch,
+        max_attempts=settings.consumer_max_attempts,
+        retry_delay_ms=settings.consumer_retry_delay_ms,
+        handler_timeout_seconds=settings.consumer_handler_timeout_seconds,
+        delivery_limit=settings.consumer_delivery_limit,
     )
-    endpoint: ASGIApp = (
-        UploadLimit(view, settings.upload_max_bytes) if spec.multipart_uploads else view
-    )
-    tasks: list[asyncio.Task[None]] = []
 
-    async def boot() -> None:
+
+class _Lifecycle[D]:
+    """Start-up until the dependencies answer, the background tasks, and an orderly stop."""
+
+    def __init__(self, spec: ServiceSpec[D], runtime: Runtime, deps: D) -> None:
+        self.spec, self.runtime, self.deps = spec, runtime, deps
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def _connect(self) -> None:
+        runtime = self.runtime
+        indexes = [OUTBOX_INDEXES, IndexSpec(INBOX_COLLECTION, ()), *self.spec.indexes]
+        await ensure_indexes(runtime.db, indexes)
+        await runtime.bus.connect()
+        if runtime.consumer is not None:
+            await runtime.consumer.start()
+
+    async def _wait_for_dependencies(self) -> None:
         attempt = 0
-        while not runtime.stop.is_set():
+        while not self.runtime.stop.is_set():
             try:
-                await ensure_indexes(
-                    runtime.db,
-                    [OUTBOX_INDEXES, IndexSpec(INBOX_COLLECTION, ()), *spec.indexes],
-                )
-                await runtime.bus.connect()
-                if runtime.consumer is not None:
-                    await runtime.consumer.start()
-                break
+                await self._connect()
+                return
             except Exception as exc:
                 attempt += 1
                 delay = min(10.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
@@ -304,23 +293,27 @@ def create_service_app[D](
                     extra={"fields": {"error": type(exc).__name__, "retry_in_s": round(delay, 2)}},
                 )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(runtime.stop.wait(), delay)
+                    await asyncio.wait_for(self.runtime.stop.wait(), delay)
+
+    async def boot(self) -> None:
+        runtime = self.runtime
+        await self._wait_for_dependencies()
         if runtime.stop.is_set():
             return
-        tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        self.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
         if runtime.consumer is not None:
             bus = runtime.bus
-            tasks.append(
-                asyncio.create_task(runtime.consumer.watch(runtime.stop, lambda: bus.connected))
-            )
-        for worker in spec.workers(deps):
-            tasks.append(asyncio.create_task(worker(runtime.stop)))
+            watch = runtime.consumer.watch(runtime.stop, lambda: bus.connected)
+            self.tasks.append(asyncio.create_task(watch))
+        for worker in self.spec.workers(self.deps):
+            self.tasks.append(asyncio.create_task(worker(runtime.stop)))
         runtime.ready = True
-        _log.info("service ready", extra={"fields": {"port": settings.port}})
+        _log.info("service ready", extra={"fields": {"port": runtime.settings.port}})
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        boot_task = asyncio.create_task(boot())
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        runtime = self.runtime
+        boot_task = asyncio.create_task(self.boot())
         try:
             yield
         finally:
@@ -329,15 +322,23 @@ def create_service_app[D](
             await boot_task
             if runtime.consumer is not None:
                 await runtime.consumer.stop()
-            if tasks:
-                await asyncio.wait(tasks, timeout=10)
+            if self.tasks:
+                await asyncio.wait(self.tasks, timeout=10)
             await runtime.bus.close()
             await runtime.client.close()
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "alive", "service": settings.service_name})
 
-    async def readyz(_request: Request) -> Response:
+class _Probes:
+    """`/healthz` (alive), `/readyz` (dependencies reachable, workers running), `/metrics`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "alive", "service": self.runtime.settings.service_name})
+
+    async def readyz(self, _request: Request) -> Response:
+        runtime = self.runtime
         checks = {
             "mongodb": await ping(runtime.client),
             "rabbitmq": runtime.bus.connected,
@@ -350,23 +351,47 @@ def create_service_app[D](
             status_code=200 if ok else 503,
         )
 
-    async def metrics(_request: Request) -> Response:
-        return Response(
-            render_metrics(runtime, settings.service_name), media_type="text/plain; version=0.0.4"
-        )
+    async def metrics(self, _request: Request) -> Response:
+        text = render_metrics(self.runtime, self.runtime.settings.service_name)
+        return Response(text, media_type="text/plain; version=0.0.4")
 
+
+def create_service_app[D](
+    spec: ServiceSpec[D], mongo_listeners: Sequence[monitoring._EventListener] = ()
+) -> Starlette:
+    """Wire a ServiceSpec into a Starlette app. The only place adapters are connected.
+
+    `mongo_listeners` are PyMongo command listeners (tests and benchmarks count commands).
+    """
+    settings = spec.settings
+    setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    setup_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime, audit_middleware = _service_runtime(spec, mongo_listeners)
+    deps = spec.build_deps(runtime)
+    runtime.consumer = _consumer(runtime, spec.handlers(deps))
+    view: SubgraphView[D] = SubgraphView(
+        spec.schema,
+        deps,
+        TokenVerifier(settings.auth),
+        spec.multipart_uploads,
+        spec.websocket_connection_auth,
+    )
+    endpoint: ASGIApp = (
+        UploadLimit(view, settings.upload_max_bytes) if spec.multipart_uploads else view
+    )
+    probes = _Probes(runtime)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             # graphql-transport-ws subscriptions (the gateway routes client subscriptions here)
             WebSocketRoute("/graphql", view),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            Route("/healthz", probes.healthz),
+            Route("/readyz", probes.readyz),
+            Route("/metrics", probes.metrics),
             *spec.routes,
         ],
         middleware=[*audit_middleware, *spec.middleware],
-        lifespan=lifespan,
+        lifespan=_Lifecycle(spec, runtime, deps).lifespan,
     )
     app.state.runtime = runtime
     app.state.deps = deps
