@@ -26,6 +26,12 @@ class Transaction:
     session: Session
     source: str
     events: list[CloudEvent] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never if it aborts; a retried
+        transaction runs only the committed attempt's callbacks)."""
+        self.committed.append(callback)
 
     def emit(self, type: str, subject: str, data: dict[str, Any]) -> CloudEvent:
         event = CloudEvent(
@@ -92,11 +98,13 @@ class UnitOfWork:
             raise
 
     async def _run[T](self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        last: list[Transaction] = []
         async with self.client.start_session() as session:
 
             async def attempt(s: Session) -> T:
                 # Rebuilt on every attempt: with_transaction retries transient failures.
                 tx = Transaction(session=s, source=self.source)
+                last[:] = [tx]
                 result = await work(tx)
                 if tx.events:
                     base = time.time_ns()
@@ -111,6 +119,8 @@ class UnitOfWork:
             )
         if self._on_commit is not None:
             self._on_commit()
+        for callback in last[0].committed if last else ():
+            callback()
         return result
 
 

@@ -48,7 +48,6 @@ from crm_notification.rules.queries import RuleQueries
 from crm_notification.rules.service import RuleService, TriggerService
 from crm_notification.rules.store import RuleRepository, TemplateRepository
 from crm_notification.settings import NotificationSettings
-from crm_notification.shared.commit_hooks import HookedUnitOfWork
 from crm_notification.staff.service import StaffService
 from crm_notification.staff.store import StaffRepository
 from crm_notification.webhooks.queries import WebhookQueries
@@ -76,7 +75,6 @@ def create_app(
         workers=lambda deps: deps.workers,
         audit=True,
         # handlers push a stored notification to live subscribers once it is committed
-        uow_wrappers=(HookedUnitOfWork,),
         # browsers cannot set headers on a WebSocket: `notificationReceived` clients send
         # the token in the connection_init payload
         websocket_connection_auth=True,

@@ -12,7 +12,6 @@ from crm_notification.events import notification_delivered
 from crm_notification.inbox.live import LiveHub
 from crm_notification.inbox.model import InboxChange, Notification
 from crm_notification.inbox.store import NotificationRepository
-from crm_notification.shared.commit_hooks import after_commit
 from crm_notification.shared.inserts import first_time
 
 
@@ -57,7 +56,7 @@ class InboxService:
                 notification.customer_id or subject,
                 notification_delivered.payload(notification),
             )
-            after_commit(partial(self._live.committed, notification))
+            tx.after_commit(partial(self._live.committed, notification))
 
     async def erase_customer(self, customer_id: str, tx: Transaction) -> int:
         """Right to erasure: the texts of notifications about the customer; how many."""
