@@ -40,6 +40,8 @@ from crm_interaction.repository import (
 )
 from crm_interaction.scheduler import JobStore, Scheduler
 from crm_interaction.services import Deps, log_interaction
+from crm_interaction.shared.clock import to_storage_time
+from crm_interaction.shared.paging import Keyset
 from crm_interaction.stores import (
     PurchaseRepository,
     TaskRepository,
@@ -52,7 +54,7 @@ from crm_interaction.task_services import create_task
 from crm_interaction.ticket_services import open_ticket
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository, ticket_to_doc
 from crm_interaction.ticket_views import TicketViews
-from crm_interaction.views import InteractionViews, Keyset
+from crm_interaction.views import InteractionViews
 from crm_kit.auth import Principal, Role
 from crm_kit.idempotency import IdempotencyGuards
 from crm_kit.mongo import Document, ensure_indexes
@@ -82,10 +84,10 @@ def items_for(
                 domain.Direction.OUTBOUND,
                 "跟进",
                 "客户询问交付时间和发票。" * 3,
-                domain.to_storage_time(at),
+                to_storage_time(at),
                 300,
                 "bench",
-                domain.to_storage_time(at),
+                to_storage_time(at),
             )
             docs["interactions"].append(interaction_to_doc(item))
             entry = timeline.of_interaction(item)
@@ -96,12 +98,12 @@ def items_for(
                     f"SO-{i}",
                     f"{rng.randint(100, 99999)}.00",
                     "CNY",
-                    domain.to_storage_time(at),
+                    to_storage_time(at),
                     "erp",
                     uuid.uuid4().hex,
                 ),
                 recorded_by="bench",
-                now=domain.to_storage_time(at),
+                now=to_storage_time(at),
                 version=1,
             )
             docs["purchases"].append(purchase_to_doc(p))
@@ -117,7 +119,7 @@ def items_for(
                 ),
                 id=uuid.uuid4().hex,
                 created_by="bench",
-                now=domain.to_storage_time(at),
+                now=to_storage_time(at),
                 rules=rules,
             )
             docs["tickets"].append(ticket_to_doc(t))

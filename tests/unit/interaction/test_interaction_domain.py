@@ -12,7 +12,7 @@ from crm_interaction.domain import Channel, Direction, LogInteraction
 from crm_interaction.events import customer_changed, interaction_logged
 from crm_interaction.graphql import cursors
 from crm_interaction.services import fingerprint, guard_id
-from crm_interaction.views import Keyset
+from crm_interaction.shared.paging import Keyset
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Forbidden
 from crm_kit.events import CloudEvent

@@ -7,11 +7,12 @@ An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from crm_interaction import record_details
 from crm_interaction.record_details import Attachment, Outcome, Participant, RecordDetails
+from crm_interaction.shared.clock import to_storage_time
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 from crm_kit.idempotency import KEY_MAX_CHARS as IDEMPOTENCY_KEY_MAX_CHARS
@@ -89,13 +90,6 @@ class CustomerView:
 
     def is_newer_than(self, stored_version: int | None) -> bool:
         return stored_version is None or self.version > stored_version
-
-
-def to_storage_time(value: datetime) -> datetime:
-    """UTC with millisecond precision: what MongoDB stores, so cursors round-trip exactly."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    utc = aware.astimezone(UTC)
-    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
 def ensure_can_log(principal: Principal) -> None:

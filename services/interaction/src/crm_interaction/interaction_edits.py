@@ -6,6 +6,7 @@ from __future__ import annotations
 from crm_interaction import domain, timeline
 from crm_interaction.domain import Interaction, InteractionChanges
 from crm_interaction.services import Deps, load_for_change
+from crm_interaction.shared.clock import to_storage_time
 from crm_kit.auth import Principal
 from crm_kit.uow import Transaction
 
@@ -33,7 +34,7 @@ async def edit_interaction(
     changes: InteractionChanges,
     expected_version: int | None = None,
 ) -> Interaction:
-    now = domain.to_storage_time(deps.clock())
+    now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> Interaction:
         before = await _load(deps, interaction_id, expected_version, tx)
@@ -50,7 +51,7 @@ async def edit_interaction(
 async def delete_interaction(
     deps: Deps, principal: Principal, interaction_id: str, expected_version: int | None = None
 ) -> str:
-    now = domain.to_storage_time(deps.clock())
+    now = to_storage_time(deps.clock())
 
     async def work(tx: Transaction) -> str:
         before = await _load(deps, interaction_id, expected_version, tx)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from crm_interaction import timeline
 from crm_interaction.events import task_events, ticket_events
-from crm_interaction.events.interaction_logged import iso
 from crm_interaction.scheduler import Job, JobHandler
 from crm_interaction.services import Deps
+from crm_interaction.shared.clock import iso
 from crm_interaction.task_services import OVERDUE_JOB, REMINDER_JOB
 from crm_interaction.tasks import TaskStatus
 from crm_interaction.ticket_services import SLA_JOB

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from crm_interaction import purchases as rules
 from crm_interaction import timeline
-from crm_interaction.domain import to_storage_time
 from crm_interaction.events import purchase_recorded
 from crm_interaction.purchases import Purchase, RecordPurchase
 from crm_interaction.services import Deps, wait_for_customer
+from crm_interaction.shared.clock import to_storage_time
 from crm_kit.auth import Principal
 from crm_kit.uow import Transaction
 

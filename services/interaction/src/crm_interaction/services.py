@@ -15,6 +15,7 @@ from crm_interaction.events import interaction_logged
 from crm_interaction.insight_views import InsightViews
 from crm_interaction.repository import CustomerProjection, InteractionRepository
 from crm_interaction.scheduler import JobStore
+from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository
 from crm_interaction.ticket_views import TicketViews
@@ -65,7 +66,7 @@ def fingerprint(command: LogInteraction) -> str:
         (command.subject or "").strip(),
         command.content,
         str(command.duration_seconds),
-        domain.to_storage_time(command.occurred_at).isoformat() if command.occurred_at else "",
+        to_storage_time(command.occurred_at).isoformat() if command.occurred_at else "",
         repr(record_details.to_doc(record_details.normalized(command.details))),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -9,18 +9,18 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import batched_views
 from crm_interaction.purchases import LineItem, Purchase, PurchaseStatus
+from crm_interaction.shared import paging
+from crm_interaction.shared.paging import Keyset
 from crm_interaction.tasks import Recurrence, Task, TaskStatus, Urgency
 from crm_interaction.timeline import TimelineEntry, TimelineKind
-from crm_interaction.views import Keyset
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
 
 TASKS = "tasks"
 PURCHASES = "purchases"
 TIMELINE = "timeline"
-NEWEST_FIRST = batched_views.PageOrder("at")  # the timeline's order
+NEWEST_FIRST = paging.PageOrder("at")  # the timeline's order
 
 STORE_INDEXES = [
     IndexSpec(
@@ -229,7 +229,7 @@ class PurchaseRepository:
 
     async def latest(self, customer_ids: Sequence[str], limit: int) -> dict[str, list[Purchase]]:
         """Each customer's newest `limit` purchases, in one aggregate."""
-        found = await batched_views.top_per_customer(
+        found = await paging.top_per_customer(
             self._collection, customer_ids, n=limit, sort={"purchasedAt": -1, "_id": -1}
         )
         return {c: [purchase_from_doc(d) for d in docs] for c, docs in found.items()}
@@ -278,8 +278,8 @@ class TimelineRepository:
         after: Keyset | None,
         kinds: Sequence[TimelineKind] | None,
     ) -> dict[str, tuple[list[TimelineEntry], bool]]:
-        """`page` for many customers in one aggregate (see batched_views)."""
-        found = await batched_views.page_per_customer(
+        """`page` for many customers in one aggregate (see shared.paging)."""
+        found = await paging.page_per_customer(
             self._collection,
             customer_ids,
             order=NEWEST_FIRST,
@@ -293,4 +293,4 @@ class TimelineRepository:
         self, customer_ids: Sequence[str], kinds: Sequence[TimelineKind] | None
     ) -> dict[str, int]:
         match = {"kind": {"$in": [str(k) for k in kinds]}} if kinds else None
-        return await batched_views.count_per_customer(self._collection, customer_ids, match)
+        return await paging.count_per_customer(self._collection, customer_ids, match)

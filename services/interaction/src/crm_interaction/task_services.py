@@ -8,9 +8,9 @@ from datetime import datetime
 
 from crm_interaction import tasks as rules
 from crm_interaction import timeline
-from crm_interaction.domain import to_storage_time
 from crm_interaction.events import task_events
 from crm_interaction.services import Deps, load_for_change, wait_for_customer
+from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.tasks import NewTask, Task, TaskChanges, TaskStatus
 from crm_kit.auth import Principal
 from crm_kit.errors import Forbidden

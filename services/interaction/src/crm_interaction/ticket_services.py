@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from crm_interaction import mentions, timeline
 from crm_interaction import tickets as rules
-from crm_interaction.domain import to_storage_time
 from crm_interaction.events import ticket_events
 from crm_interaction.services import Deps, load_for_change, wait_for_customer
+from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.tickets import (
     AssignStrategy,
     Comment,

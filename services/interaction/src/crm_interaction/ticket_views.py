@@ -9,17 +9,18 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import analytics, analytics_views, batched_views
+from crm_interaction import analytics, analytics_views
+from crm_interaction.shared import paging
+from crm_interaction.shared.paging import Keyset
 from crm_interaction.stores import TASKS, task_from_doc
 from crm_interaction.tasks import Task, TaskStatus
 from crm_interaction.ticket_store import TICKETS, ticket_from_doc
 from crm_interaction.tickets import OPEN_STATUSES, Priority, Ticket, TicketStatus, TicketType
-from crm_interaction.views import Keyset
 from crm_kit.mongo import Document
 from crm_kit.policy import restrict
 
 BATCH_LIMIT = 200  # open items fetched per customer in an `_entities` batch
-NEWEST_FIRST = batched_views.PageOrder("createdAt")
+NEWEST_FIRST = paging.PageOrder("createdAt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,8 @@ class TicketViews:
     async def pages(
         self, where: TicketFilter, customer_ids: Sequence[str], first: int, after: Keyset | None
     ) -> dict[str, tuple[list[Ticket], bool]]:
-        """`page` of `where` for many customers in one aggregate (see batched_views)."""
-        found = await batched_views.page_per_customer(
+        """`page` of `where` for many customers in one aggregate (see shared.paging)."""
+        found = await paging.page_per_customer(
             self._tickets,
             customer_ids,
             order=NEWEST_FIRST,
@@ -126,11 +127,11 @@ class TicketViews:
         return {c: ([ticket_from_doc(d) for d in docs], more) for c, (docs, more) in found.items()}
 
     async def counts(self, where: TicketFilter, customer_ids: Sequence[str]) -> dict[str, int]:
-        return await batched_views.count_per_customer(self._tickets, customer_ids, where.query())
+        return await paging.count_per_customer(self._tickets, customer_ids, where.query())
 
     async def open_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Ticket]]:
         """Every customer's open tickets (up to BATCH_LIMIT each), newest first, one aggregate."""
-        found = await batched_views.top_per_customer(
+        found = await paging.top_per_customer(
             self._tickets,
             customer_ids,
             n=BATCH_LIMIT,
@@ -141,7 +142,7 @@ class TicketViews:
 
     async def open_tasks_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Task]]:
         """Every customer's open tasks (up to BATCH_LIMIT each), soonest due first."""
-        found = await batched_views.top_per_customer(
+        found = await paging.top_per_customer(
             self._tasks,
             customer_ids,
             n=BATCH_LIMIT,

@@ -1,5 +1,5 @@
 """Read side of interactions: the queries behind the GraphQL fields, every one served by an
-index (customers' pages and counts are batched, see `batched_views`)."""
+index (customers' pages and counts are batched, see `shared.paging`)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,11 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import batched_views
 from crm_interaction.domain import Interaction
 from crm_interaction.repository import INTERACTIONS, interaction_from_doc
+from crm_interaction.shared import paging
+from crm_interaction.shared.paging import Keyset
 from crm_kit.mongo import Document
-
-
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """Position in a customer's newest-first list: (occurredAt desc, id desc)."""
-
-    occurred_at: datetime
-    id: str
-
-    @classmethod
-    def of(cls, interaction: Interaction) -> Keyset:
-        return cls(interaction.occurred_at, interaction.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +31,10 @@ class InteractionViews:
         self, customer_ids: Sequence[str], first: int, after: Keyset | None
     ) -> dict[str, Page]:
         """Each customer's page (`first` items after `after`), in one aggregate."""
-        found = await batched_views.page_per_customer(
+        found = await paging.page_per_customer(
             self._collection,
             customer_ids,
-            order=batched_views.PageOrder("occurredAt"),
+            order=paging.PageOrder("occurredAt"),
             first=first,
             after=after,
         )
@@ -55,7 +44,7 @@ class InteractionViews:
         }
 
     async def counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
-        return await batched_views.count_per_customer(self._collection, customer_ids)
+        return await paging.count_per_customer(self._collection, customer_ids)
 
     async def last_occurred_at(self, customer_ids: Sequence[str]) -> dict[str, datetime]:
         """Latest occurredAt per customer, in one aggregate (DISTINCT_SCAN on the index)."""

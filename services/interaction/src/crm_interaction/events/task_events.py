@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_interaction.events.interaction_logged import iso
+from crm_interaction.shared.clock import iso
 from crm_interaction.tasks import Task
 
 CREATED = "task.created.v1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_interaction.events.interaction_logged import iso
+from crm_interaction.shared.clock import iso
 from crm_interaction.tickets import Comment, SlaTarget, Ticket, TicketStatus
 
 CREATED = "ticket.created.v1"

@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import UTC, datetime, timedelta
 
-from crm_interaction.views import Keyset
+from crm_interaction.shared.paging import Keyset
 from crm_kit.errors import BadUserInput
 from crm_kit.graphql import PageInfo
 

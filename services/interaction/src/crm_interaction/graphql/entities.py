@@ -23,9 +23,9 @@ from crm_interaction.graphql.timeline_types import (
     TimelineItemType,
 )
 from crm_interaction.graphql.types import InteractionConnection
+from crm_interaction.shared.paging import Keyset
 from crm_interaction.tickets import TicketStatus
 from crm_interaction.timeline import TimelineKind
-from crm_interaction.views import Keyset
 
 
 @strawberry.federation.type(keys=["id"], description="A customer (owned by the customer subgraph)")

@@ -13,7 +13,7 @@ from crm_interaction.graphql.types import (
     InteractionType,
     LogInteractionInput,
 )
-from crm_interaction.views import Keyset
+from crm_interaction.shared.paging import Keyset
 from crm_kit.errors import NotFound
 from crm_kit.policy import Action, Resource
 
@@ -52,7 +52,8 @@ async def customer_interactions(
     )
     edges = [
         InteractionEdge(
-            cursor=cursors.encode(Keyset.of(item)), node=InteractionType.from_domain(item)
+            cursor=cursors.encode(Keyset(item.occurred_at, item.id)),
+            node=InteractionType.from_domain(item),
         )
         for item in page.items
     ]

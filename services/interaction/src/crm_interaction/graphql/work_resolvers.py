@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from crm_interaction import access, analytics, purchase_services, task_services, ticket_services
-from crm_interaction.domain import to_storage_time
 from crm_interaction.graphql import cursors, loaders
 from crm_interaction.graphql.analytics_types import ServiceAnalyticsType
 from crm_interaction.graphql.context import Info
@@ -29,10 +28,11 @@ from crm_interaction.graphql.ticket_types import (
     TicketFilterInput,
     TicketType,
 )
+from crm_interaction.shared.clock import to_storage_time
+from crm_interaction.shared.paging import Keyset
 from crm_interaction.tasks import TaskStatus
 from crm_interaction.ticket_views import TicketFilter
 from crm_interaction.tickets import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
-from crm_interaction.views import Keyset
 from crm_kit.errors import NotFound
 from crm_kit.policy import Action, Resource
 

@@ -1,4 +1,5 @@
-"""Per-customer pages for many customers at once: one aggregate per field per `_entities` batch.
+"""Keyset paging, newest first, and per-customer pages for many customers at once (one
+aggregate per field per `_entities` batch).
 
 A gateway resolves `Customer.interactions` (timeline, tickets, purchases, …) for N customers in
 one `_entities` call. Asking MongoDB once per customer would cost N round trips; here the
@@ -20,14 +21,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from crm_kit.mongo import Document
 
-if TYPE_CHECKING:
-    from crm_interaction.views import Keyset
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Position in a list ordered by (time, id): `occurredAt`, `createdAt`, `at`, … and the id
+    of the last item a page showed."""
+
+    occurred_at: datetime
+    id: str
 
 
 @dataclass(frozen=True, slots=True)
