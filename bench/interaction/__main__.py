@@ -29,15 +29,13 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.stats import line, timed
-from crm_interaction import domain, insight, purchases, tasks, tickets, timeline
 from crm_interaction.indexes import ALL_INDEXES
+from crm_interaction.insight import model as insight
 from crm_interaction.insight_views import InsightViews
+from crm_interaction.interactions import model as domain
 from crm_interaction.jobs import JobHandlers
-from crm_interaction.repository import (
-    CustomerProjection,
-    InteractionRepository,
-    interaction_to_doc,
-)
+from crm_interaction.purchases import model as purchases
+from crm_interaction.repository import CustomerProjection, InteractionRepository, interaction_to_doc
 from crm_interaction.scheduler import JobStore, Scheduler
 from crm_interaction.services import Deps, log_interaction
 from crm_interaction.shared.clock import to_storage_time
@@ -51,9 +49,13 @@ from crm_interaction.stores import (
     task_to_doc,
 )
 from crm_interaction.task_services import create_task
+from crm_interaction.tasks import model as tasks
 from crm_interaction.ticket_services import open_ticket
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository, ticket_to_doc
 from crm_interaction.ticket_views import TicketViews
+from crm_interaction.tickets import model as tickets
+from crm_interaction.tickets import sla
+from crm_interaction.timeline import model as timeline
 from crm_interaction.views import InteractionViews
 from crm_kit.auth import Principal, Role
 from crm_kit.idempotency import IdempotencyGuards
@@ -72,7 +74,7 @@ def items_for(
     docs: dict[str, list[Document]] = {
         k: [] for k in ("interactions", "purchases", "tickets", "tasks", "timeline")
     }
-    rules = tickets.SlaRules.default()
+    rules = sla.SlaRules.default()
     for i in range(n):
         at = now - timedelta(minutes=rng.randint(1, 400 * 24 * 60))
         kind = i % 5
@@ -90,7 +92,7 @@ def items_for(
                 to_storage_time(at),
             )
             docs["interactions"].append(interaction_to_doc(item))
-            entry = timeline.of_interaction(item)
+            entry = domain.timeline_entry(item)
         elif kind == 2:
             p = purchases.build(
                 purchases.RecordPurchase(
@@ -107,13 +109,13 @@ def items_for(
                 version=1,
             )
             docs["purchases"].append(purchase_to_doc(p))
-            entry = timeline.of_purchase(p)
+            entry = purchases.timeline_entry(p)
         elif kind == 3:
             t = tickets.open_ticket(
                 tickets.OpenTicket(
                     customer_id,
                     rng.choice(list(tickets.TicketType)),
-                    tickets.Priority.NORMAL,
+                    sla.Priority.NORMAL,
                     "问题",
                     "",
                 ),
@@ -123,7 +125,7 @@ def items_for(
                 rules=rules,
             )
             docs["tickets"].append(ticket_to_doc(t))
-            entry = timeline.of_ticket(t)
+            entry = tickets.timeline_entry(t)
         else:
             k = tasks.new_task(
                 tasks.NewTask(customer_id, "回访", at + timedelta(days=3)),
@@ -132,7 +134,7 @@ def items_for(
                 now=at,
             )
             docs["tasks"].append(task_to_doc(k))
-            entry = timeline.of_task(k)
+            entry = tasks.timeline_entry(k)
         docs["timeline"].append(entry_to_doc(entry))
     return docs
 
@@ -238,7 +240,7 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         purchases=PurchaseRepository(db),
         timeline=repo,
         jobs=JobStore(db),
-        sla=tickets.SlaRules.default(),
+        sla=sla.SlaRules.default(),
         ticket_views=TicketViews(db),
         insight=views,
     )
@@ -247,9 +249,7 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         target, domain.Channel.PHONE, domain.Direction.OUTBOUND, "回访电话"
     )
     line("logInteraction", await timed(lambda: log_interaction(deps, ACTOR, command), reps))
-    ticket_cmd = tickets.OpenTicket(
-        target, tickets.TicketType.FAULT, tickets.Priority.HIGH, "故障", ""
-    )
+    ticket_cmd = tickets.OpenTicket(target, tickets.TicketType.FAULT, sla.Priority.HIGH, "故障", "")
     line(
         "createTicket (+2 SLA jobs)",
         await timed(lambda: open_ticket(deps, ACTOR, ticket_cmd), reps),

@@ -25,12 +25,18 @@ from crm_customer.events import (
     customer_updated,
 )
 from crm_customer.model import Address, Customer, CustomerKind, LifecycleStage, Source
-from crm_interaction.domain import Channel, Direction
 from crm_interaction.events import interaction_logged, purchase_recorded, task_events, ticket_events
-from crm_interaction.purchases import PurchaseStatus
-from crm_interaction.record_details import Outcome, Participant, ParticipantKind, RecordDetails
-from crm_interaction.tasks import TaskStatus, Urgency
-from crm_interaction.tickets import Priority, SlaTarget, TicketStatus, TicketType
+from crm_interaction.interactions.details import (
+    Outcome,
+    Participant,
+    ParticipantKind,
+    RecordDetails,
+)
+from crm_interaction.interactions.model import Channel, Direction
+from crm_interaction.purchases.model import PurchaseStatus
+from crm_interaction.tasks.model import TaskStatus, Urgency
+from crm_interaction.tickets.model import TicketStatus, TicketType
+from crm_interaction.tickets.sla import Priority, SlaTarget
 from crm_kit.events import CloudEvent
 from crm_notification.domain import Channel as NotificationChannel
 from crm_notification.events import notification_delivered, notification_failed

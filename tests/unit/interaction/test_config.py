@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from crm_interaction.config import ConfigError, from_env
-from crm_interaction.tickets import Priority, SlaPolicy
+from crm_interaction.tickets.sla import Priority, SlaPolicy
 
 
 def test_defaults_are_shanghai_office_hours() -> None:

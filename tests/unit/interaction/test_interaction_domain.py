@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from crm_interaction import domain
-from crm_interaction.domain import Channel, Direction, LogInteraction
 from crm_interaction.events import customer_changed, interaction_logged
 from crm_interaction.graphql import cursors
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.model import Channel, Direction, LogInteraction
 from crm_interaction.services import fingerprint, guard_id
 from crm_interaction.shared.paging import Keyset
 from crm_kit.auth import Principal, Role

@@ -22,10 +22,10 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.await_maybe import AwaitableOrValue
 
-from crm_interaction.domain import CustomerView
+from crm_interaction.customers.model import CustomerView
 from crm_interaction.services import wait_for_customer
 from crm_interaction.ticket_views import TicketAccess
-from crm_interaction.tickets import Ticket
+from crm_interaction.tickets.model import Ticket
 from crm_kit import policy
 from crm_kit.auth import Principal
 from crm_kit.errors import Forbidden

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crm_interaction import analytics
-from crm_interaction.tickets import TicketStatus
+from crm_interaction.analytics import model as analytics
+from crm_interaction.tickets.model import TicketStatus
 from crm_kit.mongo import Document
 
 DONE = [str(TicketStatus.RESOLVED), str(TicketStatus.CLOSED)]

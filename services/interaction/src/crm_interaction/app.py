@@ -20,7 +20,7 @@ from crm_interaction.services import Deps
 from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository
 from crm_interaction.ticket_views import TicketViews
-from crm_interaction.tickets import SlaRules
+from crm_interaction.tickets.sla import SlaRules
 from crm_interaction.views import InteractionViews
 from crm_kit.audit import enable_audit, install_audit
 from crm_kit.events import utcnow

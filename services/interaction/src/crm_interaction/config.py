@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 
-from crm_interaction.calendar import DEFAULT_TIME_ZONE, BusinessCalendar
-from crm_interaction.tickets import DEFAULT_POLICIES, Priority, SlaPolicy, SlaRules
+from crm_interaction.tickets.calendar import DEFAULT_TIME_ZONE, BusinessCalendar
+from crm_interaction.tickets.sla import DEFAULT_POLICIES, Priority, SlaPolicy, SlaRules
 
 
 class ConfigError(ValueError):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crm_interaction import timeline
 from crm_interaction.events import customer_changed, customer_lifecycle
 from crm_interaction.lifecycle import CustomerLifecycle
 from crm_interaction.repository import CustomerProjection
 from crm_interaction.stores import TimelineRepository
+from crm_interaction.timeline import model as timeline
 from crm_kit import audit
 from crm_kit.consumer import EventHandler
 from crm_kit.events import CloudEvent

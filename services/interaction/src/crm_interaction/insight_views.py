@@ -10,13 +10,13 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import rfm
-from crm_interaction.insight import CustomerFacts, SpendFacts
-from crm_interaction.purchases import COUNTED_STATUSES, from_minor
+from crm_interaction.insight import rfm
+from crm_interaction.insight.model import CustomerFacts, SpendFacts
+from crm_interaction.purchases.model import COUNTED_STATUSES, from_minor
 from crm_interaction.repository import INTERACTIONS
 from crm_interaction.stores import PURCHASES
 from crm_interaction.ticket_store import TICKETS
-from crm_interaction.tickets import OPEN_STATUSES, TicketType
+from crm_interaction.tickets.model import OPEN_STATUSES, TicketType
 from crm_interaction.views import InteractionViews
 from crm_kit.mongo import Document
 

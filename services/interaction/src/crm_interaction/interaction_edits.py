@@ -3,10 +3,11 @@ before each change is kept in `interaction_history`."""
 
 from __future__ import annotations
 
-from crm_interaction import domain, timeline
-from crm_interaction.domain import Interaction, InteractionChanges
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.model import Interaction, InteractionChanges
 from crm_interaction.services import Deps, load_for_change
 from crm_interaction.shared.clock import to_storage_time
+from crm_interaction.timeline import model as timeline
 from crm_kit.auth import Principal
 from crm_kit.uow import Transaction
 
@@ -42,7 +43,7 @@ async def edit_interaction(
         after = domain.edit(before, changes, now)
         await deps.interactions.record(before, EDITED, principal.sub, now, tx.session)
         await deps.interactions.replace(after, before.version, tx.session)
-        await deps.timeline.put(timeline.of_interaction(after), tx.session)
+        await deps.timeline.put(domain.timeline_entry(after), tx.session)
         return after
 
     return await deps.uow.run(work)

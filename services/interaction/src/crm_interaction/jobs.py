@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crm_interaction import timeline
 from crm_interaction.events import task_events, ticket_events
 from crm_interaction.scheduler import Job, JobHandler
 from crm_interaction.services import Deps
 from crm_interaction.shared.clock import iso
 from crm_interaction.task_services import OVERDUE_JOB, REMINDER_JOB
-from crm_interaction.tasks import TaskStatus
+from crm_interaction.tasks.model import TaskStatus
 from crm_interaction.ticket_services import SLA_JOB
-from crm_interaction.tickets import SlaTarget, breach
+from crm_interaction.tickets.model import breach
+from crm_interaction.tickets.model import timeline_entry as ticket_entry
+from crm_interaction.tickets.sla import SlaTarget
 from crm_kit.uow import Transaction
 
 
@@ -32,7 +33,7 @@ class JobHandlers:
         if breached is None:
             return
         await self.deps.tickets.save(breached, ticket.version, tx.session)
-        await self.deps.timeline.put(timeline.of_ticket(breached), tx.session)
+        await self.deps.timeline.put(ticket_entry(breached), tx.session)
         tx.emit(
             ticket_events.SLA_BREACHED,
             breached.customer_id,

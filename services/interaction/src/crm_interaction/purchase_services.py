@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crm_interaction import purchases as rules
-from crm_interaction import timeline
 from crm_interaction.events import purchase_recorded
-from crm_interaction.purchases import Purchase, RecordPurchase
+from crm_interaction.purchases import model as rules
+from crm_interaction.purchases.model import Purchase, RecordPurchase
 from crm_interaction.services import Deps, wait_for_customer
 from crm_interaction.shared.clock import to_storage_time
 from crm_kit.auth import Principal
@@ -45,7 +44,7 @@ async def record_purchase(
                 version=existing.version + 1,
             )
         await deps.purchases.put(purchase, tx.session)
-        await deps.timeline.put(timeline.of_purchase(purchase), tx.session)
+        await deps.timeline.put(rules.timeline_entry(purchase), tx.session)
         tx.emit(
             purchase_recorded.TYPE,
             purchase.customer_id,

@@ -13,8 +13,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import record_details
-from crm_interaction.domain import Channel, CustomerView, Direction, Interaction
+from crm_interaction.customers.model import CustomerView
+from crm_interaction.interactions import details as record_details
+from crm_interaction.interactions.model import Channel, Direction, Interaction
 from crm_kit.errors import Conflict
 from crm_kit.idempotency import IdempotencyGuards  # noqa: F401 - bench/interaction imports it from here
 from crm_kit.mongo import Document, IndexSpec, Session

@@ -9,17 +9,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from crm_interaction import domain, record_details, timeline
-from crm_interaction.domain import Interaction, LogInteraction
 from crm_interaction.events import interaction_logged
 from crm_interaction.insight_views import InsightViews
+from crm_interaction.interactions import details as record_details
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.model import Interaction, LogInteraction
 from crm_interaction.repository import CustomerProjection, InteractionRepository
 from crm_interaction.scheduler import JobStore
 from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
 from crm_interaction.ticket_store import AgentDirectory, TicketRepository
 from crm_interaction.ticket_views import TicketViews
-from crm_interaction.tickets import SlaRules
+from crm_interaction.tickets.sla import SlaRules
 from crm_interaction.views import InteractionViews
 from crm_kit.auth import Principal
 from crm_kit.errors import Conflict, NotFound
@@ -145,7 +146,7 @@ async def log_interaction(deps: Deps, principal: Principal, command: LogInteract
         async def work(tx: Transaction) -> Interaction:
             await deps.guards.claim(key, filed.id, filed.created_at, tx.session)
             await deps.interactions.add(filed, tx.session)
-            await deps.timeline.put(timeline.of_interaction(filed), tx.session)
+            await deps.timeline.put(domain.timeline_entry(filed), tx.session)
             tx.emit(interaction_logged.TYPE, filed.customer_id, interaction_logged.payload(filed))
             return filed
 

@@ -9,11 +9,11 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.purchases import LineItem, Purchase, PurchaseStatus
+from crm_interaction.purchases.model import LineItem, Purchase, PurchaseStatus
 from crm_interaction.shared import paging
 from crm_interaction.shared.paging import Keyset
-from crm_interaction.tasks import Recurrence, Task, TaskStatus, Urgency
-from crm_interaction.timeline import TimelineEntry, TimelineKind
+from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
 

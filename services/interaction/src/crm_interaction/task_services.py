@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from crm_interaction import tasks as rules
-from crm_interaction import timeline
 from crm_interaction.events import task_events
 from crm_interaction.services import Deps, load_for_change, wait_for_customer
 from crm_interaction.shared.clock import to_storage_time
-from crm_interaction.tasks import NewTask, Task, TaskChanges, TaskStatus
+from crm_interaction.tasks import model as rules
+from crm_interaction.tasks.model import NewTask, Task, TaskChanges, TaskStatus
 from crm_kit.auth import Principal
 from crm_kit.errors import Forbidden
 from crm_kit.events import new_id
@@ -59,7 +58,7 @@ async def create_task(
 async def add_task(deps: Deps, task: Task, now: datetime, tx: Transaction) -> None:
     """Store a new task with its timeline entry, reminder jobs and `task.created.v1`."""
     await deps.tasks.add(task, tx.session)
-    await deps.timeline.put(timeline.of_task(task), tx.session)
+    await deps.timeline.put(rules.timeline_entry(task), tx.session)
     await schedule(deps, task, now, tx)
     tx.emit(task_events.CREATED, task.customer_id, task_events.created(task))
 
@@ -124,7 +123,7 @@ async def update_task(
         if not changed:
             return task
         await deps.tasks.save(changed_task, task.version, tx.session)
-        await deps.timeline.put(timeline.of_task(changed_task), tx.session)
+        await deps.timeline.put(rules.timeline_entry(changed_task), tx.session)
         if rules.SCHEDULE_FIELDS.intersection(changed):
             await deps.jobs.cancel_ref(task.id, tx.session)
             await schedule(deps, changed_task, now, tx)
@@ -153,7 +152,7 @@ async def finish_task(
         _ensure_may_change(principal, task, "finish")
         done = rules.finish(task, status, now)
         await deps.tasks.save(done, task.version, tx.session)
-        await deps.timeline.put(timeline.of_task(done), tx.session)
+        await deps.timeline.put(rules.timeline_entry(done), tx.session)
         await deps.jobs.cancel_ref(task.id, tx.session)
         if status is TaskStatus.DONE:
             tx.emit(

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crm_interaction import mentions, timeline
-from crm_interaction import tickets as rules
 from crm_interaction.events import ticket_events
+from crm_interaction.interactions import mentions
 from crm_interaction.services import Deps, load_for_change, wait_for_customer
 from crm_interaction.shared.clock import to_storage_time
-from crm_interaction.tickets import (
-    AssignStrategy,
-    Comment,
-    OpenTicket,
-    SlaTarget,
-    Ticket,
-    TicketStatus,
-)
+from crm_interaction.tickets import model as rules
+from crm_interaction.tickets.model import AssignStrategy, Comment, OpenTicket, Ticket, TicketStatus
+from crm_interaction.tickets.sla import SlaTarget
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput
 from crm_kit.events import new_id
@@ -64,7 +58,7 @@ async def _load(
 
 async def _store(deps: Deps, before: Ticket, after: Ticket, tx: Transaction) -> None:
     await deps.tickets.save(after, before.version, tx.session)
-    await deps.timeline.put(timeline.of_ticket(after), tx.session)
+    await deps.timeline.put(rules.timeline_entry(after), tx.session)
     await sync_sla_jobs(deps, after, tx.session)
 
 
@@ -89,7 +83,7 @@ async def open_ticket(
     async def work(tx: Transaction) -> Ticket:
         await deps.guards.claim(key, ticket.id, now, tx.session)
         await deps.tickets.add(ticket, tx.session)
-        await deps.timeline.put(timeline.of_ticket(ticket), tx.session)
+        await deps.timeline.put(rules.timeline_entry(ticket), tx.session)
         await sync_sla_jobs(deps, ticket, tx.session)
         tx.emit(ticket_events.CREATED, ticket.customer_id, ticket_events.created(ticket))
         if ticket.assignee_id:

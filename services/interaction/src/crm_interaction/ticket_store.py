@@ -9,14 +9,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.tickets import (
-    OPEN_STATUSES,
-    Comment,
-    Priority,
-    Ticket,
-    TicketStatus,
-    TicketType,
-)
+from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
+from crm_interaction.tickets.sla import Priority
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
 

@@ -9,13 +9,15 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction import analytics, analytics_views
+from crm_interaction import analytics_views
+from crm_interaction.analytics import model as analytics
 from crm_interaction.shared import paging
 from crm_interaction.shared.paging import Keyset
 from crm_interaction.stores import TASKS, task_from_doc
-from crm_interaction.tasks import Task, TaskStatus
+from crm_interaction.tasks.model import Task, TaskStatus
 from crm_interaction.ticket_store import TICKETS, ticket_from_doc
-from crm_interaction.tickets import OPEN_STATUSES, Priority, Ticket, TicketStatus, TicketType
+from crm_interaction.tickets.model import OPEN_STATUSES, Ticket, TicketStatus, TicketType
+from crm_interaction.tickets.sla import Priority
 from crm_kit.mongo import Document
 from crm_kit.policy import restrict
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.domain import Interaction
+from crm_interaction.interactions.model import Interaction
 from crm_interaction.repository import INTERACTIONS, interaction_from_doc
 from crm_interaction.shared import paging
 from crm_interaction.shared.paging import Keyset

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_interaction.domain import CustomerView
+from crm_interaction.customers.model import CustomerView
 from crm_kit.events import CloudEvent
 
 CREATED = "customer.created.v1"

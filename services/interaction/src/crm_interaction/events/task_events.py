@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crm_interaction.shared.clock import iso
-from crm_interaction.tasks import Task
+from crm_interaction.tasks.model import Task
 
 CREATED = "task.created.v1"
 DUE = "task.due.v1"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from crm_interaction.shared.clock import iso
-from crm_interaction.tickets import Comment, SlaTarget, Ticket, TicketStatus
+from crm_interaction.tickets.model import Comment, Ticket, TicketStatus
+from crm_interaction.tickets.sla import SlaTarget
 
 CREATED = "ticket.created.v1"
 ASSIGNED = "ticket.assigned.v1"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from crm_interaction import analytics
+from crm_interaction.analytics import model as analytics
 
 
 @strawberry.type

@@ -24,8 +24,8 @@ from crm_interaction.graphql.timeline_types import (
 )
 from crm_interaction.graphql.types import InteractionConnection
 from crm_interaction.shared.paging import Keyset
-from crm_interaction.tickets import TicketStatus
-from crm_interaction.timeline import TimelineKind
+from crm_interaction.tickets.model import TicketStatus
+from crm_interaction.timeline.model import TimelineKind
 
 
 @strawberry.federation.type(keys=["id"], description="A customer (owned by the customer subgraph)")

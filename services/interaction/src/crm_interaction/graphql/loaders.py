@@ -8,13 +8,13 @@ from datetime import datetime
 from strawberry.dataloader import DataLoader
 
 from crm_interaction.graphql.context import Info
-from crm_interaction.insight import Insight, compute
-from crm_interaction.purchases import Purchase
+from crm_interaction.insight.model import Insight, compute
+from crm_interaction.purchases.model import Purchase
 from crm_interaction.shared.paging import Keyset
-from crm_interaction.tasks import Task
+from crm_interaction.tasks.model import Task
 from crm_interaction.ticket_views import TicketFilter
-from crm_interaction.tickets import Ticket
-from crm_interaction.timeline import TimelineEntry, TimelineKind
+from crm_interaction.tickets.model import Ticket
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_interaction.views import Page
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import strawberry
 
-from crm_interaction import record_details
-from crm_interaction.record_details import RecordDetails
+from crm_interaction.interactions import details as record_details
+from crm_interaction.interactions.details import RecordDetails
 from crm_kit.personal import Disclosed
 from crm_kit.personal_types import PersonName
 

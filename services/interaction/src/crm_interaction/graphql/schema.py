@@ -34,8 +34,8 @@ from crm_interaction.graphql.types import (
     LogInteractionInput,
     UpdateInteractionInput,
 )
-from crm_interaction.tasks import TaskStatus
-from crm_interaction.tickets import AssignStrategy, TicketStatus
+from crm_interaction.tasks.model import TaskStatus
+from crm_interaction.tickets.model import AssignStrategy, TicketStatus
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
 from crm_kit.policy import Action

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from crm_interaction import purchases, tasks
+from crm_interaction.purchases import model as purchases
+from crm_interaction.tasks import model as tasks
 from crm_kit.graphql import PageInfo
 
 strawberry.enum(tasks.Urgency, description="How urgent a task is")

@@ -7,26 +7,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from crm_interaction import tickets
 from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.ticket_views import TicketFilter
+from crm_interaction.tickets import model as tickets
+from crm_interaction.tickets import sla
 from crm_kit.graphql import PageInfo
 
 if TYPE_CHECKING:
     from crm_interaction.graphql.entities import Customer
 
 strawberry.enum(tickets.TicketType, description="What the customer needs")
-strawberry.enum(tickets.Priority, description="Ticket priority (selects the SLA policy)")
+strawberry.enum(sla.Priority, description="Ticket priority (selects the SLA policy)")
 strawberry.enum(tickets.TicketStatus, description="Ticket workflow state")
-strawberry.enum(tickets.SlaState, description="Where a ticket stands against its SLA")
-strawberry.enum(tickets.SlaTarget, description="Which SLA target")
+strawberry.enum(sla.SlaState, description="Where a ticket stands against its SLA")
+strawberry.enum(sla.SlaTarget, description="Which SLA target")
 strawberry.enum(tickets.AssignStrategy, description="How an agent of a team is chosen")
 
 
 @strawberry.type(description="A ticket's SLA clock (times in UTC; working time per calendar)")
 class TicketSla:
-    state: tickets.SlaState
+    state: sla.SlaState
     first_response_due_at: datetime
     first_responded_at: datetime | None
     first_response_breached: bool
@@ -66,7 +67,7 @@ class TicketType:
     id: strawberry.ID
     customer_id: strawberry.ID
     type: tickets.TicketType
-    priority: tickets.Priority
+    priority: sla.Priority
     status: tickets.TicketStatus
     subject: str
     description: str
@@ -165,7 +166,7 @@ class TicketConnection:
 class CreateTicketInput:
     customer_id: strawberry.ID
     type: tickets.TicketType
-    priority: tickets.Priority = tickets.Priority.NORMAL
+    priority: sla.Priority = sla.Priority.NORMAL
     subject: str
     description: str = ""
     team: str | None = None
@@ -191,7 +192,7 @@ class CreateTicketInput:
 class TicketFilterInput:
     customer_id: strawberry.ID | None = None
     statuses: list[tickets.TicketStatus] | None = None
-    priorities: list[tickets.Priority] | None = None
+    priorities: list[sla.Priority] | None = None
     types: list[tickets.TicketType] | None = None
     team: str | None = None
     assignee_id: str | None = None

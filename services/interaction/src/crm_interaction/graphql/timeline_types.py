@@ -6,10 +6,11 @@ from datetime import datetime
 
 import strawberry
 
-from crm_interaction import insight, timeline
 from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.task_types import Money
+from crm_interaction.insight import model as insight
+from crm_interaction.timeline import model as timeline
 from crm_kit.graphql import PageInfo
 
 strawberry.enum(timeline.TimelineKind, description="What a timeline item is")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from crm_interaction import domain, record_details
 from crm_interaction.graphql import loaders
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.record_types import (
@@ -20,6 +19,8 @@ from crm_interaction.graphql.record_types import (
     participants_in,
     participants_of,
 )
+from crm_interaction.interactions import details as record_details
+from crm_interaction.interactions import model as domain
 from crm_kit.graphql import PageInfo
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from crm_interaction import access, analytics, purchase_services, task_services, ticket_services
+from crm_interaction import access, purchase_services, task_services, ticket_services
+from crm_interaction.analytics import model as analytics
 from crm_interaction.graphql import cursors, loaders
 from crm_interaction.graphql.analytics_types import ServiceAnalyticsType
 from crm_interaction.graphql.context import Info
@@ -30,9 +31,9 @@ from crm_interaction.graphql.ticket_types import (
 )
 from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.shared.paging import Keyset
-from crm_interaction.tasks import TaskStatus
+from crm_interaction.tasks.model import TaskStatus
 from crm_interaction.ticket_views import TicketFilter
-from crm_interaction.tickets import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
+from crm_interaction.tickets.model import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
 from crm_kit.errors import NotFound
 from crm_kit.policy import Action, Resource
 

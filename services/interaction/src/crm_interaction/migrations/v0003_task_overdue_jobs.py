@@ -8,7 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_interaction.scheduler import JOBS, PENDING
 from crm_interaction.stores import TASKS
 from crm_interaction.task_services import OVERDUE_JOB, overdue_job_id
-from crm_interaction.tasks import OVERDUE_GRACE, TaskStatus
+from crm_interaction.tasks.model import OVERDUE_GRACE, TaskStatus
 from crm_kit.mongo import Document
 
 

@@ -1,11 +1,12 @@
 """Service tickets: the status workflow and the SLA clock. Pure data and rules, no I/O.
 
-SLA: a policy per priority gives a first-response and a resolution target in working minutes
-of a `BusinessCalendar`. The first response is due `first_response_minutes` of working time
-after creation and is met by the first move to IN_PROGRESS / WAITING_CUSTOMER / RESOLVED or
-the first customer-visible staff comment. The resolution clock runs from creation, pauses
-while the ticket is WAITING_CUSTOMER (the working time used so far is kept), stops at
-RESOLVED and continues from where it stopped when the ticket is reopened.
+The SLA targets come from `sla.SlaRules` (a policy per priority, in working minutes of a
+business calendar). The first response is due `first_response_minutes` of working time after
+creation and is met by the first move to IN_PROGRESS / WAITING_CUSTOMER / RESOLVED or the
+first customer-visible staff comment. The resolution clock runs from creation, pauses while
+the ticket is WAITING_CUSTOMER (the working time used so far is kept), stops at RESOLVED and
+continues from where it stopped when the ticket is reopened. A target whose due time passes
+unmet is breached (`breach`, run by the scheduler's SLA job).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from crm_interaction.calendar import BusinessCalendar
+from crm_interaction.tickets.calendar import BusinessCalendar
+from crm_interaction.tickets.sla import Priority, SlaRules, SlaState, SlaTarget
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind, entry_id
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 
@@ -35,13 +38,6 @@ class TicketType(StrEnum):
     COMPLAINT = "COMPLAINT"
 
 
-class Priority(StrEnum):
-    URGENT = "URGENT"
-    HIGH = "HIGH"
-    NORMAL = "NORMAL"
-    LOW = "LOW"
-
-
 class TicketStatus(StrEnum):
     NEW = "NEW"
     ASSIGNED = "ASSIGNED"
@@ -49,18 +45,6 @@ class TicketStatus(StrEnum):
     WAITING_CUSTOMER = "WAITING_CUSTOMER"
     RESOLVED = "RESOLVED"
     CLOSED = "CLOSED"
-
-
-class SlaState(StrEnum):
-    ON_TRACK = "ON_TRACK"
-    PAUSED = "PAUSED"
-    BREACHED = "BREACHED"
-    MET = "MET"
-
-
-class SlaTarget(StrEnum):
-    FIRST_RESPONSE = "FIRST_RESPONSE"
-    RESOLUTION = "RESOLUTION"
 
 
 class AssignStrategy(StrEnum):
@@ -94,30 +78,6 @@ TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
 _RESPONDED = frozenset(
     {TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER, TicketStatus.RESOLVED}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SlaPolicy:
-    first_response_minutes: int
-    resolution_minutes: int
-
-
-DEFAULT_POLICIES: dict[Priority, SlaPolicy] = {
-    Priority.URGENT: SlaPolicy(30, 4 * 60),
-    Priority.HIGH: SlaPolicy(60, 8 * 60),
-    Priority.NORMAL: SlaPolicy(4 * 60, 3 * 9 * 60),
-    Priority.LOW: SlaPolicy(8 * 60, 5 * 9 * 60),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SlaRules:
-    calendar: BusinessCalendar
-    policies: dict[Priority, SlaPolicy]
-
-    @classmethod
-    def default(cls) -> SlaRules:
-        return cls(BusinessCalendar(), dict(DEFAULT_POLICIES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,3 +375,18 @@ def breach(ticket: Ticket, target: SlaTarget, due_at: datetime, now: datetime) -
     if ticket.resolution_breached or ticket.resolution_due_at != due_at or now < due_at:
         return None
     return replace(ticket, resolution_breached=True, version=ticket.version + 1)
+
+
+def timeline_entry(item: Ticket) -> TimelineEntry:
+    """How a ticket appears on its customer's timeline."""
+    return TimelineEntry(
+        id=entry_id(TimelineKind.TICKET, item.id),
+        customer_id=item.customer_id,
+        kind=TimelineKind.TICKET,
+        ref_id=item.id,
+        at=item.created_at,
+        title=item.subject,
+        summary=f"{item.type} · {item.priority}",
+        status=str(item.status),
+        actor_id=item.created_by,
+    )

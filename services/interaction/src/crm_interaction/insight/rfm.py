@@ -3,7 +3,7 @@
 Each score is the customer's quintile in the base: 5 = the best fifth. The base is every
 customer with a counted purchase in the last 365 days; its quintile cut points (20/40/60/80th
 percentiles of days since the last purchase, purchases in 365 days, and 365-day spend per
-currency) are computed by the database and cached for a few minutes (see `insight_views`).
+currency) are computed by the database and cached for a few minutes (see `queries`).
 While the base is smaller than `MIN_BASE` quintiles say little, so fixed bands are used.
 """
 

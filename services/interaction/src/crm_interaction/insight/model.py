@@ -1,6 +1,6 @@
 """Per-customer insight: RFM scores and segment, churn risk with its factors. Pure, no I/O.
 
-The facts come from a few batched aggregates (see `insight_views`); everything here is
+The facts come from a few batched aggregates (see `queries`); everything here is
 arithmetic on them so it can be tested without a database.
 """
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from crm_interaction import rfm
-from crm_interaction.purchases import from_minor
+from crm_interaction.insight import rfm
+from crm_interaction.purchases.model import from_minor
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind, entry_id
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 
@@ -344,4 +345,19 @@ def build(command: RecordPurchase, *, recorded_by: str, now: datetime, version: 
         recorded_by=recorded_by,
         recorded_at=now,
         version=version,
+    )
+
+
+def timeline_entry(item: Purchase) -> TimelineEntry:
+    """How a purchase appears on its customer's timeline."""
+    return TimelineEntry(
+        id=entry_id(TimelineKind.PURCHASE, item.id),
+        customer_id=item.customer_id,
+        kind=TimelineKind.PURCHASE,
+        ref_id=item.id,
+        at=item.purchased_at,
+        title=f"Order {item.order_number}",
+        summary=f"{item.amount} {item.currency}",
+        status=str(item.status),
+        actor_id=item.recorded_by,
     )

@@ -1,7 +1,8 @@
-"""The interaction domain: pure data and rules, no I/O.
+"""Communication records: pure data and rules, no I/O.
 
-An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...). A
-`CustomerView` is this service's read-only copy of a customer, fed by customer events.
+An `Interaction` is one contact with a customer (a call, an e-mail, a visit, ...): logged by
+staff, edited by its author for 7 days (managers any time); the state before each change is
+kept as a `Revision`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from crm_interaction import record_details
-from crm_interaction.record_details import Attachment, Outcome, Participant, RecordDetails
+from crm_interaction.interactions import details as record_details
+from crm_interaction.interactions.details import Attachment, Outcome, Participant, RecordDetails
 from crm_interaction.shared.clock import to_storage_time
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind, entry_id, summary_of
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 from crm_kit.idempotency import KEY_MAX_CHARS as IDEMPOTENCY_KEY_MAX_CHARS
@@ -75,21 +77,17 @@ class LogInteraction:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomerView:
-    """The projection of a customer kept from customer events."""
+class Revision:
+    """An interaction as it was before an edit or its deletion."""
 
-    id: str
-    display_name: str
-    owner_id: str | None
-    team: str | None
-    stage: str
     version: int
-    updated_at: datetime
-    lifecycle: str = "ACTIVE"  # ACTIVE, ARCHIVED, MERGED or ERASED (from lifecycle events)
-    merged_into: str | None = None
-
-    def is_newer_than(self, stored_version: int | None) -> bool:
-        return stored_version is None or self.version > stored_version
+    action: str  # EDITED or DELETED
+    actor_id: str
+    at: datetime
+    subject: str | None
+    content: str
+    occurred_at: datetime
+    details: RecordDetails
 
 
 def ensure_can_log(principal: Principal) -> None:
@@ -97,7 +95,7 @@ def ensure_can_log(principal: Principal) -> None:
         raise Forbidden("Your role may read interactions but not log them")
 
 
-def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
+def _text_errors(command: LogInteraction) -> list[FieldError]:
     errors: list[FieldError] = []
     customer_id = command.customer_id.strip()
     if not customer_id:
@@ -118,6 +116,11 @@ def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
                 "subject", "TOO_LONG", f"subject must be at most {SUBJECT_MAX_CHARS} characters"
             )
         )
+    return errors
+
+
+def _time_errors(command: LogInteraction, now: datetime) -> list[FieldError]:
+    errors: list[FieldError] = []
     if command.occurred_at is not None and to_storage_time(command.occurred_at) > (
         now + FUTURE_TOLERANCE
     ):
@@ -134,20 +137,32 @@ def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
                 f"durationSeconds must be between 0 and {DURATION_MAX_SECONDS}",
             )
         )
-    errors.extend(record_details.validate(command.details))
-    if command.idempotency_key is not None:
-        key = command.idempotency_key
-        if not key.strip():
-            errors.append(FieldError("idempotencyKey", "REQUIRED", "idempotencyKey is blank"))
-        elif len(key) > IDEMPOTENCY_KEY_MAX_CHARS:
-            errors.append(
-                FieldError(
-                    "idempotencyKey",
-                    "TOO_LONG",
-                    f"idempotencyKey must be at most {IDEMPOTENCY_KEY_MAX_CHARS} characters",
-                )
-            )
     return errors
+
+
+def _key_errors(idempotency_key: str | None) -> list[FieldError]:
+    if idempotency_key is None:
+        return []
+    if not idempotency_key.strip():
+        return [FieldError("idempotencyKey", "REQUIRED", "idempotencyKey is blank")]
+    if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS:
+        return [
+            FieldError(
+                "idempotencyKey",
+                "TOO_LONG",
+                f"idempotencyKey must be at most {IDEMPOTENCY_KEY_MAX_CHARS} characters",
+            )
+        ]
+    return []
+
+
+def validate(command: LogInteraction, now: datetime) -> list[FieldError]:
+    return [
+        *_text_errors(command),
+        *_time_errors(command, now),
+        *record_details.validate(command.details),
+        *_key_errors(command.idempotency_key),
+    ]
 
 
 def new_interaction(
@@ -244,4 +259,19 @@ def edit(interaction: Interaction, changes: InteractionChanges, now: datetime) -
         details=record_details.normalized(command.details),
         version=interaction.version + 1,
         updated_at=now,
+    )
+
+
+def timeline_entry(item: Interaction) -> TimelineEntry:
+    """How an interaction appears on its customer's timeline."""
+    return TimelineEntry(
+        id=entry_id(TimelineKind.INTERACTION, item.id),
+        customer_id=item.customer_id,
+        kind=TimelineKind.INTERACTION,
+        ref_id=item.id,
+        at=item.occurred_at,
+        title=item.subject or f"{item.channel} {item.direction.lower()}",
+        summary=summary_of(item.content),
+        status=str(item.channel),
+        actor_id=item.logged_by,
     )

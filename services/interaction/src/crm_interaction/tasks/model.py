@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind, entry_id, summary_of
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
 
@@ -254,3 +255,18 @@ def update(task: Task, changes: TaskChanges, now: datetime) -> tuple[Task, list[
     if not changed:
         return task, []
     return replace(candidate, updated_at=now, version=task.version + 1), changed
+
+
+def timeline_entry(item: Task) -> TimelineEntry:
+    """How a task appears on its customer's timeline."""
+    return TimelineEntry(
+        id=entry_id(TimelineKind.TASK, item.id),
+        customer_id=item.customer_id,
+        kind=TimelineKind.TASK,
+        ref_id=item.id,
+        at=item.created_at,
+        title=item.title,
+        summary=summary_of(item.notes),
+        status=str(item.status),
+        actor_id=item.created_by,
+    )
