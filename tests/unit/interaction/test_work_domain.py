@@ -192,7 +192,7 @@ def test_analytics_come_from_the_facet_result() -> None:
     """Percentiles are computed by the database ($percentile); this maps its result."""
     from datetime import UTC, datetime
 
-    from crm_interaction.analytics_views import from_facets, pipeline
+    from crm_interaction.analytics.queries import from_facets, pipeline
 
     week = datetime(2026, 11, 23, tzinfo=UTC)
     facets = {
