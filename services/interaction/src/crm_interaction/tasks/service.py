@@ -8,7 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from crm_interaction.events import task_events
+from crm_interaction.events import (
+    task_completed,
+    task_created,
+    task_due,
+    task_overdue,
+    task_updated,
+)
 from crm_interaction.scheduling.model import Job
 from crm_interaction.scheduling.store import JobRepository
 from crm_interaction.shared.clock import iso, to_storage_time
@@ -100,9 +106,9 @@ class TaskService:
                 await self._jobs.cancel_ref(task.id, tx.session)
                 await self._schedule(changed_task, now, tx)
             tx.emit(
-                task_events.UPDATED,
+                task_updated.TYPE,
                 changed_task.customer_id,
-                task_events.updated(changed_task, changed, task.assignee_id, principal.sub),
+                task_updated.payload(changed_task, changed, task.assignee_id, principal.sub),
             )
             return changed_task
 
@@ -127,9 +133,9 @@ class TaskService:
             await self._jobs.cancel_ref(task.id, tx.session)
             if status is TaskStatus.DONE:
                 tx.emit(
-                    task_events.COMPLETED,
+                    task_completed.TYPE,
                     done.customer_id,
-                    task_events.completed(done, principal.sub),
+                    task_completed.payload(done, principal.sub),
                 )
                 following = model.next_occurrence(done, id=new_id(), now=now)
                 if following is not None:
@@ -144,21 +150,21 @@ class TaskService:
         if task is None or task.status is not TaskStatus.OPEN:
             return
         offset = int(job.data["offset"])
-        tx.emit(task_events.DUE, task.customer_id, task_events.due(task, offset, iso(job.due_at)))
+        tx.emit(task_due.TYPE, task.customer_id, task_due.payload(task, offset, iso(job.due_at)))
 
     async def check_overdue(self, job: Job, tx: Transaction) -> None:
         """Still OPEN past its due time (jobs move with dueAt, so this fires once per due)."""
         task = await self._tasks.get(str(job.data["taskId"]), tx.session)
         if task is None or task.status is not TaskStatus.OPEN or task.overdue_at != job.due_at:
             return
-        tx.emit(task_events.OVERDUE, task.customer_id, task_events.overdue(task, iso(task.due_at)))
+        tx.emit(task_overdue.TYPE, task.customer_id, task_overdue.payload(task, iso(task.due_at)))
 
     async def _add(self, task: Task, now: datetime, tx: Transaction) -> None:
         """Store a new task with its timeline entry, reminder jobs and `task.created.v1`."""
         await self._tasks.add(task, tx.session)
         await self._filing.timeline.put(model.timeline_entry(task), tx.session)
         await self._schedule(task, now, tx)
-        tx.emit(task_events.CREATED, task.customer_id, task_events.created(task))
+        tx.emit(task_created.TYPE, task.customer_id, task_created.payload(task))
 
     async def _schedule(self, task: Task, now: datetime, tx: Transaction) -> None:
         """The task's durable jobs: one per future reminder, and the overdue check."""

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from crm_interaction.events import ticket_events
+from crm_interaction.events import (
+    ticket_assigned,
+    ticket_comment_added,
+    ticket_created,
+    ticket_sla_breached,
+    ticket_status_changed,
+)
 from crm_interaction.interactions.mentions import mentioned
 from crm_interaction.scheduling.model import Job
 from crm_interaction.scheduling.store import JobRepository
@@ -82,12 +88,12 @@ class TicketService:
             await self._tickets.add(ticket, tx.session)
             await filing.timeline.put(model.timeline_entry(ticket), tx.session)
             await self._sync_sla_jobs(ticket, tx.session)
-            tx.emit(ticket_events.CREATED, ticket.customer_id, ticket_events.created(ticket))
+            tx.emit(ticket_created.TYPE, ticket.customer_id, ticket_created.payload(ticket))
             if ticket.assignee_id:
                 tx.emit(
-                    ticket_events.ASSIGNED,
+                    ticket_assigned.TYPE,
                     ticket.customer_id,
-                    ticket_events.assigned(ticket, None, None),
+                    ticket_assigned.payload(ticket, None, None),
                 )
             return ticket
 
@@ -112,15 +118,15 @@ class TicketService:
             changed = model.assign(ticket, assignee_id=chosen, team=team, now=now)
             await self._store(ticket, changed, tx)
             tx.emit(
-                ticket_events.ASSIGNED,
+                ticket_assigned.TYPE,
                 changed.customer_id,
-                ticket_events.assigned(changed, ticket.assignee_id, used),
+                ticket_assigned.payload(changed, ticket.assignee_id, used),
             )
             if changed.status is not ticket.status:
                 tx.emit(
-                    ticket_events.STATUS_CHANGED,
+                    ticket_status_changed.TYPE,
                     changed.customer_id,
-                    ticket_events.status_changed(changed, ticket.status, principal.sub),
+                    ticket_status_changed.payload(changed, ticket.status, principal.sub),
                 )
             return changed
 
@@ -146,9 +152,9 @@ class TicketService:
             )
             await self._store(ticket, changed, tx)
             tx.emit(
-                ticket_events.STATUS_CHANGED,
+                ticket_status_changed.TYPE,
                 changed.customer_id,
-                ticket_events.status_changed(changed, ticket.status, principal.sub),
+                ticket_status_changed.payload(changed, ticket.status, principal.sub),
             )
             return changed
 
@@ -183,9 +189,9 @@ class TicketService:
             await self._tickets.add_comment(comment, tx.session)
             await self._store(ticket, changed, tx)
             tx.emit(
-                ticket_events.COMMENT_ADDED,
+                ticket_comment_added.TYPE,
                 changed.customer_id,
-                ticket_events.comment_added(
+                ticket_comment_added.payload(
                     changed, comment, mentioned(comment.body, author=principal.sub)
                 ),
             )
@@ -229,9 +235,9 @@ class TicketService:
         await self._tickets.save(breached, ticket.version, tx.session)
         await self._filing.timeline.put(model.timeline_entry(breached), tx.session)
         tx.emit(
-            ticket_events.SLA_BREACHED,
+            ticket_sla_breached.TYPE,
             breached.customer_id,
-            ticket_events.sla_breached(breached, target, iso(job.due_at), iso(now)),
+            ticket_sla_breached.payload(breached, target, iso(job.due_at), iso(now)),
         )
 
     async def _choose(
