@@ -83,6 +83,83 @@ def segment(r: int, f: int, m: int, has_purchases: bool) -> str:
     return "HIBERNATING"
 
 
+def _factor(name: str, value: float, weight: float, share: float, why: str) -> Factor:
+    """A churn factor worth `share` (0–1) of its `weight` in points."""
+    return Factor(name, round(value, 2), weight, round(weight * share, 1), why)
+
+
+def _silence_factors(
+    days_contact: float | None, days_purchase: float | None, has_purchases: bool
+) -> list[Factor]:
+    """How long since the last contact and the last purchase."""
+    return [
+        _factor(
+            "DAYS_SINCE_CONTACT",
+            days_contact if days_contact is not None else -1,
+            30,
+            1.0 if days_contact is None else min(days_contact / 90, 1.0),
+            "no contact recorded"
+            if days_contact is None
+            else f"{int(days_contact)} days since the last contact",
+        ),
+        _factor(
+            "DAYS_SINCE_PURCHASE",
+            days_purchase if days_purchase is not None else -1,
+            25,
+            (1.0 if has_purchases else 0.5)
+            if days_purchase is None
+            else min(days_purchase / 180, 1.0),
+            "no purchase recorded"
+            if days_purchase is None
+            else f"{int(days_purchase)} days since the last purchase",
+        ),
+    ]
+
+
+def _service_factors(facts: CustomerFacts) -> list[Factor]:
+    """Complaints and low ratings of the customer's tickets."""
+    return [
+        _factor(
+            "COMPLAINTS",
+            facts.complaints_90,
+            15,
+            min(facts.complaints_90 / 3, 1.0),
+            f"{facts.complaints_90} complaint tickets in 90 days",
+        ),
+        _factor(
+            "LOW_RATINGS",
+            facts.low_ratings_180,
+            15,
+            min(facts.low_ratings_180 / 2, 1.0),
+            f"{facts.low_ratings_180} ratings of 1–2 in 180 days",
+        ),
+    ]
+
+
+def _spend_factor(main: SpendFacts | None) -> Factor:
+    """Spend in the last 90 days against the 90 days before, in the main currency."""
+    decline = 0.0
+    if main is not None and main.prior_90_minor > 0:
+        decline = max(0.0, (main.prior_90_minor - main.last_90_minor) / main.prior_90_minor)
+    return _factor(
+        "DECLINING_SPEND",
+        decline,
+        15,
+        decline,
+        f"spend in the last 90 days is {round(decline * 100)}% below the 90 days before",
+    )
+
+
+def _totals(spend: tuple[SpendFacts, ...]) -> tuple[tuple[str, Decimal], ...]:
+    """Total spend per currency, largest first."""
+    totals = sorted(
+        ((s.currency, from_minor(s.total_minor, s.currency)) for s in spend),
+        key=lambda pair: pair[1],
+        reverse=True,
+    )
+    return tuple(totals)
+
+
 def compute(facts: CustomerFacts, now: datetime, base: rfm.Distribution | None = None) -> Insight:
     """The insight of one customer; RFM relative to `base` (fixed bands without one)."""
     base = base or rfm.Distribution()
@@ -91,67 +168,18 @@ def compute(facts: CustomerFacts, now: datetime, base: rfm.Distribution | None =
         (s.last_purchase_at for s in facts.spend if s.last_purchase_at), default=None
     )
     days_purchase = _days(last_purchase, now)
-    days_contact = _days(facts.last_contact_at, now)
     count_365 = sum(s.count_365 for s in facts.spend)
     recency = rfm.recency_score(days_purchase, base)
     frequency = rfm.frequency_score(count_365, base)
     spend_365 = float(from_minor(main.last_365_minor, main.currency)) if main else 0.0
     monetary = rfm.monetary_score(spend_365, main.currency if main else None, base)
     has_purchases = any(s.count_total for s in facts.spend)
-
-    factors: list[Factor] = []
-
-    def add(name: str, value: float, weight: float, share: float, why: str) -> None:
-        factors.append(Factor(name, round(value, 2), weight, round(weight * share, 1), why))
-
-    add(
-        "DAYS_SINCE_CONTACT",
-        days_contact if days_contact is not None else -1,
-        30,
-        1.0 if days_contact is None else min(days_contact / 90, 1.0),
-        "no contact recorded"
-        if days_contact is None
-        else f"{int(days_contact)} days since the last contact",
-    )
-    add(
-        "DAYS_SINCE_PURCHASE",
-        days_purchase if days_purchase is not None else -1,
-        25,
-        (1.0 if has_purchases else 0.5) if days_purchase is None else min(days_purchase / 180, 1.0),
-        "no purchase recorded"
-        if days_purchase is None
-        else f"{int(days_purchase)} days since the last purchase",
-    )
-    add(
-        "COMPLAINTS",
-        facts.complaints_90,
-        15,
-        min(facts.complaints_90 / 3, 1.0),
-        f"{facts.complaints_90} complaint tickets in 90 days",
-    )
-    add(
-        "LOW_RATINGS",
-        facts.low_ratings_180,
-        15,
-        min(facts.low_ratings_180 / 2, 1.0),
-        f"{facts.low_ratings_180} ratings of 1–2 in 180 days",
-    )
-    decline = 0.0
-    if main is not None and main.prior_90_minor > 0:
-        decline = max(0.0, (main.prior_90_minor - main.last_90_minor) / main.prior_90_minor)
-    add(
-        "DECLINING_SPEND",
-        decline,
-        15,
-        decline,
-        f"spend in the last 90 days is {round(decline * 100)}% below the 90 days before",
-    )
+    factors = [
+        *_silence_factors(_days(facts.last_contact_at, now), days_purchase, has_purchases),
+        *_service_factors(facts),
+        _spend_factor(main),
+    ]
     churn = round(sum(f.contribution for f in factors))
-    totals = sorted(
-        ((s.currency, from_minor(s.total_minor, s.currency)) for s in facts.spend),
-        key=lambda pair: pair[1],
-        reverse=True,
-    )
     return Insight(
         customer_id=facts.customer_id,
         last_contact_at=facts.last_contact_at,
@@ -161,7 +189,7 @@ def compute(facts: CustomerFacts, now: datetime, base: rfm.Distribution | None =
         if facts.rating_count
         else None,
         rating_count=facts.rating_count,
-        total_spend=tuple(totals),
+        total_spend=_totals(facts.spend),
         recency_score=recency,
         frequency_score=frequency,
         monetary_score=monetary,

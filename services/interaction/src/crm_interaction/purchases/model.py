@@ -298,9 +298,9 @@ def purchase_id(source: str, external_id: str) -> str:
     return "p_" + hashlib.sha256(f"{source}\n{external_id}".encode()).hexdigest()[:32]
 
 
-def build(command: RecordPurchase, *, recorded_by: str, now: datetime, version: int) -> Purchase:
+def _reference_errors(command: RecordPurchase, currency: str) -> list[FieldError]:
+    """The currency and the order's references (order number, source, external id)."""
     errors: list[FieldError] = []
-    currency = command.currency.strip().upper()
     if currency not in CURRENCIES or command.currency.strip() != currency:
         errors.append(
             FieldError("currency", "INVALID_CURRENCY", "currency must be an ISO 4217 code")
@@ -314,11 +314,17 @@ def build(command: RecordPurchase, *, recorded_by: str, now: datetime, version: 
             errors.append(FieldError(field, "REQUIRED", f"{field} is required"))
         elif len(value) > TEXT_MAX_CHARS:
             errors.append(FieldError(field, "TOO_LONG", f"{field} is too long"))
-    amount = _money(errors, "amount", command.amount, currency)
-    if len(command.items) > MAX_ITEMS:
+    return errors
+
+
+def _line_items(
+    errors: list[FieldError], raw: tuple[tuple[str, str, int, str], ...], currency: str
+) -> list[LineItem]:
+    """The valid line items; what is wrong with the others goes to `errors`."""
+    if len(raw) > MAX_ITEMS:
         errors.append(FieldError("items", "TOO_MANY", f"at most {MAX_ITEMS} items"))
     items: list[LineItem] = []
-    for index, (sku, name, quantity, price) in enumerate(command.items):
+    for index, (sku, name, quantity, price) in enumerate(raw):
         unit = _money(errors, f"items[{index}].unitPrice", price, currency)
         if quantity <= 0:
             errors.append(
@@ -328,6 +334,14 @@ def build(command: RecordPurchase, *, recorded_by: str, now: datetime, version: 
             errors.append(FieldError(f"items[{index}].sku", "INVALID", "sku is required"))
         if unit is not None:
             items.append(LineItem(sku.strip(), name.strip(), quantity, unit))
+    return items
+
+
+def build(command: RecordPurchase, *, recorded_by: str, now: datetime, version: int) -> Purchase:
+    currency = command.currency.strip().upper()
+    errors = _reference_errors(command, currency)
+    amount = _money(errors, "amount", command.amount, currency)
+    items = _line_items(errors, command.items, currency)
     if errors:
         raise BadUserInput(errors)
     assert amount is not None
