@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ACTIVE, ERASED, CustomerView
@@ -28,6 +29,15 @@ INDEXES: list[IndexSpec] = [
         ),
     ),
 ]
+
+
+async def refile(
+    collection: AsyncCollection[Document], merged: list[str], survivor: str, session: Session
+) -> None:
+    """File a feature's documents of the `merged` customers under the `survivor` (a merge)."""
+    await collection.update_many(
+        {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
+    )
 
 
 def customer_to_doc(view: CustomerView) -> Document:

@@ -5,7 +5,6 @@ history). Each runs in one transaction with its timeline entry and events."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 
 from crm_interaction.events import interaction_logged
 from crm_interaction.interactions import details as record_details
@@ -67,8 +66,7 @@ class InteractionService:
         )
 
         async def write() -> Interaction:
-            customer_id = await filing.customers.filed_under(interaction.customer_id)
-            filed = replace(interaction, customer_id=customer_id)
+            filed = await filing.under_customer(interaction)
 
             async def work(tx: Transaction) -> Interaction:
                 await filing.guards.claim(key, filed.id, filed.created_at, tx.session)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction.customers.store import refile
 from crm_interaction.interactions import details as record_details
 from crm_interaction.interactions.model import Channel, Direction, Interaction, Revision
 from crm_kit.errors import Conflict
@@ -143,11 +144,7 @@ class InteractionRepository:
 
     async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
         for collection in (self._collection, self._history):
-            await collection.update_many(
-                {"customerId": {"$in": merged}},
-                {"$set": {"customerId": survivor}},
-                session=session,
-            )
+            await refile(collection, merged, survivor, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._history.delete_many({"customerId": customer_id}, session=session)

@@ -34,8 +34,7 @@ class PurchaseService:
             now=now,
             version=1,
         )
-        customer_id = await filing.customers.filed_under(draft.customer_id)
-        draft = replace(draft, customer_id=customer_id)
+        draft = await filing.under_customer(draft)
 
         async def work(tx: Transaction) -> tuple[Purchase, bool]:
             existing = await self._purchases.get(draft.id, tx.session)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_interaction.customers.store import refile
 from crm_interaction.purchases.model import LineItem, Purchase, PurchaseStatus
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -82,9 +83,7 @@ class PurchaseRepository:
         )
 
     async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await self._collection.update_many(
-            {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
-        )
+        await refile(self._collection, merged, survivor, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         """The items' names go; order numbers, amounts and statuses stay for statistics."""

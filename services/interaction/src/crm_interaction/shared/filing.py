@@ -8,7 +8,8 @@ same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import Field, dataclass, replace
+from typing import Any, ClassVar, Protocol
 
 from crm_interaction.customers.queries import CustomerQueries
 from crm_interaction.shared.clock import Clock
@@ -24,3 +25,17 @@ class Filing:
     guards: IdempotencyGuards
     customers: CustomerQueries
     timeline: TimelineRepository
+
+    async def under_customer[T: FiledItem](self, item: T) -> T:
+        """The item filed under the customer the projection names for its customer id."""
+        customer_id = await self.customers.filed_under(item.customer_id)
+        return item if customer_id == item.customer_id else replace(item, customer_id=customer_id)
+
+
+class FiledItem(Protocol):
+    """A new item (a dataclass) that belongs to a customer."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    @property
+    def customer_id(self) -> str: ...

@@ -68,9 +68,7 @@ class TaskService:
 
         async def write() -> Task:
             nonlocal task
-            customer_id = await filing.customers.filed_under(task.customer_id)
-            if customer_id != task.customer_id:
-                task = replace(task, customer_id=customer_id)
+            task = await filing.under_customer(task)
             return await filing.uow.run(work)
 
         async def work(tx: Transaction) -> Task:

@@ -6,6 +6,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ERASED_TEXT
+from crm_interaction.customers.store import refile
 from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
@@ -88,9 +89,7 @@ class TaskRepository:
             raise Conflict("The task was changed meanwhile", conflicting_id=task.id)
 
     async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await self._collection.update_many(
-            {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
-        )
+        await refile(self._collection, merged, survivor, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._collection.update_many(

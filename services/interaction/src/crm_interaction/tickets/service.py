@@ -7,7 +7,7 @@ breached (unless it was met or moved meanwhile) and emits `ticket.sla_breached.v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crm_interaction.events import (
     ticket_assigned,
@@ -38,6 +38,14 @@ SLA_JOB = "ticket.sla"
 
 def sla_job_id(ticket_id: str, target: SlaTarget) -> str:
     return f"sla:{ticket_id}:{target}"
+
+
+def _status_changed(tx: Transaction, ticket: Ticket, previous: TicketStatus, actor: str) -> None:
+    tx.emit(
+        ticket_status_changed.TYPE,
+        ticket.customer_id,
+        ticket_status_changed.payload(ticket, previous, actor),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +86,7 @@ class TicketService:
 
         async def write() -> Ticket:
             nonlocal ticket
-            customer_id = await filing.customers.filed_under(ticket.customer_id)
-            if customer_id != ticket.customer_id:
-                ticket = replace(ticket, customer_id=customer_id)
+            ticket = await filing.under_customer(ticket)
             return await filing.uow.run(work)
 
         async def work(tx: Transaction) -> Ticket:
@@ -123,11 +129,7 @@ class TicketService:
                 ticket_assigned.payload(changed, ticket.assignee_id, used),
             )
             if changed.status is not ticket.status:
-                tx.emit(
-                    ticket_status_changed.TYPE,
-                    changed.customer_id,
-                    ticket_status_changed.payload(changed, ticket.status, principal.sub),
-                )
+                _status_changed(tx, changed, ticket.status, principal.sub)
             return changed
 
         return await self._filing.uow.run(work)
@@ -151,11 +153,7 @@ class TicketService:
                 ticket, status, now=now, calendar=self._sla.calendar, resolution=resolution
             )
             await self._store(ticket, changed, tx)
-            tx.emit(
-                ticket_status_changed.TYPE,
-                changed.customer_id,
-                ticket_status_changed.payload(changed, ticket.status, principal.sub),
-            )
+            _status_changed(tx, changed, ticket.status, principal.sub)
             return changed
 
         return await self._filing.uow.run(work)

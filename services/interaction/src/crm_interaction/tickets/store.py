@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ERASED_TEXT
+from crm_interaction.customers.store import refile
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
 from crm_kit.errors import Conflict
@@ -189,9 +190,7 @@ class TicketRepository:
         return {str(d["_id"]): int(d["n"]) async for d in cursor}
 
     async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await self._collection.update_many(
-            {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
-        )
+        await refile(self._collection, merged, survivor, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         """Comments go; subjects become `[erased]`; descriptions, resolutions and rating

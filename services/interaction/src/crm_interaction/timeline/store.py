@@ -7,6 +7,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ERASED_TEXT
+from crm_interaction.customers.store import refile
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -75,9 +76,7 @@ class TimelineRepository:
         await self._collection.delete_one({"_id": entry_id}, session=session)
 
     async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await self._collection.update_many(
-            {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
-        )
+        await refile(self._collection, merged, survivor, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._collection.update_many(
