@@ -33,8 +33,8 @@ from crm_customer.duplicates import match_keys
 from crm_customer.history import VersionAction
 from crm_customer.model import Customer
 from crm_customer.repository import MATCH_KEYS, VERSIONS, CustomerRepository
-from crm_interaction.domain import CustomerView
-from crm_interaction.repository import customer_to_doc
+from crm_interaction.customers.model import CustomerView
+from crm_interaction.customers.store import customer_to_doc
 
 BATCH = 1000
 

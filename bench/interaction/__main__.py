@@ -29,32 +29,30 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.stats import line, timed
-from crm_interaction import domain, insight, purchases, tasks, tickets, timeline
-from crm_interaction.indexes import ALL_INDEXES
-from crm_interaction.insight_views import InsightViews
-from crm_interaction.jobs import JobHandlers
-from crm_interaction.repository import (
-    CustomerProjection,
-    InteractionRepository,
-    interaction_to_doc,
-)
-from crm_interaction.scheduler import JobStore, Scheduler
-from crm_interaction.services import Deps, log_interaction
-from crm_interaction.stores import (
-    PurchaseRepository,
-    TaskRepository,
-    TimelineRepository,
-    entry_to_doc,
-    purchase_to_doc,
-    task_to_doc,
-)
-from crm_interaction.task_services import create_task
-from crm_interaction.ticket_services import open_ticket
-from crm_interaction.ticket_store import AgentDirectory, TicketRepository, ticket_to_doc
-from crm_interaction.ticket_views import TicketViews
-from crm_interaction.views import InteractionViews, Keyset
+from crm_interaction.analytics.queries import AnalyticsQueries
+from crm_interaction.app import wire
+from crm_interaction.insight import model as insight
+from crm_interaction.insight.queries import InsightQueries
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.queries import InteractionQueries
+from crm_interaction.interactions.store import interaction_to_doc
+from crm_interaction.migrations.indexes import ALL_INDEXES
+from crm_interaction.purchases import model as purchases
+from crm_interaction.purchases.store import purchase_to_doc
+from crm_interaction.scheduling.scheduler import Scheduler
+from crm_interaction.scheduling.store import JobRepository
+from crm_interaction.shared.clock import to_storage_time
+from crm_interaction.shared.paging import Keyset
+from crm_interaction.tasks import model as tasks
+from crm_interaction.tasks.store import task_to_doc
+from crm_interaction.tickets import model as tickets
+from crm_interaction.tickets import sla
+from crm_interaction.tickets.store import ticket_to_doc
+from crm_interaction.timeline import model as timeline
+from crm_interaction.timeline.queries import TimelineQueries
+from crm_interaction.timeline.store import entry_to_doc
 from crm_kit.auth import Principal, Role
-from crm_kit.idempotency import IdempotencyGuards
+from crm_kit.events import utcnow
 from crm_kit.mongo import Document, ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 from crm_kit.uow import UnitOfWork
@@ -70,7 +68,7 @@ def items_for(
     docs: dict[str, list[Document]] = {
         k: [] for k in ("interactions", "purchases", "tickets", "tasks", "timeline")
     }
-    rules = tickets.SlaRules.default()
+    rules = sla.SlaRules.default()
     for i in range(n):
         at = now - timedelta(minutes=rng.randint(1, 400 * 24 * 60))
         kind = i % 5
@@ -82,13 +80,13 @@ def items_for(
                 domain.Direction.OUTBOUND,
                 "跟进",
                 "客户询问交付时间和发票。" * 3,
-                domain.to_storage_time(at),
+                to_storage_time(at),
                 300,
                 "bench",
-                domain.to_storage_time(at),
+                to_storage_time(at),
             )
             docs["interactions"].append(interaction_to_doc(item))
-            entry = timeline.of_interaction(item)
+            entry = domain.timeline_entry(item)
         elif kind == 2:
             p = purchases.build(
                 purchases.RecordPurchase(
@@ -96,32 +94,32 @@ def items_for(
                     f"SO-{i}",
                     f"{rng.randint(100, 99999)}.00",
                     "CNY",
-                    domain.to_storage_time(at),
+                    to_storage_time(at),
                     "erp",
                     uuid.uuid4().hex,
                 ),
                 recorded_by="bench",
-                now=domain.to_storage_time(at),
+                now=to_storage_time(at),
                 version=1,
             )
             docs["purchases"].append(purchase_to_doc(p))
-            entry = timeline.of_purchase(p)
+            entry = purchases.timeline_entry(p)
         elif kind == 3:
             t = tickets.open_ticket(
                 tickets.OpenTicket(
                     customer_id,
                     rng.choice(list(tickets.TicketType)),
-                    tickets.Priority.NORMAL,
+                    sla.Priority.NORMAL,
                     "问题",
                     "",
                 ),
                 id=uuid.uuid4().hex,
                 created_by="bench",
-                now=domain.to_storage_time(at),
+                now=to_storage_time(at),
                 rules=rules,
             )
             docs["tickets"].append(ticket_to_doc(t))
-            entry = timeline.of_ticket(t)
+            entry = tickets.timeline_entry(t)
         else:
             k = tasks.new_task(
                 tasks.NewTask(customer_id, "回访", at + timedelta(days=3)),
@@ -130,7 +128,7 @@ def items_for(
                 now=at,
             )
             docs["tasks"].append(task_to_doc(k))
-            entry = timeline.of_task(k)
+            entry = tasks.timeline_entry(k)
         docs["timeline"].append(entry_to_doc(entry))
     return docs
 
@@ -158,7 +156,7 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         f"one customer with {n:,} items, 19 others with {others} each"
     )
 
-    repo = TimelineRepository(db)
+    repo = TimelineQueries(db)
     print(f"\ntimeline of the customer with {n:,} items (page of 20):")
     line("first page (20 items)", await timed(lambda: repo.page(target, 20, None, None), reps))
     line("totalCount alone", await timed(lambda: repo.count(target, None), reps))
@@ -192,16 +190,16 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         ),
     )
 
-    views = InsightViews(db, InteractionViews(db))
+    views = InsightQueries(db, InteractionQueries(db), utcnow)
     line(
         "RFM base quintiles (2 $percentile aggregates, cached 10 min)",
         await timed(lambda: _cold_distribution(views), reps),
     )
-    ticket_views = TicketViews(db)
+    analytics = AnalyticsQueries(db)
     line(
         "serviceAnalytics, one $facet aggregate over 366 days",
         await timed(
-            lambda: ticket_views.service_analytics(now - timedelta(days=366), now, None), reps
+            lambda: analytics.service_analytics(now - timedelta(days=366), now, None), reps
         ),
     )
 
@@ -223,44 +221,27 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
     )
 
     uow = UnitOfWork(client, db, "crm/bench")
-    interaction_views = InteractionViews(db)
-    deps = Deps(
-        uow=uow,
-        customers=CustomerProjection(db),
-        interactions=InteractionRepository(db),
-        guards=IdempotencyGuards(db),
-        views=interaction_views,
-        tickets=TicketRepository(db),
-        agents=AgentDirectory(db),
-        tasks=TaskRepository(db),
-        purchases=PurchaseRepository(db),
-        timeline=repo,
-        jobs=JobStore(db),
-        sla=tickets.SlaRules.default(),
-        ticket_views=TicketViews(db),
-        insight=views,
-    )
+    wired = wire(db, uow, utcnow, sla.SlaRules.default())
+    features = wired.features
     print("\nwrite path (one transaction: item + timeline entry + jobs + outbox):")
     command = domain.LogInteraction(
         target, domain.Channel.PHONE, domain.Direction.OUTBOUND, "回访电话"
     )
-    line("logInteraction", await timed(lambda: log_interaction(deps, ACTOR, command), reps))
-    ticket_cmd = tickets.OpenTicket(
-        target, tickets.TicketType.FAULT, tickets.Priority.HIGH, "故障", ""
-    )
+    line("logInteraction", await timed(lambda: features.interactions.log(ACTOR, command), reps))
+    ticket_cmd = tickets.OpenTicket(target, tickets.TicketType.FAULT, sla.Priority.HIGH, "故障", "")
     line(
         "createTicket (+2 SLA jobs)",
-        await timed(lambda: open_ticket(deps, ACTOR, ticket_cmd), reps),
+        await timed(lambda: features.tickets.open(ACTOR, ticket_cmd), reps),
     )
     due = datetime.now(UTC) + timedelta(hours=2)
     task_cmd = tasks.NewTask(target, "回访", due, reminder_offsets=(60, 0))
     line(
         "createTask (+2 reminder jobs)",
-        await timed(lambda: create_task(deps, ACTOR, task_cmd), reps),
+        await timed(lambda: features.tasks.create(ACTOR, task_cmd), reps),
     )
 
     later = datetime.now(UTC) + timedelta(hours=3)
-    scheduler = Scheduler(db, uow, JobHandlers(deps).routes(), lambda: later)
+    scheduler = Scheduler(JobRepository(db), uow, wired.job_handlers, lambda: later)
     due_jobs = await db.scheduled_jobs.count_documents({"dueAt": {"$lte": later}})
     start = time.perf_counter()
     fired = 0
@@ -303,7 +284,7 @@ def _wrap(fn: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
     return run
 
 
-async def _cold_distribution(views: InsightViews) -> None:
+async def _cold_distribution(views: InsightQueries) -> None:
     views.forget_distribution()
     await views.distribution(datetime.now(UTC))
 

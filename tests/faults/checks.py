@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from crm_interaction.repository import CUSTOMERS as PROJECTION
+from crm_interaction.customers.store import CUSTOMERS as PROJECTION
 from crm_kit.mongo import create_client
 from crm_notification.inbox.store import NOTIFICATIONS
 from tests.faults.system import System

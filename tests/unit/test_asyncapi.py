@@ -25,12 +25,31 @@ from crm_customer.events import (
     customer_updated,
 )
 from crm_customer.model import Address, Customer, CustomerKind, LifecycleStage, Source
-from crm_interaction.domain import Channel, Direction
-from crm_interaction.events import interaction_logged, purchase_recorded, task_events, ticket_events
-from crm_interaction.purchases import PurchaseStatus
-from crm_interaction.record_details import Outcome, Participant, ParticipantKind, RecordDetails
-from crm_interaction.tasks import TaskStatus, Urgency
-from crm_interaction.tickets import Priority, SlaTarget, TicketStatus, TicketType
+from crm_interaction.events import (
+    interaction_logged,
+    purchase_recorded,
+    task_completed,
+    task_created,
+    task_due,
+    task_overdue,
+    task_updated,
+    ticket_assigned,
+    ticket_comment_added,
+    ticket_created,
+    ticket_sla_breached,
+    ticket_status_changed,
+)
+from crm_interaction.interactions.details import (
+    Outcome,
+    Participant,
+    ParticipantKind,
+    RecordDetails,
+)
+from crm_interaction.interactions.model import Channel, Direction
+from crm_interaction.purchases.model import PurchaseStatus
+from crm_interaction.tasks.model import TaskStatus, Urgency
+from crm_interaction.tickets.model import TicketStatus, TicketType
+from crm_interaction.tickets.sla import Priority, SlaTarget
 from crm_kit.events import CloudEvent
 from crm_notification.channels.model import Channel as NotificationChannel
 from crm_notification.events import notification_delivered, notification_failed
@@ -193,40 +212,40 @@ PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
     ("customer.merged.v1", "crm/customer", customer_merged.payload(customer(), ["c2"], "m1", "a")),
     ("customer.erased.v1", "crm/customer", customer_erased.payload("c1", T, "alice")),
     ("interaction.logged.v1", "crm/interaction", interaction_logged.payload(INTERACTION)),  # type: ignore[arg-type]
-    ("ticket.created.v1", "crm/interaction", ticket_events.created(TICKET)),  # type: ignore[arg-type]
+    ("ticket.created.v1", "crm/interaction", ticket_created.payload(TICKET)),  # type: ignore[arg-type]
     (
         "ticket.assigned.v1",
         "crm/interaction",
-        ticket_events.assigned(TICKET, None, "ROUND_ROBIN"),  # type: ignore[arg-type]
+        ticket_assigned.payload(TICKET, None, "ROUND_ROBIN"),  # type: ignore[arg-type]
     ),
     (
         "ticket.status_changed.v1",
         "crm/interaction",
-        ticket_events.status_changed(TICKET, TicketStatus.RESOLVED, "dan"),  # type: ignore[arg-type]
+        ticket_status_changed.payload(TICKET, TicketStatus.RESOLVED, "dan"),  # type: ignore[arg-type]
     ),
     (
         "ticket.sla_breached.v1",
         "crm/interaction",
-        ticket_events.sla_breached(TICKET, SlaTarget.RESOLUTION, T.isoformat(), T.isoformat()),  # type: ignore[arg-type]
+        ticket_sla_breached.payload(TICKET, SlaTarget.RESOLUTION, T.isoformat(), T.isoformat()),  # type: ignore[arg-type]
     ),
     (
         "ticket.comment_added.v1",
         "crm/interaction",
-        ticket_events.comment_added(
+        ticket_comment_added.payload(
             TICKET,  # type: ignore[arg-type]
             NS(id="m1", customer_visible=False, author_id="dan", created_at=T),  # type: ignore[arg-type]
             ["carol"],
         ),
     ),
-    ("task.created.v1", "crm/interaction", task_events.created(TASK)),  # type: ignore[arg-type]
-    ("task.due.v1", "crm/interaction", task_events.due(TASK, 60, T.isoformat())),  # type: ignore[arg-type]
-    ("task.completed.v1", "crm/interaction", task_events.completed(TASK, "bob")),  # type: ignore[arg-type]
+    ("task.created.v1", "crm/interaction", task_created.payload(TASK)),  # type: ignore[arg-type]
+    ("task.due.v1", "crm/interaction", task_due.payload(TASK, 60, T.isoformat())),  # type: ignore[arg-type]
+    ("task.completed.v1", "crm/interaction", task_completed.payload(TASK, "bob")),  # type: ignore[arg-type]
     (
         "task.updated.v1",
         "crm/interaction",
-        task_events.updated(TASK, ["dueAt"], "dan", "bob"),  # type: ignore[arg-type]
+        task_updated.payload(TASK, ["dueAt"], "dan", "bob"),  # type: ignore[arg-type]
     ),
-    ("task.overdue.v1", "crm/interaction", task_events.overdue(TASK, T.isoformat())),  # type: ignore[arg-type]
+    ("task.overdue.v1", "crm/interaction", task_overdue.payload(TASK, T.isoformat())),  # type: ignore[arg-type]
     ("purchase.recorded.v1", "crm/interaction", purchase_recorded.payload(PURCHASE, True)),  # type: ignore[arg-type]
     (
         "notification.delivered.v1",

@@ -7,12 +7,17 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from crm_interaction import domain
-from crm_interaction.domain import Channel, Direction, LogInteraction
-from crm_interaction.events import customer_changed, interaction_logged
+from crm_interaction.events import (
+    customer_event,
+    interaction_logged,
+    on_customer_assigned,
+    on_customer_created,
+)
 from crm_interaction.graphql import cursors
-from crm_interaction.services import fingerprint, guard_id
-from crm_interaction.views import Keyset
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.model import Channel, Direction, LogInteraction
+from crm_interaction.interactions.service import fingerprint, guard_id
+from crm_interaction.shared.paging import Keyset
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Forbidden
 from crm_kit.events import CloudEvent
@@ -136,7 +141,7 @@ def snapshot_event(type_: str, **data: object) -> CloudEvent:
 
 def test_customer_snapshot_becomes_a_view() -> None:
     event = snapshot_event(
-        customer_changed.ASSIGNED,
+        on_customer_assigned.TYPE,
         customer={
             "id": "c1",
             "displayName": "上海示例有限公司",
@@ -148,7 +153,7 @@ def test_customer_snapshot_becomes_a_view() -> None:
         },
         ownerId="bob",
     )
-    view = customer_changed.customer_view(event)
+    view = customer_event.customer_view(event)
     assert (view.id, view.display_name, view.owner_id, view.version) == (
         "c1",
         "上海示例有限公司",
@@ -169,8 +174,8 @@ def test_customer_snapshot_becomes_a_view() -> None:
     ],
 )
 def test_malformed_customer_events_are_rejected(data: dict[str, object]) -> None:
-    with pytest.raises(customer_changed.MalformedEvent):
-        customer_changed.customer_view(snapshot_event(customer_changed.CREATED, **data))
+    with pytest.raises(customer_event.MalformedEvent):
+        customer_event.customer_view(snapshot_event(on_customer_created.TYPE, **data))
 
 
 def test_cursor_round_trips_and_is_opaque() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crm_interaction.domain import Channel, Direction, LogInteraction, new_interaction
 from crm_interaction.events import interaction_logged
-from crm_interaction.mentions import MAX_MENTIONS, mentioned
+from crm_interaction.interactions.mentions import MAX_MENTIONS, mentioned
+from crm_interaction.interactions.model import Channel, Direction, LogInteraction, new_interaction
 
 
 def test_mentions_are_distinct_staff_ids_in_order() -> None:

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_interaction import domain
-from crm_interaction.domain import Channel, Direction, InteractionChanges, LogInteraction
 from crm_interaction.events import interaction_logged
-from crm_interaction.record_details import (
+from crm_interaction.interactions import model as domain
+from crm_interaction.interactions.details import (
     ATTACHMENT_MAX_BYTES,
     MAX_TAGS,
     Attachment,
@@ -21,6 +20,12 @@ from crm_interaction.record_details import (
     RecordDetails,
     from_doc,
     to_doc,
+)
+from crm_interaction.interactions.model import (
+    Channel,
+    Direction,
+    InteractionChanges,
+    LogInteraction,
 )
 from crm_kit.errors import BadUserInput
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crm_interaction.insight import CustomerFacts, SpendFacts, compute
-from crm_interaction.rfm import (
+from crm_interaction.insight.model import CustomerFacts, SpendFacts, compute
+from crm_interaction.insight.rfm import (
     MIN_BASE,
     Distribution,
     frequency_score,

@@ -7,13 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from crm_interaction.calendar import BusinessCalendar
-from crm_interaction.tickets import (
+from crm_interaction.tickets.calendar import BusinessCalendar
+from crm_interaction.tickets.model import (
     OpenTicket,
-    Priority,
-    SlaRules,
-    SlaState,
-    SlaTarget,
     Ticket,
     TicketStatus,
     TicketType,
@@ -22,6 +18,7 @@ from crm_interaction.tickets import (
     new_comment,
     open_ticket,
 )
+from crm_interaction.tickets.sla import Priority, SlaRules, SlaState, SlaTarget
 from crm_kit.errors import BadUserInput
 
 CAL = BusinessCalendar()  # Asia/Shanghai, Mon–Fri 09:00–18:00 (= 01:00–10:00 UTC)

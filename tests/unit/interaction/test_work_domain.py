@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from crm_interaction import purchases, tasks, tickets
-from crm_interaction.insight import CustomerFacts, SpendFacts, compute
-from crm_interaction.purchases import RecordPurchase, build, from_minor, to_minor
-from crm_interaction.tasks import NewTask
-from crm_interaction.tickets import AssignStrategy, pick_agent
+from crm_interaction.insight.model import CustomerFacts, SpendFacts, compute
+from crm_interaction.purchases import model as purchases
+from crm_interaction.purchases.model import RecordPurchase, build, from_minor, to_minor
+from crm_interaction.tasks import model as tasks
+from crm_interaction.tasks.model import NewTask
+from crm_interaction.tickets import model as tickets
+from crm_interaction.tickets.model import AssignStrategy, pick_agent
 from crm_kit.errors import BadUserInput
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -190,7 +192,7 @@ def test_analytics_come_from_the_facet_result() -> None:
     """Percentiles are computed by the database ($percentile); this maps its result."""
     from datetime import UTC, datetime
 
-    from crm_interaction.analytics_views import from_facets, pipeline
+    from crm_interaction.analytics.queries import from_facets, pipeline
 
     week = datetime(2026, 11, 23, tzinfo=UTC)
     facets = {
@@ -221,7 +223,7 @@ def test_analytics_come_from_the_facet_result() -> None:
 
 
 def test_only_the_author_edits_for_seven_days_managers_always() -> None:
-    from crm_interaction import domain
+    from crm_interaction.interactions import model as domain
     from crm_kit.auth import Principal, Role
     from crm_kit.errors import Forbidden
 

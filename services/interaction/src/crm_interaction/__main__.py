@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from crm_interaction import config
+from crm_interaction import settings as interaction_settings
 from crm_interaction.app import DEFAULT_PORT, SERVICE_NAME, create_app
 from crm_kit.service import serve
 from crm_kit.settings import ServiceSettings
@@ -12,7 +12,7 @@ from crm_kit.settings import ServiceSettings
 
 def main() -> None:
     settings = ServiceSettings.from_env(SERVICE_NAME, DEFAULT_PORT)
-    options = config.from_env(os.environ)
+    options = interaction_settings.from_env(os.environ)
     app = create_app(
         settings,
         sla=options.sla,

@@ -22,14 +22,13 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.await_maybe import AwaitableOrValue
 
-from crm_interaction.domain import CustomerView
-from crm_interaction.services import wait_for_customer
-from crm_interaction.ticket_views import TicketAccess
-from crm_interaction.tickets import Ticket
+from crm_interaction.customers.model import CustomerView
+from crm_interaction.graphql.context import Context
+from crm_interaction.tickets.model import Ticket
+from crm_interaction.tickets.queries import TicketAccess
 from crm_kit import policy
 from crm_kit.auth import Principal
 from crm_kit.errors import Forbidden
-from crm_kit.graphql import RequestContext
 from crm_kit.policy import Action, PolicyOptions, Resource, Scope
 
 # What each field this subgraph contributes to `Customer` needs (first match grants).
@@ -73,9 +72,6 @@ def forbidden(customer_id: str, action: Action, resource: Resource) -> Forbidden
         resource=str(resource),
         id=customer_id,
     )
-
-
-type Context = RequestContext[Any]
 
 
 def projection_loader(context: Context) -> DataLoader[str, CustomerView | None]:
@@ -196,25 +192,25 @@ async def require_for_write(
     """Like `require_customer`, after giving the projection its usual moment to see a
     customer created just now (the write itself waits the same way)."""
     if scope(context.principal, action, resource) is not Scope.ALL:
-        customer_id = await wait_for_customer(context.deps, customer_id)
+        customer_id = await context.deps.customers.filed_under(customer_id)
     await require_customer(context, customer_id, action, resource)
 
 
 async def require_interaction(context: Context, interaction_id: str, action: Action) -> None:
-    found = await context.deps.interactions.get(interaction_id)
+    found = await context.deps.interaction_queries.get(interaction_id)
     if found is not None:  # unknown: the use case answers NOT_FOUND
         await require_customer(context, found.customer_id, action, Resource.INTERACTION)
 
 
 async def require_task(context: Context, task_id: str, action: Action) -> None:
     """A task's assignee may work on it; others need the task scope on its customer."""
-    found = await context.deps.tasks.get(task_id)
+    found = await context.deps.task_queries.get(task_id)
     if found is not None and found.assignee_id != context.principal.sub:
         await require_customer(context, found.customer_id, action, Resource.TASK)
 
 
 async def require_ticket_id(context: Context, ticket_id: str, action: Action) -> None:
-    found = await context.deps.tickets.get(ticket_id)
+    found = await context.deps.ticket_queries.get(ticket_id)
     if found is not None:
         await require_ticket(context, found, action)
 

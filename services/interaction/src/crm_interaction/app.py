@@ -1,35 +1,118 @@
-"""Bootstrap: the one place where adapters are built and wired to the service."""
+"""Bootstrap: the one place where adapters are built and wired to the features."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 
+from crm_interaction.analytics.queries import AnalyticsQueries
+from crm_interaction.customers.queries import CustomerQueries
+from crm_interaction.customers.service import CustomerService
+from crm_interaction.customers.store import CustomerRepository
+from crm_interaction.events import (
+    on_customer_archived,
+    on_customer_assigned,
+    on_customer_created,
+    on_customer_erased,
+    on_customer_merged,
+    on_customer_updated,
+)
+from crm_interaction.graphql.context import Features
 from crm_interaction.graphql.schema import schema
-from crm_interaction.handlers import CustomerEventHandlers
-from crm_interaction.indexes import ALL_INDEXES
-from crm_interaction.insight_views import InsightViews
-from crm_interaction.jobs import JobHandlers
-from crm_interaction.lifecycle import CustomerLifecycle
-from crm_interaction.repository import CustomerProjection, InteractionRepository
-from crm_interaction.scheduler import JobStore, Scheduler
-from crm_interaction.services import Deps
-from crm_interaction.stores import PurchaseRepository, TaskRepository, TimelineRepository
-from crm_interaction.ticket_store import AgentDirectory, TicketRepository
-from crm_interaction.ticket_views import TicketViews
-from crm_interaction.tickets import SlaRules
-from crm_interaction.views import InteractionViews
+from crm_interaction.insight.queries import InsightQueries
+from crm_interaction.interactions.queries import InteractionQueries
+from crm_interaction.interactions.service import InteractionService
+from crm_interaction.interactions.store import InteractionRepository
+from crm_interaction.migrations.indexes import ALL_INDEXES
+from crm_interaction.purchases.queries import PurchaseQueries
+from crm_interaction.purchases.service import PurchaseService
+from crm_interaction.purchases.store import PurchaseRepository
+from crm_interaction.scheduling.scheduler import JobHandler, Scheduler, SchedulerOptions
+from crm_interaction.scheduling.store import JobRepository
+from crm_interaction.shared.clock import Clock
+from crm_interaction.shared.filing import Filing
+from crm_interaction.tasks import service as tasks
+from crm_interaction.tasks.queries import TaskQueries
+from crm_interaction.tasks.store import TaskRepository
+from crm_interaction.tickets import service as tickets
+from crm_interaction.tickets.queries import TicketQueries
+from crm_interaction.tickets.sla import SlaRules
+from crm_interaction.tickets.store import AgentRepository, TicketRepository
+from crm_interaction.timeline.queries import TimelineQueries
+from crm_interaction.timeline.store import TimelineRepository
 from crm_kit.audit import enable_audit, install_audit
+from crm_kit.consumer import EventHandler
 from crm_kit.events import utcnow
 from crm_kit.idempotency import IdempotencyGuards
+from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, Worker, create_service_app
 from crm_kit.settings import ServiceSettings
+from crm_kit.uow import UnitOfWork
 
 SERVICE_NAME = "interaction"
 DEFAULT_PORT = 4002
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """The service's parts, built over one database."""
+
+    features: Features  # what the GraphQL layer calls
+    event_handlers: Mapping[str, EventHandler]  # consumed event type → handler
+    job_handlers: Mapping[str, JobHandler]  # scheduled job kind → handler
+
+
+def wire(db: AsyncDatabase[Document], uow: UnitOfWork, clock: Clock, sla: SlaRules) -> Wiring:
+    customer_store = CustomerRepository(db)
+    timeline = TimelineRepository(db)
+    filing = Filing(uow, clock, IdempotencyGuards(db), CustomerQueries(customer_store), timeline)
+    interactions = InteractionRepository(db)
+    ticket_store = TicketRepository(db)
+    task_store = TaskRepository(db)
+    purchase_store = PurchaseRepository(db)
+    jobs = JobRepository(db)
+    ticket_service = tickets.TicketService(filing, ticket_store, AgentRepository(db), jobs, sla)
+    task_service = tasks.TaskService(filing, task_store, jobs)
+    interaction_queries = InteractionQueries(db)
+    features = Features(
+        customers=filing.customers,
+        interactions=InteractionService(filing, interactions),
+        interaction_queries=interaction_queries,
+        tickets=ticket_service,
+        ticket_queries=TicketQueries(db),
+        tasks=task_service,
+        task_queries=TaskQueries(db),
+        purchases=PurchaseService(filing, purchase_store),
+        purchase_queries=PurchaseQueries(db),
+        timeline=TimelineQueries(db),
+        insight=InsightQueries(db, interaction_queries, clock),
+        analytics=AnalyticsQueries(db),
+    )
+    records = (interactions, ticket_store, task_store, purchase_store, timeline)
+    customers = CustomerService(customer_store, timeline, records)
+    job_handlers = {
+        tickets.SLA_JOB: ticket_service.check_sla,
+        tasks.REMINDER_JOB: task_service.remind,
+        tasks.OVERDUE_JOB: task_service.check_overdue,
+    }
+    return Wiring(features, customer_event_handlers(customers), job_handlers)
+
+
+def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHandler]:
+    """The customer events this service consumes, each with its handler."""
+    return {
+        on_customer_created.TYPE: on_customer_created.handler(customers),
+        on_customer_updated.TYPE: on_customer_updated.handler(customers),
+        on_customer_assigned.TYPE: on_customer_assigned.handler(customers),
+        on_customer_archived.TYPE: on_customer_archived.handler(customers),
+        on_customer_merged.TYPE: on_customer_merged.handler(customers),
+        on_customer_erased.TYPE: on_customer_erased.handler(customers),
+    }
 
 
 def create_app(
@@ -49,56 +132,28 @@ def create_app(
     Asia/Shanghai, Mon–Fri 09:00–18:00).
     """
     settings = settings or ServiceSettings.from_env(SERVICE_NAME, DEFAULT_PORT)
+    scheduling = SchedulerOptions(
+        lease_seconds=scheduler_lease_seconds, poll_seconds=scheduler_poll_seconds
+    )
+    wired: list[Wiring] = []
     schedulers: list[Scheduler] = []
-    lifecycles: list[CustomerLifecycle] = []
 
-    def build_deps(runtime: Runtime) -> Deps:
+    def build_deps(runtime: Runtime) -> Features:
         enable_audit(runtime)
-        views = InteractionViews(runtime.db)
-        deps = Deps(
-            uow=runtime.uow,
-            customers=CustomerProjection(runtime.db),
-            interactions=InteractionRepository(runtime.db),
-            guards=IdempotencyGuards(runtime.db),
-            views=views,
-            tickets=TicketRepository(runtime.db),
-            agents=AgentDirectory(runtime.db),
-            tasks=TaskRepository(runtime.db),
-            purchases=PurchaseRepository(runtime.db),
-            timeline=TimelineRepository(runtime.db),
-            jobs=JobStore(runtime.db),
-            sla=sla or SlaRules.default(),
-            ticket_views=TicketViews(runtime.db),
-            insight=InsightViews(runtime.db, views),
-            clock=clock,
-        )
-        schedulers.append(
-            Scheduler(
-                runtime.db,
-                runtime.uow,
-                JobHandlers(deps).routes(),
-                clock,
-                lease_seconds=scheduler_lease_seconds,
-                poll_seconds=scheduler_poll_seconds,
-            )
-        )
-        lifecycles.append(CustomerLifecycle(runtime.db))
-        return deps
+        wired.append(wire(runtime.db, runtime.uow, clock, sla or SlaRules.default()))
+        jobs = JobRepository(runtime.db)
+        schedulers.append(Scheduler(jobs, runtime.uow, wired[0].job_handlers, clock, scheduling))
+        return wired[0].features
 
-    def workers(_deps: Deps) -> Sequence[Worker]:
-        return [scheduler.run for scheduler in schedulers]
+    def workers(_features: Features) -> Sequence[Worker]:
+        return [schedulers[0].run]
 
-    def handlers(deps: Deps) -> CustomerEventHandlers:
-        return CustomerEventHandlers(
-            deps.customers, lifecycles[0] if lifecycles else None, deps.timeline
-        )
-
-    spec: ServiceSpec[Deps] = ServiceSpec(
+    spec: ServiceSpec[Features] = ServiceSpec(
         settings=settings,
         schema=schema,
         indexes=ALL_INDEXES,
         build_deps=build_deps,
-        handlers=lambda deps: handlers(deps).routes(),
+        handlers=lambda _features: wired[0].event_handlers,
         workers=workers,
     )
     app = create_service_app(spec, mongo_listeners)

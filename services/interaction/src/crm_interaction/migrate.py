@@ -4,8 +4,8 @@ Runs as the init step of every interaction pod (see crm_kit.migrations)."""
 
 from __future__ import annotations
 
-from crm_interaction.indexes import ALL_INDEXES
 from crm_interaction.migrations import MIGRATIONS
+from crm_interaction.migrations.indexes import ALL_INDEXES
 from crm_kit.migrations import main
 
 if __name__ == "__main__":

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from crm_interaction.domain import Interaction
-from crm_interaction.mentions import mentioned
-from crm_interaction.record_details import staff_ids
+from crm_interaction.interactions.details import staff_ids
+from crm_interaction.interactions.mentions import mentioned
+from crm_interaction.interactions.model import Interaction
+from crm_interaction.shared.clock import iso
 
 TYPE = "interaction.logged.v1"
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def payload(interaction: Interaction) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_interaction.events.interaction_logged import iso
-from crm_interaction.purchases import Purchase
+from crm_interaction.purchases.model import Purchase
+from crm_interaction.shared.clock import iso
 
 TYPE = "purchase.recorded.v1"
 

@@ -1,4 +1,5 @@
-"""Opaque Relay cursors over the (occurredAt, id) keyset, and the PageInfo they make."""
+"""Relay paging of this subgraph: opaque cursors over a (time, id) keyset, the PageInfo they
+make, and the page size rule."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ import base64
 import binascii
 from datetime import UTC, datetime, timedelta
 
-from crm_interaction.views import Keyset
+from crm_interaction import access
+from crm_interaction.shared.paging import Keyset
 from crm_kit.errors import BadUserInput
 from crm_kit.graphql import PageInfo
+
+DEFAULT_PAGE_SIZE = 20
 
 _PREFIX = "i1:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
+
+
+def page_size(first: int | None) -> int:
+    """BAD_USER_INPUT below 0 or above the page limit (MAX_PAGE_SIZE, 100 by default)."""
+    return access.page_size(first, DEFAULT_PAGE_SIZE)
 
 
 def encode(keyset: Keyset) -> str:

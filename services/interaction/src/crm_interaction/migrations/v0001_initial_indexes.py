@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.repository import INDEXES
+from crm_interaction.customers import store as customers
+from crm_interaction.interactions import store as interactions
 from crm_kit.migrations import KIT_INDEXES
 from crm_kit.mongo import Document, ensure_indexes
 
 
 async def apply(db: AsyncDatabase[Document]) -> None:
-    await ensure_indexes(db, [*KIT_INDEXES, *INDEXES])
+    await ensure_indexes(db, [*KIT_INDEXES, *interactions.INDEXES, *customers.INDEXES])

@@ -1,11 +1,11 @@
 """0002: indexes of tickets, comments, agents, tasks, purchases, the timeline and the
-scheduler's jobs (issue 4)."""
+scheduler's jobs."""
 
 from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.indexes import ALL_INDEXES
+from crm_interaction.migrations.indexes import ALL_INDEXES
 from crm_kit.mongo import Document, ensure_indexes
 
 

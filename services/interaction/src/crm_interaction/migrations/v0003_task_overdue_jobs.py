@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.scheduler import JOBS, PENDING
-from crm_interaction.stores import TASKS
-from crm_interaction.task_services import OVERDUE_JOB, overdue_job_id
-from crm_interaction.tasks import OVERDUE_GRACE, TaskStatus
+from crm_interaction.scheduling.store import JOBS, PENDING
+from crm_interaction.tasks.model import OVERDUE_GRACE, TaskStatus
+from crm_interaction.tasks.service import OVERDUE_JOB, overdue_job_id
+from crm_interaction.tasks.store import TASKS
 from crm_kit.mongo import Document
 
 

@@ -1,0 +1,1 @@
+"""Service analytics over a period: volume, response times, SLA compliance, load."""

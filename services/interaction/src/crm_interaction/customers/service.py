@@ -1,0 +1,63 @@
+"""The customer projection's use cases, run by the handlers of customer events inside the
+consumer's transaction (every write takes its session): apply a newer snapshot, note the
+change on the timeline, and the customer lifecycle here — archive, merge (re-key everything
+to the survivor), erase (remove personal content; keep ids, times, statuses and amounts for
+statistics)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from crm_interaction.customers.model import ARCHIVED, ERASED, MERGED, CustomerView
+from crm_interaction.customers.store import CustomerRepository
+from crm_interaction.timeline.model import TimelineEntry
+from crm_interaction.timeline.store import TimelineRepository
+from crm_kit.mongo import Session
+
+
+class CustomerRecords(Protocol):
+    """A feature's records filed under customers (its repository)."""
+
+    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
+        """File everything of the `merged` customers under the `survivor`."""
+
+    async def erase_customer(self, customer_id: str, session: Session) -> None:
+        """Remove the customer's personal content from these records."""
+
+
+class CustomerService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        timeline: TimelineRepository,
+        records: Sequence[CustomerRecords],
+    ) -> None:
+        self._customers = customers
+        self._timeline = timeline
+        self._records = tuple(records)
+
+    async def apply(self, view: CustomerView, session: Session) -> bool:
+        """Store a snapshot unless a same-or-newer version is stored; True when applied."""
+        return await self._customers.apply(view, session)
+
+    async def note(self, entry: TimelineEntry, session: Session) -> None:
+        """A change of the customer record, as an entry on its timeline."""
+        await self._timeline.put(entry, session)
+
+    async def archive(self, customer_id: str, at: datetime, session: Session) -> None:
+        await self._customers.set_lifecycle(customer_id, ARCHIVED, None, at, session)
+
+    async def merge(self, survivor: str, merged: list[str], at: datetime, session: Session) -> None:
+        """Everything filed under the merged customers moves to the survivor."""
+        for records in self._records:
+            await records.move_customer(merged, survivor, session)
+        for customer_id in merged:
+            await self._customers.set_lifecycle(customer_id, MERGED, survivor, at, session)
+
+    async def erase(self, customer_id: str, at: datetime, session: Session) -> None:
+        """Remove personal content; keep ids, times, statuses and amounts for statistics."""
+        await self._customers.set_lifecycle(customer_id, ERASED, None, at, session)
+        for records in self._records:
+            await records.erase_customer(customer_id, session)

@@ -1,0 +1,75 @@
+"""Reading the consumed customer events (the customer service owns their shapes).
+
+`customer.created.v1`, `customer.updated.v1` and `customer.assigned.v1` carry the full
+CustomerSnapshot under `data.customer`; `assigned` also repeats the new `ownerId` and `team`
+at the top level. The lifecycle events (`archived`, `merged`, `erased`) name the customer
+concerned as `data.customerId`, `data.customer.id` or the subject.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from crm_interaction.customers.model import CustomerView
+from crm_interaction.timeline.model import TimelineEntry, of_customer_event
+from crm_kit.events import CloudEvent
+
+
+class MalformedEvent(ValueError):
+    """The event does not carry a usable customer snapshot (ends in the dead-letter queue)."""
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _time(value: Any, fallback: datetime) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise MalformedEvent(f"updatedAt is not ISO-8601: {value!r}") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return fallback
+
+
+def customer_view(event: CloudEvent) -> CustomerView:
+    """The customer as the event's snapshot describes it."""
+    snapshot = event.data.get("customer")
+    if not isinstance(snapshot, dict):
+        raise MalformedEvent(f"{event.type} {event.id} has no customer snapshot")
+    customer_id = snapshot.get("id") or event.subject
+    version = snapshot.get("version")
+    if not customer_id or not isinstance(version, int) or isinstance(version, bool):
+        raise MalformedEvent(f"{event.type} {event.id} lacks customer id or integer version")
+    owner_id = snapshot.get("ownerId", event.data.get("ownerId"))
+    team = snapshot.get("team", event.data.get("team"))
+    return CustomerView(
+        id=str(customer_id),
+        display_name=str(snapshot.get("displayName") or ""),
+        owner_id=_optional_str(owner_id),
+        team=_optional_str(team),
+        stage=str(snapshot.get("stage") or ""),
+        version=version,
+        updated_at=_time(snapshot.get("updatedAt"), event.time),
+    )
+
+
+def customer_id(event: CloudEvent) -> str:
+    """The customer a lifecycle event concerns."""
+    snapshot: Any = event.data.get("customer")
+    candidate = (
+        event.data.get("customerId")
+        or (snapshot.get("id") if isinstance(snapshot, dict) else None)
+        or event.subject
+    )
+    if not candidate:
+        raise MalformedEvent(f"{event.type} {event.id} names no customer")
+    return str(candidate)
+
+
+def timeline_note(event: CloudEvent, customer: str, title: str) -> TimelineEntry:
+    """The change the event reports, as an entry on the customer's timeline."""
+    actor = event.data.get("actorId")
+    return of_customer_event(event.id, customer, event.time, title, str(actor) if actor else None)

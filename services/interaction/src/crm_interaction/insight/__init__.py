@@ -1,0 +1,1 @@
+"""Per-customer insight: contact statistics, RFM scores and churn risk."""

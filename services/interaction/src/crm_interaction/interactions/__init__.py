@@ -1,0 +1,1 @@
+"""Communication records: calls, e-mails, visits, … with their details, edits and history."""

@@ -1,0 +1,136 @@
+"""GraphQL of communication records: `interaction(id)`, `logInteraction`,
+`updateInteraction`, `deleteInteraction`, and `Customer.interactions` /
+`Customer.lastInteractionAt` (batched per `_entities` call)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from crm_interaction import access
+from crm_interaction.graphql import cursors
+from crm_interaction.graphql.context import Info
+from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
+from crm_interaction.interactions.queries import Page
+from crm_interaction.interactions.types import (
+    InteractionConnection,
+    InteractionEdge,
+    InteractionType,
+    LogInteractionInput,
+    UpdateInteractionInput,
+)
+from crm_interaction.shared.paging import Keyset
+from crm_kit.errors import NotFound
+from crm_kit.policy import Action, Resource
+
+MAX_PAGE_SIZE = 100
+
+type Position = Keyset | None
+
+
+def _pages(info: Info) -> DataLoader[tuple[str, tuple[int, Position]], Page]:
+    queries = info.context.deps.interaction_queries
+
+    async def fetch(arguments: tuple[int, Position], customer_ids: list[str]) -> dict[str, Page]:
+        first, after = arguments
+        return await queries.pages(customer_ids, first, after)
+
+    return per_customer_and_arguments(info, "interactionPages", fetch, lambda: Page([], False))
+
+
+def _counts(info: Info) -> DataLoader[tuple[str, None], int]:
+    queries = info.context.deps.interaction_queries
+
+    async def fetch(_: None, customer_ids: list[str]) -> dict[str, int]:
+        return await queries.counts(customer_ids)
+
+    return per_customer_and_arguments(info, "interactionCounts", fetch, int)
+
+
+def _last_occurred_at(info: Info) -> DataLoader[str, datetime | None]:
+    queries = info.context.deps.interaction_queries
+
+    async def fetch(customer_ids: list[str]) -> dict[str, datetime | None]:
+        return dict(await queries.last_occurred_at(customer_ids))
+
+    return per_customer(info, "lastInteractionAt", fetch, lambda: None)
+
+
+async def customer_interactions(
+    info: Info, customer_id: str, first: int, after: str | None
+) -> InteractionConnection:
+    """`Customer.interactions`: the page comes from one aggregate for the whole batch."""
+    _ = info.context.principal
+    first = access.page_size(first, cursors.DEFAULT_PAGE_SIZE)
+    position = cursors.decode(after) if after else None
+    page = await _pages(info).load((customer_id, (min(first, MAX_PAGE_SIZE), position)))
+    edges = [
+        InteractionEdge(
+            cursor=cursors.encode(Keyset(item.occurred_at, item.id)),
+            node=InteractionType.from_domain(item),
+        )
+        for item in page.items
+    ]
+    return InteractionConnection(
+        edges=edges,
+        page_info=cursors.page_info([e.cursor for e in edges], page.has_next, position is not None),
+        count=lambda: _counts(info).load((customer_id, None)),
+    )
+
+
+async def last_interaction_at(info: Info, customer_id: str) -> datetime | None:
+    """`Customer.lastInteractionAt`."""
+    _ = info.context.principal
+    return await _last_occurred_at(info).load(customer_id)
+
+
+@strawberry.type
+class InteractionQuery:
+    @strawberry.field(description="One interaction by id")
+    async def interaction(self, info: Info, id: strawberry.ID) -> InteractionType | None:
+        _ = info.context.principal
+        found = await info.context.deps.interaction_queries.get(str(id))
+        if found is None:
+            raise NotFound("Interaction", str(id))
+        await access.require_customer(
+            info.context, found.customer_id, Action.READ, Resource.INTERACTION
+        )
+        return InteractionType.from_domain(found)
+
+
+@strawberry.type
+class InteractionMutation:
+    @strawberry.mutation(description="Record a contact with a customer")
+    async def log_interaction(self, info: Info, input: LogInteractionInput) -> InteractionType:
+        principal = info.context.principal
+        await access.require_for_write(
+            info.context, str(input.customer_id), Action.CREATE, Resource.INTERACTION
+        )
+        logged = await info.context.deps.interactions.log(principal, input.to_command())
+        return InteractionType.from_domain(logged)
+
+    @strawberry.mutation(description="Edit an interaction (author for 7 days, managers always)")
+    async def update_interaction(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateInteractionInput,
+        expected_version: int | None = None,
+    ) -> InteractionType:
+        await access.require_interaction(info.context, str(id), Action.UPDATE)
+        changed = await info.context.deps.interactions.edit(
+            info.context.principal, str(id), input.to_changes(), expected_version
+        )
+        return InteractionType.from_domain(changed)
+
+    @strawberry.mutation(description="Delete an interaction (its last state stays in history)")
+    async def delete_interaction(
+        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+    ) -> strawberry.ID:
+        await access.require_interaction(info.context, str(id), Action.UPDATE)
+        deleted = await info.context.deps.interactions.delete(
+            info.context.principal, str(id), expected_version
+        )
+        return strawberry.ID(deleted)

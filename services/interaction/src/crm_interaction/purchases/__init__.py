@@ -1,0 +1,1 @@
+"""Purchases / orders, recorded idempotently per source order (e.g. from an ERP)."""

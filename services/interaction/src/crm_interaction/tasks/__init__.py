@@ -1,0 +1,1 @@
+"""Follow-up tasks: reminders, recurrence and the overdue check."""

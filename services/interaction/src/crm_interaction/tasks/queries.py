@@ -1,0 +1,54 @@
+"""Read side of follow-up tasks: one task, a caller's tasks soonest due first, and every
+customer's open tasks for an `_entities` batch in one aggregate (see `shared.paging`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.shared import paging
+from crm_interaction.tasks.model import Task, TaskStatus
+from crm_interaction.tasks.store import TASKS, task_from_doc
+from crm_kit.mongo import Document
+
+BATCH_LIMIT = 200  # open tasks fetched per customer in an `_entities` batch
+
+
+class TaskQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[TASKS]
+
+    async def get(self, task_id: str) -> Task | None:
+        doc = await self._collection.find_one({"_id": task_id})
+        return task_from_doc(doc) if doc is not None else None
+
+    async def for_assignee(
+        self, assignee_id: str, statuses: Sequence[str], limit: int
+    ) -> list[Task]:
+        docs = (
+            await self._collection.find(
+                {"assigneeId": assignee_id, "status": {"$in": list(statuses)}}
+            )
+            .sort([("dueAt", ASCENDING)])
+            .limit(limit)
+            .to_list()
+        )
+        return [task_from_doc(d) for d in docs]
+
+    async def count_for_assignee(self, assignee_id: str, statuses: Sequence[str]) -> int:
+        return await self._collection.count_documents(
+            {"assigneeId": assignee_id, "status": {"$in": list(statuses)}}
+        )
+
+    async def open_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[Task]]:
+        """Every customer's open tasks (up to BATCH_LIMIT each), soonest due first."""
+        found = await paging.top_per_customer(
+            self._collection,
+            customer_ids,
+            n=BATCH_LIMIT,
+            sort={"dueAt": 1, "_id": 1},
+            match={"status": str(TaskStatus.OPEN)},
+        )
+        return {c: [task_from_doc(d) for d in docs] for c, docs in found.items()}

@@ -1,0 +1,1 @@
+"""Service tickets: the status workflow, assignment, comments, ratings and the SLA clock."""

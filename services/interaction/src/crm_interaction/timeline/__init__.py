@@ -1,0 +1,1 @@
+"""The customer timeline: one feed of every item filed under a customer."""

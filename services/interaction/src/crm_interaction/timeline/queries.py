@@ -1,0 +1,69 @@
+"""Read side of the timeline: a customer's feed, newest first (optionally of some kinds), one
+index-served query per page; many customers' pages in one aggregate (see `shared.paging`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.shared import paging
+from crm_interaction.shared.paging import Keyset
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind
+from crm_interaction.timeline.store import TIMELINE, entry_from_doc
+from crm_kit.mongo import Document
+
+NEWEST_FIRST = paging.PageOrder("at")  # the timeline's order
+
+
+def _kinds(kinds: Sequence[TimelineKind] | None) -> dict[str, Any] | None:
+    return {"kind": {"$in": [str(k) for k in kinds]}} if kinds else None
+
+
+class TimelineQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[TIMELINE]
+
+    async def page(
+        self,
+        customer_id: str,
+        first: int,
+        after: Keyset | None,
+        kinds: Sequence[TimelineKind] | None,
+    ) -> tuple[list[TimelineEntry], bool]:
+        """Newest first; one query served by (customerId[, kind], at desc, _id desc)."""
+        query: dict[str, Any] = {"customerId": customer_id, **(_kinds(kinds) or {})}
+        if after is not None:
+            query |= NEWEST_FIRST.after(after)
+        docs = (
+            await self._collection.find(query).sort(NEWEST_FIRST.sort()).limit(first + 1).to_list()
+        )
+        return [entry_from_doc(d) for d in docs[:first]], len(docs) > first
+
+    async def count(self, customer_id: str, kinds: Sequence[TimelineKind] | None) -> int:
+        query: dict[str, Any] = {"customerId": customer_id, **(_kinds(kinds) or {})}
+        return await self._collection.count_documents(query)
+
+    async def pages(
+        self,
+        customer_ids: Sequence[str],
+        first: int,
+        after: Keyset | None,
+        kinds: Sequence[TimelineKind] | None,
+    ) -> dict[str, tuple[list[TimelineEntry], bool]]:
+        """`page` for many customers in one aggregate (see shared.paging)."""
+        found = await paging.page_per_customer(
+            self._collection,
+            customer_ids,
+            order=NEWEST_FIRST,
+            first=first,
+            after=after,
+            match=_kinds(kinds),
+        )
+        return {c: ([entry_from_doc(d) for d in docs], more) for c, (docs, more) in found.items()}
+
+    async def counts(
+        self, customer_ids: Sequence[str], kinds: Sequence[TimelineKind] | None
+    ) -> dict[str, int]:
+        return await paging.count_per_customer(self._collection, customer_ids, _kinds(kinds))

@@ -1,0 +1,86 @@
+"""MongoDB adapter of the timeline: its collection, indexes and document mapping. Entries are
+written by each feature's use cases, in the transaction that changes the item."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_interaction.customers.model import ERASED_TEXT
+from crm_interaction.customers.store import refile
+from crm_interaction.timeline.model import TimelineEntry, TimelineKind
+from crm_kit.mongo import Document, IndexSpec, Session
+
+TIMELINE = "timeline"
+
+INDEXES = [
+    IndexSpec(
+        TIMELINE,
+        (
+            IndexModel(
+                [("customerId", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)],
+                name="customer_at_id",
+            ),
+            IndexModel(
+                [
+                    ("customerId", ASCENDING),
+                    ("kind", ASCENDING),
+                    ("at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="customer_kind_at_id",
+            ),
+        ),
+    ),
+]
+
+
+def entry_to_doc(e: TimelineEntry) -> Document:
+    return {
+        "_id": e.id,
+        "customerId": e.customer_id,
+        "kind": str(e.kind),
+        "refId": e.ref_id,
+        "at": e.at,
+        "title": e.title,
+        "summary": e.summary,
+        "status": e.status,
+        "actorId": e.actor_id,
+    }
+
+
+def entry_from_doc(d: Document) -> TimelineEntry:
+    return TimelineEntry(
+        id=str(d["_id"]),
+        customer_id=d["customerId"],
+        kind=TimelineKind(d["kind"]),
+        ref_id=d["refId"],
+        at=d["at"],
+        title=d.get("title") or "",
+        summary=d.get("summary"),
+        status=d.get("status"),
+        actor_id=d.get("actorId"),
+    )
+
+
+class TimelineRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[TIMELINE]
+
+    async def put(self, entry: TimelineEntry, session: Session) -> None:
+        await self._collection.replace_one(
+            {"_id": entry.id}, entry_to_doc(entry), upsert=True, session=session
+        )
+
+    async def remove(self, entry_id: str, session: Session) -> None:
+        await self._collection.delete_one({"_id": entry_id}, session=session)
+
+    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
+        await refile(self._collection, merged, survivor, session)
+
+    async def erase_customer(self, customer_id: str, session: Session) -> None:
+        await self._collection.update_many(
+            {"customerId": customer_id},
+            {"$set": {"title": ERASED_TEXT, "summary": None}},
+            session=session,
+        )
