@@ -193,7 +193,7 @@ DUE_AT_SHANGHAI = "2026-03-01 17:00"  # how templates show it (default zone Asia
 
 
 def task_due(assignee: str | None, customer: str) -> CloudEvent:
-    """As the interaction service publishes it (crm_interaction/events/task_events.py)."""
+    """As the interaction service publishes it (crm_interaction/events/task_*.py)."""
     task: dict[str, Any] = {
         "id": f"tsk-{time.monotonic_ns()}",
         "customerId": customer,
@@ -210,7 +210,7 @@ def task_due(assignee: str | None, customer: str) -> CloudEvent:
 
 
 def ticket(customer: str, assignee: str | None, team: str = "east", **extra: Any) -> dict[str, Any]:
-    """A ticket snapshot as in crm_interaction/events/ticket_events.py."""
+    """A ticket snapshot as in crm_interaction/events/snapshots.py."""
     return {
         "id": f"tkt-{time.monotonic_ns()}",
         "customerId": customer,
