@@ -21,7 +21,10 @@ IO_LIBRARIES = frozenset(
 )  # fmt: skip
 # What the gateway may load of the kit: the core, no database, broker or GraphQL library.
 CHASSIS_LIBRARIES = ("pymongo", "bson", "aio_pika", "strawberry")
-KIT_CORE = ("auth", "settings", "errors", "telemetry", "logs", "metrics", "policy", "personal")
+KIT_CORE = (
+    "auth", "settings", "errors", "telemetry", "logs", "metrics", "policy", "personal",
+    "idempotency_keys", "paging",
+)  # fmt: skip
 
 
 def imports(path: Path) -> Iterator[str]:

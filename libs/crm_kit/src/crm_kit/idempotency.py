@@ -15,57 +15,37 @@ Single-document creations may instead derive the new document's own `_id` from t
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_kit.auth import Principal
-from crm_kit.errors import BadUserInput, Conflict, NotFound
+from crm_kit.errors import NotFound
+from crm_kit.idempotency_keys import (  # the pure part, re-exported for the stores' callers
+    KEY_MAX_CHARS,
+    Key,
+    derived_id,
+    ensure_same_request,
+    fingerprint,
+    key_for,
+    validate_key,
+)
 from crm_kit.mongo import Document, Session
 
-KEY_MAX_CHARS = 200
+__all__ = [
+    "GUARDS_COLLECTION",
+    "KEY_MAX_CHARS",
+    "IdempotencyGuards",
+    "Key",
+    "derived_id",
+    "ensure_same_request",
+    "fingerprint",
+    "key_for",
+    "validate_key",
+]
+
 GUARDS_COLLECTION = "idempotency_guards"
-
-
-def validate_key(idempotency_key: str) -> None:
-    """BAD_USER_INPUT (REQUIRED / TOO_LONG on `idempotencyKey`) for a malformed key."""
-    if not idempotency_key.strip():
-        raise BadUserInput.single("idempotencyKey", "REQUIRED", "idempotencyKey is blank")
-    if len(idempotency_key) > KEY_MAX_CHARS:
-        raise BadUserInput.single(
-            "idempotencyKey",
-            "TOO_LONG",
-            f"idempotencyKey must be at most {KEY_MAX_CHARS} characters",
-        )
-
-
-def fingerprint(*parts: object) -> str:
-    """Stable digest of a request's content (frozen dataclasses, enums, datetimes: `repr`)."""
-    return hashlib.sha256("\x1f".join(repr(p) for p in parts).encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """One request's guard: its id and the fingerprint of what was asked."""
-
-    guard_id: str
-    fingerprint: str
-
-
-def key_for(
-    operation: str, principal: Principal, idempotency_key: str | None, *request: object
-) -> Key | None:
-    """The guard for this request, None without a key; BAD_USER_INPUT for a malformed key."""
-    if idempotency_key is None:
-        return None
-    validate_key(idempotency_key)
-    digest = hashlib.sha256(f"{principal.sub}\n{idempotency_key}".encode()).hexdigest()
-    return Key(f"{operation}:{digest}", fingerprint(operation, *request))
 
 
 class IdempotencyGuards:
@@ -161,22 +141,3 @@ class IdempotencyGuards:
         if found is None:  # the guard commits with its target: only a later deletion gets here
             raise NotFound(what, target)
         return found
-
-
-def derived_id(
-    prefix: str, principal: Principal, idempotency_key: str | None, size: int = 20
-) -> str:
-    """`prefix` + hex: random without a key, else a digest of (prefix, caller, key)."""
-    if idempotency_key is None:
-        return f"{prefix}{uuid.uuid4().hex[:size]}"
-    validate_key(idempotency_key)
-    digest = hashlib.sha256(f"{prefix}\n{principal.sub}\n{idempotency_key}".encode()).hexdigest()
-    return f"{prefix}{digest[:size]}"
-
-
-def ensure_same_request(same: bool, what: str, first_id: str) -> None:
-    """A replay must ask for what the first request asked for: else CONFLICT naming the first."""
-    if not same:
-        raise Conflict(
-            f"idempotencyKey was already used for a different {what}", conflicting_id=first_id
-        )

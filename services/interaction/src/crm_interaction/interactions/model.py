@@ -17,13 +17,14 @@ from crm_interaction.shared.clock import to_storage_time
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind, entry_id, summary_of
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError, Forbidden
+from crm_kit.idempotency_keys import KEY_MAX_CHARS
 
 CONTENT_MAX_CHARS = 10_000
 SUBJECT_MAX_CHARS = 200
 CUSTOMER_ID_MAX_CHARS = 100
 DURATION_MAX_SECONDS = 7 * 24 * 3600
 FUTURE_TOLERANCE = timedelta(minutes=5)
-IDEMPOTENCY_KEY_MAX_CHARS = 200  # the kit's guard limit (`crm_kit.idempotency.KEY_MAX_CHARS`)
+IDEMPOTENCY_KEY_MAX_CHARS = KEY_MAX_CHARS  # the kit's guard limit
 
 WRITER_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE)
 
