@@ -26,8 +26,10 @@ import os
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.stats import pct
 from crm_dev.testing import Broker, MongoServer
@@ -54,91 +56,107 @@ def assigned(customer: str, owner: str) -> CloudEvent:
     )
 
 
-async def run(mongodb_uri: str, amqp_url: str, events: int, rate: float, users: int) -> None:
-    settings = service_settings("notification_bench", mongodb_uri, amqp_url, log_level="WARNING")
-    app = create_app(settings, notification_settings=NotificationSettings(scheduler_enabled=False))
-    bus = EventBus(amqp_url, settings.events_exchange)
-    recipients = [f"bench-user-{i}" for i in range(users)]
-    published: dict[str, float] = {}  # customer id -> perf_counter at publish
-    wall: dict[str, datetime] = {}
-    pushed: dict[str, float] = {}
-    done = asyncio.Event()
-    arrived = asyncio.Event()
-    async with serve_app(app, settings.port) as url:
-        await wait_ready(url, timeout=60)
-        deps = app.state.deps
-        await asyncio.wait_for(deps.live.listening.wait(), timeout=30)
+@dataclass
+class Timings:
+    """When each event was published and when its notification was pushed."""
 
-        async def watch(user: str) -> None:
-            # exactly what the `notificationReceived` resolver iterates
-            async for found in received(deps.live, user, deps.notifications.get):
-                if found.customer_id is not None:
-                    pushed[found.customer_id] = time.perf_counter()
-                    arrived.set()
-                    if len(pushed) >= events:
-                        done.set()
+    events: int
+    published: dict[str, float] = field(default_factory=dict)  # customer id -> perf_counter
+    wall: dict[str, datetime] = field(default_factory=dict)
+    pushed: dict[str, float] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-        watchers = [asyncio.create_task(watch(u)) for u in recipients]
-        await asyncio.sleep(0.2)
-        # warm-up (not measured): connections, first transaction, caches
-        for i in range(10):
-            await bus.publish(assigned(f"warm-{uuid.uuid4().hex}", recipients[i % users]))
-        await asyncio.sleep(2)
-        pushed.clear()
+    async def watch(self, deps: Any, user: str) -> None:
+        # exactly what the `notificationReceived` resolver iterates
+        async for found in received(deps.live, user, deps.notifications.get):
+            if found.customer_id is not None:
+                self.pushed[found.customer_id] = time.perf_counter()
+                self.arrived.set()
+                if len(self.pushed) >= self.events:
+                    self.done.set()
 
+    async def publish(self, bus: EventBus, recipients: list[str], rate: float) -> float:
+        """Publish every event (open loop at `rate`, or closed loop); the seconds it took."""
         started = time.perf_counter()
-        for i in range(events):
+        for i in range(self.events):
             customer = f"c-{uuid.uuid4().hex}"
             if rate > 0:  # open loop: a fixed arrival rate
                 delay = started + i / rate - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            event = assigned(customer, recipients[i % users])
-            arrived.clear()
-            published[customer] = time.perf_counter()
-            wall[customer] = datetime.now(UTC)
+            event = assigned(customer, recipients[i % len(recipients)])
+            self.arrived.clear()
+            self.published[customer] = time.perf_counter()
+            self.wall[customer] = datetime.now(UTC)
             await bus.publish(event)
             if rate <= 0:  # closed loop: the next event once this one has arrived
-                while customer not in pushed:
-                    await asyncio.wait_for(arrived.wait(), timeout=60)
-                    arrived.clear()
+                while customer not in self.pushed:
+                    await asyncio.wait_for(self.arrived.wait(), timeout=60)
+                    self.arrived.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), timeout=120)
-        elapsed = time.perf_counter() - started
-        for w in watchers:
-            w.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        await bus.close()
+            await asyncio.wait_for(self.done.wait(), timeout=120)
+        return time.perf_counter() - started
 
-        docs = []
-        ids = list(published)
+    async def commit_latencies(self, db: Any) -> tuple[int, list[float]]:
+        """How many notifications were stored, and publish → stored for each."""
+        docs: list[dict[str, Any]] = []
+        ids = list(self.published)
         for start in range(0, len(ids), 200):  # the embedded MongoDB limits $in sizes
+            query = {"customer_id": {"$in": ids[start : start + 200]}}
             docs += (
-                await app.state.runtime.db["notifications"]
-                .find(
-                    {"customer_id": {"$in": ids[start : start + 200]}},
-                    {"customer_id": 1, "created_at": 1},
-                )
-                .to_list()
+                await db["notifications"].find(query, {"customer_id": 1, "created_at": 1}).to_list()
             )
-        commit = [
-            (d["created_at"] - wall[d["customer_id"]]).total_seconds()
-            for d in docs
-            if d["customer_id"] in wall
+        stored = [d for d in docs if d["customer_id"] in self.wall]
+        return len(docs), [
+            (d["created_at"] - self.wall[d["customer_id"]]).total_seconds() for d in stored
         ]
-        push = [pushed[c] - published[c] for c in published if c in pushed]
 
+    def push_latencies(self) -> list[float]:
+        return [self.pushed[c] - self.published[c] for c in self.published if c in self.pushed]
+
+
+def report(
+    t: Timings, rate: float, users: int, *, stored: int, commit: list[float], elapsed: float
+) -> None:
+    push = t.push_latencies()
     pace = f"{rate:g}/s (open loop)" if rate > 0 else "one at a time (closed loop)"
-    print(f"events published: {events}, {pace}, to {users} recipients")
-    print(f"stored: {len(docs)}   pushed: {len(push)}   run time: {elapsed:.1f}s")
+    print(f"events published: {t.events}, {pace}, to {users} recipients")
+    print(f"stored: {stored}   pushed: {len(push)}   run time: {elapsed:.1f}s")
     for name, samples in (("publish→stored (commit)", commit), ("publish→subscriber (push)", push)):
         if samples:
             print(
                 f"{name:>28}: p50 {pct(samples, 0.5):7.1f} ms   p95 {pct(samples, 0.95):7.1f} ms"
                 f"   p99 {pct(samples, 0.99):7.1f} ms   max {max(samples) * 1000:7.1f} ms"
             )
-    if len(push) < events:
-        print(f"MISSING: {events - len(push)} events not pushed within the timeout")
+    if len(push) < t.events:
+        print(f"MISSING: {t.events - len(push)} events not pushed within the timeout")
+
+
+async def run(mongodb_uri: str, amqp_url: str, events: int, rate: float, users: int) -> None:
+    settings = service_settings("notification_bench", mongodb_uri, amqp_url, log_level="WARNING")
+    app = create_app(settings, notification_settings=NotificationSettings(scheduler_enabled=False))
+    bus = EventBus(amqp_url, settings.events_exchange)
+    recipients = [f"bench-user-{i}" for i in range(users)]
+    t = Timings(events)
+    async with serve_app(app, settings.port) as url:
+        await wait_ready(url, timeout=60)
+        deps = app.state.deps
+        await asyncio.wait_for(deps.live.listening.wait(), timeout=30)
+        watchers = [asyncio.create_task(t.watch(deps, u)) for u in recipients]
+        await asyncio.sleep(0.2)
+        # warm-up (not measured): connections, first transaction, caches
+        for i in range(10):
+            await bus.publish(assigned(f"warm-{uuid.uuid4().hex}", recipients[i % users]))
+        await asyncio.sleep(2)
+        t.pushed.clear()
+        elapsed = await t.publish(bus, recipients, rate)
+        for w in watchers:
+            w.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await bus.close()
+        stored, commit = await t.commit_latencies(app.state.runtime.db)
+    report(t, rate, users, stored=stored, commit=commit, elapsed=elapsed)
 
 
 def main() -> None:
