@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -133,7 +134,21 @@ def items_for(
     return docs
 
 
-async def run(uri: str, n: int, others: int, reps: int) -> None:
+@dataclass
+class Bench:
+    """One run's database, the customer with `n` items and a 20-customer `_entities` batch."""
+
+    client: AsyncMongoClient[Document]
+    db: Any
+    n: int
+    others: int
+    reps: int
+    now: datetime
+    target: str
+    batch: list[str]
+
+
+async def seeded(uri: str, n: int, others: int, reps: int) -> Bench:
     client: AsyncMongoClient[Document] = AsyncMongoClient(uri, tz_aware=True)
     db = client[f"bench_interaction_{uuid.uuid4().hex[:6]}"]
     await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
@@ -155,52 +170,51 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         f"seeded {total:,} documents in {time.perf_counter() - start:.1f}s: "
         f"one customer with {n:,} items, 19 others with {others} each"
     )
+    return Bench(client, db, n, others, reps, now, target, batch)
 
-    repo = TimelineQueries(db)
+
+async def timeline_reads(b: Bench) -> None:
+    repo, target, reps, n = TimelineQueries(b.db), b.target, b.reps, b.n
     print(f"\ntimeline of the customer with {n:,} items (page of 20):")
     line("first page (20 items)", await timed(lambda: repo.page(target, 20, None, None), reps))
     line("totalCount alone", await timed(lambda: repo.count(target, None), reps))
-    line(
-        "first page + totalCount (as the 360 query asks)",
-        await timed(
-            lambda: asyncio.gather(repo.page(target, 20, None, None), repo.count(target, None)),
-            reps,
-        ),
+    both = await timed(
+        lambda: asyncio.gather(repo.page(target, 20, None, None), repo.count(target, None)), reps
     )
+    line("first page + totalCount (as the 360 query asks)", both)
     entries, _ = await repo.page(target, n // 2, None, None)
     middle = Keyset(entries[-1].at, entries[-1].id)
-    line(
-        f"page after item {n // 2} (keyset cursor)",
-        await timed(lambda: repo.page(target, 20, middle, None), reps),
-    )
+    after = await timed(lambda: repo.page(target, 20, middle, None), reps)
+    line(f"page after item {n // 2} (keyset cursor)", after)
     kinds = [timeline.TimelineKind.TICKET]
     line(
         "first page, kinds=[TICKET]", await timed(lambda: repo.page(target, 20, None, kinds), reps)
     )
-
     print("\nper-customer paged fields for a 20-customer _entities batch:")
     line(
         "timeline first pages, one aggregate ($unionWith per customer)",
-        await timed(lambda: repo.pages(batch, 20, None, None), reps),
+        await timed(lambda: repo.pages(b.batch, 20, None, None), reps),
     )
+    one_by_one: list[Callable[[], Awaitable[Any]]] = [
+        partial(repo.page, c, 20, None, None) for c in b.batch
+    ]
     line(
         "timeline first pages, one query per customer (before)",
-        await timed(
-            lambda: _sequential([partial(repo.page, c, 20, None, None) for c in batch]), reps
-        ),
+        await timed(lambda: _sequential(one_by_one), reps),
     )
 
-    views = InsightQueries(db, InteractionQueries(db), utcnow)
+
+async def aggregates(b: Bench) -> None:
+    views = InsightQueries(b.db, InteractionQueries(b.db), utcnow)
     line(
         "RFM base quintiles (2 $percentile aggregates, cached 10 min)",
-        await timed(lambda: _cold_distribution(views), reps),
+        await timed(lambda: _cold_distribution(views), b.reps),
     )
-    analytics = AnalyticsQueries(db)
+    analytics = AnalyticsQueries(b.db)
+    year = b.now - timedelta(days=366)
     line(
         "serviceAnalytics, one $facet aggregate over 366 days",
-        await timed(
-            lambda: analytics.service_analytics(now - timedelta(days=366), now, None), reps
-        ),
+        await timed(lambda: analytics.service_analytics(year, b.now, None), b.reps),
     )
 
     async def insight_for(ids: list[str]) -> None:
@@ -210,39 +224,35 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
             insight.compute(facts[customer_id], at)
 
     print("\ninsight (4 batched aggregates + scoring):")
-    line(f"1 customer ({n:,} items)", await timed(lambda: insight_for([target]), reps))
+    line(f"1 customer ({b.n:,} items)", await timed(lambda: insight_for([b.target]), b.reps))
     line(
-        f"20 customers in one _entities batch ({n + 19 * others:,} items)",
-        await timed(lambda: insight_for(batch), reps),
+        f"20 customers in one _entities batch ({b.n + 19 * b.others:,} items)",
+        await timed(lambda: insight_for(b.batch), b.reps),
     )
-    pure = CustomerFactsSample.make(now)
-    line(
-        "scoring alone (pure compute)", await timed(_wrap(lambda: insight.compute(pure, now)), reps)
-    )
+    pure = CustomerFactsSample.make(b.now)
+    scoring = await timed(_wrap(lambda: insight.compute(pure, b.now)), b.reps)
+    line("scoring alone (pure compute)", scoring)
 
-    uow = UnitOfWork(client, db, "crm/bench")
-    wired = wire(db, uow, utcnow, sla.SlaRules.default())
-    features = wired.features
+
+async def writes_and_jobs(b: Bench) -> None:
+    uow = UnitOfWork(b.client, b.db, "crm/bench")
+    wired = wire(b.db, uow, utcnow, sla.SlaRules.default())
+    features, target, reps = wired.features, b.target, b.reps
     print("\nwrite path (one transaction: item + timeline entry + jobs + outbox):")
     command = domain.LogInteraction(
         target, domain.Channel.PHONE, domain.Direction.OUTBOUND, "回访电话"
     )
     line("logInteraction", await timed(lambda: features.interactions.log(ACTOR, command), reps))
     ticket_cmd = tickets.OpenTicket(target, tickets.TicketType.FAULT, sla.Priority.HIGH, "故障", "")
-    line(
-        "createTicket (+2 SLA jobs)",
-        await timed(lambda: features.tickets.open(ACTOR, ticket_cmd), reps),
-    )
+    opened = await timed(lambda: features.tickets.open(ACTOR, ticket_cmd), reps)
+    line("createTicket (+2 SLA jobs)", opened)
     due = datetime.now(UTC) + timedelta(hours=2)
     task_cmd = tasks.NewTask(target, "回访", due, reminder_offsets=(60, 0))
-    line(
-        "createTask (+2 reminder jobs)",
-        await timed(lambda: features.tasks.create(ACTOR, task_cmd), reps),
-    )
-
+    created = await timed(lambda: features.tasks.create(ACTOR, task_cmd), reps)
+    line("createTask (+2 reminder jobs)", created)
     later = datetime.now(UTC) + timedelta(hours=3)
-    scheduler = Scheduler(JobRepository(db), uow, wired.job_handlers, lambda: later)
-    due_jobs = await db.scheduled_jobs.count_documents({"dueAt": {"$lte": later}})
+    scheduler = Scheduler(JobRepository(b.db), uow, wired.job_handlers, lambda: later)
+    due_jobs = await b.db.scheduled_jobs.count_documents({"dueAt": {"$lte": later}})
     start = time.perf_counter()
     fired = 0
     while done := await scheduler.tick():
@@ -252,11 +262,18 @@ async def run(uri: str, n: int, others: int, reps: int) -> None:
         f"\nscheduler: fired {fired} of {due_jobs} due jobs in {elapsed:.2f}s "
         f"({fired / elapsed:.0f} jobs/s, claim + transaction + outbox each)"
     )
+
+
+async def run(uri: str, n: int, others: int, reps: int) -> None:
+    b = await seeded(uri, n, others, reps)
+    await timeline_reads(b)
+    await aggregates(b)
+    await writes_and_jobs(b)
     try:
-        await client.drop_database(db.name)
+        await b.client.drop_database(b.db.name)
     except Exception as exc:  # the embedded server may still hold the file briefly
-        print(f"(could not drop {db.name}: {type(exc).__name__})")
-    await client.close()
+        print(f"(could not drop {b.db.name}: {type(exc).__name__})")
+    await b.client.close()
 
 
 class CustomerFactsSample:
