@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_kit.errors import BadUserInput
-from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.paging import MAX_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.paging import Keyset as Position
 
 
 def test_a_cursor_round_trips_to_the_millisecond() -> None:
@@ -35,3 +36,27 @@ def test_the_page_size_is_refused_outside_the_limit_never_cut() -> None:
         with pytest.raises(BadUserInput) as caught:
             page_size(wrong, 20)
         assert caught.value.field_errors[0].code == "OUT_OF_RANGE"
+
+
+# Moved from the notification service's paging tests when its cursors became the kit's.
+def test_cursor_round_trips() -> None:
+    position = Position(datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=UTC), "ntf_abc:def")
+    assert decode_cursor(encode_cursor(position)) == position
+
+
+@pytest.mark.parametrize("cursor", ["", "garbage!", "bm90LWEtY3Vyc29y", "OnJhdw"])
+def test_foreign_cursors_are_bad_user_input(cursor: str) -> None:
+    with pytest.raises(BadUserInput) as caught:
+        decode_cursor(cursor)
+    assert caught.value.extensions["fieldErrors"][0]["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("first", [-1, MAX_PAGE_SIZE + 1])
+def test_page_size_is_bounded(first: int) -> None:
+    with pytest.raises(BadUserInput) as caught:
+        page_size(first)
+    assert caught.value.extensions["fieldErrors"][0]["field"] == "first"
+
+
+def test_page_size_accepts_the_bounds() -> None:
+    assert (page_size(0), page_size(MAX_PAGE_SIZE)) == (0, MAX_PAGE_SIZE)

@@ -3,48 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
 
 from crm_kit.auth import Principal, Role
-from crm_kit.errors import BadUserInput
 from crm_notification.access.model import customer_notifications_recipient
 from crm_notification.inbox.model import Page
 from crm_notification.inbox.queries import CountKey, PageKey, load_counts, load_pages
 from crm_notification.inbox.store import NotificationRepository
 from crm_notification.inbox.types import Once
-from crm_notification.shared.paging import (
-    MAX_PAGE_SIZE,
-    Position,
-    decode_cursor,
-    encode_cursor,
-    page_size,
-)
-
-
-def test_cursor_round_trips() -> None:
-    position = Position(datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=UTC), "ntf_abc:def")
-    assert decode_cursor(encode_cursor(position)) == position
-
-
-@pytest.mark.parametrize("cursor", ["", "garbage!", "bm90LWEtY3Vyc29y", "OnJhdw"])
-def test_foreign_cursors_are_bad_user_input(cursor: str) -> None:
-    with pytest.raises(BadUserInput) as caught:
-        decode_cursor(cursor)
-    assert caught.value.extensions["fieldErrors"][0]["code"] == "INVALID_CURSOR"
-
-
-@pytest.mark.parametrize("first", [-1, MAX_PAGE_SIZE + 1])
-def test_page_size_is_bounded(first: int) -> None:
-    with pytest.raises(BadUserInput) as caught:
-        page_size(first)
-    assert caught.value.extensions["fieldErrors"][0]["field"] == "first"
-
-
-def test_page_size_accepts_the_bounds() -> None:
-    assert (page_size(0), page_size(MAX_PAGE_SIZE)) == (0, MAX_PAGE_SIZE)
 
 
 def principal(*roles: Role) -> Principal:

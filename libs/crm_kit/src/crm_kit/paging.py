@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from crm_kit.errors import BadUserInput
-from crm_kit.policy import configured_options
+from crm_kit.policy import DEFAULT_OPTIONS, configured_options
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = DEFAULT_OPTIONS.max_page_size  # the default of the MAX_PAGE_SIZE setting
 
 _VERSION = "k1:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,7 +55,7 @@ def decode_cursor(cursor: str, field: str = "after") -> Keyset:
     return Keyset(at, id)
 
 
-def page_size(first: int | None, default: int, field: str = "first") -> int:
+def page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE, field: str = "first") -> int:
     """`first` checked against the page limit (``MAX_PAGE_SIZE``): the default when absent."""
     if first is None:
         return default

@@ -8,19 +8,14 @@ from typing import Self
 import strawberry
 
 from crm_kit.graphql import PageInfo
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery as DeliveryModel
 from crm_notification.deliveries.model import DeliveryStatus
 from crm_notification.deliveries.queries import LogFilter, LogPage
 from crm_notification.graphql.context import Info, require_admin
 from crm_notification.inbox.types import NotificationChannelEnum
-from crm_notification.shared.paging import (
-    DEFAULT_PAGE_SIZE,
-    Position,
-    decode_cursor,
-    encode_cursor,
-    page_size,
-)
+from crm_notification.shared.paging import DEFAULT_PAGE_SIZE
 
 DeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 
@@ -95,7 +90,7 @@ class NotificationDeliveryConnection:
 
     @classmethod
     def from_page(cls, page: LogPage, has_previous: bool) -> Self:
-        cursors = [encode_cursor(Position(d.created_at, d.id)) for d in page.items]
+        cursors = [encode_cursor(Keyset(d.created_at, d.id)) for d in page.items]
         return cls(
             edges=[
                 NotificationDeliveryEdge(cursor=c, node=NotificationDelivery.from_model(d))
@@ -125,7 +120,7 @@ class DeliveryQuery:
         after: str | None = None,
     ) -> NotificationDeliveryConnection:
         require_admin(info)
-        size = page_size(DEFAULT_PAGE_SIZE if first is None else first)
+        size = page_size(first, DEFAULT_PAGE_SIZE)
         position = decode_cursor(after) if after else None
         where = LogFilter(
             status=DeliveryStatus(status) if status else None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from crm_kit.paging import Keyset
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery, DeliveryStatus
 from crm_notification.deliveries.store import DeliveryRepository
-from crm_notification.shared.paging import Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class DeliveryQueries:
     def __init__(self, deliveries: DeliveryRepository) -> None:
         self._deliveries = deliveries
 
-    async def log(self, where: LogFilter, first: int, after: Position | None) -> LogPage:
+    async def log(self, where: LogFilter, first: int, after: Keyset | None) -> LogPage:
         """One page of the log and the number of deliveries that match `where`."""
         filters = {
             k: str(v)
@@ -46,7 +46,7 @@ class DeliveryQueries:
                 channel=where.channel,
                 target=where.target,
                 first=first,
-                after=(after.created_at, after.id) if after else None,
+                after=(after.at, after.id) if after else None,
             ),
             self._deliveries.count(**filters),
         )

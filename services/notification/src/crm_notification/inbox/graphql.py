@@ -10,6 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_kit.errors import BadUserInput
+from crm_kit.paging import decode_cursor, page_size
 from crm_notification.access.graphql import notifications_recipient
 from crm_notification.graphql.context import Info, remember_caller
 from crm_notification.inbox.live import received
@@ -21,7 +22,7 @@ from crm_notification.inbox.types import (
     NotificationConnection,
     Once,
 )
-from crm_notification.shared.paging import DEFAULT_PAGE_SIZE, decode_cursor, page_size
+from crm_notification.shared.paging import DEFAULT_PAGE_SIZE
 
 
 @strawberry.type
@@ -40,7 +41,7 @@ class Query:
     ) -> NotificationConnection:
         me = await remember_caller(info)
         inbox = info.context.deps.notifications
-        size = page_size(DEFAULT_PAGE_SIZE if first is None else first)
+        size = page_size(first, DEFAULT_PAGE_SIZE)
         unread = bool(unread_only)
         position = decode_cursor(after) if after else None
         archive = bool(archived)
@@ -130,7 +131,7 @@ class Customer:
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> NotificationConnection | None:  # nullable: an outage here must not null the customer
         recipient_id = await notifications_recipient(info.context, str(self.id))
-        size = page_size(DEFAULT_PAGE_SIZE if first is None else first)
+        size = page_size(first, DEFAULT_PAGE_SIZE)
         position = decode_cursor(after) if after else None
         customer_id = str(self.id)
         pages = customer_pages(info)

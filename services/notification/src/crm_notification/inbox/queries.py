@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from crm_kit.paging import Keyset
 from crm_notification.inbox.model import Notification, Page
 from crm_notification.inbox.store import NotificationRepository
-from crm_notification.shared.paging import Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class PageKey:
     customer_id: str
     recipient_id: str | None
     first: int
-    after: Position | None
+    after: Keyset | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class CountKey:
 
 async def load_pages(repo: NotificationRepository, keys: list[PageKey]) -> list[Page]:
     # Keys of one `_entities` call share their arguments, so this is normally one group.
-    groups: dict[tuple[str | None, int, Position | None], list[str]] = defaultdict(list)
+    groups: dict[tuple[str | None, int, Keyset | None], list[str]] = defaultdict(list)
     for key in keys:
         groups[(key.recipient_id, key.first, key.after)].append(key.customer_id)
     results: dict[PageKey, Page] = {}
@@ -69,7 +69,7 @@ class InboxQueries:
         *,
         unread_only: bool,
         first: int,
-        after: Position | None,
+        after: Keyset | None,
         archived: bool = False,
     ) -> Page:
         return await self._notifications.inbox_page(

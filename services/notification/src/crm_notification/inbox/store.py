@@ -13,10 +13,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.mongo import Document, IndexSpec, Session
+from crm_kit.paging import Keyset
 from crm_notification.channels.model import Channel
 from crm_notification.inbox.model import Language, Notification, NotificationType, Page
 from crm_notification.shared.inserts import insert_absent
-from crm_notification.shared.paging import Position, to_millis
+from crm_notification.shared.paging import to_millis
 
 NOTIFICATIONS = "notifications"
 NEWEST_FIRST: list[tuple[str, int]] = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -83,11 +84,11 @@ def from_document(doc: Document) -> Notification:
     )
 
 
-def _after(position: Position | None) -> Document:
+def _after(position: Keyset | None) -> Document:
     """Strictly older than `position` in (created_at desc, _id desc) order."""
     if position is None:
         return {}
-    at = to_millis(position.created_at)
+    at = to_millis(position.at)
     return {
         "$or": [
             {"created_at": {"$lt": at}},
@@ -148,7 +149,7 @@ class NotificationRepository:
         *,
         unread_only: bool,
         first: int,
-        after: Position | None,
+        after: Keyset | None,
         archived: bool = False,
     ) -> Page:
         if first == 0:
@@ -185,7 +186,7 @@ class NotificationRepository:
         )
         return result.modified_count
 
-    async def _exists(self, base: Document, after: Position | None) -> bool:
+    async def _exists(self, base: Document, after: Keyset | None) -> bool:
         return await self._c.find_one(_and(base, _after(after)), {"_id": 1}) is not None
 
     # -- notifications about customers (one query for many customers) ---------------------
@@ -203,7 +204,7 @@ class NotificationRepository:
         *,
         recipient_id: str | None,
         first: int,
-        after: Position | None,
+        after: Keyset | None,
     ) -> dict[str, Page]:
         """The newest `first` notifications about each customer, in one aggregation.
 

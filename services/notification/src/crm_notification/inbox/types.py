@@ -11,10 +11,10 @@ from typing import Self
 import strawberry
 
 from crm_kit.graphql import PageInfo
+from crm_kit.paging import Keyset, encode_cursor
 from crm_notification.channels.model import Channel
 from crm_notification.inbox.model import InboxChange, NotificationType, Page
 from crm_notification.inbox.model import Notification as NotificationModel
-from crm_notification.shared.paging import Position, encode_cursor
 
 NotificationTypeEnum = strawberry.enum(NotificationType, name="NotificationType")
 # Not plain "Channel": interaction channels (PHONE, VISIT, ...) are another enum.
@@ -85,7 +85,7 @@ class NotificationConnection:
         page = await self.page()
         return [
             NotificationEdge(
-                cursor=encode_cursor(Position(n.created_at, n.id)), node=Notification.from_model(n)
+                cursor=encode_cursor(Keyset(n.created_at, n.id)), node=Notification.from_model(n)
             )
             for n in page.items
         ]
@@ -97,8 +97,8 @@ class NotificationConnection:
         return PageInfo(
             has_next_page=page.has_next,
             has_previous_page=self.has_previous,
-            start_cursor=encode_cursor(Position(first.created_at, first.id)) if first else None,
-            end_cursor=encode_cursor(Position(last.created_at, last.id)) if last else None,
+            start_cursor=encode_cursor(Keyset(first.created_at, first.id)) if first else None,
+            end_cursor=encode_cursor(Keyset(last.created_at, last.id)) if last else None,
         )
 
     @strawberry.field(description="How many notifications the whole list has.")
