@@ -5,7 +5,7 @@ A request passes, in order: the request-size limit, JSON parsing (a JSON array i
 at most `max_batch` operations), authentication, rate limits (per user and per client id),
 persisted-query resolution (APQ / safelist), then the engine (parse with the token limit,
 validate, depth/alias/root-field/cost limits, plan, execute). A `multipart/form-data` POST is a
-file upload (`crm_gateway.uploads`): authenticated first, then read within the upload limits.
+file upload (`crm_gateway.edge.uploads`): authenticated first, then read within the upload limits.
 
 Authentication: every `/graphql` request needs `Authorization: Bearer <JWT>`, verified with
 crm_kit's TokenVerifier. A missing or invalid token gets HTTP 200 with a GraphQL error whose
@@ -37,17 +37,18 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from crm_gateway.auth import EdgeTokenVerifier
+from crm_gateway.edge.auth import EdgeTokenVerifier
+from crm_gateway.edge.body import BodyTooLarge, read_body
+from crm_gateway.edge.forwarding import subgraph_headers
+from crm_gateway.edge.persisted import PersistedQueries, PersistedQueryError, load_manifest
+from crm_gateway.edge.ratelimit import RateLimiter, retry_after_header
+from crm_gateway.edge.uploads import UploadError, is_multipart, read_multipart
+from crm_gateway.edge.websocket import subscription_endpoint
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
-from crm_gateway.executor import RequestContext
-from crm_gateway.forwarding import subgraph_headers
-from crm_gateway.persisted import PersistedQueries, PersistedQueryError, load_manifest
-from crm_gateway.ratelimit import RateLimiter, retry_after_header
-from crm_gateway.request_body import BodyTooLarge, read_body
+from crm_gateway.execution.executor import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.subscriptions import subscription_endpoint
-from crm_gateway.uploads import UploadError, Uploads, is_multipart, read_multipart
+from crm_gateway.transport.files import Uploads
 from crm_kit.auth import Principal, bearer_token
 from crm_kit.errors import Unauthenticated
 from crm_kit.telemetry import current_traceparent, span_from_traceparent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crm_gateway.limits import Limits
+from crm_gateway.execution.limits import Limits
 from crm_kit.settings import AuthSettings, env_bool, env_float, env_int, env_str
 
 DEFAULT_SUBGRAPHS = (

@@ -26,7 +26,14 @@ from graphql import (
     SelectionSetNode,
 )
 
-from crm_gateway.plan import (
+from crm_gateway.composition.supergraph import (
+    KeyInfo,
+    Supergraph,
+    TypeInfo,
+    named_type_of,
+    parse_field_set,
+)
+from crm_gateway.planning.plan import (
     INTROSPECTION_FIELDS,
     Fetch,
     PathSegment,
@@ -35,16 +42,9 @@ from crm_gateway.plan import (
     Template,
     merge_templates,
 )
-from crm_gateway.plan_routes import Rerouting
-from crm_gateway.plan_scope import Level, Where, provided_from
-from crm_gateway.selection import SubSelection, print_arguments, print_directives
-from crm_gateway.supergraph import (
-    KeyInfo,
-    Supergraph,
-    TypeInfo,
-    named_type_of,
-    parse_field_set,
-)
+from crm_gateway.planning.routes import Rerouting
+from crm_gateway.planning.scope import Level, Where, provided_from
+from crm_gateway.planning.selection import SubSelection, print_arguments, print_directives
 
 
 class Planner:
@@ -279,7 +279,7 @@ class _Builder(Rerouting):
             sub_provided = provided_from(parse_field_set(source.provides), dict(sub_provided or {}))
         segment = PathSegment(response_key, self._type_filter(parent_type))
         route = (*where.route, (parent_type, node)) if where.route is not None else None
-        # the nearest entity object above and the client fields below it (`plan_routes`)
+        # the nearest entity object above and the client fields below it (`planning.routes`)
         below = (*where.below, (parent_type, node))
         inner = Where(
             (*where.path, segment),

@@ -1,5 +1,5 @@
 """The planner's fetch graph: fetch bookkeeping, subgraph scoring, batching and printing of the
-subgraph operations (the base of the planner's builder in `crm_gateway.planner`)."""
+subgraph operations (the base of the planner's builder in `crm_gateway.planning.planner`)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from graphql import (
     print_ast,
 )
 
-from crm_gateway.plan import Batch, Fetch, PathSegment
-from crm_gateway.plan_aliases import alias_conflicts
-from crm_gateway.plan_scope import Provided, Where, provided_from, provided_on
-from crm_gateway.supergraph import Supergraph, TypeInfo, parse_field_set
+from crm_gateway.composition.supergraph import Supergraph, TypeInfo, parse_field_set
+from crm_gateway.planning.aliases import alias_conflicts
+from crm_gateway.planning.plan import Batch, Fetch, PathSegment
+from crm_gateway.planning.scope import Provided, Where, provided_from, provided_on
 
 
 class FetchGraph:

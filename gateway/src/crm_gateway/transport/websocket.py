@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from crm_gateway.subgraph_client import SubgraphUnavailable, graphql_body
+from crm_gateway.transport.client import SubgraphUnavailable, graphql_body
 
 WS_PROTOCOL = "graphql-transport-ws"
 

@@ -12,7 +12,6 @@ all go to one subgraph as root fields; those fetches are sent as a new multipart
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -21,8 +20,9 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from crm_gateway.errors import ErrorDict, gateway_error
-from crm_gateway.request_body import BodyTooLarge, read_body
+from crm_gateway.edge.body import BodyTooLarge, read_body
+from crm_gateway.errors import ErrorDict, gateway_error, upload_error
+from crm_gateway.transport.files import UploadedFile, Uploads, set_path
 
 UPLOAD_MARKER = "<upload>"  # stands for a file in the variables while the gateway validates
 
@@ -32,45 +32,6 @@ class UploadError(Exception):
         super().__init__(error["message"])
         self.error = error
         self.status = status
-
-
-def upload_error(message: str, **extensions: Any) -> ErrorDict:
-    return gateway_error(message, "BAD_USER_INPUT", **extensions)
-
-
-@dataclass(frozen=True, slots=True)
-class UploadedFile:
-    filename: str
-    content_type: str
-    content: bytes
-
-
-@dataclass(slots=True)
-class Uploads:
-    files: dict[str, UploadedFile] = field(default_factory=dict)  # part name -> file
-    # part name -> variable paths (first item a variable name, then keys / list indexes)
-    paths: dict[str, list[list[str | int]]] = field(default_factory=dict)
-
-    def variable_names(self) -> set[str]:
-        return {str(path[0]) for paths in self.paths.values() for path in paths}
-
-    def for_variables(
-        self, variables: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, list[str]], list[tuple[str, UploadedFile]]]:
-        """What to send to a subgraph whose operation takes `variables`: the variables with
-        `null` where files go, the spec's `map` and the files (only those it uses)."""
-        sent = _copy(variables)
-        mapping: dict[str, list[str]] = {}
-        files: list[tuple[str, UploadedFile]] = []
-        for name, paths in self.paths.items():
-            used = [path for path in paths if path[0] in variables]
-            if not used:
-                continue
-            for path in used:
-                _set(sent, path, None)
-            mapping[name] = [".".join(["variables", *map(str, path)]) for path in used]
-            files.append((name, self.files[name]))
-        return sent, mapping, files
 
 
 def is_multipart(request: Request) -> bool:
@@ -130,7 +91,7 @@ async def read_multipart(
             )
         for path_list in uploads.paths.values():
             for path in path_list:
-                _set(variables, path, UPLOAD_MARKER)
+                set_path(variables, path, UPLOAD_MARKER)
         return operations, uploads
     finally:
         await form.close()
@@ -164,20 +125,6 @@ def _variable_path(variables: dict[str, Any], raw: Any) -> list[str | int]:
     if not path or current is not None:
         raise UploadError(upload_error(f"Map path {raw!r} must point at a null variable value"))
     return path
-
-
-def _set(target: Any, path: list[str | int], value: Any) -> None:
-    for segment in path[:-1]:
-        target = target[segment]
-    target[path[-1]] = value
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
 
 
 def _too_large(exc: BodyTooLarge) -> ErrorDict:

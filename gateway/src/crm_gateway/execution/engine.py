@@ -25,16 +25,23 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from crm_gateway.api_schema import build_api_schema
-from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
-from crm_gateway.executor import ExecutionState, Executor, RequestContext
-from crm_gateway.limits import LimitExceeded, Limits, Measures, check_cost, check_shape, measure
-from crm_gateway.plan import INTROSPECTION_FIELDS, PlanningError, QueryPlan
-from crm_gateway.planner import Planner
-from crm_gateway.response import ResponseShaper
-from crm_gateway.subgraph_client import SubgraphClient
-from crm_gateway.supergraph import Supergraph
-from crm_gateway.uploads import Uploads, upload_error
+from crm_gateway.composition.api_schema import build_api_schema
+from crm_gateway.composition.supergraph import Supergraph
+from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error, upload_error
+from crm_gateway.execution.executor import ExecutionState, Executor, RequestContext
+from crm_gateway.execution.limits import (
+    LimitExceeded,
+    Limits,
+    Measures,
+    check_cost,
+    check_shape,
+    measure,
+)
+from crm_gateway.execution.response import ResponseShaper
+from crm_gateway.planning.plan import INTROSPECTION_FIELDS, PlanningError, QueryPlan
+from crm_gateway.planning.planner import Planner
+from crm_gateway.transport.client import SubgraphClient
+from crm_gateway.transport.files import Uploads
 from crm_kit.personal import scrub
 
 logger = logging.getLogger("crm_gateway")

@@ -16,8 +16,8 @@ from graphql import (
     SelectionSetNode,
 )
 
-from crm_gateway.plan import Fetch, PathSegment
-from crm_gateway.selection import SubSelection
+from crm_gateway.planning.plan import Fetch, PathSegment
+from crm_gateway.planning.selection import SubSelection
 
 Provided = dict[str, "Provided"]
 """Fields a `@provides` makes resolvable locally: name -> nested; "@Type" keys per type."""

@@ -12,12 +12,12 @@ import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from crm_gateway.composition.supergraph import Supergraph
 from crm_gateway.errors import ErrorDict, Path, subgraph_error, unavailable_error
-from crm_gateway.plan import Batch, Fetch, PathSegment, QueryPlan, Template
-from crm_gateway.plan_aliases import rename_keys
-from crm_gateway.subgraph_client import SubgraphClient, SubgraphResponse, SubgraphUnavailable
-from crm_gateway.supergraph import Supergraph
-from crm_gateway.uploads import Uploads
+from crm_gateway.planning.aliases import rename_keys
+from crm_gateway.planning.plan import Batch, Fetch, PathSegment, QueryPlan, Template
+from crm_gateway.transport.client import SubgraphClient, SubgraphResponse, SubgraphUnavailable
+from crm_gateway.transport.files import Uploads
 from crm_kit.telemetry import current_traceparent, tracer
 
 logger = logging.getLogger("crm_gateway")

@@ -32,8 +32,8 @@ from graphql.language import (
     UnionTypeExtensionNode,
 )
 
-from crm_gateway.compose_checks import run_checks
-from crm_gateway.sdl_utils import (
+from crm_gateway.composition.checks import run_checks
+from crm_gateway.composition.sdl import (
     deprecation_of,
     description_of,
     directive_args,
@@ -41,7 +41,7 @@ from crm_gateway.sdl_utils import (
     print_value,
     rename_type,
 )
-from crm_gateway.supergraph import (
+from crm_gateway.composition.supergraph import (
     CompositionError,
     EnumValueInfo,
     FieldInfo,

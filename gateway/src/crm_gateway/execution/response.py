@@ -30,8 +30,8 @@ from graphql import (
 from graphql.language import DirectiveNode, VariableNode
 
 from crm_gateway.errors import INTERNAL, gateway_error
-from crm_gateway.executor import ExecutionState
-from crm_gateway.plan import INTROSPECTION_FIELDS, QueryPlan
+from crm_gateway.execution.executor import ExecutionState
+from crm_gateway.planning.plan import INTROSPECTION_FIELDS, QueryPlan
 
 
 class _Bubble:

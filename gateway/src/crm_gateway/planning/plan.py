@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from graphql import FragmentDefinitionNode, OperationDefinitionNode
 
-from crm_gateway.selection import SubSelection
+from crm_gateway.planning.selection import SubSelection
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 

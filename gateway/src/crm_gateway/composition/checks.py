@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import FieldNode, GraphQLError, InlineFragmentNode, SelectionSetNode
 
-from crm_gateway.supergraph import (
+from crm_gateway.composition.supergraph import (
     BUILTIN_SCALARS,
     Supergraph,
     TypeInfo,
@@ -290,7 +290,7 @@ def run_checks(supergraph: Supergraph) -> list[str]:
     errors += check_reachability(supergraph)
     if errors:
         return errors
-    from crm_gateway.api_schema import build_api_schema
+    from crm_gateway.composition.api_schema import build_api_schema
 
     try:
         build_api_schema(supergraph)

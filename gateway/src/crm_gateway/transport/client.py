@@ -1,6 +1,6 @@
 """HTTP to subgraphs: keep-alive connection pools, timeouts, header forwarding, metrics.
 
-JSON requests go through `subgraph_http.HttpPool` (an asyncio Protocol with httptools' C parser:
+JSON requests go through `transport.http.HttpPool` (an asyncio Protocol with httptools' C parser:
 a third of aiohttp's CPU per request); multipart uploads and readiness probes through aiohttp.
 Profiling under load had shown httpx/httpcore's per-request pool bookkeeping as the largest
 cost of the gateway, then aiohttp's per-request objects and callbacks.
@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import orjson
 
-from crm_gateway.circuit import CircuitBreaker
 from crm_gateway.metrics import GatewayMetrics
-from crm_gateway.subgraph_http import BadResponse, HttpPool
-from crm_gateway.uploads import UploadedFile, Uploads
+from crm_gateway.transport.circuit import CircuitBreaker
+from crm_gateway.transport.files import UploadedFile, Uploads
+from crm_gateway.transport.http import BadResponse, HttpPool
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _PER_REQUEST = frozenset({"x-request-id", "traceparent", "tracestate"})  # not in the dedupe key

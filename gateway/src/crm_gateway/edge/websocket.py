@@ -25,14 +25,18 @@ from typing import Any, NoReturn
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from crm_gateway.engine import RequestError
+from crm_gateway.edge.forwarding import subgraph_headers
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
-from crm_gateway.executor import RequestContext
-from crm_gateway.forwarding import subgraph_headers
+from crm_gateway.execution.engine import RequestError
+from crm_gateway.execution.executor import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.subgraph_client import SubgraphUnavailable
-from crm_gateway.subgraph_ws import WS_PROTOCOL, SubgraphSubscriptionError, subscribe_upstream
+from crm_gateway.transport.client import SubgraphUnavailable
+from crm_gateway.transport.websocket import (
+    WS_PROTOCOL,
+    SubgraphSubscriptionError,
+    subscribe_upstream,
+)
 from crm_kit.auth import TokenVerifier, bearer_token
 from crm_kit.errors import Unauthenticated
 

@@ -4,7 +4,7 @@ One asyncio Protocol per connection with httptools' C response parser (the parse
 uses) and a pool of idle connections per origin. Measured against aiohttp on the same
 subgraph: 0.19 instead of 0.61 ms of gateway CPU per request, most of the difference being
 aiohttp's per-request objects and event-loop callbacks. Multipart uploads and readiness probes
-still go through aiohttp (`subgraph_client.py`).
+still go through aiohttp (`transport.client`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import GraphQLSchema, build_schema, print_ast, validate_schema
 from graphql.language import StringValueNode
 
-from crm_gateway.supergraph import (
+from crm_gateway.composition.supergraph import (
     BUILTIN_SCALARS,
     FieldInfo,
     InputValueInfo,

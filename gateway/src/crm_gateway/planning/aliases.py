@@ -10,8 +10,8 @@ merging it.
 
 from __future__ import annotations
 
-from crm_gateway.selection import SubField, SubSelection
-from crm_gateway.supergraph import Supergraph, named_type_of
+from crm_gateway.composition.supergraph import Supergraph, named_type_of
+from crm_gateway.planning.selection import SubField, SubSelection
 
 ALIAS_PREFIX = "__gwa_"
 

@@ -8,11 +8,11 @@ from abc import ABC, abstractmethod
 
 from graphql import FieldNode, SelectionSetNode
 
-from crm_gateway.plan import Fetch, Template, merge_templates
-from crm_gateway.plan_fetches import FetchGraph
-from crm_gateway.plan_scope import Anchor, Route, Where
-from crm_gateway.selection import SubSelection, print_arguments, print_directives
-from crm_gateway.supergraph import TypeInfo, TypeKind
+from crm_gateway.composition.supergraph import TypeInfo, TypeKind
+from crm_gateway.planning.fetches import FetchGraph
+from crm_gateway.planning.plan import Fetch, Template, merge_templates
+from crm_gateway.planning.scope import Anchor, Route, Where
+from crm_gateway.planning.selection import SubSelection, print_arguments, print_directives
 
 
 class Rerouting(FetchGraph, ABC):

@@ -24,15 +24,15 @@ from graphql.language import (
     UnionTypeDefinitionNode,
 )
 
-from crm_gateway.api_schema import build_api_schema
-from crm_gateway.sdl_utils import (
+from crm_gateway.composition.api_schema import build_api_schema
+from crm_gateway.composition.sdl import (
     deprecation_of,
     description_of,
     directive_args,
     print_value,
     rename_type,
 )
-from crm_gateway.supergraph import (
+from crm_gateway.composition.supergraph import (
     CompositionError,
     EnumValueInfo,
     FieldInfo,
