@@ -18,8 +18,8 @@ import httpx
 
 from crm_gateway.composition.supergraph_sdl import load_supergraph_sdl
 from crm_gateway.execution.engine import Engine
-from crm_gateway.execution.executor import RequestContext
 from crm_gateway.execution.limits import Limits
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.metrics import GatewayMetrics
 from crm_gateway.transport.client import SubgraphClient
 

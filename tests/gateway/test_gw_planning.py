@@ -15,7 +15,7 @@ from gw_support import Gateway, Served, gql, make_token, serve
 
 from crm_gateway.composition.compose import SubgraphSDL, compose
 from crm_gateway.execution.engine import Engine
-from crm_gateway.execution.executor import RequestContext
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.metrics import GatewayMetrics
 from crm_gateway.transport.client import SubgraphClient
 

@@ -45,7 +45,7 @@ from crm_gateway.edge.ratelimit import RateLimiter, retry_after_header
 from crm_gateway.edge.uploads import UploadError, is_multipart, read_multipart
 from crm_gateway.edge.websocket import subscription_endpoint
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error
-from crm_gateway.execution.executor import RequestContext
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transport.files import Uploads

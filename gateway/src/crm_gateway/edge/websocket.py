@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from crm_gateway.edge.forwarding import subgraph_headers
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
 from crm_gateway.execution.engine import RequestError
-from crm_gateway.execution.executor import RequestContext
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transport.client import SubgraphUnavailable
@@ -224,7 +224,7 @@ class _Connection:
             result = await engine.run(query, name, variables, context)
             await self.send({"id": operation_id, "type": "next", "payload": result})
             return
-        root_batch = next(b for step in plan.steps for b in step if not b.is_entity)
+        root_batch = next(n for n in plan.fetch_nodes() if not n.is_entity)
         root = root_batch.fetches[0]
         subgraph = engine.supergraph.subgraphs[root.subgraph]
         upstream = subscribe_upstream(

@@ -28,7 +28,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from crm_gateway.composition.api_schema import build_api_schema
 from crm_gateway.composition.supergraph import Supergraph
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error, upload_error
-from crm_gateway.execution.executor import ExecutionState, Executor, RequestContext
+from crm_gateway.execution.executor import Executor
 from crm_gateway.execution.limits import (
     LimitExceeded,
     Limits,
@@ -38,6 +38,7 @@ from crm_gateway.execution.limits import (
     measure,
 )
 from crm_gateway.execution.response import ResponseShaper
+from crm_gateway.execution.state import ExecutionState, RequestContext
 from crm_gateway.planning.plan import INTROSPECTION_FIELDS, PlanningError, QueryPlan
 from crm_gateway.planning.planner import Planner
 from crm_gateway.transport.client import SubgraphClient
@@ -91,10 +92,9 @@ def check_uploads(plan: QueryPlan, uploads: Uploads) -> None:
     """Files go to root fields of one subgraph in a mutation, or the request is refused."""
     names = uploads.variable_names()
     users = [
-        batch
-        for step in plan.steps
-        for batch in step
-        if any(name in fetch.variables for fetch in batch.fetches for name in names)
+        node
+        for node in plan.fetch_nodes()
+        if any(name in fetch.variables for fetch in node.fetches for name in names)
     ]
     reason = None
     if plan.operation_type != "mutation":
@@ -257,7 +257,7 @@ class Engine:
             self._introspect(prepared, context.variables, state)
         response = self._response(prepared, coerced, state)
         if include_plan:
-            response["extensions"] = {"queryPlan": plan.describe()}
+            response["extensions"] = {"queryPlan": plan.describe(), "queryPlanTree": plan.tree()}
         return response
 
     def coerce_variables(
@@ -287,8 +287,7 @@ class Engine:
         context: RequestContext,
     ) -> dict[str, Any]:
         """One subscription event from the root subgraph, completed through the plan."""
-        root = prepared.plan.fetches[0]
-        state = await self.executor.execute_event(prepared.plan, root.subgraph, payload, context)
+        state = await self.executor.execute_event(prepared.plan, payload, context)
         return self._response(prepared, coerced, state)
 
     def _introspect(

@@ -30,7 +30,7 @@ from graphql import (
 from graphql.language import DirectiveNode, VariableNode
 
 from crm_gateway.errors import INTERNAL, gateway_error
-from crm_gateway.execution.executor import ExecutionState
+from crm_gateway.execution.state import ExecutionState
 from crm_gateway.planning.plan import INTROSPECTION_FIELDS, QueryPlan
 
 

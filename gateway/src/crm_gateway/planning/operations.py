@@ -8,7 +8,7 @@ import re
 
 from crm_gateway.planning.aliases import alias_conflicts
 from crm_gateway.planning.fetches import FetchGraph
-from crm_gateway.planning.plan import Batch, Fetch
+from crm_gateway.planning.plan import Fetch, FetchNode
 
 
 class Requests:
@@ -16,7 +16,7 @@ class Requests:
         self.graph = graph
         self.count = 0
 
-    def batch(self, fetches: list[Fetch]) -> list[Batch]:
+    def batch(self, fetches: list[Fetch]) -> list[FetchNode]:
         """Group entity fetches to one subgraph with the same dependencies into one request."""
         groups: dict[tuple[str, frozenset[int]] | int, list[Fetch]] = {}
         for fetch in fetches:
@@ -24,10 +24,10 @@ class Requests:
                 (fetch.subgraph, frozenset(fetch.depends_on)) if fetch.is_entity else -fetch.id - 1
             )
             groups.setdefault(key, []).append(fetch)
-        batches: list[Batch] = []
+        batches: list[FetchNode] = []
         owner: dict[int, int] = {}
         for members in groups.values():
-            batch = Batch(self.count, members[0].subgraph, members)
+            batch = FetchNode(self.count, members[0].subgraph, members)
             self.count += 1
             batches.append(batch)
             for fetch in members:
@@ -38,7 +38,7 @@ class Requests:
                 batch.depends_on |= {owner[d] for d in fetch.depends_on if d in owner}
         return batches
 
-    def _print(self, batch: Batch) -> None:
+    def _print(self, batch: FetchNode) -> None:
         graph = self.graph
         base = graph.operation.name.value if graph.operation.name else None
         if base:
@@ -58,7 +58,7 @@ class Requests:
             selection = batch.fetches[0].selection.print()
             batch.operation = f"{graph.op_type}{self._name(batch)}{header} {selection}"
 
-    def _entities_operation(self, batch: Batch, definitions: list[str]) -> str:
+    def _entities_operation(self, batch: FetchNode, definitions: list[str]) -> str:
         calls: list[str] = []
         single = len(batch.fetches) == 1
         for position, fetch in enumerate(batch.fetches):
@@ -73,5 +73,5 @@ class Requests:
         return f"query{self._name(batch)}({', '.join(definitions)}) {{ {' '.join(calls)} }}"
 
     @staticmethod
-    def _name(batch: Batch) -> str:
+    def _name(batch: FetchNode) -> str:
         return f" {batch.operation_name}" if batch.operation_name else ""
