@@ -10,8 +10,12 @@ per-kid key cache would keep accepting it until restart).
 from __future__ import annotations
 
 import jwt
+from starlette.requests import Request
 
-from crm_kit.auth import TokenVerifier
+from crm_gateway.edge.requests import Refused
+from crm_gateway.errors import gateway_error
+from crm_kit.auth import Principal, TokenVerifier, bearer_token
+from crm_kit.errors import Unauthenticated
 from crm_kit.settings import AuthSettings
 
 
@@ -28,3 +32,22 @@ class EdgeTokenVerifier(TokenVerifier):
                 lifespan=lifespan,
                 cooldown_duration=refresh_cooldown,
             )
+
+
+class Authenticator:
+    """The `Authorization: Bearer <JWT>` of a `/graphql` request. A missing or invalid token
+    is answered with HTTP 200 and an `UNAUTHENTICATED` error (what Apollo Client's error link
+    and the GraphQL-over-HTTP `application/json` mode expect)."""
+
+    def __init__(self, verifier: TokenVerifier, *, required: bool) -> None:
+        self.verifier = verifier
+        self.required = required
+
+    async def authenticate(self, request: Request) -> Principal | None:
+        authorization = request.headers.get("authorization")
+        if not self.required and not authorization:
+            return None
+        try:
+            return await self.verifier.verify(bearer_token(authorization))
+        except Unauthenticated as exc:
+            raise Refused(gateway_error(exc.message, "UNAUTHENTICATED"), 200) from exc

@@ -13,6 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
+from crm_gateway.edge.requests import Refused
+from crm_gateway.errors import gateway_error
+from crm_gateway.metrics import GatewayMetrics
+from crm_gateway.settings import GatewaySettings
+from crm_kit.auth import Principal
+
 
 @dataclass(slots=True)
 class _Bucket:
@@ -70,3 +78,43 @@ class RateLimiter:
 
 def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
+
+
+class RateLimits:
+    """The edge's limits per user (JWT `sub`) and per client id (`client_id_header`, or
+    `apollographql-client-name`): every operation of a request takes a token from each."""
+
+    def __init__(self, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
+        window = settings.rate_limit_window_seconds
+        self.user = RateLimiter(settings.rate_limit_user, window)
+        self.client = RateLimiter(settings.rate_limit_client, window)
+        self.client_id_header = settings.client_id_header
+        self.metrics = metrics
+
+    def check(self, request: Request, principal: Principal | None, operations: int) -> None:
+        """Refused (HTTP 429 with `Retry-After`) when a bucket is empty."""
+        client_id = request.headers.get(self.client_id_header) or request.headers.get(
+            "apollographql-client-name"
+        )
+        checks = (
+            (self.user, "user", principal.sub if principal else None),
+            (self.client, "client", client_id),
+        )
+        for limiter, scope, key in checks:
+            if key is None or not limiter.enabled:
+                continue
+            for _ in range(operations):
+                wait = limiter.acquire(key)
+                if wait is not None:
+                    self._refuse(scope, wait)
+
+    def _refuse(self, scope: str, wait: float) -> None:
+        retry = retry_after_header(wait)
+        self.metrics.rate_limited.inc(scope=scope)
+        error = gateway_error(
+            f"Too many requests for this {scope}; retry after {retry} s",
+            "RATE_LIMITED",
+            retryAfter=int(retry),
+            scope=scope,
+        )
+        raise Refused(error, 429, {"retry-after": retry})

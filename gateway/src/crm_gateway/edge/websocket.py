@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from crm_gateway.edge.forwarding import subgraph_headers
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
-from crm_gateway.execution.engine import RequestError
+from crm_gateway.execution.engine import Engine, PreparedOperation, RequestError
 from crm_gateway.execution.state import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
@@ -52,6 +52,14 @@ class _Close(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    engine: Engine
+    prepared: PreparedOperation
+    coerced: dict[str, Any]
+    context: RequestContext
 
 
 @dataclass
@@ -219,35 +227,48 @@ class _Connection:
             engine.check_cost(prepared, variables)
         except RequestError as exc:
             await self._error(operation_id, exc.errors)
-        plan = prepared.plan
-        if plan.operation_type != "subscription":
+        if prepared.plan.operation_type != "subscription":
             result = await engine.run(query, name, variables, context)
             await self.send({"id": operation_id, "type": "next", "payload": result})
             return
-        root_batch = next(n for n in plan.fetch_nodes() if not n.is_entity)
-        root = root_batch.fetches[0]
+        await self._subscribe(operation_id, _Subscription(engine, prepared, coerced, context))
+
+    async def _subscribe(self, operation_id: str, subscription: _Subscription) -> None:
+        """One upstream subscription to the subgraph of the root field; each event completed
+        through the plan's entity fetches and sent as `next`."""
+        engine, context = subscription.engine, subscription.context
+        root_node = next(n for n in subscription.prepared.plan.fetch_nodes() if not n.is_entity)
+        root = root_node.fetches[0]
         subgraph = engine.supergraph.subgraphs[root.subgraph]
         upstream = subscribe_upstream(
             subgraph.name,
             subgraph.url,
-            root_batch.operation,
+            root_node.operation,
             variables={k: context.variables[k] for k in root.variables if k in context.variables},
-            operation_name=root_batch.operation_name,
+            operation_name=root_node.operation_name,
             headers=context.headers,
             connect_timeout=self.settings.subgraph_timeout_seconds,
         )
         try:
             async with contextlib.aclosing(upstream):
                 async for event in upstream:
-                    result = await engine.event_response(prepared, coerced, event, context)
+                    result = await engine.event_response(
+                        subscription.prepared, subscription.coerced, event, context
+                    )
                     await self.send({"id": operation_id, "type": "next", "payload": result})
         except SubgraphSubscriptionError as exc:
-            errors = [subgraph_error(e, subgraph.name, request_id, None) for e in exc.errors]
+            errors = [
+                subgraph_error(e, subgraph.name, context.request_id, None) for e in exc.errors
+            ]
             await self._error(operation_id, errors)
         except SubgraphUnavailable as exc:
             logger.warning(
                 "subgraph subscription unavailable",
-                extra={"subgraph": subgraph.name, "reason": exc.reason, "request_id": request_id},
+                extra={
+                    "subgraph": subgraph.name,
+                    "reason": exc.reason,
+                    "request_id": context.request_id,
+                },
             )
             key = next(root.selection.response_keys(), None)
             error = unavailable_error(subgraph.name, [key] if key else None)
@@ -260,14 +281,19 @@ class _Connection:
         raise _Ended
 
 
-async def subscription_endpoint(
-    websocket: WebSocket,
-    runtime: GatewayRuntime,
-    settings: GatewaySettings,
-    verifier: TokenVerifier,
-) -> None:
-    if WS_PROTOCOL not in websocket.scope.get("subprotocols", []):
-        await websocket.close(4406, "Subprotocol not acceptable")
-        return
-    await websocket.accept(subprotocol=WS_PROTOCOL)
-    await _Connection(websocket, runtime, settings, verifier).serve()
+class SubscriptionEndpoint:
+    """`/graphql` over WebSocket (graphql-transport-ws)."""
+
+    def __init__(
+        self, runtime: GatewayRuntime, settings: GatewaySettings, verifier: TokenVerifier
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.verifier = verifier
+
+    async def serve(self, websocket: WebSocket) -> None:
+        if WS_PROTOCOL not in websocket.scope.get("subprotocols", []):
+            await websocket.close(4406, "Subprotocol not acceptable")
+            return
+        await websocket.accept(subprotocol=WS_PROTOCOL)
+        await _Connection(websocket, self.runtime, self.settings, self.verifier).serve()
