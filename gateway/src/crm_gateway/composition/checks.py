@@ -6,6 +6,7 @@ from graphql import FieldNode, GraphQLError, InlineFragmentNode, SelectionSetNod
 
 from crm_gateway.composition.supergraph import (
     BUILTIN_SCALARS,
+    FieldInfo,
     Supergraph,
     TypeInfo,
     TypeKind,
@@ -73,23 +74,28 @@ def _check_field_set(
         if isinstance(node, InlineFragmentNode):
             condition = node.type_condition.name.value if node.type_condition else type_name
             reason = _check_field_set(supergraph, condition, subgraph, node.selection_set)
-            if reason:
-                return reason
-            continue
-        if not isinstance(node, FieldNode):
-            return "field sets may not contain fragment spreads"
-        name = node.name.value
-        if name == "__typename":
-            continue
-        field = info.fields.get(name)
-        if field is None or subgraph not in field.sources:
-            return f'field "{type_name}.{name}" is not defined in subgraph "{subgraph}"'
-        if node.selection_set is not None:
-            reason = _check_field_set(supergraph, field.named_type, subgraph, node.selection_set)
-            if reason:
-                return reason
-        elif supergraph.is_composite(field.named_type):
-            return f'field "{type_name}.{name}" is an object and needs a selection'
+        elif not isinstance(node, FieldNode):
+            reason = "field sets may not contain fragment spreads"
+        else:
+            reason = _check_set_field(supergraph, info, subgraph, node)
+        if reason:
+            return reason
+    return None
+
+
+def _check_set_field(
+    supergraph: Supergraph, info: TypeInfo, subgraph: str, node: FieldNode
+) -> str | None:
+    name = node.name.value
+    if name == "__typename":
+        return None
+    field = info.fields.get(name)
+    if field is None or subgraph not in field.sources:
+        return f'field "{info.name}.{name}" is not defined in subgraph "{subgraph}"'
+    if node.selection_set is not None:
+        return _check_field_set(supergraph, field.named_type, subgraph, node.selection_set)
+    if supergraph.is_composite(field.named_type):
+        return f'field "{info.name}.{name}" is an object and needs a selection'
     return None
 
 
@@ -105,32 +111,51 @@ def check_field_sets(supergraph: Supergraph) -> list[str]:
                         f'"{subgraph}" is invalid: {reason}'
                     )
         for field in info.fields.values():
-            for source in field.sources.values():
-                for directive, value, target in (
-                    ("requires", source.requires, info.name),
-                    ("provides", source.provides, field.named_type),
-                ):
-                    if value is None:
-                        continue
-                    problem: str | None
-                    try:
-                        selection = parse_field_set(value)
-                    except GraphQLError as exc:
-                        problem = f"not a valid field set: {exc.message}"
-                    else:
-                        problem = _check_field_set(supergraph, target, source.subgraph, selection)
-                    if problem:
-                        errors.append(
-                            f'@{directive}(fields: "{value}") on "{info.name}.{field.name}" in '
-                            f'subgraph "{source.subgraph}" is invalid: {problem}'
-                        )
+            errors.extend(_check_directive_field_sets(supergraph, info, field))
+    return errors
+
+
+def _check_directive_field_sets(
+    supergraph: Supergraph, info: TypeInfo, field: FieldInfo
+) -> list[str]:
+    """The @requires and @provides field sets of a field, in every subgraph."""
+    errors: list[str] = []
+    for source in field.sources.values():
+        for directive, value, target in (
+            ("requires", source.requires, info.name),
+            ("provides", source.provides, field.named_type),
+        ):
+            if value is None:
+                continue
+            problem: str | None
+            try:
+                selection = parse_field_set(value)
+            except GraphQLError as exc:
+                problem = f"not a valid field set: {exc.message}"
+            else:
+                problem = _check_field_set(supergraph, target, source.subgraph, selection)
+            if problem:
+                errors.append(
+                    f'@{directive}(fields: "{value}") on "{info.name}.{field.name}" in '
+                    f'subgraph "{source.subgraph}" is invalid: {problem}'
+                )
     return errors
 
 
 def check_references(supergraph: Supergraph) -> list[str]:
     """Every referenced type exists; accessible elements do not reference inaccessible types."""
     errors: list[str] = []
+    for info in supergraph.types.values():
+        _check_type_references(supergraph, info, errors)
+        for member in info.all_members():
+            if member not in supergraph.types:
+                errors.append(f'Union "{info.name}" has unknown member "{member}"')
+    if "query" not in supergraph.root_types:
+        errors.append("No subgraph defines a Query type")
+    return errors
 
+
+def _check_type_references(supergraph: Supergraph, info: TypeInfo, errors: list[str]) -> None:
     def check(where: str, type_ref: str, accessible: bool) -> None:
         named = named_type_of(type_ref)
         target = supergraph.types.get(named)
@@ -140,28 +165,21 @@ def check_references(supergraph: Supergraph) -> list[str]:
         elif accessible and target.inaccessible:
             errors.append(f'{where} is accessible but its type "{named}" is @inaccessible')
 
-    for info in supergraph.types.values():
-        for field in info.fields.values():
-            accessible = not (info.inaccessible or field.inaccessible)
-            check(f'Field "{info.name}.{field.name}"', field.type, accessible)
-            for arg in field.args.values():
-                check(
-                    f'Argument "{info.name}.{field.name}({arg.name}:)"',
-                    arg.type,
-                    accessible and not arg.inaccessible,
-                )
-        for value in info.input_fields.values():
+    for field in info.fields.values():
+        accessible = not (info.inaccessible or field.inaccessible)
+        check(f'Field "{info.name}.{field.name}"', field.type, accessible)
+        for arg in field.args.values():
             check(
-                f'Input field "{info.name}.{value.name}"',
-                value.type,
-                not (info.inaccessible or value.inaccessible),
+                f'Argument "{info.name}.{field.name}({arg.name}:)"',
+                arg.type,
+                accessible and not arg.inaccessible,
             )
-        for member in info.all_members():
-            if member not in supergraph.types:
-                errors.append(f'Union "{info.name}" has unknown member "{member}"')
-    if "query" not in supergraph.root_types:
-        errors.append("No subgraph defines a Query type")
-    return errors
+    for value in info.input_fields.values():
+        check(
+            f'Input field "{info.name}.{value.name}"',
+            value.type,
+            not (info.inaccessible or value.inaccessible),
+        )
 
 
 class _Reach:

@@ -8,7 +8,7 @@ as a readable message and raises `CompositionError` with all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from graphql import GraphQLError, parse
 from graphql.language import (
@@ -33,6 +33,8 @@ from graphql.language import (
 )
 
 from crm_gateway.composition.checks import run_checks
+from crm_gateway.composition.federation import Found, SubgraphSchema, read_links
+from crm_gateway.composition.merge import merge_enum, merge_inputs
 from crm_gateway.composition.sdl import (
     deprecation_of,
     description_of,
@@ -55,26 +57,6 @@ from crm_gateway.composition.supergraph import (
     named_type_of,
 )
 
-FEDERATION_DIRECTIVES = (
-    "key",
-    "shareable",
-    "external",
-    "requires",
-    "provides",
-    "inaccessible",
-    "tag",
-    "override",
-    "extends",
-    "interfaceObject",
-    "composeDirective",
-    "authenticated",
-    "requiresScopes",
-    "policy",
-    "context",
-    "fromContext",
-    "cost",
-    "listSize",
-)
 ROOT_DEFAULTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 FEDERATION_ROOT_FIELDS = frozenset({"_entities", "_service"})
 
@@ -106,23 +88,6 @@ class SubgraphSDL:
 
 
 @dataclass
-class _Subgraph:
-    name: str
-    fed2: bool
-    directives: dict[str, str]  # local directive name -> canonical federation name
-    renames: dict[str, str]  # subgraph root type name -> supergraph root type name
-
-    def canonical(self, node: Node) -> dict[str, list[dict[str, object]]]:
-        """Federation directives on a node, by canonical name, with their arguments."""
-        found: dict[str, list[dict[str, object]]] = {}
-        for directive in getattr(node, "directives", None) or ():
-            canonical = self.directives.get(directive.name.value)
-            if canonical is not None:
-                found.setdefault(canonical, []).append(directive_args(directive))
-        return found
-
-
-@dataclass
 class _Composer:
     types: dict[str, TypeInfo] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -138,7 +103,7 @@ class _Composer:
     # ---- reading one subgraph -------------------------------------------------------------
 
     def add_subgraph(self, name: str, document: DocumentNode) -> None:
-        sub = _read_links(name, document)
+        sub = read_links(name, document)
         for definition in document.definitions:
             if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
                 for op in definition.operation_types or ():
@@ -158,7 +123,7 @@ class _Composer:
                 continue
             self._add_type(sub, sub.renames.get(type_name, type_name), kind, definition)
 
-    def _type_info(self, sub: _Subgraph, name: str, kind: TypeKind, node: Node) -> TypeInfo:
+    def _type_info(self, sub: SubgraphSchema, name: str, kind: TypeKind, node: Node) -> TypeInfo:
         info = self.types.get(name)
         if info is None:
             info = self.types[name] = TypeInfo(name=name, kind=kind)
@@ -179,7 +144,7 @@ class _Composer:
                 info.tags.append(str(tag.get("name")))
         return info
 
-    def _add_type(self, sub: _Subgraph, name: str, kind: TypeKind, node: Node) -> None:
+    def _add_type(self, sub: SubgraphSchema, name: str, kind: TypeKind, node: Node) -> None:
         info = self._type_info(sub, name, kind, node)
         found = sub.canonical(node)
         if "interfaceObject" in found:
@@ -188,44 +153,11 @@ class _Composer:
                 "gateway does not support yet"
             )
         if kind in (TypeKind.OBJECT, TypeKind.INTERFACE):
-            for key in found.get("key", []):
-                fields = str(key.get("fields") or "").strip()
-                resolvable = key.get("resolvable", True) is not False
-                try:
-                    info.keys.setdefault(sub.name, []).append(KeyInfo(fields, resolvable))
-                except GraphQLError as exc:
-                    self.errors.append(
-                        f'@key(fields: "{fields}") on "{name}" in subgraph "{sub.name}" '
-                        f"is not a valid field set: {exc.message}"
-                    )
-            interfaces = info.interfaces.setdefault(sub.name, [])
-            for iface in getattr(node, "interfaces", None) or ():
-                if iface.name.value not in interfaces:
-                    interfaces.append(iface.name.value)
-            type_shareable = "shareable" in found or not sub.fed2
-            key_fields = _key_field_names(info.keys.get(sub.name, []))
-            for field_node in getattr(node, "fields", None) or ():
-                if name == "Query" and field_node.name.value in FEDERATION_ROOT_FIELDS:
-                    continue
-                self._add_field(sub, info, field_node, type_shareable, key_fields)
+            self._add_object(sub, info, node, found)
         elif kind is TypeKind.UNION:
-            members = info.members.setdefault(sub.name, [])
-            for member in getattr(node, "types", None) or ():
-                member_name = sub.renames.get(member.name.value, member.name.value)
-                if member_name not in members:
-                    members.append(member_name)
+            self._add_union(sub, info, node)
         elif kind is TypeKind.ENUM:
-            values = self.enum_values.setdefault(name, {}).setdefault(sub.name, {})
-            for value_node in getattr(node, "values", None) or ():
-                value_found = sub.canonical(value_node)
-                values[value_node.name.value] = EnumValueInfo(
-                    name=value_node.name.value,
-                    description=description_of(value_node),
-                    deprecation=deprecation_of(value_node),
-                    inaccessible="inaccessible" in value_found,
-                    tags=[str(t.get("name")) for t in value_found.get("tag", [])],
-                    subgraphs=[sub.name],
-                )
+            self._add_enum(sub, name, node)
         elif kind is TypeKind.INPUT_OBJECT:
             inputs = self.input_fields.setdefault(name, {}).setdefault(sub.name, {})
             for input_node in getattr(node, "fields", None) or ():
@@ -235,7 +167,50 @@ class _Composer:
                 if directive.name.value == "specifiedBy":
                     info.specified_by = str(directive_args(directive).get("url"))
 
-    def _input_value(self, sub: _Subgraph, node: InputValueDefinitionNode) -> InputValueInfo:
+    def _add_object(self, sub: SubgraphSchema, info: TypeInfo, node: Node, found: Found) -> None:
+        """An object or interface type: its keys, interfaces and fields in one subgraph."""
+        for key in found.get("key", []):
+            fields = str(key.get("fields") or "").strip()
+            resolvable = key.get("resolvable", True) is not False
+            try:
+                info.keys.setdefault(sub.name, []).append(KeyInfo(fields, resolvable))
+            except GraphQLError as exc:
+                self.errors.append(
+                    f'@key(fields: "{fields}") on "{info.name}" in subgraph "{sub.name}" '
+                    f"is not a valid field set: {exc.message}"
+                )
+        interfaces = info.interfaces.setdefault(sub.name, [])
+        for iface in getattr(node, "interfaces", None) or ():
+            if iface.name.value not in interfaces:
+                interfaces.append(iface.name.value)
+        type_shareable = "shareable" in found or not sub.fed2
+        key_fields = _key_field_names(info.keys.get(sub.name, []))
+        for field_node in getattr(node, "fields", None) or ():
+            if info.name == "Query" and field_node.name.value in FEDERATION_ROOT_FIELDS:
+                continue
+            self._add_field(sub, info, field_node, type_shareable, key_fields)
+
+    def _add_union(self, sub: SubgraphSchema, info: TypeInfo, node: Node) -> None:
+        members = info.members.setdefault(sub.name, [])
+        for member in getattr(node, "types", None) or ():
+            member_name = sub.renames.get(member.name.value, member.name.value)
+            if member_name not in members:
+                members.append(member_name)
+
+    def _add_enum(self, sub: SubgraphSchema, name: str, node: Node) -> None:
+        values = self.enum_values.setdefault(name, {}).setdefault(sub.name, {})
+        for value_node in getattr(node, "values", None) or ():
+            value_found = sub.canonical(value_node)
+            values[value_node.name.value] = EnumValueInfo(
+                name=value_node.name.value,
+                description=description_of(value_node),
+                deprecation=deprecation_of(value_node),
+                inaccessible="inaccessible" in value_found,
+                tags=[str(t.get("name")) for t in value_found.get("tag", [])],
+                subgraphs=[sub.name],
+            )
+
+    def _input_value(self, sub: SubgraphSchema, node: InputValueDefinitionNode) -> InputValueInfo:
         found = sub.canonical(node)
         type_ref = rename_type(node.type, sub.renames)
         self.input_usage.add(named_type_of(type_ref))
@@ -251,7 +226,7 @@ class _Composer:
 
     def _add_field(
         self,
-        sub: _Subgraph,
+        sub: SubgraphSchema,
         info: TypeInfo,
         node: FieldDefinitionNode,
         type_shareable: bool,
@@ -306,77 +281,16 @@ class _Composer:
             resolving = {
                 sg: args for sg, args in per_subgraph.items() if not field_info.sources[sg].external
             } or per_subgraph
-            field_info.args = self._merge_inputs(
-                f'argument of field "{type_name}.{field_name}"', resolving, intersect=True
+            field_info.args = merge_inputs(
+                f'argument of field "{type_name}.{field_name}"', resolving, self.errors
             )
         for type_name, per_subgraph in self.input_fields.items():
-            self.types[type_name].input_fields = self._merge_inputs(
-                f'field of input type "{type_name}"', per_subgraph, intersect=True
+            self.types[type_name].input_fields = merge_inputs(
+                f'field of input type "{type_name}"', per_subgraph, self.errors
             )
         for type_name, values in self.enum_values.items():
-            self._merge_enum(self.types[type_name], values)
-
-    def _merge_inputs(
-        self, what: str, per_subgraph: dict[str, dict[str, InputValueInfo]], *, intersect: bool
-    ) -> dict[str, InputValueInfo]:
-        merged: dict[str, InputValueInfo] = {}
-        subgraphs = list(per_subgraph)
-        for sg, values in per_subgraph.items():
-            for name, value in values.items():
-                current = merged.get(name)
-                if current is None:
-                    merged[name] = replace(value, tags=list(value.tags))
-                    continue
-                combined = merge_type_refs(current.type, value.type, for_input=True)
-                if combined is None:
-                    self.errors.append(
-                        f'The {what} "{name}" has incompatible types across subgraphs: '
-                        f'"{value.type}" in subgraph "{sg}" but "{current.type}" elsewhere'
-                    )
-                    continue
-                current.type = combined
-                current.inaccessible = current.inaccessible or value.inaccessible
-                current.description = current.description or value.description
-                current.default = current.default if current.default is not None else value.default
-        if intersect:
-            for name in list(merged):
-                missing = [sg for sg in subgraphs if name not in per_subgraph[sg]]
-                if not missing:
-                    continue
-                if merged[name].type.endswith("!") and merged[name].default is None:
-                    self.errors.append(
-                        f'The {what} "{name}" is required in some subgraphs but missing in '
-                        f'subgraph(s) "{", ".join(missing)}"'
-                    )
-                del merged[name]
-        return merged
-
-    def _merge_enum(
-        self, info: TypeInfo, per_subgraph: dict[str, dict[str, EnumValueInfo]]
-    ) -> None:
-        as_input = info.name in self.input_usage
-        as_output = info.name in self.output_usage
-        sets = {sg: set(values) for sg, values in per_subgraph.items()}
-        everywhere = set.intersection(*sets.values()) if sets else set()
-        anywhere = set.union(*sets.values()) if sets else set()
-        if as_input and as_output and everywhere != anywhere:
-            self.errors.append(
-                f'Enum "{info.name}" is used as both input and output type, so it must define '
-                f"the same values in every subgraph; values not in all subgraphs: "
-                f"{', '.join(sorted(anywhere - everywhere))}"
-            )
-        keep = everywhere if as_input and not as_output else anywhere
-        for sg, values in per_subgraph.items():
-            for name, value in values.items():
-                if name not in keep:
-                    continue
-                current = info.enum_values.get(name)
-                if current is None:
-                    info.enum_values[name] = value
-                else:
-                    current.subgraphs.append(sg)
-                    current.inaccessible = current.inaccessible or value.inaccessible
-                    current.description = current.description or value.description
+            usage = (type_name in self.input_usage, type_name in self.output_usage)
+            merge_enum(self.types[type_name], values, usage, self.errors)
 
 
 def _defines(document: DocumentNode, type_name: str) -> bool:
@@ -397,35 +311,6 @@ def _field_set_arg(found: dict[str, list[dict[str, object]]], directive: str) ->
         return None
     value = found[directive][0].get("fields")
     return str(value).strip() if value else None
-
-
-def _read_links(name: str, document: DocumentNode) -> _Subgraph:
-    directives: dict[str, str] | None = None
-    for definition in document.definitions:
-        if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
-            continue
-        for directive in definition.directives or ():
-            if directive.name.value != "link":
-                continue
-            args = directive_args(directive)
-            url = str(args.get("url") or "")
-            if "specs.apollo.dev/federation/" not in url:
-                continue
-            prefix = str(args.get("as") or "federation") + "__"
-            directives = {prefix + d: d for d in FEDERATION_DIRECTIVES}
-            for item in args.get("import") or []:
-                if isinstance(item, str):
-                    local = canonical = item.lstrip("@")
-                elif isinstance(item, dict):
-                    canonical = str(item.get("name", "")).lstrip("@")
-                    local = str(item.get("as") or item.get("name", "")).lstrip("@")
-                else:
-                    continue
-                if canonical in FEDERATION_DIRECTIVES:
-                    directives[local] = canonical
-    if directives is None:  # Federation v1 subgraph
-        return _Subgraph(name, False, {d: d for d in FEDERATION_DIRECTIVES}, {})
-    return _Subgraph(name, True, directives, {})
 
 
 def compose(subgraphs: list[SubgraphSDL]) -> Supergraph:

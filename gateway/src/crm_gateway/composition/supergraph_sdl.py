@@ -130,11 +130,7 @@ def load_supergraph_sdl(sdl: str) -> Supergraph:
         raise CompositionError([f"The supergraph SDL does not parse: {exc.message}"]) from exc
     names = _Names(document)
     subgraphs, by_enum = _graphs(document, names)
-    root_types: dict[str, str] = {}
-    for definition in document.definitions:
-        if isinstance(definition, SchemaDefinitionNode):
-            for op in definition.operation_types:
-                root_types[op.operation.value] = op.type.name.value
+    reader = _TypeReader(names, by_enum, list(subgraphs))
     types: dict[str, TypeInfo] = {}
     for definition in document.definitions:
         kind = _KINDS.get(type(definition))
@@ -144,14 +140,8 @@ def load_supergraph_sdl(sdl: str) -> Supergraph:
         name = definition.name.value
         if names.is_spec_type(name) or name.startswith("_"):
             continue
-        types[name] = _read_type(definition, kind, names, by_enum, list(subgraphs))
-    for operation, default in (
-        ("query", "Query"),
-        ("mutation", "Mutation"),
-        ("subscription", "Subscription"),
-    ):
-        if operation not in root_types and default in types:
-            root_types[operation] = default
+        types[name] = reader.read(definition, kind)
+    root_types = _root_types(document, types)
     supergraph = Supergraph(subgraphs=subgraphs, types=types, root_types=root_types)
     supergraph.link_interface_objects()
     try:
@@ -161,62 +151,106 @@ def load_supergraph_sdl(sdl: str) -> Supergraph:
     return supergraph
 
 
-def _read_type(
-    node: TypeDefinitionNode,
-    kind: TypeKind,
-    names: _Names,
-    by_enum: dict[str, str],
-    all_graphs: list[str],
-) -> TypeInfo:
-    info = TypeInfo(
-        name=node.name.value,
-        kind=kind,
-        description=description_of(node),
-        inaccessible=bool(_directives(node, names.inaccessible)),
-        tags=_tags(node, names),
-    )
-    for join_type in _directives(node, names.d("type")):
-        graph = by_enum.get(str(join_type.get("graph")))
-        if graph is None:
-            continue
-        if graph not in info.subgraphs:
-            info.subgraphs.append(graph)
-        key = join_type.get("key")
-        if key:
-            resolvable = join_type.get("resolvable", True) is not False
-            info.keys.setdefault(graph, []).append(KeyInfo(str(key), resolvable))
-        if join_type.get("isInterfaceObject") is True:
-            info.interface_object_in.append(graph)
-    if not info.subgraphs:
-        info.subgraphs = list(all_graphs)
-    if isinstance(node, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
-        implements = _directives(node, names.d("implements"))
+def _root_types(document: DocumentNode, types: dict[str, TypeInfo]) -> dict[str, str]:
+    root_types: dict[str, str] = {}
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode):
+            for op in definition.operation_types:
+                root_types[op.operation.value] = op.type.name.value
+    for operation, default in (
+        ("query", "Query"),
+        ("mutation", "Mutation"),
+        ("subscription", "Subscription"),
+    ):
+        if operation not in root_types and default in types:
+            root_types[operation] = default
+    return root_types
+
+
+class _TypeReader:
+    """One type definition of the supergraph SDL, with its `join__` directives, as TypeInfo."""
+
+    def __init__(self, names: _Names, by_enum: dict[str, str], all_graphs: list[str]) -> None:
+        self.names = names
+        self.by_enum = by_enum
+        self.all_graphs = all_graphs
+
+    def read(self, node: TypeDefinitionNode, kind: TypeKind) -> TypeInfo:
+        names = self.names
+        info = TypeInfo(
+            name=node.name.value,
+            kind=kind,
+            description=description_of(node),
+            inaccessible=bool(_directives(node, names.inaccessible)),
+            tags=_tags(node, names),
+        )
+        self._join_types(node, info)
+        if isinstance(node, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            self._object(node, info)
+        elif isinstance(node, UnionTypeDefinitionNode):
+            self._union(node, info)
+        elif isinstance(node, EnumTypeDefinitionNode):
+            self._enum(node, info)
+        elif isinstance(node, InputObjectTypeDefinitionNode):
+            for input_node in node.fields or ():
+                info.input_fields[input_node.name.value] = _input_value(input_node, names)
+        elif isinstance(node, ScalarTypeDefinitionNode):
+            specified = _directives(node, "specifiedBy")
+            info.specified_by = str(specified[0].get("url")) if specified else None
+        return info
+
+    def _join_types(self, node: TypeDefinitionNode, info: TypeInfo) -> None:
+        """The subgraphs that define the type, its keys and @interfaceObject uses."""
+        for join_type in _directives(node, self.names.d("type")):
+            graph = self.by_enum.get(str(join_type.get("graph")))
+            if graph is None:
+                continue
+            if graph not in info.subgraphs:
+                info.subgraphs.append(graph)
+            key = join_type.get("key")
+            if key:
+                resolvable = join_type.get("resolvable", True) is not False
+                info.keys.setdefault(graph, []).append(KeyInfo(str(key), resolvable))
+            if join_type.get("isInterfaceObject") is True:
+                info.interface_object_in.append(graph)
+        if not info.subgraphs:
+            info.subgraphs = list(self.all_graphs)
+
+    def _object(
+        self, node: ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode, info: TypeInfo
+    ) -> None:
+        implements = _directives(node, self.names.d("implements"))
         if implements:
             for item in implements:
-                graph = by_enum.get(str(item.get("graph")))
+                graph = self.by_enum.get(str(item.get("graph")))
                 if graph is not None:
                     info.interfaces.setdefault(graph, []).append(str(item.get("interface")))
         else:
             for graph in info.subgraphs:
                 info.interfaces[graph] = [i.name.value for i in node.interfaces or ()]
         for field_node in node.fields or ():
-            info.fields[field_node.name.value] = _read_field(field_node, info, names, by_enum)
-    elif isinstance(node, UnionTypeDefinitionNode):
-        members = _directives(node, names.d("unionMember"))
+            info.fields[field_node.name.value] = _read_field(
+                field_node, info, self.names, self.by_enum
+            )
+
+    def _union(self, node: UnionTypeDefinitionNode, info: TypeInfo) -> None:
+        members = _directives(node, self.names.d("unionMember"))
         if members:
             for item in members:
-                graph = by_enum.get(str(item.get("graph")))
+                graph = self.by_enum.get(str(item.get("graph")))
                 if graph is not None:
                     info.members.setdefault(graph, []).append(str(item.get("member")))
         else:
             for graph in info.subgraphs:
                 info.members[graph] = [t.name.value for t in node.types or ()]
-    elif isinstance(node, EnumTypeDefinitionNode):
+
+    def _enum(self, node: EnumTypeDefinitionNode, info: TypeInfo) -> None:
+        names = self.names
         for value in node.values or ():
             graphs = [
-                by_enum[str(v.get("graph"))]
+                self.by_enum[str(v.get("graph"))]
                 for v in _directives(value, names.d("enumValue"))
-                if str(v.get("graph")) in by_enum
+                if str(v.get("graph")) in self.by_enum
             ]
             info.enum_values[value.name.value] = EnumValueInfo(
                 name=value.name.value,
@@ -226,13 +260,6 @@ def _read_type(
                 tags=_tags(value, names),
                 subgraphs=graphs or list(info.subgraphs),
             )
-    elif isinstance(node, InputObjectTypeDefinitionNode):
-        for input_node in node.fields or ():
-            info.input_fields[input_node.name.value] = _input_value(input_node, names)
-    elif isinstance(node, ScalarTypeDefinitionNode):
-        specified = _directives(node, "specifiedBy")
-        info.specified_by = str(specified[0].get("url")) if specified else None
-    return info
 
 
 def _input_value(node: Node, names: _Names) -> InputValueInfo:

@@ -65,32 +65,9 @@ class PersistedQueries:
 
     def resolve(self, query: Any, extensions: Any) -> str | None:
         """The query text to run (None: no query at all), or PersistedQueryError."""
-        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
-        digest: str | None = None
-        if isinstance(persisted, dict):
-            if not self.apq and self.safelist is None:
-                raise PersistedQueryError(
-                    gateway_error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED")
-                )
-            value = persisted.get("sha256Hash")
-            if persisted.get("version", 1) != 1 or not isinstance(value, str):
-                raise PersistedQueryError(
-                    gateway_error("Unsupported persisted query version or hash", "BAD_REQUEST")
-                )
-            digest = value.lower()
+        digest = self._digest(extensions)
         if isinstance(query, str) and query:
-            text_digest = sha256_hex(query)
-            if digest is not None and digest != text_digest:
-                raise PersistedQueryError(
-                    gateway_error("provided sha does not match query", "BAD_REQUEST")
-                )
-            if self.safelist is not None and text_digest not in self.safelist:
-                raise PersistedQueryError(
-                    gateway_error("This operation is not in the safelist", "FORBIDDEN")
-                )
-            if digest is not None and self.apq:
-                self._remember(digest, query)
-            return query
+            return self._text(query, digest)
         if digest is None:
             return None
         if self.safelist is not None:
@@ -107,6 +84,37 @@ class PersistedQueries:
             )
         self._cache.move_to_end(digest)
         return known
+
+    def _digest(self, extensions: Any) -> str | None:
+        """The hash of `extensions.persistedQuery` (None when there is none)."""
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if not isinstance(persisted, dict):
+            return None
+        if not self.apq and self.safelist is None:
+            raise PersistedQueryError(
+                gateway_error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED")
+            )
+        value = persisted.get("sha256Hash")
+        if persisted.get("version", 1) != 1 or not isinstance(value, str):
+            raise PersistedQueryError(
+                gateway_error("Unsupported persisted query version or hash", "BAD_REQUEST")
+            )
+        return value.lower()
+
+    def _text(self, query: str, digest: str | None) -> str:
+        """A query sent as text: checked against its hash and the safelist, remembered."""
+        text_digest = sha256_hex(query)
+        if digest is not None and digest != text_digest:
+            raise PersistedQueryError(
+                gateway_error("provided sha does not match query", "BAD_REQUEST")
+            )
+        if self.safelist is not None and text_digest not in self.safelist:
+            raise PersistedQueryError(
+                gateway_error("This operation is not in the safelist", "FORBIDDEN")
+            )
+        if digest is not None and self.apq:
+            self._remember(digest, query)
+        return query
 
     def _remember(self, digest: str, query: str) -> None:
         self._cache[digest] = query

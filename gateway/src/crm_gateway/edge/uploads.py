@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
@@ -63,19 +63,7 @@ async def read_multipart(
     except MultiPartException as exc:
         raise UploadError(upload_error(f"Invalid multipart request: {exc.message}")) from exc
     try:
-        operations = _json_field(form.get("operations"), "operations")
-        mapping = _json_field(form.get("map"), "map")
-        if isinstance(operations, list):
-            raise UploadError(upload_error("Batched operations cannot carry files"))
-        if not isinstance(operations, dict):
-            raise UploadError(upload_error("'operations' must be a JSON object"))
-        if not isinstance(mapping, dict):
-            raise UploadError(upload_error("'map' must be a JSON object"))
-        variables = operations.get("variables")
-        if variables is None:
-            variables = operations["variables"] = {}
-        if not isinstance(variables, dict):
-            raise UploadError(upload_error("'variables' must be an object"))
+        operations, variables, mapping = _operation(form)
         uploads = Uploads()
         for name, paths in mapping.items():
             part = form.get(name)
@@ -95,6 +83,24 @@ async def read_multipart(
         return operations, uploads
     finally:
         await form.close()
+
+
+def _operation(form: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The `operations` (one operation, not a batch), its variables and the `map`."""
+    operations = _json_field(form.get("operations"), "operations")
+    mapping = _json_field(form.get("map"), "map")
+    if isinstance(operations, list):
+        raise UploadError(upload_error("Batched operations cannot carry files"))
+    if not isinstance(operations, dict):
+        raise UploadError(upload_error("'operations' must be a JSON object"))
+    if not isinstance(mapping, dict):
+        raise UploadError(upload_error("'map' must be a JSON object"))
+    variables = operations.get("variables")
+    if variables is None:
+        variables = operations["variables"] = {}
+    if not isinstance(variables, dict):
+        raise UploadError(upload_error("'variables' must be an object"))
+    return operations, variables, mapping
 
 
 def _json_field(value: Any, name: str) -> Any:

@@ -31,7 +31,7 @@ from crm_gateway.execution.engine import Engine, PreparedOperation, RequestError
 from crm_gateway.execution.state import RequestContext
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.transport.client import SubgraphUnavailable
+from crm_gateway.transport.client import SubgraphUnavailable, graphql_body
 from crm_gateway.transport.websocket import (
     WS_PROTOCOL,
     SubgraphSubscriptionError,
@@ -240,12 +240,10 @@ class _Connection:
         root_node = next(n for n in subscription.prepared.plan.fetch_nodes() if not n.is_entity)
         root = root_node.fetches[0]
         subgraph = engine.supergraph.subgraphs[root.subgraph]
+        variables = {k: context.variables[k] for k in root.variables if k in context.variables}
         upstream = subscribe_upstream(
-            subgraph.name,
-            subgraph.url,
-            root_node.operation,
-            variables={k: context.variables[k] for k in root.variables if k in context.variables},
-            operation_name=root_node.operation_name,
+            subgraph,
+            graphql_body(root_node.operation, variables, root_node.operation_name),
             headers=context.headers,
             connect_timeout=self.settings.subgraph_timeout_seconds,
         )

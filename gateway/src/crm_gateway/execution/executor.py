@@ -26,7 +26,12 @@ from crm_gateway.planning.plan import (
     SequenceNode,
 )
 from crm_gateway.planning.tree import critical_path
-from crm_gateway.transport.client import SubgraphClient, SubgraphResponse, SubgraphUnavailable
+from crm_gateway.transport.client import (
+    SubgraphClient,
+    SubgraphResponse,
+    SubgraphUnavailable,
+    graphql_body,
+)
 from crm_kit.telemetry import current_traceparent, tracer
 
 logger = logging.getLogger("crm_gateway")
@@ -188,11 +193,8 @@ class Executor:
         if uploads is not None and uploads.variable_names().isdisjoint(variables):
             uploads = None
         return await self.client.request(
-            subgraph.name,
-            subgraph.url,
-            batch.operation,
-            variables=variables,
-            operation_name=batch.operation_name,
+            subgraph,
+            graphql_body(batch.operation, variables, batch.operation_name),
             headers=headers,
             retry=not batch.is_mutation,
             uploads=uploads,

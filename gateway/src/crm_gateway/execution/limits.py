@@ -105,47 +105,59 @@ class _Measure:
         depth = 0
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                name = node.name.value
-                if name.startswith("__"):
-                    continue
-                if node.alias is not None:
-                    self.aliases += 1
-                fields = (
-                    parent.fields
-                    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
-                    else {}
-                )
-                definition = fields.get(name)
-                if definition is None:
-                    continue
-                inner_cost, inner_depth = 0, 0
-                if node.selection_set is not None:
-                    inner_cost, inner_depth = self.selection_set(
-                        node.selection_set, get_named_type(definition.type), seen
-                    )
-                cost += self.multiplier(node, definition.type) * (1 + inner_cost)
-                depth = max(depth, 1 + inner_depth)
-                continue
-            if isinstance(node, InlineFragmentNode):
-                condition = node.type_condition.name.value if node.type_condition else None
-                sub_set = node.selection_set
-            elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                seen = seen | {name}
-                condition = fragment.type_condition.name.value
-                sub_set = fragment.selection_set
+                inner_cost, inner_depth = self._field(node, parent, seen)
+            elif isinstance(node, InlineFragmentNode | FragmentSpreadNode):
+                inner_cost, inner_depth, seen = self._fragment(node, parent, seen)
             else:
                 continue
-            target = self.schema.get_type(condition) if condition else parent
-            if target is None:
-                continue
-            inner_cost, inner_depth = self.selection_set(sub_set, target, seen)
             cost += inner_cost
             depth = max(depth, inner_depth)
         return cost, depth
+
+    def _field(
+        self, node: FieldNode, parent: GraphQLNamedType, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        name = node.name.value
+        if name.startswith("__"):
+            return 0, 0
+        if node.alias is not None:
+            self.aliases += 1
+        fields = (
+            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        )
+        definition = fields.get(name)
+        if definition is None:
+            return 0, 0
+        inner_cost, inner_depth = 0, 0
+        if node.selection_set is not None:
+            inner_cost, inner_depth = self.selection_set(
+                node.selection_set, get_named_type(definition.type), seen
+            )
+        return self.multiplier(node, definition.type) * (1 + inner_cost), 1 + inner_depth
+
+    def _fragment(
+        self,
+        node: InlineFragmentNode | FragmentSpreadNode,
+        parent: GraphQLNamedType,
+        seen: frozenset[str],
+    ) -> tuple[int, int, frozenset[str]]:
+        """(cost, depth) of a fragment, and the fragments seen so far."""
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else None
+            sub_set = node.selection_set
+        else:
+            name = node.name.value
+            fragment = self.fragments.get(name)
+            if fragment is None or name in seen:
+                return 0, 0, seen
+            seen = seen | {name}
+            condition = fragment.type_condition.name.value
+            sub_set = fragment.selection_set
+        target = self.schema.get_type(condition) if condition else parent
+        if target is None:
+            return 0, 0, seen
+        inner_cost, inner_depth = self.selection_set(sub_set, target, seen)
+        return inner_cost, inner_depth, seen
 
 
 def _root_field_count(

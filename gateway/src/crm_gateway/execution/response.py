@@ -106,31 +106,36 @@ class ResponseShaper:
             return cached
         fields: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
-
-        def visit(selection_set: SelectionSetNode) -> None:
-            for node in selection_set.selections:
-                if not included(node.directives, self.variables):
-                    continue
-                if isinstance(node, FieldNode):
-                    key = node.alias.value if node.alias else node.name.value
-                    fields.setdefault(key, []).append(node)
-                elif isinstance(node, InlineFragmentNode):
-                    condition = node.type_condition.name.value if node.type_condition else None
-                    if self._applies(condition, runtime):
-                        visit(node.selection_set)
-                elif isinstance(node, FragmentSpreadNode):
-                    name = node.name.value
-                    fragment = self.fragments.get(name)
-                    if name in visited or fragment is None:
-                        continue
-                    visited.add(name)
-                    if self._applies(fragment.type_condition.name.value, runtime):
-                        visit(fragment.selection_set)
-
         for selection_set in selection_sets:
-            visit(selection_set)
+            self._visit(selection_set, runtime, fields, visited)
         self._collected[cache_key] = fields
         return fields
+
+    def _visit(
+        self,
+        selection_set: SelectionSetNode,
+        runtime: GraphQLObjectType,
+        fields: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for node in selection_set.selections:
+            if not included(node.directives, self.variables):
+                continue
+            if isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                fields.setdefault(key, []).append(node)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition.name.value if node.type_condition else None
+                if self._applies(condition, runtime):
+                    self._visit(node.selection_set, runtime, fields, visited)
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition.name.value, runtime):
+                    self._visit(fragment.selection_set, runtime, fields, visited)
 
     # ---- completion -------------------------------------------------------------------
 
@@ -170,71 +175,100 @@ class ResponseShaper:
         label: str,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
-            completed = self._complete(type_.of_type, nodes, value, path, label)
-            if completed is None or isinstance(completed, _Bubble):
-                if value is None and not self.state.is_explained(path):
-                    self.state.add_error(
-                        gateway_error(
-                            f"Cannot return null for non-nullable field {label}.", INTERNAL, path
-                        )
-                    )
-                return BUBBLE
-            return completed
+            return self._non_null(type_, nodes, value, path, label)
         if value is None:
             return None
         if isinstance(type_, GraphQLList):
-            if not isinstance(value, list):
-                return None
-            items = []
-            for position, item in enumerate(value):
-                completed = self._complete(type_.of_type, nodes, item, [*path, position], label)
-                if isinstance(completed, _Bubble):
-                    return None
-                items.append(completed)
-            return items
+            return self._list(type_, nodes, value, path, label)
         if is_leaf_type(type_):
-            if isinstance(type_, GraphQLEnumType) and value not in type_.values:
-                # a value the public schema does not have (@inaccessible, or only in some
-                # subgraphs): the field is null, with an error
-                self.state.add_error(
-                    gateway_error(f"Enum {type_.name} cannot represent value.", INTERNAL, path)
-                )
-                return None
-            return value
+            return self._leaf(type_, value, path)
+        return self._composite(type_, nodes, value, path)
+
+    def _non_null(
+        self,
+        type_: GraphQLNonNull[Any],
+        nodes: list[FieldNode],
+        value: Any,
+        path: list[str | int],
+        label: str,
+    ) -> Any:
+        """A null here nulls the nearest nullable parent (BUBBLE), with an error unless one
+        already explains it."""
+        completed = self._complete(type_.of_type, nodes, value, path, label)
+        if completed is not None and not isinstance(completed, _Bubble):
+            return completed
+        if value is None and not self.state.is_explained(path):
+            self.state.add_error(
+                gateway_error(f"Cannot return null for non-nullable field {label}.", INTERNAL, path)
+            )
+        return BUBBLE
+
+    def _composite(
+        self, type_: GraphQLOutputType, nodes: list[FieldNode], value: Any, path: list[str | int]
+    ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             return None
-        runtime: Any = type_
-        if is_abstract_type(type_):
-            runtime = self.schema.get_type(str(value.get("__typename")))
-            if runtime is type_ and not self.schema.get_possible_types(
-                type_  # type: ignore[arg-type]
-            ):
-                # an @interfaceObject without implementations: its fields are all there is
-                selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
-                completed = self._object(
-                    runtime,  # type: ignore[arg-type]  # duck-typed: name and fields
-                    selection_sets,
-                    value,
-                    path,
-                )
-                return None if isinstance(completed, _Bubble) else completed
-            if (
-                runtime is None
-                or not is_object_type(runtime)
-                or not self.schema.is_sub_type(
-                    type_,  # type: ignore[arg-type]
-                    runtime,
-                )
-            ):
-                self.state.add_error(
-                    gateway_error(
-                        f"Abstract type {type_} resolved to an unknown or inaccessible type "
-                        f"{value.get('__typename')!r}.",
-                        INTERNAL,
-                        path,
-                    )
-                )
-                return None
+        runtime: Any = self._runtime(type_, value, path) if is_abstract_type(type_) else type_
+        if runtime is None:
+            return None
         selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         completed = self._object(runtime, selection_sets, value, path)
         return None if isinstance(completed, _Bubble) else completed
+
+    def _list(
+        self,
+        type_: GraphQLList[Any],
+        nodes: list[FieldNode],
+        value: Any,
+        path: list[str | int],
+        label: str,
+    ) -> list[Any] | None:
+        if not isinstance(value, list):
+            return None
+        items = []
+        for position, item in enumerate(value):
+            completed = self._complete(type_.of_type, nodes, item, [*path, position], label)
+            if isinstance(completed, _Bubble):
+                return None
+            items.append(completed)
+        return items
+
+    def _leaf(self, type_: GraphQLOutputType, value: Any, path: list[str | int]) -> Any:
+        if isinstance(type_, GraphQLEnumType) and value not in type_.values:
+            # a value the public schema does not have (@inaccessible, or only in some
+            # subgraphs): the field is null, with an error
+            self.state.add_error(
+                gateway_error(f"Enum {type_.name} cannot represent value.", INTERNAL, path)
+            )
+            return None
+        return value
+
+    def _runtime(
+        self, type_: GraphQLOutputType, value: dict[str, Any], path: list[str | int]
+    ) -> Any:
+        """The object type an abstract type's value resolves to (None, with an error, when
+        it is unknown or inaccessible). An @interfaceObject without implementations is its
+        own runtime type: its fields are all there is."""
+        runtime: Any = self.schema.get_type(str(value.get("__typename")))
+        if runtime is type_ and not self.schema.get_possible_types(
+            type_  # type: ignore[arg-type]
+        ):
+            return runtime
+        if (
+            runtime is None
+            or not is_object_type(runtime)
+            or not self.schema.is_sub_type(
+                type_,  # type: ignore[arg-type]
+                runtime,
+            )
+        ):
+            self.state.add_error(
+                gateway_error(
+                    f"Abstract type {type_} resolved to an unknown or inaccessible type "
+                    f"{value.get('__typename')!r}.",
+                    INTERNAL,
+                    path,
+                )
+            )
+            return None
+        return runtime

@@ -44,6 +44,10 @@ def _shape(supergraph: Supergraph, type_: str | None) -> str | None:
     return type_ if not supergraph.is_composite(named) else type_.replace(named, "*")
 
 
+Entries = dict[str, list[tuple[str | None, SubField]]]
+"""Fields of one selection set, fragments included, by response key: (owner type, field)."""
+
+
 def _walk(
     selection: SubSelection,
     owner: str | None,
@@ -51,15 +55,8 @@ def _walk(
     supergraph: Supergraph,
     renames: dict[str, str],
 ) -> None:
-    entries: dict[str, list[tuple[str | None, SubField]]] = {}
-
-    def collect(current: SubSelection, current_owner: str | None) -> None:
-        for item in current.fields.values():
-            entries.setdefault(item.response_key, []).append((current_owner, item))
-        for (condition, _), fragment in current.fragments.items():
-            collect(fragment, condition or current_owner)
-
-    collect(selection, owner)
+    entries: Entries = {}
+    _collect(selection, owner, entries)
     for key, items in entries.items():
         if len(items) < 2 or key == "__typename":
             continue
@@ -80,6 +77,13 @@ def _walk(
             field_type = _field_type(supergraph, item_owner, item.name, subgraph)
             inner = named_type_of(field_type) if field_type else None
             _walk(item.selection, inner, subgraph, supergraph, renames)
+
+
+def _collect(current: SubSelection, owner: str | None, entries: Entries) -> None:
+    for item in current.fields.values():
+        entries.setdefault(item.response_key, []).append((owner, item))
+    for (condition, _), fragment in current.fragments.items():
+        _collect(fragment, condition or owner, entries)
 
 
 def rename_keys(value: object, renames: dict[str, str]) -> None:

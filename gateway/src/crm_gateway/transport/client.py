@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
@@ -80,39 +80,63 @@ class _Retryable(Exception):
         self.reason = reason
 
 
+class Endpoint(Protocol):
+    """A subgraph's name (metrics, breaker, timeouts) and GraphQL URL."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphEndpoint:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    max_connections: int = 200
+    timeouts: dict[str, float] = field(default_factory=dict)  # per-subgraph overrides
+    retries: int = 0  # extra attempts for query fetches after a transport failure
+    retry_backoff_seconds: float = 0.05
+    # below the usual server keep-alive (Node and uvicorn: 5 s), so an idle connection is
+    # dropped here before the subgraph closes it under a request
+    keepalive_seconds: float = 4.0
+    dedupe: bool = True  # identical query fetches in flight share one request
+
+
 class SubgraphClient:
     def __init__(
         self,
         *,
         timeout_seconds: float,
         metrics: GatewayMetrics,
-        max_connections: int = 200,
-        timeouts: dict[str, float] | None = None,
-        retries: int = 0,
-        retry_backoff_seconds: float = 0.05,
+        options: ClientOptions | None = None,
         breaker: CircuitBreaker | None = None,
-        keepalive_seconds: float = 4.0,
-        dedupe: bool = True,
     ) -> None:
-        self._dedupe = dedupe
+        options = options or ClientOptions()
+        self._dedupe = options.dedupe
         self._inflight: dict[tuple[Any, ...], _Shared] = {}
         self._metrics = metrics
         # built once: every request passes its subgraph's timeout to aiohttp
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._timeouts = {
-            name: aiohttp.ClientTimeout(total=seconds) for name, seconds in (timeouts or {}).items()
+            name: aiohttp.ClientTimeout(total=seconds) for name, seconds in options.timeouts.items()
         }
         self._seconds = timeout_seconds
-        self._seconds_per_subgraph = dict(timeouts or {})
-        self._retries = retries
-        self._backoff = retry_backoff_seconds
+        self._seconds_per_subgraph = dict(options.timeouts)
+        self._retries = options.retries
+        self._backoff = options.retry_backoff_seconds
         self.breaker = breaker or CircuitBreaker(0)
-        self._max_connections = max_connections
-        # below the usual server keep-alive (Node and uvicorn: 5 s), so an idle connection is
-        # dropped here before the subgraph closes it under a request
-        self._keepalive = keepalive_seconds
+        self._max_connections = options.max_connections
+        self._keepalive = options.keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
-        self._pool = HttpPool(limit=max_connections, keepalive_seconds=keepalive_seconds)
+        self._pool = HttpPool(
+            limit=options.max_connections, keepalive_seconds=options.keepalive_seconds
+        )
 
     def _client(self) -> aiohttp.ClientSession:
         """The session, created on first use (it belongs to the running event loop)."""
@@ -138,24 +162,21 @@ class SubgraphClient:
 
     async def request(
         self,
-        subgraph: str,
-        url: str,
-        query: str,
+        endpoint: Endpoint,
+        body: dict[str, Any],
         *,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
         headers: dict[str, str],
         retry: bool = False,
         record: bool = True,
         uploads: Uploads | None = None,
     ) -> SubgraphResponse:
-        """POST one operation (a multipart request when `uploads` carry files for it).
-        Connection failures and 502/503/504 without a GraphQL body are retried (bounded, with
-        backoff) when `retry` is set: never for mutations or uploads. Timeouts are not retried
-        (they would multiply the latency of a slow subgraph)."""
-        body = graphql_body(query, variables, operation_name)
+        """POST one operation (`body`: `graphql_body`), as a multipart request when `uploads`
+        carry files for it. Connection failures and 502/503/504 without a GraphQL body are
+        retried (bounded, with backoff) when `retry` is set: never for mutations or uploads.
+        Timeouts are not retried (they would multiply the latency of a slow subgraph)."""
+        subgraph, url = endpoint.name, endpoint.url
         if uploads is not None:
-            body["variables"], mapping, files = uploads.for_variables(variables or {})
+            body["variables"], mapping, files = uploads.for_variables(body.get("variables") or {})
             multipart = _Multipart(orjson.dumps(body), orjson.dumps(mapping), files)
             response, _ = await self._attempts(  # never retried nor shared
                 subgraph, url, multipart, headers, attempts=1, record=record
@@ -319,11 +340,8 @@ class SubgraphClient:
 
     async def fetch_sdl(self, subgraph: str, url: str, headers: dict[str, str]) -> str:
         result = await self.request(
-            subgraph,
-            url,
-            "{ _service { sdl } }",
-            variables=None,
-            operation_name=None,
+            SubgraphEndpoint(subgraph, url),
+            graphql_body("{ _service { sdl } }", None, None),
             headers=headers,
             record=False,
         )

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from crm_gateway.transport.client import SubgraphUnavailable, graphql_body
+from crm_gateway.transport.client import Endpoint, SubgraphUnavailable
 
 WS_PROTOCOL = "graphql-transport-ws"
 
@@ -67,12 +67,9 @@ async def _handshake(connection: ClientConnection, headers: dict[str, str], time
 
 
 async def subscribe_upstream(
-    subgraph: str,
-    url: str,
-    query: str,
+    endpoint: Endpoint,
+    payload: dict[str, Any],
     *,
-    variables: dict[str, Any],
-    operation_name: str | None,
     headers: dict[str, str],
     connect_timeout: float,
 ) -> AsyncGenerator[dict[str, Any]]:
@@ -81,7 +78,7 @@ async def subscribe_upstream(
     Ends when the subgraph completes; raises `SubgraphSubscriptionError` for an `error` message
     and `SubgraphUnavailable` when the connection cannot be made or drops.
     """
-    payload = graphql_body(query, variables, operation_name)
+    subgraph, url = endpoint.name, endpoint.url
     try:
         connection = await connect(
             ws_url(url),
