@@ -101,7 +101,7 @@ def check_uploads(plan: QueryPlan, uploads: Uploads) -> None:
         reason = "File uploads are accepted only for mutations"
     elif not users:
         reason = "No field of the operation takes the uploaded files"
-    elif any(batch.is_entity for batch in users) or len({b.subgraph for b in users}) != 1:
+    elif any(node.is_entity for node in users) or len({node.subgraph for node in users}) != 1:
         reason = "File uploads must go to root mutation fields of a single subgraph"
     if reason is not None:
         raise RequestError([upload_error(reason)])

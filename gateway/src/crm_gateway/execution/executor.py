@@ -121,26 +121,26 @@ class Executor:
                 )
             )
 
-    def _variables(self, batch: FetchNode, context: RequestContext) -> dict[str, Any]:
+    def _variables(self, node: FetchNode, context: RequestContext) -> dict[str, Any]:
         return {
             name: context.variables[name]
-            for fetch in batch.fetches
+            for fetch in node.fetches
             for name in fetch.variables
             if name in context.variables
         }
 
     async def _send(
-        self, batch: FetchNode, variables: dict[str, Any], context: RequestContext
+        self, node: FetchNode, variables: dict[str, Any], context: RequestContext
     ) -> tuple[dict[str, Any] | None, list[Any]] | None:
-        subgraph = self.supergraph.subgraphs[batch.subgraph]
+        subgraph = self.supergraph.subgraphs[node.subgraph]
         started = time.perf_counter()
         try:
             if not trace.get_current_span().is_recording():
                 # no tracer provider (no exporter configured): skip the fetch span, the
                 # request's traceparent (if any) is forwarded as it is
-                response = await self._request(batch, variables, context, context.headers)
+                response = await self._request(node, variables, context, context.headers)
             else:
-                response = await self._traced(batch, variables, context)
+                response = await self._traced(node, variables, context)
         except SubgraphUnavailable as exc:
             logger.warning(
                 "subgraph unavailable",
@@ -152,28 +152,28 @@ class Executor:
             )
             return None
         finally:
-            context.fetch_seconds[batch.id] = time.perf_counter() - started
-        if batch.renames and response.data:
-            rename_keys(response.data, batch.renames)
+            context.fetch_seconds[node.id] = time.perf_counter() - started
+        if node.renames and response.data:
+            rename_keys(response.data, node.renames)
         return response.data, response.errors
 
     async def _traced(
-        self, batch: FetchNode, variables: dict[str, Any], context: RequestContext
+        self, node: FetchNode, variables: dict[str, Any], context: RequestContext
     ) -> SubgraphResponse:
         attributes: dict[str, str | bool] = {
-            "graphql.subgraph.name": batch.subgraph,
-            "graphql.operation.name": batch.operation_name or "",
-            "graphql.fetch.entity": batch.is_entity,
+            "graphql.subgraph.name": node.subgraph,
+            "graphql.operation.name": node.operation_name or "",
+            "graphql.fetch.entity": node.is_entity,
         }
         with _tracer.start_as_current_span(
-            f"subgraph {batch.subgraph}", kind=SpanKind.CLIENT, attributes=attributes
+            f"subgraph {node.subgraph}", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             headers = dict(context.headers)
             traceparent = current_traceparent()
             if traceparent:
                 headers["traceparent"] = traceparent
             try:
-                response = await self._request(batch, variables, context, headers)
+                response = await self._request(node, variables, context, headers)
             except SubgraphUnavailable as exc:
                 span.set_status(Status(StatusCode.ERROR, exc.reason))
                 raise
@@ -183,28 +183,28 @@ class Executor:
 
     async def _request(
         self,
-        batch: FetchNode,
+        node: FetchNode,
         variables: dict[str, Any],
         context: RequestContext,
         headers: dict[str, str],
     ) -> SubgraphResponse:
-        subgraph = self.supergraph.subgraphs[batch.subgraph]
+        subgraph = self.supergraph.subgraphs[node.subgraph]
         uploads = context.uploads
         if uploads is not None and uploads.variable_names().isdisjoint(variables):
             uploads = None
         return await self.client.request(
             subgraph,
-            graphql_body(batch.operation, variables, batch.operation_name),
+            graphql_body(node.operation, variables, node.operation_name),
             headers=headers,
-            retry=not batch.is_mutation,
+            retry=not node.is_mutation,
             uploads=uploads,
         )
 
     async def root_fetch(
-        self, batch: FetchNode, state: ExecutionState, context: RequestContext
+        self, node: FetchNode, state: ExecutionState, context: RequestContext
     ) -> None:
-        fetch = batch.fetches[0]
-        result = await self._send(batch, self._variables(batch, context), context)
+        fetch = node.fetches[0]
+        result = await self._send(node, self._variables(node, context), context)
         if result is None:
             for key in dict.fromkeys(fetch.selection.response_keys()):
                 state.add_error(unavailable_error(fetch.subgraph, [key]))
@@ -215,19 +215,19 @@ class Executor:
         self._add_root_errors(errors, fetch, state, context)
 
     async def entity_fetch(
-        self, batch: FetchNode, state: ExecutionState, context: RequestContext
+        self, node: FetchNode, state: ExecutionState, context: RequestContext
     ) -> None:
-        collected = [collect_representations(f, state.data, self.supergraph) for f in batch.fetches]
+        collected = [collect_representations(f, state.data, self.supergraph) for f in node.fetches]
         active = [c for c in collected if c.representations]
         if not active:
             return
-        variables = self._variables(batch, context)
+        variables = self._variables(node, context)
         for item in collected:
             variables[item.fetch.representations_variable] = item.representations
-        result = await self._send(batch, variables, context)
+        result = await self._send(node, variables, context)
         if result is None:
             for item in active:
-                self._entities_unavailable(batch, item, state)
+                self._entities_unavailable(node, item, state)
             return
         data, errors = result
         for item in active:
@@ -241,12 +241,12 @@ class Executor:
             self._entity_error(raw, by_alias.get(str(alias), active[0]), state, context)
 
     def _entities_unavailable(
-        self, batch: FetchNode, item: Collected, state: ExecutionState
+        self, node: FetchNode, item: Collected, state: ExecutionState
     ) -> None:
         first_obj, first_path = item.owners[0][0]
         key = item.fetch.error_key(first_obj.get("__typename"))
         error_path = [*first_path, key] if key else first_path
-        state.add_error(unavailable_error(batch.subgraph, error_path))
+        state.add_error(unavailable_error(node.subgraph, error_path))
         for group in item.owners:
             for _, owner_path in group:
                 state.covered.add(tuple(owner_path))
