@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 
-from crm_gateway.engine import Engine
-from crm_gateway.executor import RequestContext
-from crm_gateway.limits import Limits
+from crm_gateway.composition.supergraph_sdl import load_supergraph_sdl
+from crm_gateway.execution.engine import Engine
+from crm_gateway.execution.limits import Limits
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.metrics import GatewayMetrics
-from crm_gateway.subgraph_client import SubgraphClient
-from crm_gateway.supergraph_sdl import load_supergraph_sdl
+from crm_gateway.transport.client import SubgraphClient
 
 BASE = "http://localhost:4200"
 

@@ -126,7 +126,7 @@ def measure(url: str, body: bytes, headers: dict[str, str], pid: int, requests: 
 async def profile(customer: str, token: str, rounds: int) -> None:
     """cProfile (CPU time) of the gateway engine in this process, against the running
     subgraphs."""
-    from crm_gateway.executor import RequestContext
+    from crm_gateway.execution.state import RequestContext
     from crm_gateway.runtime import GatewayRuntime
     from crm_gateway.settings import GatewaySettings
 

@@ -21,11 +21,11 @@ from graphql import (
 )
 from gw_support import serve
 
-from crm_gateway.compose import SubgraphSDL, compose
-from crm_gateway.engine import Engine
-from crm_gateway.executor import RequestContext
+from crm_gateway.composition.compose import SubgraphSDL, compose
+from crm_gateway.execution.engine import Engine
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.metrics import GatewayMetrics
-from crm_gateway.subgraph_client import SubgraphClient
+from crm_gateway.transport.client import SubgraphClient
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '

@@ -6,9 +6,9 @@ import gw_toys
 import pytest
 from graphql import GraphQLObjectType, GraphQLUnionType
 
-from crm_gateway.api_schema import build_api_schema
-from crm_gateway.compose import SubgraphSDL, compose
-from crm_gateway.supergraph import CompositionError, Supergraph
+from crm_gateway.composition.api_schema import build_api_schema
+from crm_gateway.composition.compose import SubgraphSDL, compose
+from crm_gateway.composition.supergraph import CompositionError, Supergraph
 
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: {imports})\n'
 

@@ -1,8 +1,8 @@
-"""Which client headers reach the subgraphs (pure logic of crm_gateway.forwarding)."""
+"""Which client headers reach the subgraphs (pure logic of crm_gateway.edge.forwarding)."""
 
 from __future__ import annotations
 
-from crm_gateway.forwarding import client_headers, forwarded_for, subgraph_headers
+from crm_gateway.edge.forwarding import client_headers, forwarded_for, subgraph_headers
 
 
 def test_the_clients_own_forwarded_for_is_not_trusted_by_default() -> None:

@@ -13,11 +13,11 @@ import pytest
 from graphql import parse
 from gw_support import Gateway, Served, gql, make_token, serve
 
-from crm_gateway.compose import SubgraphSDL, compose
-from crm_gateway.engine import Engine
-from crm_gateway.executor import RequestContext
+from crm_gateway.composition.compose import SubgraphSDL, compose
+from crm_gateway.execution.engine import Engine
+from crm_gateway.execution.state import RequestContext
 from crm_gateway.metrics import GatewayMetrics
-from crm_gateway.subgraph_client import SubgraphClient
+from crm_gateway.transport.client import SubgraphClient
 
 QUERY_360 = """query Top($n: Int!) { topProducts(first: $n) {
     name inStock shippingEstimate reviews { body author { name } } } }"""

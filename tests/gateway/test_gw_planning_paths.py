@@ -8,7 +8,7 @@ from typing import Any
 
 from gw_sdl import SdlSubgraph, run, sdl_engine
 
-from crm_gateway.executor import RequestContext
+from crm_gateway.execution.state import RequestContext
 
 # ---------------------------------------------------------------- value type below an entity
 

@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from test_gw_supergraph_file import SUPERGRAPH
 
-from crm_gateway.circuit import CircuitBreaker
-from crm_gateway.ratelimit import RateLimiter
+from crm_gateway.edge.ratelimit import RateLimiter
+from crm_gateway.transport.circuit import CircuitBreaker
 from crm_kit.settings import AuthSettings
 
 # ---------------------------------------------------------------------------- pure logic

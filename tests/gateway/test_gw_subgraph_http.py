@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvloop
 
-from crm_gateway.subgraph_http import BadResponse, HttpPool
+from crm_gateway.transport.http import BadResponse, HttpPool
 
 Answer = Callable[[bytes], bytes | None]  # request bytes -> raw response (None: hang up)
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from gw_support import Served, gateway_settings, gql, start_gateway
 
-from crm_gateway.api_schema import print_api_sdl
-from crm_gateway.supergraph import CompositionError
-from crm_gateway.supergraph_sdl import load_supergraph_sdl
+from crm_gateway.composition.api_schema import print_api_sdl
+from crm_gateway.composition.supergraph import CompositionError
+from crm_gateway.composition.supergraph_sdl import load_supergraph_sdl
 
 SUPERGRAPH = """
 schema

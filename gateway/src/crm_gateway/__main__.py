@@ -46,7 +46,7 @@ def main() -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         # the gateway decides itself which X-Forwarded-For entries to trust
-        # (GATEWAY_TRUSTED_PROXY_HOPS, crm_gateway.forwarding)
+        # (GATEWAY_TRUSTED_PROXY_HOPS, crm_gateway.edge.forwarding)
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         backlog=settings.backlog,

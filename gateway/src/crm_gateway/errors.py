@@ -27,6 +27,11 @@ def gateway_error(
     return error
 
 
+def upload_error(message: str, **extensions: Any) -> ErrorDict:
+    """A refused file upload (GraphQL multipart request)."""
+    return gateway_error(message, "BAD_USER_INPUT", **extensions)
+
+
 def unavailable_error(subgraph: str, path: Path | None) -> ErrorDict:
     """The subgraph did not answer (down, timeout, circuit open): transient, so `retryable`
     (a write is safe to retry with the same idempotencyKey)."""

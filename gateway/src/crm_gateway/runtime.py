@@ -9,14 +9,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from crm_gateway.circuit import CircuitBreaker
-from crm_gateway.compose import SubgraphSDL, compose
-from crm_gateway.engine import Engine
+from crm_gateway.composition.compose import SubgraphSDL, compose
+from crm_gateway.composition.supergraph import CompositionError, Supergraph
+from crm_gateway.composition.supergraph_sdl import load_supergraph_sdl
+from crm_gateway.execution.engine import Engine
 from crm_gateway.metrics import GatewayMetrics
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.subgraph_client import SubgraphClient, SubgraphUnavailable
-from crm_gateway.supergraph import CompositionError, Supergraph
-from crm_gateway.supergraph_sdl import load_supergraph_sdl
+from crm_gateway.transport.circuit import CircuitBreaker
+from crm_gateway.transport.client import ClientOptions, SubgraphClient, SubgraphUnavailable
 
 logger = logging.getLogger("crm_gateway")
 
@@ -33,12 +33,14 @@ class GatewayRuntime:
         self.client = SubgraphClient(
             timeout_seconds=settings.subgraph_timeout_seconds,
             metrics=self.metrics,
-            max_connections=settings.max_connections,
-            timeouts=dict(settings.subgraph_timeouts),
-            retries=settings.subgraph_retries,
+            options=ClientOptions(
+                max_connections=settings.max_connections,
+                timeouts=dict(settings.subgraph_timeouts),
+                retries=settings.subgraph_retries,
+                keepalive_seconds=settings.subgraph_keepalive_seconds,
+                dedupe=settings.dedupe_requests,
+            ),
             breaker=CircuitBreaker(settings.circuit_failures),
-            keepalive_seconds=settings.subgraph_keepalive_seconds,
-            dedupe=settings.dedupe_requests,
         )
         self.engine: Engine | None = None
         self.load_error: str | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from crm_gateway.limits import Limits
-from crm_kit.settings import AuthSettings, env_bool, env_float, env_int, env_str
+from crm_gateway.execution.limits import Limits
+from crm_kit.settings import AuthSettings, truthy
 
 DEFAULT_SUBGRAPHS = (
     "customer=http://127.0.0.1:4001/graphql,"
@@ -109,84 +112,80 @@ class GatewaySettings:
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
-        d = cls()  # the field defaults above are the defaults of the variables too
-        return cls(
-            host=env_str("GATEWAY_HOST", d.host),
-            port=env_int("GATEWAY_PORT", d.port),
-            workers=env_int("GATEWAY_WORKERS", d.workers),
-            backlog=env_int("GATEWAY_BACKLOG", d.backlog),
-            subgraphs=parse_subgraphs(env_str("GATEWAY_SUBGRAPHS", DEFAULT_SUBGRAPHS)),
-            supergraph_file=env_str("GATEWAY_SUPERGRAPH_FILE", d.supergraph_file),
-            introspection=env_bool("GATEWAY_INTROSPECTION", d.introspection),
-            field_suggestions=env_bool("GATEWAY_FIELD_SUGGESTIONS", d.field_suggestions),
-            subgraph_timeout_seconds=env_float(
-                "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", d.subgraph_timeout_seconds
-            ),
-            subgraph_timeouts=tuple(
-                (name, float(value))
-                for name, value in parse_subgraphs(env_str("GATEWAY_SUBGRAPH_TIMEOUTS", ""))
-            ),
-            subgraph_retries=env_int("GATEWAY_SUBGRAPH_RETRIES", d.subgraph_retries),
-            circuit_failures=env_int("GATEWAY_CIRCUIT_FAILURES", d.circuit_failures),
-            supergraph_poll_seconds=env_float(
-                "GATEWAY_SUPERGRAPH_POLL_SECONDS", d.supergraph_poll_seconds
-            ),
-            max_connections=env_int("GATEWAY_MAX_CONNECTIONS", d.max_connections),
-            dedupe_requests=env_bool("GATEWAY_DEDUPE_REQUESTS", d.dedupe_requests),
-            subgraph_keepalive_seconds=env_float(
-                "GATEWAY_SUBGRAPH_KEEPALIVE_SECONDS", d.subgraph_keepalive_seconds
-            ),
-            startup_backoff_max_seconds=env_float(
-                "GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", d.startup_backoff_max_seconds
-            ),
-            readiness_timeout_seconds=env_float(
-                "GATEWAY_READINESS_TIMEOUT_SECONDS", d.readiness_timeout_seconds
-            ),
-            plan_cache_size=env_int("GATEWAY_PLAN_CACHE_SIZE", d.plan_cache_size),
-            service_token=env_str("GATEWAY_SERVICE_TOKEN", d.service_token),
-            log_level=env_str("LOG_LEVEL", d.log_level),
-            auth_required=env_bool("GATEWAY_AUTH_REQUIRED", d.auth_required),
-            ws_init_timeout_seconds=env_float(
-                "GATEWAY_WS_INIT_TIMEOUT_SECONDS", d.ws_init_timeout_seconds
-            ),
-            ws_ping_seconds=env_float("GATEWAY_WS_PING_SECONDS", d.ws_ping_seconds),
-            shutdown_grace_seconds=env_int(
-                "GATEWAY_SHUTDOWN_GRACE_SECONDS", d.shutdown_grace_seconds
-            ),
-            max_depth=env_int("GATEWAY_MAX_DEPTH", d.max_depth),
-            max_aliases=env_int("GATEWAY_MAX_ALIASES", d.max_aliases),
-            max_root_fields=env_int("GATEWAY_MAX_ROOT_FIELDS", d.max_root_fields),
-            max_tokens=env_int("GATEWAY_MAX_TOKENS", d.max_tokens),
-            max_cost=env_int("GATEWAY_MAX_COST", d.max_cost),
-            default_list_size=env_int("GATEWAY_DEFAULT_LIST_SIZE", d.default_list_size),
-            list_size_arguments=_list(
-                env_str("GATEWAY_LIST_SIZE_ARGUMENTS", ",".join(d.list_size_arguments))
-            ),
-            max_request_bytes=env_int("GATEWAY_MAX_REQUEST_BYTES", d.max_request_bytes),
-            max_batch=env_int("GATEWAY_MAX_BATCH", d.max_batch),
-            max_upload_bytes=env_int("GATEWAY_MAX_UPLOAD_BYTES", d.max_upload_bytes),
-            max_upload_files=env_int("GATEWAY_MAX_UPLOAD_FILES", d.max_upload_files),
-            trusted_proxy_hops=env_int("GATEWAY_TRUSTED_PROXY_HOPS", d.trusted_proxy_hops),
-            apq=env_bool("GATEWAY_APQ", d.apq),
-            apq_cache_size=env_int("GATEWAY_APQ_CACHE_SIZE", d.apq_cache_size),
-            safelist_file=env_str("GATEWAY_SAFELIST_FILE", d.safelist_file),
-            rate_limit_user=env_int("GATEWAY_RATE_LIMIT_USER", d.rate_limit_user),
-            rate_limit_client=env_int("GATEWAY_RATE_LIMIT_CLIENT", d.rate_limit_client),
-            rate_limit_window_seconds=env_float(
-                "GATEWAY_RATE_LIMIT_WINDOW_SECONDS", d.rate_limit_window_seconds
-            ),
-            client_id_header=env_str("GATEWAY_CLIENT_ID_HEADER", d.client_id_header).lower(),
-            cors_origins=_list(env_str("GATEWAY_CORS_ORIGINS", "")),
-            compression=env_bool("GATEWAY_COMPRESSION", d.compression),
-            compression_min_bytes=env_int("GATEWAY_COMPRESSION_MIN_BYTES", d.compression_min_bytes),
-            server_timing=env_bool("GATEWAY_SERVER_TIMING", d.server_timing),
-            debug_query_plan=env_bool("GATEWAY_DEBUG_QUERY_PLAN", d.debug_query_plan),
-            otlp_endpoint=env_str("OTEL_EXPORTER_OTLP_ENDPOINT", d.otlp_endpoint),
-            jwks_refresh_cooldown_seconds=env_float(
-                "GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", d.jwks_refresh_cooldown_seconds
-            ),
-            jwks_lifespan_seconds=env_float(
-                "GATEWAY_JWKS_LIFESPAN_SECONDS", d.jwks_lifespan_seconds
-            ),
-            auth=AuthSettings.from_env(),
-        )
+        """Each variable of `ENVIRONMENT` that is set, parsed; the field defaults above are
+        the defaults of the variables too."""
+        values: dict[str, Any] = {}
+        for name, variable, parse in ENVIRONMENT:
+            raw = os.environ.get(variable)
+            if raw is not None:
+                values[name] = parse(raw)
+        return cls(**values, auth=AuthSettings.from_env())
+
+
+def _timeouts(value: str) -> tuple[tuple[str, float], ...]:
+    return tuple((name, float(seconds)) for name, seconds in parse_subgraphs(value))
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _str(value: str) -> str:
+    return value
+
+
+ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
+    # (field, environment variable, parser of the variable's value)
+    ("host", "GATEWAY_HOST", _str),
+    ("port", "GATEWAY_PORT", int),
+    ("workers", "GATEWAY_WORKERS", int),
+    ("backlog", "GATEWAY_BACKLOG", int),
+    ("subgraphs", "GATEWAY_SUBGRAPHS", parse_subgraphs),
+    ("supergraph_file", "GATEWAY_SUPERGRAPH_FILE", _str),
+    ("introspection", "GATEWAY_INTROSPECTION", truthy),
+    ("field_suggestions", "GATEWAY_FIELD_SUGGESTIONS", truthy),
+    ("subgraph_timeout_seconds", "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", float),
+    ("subgraph_timeouts", "GATEWAY_SUBGRAPH_TIMEOUTS", _timeouts),
+    ("subgraph_retries", "GATEWAY_SUBGRAPH_RETRIES", int),
+    ("circuit_failures", "GATEWAY_CIRCUIT_FAILURES", int),
+    ("supergraph_poll_seconds", "GATEWAY_SUPERGRAPH_POLL_SECONDS", float),
+    ("max_connections", "GATEWAY_MAX_CONNECTIONS", int),
+    ("dedupe_requests", "GATEWAY_DEDUPE_REQUESTS", truthy),
+    ("subgraph_keepalive_seconds", "GATEWAY_SUBGRAPH_KEEPALIVE_SECONDS", float),
+    ("startup_backoff_max_seconds", "GATEWAY_STARTUP_BACKOFF_MAX_SECONDS", float),
+    ("readiness_timeout_seconds", "GATEWAY_READINESS_TIMEOUT_SECONDS", float),
+    ("plan_cache_size", "GATEWAY_PLAN_CACHE_SIZE", int),
+    ("service_token", "GATEWAY_SERVICE_TOKEN", _str),
+    ("log_level", "LOG_LEVEL", _str),
+    ("auth_required", "GATEWAY_AUTH_REQUIRED", truthy),
+    ("ws_init_timeout_seconds", "GATEWAY_WS_INIT_TIMEOUT_SECONDS", float),
+    ("ws_ping_seconds", "GATEWAY_WS_PING_SECONDS", float),
+    ("shutdown_grace_seconds", "GATEWAY_SHUTDOWN_GRACE_SECONDS", int),
+    ("max_depth", "GATEWAY_MAX_DEPTH", int),
+    ("max_aliases", "GATEWAY_MAX_ALIASES", int),
+    ("max_root_fields", "GATEWAY_MAX_ROOT_FIELDS", int),
+    ("max_tokens", "GATEWAY_MAX_TOKENS", int),
+    ("max_cost", "GATEWAY_MAX_COST", int),
+    ("default_list_size", "GATEWAY_DEFAULT_LIST_SIZE", int),
+    ("list_size_arguments", "GATEWAY_LIST_SIZE_ARGUMENTS", _list),
+    ("max_request_bytes", "GATEWAY_MAX_REQUEST_BYTES", int),
+    ("max_batch", "GATEWAY_MAX_BATCH", int),
+    ("max_upload_bytes", "GATEWAY_MAX_UPLOAD_BYTES", int),
+    ("max_upload_files", "GATEWAY_MAX_UPLOAD_FILES", int),
+    ("trusted_proxy_hops", "GATEWAY_TRUSTED_PROXY_HOPS", int),
+    ("apq", "GATEWAY_APQ", truthy),
+    ("apq_cache_size", "GATEWAY_APQ_CACHE_SIZE", int),
+    ("safelist_file", "GATEWAY_SAFELIST_FILE", _str),
+    ("rate_limit_user", "GATEWAY_RATE_LIMIT_USER", int),
+    ("rate_limit_client", "GATEWAY_RATE_LIMIT_CLIENT", int),
+    ("rate_limit_window_seconds", "GATEWAY_RATE_LIMIT_WINDOW_SECONDS", float),
+    ("client_id_header", "GATEWAY_CLIENT_ID_HEADER", _lower),
+    ("cors_origins", "GATEWAY_CORS_ORIGINS", _list),
+    ("compression", "GATEWAY_COMPRESSION", truthy),
+    ("compression_min_bytes", "GATEWAY_COMPRESSION_MIN_BYTES", int),
+    ("server_timing", "GATEWAY_SERVER_TIMING", truthy),
+    ("debug_query_plan", "GATEWAY_DEBUG_QUERY_PLAN", truthy),
+    ("otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", _str),
+    ("jwks_refresh_cooldown_seconds", "GATEWAY_JWKS_REFRESH_COOLDOWN_SECONDS", float),
+    ("jwks_lifespan_seconds", "GATEWAY_JWKS_LIFESPAN_SECONDS", float),
+)
