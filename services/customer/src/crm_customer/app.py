@@ -21,8 +21,8 @@ from crm_customer.catalog_store import (
 from crm_customer.commands import CustomerCommands
 from crm_customer.crypto import DataProtector
 from crm_customer.graphql.context import Deps
+from crm_customer.graphql.language import LanguageMiddleware
 from crm_customer.graphql.schema import schema
-from crm_customer.i18n import LanguageMiddleware
 from crm_customer.imports.store import JOB_INDEXES
 from crm_customer.imports.wiring import build_jobs
 from crm_customer.merging import MergeCommands

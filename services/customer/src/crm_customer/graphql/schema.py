@@ -4,11 +4,11 @@ from strawberry.tools import merge_types
 
 from crm_customer.graphql.catalog_resolvers import CatalogMutation, CatalogQuery
 from crm_customer.graphql.import_resolvers import ImportMutation, ImportQuery, ImportSubscription
+from crm_customer.graphql.language import LocaliseErrors
 from crm_customer.graphql.resolvers import Mutation, Query
 from crm_customer.graphql.reveal import RevealMutation
 from crm_customer.graphql.staff import ProvisionStaff, StaffMutation, StaffQuery
 from crm_customer.graphql.types import Customer
-from crm_customer.i18n import LocaliseErrors
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
 
