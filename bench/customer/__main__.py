@@ -32,14 +32,15 @@ from pymongo import AsyncMongoClient
 from bench.customer.generator import customer
 from bench.customer.wiring import service_commands
 from bench.stats import line, timed
-from crm_customer import domain, history
-from crm_customer.crypto import DataProtector
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import CustomerChanges, LifecycleStage
-from crm_customer.duplicates import match_keys
-from crm_customer.history import VersionAction
+from crm_customer.customers import model as domain
+from crm_customer.customers.filters import CustomerFilter, plan
+from crm_customer.customers.model import CustomerChanges
+from crm_customer.customers.values import LifecycleStage
+from crm_customer.duplicates.model import match_keys
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
 from crm_customer.merging import MergeCommands
-from crm_customer.query_plan import plan
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import INDEXES, MATCH_KEYS, VERSIONS, CustomerRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.mongo import ensure_indexes

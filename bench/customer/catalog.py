@@ -28,10 +28,11 @@ from pymongo import AsyncMongoClient
 
 from bench.customer.generator import customer
 from bench.stats import line, timed
-from crm_customer import domain
 from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
-from crm_customer.catalog import CatalogCommands
+from crm_customer.assignment.model import Rule, Strategy
+from crm_customer.catalog.field_values import ValueFilter
+from crm_customer.catalog.model import FieldDefinition, FieldType, Tag
+from crm_customer.catalog.service import CatalogCommands
 from crm_customer.catalog_store import (
     CATALOG_INDEXES,
     CustomerLookups,
@@ -40,15 +41,13 @@ from crm_customer.catalog_store import (
     TagStore,
 )
 from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
-from crm_customer.custom_fields import FieldDefinition, FieldType, ValueFilter
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.duplicates import match_keys
-from crm_customer.query_plan import plan
+from crm_customer.customers import model as domain
+from crm_customer.customers.filters import CustomerFilter, plan
+from crm_customer.duplicates.model import match_keys
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import INDEXES, MATCH_KEYS, CustomerRepository
-from crm_customer.staff import Staff
+from crm_customer.staff.model import Staff
 from crm_customer.staff_repository import StaffDirectory
-from crm_customer.tags import Tag
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import Conflict
 from crm_kit.mongo import ensure_indexes

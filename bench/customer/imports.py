@@ -31,15 +31,15 @@ from pymongo import AsyncMongoClient, monitoring
 from bench.customer.__main__ import ACTOR, seed
 from bench.customer.generator import customer
 from bench.customer.wiring import service_commands
-from crm_customer import domain
-from crm_customer.crypto import DataProtector
+from crm_customer.customers import model as domain
 from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY, COLUMNS
 from crm_customer.imports.exporter import ExportService, cells_of
 from crm_customer.imports.importer import ImportService
-from crm_customer.imports.jobs import ImportMode, Job
+from crm_customer.imports.model import ImportMode, Job
 from crm_customer.imports.store import JOB_INDEXES, JobStore
 from crm_customer.imports.worker import JobWorker, ProgressHub
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import INDEXES, CustomerRepository
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES

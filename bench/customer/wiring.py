@@ -10,11 +10,11 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
+from crm_customer.assignment.model import Rule, Strategy
 from crm_customer.catalog_store import CATALOG_INDEXES, CustomerLookups, CustomFieldStore, RuleStore
 from crm_customer.commands import CustomerCommands
 from crm_customer.repository import CustomerRepository
-from crm_customer.staff import Staff
+from crm_customer.staff.model import Staff
 from crm_customer.staff_repository import StaffDirectory
 from crm_kit.audit.scope import AuditedUnitOfWork
 from crm_kit.audit.store import AuditLog

@@ -18,14 +18,15 @@ from pymongo import AsyncMongoClient, monitoring
 
 from crm_customer.app import create_app
 from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
+from crm_customer.assignment.model import Rule, Strategy
 from crm_customer.batch_create import BatchCreate, Item
 from crm_customer.catalog_store import CATALOG_INDEXES, CustomerLookups, CustomFieldStore, RuleStore
 from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
-from crm_customer.domain import Address, Customer, CustomerKind, NewCustomer
+from crm_customer.customers.model import Customer, NewCustomer
+from crm_customer.customers.values import Address, CustomerKind
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import INDEXES, CustomerRepository
-from crm_customer.staff import Staff
+from crm_customer.staff.model import Staff
 from crm_customer.staff_repository import StaffDirectory
 from crm_kit.audit.scope import AuditedUnitOfWork
 from crm_kit.audit.store import AUDIT_LOG, AuditLog

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from crm_customer.assigner import Assigner
 from crm_customer.bulk import BulkCommands
-from crm_customer.catalog import CatalogCommands
+from crm_customer.catalog.service import CatalogCommands
 from crm_customer.catalog_store import (
     CATALOG_INDEXES,
     CustomerLookups,
@@ -19,13 +19,13 @@ from crm_customer.catalog_store import (
     TagStore,
 )
 from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
 from crm_customer.graphql.context import Deps
 from crm_customer.graphql.language import LanguageMiddleware
 from crm_customer.graphql.schema import schema
 from crm_customer.imports.store import JOB_INDEXES
 from crm_customer.imports.wiring import build_jobs
 from crm_customer.merging import MergeCommands
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import INDEXES, CustomerRepository
 from crm_customer.staff_repository import StaffDirectory
 from crm_customer.statistics import StatisticsReader

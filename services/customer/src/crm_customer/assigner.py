@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crm_customer.assignment import Assignment, Strategy, first_match, pick
+from crm_customer.assignment.model import Assignment, Strategy, first_match, pick
 from crm_customer.catalog_store import CustomerLookups, RuleStore
 from crm_customer.staff_repository import StaffDirectory
 

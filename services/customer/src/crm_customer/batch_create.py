@@ -25,12 +25,12 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import history
 from crm_customer.commands import WRITERS, CustomerCommands, refuse_exact_duplicates, validated
-from crm_customer.domain import Customer, NewCustomer
-from crm_customer.duplicates import Match, match_keys, near_candidates, rank, similar
+from crm_customer.customers.model import Customer, NewCustomer
+from crm_customer.duplicates.model import Match, match_keys, near_candidates, rank, similar
 from crm_customer.events import customer_assigned, customer_created
-from crm_customer.history import VersionAction
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, NotFound
 from crm_kit.events import utcnow

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm_customer.commands import CustomerCommands
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import CustomerChanges, LifecycleStage
+from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.model import CustomerChanges
+from crm_customer.customers.values import LifecycleStage
 from crm_customer.i18n import message
 from crm_customer.repository import CustomerRepository
 from crm_kit.auth import Principal

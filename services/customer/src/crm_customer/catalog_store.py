@@ -11,10 +11,9 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.assignment import Rule, Strategy
-from crm_customer.custom_fields import FieldDefinition, FieldType
+from crm_customer.assignment.model import Rule, Strategy
+from crm_customer.catalog.model import FieldDefinition, FieldType, Tag
 from crm_customer.repository import CUSTOMERS
-from crm_customer.tags import Tag
 from crm_kit.mongo import Document, IndexSpec, Session
 
 DEFINITIONS = "custom_field_definitions"

@@ -9,11 +9,13 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import custom_fields, domain, history
 from crm_customer.assigner import Assigner
+from crm_customer.catalog.field_values import apply_values
+from crm_customer.catalog.model import FieldDefinition
 from crm_customer.catalog_store import CustomerLookups, CustomFieldStore
-from crm_customer.domain import Customer, CustomerChanges, NewCustomer
-from crm_customer.duplicates import Match, match_keys, near_candidates, rank, similar
+from crm_customer.customers import model as domain
+from crm_customer.customers.model import Customer, CustomerChanges, NewCustomer
+from crm_customer.duplicates.model import Match, match_keys, near_candidates, rank, similar
 from crm_customer.events import (
     customer_archived,
     customer_assigned,
@@ -21,7 +23,8 @@ from crm_customer.events import (
     customer_erased,
     customer_updated,
 )
-from crm_customer.history import VersionAction
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
 from crm_customer.repository import CustomerRepository
 from crm_customer.staff_repository import StaffDirectory
 from crm_kit.auth import Principal, Role
@@ -55,7 +58,7 @@ def refuse_exact_duplicates(matches: list[Match], force: bool) -> None:
 
 def validated(
     new: NewCustomer,
-    definitions: Mapping[str, custom_fields.FieldDefinition],
+    definitions: Mapping[str, FieldDefinition],
     *,
     actor: str,
     now: datetime,
@@ -64,7 +67,7 @@ def validated(
     bad field, custom fields included."""
     errors: list[FieldError] = []
     try:
-        values = custom_fields.apply_values(definitions, new.custom_fields)
+        values = apply_values(definitions, new.custom_fields)
     except BadUserInput as exc:
         values, errors = {}, list(exc.field_errors)
     try:
@@ -105,7 +108,7 @@ class CustomerCommands:
             customer.id, customer.name, await self.customers.key_holders(keys), None
         )
 
-    async def field_definitions(self) -> dict[str, custom_fields.FieldDefinition]:
+    async def field_definitions(self) -> dict[str, FieldDefinition]:
         return {} if self.definitions is None else await self.definitions.all()
 
     async def _rekey(self, before: Customer, doc: Document, tx: Transaction) -> None:
@@ -204,9 +207,7 @@ class CustomerCommands:
             current = domain.ensure_live(await self.customers.get(id, tx.session))
             edits = changes
             if changes.custom_fields is not None:  # a patch: named keys change, others stay
-                values = custom_fields.apply_values(
-                    definitions, changes.custom_fields, current.custom_fields
-                )
+                values = apply_values(definitions, changes.custom_fields, current.custom_fields)
                 edits = replace(changes, custom_fields=values)
             updated, changed = domain.apply_changes(current, edits, actor=actor.sub, now=utcnow())
             if not changed:

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import domain, history
-from crm_customer.domain import Customer
-from crm_customer.duplicates import match_keys
+from crm_customer.customers import model as domain
+from crm_customer.customers.model import Customer
+from crm_customer.duplicates.model import FieldChoice, check_request, match_keys, merge
 from crm_customer.events import customer_merged, customer_updated
-from crm_customer.history import VersionAction
-from crm_customer.merge import FieldChoice, check_request, merge
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
 from crm_customer.repository import CustomerRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict

@@ -12,12 +12,17 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_customer.crypto import DataProtector
-from crm_customer.customer_filter import SORT_FIELD, CustomerFilter, SortOrder, decode_cursor
-from crm_customer.documents import change_doc, change_values, from_document, to_document
-from crm_customer.domain import Customer
-from crm_customer.history import FieldChange, Version, VersionAction
-from crm_customer.query_plan import plan
+from crm_customer.customers.documents import change_doc, change_values, from_document, to_document
+from crm_customer.customers.filters import (
+    SORT_FIELD,
+    CustomerFilter,
+    SortOrder,
+    decode_cursor,
+    plan,
+)
+from crm_customer.customers.model import Customer
+from crm_customer.history.model import FieldChange, Version, VersionAction
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.staff_repository import STAFF_INDEXES
 from crm_kit import audit
 from crm_kit.errors import Conflict, NotFound

@@ -24,9 +24,9 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from crm_customer.crypto import DataProtector
-from crm_customer.documents import change_doc, change_values, from_document, to_document
-from crm_customer.duplicates import match_keys
+from crm_customer.customers.documents import change_doc, change_values, from_document, to_document
+from crm_customer.duplicates.model import match_keys
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import CUSTOMERS, VERSIONS, CustomerRepository
 from crm_kit.mongo import Document, Session, create_client, transaction_options
 from crm_kit.settings import ServiceSettings

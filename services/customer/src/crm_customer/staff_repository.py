@@ -9,7 +9,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.staff import Staff, from_claims
+from crm_customer.staff.model import Staff, from_claims
 from crm_kit.auth import Principal
 from crm_kit.errors import NotFound
 from crm_kit.events import utcnow

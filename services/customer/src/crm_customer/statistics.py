@@ -9,9 +9,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.customer_filter import CustomerFilter
+from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.search import Seal, unsealed
 from crm_customer.repository import CUSTOMERS, VERSIONS
-from crm_customer.search_terms import Seal, unsealed
 from crm_kit.mongo import Document
 from crm_kit.policy import restrict
 

@@ -8,11 +8,11 @@ from typing import Self
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_customer.assignment import Assignment, Rule, Strategy
-from crm_customer.custom_fields import FieldDefinition, FieldType
+from crm_customer.assignment.model import Assignment, Rule, Strategy
+from crm_customer.catalog.model import FieldDefinition, FieldType
+from crm_customer.catalog.model import Tag as TagModel
 from crm_customer.graphql.context import Info
 from crm_customer.i18n import EN, language_var
-from crm_customer.tags import Tag as TagModel
 
 CustomFieldTypeEnum = strawberry.enum(FieldType, name="CustomFieldType")
 AssignmentStrategyEnum = strawberry.enum(Strategy, name="AssignmentStrategy")

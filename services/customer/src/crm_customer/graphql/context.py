@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from strawberry.types import Info as StrawberryInfo
 
 from crm_customer.bulk import BulkCommands
-from crm_customer.catalog import CatalogCommands
+from crm_customer.catalog.service import CatalogCommands
 from crm_customer.commands import CustomerCommands
 from crm_customer.imports.wiring import JobServices
 from crm_customer.merging import MergeCommands

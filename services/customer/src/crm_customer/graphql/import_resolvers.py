@@ -23,7 +23,7 @@ from crm_customer.graphql.resolvers import to_filter
 from crm_customer.graphql.types import CustomerFilterInput
 from crm_customer.imports import files
 from crm_customer.imports.columns import template_header, template_notes
-from crm_customer.imports.jobs import ImportMode, JobKind, JobStatus, UpsertKey
+from crm_customer.imports.model import ImportMode, JobKind, JobStatus, UpsertKey
 from crm_customer.imports.worker import progress
 from crm_kit.auth import Role
 from crm_kit.errors import BadUserInput, NotFound

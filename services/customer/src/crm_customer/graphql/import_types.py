@@ -16,7 +16,7 @@ import strawberry
 
 from crm_customer.graphql.context import Info
 from crm_customer.imports import files
-from crm_customer.imports.jobs import ImportMode, Job, JobStatus, UpsertKey, texts
+from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
 from crm_customer.imports.reports import error_lines, error_report
 from crm_customer.imports.wiring import JobServices
 from crm_kit.auth import Principal, Role

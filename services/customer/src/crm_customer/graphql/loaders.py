@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crm_customer import policy
-from crm_customer.domain import Customer
+from crm_customer import access as policy
+from crm_customer.customers.model import Customer
 from crm_customer.graphql.context import Info
 from crm_kit.errors import NotFound
 

@@ -7,12 +7,15 @@ from typing import Any
 
 import strawberry
 
-from crm_customer import policy
+from crm_customer import access as policy
 from crm_customer.bulk import BulkChange
-from crm_customer.custom_fields import ValueFilter
-from crm_customer.customer_filter import CustomerFilter, SortOrder, cursor_for
-from crm_customer.domain import Address, ContactPerson, CustomerChanges, NewCustomer
-from crm_customer.domain import Customer as CustomerModel
+from crm_customer.catalog.field_values import ValueFilter
+from crm_customer.customers.filters import CustomerFilter, SortOrder, cursor_for
+from crm_customer.customers.model import Customer as CustomerModel
+from crm_customer.customers.model import CustomerChanges, NewCustomer
+from crm_customer.customers.validators import INDUSTRY_SECTIONS
+from crm_customer.customers.values import Address, ContactPerson
+from crm_customer.duplicates.model import FieldChoice
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
 from crm_customer.graphql.types import (
@@ -40,8 +43,6 @@ from crm_customer.graphql.types import (
     WeekCount,
     version_page,
 )
-from crm_customer.merge import FieldChoice
-from crm_customer.validators import INDUSTRY_SECTIONS
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.events import utcnow

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import strawberry
 
-from crm_customer import policy
+from crm_customer import access as policy
 from crm_customer.graphql.context import Info
 from crm_kit.audit import record_now
 

@@ -10,9 +10,9 @@ import strawberry
 from pymongo.errors import DuplicateKeyError
 from strawberry.extensions import SchemaExtension
 
-from crm_customer import policy
+from crm_customer import access as policy
 from crm_customer.graphql.context import Context, Info
-from crm_customer.staff import Staff, validated
+from crm_customer.staff.model import Staff, validated
 from crm_kit.auth import Principal, Role
 from crm_kit.events import utcnow
 from crm_kit.idempotency import key_for

@@ -8,16 +8,16 @@ from typing import Self
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_customer.customer_filter import SortOrder
-from crm_customer.domain import CompanySize, CustomerKind, Gender, LifecycleStage, Source
-from crm_customer.domain import Customer as CustomerModel
-from crm_customer.duplicates import DuplicateRule
+from crm_customer.catalog.model import split as tags_split
+from crm_customer.customers.filters import SortOrder
+from crm_customer.customers.model import Customer as CustomerModel
+from crm_customer.customers.values import CompanySize, CustomerKind, Gender, LifecycleStage, Source
+from crm_customer.duplicates.model import DuplicateRule
 from crm_customer.graphql.catalog_types import CustomFieldFilterInput, Tag, catalog_tags
 from crm_customer.graphql.context import Info
 from crm_customer.graphql.loaders import customer_loader
-from crm_customer.history import Version, VersionAction
-from crm_customer.personal_data import display_name, personal_parts
-from crm_customer.tags import split as tags_split
+from crm_customer.history.model import Version, VersionAction
+from crm_customer.protection.personal import display_name, personal_parts
 from crm_kit.graphql import PageInfo
 from crm_kit.personal_types import (
     Birthday,

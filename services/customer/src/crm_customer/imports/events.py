@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_customer.imports.jobs import Job
+from crm_customer.imports.model import Job
 
 IMPORT_FINISHED = "customer.import_finished.v1"
 EXPORT_FINISHED = "customer.export_finished.v1"

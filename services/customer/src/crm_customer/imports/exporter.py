@@ -20,12 +20,12 @@ from typing import Any
 import bson
 import orjson
 
-from crm_customer import policy
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import Customer
+from crm_customer import access as policy
+from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.model import Customer
 from crm_customer.imports import events, files
 from crm_customer.imports.columns import COLUMNS, Column
-from crm_customer.imports.jobs import Job, JobKind, JobStatus, principal_of
+from crm_customer.imports.model import Job, JobKind, JobStatus, principal_of
 from crm_customer.imports.store import JobStore
 from crm_customer.repository import CustomerRepository
 from crm_kit import audit

@@ -13,14 +13,21 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer import domain
 from crm_customer.batch_create import BatchCreate, Item, ItemOutcome
 from crm_customer.commands import WRITERS, CustomerCommands, validated
-from crm_customer.domain import Customer, CustomerKind, LifecycleStage
-from crm_customer.duplicates import match_keys, rank
+from crm_customer.customers import model as domain
+from crm_customer.customers.model import Customer
+from crm_customer.customers.validators import (
+    normalize_email,
+    normalize_id_card,
+    normalize_phone,
+    normalize_uscc,
+)
+from crm_customer.customers.values import CustomerKind, LifecycleStage
+from crm_customer.duplicates.model import match_keys, rank
 from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY, resolve_header
-from crm_customer.imports.jobs import (
+from crm_customer.imports.model import (
     UPSERT_COLUMN,
     ImportMode,
     Job,
@@ -33,12 +40,6 @@ from crm_customer.imports.jobs import (
 from crm_customer.imports.rows import ParsedRow, parse_row, row_errors, split_list
 from crm_customer.imports.store import JobStore
 from crm_customer.repository import CustomerRepository
-from crm_customer.validators import (
-    normalize_email,
-    normalize_id_card,
-    normalize_phone,
-    normalize_uscc,
-)
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, Conflict, CrmError, FieldError, Forbidden, NotFound
 from crm_kit.events import utcnow

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from crm_customer.domain import (
+from crm_customer.customers.model import CustomerChanges, NewCustomer
+from crm_customer.customers.values import (
     Address,
     CompanySize,
     ContactPerson,
-    CustomerChanges,
     CustomerKind,
     Gender,
     LifecycleStage,
-    NewCustomer,
     Source,
 )
 from crm_customer.imports.columns import BY_KEY

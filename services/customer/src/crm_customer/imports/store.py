@@ -20,8 +20,8 @@ import orjson
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.crypto import DataProtector
-from crm_customer.imports.jobs import (
+from crm_customer.customers.filters import plan
+from crm_customer.imports.model import (
     Counts,
     ImportMode,
     Job,
@@ -30,7 +30,7 @@ from crm_customer.imports.jobs import (
     RowResult,
     UpsertKey,
 )
-from crm_customer.query_plan import plan
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.repository import CUSTOMERS
 from crm_kit.lease import LEASES_COLLECTION
 from crm_kit.mongo import Document, IndexSpec, Session

@@ -23,7 +23,7 @@ from dataclasses import replace
 from crm_customer.imports import events
 from crm_customer.imports.exporter import ExportService
 from crm_customer.imports.importer import ImportService
-from crm_customer.imports.jobs import Counts, Job, JobKind, JobStatus, RowResult, principal_of
+from crm_customer.imports.model import Counts, Job, JobKind, JobStatus, RowResult, principal_of
 from crm_customer.imports.store import JobStore
 from crm_kit import audit
 from crm_kit.events import utcnow

@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
-from crm_customer import assignment, custom_fields, tags
-from crm_customer.assignment import Rule
+from crm_customer.assignment import model as assignment
+from crm_customer.assignment.model import Rule
+from crm_customer.catalog import model as catalog
+from crm_customer.catalog.model import FieldDefinition, Tag
 from crm_customer.catalog_store import CustomerLookups, CustomFieldStore, RuleStore, TagStore
 from crm_customer.commands import CustomerCommands
-from crm_customer.custom_fields import FieldDefinition
-from crm_customer.model import CustomerChanges
+from crm_customer.customers.model import CustomerChanges
 from crm_customer.repository import CustomerRepository
-from crm_customer.tags import Tag
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict, CrmError, NotFound
 from crm_kit.events import utcnow
@@ -47,11 +47,9 @@ class CatalogCommands:
 
         async def work(tx: Transaction) -> FieldDefinition:
             existing = await self.definitions.get(draft.key.strip(), tx.session)
-            clean = custom_fields.validated_definition(
-                draft, existing, actor=actor.sub, now=utcnow()
-            )
+            clean = catalog.validated_definition(draft, existing, actor=actor.sub, now=utcnow())
             if existing is None and (
-                await self.definitions.count(tx.session) >= custom_fields.MAX_DEFINITIONS
+                await self.definitions.count(tx.session) >= catalog.MAX_DEFINITIONS
             ):
                 raise BadUserInput.single("key", "TOO_MANY_DEFINITIONS", "Too many fields")
             await self.definitions.put(clean, tx.session)
@@ -77,7 +75,7 @@ class CatalogCommands:
 
     async def save_tag(self, actor: Principal, draft: Tag) -> Tag:
         actor.require_role(Role.ADMIN)
-        clean = tags.validated(draft, actor=actor.sub, now=utcnow())
+        clean = catalog.validated_tag(draft, actor=actor.sub, now=utcnow())
 
         async def work(tx: Transaction) -> Tag:
             await self.tag_store.put(clean, tx.session)
@@ -102,7 +100,7 @@ class CatalogCommands:
         the new name; customers still holding the old one are found by the tags index).
         """
         actor.require_role(Role.ADMIN)
-        old_name, new_name = tags.check_rename(old, new)
+        old_name, new_name = catalog.check_rename(old, new)
 
         async def move(tx: Transaction) -> Tag:
             current = await self.tag_store.get(old_name, tx.session)
@@ -121,11 +119,11 @@ class CatalogCommands:
         tag = await self.uow.run(move)
         updated, failed = 0, list[str]()
         for _ in range(MAX_RENAME_ROUNDS):
-            holders = await self.lookups.tag_holders(old_name, tags.RENAME_BATCH + len(failed))
+            holders = await self.lookups.tag_holders(old_name, catalog.RENAME_BATCH + len(failed))
             ids = [i for i in holders if i not in failed]
             if not ids:
                 break
-            for id in ids[: tags.RENAME_BATCH]:
+            for id in ids[: catalog.RENAME_BATCH]:
                 if await self._rename_on(actor, id, old_name, new_name, holders[id]):
                     updated += 1
                 else:
@@ -145,7 +143,7 @@ class CatalogCommands:
                 return True
             try:
                 await self.commands.update(
-                    actor, id, version, CustomerChanges(tags=tags.renamed(held, old, new))
+                    actor, id, version, CustomerChanges(tags=catalog.renamed(held, old, new))
                 )
                 return True
             except Conflict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm_customer.validators import normalize_email
+from crm_customer.customers.validators import normalize_email
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, FieldError
 

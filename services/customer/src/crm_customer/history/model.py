@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from crm_customer.domain import EDITABLE, Customer
+from crm_customer.customers.model import EDITABLE, Customer
 from crm_kit.policy import mask_id_card
 
 TRACKED = (*EDITABLE, "stage", "owner_id", "team", "archived")

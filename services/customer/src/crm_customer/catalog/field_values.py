@@ -1,8 +1,7 @@
-"""Custom fields (pure): ADMIN-defined extra attributes of a customer and their values.
+"""Custom field values (pure): a customer's values of the ADMIN-defined fields.
 
-A definition names a key, zh/en labels, a type, whether it is required and, for SELECT and
-MULTISELECT, the allowed options. A customer's values are a JSON object ``{key: value}``
-validated against the active definitions on create and update:
+A customer's values are a JSON object ``{key: value}`` validated against the active
+definitions (`catalog.model.FieldDefinition`) on create and update:
 
 - TEXT → string (≤ 500 characters), NUMBER → finite number, DATE → ISO date ``YYYY-MM-DD``,
   SELECT → one of the options, MULTISELECT → a list of options, BOOLEAN → true/false.
@@ -17,116 +16,15 @@ per option of a MULTISELECT) in a multikey index, queried with ``$all``.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from crm_customer import i18n
+from crm_customer.catalog.model import KEY, FieldDefinition, FieldType
 from crm_kit.errors import BadUserInput, FieldError
 
-MAX_DEFINITIONS = 200
-MAX_OPTIONS = 100
 MAX_TEXT_VALUE = 500
-MAX_LABEL = 100
-KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-# Messages for the field-error codes of this module (zh-CN, en), registered in the i18n catalog.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "UNKNOWN_CUSTOM_FIELD": ("未定义或已停用的自定义字段", "Unknown or inactive custom field"),
-    "CUSTOM_FIELD_TYPE": ("自定义字段的值类型不正确", "Wrong value type for this custom field"),
-    "OPTION_NOT_ALLOWED": ("该选项不在可选列表中", "This option is not in the list"),
-    "CUSTOM_FIELD_REQUIRED": ("该自定义字段为必填项", "This custom field is required"),
-    "INVALID_KEY": (
-        "字段键需以小写字母开头，仅含小写字母、数字和下划线（最多 40 个字符）",
-        "A key starts with a lowercase letter and has up to 40 of a-z, 0-9 and _",
-    ),
-    "OPTIONS_REQUIRED": ("单选/多选字段需要至少一个选项", "SELECT and MULTISELECT need options"),
-    "OPTIONS_NOT_ALLOWED": ("只有单选/多选字段可以设置选项", "Only SELECT types have options"),
-    "TYPE_LOCKED": ("已有数据的字段不能更改类型", "The type of a field in use cannot change"),
-    "TOO_MANY_DEFINITIONS": ("自定义字段数量已达上限", "Too many custom fields"),
-}
-
-i18n.register(MESSAGES)
-
-
-class FieldType(StrEnum):
-    TEXT = "TEXT"
-    NUMBER = "NUMBER"
-    DATE = "DATE"
-    SELECT = "SELECT"
-    MULTISELECT = "MULTISELECT"
-    BOOLEAN = "BOOLEAN"
-
-
-CHOICE_TYPES = frozenset({FieldType.SELECT, FieldType.MULTISELECT})
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDefinition:
-    key: str
-    label_zh: str
-    label_en: str
-    type: FieldType
-    required: bool = False
-    options: list[str] = field(default_factory=list)
-    active: bool = True
-    position: int = 0
-    updated_at: datetime | None = None
-    updated_by: str | None = None
-
-
-def _label(value: str, path: str, errors: list[FieldError]) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        errors.append(FieldError(path, "REQUIRED", "A label is required"))
-    elif len(cleaned) > MAX_LABEL:
-        errors.append(FieldError(path, "TOO_LONG", f"At most {MAX_LABEL} characters"))
-    return cleaned
-
-
-def validated_definition(
-    draft: FieldDefinition, existing: FieldDefinition | None, *, actor: str, now: datetime
-) -> FieldDefinition:
-    """A clean definition, or BadUserInput naming every bad part. Changing the type of an
-    existing field is refused: stored values would no longer fit."""
-    errors: list[FieldError] = []
-    key = draft.key.strip()
-    if not KEY.match(key):
-        errors.append(FieldError("key", "INVALID_KEY", "Bad key"))
-    label_zh = _label(draft.label_zh, "labelZh", errors)
-    label_en = _label(draft.label_en, "labelEn", errors)
-    options: list[str] = []
-    for i, option in enumerate(draft.options):
-        value = " ".join(option.split())
-        if not value or len(value) > MAX_LABEL:
-            errors.append(FieldError(f"options[{i}]", "TOO_LONG", "Options are 1 to 100 chars"))
-        elif value not in options:
-            options.append(value)
-    if draft.type in CHOICE_TYPES and not options:
-        errors.append(FieldError("options", "OPTIONS_REQUIRED", "Options are required"))
-    if draft.type not in CHOICE_TYPES and options:
-        errors.append(FieldError("options", "OPTIONS_NOT_ALLOWED", "No options for this type"))
-    if len(options) > MAX_OPTIONS:
-        errors.append(FieldError("options", "TOO_MANY", f"At most {MAX_OPTIONS} options"))
-    if existing is not None and existing.type != draft.type:
-        errors.append(FieldError("type", "TYPE_LOCKED", "The type cannot change"))
-    if errors:
-        raise BadUserInput(errors)
-    return FieldDefinition(
-        key=key,
-        label_zh=label_zh,
-        label_en=label_en,
-        type=draft.type,
-        required=draft.required,
-        options=options,
-        active=draft.active,
-        position=draft.position,
-        updated_at=now,
-        updated_by=actor,
-    )
 
 
 def _number(value: Any) -> int | float | None:

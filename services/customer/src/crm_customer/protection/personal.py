@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_customer.domain import Customer, CustomerKind
+from crm_customer.customers.model import Customer
+from crm_customer.customers.values import CustomerKind
 from crm_kit.personal import Disclosed, Personal, PersonalKind
 
 _K = PersonalKind

@@ -1,15 +1,15 @@
-"""Customer master data: pure domain rules, no I/O (the record itself is in `model`)."""
+"""Cleaning and checking a customer record's fields (pure): one BAD_USER_INPUT naming every
+bad field at once, with the normalised values otherwise."""
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
-from datetime import date, datetime
-from typing import Any
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from crm_customer import validators as v
-from crm_customer.model import (
-    ALLOWED_TRANSITIONS,
-    EDITABLE,
+from crm_customer.customers import validators as v
+from crm_customer.customers.validators import normalize_phone
+from crm_customer.customers.values import (
     ENTERPRISE_ONLY,
     INDIVIDUAL_ONLY,
     MAX_LIST,
@@ -18,41 +18,15 @@ from crm_customer.model import (
     MAX_TAGS,
     MAX_TEXT,
     Address,
-    CompanySize,
     ContactPerson,
-    Customer,
-    CustomerChanges,
     CustomerKind,
     Gender,
-    LifecycleStage,
-    NewCustomer,
     Source,
 )
-from crm_customer.validators import normalize_phone
-from crm_kit.errors import BadUserInput, Conflict, FieldError
+from crm_kit.errors import BadUserInput, FieldError
 
-__all__ = [
-    "ALLOWED_TRANSITIONS",
-    "EDITABLE",
-    "ENTERPRISE_ONLY",
-    "INDIVIDUAL_ONLY",
-    "MAX_LIST",
-    "MAX_NAME",
-    "MAX_TAG",
-    "MAX_TAGS",
-    "MAX_TEXT",
-    "Address",
-    "CompanySize",
-    "ContactPerson",
-    "Customer",
-    "CustomerChanges",
-    "CustomerKind",
-    "Gender",
-    "LifecycleStage",
-    "NewCustomer",
-    "Source",
-    "normalize_phone",
-]
+if TYPE_CHECKING:
+    from crm_customer.customers.model import Customer
 
 
 # --- cleaning -------------------------------------------------------------------------------
@@ -226,7 +200,7 @@ def validate(c: Customer, today: date) -> Customer:
     not_for_kind = ENTERPRISE_ONLY if c.kind is CustomerKind.INDIVIDUAL else INDIVIDUAL_ONLY
     for name in not_for_kind:
         if getattr(c, name):
-            path = _camel(name)
+            path = camel(name)
             errors.append(FieldError(path, "FIELD_NOT_FOR_KIND", f"Not used for {c.kind}"))
     if c.kind is CustomerKind.INDIVIDUAL:
         updates.update(_check_identity(c, today, errors))
@@ -237,146 +211,7 @@ def validate(c: Customer, today: date) -> Customer:
     return replace(c, **updates)
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """A model field name as the API spells it (``source_detail`` → ``sourceDetail``)."""
     head, *rest = name.split("_")
     return head + "".join(p.capitalize() for p in rest)
-
-
-def create(new: NewCustomer, *, id: str, actor: str, now: datetime) -> Customer:
-    values = {f.name: getattr(new, f.name) for f in fields(NewCustomer) if f.name != "stage"}
-    draft = Customer(
-        id=id,
-        stage=new.stage,
-        created_at=now,
-        updated_at=now,
-        created_by=actor,
-        updated_by=actor,
-        **values,
-    )
-    try:
-        customer = validate(draft, now.date())
-        errors: list[FieldError] = []
-    except BadUserInput as exc:
-        customer, errors = draft, list(exc.field_errors)
-    if new.stage is LifecycleStage.CHURNED:
-        errors.append(FieldError("stage", "INVALID_STAGE", "A new customer cannot start churned"))
-    if errors:
-        raise BadUserInput(errors)
-    return customer
-
-
-def changed_fields(before: Customer, after: Customer) -> list[str]:
-    names = (*EDITABLE, "stage", "owner_id", "team", "archived")
-    return sorted(n for n in names if getattr(before, n) != getattr(after, n))
-
-
-def apply_changes(
-    customer: Customer, changes: CustomerChanges, *, actor: str, now: datetime
-) -> tuple[Customer, list[str]]:
-    """Validate and apply; returns the new customer and the names of fields that changed."""
-    errors: list[FieldError] = []
-    updates = {
-        f.name: getattr(changes, f.name)
-        for f in fields(CustomerChanges)
-        if f.name != "stage" and getattr(changes, f.name) is not None
-    }
-    if changes.stage is not None and changes.stage != customer.stage:
-        if changes.stage not in ALLOWED_TRANSITIONS[customer.stage]:
-            errors.append(
-                FieldError(
-                    "stage",
-                    "INVALID_TRANSITION",
-                    f"Cannot move from {customer.stage} to {changes.stage}",
-                )
-            )
-        updates["stage"] = changes.stage
-    draft = replace(customer, **updates)
-    try:
-        candidate = validate(draft, now.date())
-    except BadUserInput as exc:
-        errors.extend(exc.field_errors)
-        candidate = draft
-    if errors:
-        raise BadUserInput(errors)
-    changed = changed_fields(customer, candidate)
-    if not changed:
-        return customer, []
-    updated = replace(candidate, version=customer.version + 1, updated_at=now, updated_by=actor)
-    return updated, changed
-
-
-def assign(
-    customer: Customer, *, owner_id: str, team: str | None, actor: str, now: datetime
-) -> Customer:
-    if not owner_id.strip():
-        raise BadUserInput.single("ownerId", "REQUIRED", "Owner is required")
-    return replace(
-        customer,
-        owner_id=owner_id.strip(),
-        team=team if team is not None else customer.team,
-        version=customer.version + 1,
-        updated_at=now,
-        updated_by=actor,
-    )
-
-
-def set_archived(customer: Customer, archived: bool, *, actor: str, now: datetime) -> Customer:
-    return replace(
-        customer, archived=archived, version=customer.version + 1, updated_at=now, updated_by=actor
-    )
-
-
-def ensure_live(customer: Customer) -> Customer:
-    """Writes go to the survivor, never to a merged-away record."""
-    if customer.merged_into:
-        raise Conflict(
-            f"Customer {customer.id} was merged into {customer.merged_into}",
-            conflicting_id=customer.merged_into,
-        )
-    return customer
-
-
-ERASED_NAME = "已删除客户"
-
-
-def erase(customer: Customer, *, actor: str, now: datetime) -> Customer:
-    """Personal data removed for good; an archived tombstone with the same id remains."""
-    return Customer(
-        id=customer.id,
-        kind=customer.kind,
-        name=ERASED_NAME,
-        stage=customer.stage,
-        created_at=customer.created_at,
-        updated_at=now,
-        created_by=customer.created_by,
-        updated_by=actor,
-        owner_id=customer.owner_id,
-        team=customer.team,
-        industry=customer.industry,
-        version=customer.version + 1,
-        archived=True,
-        erased=True,
-    )
-
-
-def tombstone(customer: Customer, survivor_id: str, *, actor: str, now: datetime) -> Customer:
-    """A merged-away record: kept, pointing to its survivor."""
-    return replace(
-        customer,
-        merged_into=survivor_id,
-        version=customer.version + 1,
-        updated_at=now,
-        updated_by=actor,
-    )
-
-
-def restore_to(
-    current: Customer, old: Customer, *, actor: str, now: datetime
-) -> tuple[Customer, list[str]]:
-    """A new version whose editable fields and stage are those of `old` (a past version)."""
-    values = {name: getattr(old, name) for name in (*EDITABLE, "stage")}
-    restored = replace(current, **values)
-    changed = changed_fields(current, restored)
-    if not changed:
-        return current, []
-    return replace(restored, version=current.version + 1, updated_at=now, updated_by=actor), changed

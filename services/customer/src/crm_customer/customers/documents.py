@@ -8,19 +8,19 @@ import re
 from datetime import date
 from typing import Any
 
-from crm_customer.crypto import DataProtector
-from crm_customer.custom_fields import terms as custom_terms
-from crm_customer.domain import (
+from crm_customer.catalog.field_values import terms as custom_terms
+from crm_customer.customers.model import Customer
+from crm_customer.customers.search import customer_terms
+from crm_customer.customers.values import (
     Address,
     CompanySize,
     ContactPerson,
-    Customer,
     CustomerKind,
     Gender,
     LifecycleStage,
     Source,
 )
-from crm_customer.search_terms import customer_terms
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.mongo import Document
 
 _COMPANY_SUFFIXES = re.compile(

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from crm_customer import i18n
-from crm_customer.validators import INDUSTRY_SECTIONS
+from crm_customer.customers.validators import INDUSTRY_SECTIONS
 from crm_kit.errors import BadUserInput, FieldError
 
 MAX_RULES = 200

@@ -12,9 +12,10 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import Customer, CustomerKind
-from crm_customer.search_terms import QueryKind, query_kind
+from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.model import Customer
+from crm_customer.customers.search import QueryKind, query_kind
+from crm_customer.customers.values import CustomerKind
 from crm_kit import personal, policy
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, Forbidden
