@@ -4,7 +4,7 @@ field added later cannot reach `customerHistory` unmasked without a decision."""
 from __future__ import annotations
 
 from crm_customer.history.model import TRACKED
-from crm_customer.protection.personal import (
+from crm_customer.history.personal import (
     PERSONAL_FIELDS,
     PERSONAL_PARTS,
     PUBLIC_FIELDS,

@@ -1,23 +1,19 @@
-"""Use cases of the ADMIN catalogs: custom field definitions, the tag catalog (with renames
-carried to every customer in bounded batches) and assignment rules."""
+"""Use cases of the ADMIN catalogs: custom field definitions, and the tag catalog (with renames
+carried to every customer in bounded batches)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 
-from crm_customer.assignment import model as assignment
-from crm_customer.assignment.model import Rule
 from crm_customer.catalog import model as catalog
 from crm_customer.catalog.model import FieldDefinition, Tag
-from crm_customer.catalog_store import CustomerLookups, CustomFieldStore, RuleStore, TagStore
-from crm_customer.commands import CustomerCommands
+from crm_customer.catalog.store import FieldDefinitionRepository, TagRepository
 from crm_customer.customers.model import CustomerChanges
-from crm_customer.repository import CustomerRepository
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.customers.service import CustomerService
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict, CrmError, NotFound
 from crm_kit.events import utcnow
-from crm_kit.idempotency import key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
 MAX_RENAME_ROUNDS = 10_000  # batches; a rename of 10⁶ customers fits
@@ -31,14 +27,12 @@ class RenameResult:
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogCommands:
+class CatalogService:
     uow: UnitOfWork
-    definitions: CustomFieldStore
-    tag_store: TagStore
-    rules: RuleStore
-    lookups: CustomerLookups
-    customers: CustomerRepository
-    commands: CustomerCommands
+    definitions: FieldDefinitionRepository
+    tags: TagRepository
+    customers: CustomerService  # a tag rename is an update of every customer holding it
+    queries: CustomerQueries
 
     # --- custom field definitions ---------------------------------------------------------
 
@@ -78,7 +72,7 @@ class CatalogCommands:
         clean = catalog.validated_tag(draft, actor=actor.sub, now=utcnow())
 
         async def work(tx: Transaction) -> Tag:
-            await self.tag_store.put(clean, tx.session)
+            await self.tags.put(clean, tx.session)
             return clean
 
         return await self.uow.run(work)
@@ -88,7 +82,7 @@ class CatalogCommands:
         actor.require_role(Role.ADMIN)
 
         async def work(tx: Transaction) -> bool:
-            return await self.tag_store.delete(name.strip(), tx.session)
+            return await self.tags.delete(name.strip(), tx.session)
 
         return await self.uow.run(work)
 
@@ -103,8 +97,8 @@ class CatalogCommands:
         old_name, new_name = catalog.check_rename(old, new)
 
         async def move(tx: Transaction) -> Tag:
-            current = await self.tag_store.get(old_name, tx.session)
-            target = await self.tag_store.get(new_name, tx.session)
+            current = await self.tags.get(old_name, tx.session)
+            target = await self.tags.get(new_name, tx.session)
             if current is None:
                 if target is None:
                     raise NotFound("Tag", old_name)
@@ -112,14 +106,14 @@ class CatalogCommands:
             if target is not None:
                 raise BadUserInput.single("newName", "TAG_EXISTS", "A tag has this name")
             moved = replace(current, name=new_name, updated_at=utcnow(), updated_by=actor.sub)
-            await self.tag_store.delete(old_name, tx.session)
-            await self.tag_store.put(moved, tx.session)
+            await self.tags.delete(old_name, tx.session)
+            await self.tags.put(moved, tx.session)
             return moved
 
         tag = await self.uow.run(move)
         updated, failed = 0, list[str]()
         for _ in range(MAX_RENAME_ROUNDS):
-            holders = await self.lookups.tag_holders(old_name, catalog.RENAME_BATCH + len(failed))
+            holders = await self.queries.tag_holders(old_name, catalog.RENAME_BATCH + len(failed))
             ids = [i for i in holders if i not in failed]
             if not ids:
                 break
@@ -137,12 +131,12 @@ class CatalogCommands:
         version, held = seen
         for attempt in range(3):
             if attempt:  # a concurrent edit of the same customer: read again and retry
-                current = await self.customers.get(id)
+                current = await self.queries.get(id)
                 version, held = current.version, current.tags
             if old not in held:
                 return True
             try:
-                await self.commands.update(
+                await self.customers.update(
                     actor, id, version, CustomerChanges(tags=catalog.renamed(held, old, new))
                 )
                 return True
@@ -151,38 +145,3 @@ class CatalogCommands:
             except CrmError:
                 return False
         return False
-
-    # --- assignment rules -----------------------------------------------------------------
-
-    async def save_rule(
-        self, actor: Principal, draft: Rule, idempotency_key: str | None = None
-    ) -> Rule:
-        """Create (no id) or replace a rule."""
-        actor.require_role(Role.ADMIN)
-        key = key_for("saveAssignmentRule", actor, idempotency_key or None)
-        if done := await self.customers.guards.first_result_id(key, "AssignmentRule"):
-            found = await self.rules.get(done)
-            if found is not None:
-                return found
-        rule = assignment.validated(
-            replace(draft, id=draft.id or uuid.uuid4().hex), actor=actor.sub, now=utcnow()
-        )
-
-        async def work(tx: Transaction) -> Rule:
-            if not draft.id and len(await self.rules.all(tx.session)) >= assignment.MAX_RULES:
-                raise BadUserInput.single("id", "TOO_MANY", "Too many rules")
-            if draft.id and await self.rules.get(draft.id, tx.session) is None:
-                raise NotFound("AssignmentRule", draft.id)
-            await self.customers.guards.claim(key, rule.id, utcnow(), tx.session)
-            await self.rules.put(rule, tx.session)
-            return rule
-
-        return await self.uow.run(work)
-
-    async def delete_rule(self, actor: Principal, id: str) -> bool:
-        actor.require_role(Role.ADMIN)
-
-        async def work(tx: Transaction) -> bool:
-            return await self.rules.delete(id, tx.session)
-
-        return await self.uow.run(work)

@@ -153,7 +153,7 @@ class CustomerChanges:
     company_size: CompanySize | None = None
     website: str | None = None
     contacts: list[ContactPerson] | None = None
-    custom_fields: dict[str, Any] | None = None  # merged values (see custom_fields.apply_values)
+    custom_fields: dict[str, Any] | None = None  # merged values (catalog.field_values.apply_values)
 
 
 def create(new: NewCustomer, *, id: str, actor: str, now: datetime) -> Customer:

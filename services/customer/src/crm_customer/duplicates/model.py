@@ -23,6 +23,7 @@ from typing import Any
 
 from crm_customer.customers.model import EDITABLE, Customer, changed_fields
 from crm_customer.customers.validation import camel, validate
+from crm_customer.customers.values import ContactPerson
 from crm_customer.duplicates import fuzzy
 from crm_kit.errors import BadUserInput, Conflict, FieldError
 
@@ -96,6 +97,18 @@ def rule_of(key: str) -> DuplicateRule:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicatePair:
+    """Two records that may be the same customer, for review."""
+
+    id: str
+    customer_ids: tuple[str, str]
+    rule: str
+    score: float
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     customer_id: str
     rule: DuplicateRule
@@ -150,6 +163,18 @@ class FieldChoice:
     customer_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class MergeRequest:
+    survivor_id: str
+    merged_ids: list[str]
+    choices: list[FieldChoice]
+    expected_version: int | None = None
+
+    @property
+    def record_ids(self) -> list[str]:
+        return [self.survivor_id, *self.merged_ids]
+
+
 CHOOSABLE = {camel(n): n for n in (*EDITABLE, "stage", "owner_id", "team")}
 
 
@@ -180,6 +205,43 @@ def _union(values: list[list[Any]]) -> list[Any]:
     return out
 
 
+def _grouped(records: tuple[Customer, ...], chosen: dict[str, Customer]) -> dict[str, Any]:
+    """Fields that are only consistent together move together, from one record: the chosen
+    one, else the first that has the group's lead field (the survivor first)."""
+    values: dict[str, Any] = {}
+    for group in GROUPS:
+        picked = next((chosen[n] for n in group if n in chosen), None)
+        if picked is None:
+            picked = next((c for c in records if getattr(c, group[0])), records[0])
+        for name in group:
+            values[name] = getattr(picked, name)
+    return values
+
+
+def _field(name: str, records: tuple[Customer, ...], chosen: dict[str, Customer]) -> Any:
+    """The survivor's value of one field: the chosen record's, the union of a list, per key
+    for custom fields, else the first non-empty value (the survivor's first)."""
+    if name in chosen:
+        return getattr(chosen[name], name)
+    if name in LIST_FIELDS:
+        return _union([getattr(c, name) for c in records])
+    if name == "custom_fields":  # per key: the survivor's value, else the first other's
+        return {k: v for c in reversed(records) for k, v in c.custom_fields.items()}
+    return next((getattr(c, name) for c in records if getattr(c, name)), getattr(records[0], name))
+
+
+def _one_primary(contacts: list[ContactPerson]) -> list[ContactPerson]:
+    """Contacts with at most one primary: the first primary one keeps it."""
+    if sum(1 for c in contacts if c.primary) <= 1:
+        return contacts
+    first_primary = True
+    out = []
+    for c in contacts:
+        out.append(replace(c, primary=c.primary and first_primary))
+        first_primary = first_primary and not c.primary
+    return out
+
+
 def merge(
     survivor: Customer,
     others: list[Customer],
@@ -189,41 +251,16 @@ def merge(
     now: datetime,
 ) -> tuple[Customer, list[str]]:
     """The survivor after the merge (validated) and the names of the fields that changed."""
-    records = {c.id: c for c in (survivor, *others)}
-    chosen = {CHOOSABLE[c.field]: records[c.customer_id] for c in choices}
-    kinds = {c.kind for c in records.values()}
-    if len(kinds) > 1:
+    records = (survivor, *others)
+    by_id = {c.id: c for c in records}
+    chosen = {CHOOSABLE[c.field]: by_id[c.customer_id] for c in choices}
+    if len({c.kind for c in records}) > 1:
         raise BadUserInput.single("mergedIds", "KIND_MISMATCH", "Cannot merge different kinds")
-    values: dict[str, Any] = {}
-    for group in GROUPS:  # fields that are only consistent together move together
-        lead = group[0]
-        picked = next((chosen[n] for n in group if n in chosen), None)
-        if picked is None:
-            picked = next((c for c in (survivor, *others) if getattr(c, lead)), survivor)
-        for name in group:
-            values[name] = getattr(picked, name)
+    values = _grouped(records, chosen)
     for name in (*EDITABLE, "stage", "owner_id", "team"):
-        if name in values:
-            continue
-        if name in chosen:
-            values[name] = getattr(chosen[name], name)
-        elif name in LIST_FIELDS:
-            values[name] = _union([getattr(c, name) for c in (survivor, *others)])
-        elif name == "custom_fields":  # per key: the survivor's value, else the first other's
-            values[name] = {
-                k: v for c in reversed((survivor, *others)) for k, v in c.custom_fields.items()
-            }
-        elif not getattr(survivor, name):
-            values[name] = next(
-                (getattr(c, name) for c in others if getattr(c, name)), getattr(survivor, name)
-            )
-    if sum(1 for c in values.get("contacts", survivor.contacts) if c.primary) > 1:
-        first_primary = True
-        contacts = []
-        for c in values["contacts"]:
-            contacts.append(replace(c, primary=c.primary and first_primary))
-            first_primary = first_primary and not c.primary
-        values["contacts"] = contacts
+        if name not in values:
+            values[name] = _field(name, records, chosen)
+    values["contacts"] = _one_primary(values["contacts"])
     merged = validate(replace(survivor, **values), now.date())
     changed = changed_fields(survivor, merged)
     return replace(merged, version=survivor.version + 1, updated_at=now, updated_by=actor), changed

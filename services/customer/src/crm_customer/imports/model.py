@@ -40,6 +40,18 @@ class UpsertKey(StrEnum):
     USCC = "USCC"
 
 
+@dataclass(frozen=True, slots=True)
+class ImportUpload:
+    """An uploaded file and how to import it, as the API received them."""
+
+    data: bytes
+    filename: str
+    mode: ImportMode = ImportMode.CREATE_ONLY
+    upsert_key: UpsertKey | None = None
+    dry_run: bool = False
+    idempotency_key: str | None = None
+
+
 # The column holding each upsert key.
 UPSERT_COLUMN = {
     UpsertKey.ID: "id",
@@ -142,6 +154,14 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.status not in OPEN_STATUSES
+
+    def times(self) -> dict[str, str | None]:
+        """When the job was created, started and finished (ISO 8601), as events carry them."""
+        return {
+            "createdAt": self.created_at.isoformat(),
+            "startedAt": self.started_at.isoformat() if self.started_at else None,
+            "finishedAt": self.finished_at.isoformat() if self.finished_at else None,
+        }
 
 
 # Codes of the import itself (row and file problems); field codes come from i18n.CATALOG.

@@ -1,2 +1,2 @@
-"""Data protection shared by the features: field encryption with blind indexes, and which
-parts of a customer record are personal data."""
+"""Data protection shared by the features: field encryption under a key ring, and blind
+indexes for equality lookups, duplicate checks and search over sealed values."""

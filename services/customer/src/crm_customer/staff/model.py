@@ -7,7 +7,7 @@ ADMIN set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_customer.customers.validators import normalize_email
@@ -44,41 +44,45 @@ def from_claims(principal: Principal, now: datetime) -> Staff:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StaffDraft:
+    """A staff record as ADMIN writes it."""
+
+    id: str
+    name: str
+    email: str | None = None
+    team: str | None = None
+    roles: list[str] = field(default_factory=list)
+    active: bool = True
+
+
 def validated(
-    id: str,
-    name: str,
-    *,
-    email: str | None,
-    team: str | None,
-    roles: list[str],
-    active: bool,
-    actor: str,
-    now: datetime,
-    created_at: datetime | None = None,
+    draft: StaffDraft, *, actor: str, now: datetime, created_at: datetime | None = None
 ) -> Staff:
     errors: list[FieldError] = []
-    clean_name = " ".join(name.split())
-    if not id.strip():
+    clean_name = " ".join(draft.name.split())
+    if not draft.id.strip():
         errors.append(FieldError("id", "REQUIRED", "Staff id is required"))
     if not clean_name:
         errors.append(FieldError("name", "REQUIRED", "Name is required"))
     elif len(clean_name) > MAX_NAME:
         errors.append(FieldError("name", "TOO_LONG", f"At most {MAX_NAME} characters"))
+    email = draft.email
     clean_email = normalize_email(email) if email else None
     if email and clean_email is None:
         errors.append(FieldError("email", "INVALID_EMAIL", "Not a valid email"))
-    unknown = [r for r in roles if r not in Role.__members__]
+    unknown = [r for r in draft.roles if r not in Role.__members__]
     if unknown:
         errors.append(FieldError("roles", "UNKNOWN_ROLE", f"Unknown roles: {', '.join(unknown)}"))
     if errors:
         raise BadUserInput(errors)
     return Staff(
-        id=id.strip(),
+        id=draft.id.strip(),
         name=clean_name,
         email=clean_email,
-        team=(team or "").strip() or None,
-        roles=sorted(set(roles)),
-        active=active,
+        team=(draft.team or "").strip() or None,
+        roles=sorted(set(draft.roles)),
+        active=draft.active,
         created_at=created_at or now,
         updated_at=now,
         provisioned_by=actor,

@@ -1,6 +1,6 @@
 """Use case: create a batch of customers (an import batch) in one transaction.
 
-Each item gets the outcome `CustomerCommands.create` would give it if the items were created
+Each item gets the outcome `CustomerService.create` would give it if the items were created
 one after another in order — validation errors, an exact duplicate of a stored customer or of
 an earlier item refused with CONFLICT, a replayed idempotency key answered with its first
 result — but the batch costs a fixed number of database commands instead of ~20 per item:
@@ -25,12 +25,18 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.commands import WRITERS, CustomerCommands, refuse_exact_duplicates, validated
 from crm_customer.customers.model import Customer, NewCustomer
-from crm_customer.duplicates.model import Match, match_keys, near_candidates, rank, similar
-from crm_customer.events import customer_assigned, customer_created
-from crm_customer.history import model as history
-from crm_customer.history.model import VersionAction
+from crm_customer.customers.service import WRITERS, CustomerService, emit_created, validated
+from crm_customer.duplicates.detection import by_score
+from crm_customer.duplicates.model import (
+    Match,
+    match_keys,
+    near_candidates,
+    rank,
+    refuse_exact_duplicates,
+    similar,
+)
+from crm_customer.history.model import VersionAction, record
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, NotFound
 from crm_kit.events import utcnow
@@ -62,7 +68,7 @@ class _RegistryMoved(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BatchCreate:
-    commands: CustomerCommands
+    service: CustomerService
 
     async def create_many(
         self, actor: Principal, items: Sequence[Item], force: bool = False
@@ -78,7 +84,7 @@ class BatchCreate:
                 outcomes[i] = exc
         await self._replays(keys, outcomes)
         now = utcnow()
-        definitions = await self.commands.field_definitions()
+        definitions = await self.service.field_definitions()
         drafts: list[_Draft] = []
         for i, item in enumerate(items):
             if i in outcomes:
@@ -88,14 +94,16 @@ class BatchCreate:
             except CrmError as exc:
                 outcomes[i] = exc
                 continue
-            doc_keys = match_keys(self.commands.customers.document(customer))
+            doc_keys = match_keys(self.service.customers.document(customer))
             drafts.append(_Draft(i, customer, doc_keys, keys[i]))
-        registry = await self.commands.customers.key_documents({k for d in drafts for k in d.keys})
+        registry = await self.service.duplicates.store.key_documents(
+            {k for d in drafts for k in d.keys}
+        )
         accepted = await self._check(drafts, registry, outcomes, force)
         accepted = await self._assign(accepted)
         if accepted:
             try:
-                await self.commands.uow.run(
+                await self.service.uow.run(
                     lambda tx: self._write(tx, actor, accepted, registry, now)
                 )
             except (_RegistryMoved, DuplicateKeyError):
@@ -106,7 +114,7 @@ class BatchCreate:
 
     async def _replays(self, keys: dict[int, Key | None], outcomes: dict[int, ItemOutcome]) -> None:
         """Items whose key already produced a customer get that customer (as `create`)."""
-        guards = self.commands.customers.guards
+        guards = self.service.customers.guards
         wanted = {k.guard_id: (i, k) for i, k in keys.items() if k is not None}
         found = await guards.find_many(wanted)
         firsts: dict[int, str] = {}
@@ -118,7 +126,7 @@ class BatchCreate:
                 firsts[i] = target
             except CrmError as exc:
                 outcomes[i] = exc
-        stored = await self.commands.customers.load_many(set(firsts.values()))
+        stored = await self.service.customers.load_many(set(firsts.values()))
         for i, target in firsts.items():
             outcomes[i] = stored[target] if target in stored else NotFound("Customer", target)
 
@@ -133,7 +141,7 @@ class BatchCreate:
         accepted before it; refused drafts get their CONFLICT."""
         holding = {k: list(ids) for k, ids in registry.items() if ids}
         names: dict[str, str] = {}
-        lookups = self.commands.lookups
+        lookups = self.service.duplicates.names
         if lookups is not None:  # every stored candidate any draft may score, in one query
             stored: set[str] = set()
             for d in drafts:
@@ -150,7 +158,7 @@ class BatchCreate:
                 seen = {m.customer_id for m in matches}
                 near = near_candidates(c.id, holders, seen)
                 matches += similar(c.id, c.name, {i: names[i] for i in near if i in names}, seen)
-            draft.matches = sorted(matches, key=lambda m: (-m.score, m.customer_id))
+            draft.matches = by_score(matches)
             try:
                 refuse_exact_duplicates(draft.matches, force)
             except CrmError as exc:
@@ -165,7 +173,7 @@ class BatchCreate:
     async def _assign(self, drafts: list[_Draft]) -> list[_Draft]:
         """Owners by the ADMIN rules for drafts that name none (after every check, so a
         refused item takes no turn)."""
-        assigner = self.commands.assigner
+        assigner = self.service.assigner
         open_ = [d for d in drafts if d.customer.owner_id is None]
         if assigner is None or not open_:
             return drafts
@@ -190,9 +198,9 @@ class BatchCreate:
         registry: dict[str, list[str]],
         now: datetime,
     ) -> None:
-        repo = self.commands.customers
+        repo, keys = self.service.customers, self.service.duplicates.store
         all_keys = {k for d in drafts for k in d.keys}
-        current = await repo.key_documents(all_keys, tx.session)
+        current = await keys.key_documents(all_keys, tx.session)
         for k in all_keys:  # held by the same customers (or absent) as when checked
             if (k in current) != (k in registry) or set(current.get(k, ())) != set(
                 registry.get(k, ())
@@ -207,15 +215,15 @@ class BatchCreate:
         for d in drafts:
             for k in sorted(d.keys):
                 added.setdefault(k, []).append(d.customer.id)
-        await repo.register_many(added, tx.session, registered=set(current))
-        await repo.add_versions(
+        await keys.register_many(added, tx.session, registered=set(current))
+        await self.service.history.add_versions(
             [
-                (history.record(None, d.customer, VersionAction.CREATED, actor.sub), doc)
+                (record(None, d.customer, VersionAction.CREATED, actor.sub), doc)
                 for d, doc in zip(drafts, docs, strict=True)
             ],
             tx.session,
         )
-        await repo.record_pairs_many(
+        await keys.record_pairs_many(
             [
                 (d.customer.id, m.customer_id, str(m.rule), m.score)
                 for d in drafts
@@ -225,10 +233,7 @@ class BatchCreate:
             tx.session,
         )
         for d in drafts:
-            c = d.customer
-            tx.emit(customer_created.TYPE, c.id, customer_created.payload(c, actor.sub))
-            if c.owner_id:
-                tx.emit(customer_assigned.TYPE, c.id, customer_assigned.payload(c, None, actor.sub))
+            emit_created(tx, d.customer, actor.sub)
 
     async def _one_by_one(
         self,
@@ -249,7 +254,7 @@ class BatchCreate:
                 owner, team = owners[draft.index]
                 new = replace(new, owner_id=owner, team=team)
             try:
-                outcomes[draft.index] = await self.commands.create(
+                outcomes[draft.index] = await self.service.create(
                     actor, new, items[draft.index].idempotency_key, force
                 )
             except CrmError as exc:

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_customer.commands import CustomerCommands
 from crm_customer.customers.filters import CustomerFilter
 from crm_customer.customers.model import CustomerChanges
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.customers.service import CustomerService
 from crm_customer.customers.values import LifecycleStage
 from crm_customer.i18n import message
-from crm_customer.repository import CustomerRepository
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, CrmError
 
@@ -58,9 +58,9 @@ class BulkResult:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkCommands:
-    commands: CustomerCommands
-    customers: CustomerRepository
+class BulkService:
+    customers: CustomerService
+    queries: CustomerQueries
 
     async def targets(
         self,
@@ -76,7 +76,7 @@ class BulkCommands:
                 raise BadUserInput.single("ids", "TOO_MANY", f"At most {MAX_ITEMS} ids per call")
             return unique, False
         assert flt is not None
-        page = await self.customers.page(flt, MAX_ITEMS, None, scope=scope)
+        page = await self.queries.page(flt, MAX_ITEMS, None, scope=scope)
         return [c.id for c in page.items], page.has_next
 
     async def apply(
@@ -95,21 +95,21 @@ class BulkCommands:
 
     async def _one(self, actor: Principal, id: str, change: BulkChange) -> ItemResult:
         try:
-            current = await self.customers.get(id)
+            current = await self.queries.get(id)
             if change.stage is not None or change.add_tags or change.remove_tags:
                 tags = None
                 if change.add_tags or change.remove_tags:
                     kept = [t for t in current.tags if t not in change.remove_tags]
                     tags = kept + [t for t in change.add_tags if t not in kept]
-                current = await self.commands.update(
+                current = await self.customers.update(
                     actor, id, current.version, CustomerChanges(stage=change.stage, tags=tags)
                 )
             if change.owner_id is not None:
-                current = await self.commands.assign(
+                current = await self.customers.assign(
                     actor, id, change.owner_id, change.team, current.version
                 )
             if change.archived is not None:
-                current = await self.commands.set_archived(
+                current = await self.customers.set_archived(
                     actor, id, change.archived, current.version
                 )
             return ItemResult(id, True, version=current.version)

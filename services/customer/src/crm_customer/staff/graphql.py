@@ -7,16 +7,12 @@ from datetime import datetime
 from typing import Self
 
 import strawberry
-from pymongo.errors import DuplicateKeyError
 from strawberry.extensions import SchemaExtension
 
-from crm_customer import access as policy
+from crm_customer import access
 from crm_customer.graphql.context import Context, Info
-from crm_customer.staff.model import Staff, validated
-from crm_kit.auth import Principal, Role
-from crm_kit.events import utcnow
-from crm_kit.idempotency import key_for
-from crm_kit.uow import Transaction
+from crm_customer.staff.model import Staff, StaffDraft
+from crm_kit.auth import Principal
 
 MAX_PAGE = 200
 
@@ -58,21 +54,28 @@ class StaffInput:
         default=None, description="Retrying with the same key returns the first result."
     )
 
+    def to_model(self) -> StaffDraft:
+        return StaffDraft(
+            str(self.id), self.name, self.email, self.team, list(self.roles), self.active
+        )
+
 
 @strawberry.type
 class StaffQuery:
     @strawberry.field(description="One staff member.")
     async def staff_member(self, info: Info, id: strawberry.ID) -> StaffMember:
         member = await info.context.deps.staff.get(str(id))
-        policy.check_staff(info.context.principal, member.id, member.team)
+        access.check_staff(info.context.principal, member.id, member.team)
         return StaffMember.from_model(member)
 
     @strawberry.field(description="The staff directory, by team and name.")
     async def staff_directory(
         self, info: Info, team: str | None = None, active_only: bool = True, first: int = 100
     ) -> list[StaffMember]:
-        team = policy.staff_team(info.context.principal, team)  # TEAM scope: their own team
-        found = await info.context.deps.staff.list(team, active_only, max(1, min(first, MAX_PAGE)))
+        team = access.staff_team(info.context.principal, team)  # TEAM scope: their own team
+        found = await info.context.deps.staff.directory(
+            team, active_only, max(1, min(first, MAX_PAGE))
+        )
         return [StaffMember.from_model(s) for s in found]
 
 
@@ -80,36 +83,10 @@ class StaffQuery:
 class StaffMutation:
     @strawberry.mutation(description="ADMIN: create or edit a staff record.")
     async def upsert_staff(self, info: Info, input: StaffInput) -> StaffMember:
-        actor = info.context.principal
-        actor.require_role(Role.ADMIN)
-        staff = info.context.deps.staff
-        customers = info.context.deps.customers
-        key = key_for("upsertStaff", actor, input.idempotency_key or None)
-        if done := await customers.guards.first_result_id(key, "StaffMember"):
-            return StaffMember.from_model(await staff.get(done))
-        existing = await staff.find(str(input.id))
-        record = validated(
-            str(input.id),
-            input.name,
-            email=input.email,
-            team=input.team,
-            roles=list(input.roles),
-            active=input.active,
-            actor=actor.sub,
-            now=utcnow(),
-            created_at=existing.created_at if existing else None,
+        saved = await info.context.deps.staff.upsert(
+            info.context.principal, input.to_model(), input.idempotency_key
         )
-        if key is None:
-            return StaffMember.from_model(await staff.put(record))
-
-        async def work(tx: Transaction) -> Staff:  # the key is claimed with the write
-            await customers.guards.claim(key, record.id, utcnow(), tx.session)
-            return await staff.put(record, tx.session)
-
-        try:
-            return StaffMember.from_model(await info.context.deps.commands.uow.run(work))
-        except DuplicateKeyError:  # a concurrent retry with the same key won
-            return StaffMember.from_model(await staff.get(record.id))
+        return StaffMember.from_model(saved)
 
 
 class ProvisionStaff(SchemaExtension):

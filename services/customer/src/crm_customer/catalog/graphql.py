@@ -1,4 +1,4 @@
-"""GraphQL types of the ADMIN catalogs: custom field definitions, tags, assignment rules."""
+"""GraphQL of the ADMIN catalogs: custom field definitions and the tag catalog."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from typing import Self
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_customer.assignment.model import Assignment, Rule, Strategy
 from crm_customer.catalog.model import FieldDefinition, FieldType
 from crm_customer.catalog.model import Tag as TagModel
 from crm_customer.graphql.context import Info
 from crm_customer.i18n import EN, language_var
 
 CustomFieldTypeEnum = strawberry.enum(FieldType, name="CustomFieldType")
-AssignmentStrategyEnum = strawberry.enum(Strategy, name="AssignmentStrategy")
 
 
 @strawberry.type(
@@ -90,10 +88,10 @@ class CustomFieldFilterInput:
 
 async def catalog_tags(info: Info, names: list[str]) -> dict[str, TagModel]:
     """The catalog entries among `names`: one query per request for all customers' tags."""
-    store = info.context.deps.catalog.tag_store
+    queries = info.context.deps.catalog_queries
 
     async def load(keys: list[str]) -> list[TagModel | None]:
-        found = await store.get_many(keys)
+        found = await queries.tags_named(keys)
         return [found.get(k) for k in keys]
 
     loader = info.context.loader("tag_catalog", load)
@@ -111,7 +109,7 @@ class Tag:
 
     @strawberry.field(description="Live customers holding this tag (index-served count).")
     async def usage_count(self, info: Info) -> int:
-        return await info.context.deps.catalog.lookups.tag_usage(self.name)
+        return await info.context.deps.customer_queries.tag_usage(self.name)
 
     @classmethod
     def from_model(cls, t: TagModel) -> Self:
@@ -145,80 +143,64 @@ class RenameTagResult:
     )
 
 
-@strawberry.type(
-    description="Owner by rule: the first active rule (by position) whose set criteria all "
-    "match the new customer's province, city and industry picks one of its team's active SALES "
-    "staff, ROUND_ROBIN or LEAST_LOADED (fewest live customers)."
-)
-class AssignmentRule:
-    id: strawberry.ID
-    name: str
-    position: int
-    team: str
-    strategy: AssignmentStrategyEnum  # type: ignore[valid-type]
-    provinces: list[str]
-    cities: list[str]
-    industries: list[str]
-    active: bool
-    updated_at: datetime | None
-    updated_by: str | None
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(description="Custom field definitions, by position (for forms and filters).")
+    async def custom_field_definitions(
+        self, info: Info, include_inactive: bool = False
+    ) -> list[CustomFieldDefinition]:
+        info.context.principal  # noqa: B018 - authenticate before any data is read
+        found = await info.context.deps.catalog_queries.definitions()
+        return [
+            CustomFieldDefinition.from_model(d)
+            for d in found.values()
+            if d.active or include_inactive
+        ]
 
-    @classmethod
-    def from_model(cls, r: Rule) -> Self:
-        return cls(
-            id=strawberry.ID(r.id),
-            name=r.name,
-            position=r.position,
-            team=r.team,
-            strategy=r.strategy,
-            provinces=list(r.provinces),
-            cities=list(r.cities),
-            industries=list(r.industries),
-            active=r.active,
-            updated_at=r.updated_at,
-            updated_by=r.updated_by,
-        )
-
-
-@strawberry.input
-class AssignmentRuleInput:
-    id: strawberry.ID | None = strawberry.field(default=None, description="None: a new rule.")
-    name: str
-    team: str
-    strategy: AssignmentStrategyEnum = Strategy.ROUND_ROBIN  # type: ignore[valid-type]
-    position: int = 0
-    provinces: list[str] = strawberry.field(default_factory=list)
-    cities: list[str] = strawberry.field(default_factory=list)
-    industries: list[str] = strawberry.field(default_factory=list, description="GB/T 4754 A–T")
-    active: bool = True
-    idempotency_key: str | None = None
-
-    def to_model(self) -> Rule:
-        return Rule(
-            id=str(self.id) if self.id else "",
-            name=self.name,
-            team=self.team,
-            strategy=Strategy(self.strategy),
-            position=self.position,
-            provinces=list(self.provinces),
-            cities=list(self.cities),
-            industries=list(self.industries),
-            active=self.active,
-        )
+    @strawberry.field(description="The tag catalog by group and name, with usage counts.")
+    async def tags(self, info: Info, group: str | None = None) -> list[Tag]:
+        info.context.principal  # noqa: B018
+        found = await info.context.deps.catalog_queries.tags()
+        return [Tag.from_model(t) for t in found if group is None or t.group == group]
 
 
 @strawberry.type
-class AssignmentPreview:
-    owner_id: strawberry.ID
-    team: str
-    rule_id: strawberry.ID
-    strategy: AssignmentStrategyEnum  # type: ignore[valid-type]
-
-    @classmethod
-    def from_model(cls, a: Assignment) -> Self:
-        return cls(
-            owner_id=strawberry.ID(a.owner_id),
-            team=a.team,
-            rule_id=strawberry.ID(a.rule_id),
-            strategy=Strategy(a.strategy),
+class CatalogMutation:
+    @strawberry.mutation(description="ADMIN: create or edit a custom field (the type is fixed).")
+    async def save_custom_field_definition(
+        self, info: Info, input: CustomFieldDefinitionInput
+    ) -> CustomFieldDefinition:
+        saved = await info.context.deps.catalog.save_definition(
+            info.context.principal, input.to_model()
         )
+        return CustomFieldDefinition.from_model(saved)
+
+    @strawberry.mutation(
+        description="ADMIN: retire a custom field: no new values; stored values stay readable."
+    )
+    async def deactivate_custom_field_definition(
+        self, info: Info, key: str
+    ) -> CustomFieldDefinition:
+        done = await info.context.deps.catalog.deactivate_definition(info.context.principal, key)
+        return CustomFieldDefinition.from_model(done)
+
+    @strawberry.mutation(description="ADMIN: add or edit a catalog tag (by name).")
+    async def save_tag(self, info: Info, input: TagInput) -> Tag:
+        saved = await info.context.deps.catalog.save_tag(info.context.principal, input.to_model())
+        return Tag.from_model(saved)
+
+    @strawberry.mutation(
+        description="ADMIN: rename a catalog tag and, in batches, on every customer holding "
+        "it (each a new version with customer.updated.v1). Safe to repeat after a failure."
+    )
+    async def rename_tag(self, info: Info, name: str, new_name: str) -> RenameTagResult:
+        result = await info.context.deps.catalog.rename_tag(info.context.principal, name, new_name)
+        return RenameTagResult(
+            tag=Tag.from_model(result.tag),
+            updated=result.updated,
+            failed=[strawberry.ID(i) for i in result.failed],
+        )
+
+    @strawberry.mutation(description="ADMIN: remove from the catalog (customers keep it, free).")
+    async def delete_tag(self, info: Info, name: str) -> bool:
+        return await info.context.deps.catalog.delete_tag(info.context.principal, name)

@@ -1,18 +1,34 @@
-"""Use case: choose the owner of a new customer by the ADMIN assignment rules.
+"""Assignment use cases: choose the owner of a new customer by the ADMIN rules (`Assigner`),
+and manage the rules (`AssignmentService`).
 
-Used by `CustomerCommands.create` (so every create path — the API and imports through it —
-assigns by rule when no owner is given) and callable on its own, e.g. for an import preview.
+The assigner is used by `CustomerService.create` (so every create path — the API and imports
+through it — assigns by rule when no owner is given) and by the ADMIN preview.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from crm_customer.assignment.model import Assignment, Strategy, first_match, pick
-from crm_customer.catalog_store import CustomerLookups, RuleStore
-from crm_customer.staff_repository import StaffDirectory
+from crm_customer.assignment.model import (
+    MAX_RULES,
+    Assignment,
+    Rule,
+    Strategy,
+    first_match,
+    pick,
+    validated,
+)
+from crm_customer.assignment.store import RuleRepository
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.staff.store import StaffRepository
+from crm_kit.auth import Principal, Role
+from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.events import utcnow
+from crm_kit.idempotency import IdempotencyGuards, key_for
+from crm_kit.uow import Transaction, UnitOfWork
 
 MAX_TEAM = 1000
 OWNER_ROLE = "SALES"  # rules hand customers to the team's active salespeople
@@ -25,9 +41,9 @@ def _clean(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Assigner:
-    rules: RuleStore
-    staff: StaffDirectory
-    lookups: CustomerLookups
+    rules: RuleRepository
+    staff: StaffRepository
+    lookups: CustomerQueries  # each owner's load of live customers (LEAST_LOADED)
 
     async def choose(
         self,
@@ -83,3 +99,54 @@ class Assigner:
                 rule_loads[owner] = rule_loads.get(owner, 0) + 1
             out.append(Assignment(owner, rule.team, rule.id, rule.strategy))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentService:
+    uow: UnitOfWork
+    rules: RuleRepository
+    guards: IdempotencyGuards
+    assigner: Assigner
+
+    async def list_rules(self) -> list[Rule]:
+        """The rules in the order they are tried."""
+        return await self.rules.all()
+
+    async def preview(
+        self, province: str | None, city: str | None, industry: str | None
+    ) -> Assignment | None:
+        """Who the rules would pick now (takes no round-robin turn)."""
+        return await self.assigner.choose(province, city, industry, preview=True)
+
+    async def save_rule(
+        self, actor: Principal, draft: Rule, idempotency_key: str | None = None
+    ) -> Rule:
+        """Create (no id) or replace a rule."""
+        actor.require_role(Role.ADMIN)
+        key = key_for("saveAssignmentRule", actor, idempotency_key or None)
+        if done := await self.guards.first_result_id(key, "AssignmentRule"):
+            found = await self.rules.get(done)
+            if found is not None:
+                return found
+        rule = validated(
+            replace(draft, id=draft.id or uuid.uuid4().hex), actor=actor.sub, now=utcnow()
+        )
+
+        async def work(tx: Transaction) -> Rule:
+            if not draft.id and len(await self.rules.all(tx.session)) >= MAX_RULES:
+                raise BadUserInput.single("id", "TOO_MANY", "Too many rules")
+            if draft.id and await self.rules.get(draft.id, tx.session) is None:
+                raise NotFound("AssignmentRule", draft.id)
+            await self.guards.claim(key, rule.id, utcnow(), tx.session)
+            await self.rules.put(rule, tx.session)
+            return rule
+
+        return await self.uow.run(work)
+
+    async def delete_rule(self, actor: Principal, id: str) -> bool:
+        actor.require_role(Role.ADMIN)
+
+        async def work(tx: Transaction) -> bool:
+            return await self.rules.delete(id, tx.session)
+
+        return await self.uow.run(work)

@@ -1,4 +1,4 @@
-"""MongoDB adapter for the staff directory, with just-in-time provisioning."""
+"""MongoDB adapter of the staff directory (`_id` = the staff id, the token's `sub`)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.staff.model import Staff, from_claims
-from crm_kit.auth import Principal
-from crm_kit.errors import NotFound
-from crm_kit.events import utcnow
+from crm_customer.staff.model import Staff
 from crm_kit.mongo import Document, IndexSpec, Session
 
 STAFF = "staff"
 STAFF_INDEXES = IndexSpec(
     STAFF, (IndexModel([("team", ASCENDING), ("name", ASCENDING)], name="team_name"),)
 )
-MAX_CACHE = 10_000
 
 
 def _doc(staff: Staff) -> Document:
@@ -33,28 +29,17 @@ def _staff(doc: Document) -> Staff:
     return Staff(id=doc["_id"], **values)
 
 
-class StaffDirectory:
+class StaffRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._staff = db[STAFF]
-        self._known: set[str] = set()
 
-    async def provision(self, principal: Principal) -> None:
-        """First request of a user: create their record from the token's claims (idempotent,
-        cached per process so later requests cost nothing)."""
-        if principal.sub in self._known:
-            return
-        if await self._staff.find_one({"_id": principal.sub}, {"_id": 1}) is None:
-            # a concurrent first request may have created it
-            with contextlib.suppress(DuplicateKeyError):
-                await self._staff.insert_one(_doc(from_claims(principal, utcnow())))
-        if len(self._known) < MAX_CACHE:
-            self._known.add(principal.sub)
+    async def exists(self, id: str) -> bool:
+        return await self._staff.find_one({"_id": id}, {"_id": 1}) is not None
 
-    async def get(self, id: str) -> Staff:
-        found = await self.find(id)
-        if found is None:
-            raise NotFound("Staff", id)
-        return found
+    async def add_once(self, staff: Staff) -> None:
+        """Insert unless a record with this id exists (a concurrent insert wins quietly)."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self._staff.insert_one(_doc(staff))
 
     async def find(self, id: str) -> Staff | None:
         doc = await self._staff.find_one({"_id": id})
@@ -70,11 +55,11 @@ class StaffDirectory:
         return [_staff(d) async for d in cursor.limit(first)]
 
     async def put(self, staff: Staff, session: Session | None = None) -> Staff:
+        """Insert or replace; a replaced record keeps its creation time."""
         doc = await self._staff.find_one({"_id": staff.id}, session=session)
         if doc is not None:
             staff = replace(staff, created_at=_staff(doc).created_at)
         await self._staff.replace_one(
             {"_id": staff.id}, _doc(staff), upsert=doc is None, session=session
         )
-        self._known.add(staff.id)
         return staff

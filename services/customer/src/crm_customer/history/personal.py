@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_customer.customers.model import Customer
-from crm_customer.customers.values import CustomerKind
-from crm_kit.personal import Disclosed, Personal, PersonalKind
+from crm_kit.personal import Personal, PersonalKind
 
 _K = PersonalKind
 # Tracked fields holding one personal value, or a list of them.
@@ -59,10 +57,3 @@ def personal_parts(field: str, value: Any) -> Any:
         parts = PERSONAL_PARTS[field]
         return [_record(parts, v) for v in value] if isinstance(value, list) else value
     return value
-
-
-def display_name(customer: Customer) -> Any:
-    """An enterprise's name is public; an individual's is personal (masked by its type)."""
-    if customer.kind is CustomerKind.ENTERPRISE:
-        return Disclosed(customer.name)
-    return customer.name

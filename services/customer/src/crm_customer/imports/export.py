@@ -1,6 +1,6 @@
 """Export use cases: the caller's filter to a CSV/XLSX file, as a job.
 
-The rows are those the caller may see, shaped as the caller may see them (crm_customer.policy:
+The rows are those the caller may see, shaped as the caller may see them (crm_customer.access:
 the EXPORT scope for personal data, else the LIST scope; fields masked by role). Exporting
 personal data needs the EXPORT grant (ANALYST and SERVICE have none: FORBIDDEN); without
 personal data the personal columns are left out altogether. The caller's condition is fixed
@@ -20,14 +20,15 @@ from typing import Any
 import bson
 import orjson
 
-from crm_customer import access as policy
+from crm_customer import access
 from crm_customer.customers.filters import CustomerFilter
 from crm_customer.customers.model import Customer
-from crm_customer.imports import events, files
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.events import customer_export_finished
+from crm_customer.imports import files
 from crm_customer.imports.columns import COLUMNS, Column
 from crm_customer.imports.model import Job, JobKind, JobStatus, principal_of
-from crm_customer.imports.store import JobStore
-from crm_customer.repository import CustomerRepository
+from crm_customer.imports.store import JobRepository
 from crm_kit import audit
 from crm_kit.auth import Principal
 from crm_kit.events import utcnow
@@ -81,16 +82,16 @@ def cells_of(c: Customer, reveal_identity: bool) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class ExportService:
     uow: UnitOfWork
-    store: JobStore
-    customers: CustomerRepository
+    jobs: JobRepository
+    customers: CustomerQueries
     max_rows: int = 50_000
 
     async def start(
         self, actor: Principal, flt: CustomerFilter, fmt: files.FileFormat, include_personal: bool
     ) -> Job:
         action = Action.EXPORT if include_personal else Action.LIST
-        policy.require(actor, action)
-        scope = policy.condition(actor, action)
+        access.require(actor, action)
+        scope = access.condition(actor, action)
         query = restrict(flt.query(), scope or {})
         job = Job(
             id=uuid.uuid4().hex,
@@ -104,11 +105,11 @@ class ExportService:
             filter=filter_document(flt),
             query=bson.encode(query),
             include_personal=include_personal,
-            reveal_identity=policy.may_see_identity(actor),
+            reveal_identity=access.may_see_identity(actor),
         )
 
         async def work(tx: Transaction) -> None:
-            await self.store.insert(job, tx.session)
+            await self.jobs.insert(job, tx.session)
 
         await self.uow.run(work)
         return job
@@ -121,16 +122,15 @@ class ExportService:
         rows: list[list[str]] = [[c.zh for c in columns]]
         after: tuple[datetime, str] | None = None
         while len(rows) - 1 < self.max_rows:
-            docs = await self.store.customer_page(query, after, PAGE)
-            for doc in docs:
-                shown = policy.present(actor, self.customers.load(doc))
-                cells = cells_of(shown, job.reveal_identity)
+            found = await self.customers.export_page(query, after, PAGE)
+            for customer in found:
+                cells = cells_of(access.present(actor, customer), job.reveal_identity)
                 rows.append([cells[c.key] for c in columns])
-            if len(docs) < PAGE:
+            if len(found) < PAGE:
                 break
-            after = (docs[-1]["created_at"], docs[-1]["_id"])
+            after = (found[-1].created_at, found[-1].id)
         data = files.render(files.FileFormat(job.format), rows[: self.max_rows + 1], "customers")
-        parts = await self.store.save_file(job.id, data)
+        parts = await self.jobs.save_file(job.id, data)
         now = utcnow()
         done = replace(
             job,
@@ -142,7 +142,7 @@ class ExportService:
         )
 
         async def work(tx: Transaction) -> None:
-            await self.store.set_fields(
+            await self.jobs.set_fields(
                 job.id,
                 {
                     "status": str(done.status),
@@ -159,7 +159,7 @@ class ExportService:
                          "includesPersonalData": job.include_personal},
                 actor=job.actor, roles=job.actor_roles,
             )  # fmt: skip
-            tx.emit(events.EXPORT_FINISHED, job.id, events.export_finished(done))
+            tx.emit(customer_export_finished.TYPE, job.id, customer_export_finished.payload(done))
 
         await self.uow.run(work)
         return done
@@ -167,4 +167,4 @@ class ExportService:
     async def download(self, job: Job, now: datetime) -> bytes | None:
         if job.status is not JobStatus.COMPLETED or (job.expires_at and job.expires_at < now):
             return None
-        return await self.store.load_file(job)
+        return await self.jobs.load_file(job)
