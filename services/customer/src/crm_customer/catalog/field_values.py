@@ -16,7 +16,7 @@ per option of a MULTISELECT) in a multikey index, queried with ``$all``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,53 +37,76 @@ def _number(value: Any) -> int | float | None:
     return value
 
 
+def _text(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, str):
+        errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected text"))
+        return None
+    text = " ".join(value.split())
+    if len(text) > MAX_TEXT_VALUE:
+        errors.append(FieldError(path, "TOO_LONG", f"At most {MAX_TEXT_VALUE} chars"))
+    return text or None
+
+
+def _numeric(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    number = _number(value)
+    if number is None:
+        errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected a number"))
+    return number
+
+
+def _date(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected YYYY-MM-DD"))
+    return None
+
+
+def _boolean(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, bool):
+        errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected true or false"))
+        return None
+    return value
+
+
+def _select(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, str):
+        errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected one option"))
+        return None
+    if value not in d.options:
+        errors.append(FieldError(path, "OPTION_NOT_ALLOWED", f"Not an option: {value}"))
+        return None
+    return value
+
+
+def _multiselect(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected a list of options"))
+        return None
+    wrong = [v for v in value if v not in d.options]
+    if wrong:
+        errors.append(FieldError(path, "OPTION_NOT_ALLOWED", f"Not options: {wrong}"))
+        return None
+    picked = list(dict.fromkeys(value))
+    return picked or None
+
+
+type _Parser = Callable[[FieldDefinition, Any, str, list[FieldError]], Any]
+_PARSERS: dict[FieldType, _Parser] = {
+    FieldType.TEXT: _text,
+    FieldType.NUMBER: _numeric,
+    FieldType.DATE: _date,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.SELECT: _select,
+    FieldType.MULTISELECT: _multiselect,
+}
+
+
 def _value(d: FieldDefinition, value: Any, path: str, errors: list[FieldError]) -> Any:
     """The normalised stored value, or None with an error appended."""
-    match d.type:
-        case FieldType.TEXT:
-            if not isinstance(value, str):
-                errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected text"))
-                return None
-            text = " ".join(value.split())
-            if len(text) > MAX_TEXT_VALUE:
-                errors.append(FieldError(path, "TOO_LONG", f"At most {MAX_TEXT_VALUE} chars"))
-            return text or None
-        case FieldType.NUMBER:
-            number = _number(value)
-            if number is None:
-                errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected a number"))
-            return number
-        case FieldType.DATE:
-            if isinstance(value, str):
-                try:
-                    return date.fromisoformat(value.strip()).isoformat()
-                except ValueError:
-                    pass
-            errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected YYYY-MM-DD"))
-            return None
-        case FieldType.BOOLEAN:
-            if not isinstance(value, bool):
-                errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected true or false"))
-                return None
-            return value
-        case FieldType.SELECT:
-            if not isinstance(value, str):
-                errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected one option"))
-                return None
-            if value not in d.options:
-                errors.append(FieldError(path, "OPTION_NOT_ALLOWED", f"Not an option: {value}"))
-                return None
-            return value
-        case FieldType.MULTISELECT:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors.append(FieldError(path, "CUSTOM_FIELD_TYPE", "Expected a list of options"))
-                return None
-            wrong = [v for v in value if v not in d.options]
-            if wrong:
-                errors.append(FieldError(path, "OPTION_NOT_ALLOWED", f"Not options: {wrong}"))
-                return None
-            picked = list(dict.fromkeys(value))
-            return picked or None
+    return _PARSERS[d.type](d, value, path, errors)
 
 
 def _empty(value: Any) -> bool:

@@ -64,29 +64,7 @@ class CustomerFilter:
     def query(self, seal: Seal = unsealed) -> Document:
         """`seal`: the data protector's search_token, so phone and email searches match the
         sealed tokens stored for them (without it they match nothing)."""
-        query: Document = {"merged_into": None}
-        equal = {
-            "owner_id": self.owner_id,
-            "team": self.team,
-            "tier": self.tier,
-            "source": str(self.source) if self.source else None,
-            "kind": str(self.kind) if self.kind else None,
-            "industry": self.industry.upper() if self.industry else None,
-            "region": self.region,
-        }
-        query.update({k: v for k, v in equal.items() if v is not None})
-        stages = [str(s) for s in ([self.stage] if self.stage else []) + self.stages]
-        if stages:
-            query["stage"] = stages[0] if len(stages) == 1 else {"$in": stages}
-        tags: Document = {}
-        if self.tag is not None:
-            tags["$all"] = [self.tag, *self.tags_all]
-        elif self.tags_all:
-            tags["$all"] = list(self.tags_all)
-        if self.tags_any:
-            tags["$in"] = list(self.tags_any)
-        if tags:
-            query["tags"] = tags
+        query: Document = {"merged_into": None, **self._equalities(), **self._lists()}
         for name, low, high in (
             ("created_at", self.created_from, self.created_to),
             ("updated_at", self.updated_from, self.updated_to),
@@ -107,6 +85,35 @@ class CustomerFilter:
             query["archived"] = True
         elif not self.include_archived:
             query["archived"] = {"$ne": True}
+        return query
+
+    def _equalities(self) -> Document:
+        equal = {
+            "owner_id": self.owner_id,
+            "team": self.team,
+            "tier": self.tier,
+            "source": str(self.source) if self.source else None,
+            "kind": str(self.kind) if self.kind else None,
+            "industry": self.industry.upper() if self.industry else None,
+            "region": self.region,
+        }
+        return {k: v for k, v in equal.items() if v is not None}
+
+    def _lists(self) -> Document:
+        """The stage and tag conditions."""
+        query: Document = {}
+        stages = [str(s) for s in ([self.stage] if self.stage else []) + self.stages]
+        if stages:
+            query["stage"] = stages[0] if len(stages) == 1 else {"$in": stages}
+        tags: Document = {}
+        if self.tag is not None:
+            tags["$all"] = [self.tag, *self.tags_all]
+        elif self.tags_all:
+            tags["$all"] = list(self.tags_all)
+        if self.tags_any:
+            tags["$in"] = list(self.tags_any)
+        if tags:
+            query["tags"] = tags
         return query
 
 
