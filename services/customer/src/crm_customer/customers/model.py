@@ -10,9 +10,12 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from crm_customer.customers.validation import validate
+from crm_customer.customers import validation
+from crm_customer.customers.validators import valid_website, valid_wechat_id
 from crm_customer.customers.values import (
     ALLOWED_TRANSITIONS,
+    ENTERPRISE_ONLY,
+    INDIVIDUAL_ONLY,
     Address,
     CompanySize,
     ContactPerson,
@@ -154,6 +157,44 @@ class CustomerChanges:
     website: str | None = None
     contacts: list[ContactPerson] | None = None
     custom_fields: dict[str, Any] | None = None  # merged values (catalog.field_values.apply_values)
+
+
+def validate(c: Customer, today: date) -> Customer:
+    """Normalise every editable field; raise BadUserInput listing every bad field at once."""
+    errors: list[FieldError] = []
+    updates: dict[str, Any] = {
+        "name": validation.clean_name(c.name, errors),
+        "tier": validation.clean_optional(c.tier, "tier", errors),
+        "tags": validation.clean_tags(c.tags, errors),
+        "phones": validation.clean_phones(c.phones, "phones", errors),
+        "emails": validation.clean_emails(c.emails, "emails", errors),
+        "source_detail": validation.clean_optional(c.source_detail, "sourceDetail", errors),
+        "referrer": validation.clean_optional(c.referrer, "referrer", errors),
+        "wechat_id": (c.wechat_id or "").strip() or None,
+        "website": (c.website or "").strip() or None,
+        "addresses": validation.clean_addresses(c.addresses, errors),
+        "contacts": validation.clean_contacts(c.contacts, errors),
+    }
+    if updates["wechat_id"] and not valid_wechat_id(updates["wechat_id"]):
+        errors.append(FieldError("wechatId", "INVALID_WECHAT_ID", "Not a valid WeChat id"))
+    if updates["website"] and not valid_website(updates["website"]):
+        errors.append(FieldError("website", "INVALID_URL", "Not a valid http(s) URL"))
+    if updates["referrer"] and c.source is not Source.REFERRAL:
+        errors.append(FieldError("referrer", "REFERRER_NEEDS_REFERRAL", "Only for REFERRAL"))
+    not_for_kind = ENTERPRISE_ONLY if c.kind is CustomerKind.INDIVIDUAL else INDIVIDUAL_ONLY
+    for name in not_for_kind:
+        if getattr(c, name):
+            path = validation.camel(name)
+            errors.append(FieldError(path, "FIELD_NOT_FOR_KIND", f"Not used for {c.kind}"))
+    if c.kind is CustomerKind.INDIVIDUAL:
+        updates.update(
+            validation.check_identity(c.birthday, c.id_card_number, c.gender, today, errors)
+        )
+    else:
+        updates.update(validation.check_company(c.uscc, c.industry, errors))
+    if errors:
+        raise BadUserInput(errors)
+    return replace(c, **updates)
 
 
 def create(new: NewCustomer, *, id: str, actor: str, now: datetime) -> Customer:

@@ -21,8 +21,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from crm_customer.customers.model import EDITABLE, Customer, changed_fields
-from crm_customer.customers.validation import camel, validate
+from crm_customer.customers.model import EDITABLE, Customer, changed_fields, validate
+from crm_customer.customers.validation import camel
 from crm_customer.customers.values import ContactPerson
 from crm_customer.duplicates import fuzzy
 from crm_kit.errors import BadUserInput, Conflict, FieldError
