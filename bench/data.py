@@ -27,12 +27,15 @@ from pymongo.errors import BulkWriteError
 
 from bench.customer.generator import customer
 from bench.interaction.__main__ import items_for
-from crm_customer import domain, history
-from crm_customer.crypto import DataProtector
-from crm_customer.duplicates import match_keys
-from crm_customer.history import VersionAction
-from crm_customer.model import Customer
-from crm_customer.repository import MATCH_KEYS, VERSIONS, CustomerRepository
+from crm_customer.customers import model as domain
+from crm_customer.customers.model import Customer
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.duplicates.model import match_keys
+from crm_customer.duplicates.store import MATCH_KEYS
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
+from crm_customer.history.store import VERSIONS
+from crm_customer.protection.crypto import DataProtector
 from crm_interaction.customers.model import CustomerView
 from crm_interaction.customers.store import customer_to_doc
 

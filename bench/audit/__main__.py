@@ -28,11 +28,12 @@ from typing import Any
 from pymongo import AsyncMongoClient, monitoring
 
 from bench.stats import percentile
-from crm_customer import domain
-from crm_customer.crypto import DataProtector
-from crm_customer.documents import to_document
-from crm_customer.domain import CustomerKind, NewCustomer
-from crm_customer.repository import CUSTOMERS
+from crm_customer.customers import model as domain
+from crm_customer.customers.documents import to_document
+from crm_customer.customers.model import NewCustomer
+from crm_customer.customers.store import CUSTOMERS
+from crm_customer.customers.values import CustomerKind
+from crm_customer.protection.crypto import DataProtector
 from crm_customer.rotate_keys import KeyRotation
 from crm_kit.audit import AuditLog, Entry, Who
 from crm_kit.mongo import transaction_options

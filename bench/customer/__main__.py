@@ -33,15 +33,18 @@ from pymongo import AsyncMongoClient
 from bench.customer.generator import customer
 from bench.customer.wiring import service_commands
 from bench.stats import line, timed
-from crm_customer import domain, history
-from crm_customer.crypto import DataProtector
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import Customer, CustomerChanges, LifecycleStage
-from crm_customer.duplicates import match_keys
-from crm_customer.history import VersionAction
-from crm_customer.merging import MergeCommands
-from crm_customer.query_plan import plan
-from crm_customer.repository import INDEXES, MATCH_KEYS, VERSIONS, CustomerRepository
+from crm_customer.customers import model as domain
+from crm_customer.customers.filters import CustomerFilter, plan
+from crm_customer.customers.model import Customer, CustomerChanges
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.customers.values import LifecycleStage
+from crm_customer.duplicates.model import match_keys
+from crm_customer.duplicates.store import MATCH_KEYS
+from crm_customer.history import model as history
+from crm_customer.history.model import VersionAction
+from crm_customer.history.store import VERSIONS
+from crm_customer.indexes import INDEXES
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.auth import Principal, Role
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
@@ -91,9 +94,7 @@ async def seed(repo: CustomerRepository, db: Any, n: int, rng: random.Random) ->
 class Bench:
     """One size's database, the service's use cases over it, and the seeded records."""
 
-    repo: CustomerRepository
-    commands: Any
-    merger: MergeCommands
+    deps: Any  # the service's use cases and queries, as app.wire builds them
     rng: random.Random
     seeded: list[Customer]
     reps: int
@@ -108,11 +109,11 @@ async def create_path(b: Bench, n: int, sample: int) -> None:
     for new in rows:
         t0 = time.perf_counter()
         probe = domain.create(new, id=uuid.uuid4().hex, actor="b", now=datetime.now(UTC))
-        await b.commands.find_duplicates(probe)
+        await b.deps.customers.duplicates.find(probe)
         dup_checks.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         try:
-            await b.commands.create(ACTOR, new)
+            await b.deps.customers.create(ACTOR, new)
             created += 1
         except Exception as exc:  # a generated phone may collide: a CONFLICT is a valid outcome
             if type(exc).__name__ != "Conflict":
@@ -141,10 +142,10 @@ async def searches(b: Bench) -> None:
     }
     print("  search (first page of 20 + totalCount):")
     for label, flt in filters.items():
-        page = await b.repo.page(flt, 20, None)
+        page = await b.deps.customer_queries.page(flt, 20, None)
 
         async def one(flt: CustomerFilter = flt) -> None:
-            await b.repo.page(flt, 20, None)
+            await b.deps.customer_queries.page(flt, 20, None)
 
         info = f"total={page.total} index={plan(flt.query()).index}"
         line(label, await timed(one, b.reps), info)
@@ -156,17 +157,20 @@ async def history_reads(b: Bench) -> list[Customer]:
     updates: list[float] = []
     for c in targets:
         t0 = time.perf_counter()
-        await b.commands.update(ACTOR, c.id, 1, CustomerChanges(tags=[*c.tags, "bench"]))
+        await b.deps.customers.update(ACTOR, c.id, 1, CustomerChanges(tags=[*c.tags, "bench"]))
         updates.append(time.perf_counter() - t0)
     line("updateCustomer (new version + diff)", updates)
     it = iter(targets * 2)
-    versions = await timed(lambda: b.repo.versions(next(it).id, 20, None), b.reps)
+    versions = await timed(lambda: b.deps.history_queries.versions(next(it).id, 20, None), b.reps)
     line("customer.history (first 20)", versions)
     later = datetime.now(UTC)
     it = iter(targets * 2)
-    line("customerAsOf", await timed(lambda: b.repo.state_at(next(it).id, later), b.reps))
+    line(
+        "customerAsOf",
+        await timed(lambda: b.deps.history_queries.state_at(next(it).id, later), b.reps),
+    )
     it = iter(targets * 2)
-    restores = await timed(lambda: b.commands.restore_version(ACTOR, next(it).id, 1, 2), b.reps)
+    restores = await timed(lambda: b.deps.history.restore_version(ACTOR, next(it).id, 1, 2), b.reps)
     line("restoreCustomerVersion (to v1)", restores)
     return targets
 
@@ -182,12 +186,15 @@ async def merges(b: Bench, targets: list[Customer]) -> None:
         if survivor.kind is not other.kind:
             continue
         t0 = time.perf_counter()
-        result = await b.merger.merge(ACTOR, survivor.id, [other.id], [])
+        result = await b.deps.duplicates.merge(ACTOR, survivor.id, [other.id], [])
         timings.append(time.perf_counter() - t0)
         merge_ids.append(result.merge_id)
     line("mergeCustomers (2 records)", timings)
     it = iter(merge_ids)
-    line("unmergeCustomers", await timed(lambda: b.merger.unmerge(ACTOR, next(it)), len(merge_ids)))
+    line(
+        "unmergeCustomers",
+        await timed(lambda: b.deps.duplicates.unmerge(ACTOR, next(it)), len(merge_ids)),
+    )
 
 
 async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
@@ -195,14 +202,14 @@ async def run_size(uri: str, n: int, sample: int, reps: int) -> None:
     db = client[f"bench_customer_{n}_{uuid.uuid4().hex[:6]}"]
     await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
     repo = CustomerRepository(db, DataProtector.from_env())
-    commands = await service_commands(client, db, repo)  # as the service wires it (audited)
+    deps = await service_commands(client, db, repo)  # as the service wires it (audited)
     rng = random.Random(n)
     print(f"\nN = {n:,}")
     start = time.perf_counter()
     seeded = await seed(repo, db, n, rng)
     elapsed = time.perf_counter() - start
     print(f"  bulk seed (validate+encrypt+insert_many)      {n / elapsed:8.0f} rows/s")
-    b = Bench(repo, commands, MergeCommands(commands.uow, repo), rng, seeded, reps)
+    b = Bench(deps, rng, seeded, reps)
     await create_path(b, n, sample)
     await searches(b)
     await merges(b, await history_reads(b))

@@ -28,27 +28,22 @@ from pymongo import AsyncMongoClient
 
 from bench.customer.generator import customer
 from bench.stats import line, timed
-from crm_customer import domain
-from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
-from crm_customer.catalog import CatalogCommands
-from crm_customer.catalog_store import (
-    CATALOG_INDEXES,
-    CustomerLookups,
-    CustomFieldStore,
-    RuleStore,
-    TagStore,
-)
-from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
-from crm_customer.custom_fields import FieldDefinition, FieldType, ValueFilter
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.duplicates import match_keys
-from crm_customer.query_plan import plan
-from crm_customer.repository import INDEXES, MATCH_KEYS, CustomerRepository
-from crm_customer.staff import Staff
-from crm_customer.staff_repository import StaffDirectory
-from crm_customer.tags import Tag
+from crm_customer.app import wire
+from crm_customer.assignment.model import Rule, Strategy
+from crm_customer.catalog.field_values import ValueFilter
+from crm_customer.catalog.model import FieldDefinition, FieldType, Tag
+from crm_customer.customers import model as domain
+from crm_customer.customers.filters import CustomerFilter, plan
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.duplicates.detection import DuplicateDetector
+from crm_customer.duplicates.model import match_keys
+from crm_customer.duplicates.store import MATCH_KEYS, DuplicateRepository
+from crm_customer.history.store import HistoryRepository
+from crm_customer.indexes import ALL_INDEXES
+from crm_customer.protection.crypto import DataProtector
+from crm_customer.staff.model import Staff
+from crm_customer.staff.store import StaffRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import Conflict
 from crm_kit.mongo import ensure_indexes
@@ -68,32 +63,15 @@ def values(rng: random.Random) -> dict[str, Any]:
     }
 
 
-async def run(uri: str, n: int, sample: int, reps: int) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-    db = client[f"bench_catalog_{n}_{uuid.uuid4().hex[:6]}"]
-    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *CATALOG_INDEXES])
-    repo = CustomerRepository(db, DataProtector.from_env())
-    uow = UnitOfWork(client, db, "crm/bench")
-    staff = StaffDirectory(db)
-    lookups, defs, rules, tag_store = (
-        CustomerLookups(db),
-        CustomFieldStore(db),
-        RuleStore(db),
-        TagStore(db),
-    )
-    assigner = Assigner(rules, staff, lookups)
-    full = CustomerCommands(uow, repo, staff, definitions=defs, assigner=assigner, lookups=lookups)
-    plain = CustomerCommands(uow, repo, staff)
-    catalog = CatalogCommands(uow, defs, tag_store, rules, lookups, repo, full)
-    rng = random.Random(n)
-    now = datetime.now(UTC)
+async def configure(deps: Any, staff: StaffRepository, now: datetime) -> None:
+    """Three custom fields, a catalog tag, ten staff in two teams and two assignment rules."""
     for d in (
         FieldDefinition("level", "级别", "Level", FieldType.SELECT, options=LEVELS),
         FieldDefinition("channels", "渠道", "Channels", FieldType.MULTISELECT, options=CHANNELS),
         FieldDefinition("budget", "预算", "Budget", FieldType.NUMBER),
     ):
-        await catalog.save_definition(ACTOR, d)
-    await catalog.save_tag(ACTOR, Tag("vip", "#ff0000", "等级"))
+        await deps.catalog.save_definition(ACTOR, d)
+    await deps.catalog.save_tag(ACTOR, Tag("vip", "#ff0000", "等级"))
     for i in range(10):
         await staff.put(
             Staff(
@@ -108,14 +86,19 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
                 "bench",
             )
         )
-    await catalog.save_rule(
+    await deps.assignment.save_rule(
         ACTOR,
         Rule(
             "", "rr", "team-rr", Strategy.ROUND_ROBIN, 1, provinces=["广东省", "北京市", "上海市"]
         ),
     )
-    await catalog.save_rule(ACTOR, Rule("", "ll", "team-ll", Strategy.LEAST_LOADED, 2))
-    print(f"\nN = {n:,}")
+    await deps.assignment.save_rule(ACTOR, Rule("", "ll", "team-ll", Strategy.LEAST_LOADED, 2))
+
+
+async def seed(
+    db: Any, repo: CustomerRepository, n: int, rng: random.Random, now: datetime
+) -> None:
+    """n customers with custom field values and owners, inserted in bulk with their match keys."""
     t0 = time.perf_counter()
     docs: list[dict[str, Any]] = []
     keys: dict[str, list[str]] = {}
@@ -138,6 +121,26 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
         f"max {max(near_sizes, default=0)}, "
         f"mean {statistics.mean(near_sizes or [0]):.1f}"
     )
+
+
+async def run(uri: str, n: int, sample: int, reps: int) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_catalog_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
+    protector = DataProtector.from_env()
+    repo = CustomerRepository(db, protector)
+    uow = UnitOfWork(client, db, "crm/bench")
+    staff = StaffRepository(db)
+    deps = wire(db, uow, protector)
+    full, catalog, lookups = deps.customers, deps.catalog, deps.customer_queries
+    assigner = deps.assignment.assigner
+    detector = DuplicateDetector(DuplicateRepository(db), protector)
+    plain = CustomerService(uow, repo, HistoryRepository(db, protector), detector, staff=staff)
+    rng = random.Random(n)
+    now = datetime.now(UTC)
+    await configure(deps, staff, now)
+    print(f"\nN = {n:,}")
+    await seed(db, repo, n, rng, now)
 
     for label, commands, with_values in (
         ("create, plain (no part B)", plain, False),
@@ -163,10 +166,10 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
         ),
     }
     for label, flt in filters.items():
-        page = await repo.page(flt, 20, None)
+        page = await lookups.page(flt, 20, None)
         line(
             label,
-            await timed(partial(repo.page, flt, 20, None), reps),
+            await timed(partial(lookups.page, flt, 20, None), reps),
             f"total={page.total} index={plan(flt.query()).index}",
         )
     line("tag usage count (vip)", await timed(lambda: lookups.tag_usage("vip"), reps))

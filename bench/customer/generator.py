@@ -6,15 +6,15 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from crm_customer.domain import (
+from crm_customer.customers.model import NewCustomer
+from crm_customer.customers.validators import id_card_check_digit, uscc_check_char
+from crm_customer.customers.values import (
     Address,
     ContactPerson,
     CustomerKind,
     LifecycleStage,
-    NewCustomer,
     Source,
 )
-from crm_customer.validators import id_card_check_digit, uscc_check_char
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯鹏飞鑫波"

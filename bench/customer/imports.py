@@ -31,16 +31,16 @@ from pymongo import AsyncMongoClient, monitoring
 from bench.customer.__main__ import ACTOR, seed
 from bench.customer.generator import customer
 from bench.customer.wiring import service_commands
-from crm_customer import domain
-from crm_customer.crypto import DataProtector
+from crm_customer.customers import model as domain
+from crm_customer.customers.store import CustomerRepository
 from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY, COLUMNS
-from crm_customer.imports.exporter import ExportService, cells_of
-from crm_customer.imports.importer import ImportService
-from crm_customer.imports.jobs import ImportMode, Job
-from crm_customer.imports.store import JOB_INDEXES, JobStore
+from crm_customer.imports.export import cells_of
+from crm_customer.imports.model import ImportMode, ImportUpload, Job
+from crm_customer.imports.store import JobRepository
 from crm_customer.imports.worker import JobWorker, ProgressHub
-from crm_customer.repository import INDEXES, CustomerRepository
+from crm_customer.indexes import INDEXES
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 
@@ -87,7 +87,7 @@ def csv_file(rng: random.Random, rows: int, stored_phones: list[str]) -> bytes:
     return files.to_csv(table)
 
 
-async def run_job(worker: JobWorker, store: JobStore, job: Job) -> tuple[Job, float]:
+async def run_job(worker: JobWorker, store: JobRepository, job: Job) -> tuple[Job, float]:
     stop = asyncio.Event()
     start = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))
@@ -118,25 +118,20 @@ async def run_size(uri: str, n: int, rows: int, mode: ImportMode) -> None:
         uri, tz_aware=True, event_listeners=[counter]
     )
     db = client[f"bench_import_{n}_{uuid.uuid4().hex[:6]}"]
-    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *JOB_INDEXES])
+    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES])
     repo = CustomerRepository(db, DataProtector.from_env())
-    commands = await service_commands(client, db, repo)
-    uow = commands.uow
-    store = JobStore(db, repo.protector)
-    importer = ImportService(uow, store, repo, commands)
-    worker = JobWorker(
-        store, importer, ExportService(uow, store, repo), uow, ProgressHub(), poll_seconds=0.05
-    )
+    deps = await service_commands(client, db, repo)  # every index, the jobs' too
+    importer, exporter, uow = deps.imports, deps.exports, deps.customers.uow
+    store = importer.jobs
+    worker = JobWorker(store, importer, exporter, uow, ProgressHub(), poll_seconds=0.05)
     rng = random.Random(n)
     print(f"\nN = {n:,} stored customers, importing {rows:,} rows ({mode})")
     seeded = await seed(repo, db, n, rng)
     data = csv_file(rng, rows, [p for c in seeded[:200] for p in c.phones])
     for dry_run in (True, False):
         start = time.perf_counter()
-        job = await importer.start(
-            ACTOR, data=data, filename="bench.csv", mode=mode, upsert_key=None,
-            dry_run=dry_run, idempotency_key=None,
-        )  # fmt: skip
+        upload = ImportUpload(data, "bench.csv", mode=mode, dry_run=dry_run)
+        job = await importer.start(ACTOR, upload)
         if dry_run:
             staged = time.perf_counter() - start
             print(

@@ -9,13 +9,14 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
-from crm_customer.catalog_store import CATALOG_INDEXES, CustomerLookups, CustomFieldStore, RuleStore
-from crm_customer.commands import CustomerCommands
-from crm_customer.repository import CustomerRepository
-from crm_customer.staff import Staff
-from crm_customer.staff_repository import StaffDirectory
+from crm_customer.app import wire
+from crm_customer.assignment.model import Rule, Strategy
+from crm_customer.assignment.store import RuleRepository
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.graphql.context import Deps
+from crm_customer.indexes import ALL_INDEXES
+from crm_customer.staff.model import Staff
+from crm_customer.staff.store import StaffRepository
 from crm_kit.audit.scope import AuditedUnitOfWork
 from crm_kit.audit.store import AuditLog
 from crm_kit.mongo import ensure_indexes
@@ -26,14 +27,15 @@ RULE_TEAM = "bench-team"
 
 async def service_commands(
     client: AsyncMongoClient[dict[str, Any]], db: Any, repo: CustomerRepository
-) -> CustomerCommands:
-    """CustomerCommands over an audited unit of work with the app's collaborators, plus five
-    SALES staff and a ROUND_ROBIN rule for every province (rows without an owner get one)."""
-    await ensure_indexes(db, CATALOG_INDEXES)
+) -> Deps:
+    """The service's use cases (`crm_customer.app.wire`) over an audited unit of work, plus
+    five SALES staff and a ROUND_ROBIN rule for every province (rows without an owner get
+    one)."""
+    await ensure_indexes(db, ALL_INDEXES)
     uow = AuditedUnitOfWork(
         UnitOfWork(client, db, "crm/customer"), AuditLog(client, db, "customer")
     )
-    staff, lookups, rules = StaffDirectory(db), CustomerLookups(db), RuleStore(db)
+    staff, rules = StaffRepository(db), RuleRepository(db)
     now = datetime.now(UTC)
     for i in range(5):
         member = Staff(f"rr{i}", f"RR{i}", None, RULE_TEAM, ["SALES"], True, now, now, "bench")
@@ -44,11 +46,4 @@ async def service_commands(
         await rules.put(rule, tx.session)
 
     await uow.run(save)
-    return CustomerCommands(
-        uow,
-        repo,
-        staff,
-        definitions=CustomFieldStore(db),
-        assigner=Assigner(rules, staff, lookups),
-        lookups=lookups,
-    )
+    return wire(db, uow, repo.protector)

@@ -34,13 +34,16 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from crm_customer import domain, rotate_keys
+from crm_customer import rotate_keys
 from crm_customer.app import create_app as customer_app
-from crm_customer.crypto import DataProtector
-from crm_customer.documents import from_document, to_document
-from crm_customer.domain import CustomerKind, NewCustomer
-from crm_customer.repository import CUSTOMERS, MATCH_KEYS
-from crm_customer.validators import id_card_check_digit
+from crm_customer.customers import model as domain
+from crm_customer.customers.documents import from_document, to_document
+from crm_customer.customers.model import NewCustomer
+from crm_customer.customers.store import CUSTOMERS
+from crm_customer.customers.validators import id_card_check_digit
+from crm_customer.customers.values import CustomerKind
+from crm_customer.duplicates.store import MATCH_KEYS
+from crm_customer.protection.crypto import DataProtector
 from crm_dev.testing import MongoServer
 from crm_gateway.app import create_app as gateway_app
 from crm_gateway.settings import GatewaySettings

@@ -38,7 +38,7 @@ from graphql import (
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from crm_customer.validators import id_card_check_digit
+from crm_customer.customers.validators import id_card_check_digit
 from crm_kit.auth import Principal, Role
 from crm_kit.personal import PersonalKind, visibility_of
 from tests.e2e.schema_walk import (

@@ -16,6 +16,8 @@ import jsonschema
 import pytest
 import yaml
 
+from crm_customer.customers.model import Customer
+from crm_customer.customers.values import Address, CustomerKind, LifecycleStage, Source
 from crm_customer.events import (
     customer_archived,
     customer_assigned,
@@ -24,7 +26,6 @@ from crm_customer.events import (
     customer_merged,
     customer_updated,
 )
-from crm_customer.model import Address, Customer, CustomerKind, LifecycleStage, Source
 from crm_interaction.events import (
     interaction_logged,
     purchase_recorded,

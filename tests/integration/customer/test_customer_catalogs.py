@@ -13,14 +13,14 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from crm_customer import tags
 from crm_customer.app import create_app
-from crm_customer.crypto import DataProtector
-from crm_customer.custom_fields import ValueFilter
-from crm_customer.customer_filter import CustomerFilter
+from crm_customer.catalog import model as tags
+from crm_customer.catalog.field_values import ValueFilter
+from crm_customer.customers.filters import CustomerFilter, index_keys, plan
+from crm_customer.customers.queries import CustomerQueries as CustomerRepository
+from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0003_fuzzy_name_keys
-from crm_customer.query_plan import index_keys, plan
-from crm_customer.repository import INDEXES, CustomerRepository
+from crm_customer.protection.crypto import DataProtector
 from tests.integration.kit.test_event_plumbing import observer
 from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
 

@@ -14,12 +14,12 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from crm_customer.app import create_app
-from crm_customer.crypto import DataProtector
-from crm_customer.customer_filter import CustomerFilter
-from crm_customer.domain import CustomerKind, LifecycleStage, Source
+from crm_customer.customers.filters import CustomerFilter, index_keys, plan
+from crm_customer.customers.queries import CustomerQueries as CustomerRepository
+from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
+from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0002_master_data_backfill
-from crm_customer.query_plan import index_keys, plan
-from crm_customer.repository import INDEXES, CustomerRepository
+from crm_customer.protection.crypto import DataProtector
 from tests.integration.kit.test_event_plumbing import observer
 from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
 

@@ -17,16 +17,23 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from crm_customer.app import create_app
-from crm_customer.assigner import Assigner
-from crm_customer.assignment import Rule, Strategy
-from crm_customer.batch_create import BatchCreate, Item
-from crm_customer.catalog_store import CATALOG_INDEXES, CustomerLookups, CustomFieldStore, RuleStore
-from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
-from crm_customer.domain import Address, Customer, CustomerKind, NewCustomer
-from crm_customer.repository import INDEXES, CustomerRepository
-from crm_customer.staff import Staff
-from crm_customer.staff_repository import StaffDirectory
+from crm_customer.assignment.model import Rule, Strategy
+from crm_customer.assignment.service import Assigner
+from crm_customer.assignment.store import RuleRepository
+from crm_customer.catalog.queries import CatalogQueries
+from crm_customer.customers.batch import BatchCreate, Item
+from crm_customer.customers.model import Customer, NewCustomer
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.customers.values import Address, CustomerKind
+from crm_customer.duplicates.detection import DuplicateDetector
+from crm_customer.duplicates.store import DuplicateRepository
+from crm_customer.history.store import HistoryRepository
+from crm_customer.indexes import ALL_INDEXES
+from crm_customer.protection.crypto import DataProtector
+from crm_customer.staff.model import Staff
+from crm_customer.staff.store import StaffRepository
 from crm_kit.audit.scope import AuditedUnitOfWork
 from crm_kit.audit.store import AUDIT_LOG, AuditLog
 from crm_kit.auth import Principal, Role
@@ -186,8 +193,8 @@ ACTOR = Principal("imp", "imp", frozenset({Role.ADMIN}), "east")
 class Wiring:
     db: Any
     repo: CustomerRepository
-    commands: CustomerCommands
-    rules: RuleStore
+    commands: CustomerService
+    rules: RuleRepository
 
     @property
     def batch(self) -> BatchCreate:
@@ -198,19 +205,21 @@ class Wiring:
 async def wiring(mongodb_uri: str) -> AsyncIterator[Wiring]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     db = client[unique("batch")]
-    await ensure_indexes(db, [OUTBOX_INDEXES, *INDEXES, *CATALOG_INDEXES])
-    repo = CustomerRepository(db, DataProtector.from_env())
+    await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
+    keys = DataProtector.from_env()
+    repo = CustomerRepository(db, keys)
     uow = AuditedUnitOfWork(
         UnitOfWork(client, db, "crm/customer"), AuditLog(client, db, "customer")
     )
-    staff, lookups, rules = StaffDirectory(db), CustomerLookups(db), RuleStore(db)
-    commands = CustomerCommands(
+    staff, lookups, rules = StaffRepository(db), CustomerQueries(db, keys), RuleRepository(db)
+    commands = CustomerService(
         uow,
         repo,
-        staff,
-        definitions=CustomFieldStore(db),
+        HistoryRepository(db, keys),
+        DuplicateDetector(DuplicateRepository(db), keys, names=lookups),
+        staff=staff,
+        definitions=CatalogQueries(db),
         assigner=Assigner(rules, staff, lookups),
-        lookups=lookups,
     )
     yield Wiring(db, repo, commands, rules)
     await client.drop_database(db.name)

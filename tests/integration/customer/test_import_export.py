@@ -18,8 +18,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from crm_customer.app import create_app
-from crm_customer.crypto import DataProtector
-from crm_customer.repository import CustomerRepository
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.audit.store import AUDIT_LOG
 from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
 

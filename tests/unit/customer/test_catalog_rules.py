@@ -6,24 +6,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_customer import fuzzy
-from crm_customer.assignment import Rule, Strategy, first_match, pick
-from crm_customer.assignment import validated as validated_rule
-from crm_customer.custom_fields import (
+from crm_customer.assignment.model import Rule, Strategy, first_match, pick
+from crm_customer.assignment.model import validated as validated_rule
+from crm_customer.catalog.field_values import ValueFilter, apply_values, filter_terms, terms
+from crm_customer.catalog.model import (
     FieldDefinition,
     FieldType,
-    ValueFilter,
-    apply_values,
-    filter_terms,
-    terms,
+    Tag,
+    check_rename,
+    renamed,
+    split,
     validated_definition,
+    validated_tag,
 )
-from crm_customer.duplicates import DuplicateRule, near_candidates, rank, similar
-from crm_customer.history import diff
-from crm_customer.merge import merge
-from crm_customer.model import Customer, CustomerKind, LifecycleStage
-from crm_customer.tags import Tag, check_rename, renamed, split
-from crm_customer.tags import validated as validated_tag
+from crm_customer.customers.model import Customer
+from crm_customer.customers.values import CustomerKind, LifecycleStage
+from crm_customer.duplicates import fuzzy
+from crm_customer.duplicates.model import DuplicateRule, merge, near_candidates, rank, similar
+from crm_customer.history.model import diff
 from crm_kit.errors import BadUserInput
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

@@ -5,14 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_customer import domain
-from crm_customer.domain import (
-    CustomerChanges,
-    CustomerKind,
-    LifecycleStage,
-    NewCustomer,
-    normalize_phone,
-)
+from crm_customer.customers import model as domain
+from crm_customer.customers.model import CustomerChanges, NewCustomer
+from crm_customer.customers.validators import normalize_phone
+from crm_customer.customers.values import CustomerKind, LifecycleStage
 from crm_kit.errors import BadUserInput
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -8,12 +8,11 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from crm_customer.domain import CustomerKind, Gender, LifecycleStage, Source
+from crm_customer.customers.values import CustomerKind, Gender, LifecycleStage, Source
 from crm_customer.imports import files
 from crm_customer.imports.columns import COLUMNS, resolve_header, template_header
-from crm_customer.imports.importer import stage_rows
-from crm_customer.imports.jobs import Counts, Outcome, RowResult
-from crm_customer.imports.rows import column_of, parse_row
+from crm_customer.imports.model import Counts, Outcome, RowResult
+from crm_customer.imports.rows import column_of, parse_row, stage_rows
 from crm_kit.errors import BadUserInput
 
 

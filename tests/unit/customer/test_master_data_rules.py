@@ -7,22 +7,24 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from crm_customer import domain, history, policy
-from crm_customer import validators as v
-from crm_customer.crypto import DataProtector, DecryptionError, KeyConfigError
-from crm_customer.documents import name_key, to_document
-from crm_customer.domain import (
-    Address,
-    ContactPerson,
-    CustomerChanges,
-    CustomerKind,
-    Gender,
-    NewCustomer,
+from crm_customer import access as policy
+from crm_customer.customers import model as domain
+from crm_customer.customers import validators as v
+from crm_customer.customers.documents import name_key, to_document
+from crm_customer.customers.model import CustomerChanges, NewCustomer
+from crm_customer.customers.search import customer_terms, query_terms
+from crm_customer.customers.values import Address, ContactPerson, CustomerKind, Gender
+from crm_customer.duplicates.model import (
+    DuplicateRule,
+    FieldChoice,
+    check_request,
+    match_keys,
+    merge,
+    rank,
 )
-from crm_customer.duplicates import DuplicateRule, match_keys, rank
+from crm_customer.history import model as history
 from crm_customer.i18n import localise_extensions, parse_accept_language
-from crm_customer.merge import FieldChoice, check_request, merge
-from crm_customer.search_terms import customer_terms, query_terms
+from crm_customer.protection.crypto import DataProtector, DecryptionError, KeyConfigError
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput
 

@@ -3,8 +3,8 @@ field added later cannot reach `customerHistory` unmasked without a decision."""
 
 from __future__ import annotations
 
-from crm_customer.history import TRACKED
-from crm_customer.personal_data import (
+from crm_customer.history.model import TRACKED
+from crm_customer.history.personal import (
     PERSONAL_FIELDS,
     PERSONAL_PARTS,
     PUBLIC_FIELDS,

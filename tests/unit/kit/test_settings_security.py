@@ -7,7 +7,7 @@ import runpy
 
 import pytest
 
-from crm_customer.crypto import DataProtector
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.settings import (
     DEFAULT_DEV_JWT_SECRET,
     AuthSettings,

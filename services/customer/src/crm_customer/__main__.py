@@ -1,6 +1,6 @@
-from crm_customer.app import DEFAULT_PORT, create_app
+from crm_customer.app import create_app
+from crm_customer.settings import service_settings
 from crm_kit.service import serve
-from crm_kit.settings import ServiceSettings
 
-settings = ServiceSettings.from_env("customer", DEFAULT_PORT)
+settings = service_settings()
 serve(create_app(settings), settings)

@@ -6,35 +6,107 @@ import logging
 from collections.abc import Sequence
 
 from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 
-from crm_customer.assigner import Assigner
-from crm_customer.bulk import BulkCommands
-from crm_customer.catalog import CatalogCommands
-from crm_customer.catalog_store import (
-    CATALOG_INDEXES,
-    CustomerLookups,
-    CustomFieldStore,
-    RuleStore,
-    TagStore,
-)
-from crm_customer.commands import CustomerCommands
-from crm_customer.crypto import DataProtector
+from crm_customer.assignment.service import Assigner, AssignmentService
+from crm_customer.assignment.store import RuleRepository
+from crm_customer.catalog.queries import CatalogQueries
+from crm_customer.catalog.service import CatalogService
+from crm_customer.catalog.store import FieldDefinitionRepository, TagRepository
+from crm_customer.customers.bulk import BulkService
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import CustomerRepository
+from crm_customer.duplicates.detection import DuplicateDetector
+from crm_customer.duplicates.queries import DuplicateQueries
+from crm_customer.duplicates.service import DuplicateService
+from crm_customer.duplicates.store import DuplicateRepository
 from crm_customer.graphql.context import Deps
+from crm_customer.graphql.language import LanguageMiddleware
 from crm_customer.graphql.schema import schema
-from crm_customer.i18n import LanguageMiddleware
-from crm_customer.imports.store import JOB_INDEXES
-from crm_customer.imports.wiring import build_jobs
-from crm_customer.merging import MergeCommands
-from crm_customer.repository import INDEXES, CustomerRepository
-from crm_customer.staff_repository import StaffDirectory
-from crm_customer.statistics import StatisticsReader
+from crm_customer.history.queries import HistoryQueries
+from crm_customer.history.service import HistoryService
+from crm_customer.history.store import HistoryRepository
+from crm_customer.imports.export import ExportService
+from crm_customer.imports.queries import JobQueries
+from crm_customer.imports.service import ImportService
+from crm_customer.imports.store import JobRepository
+from crm_customer.imports.worker import JobWorker, ProgressHub
+from crm_customer.indexes import ALL_INDEXES
+from crm_customer.protection.crypto import DataProtector
+from crm_customer.settings import ImportSettings, service_settings
+from crm_customer.staff.service import StaffService
+from crm_customer.staff.store import StaffRepository
 from crm_kit.audit import enable_audit, install_audit
+from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
 from crm_kit.settings import ServiceSettings
+from crm_kit.uow import UnitOfWork
 
-DEFAULT_PORT = 4001
 _log = logging.getLogger("crm_customer")
+
+
+def build_deps(runtime: Runtime, keys: DataProtector) -> Deps:
+    """The service's use cases and read sides over the runtime's database and unit of work
+    (audited)."""
+    enable_audit(runtime)
+    imports = ImportSettings.from_env(runtime.settings.upload_max_bytes)
+    return wire(runtime.db, runtime.uow, keys, imports)
+
+
+def wire(
+    db: AsyncDatabase[Document],
+    uow: UnitOfWork,
+    keys: DataProtector,
+    imports: ImportSettings | None = None,
+) -> Deps:
+    """Every adapter, use case and read side of the service over one database."""
+    imports = imports or ImportSettings()
+    customers, history = CustomerRepository(db, keys), HistoryRepository(db, keys)
+    duplicates, staff, rules = DuplicateRepository(db), StaffRepository(db), RuleRepository(db)
+    customer_queries, catalog_queries = CustomerQueries(db, keys), CatalogQueries(db)
+    detector = DuplicateDetector(duplicates, keys, names=customer_queries)
+    assigner = Assigner(rules, staff, customer_queries)
+    service = CustomerService(
+        uow,
+        customers,
+        history,
+        detector,
+        staff=staff,
+        definitions=catalog_queries,
+        assigner=assigner,
+    )
+    jobs = JobRepository(db, keys)
+    importer = ImportService(
+        uow,
+        jobs,
+        service,
+        customer_queries,
+        detector,
+        max_bytes=imports.max_bytes,
+        max_rows=imports.max_rows,
+        batch_rows=imports.batch_rows,
+    )
+    exporter = ExportService(uow, jobs, customer_queries)
+    definitions, tags = FieldDefinitionRepository(db), TagRepository(db)
+    return Deps(
+        customers=service,
+        customer_queries=customer_queries,
+        bulk=BulkService(service, customer_queries),
+        history=HistoryService(uow, customers, history, detector),
+        history_queries=HistoryQueries(db, keys),
+        duplicates=DuplicateService(uow, customers, history, duplicates, detector),
+        duplicate_queries=DuplicateQueries(db),
+        catalog=CatalogService(uow, definitions, tags, service, customer_queries),
+        catalog_queries=catalog_queries,
+        assignment=AssignmentService(uow, rules, customers.guards, assigner),
+        staff=StaffService(uow, staff, customers.guards),
+        imports=importer,
+        exports=exporter,
+        jobs=JobQueries(db),
+        worker=JobWorker(jobs, importer, exporter, uow, ProgressHub()),
+    )
 
 
 def create_app(
@@ -42,49 +114,17 @@ def create_app(
     mongo_listeners: Sequence[monitoring._EventListener] = (),
     protector: DataProtector | None = None,
 ) -> Starlette:
-    settings = settings or ServiceSettings.from_env("customer", DEFAULT_PORT)
+    settings = settings or service_settings()
     keys = protector or DataProtector.from_env()
     if keys.is_development:
         _log.warning("CUSTOMER_DATA_KEYS is not set: ID numbers use the public development key")
-
-    def build_deps(runtime: Runtime) -> Deps:
-        enable_audit(runtime)
-        customers = CustomerRepository(runtime.db, keys)
-        staff = StaffDirectory(runtime.db)
-        lookups, definitions, rules = (
-            CustomerLookups(runtime.db),
-            CustomFieldStore(runtime.db),
-            RuleStore(runtime.db),
-        )
-        commands = CustomerCommands(
-            runtime.uow,
-            customers,
-            staff,
-            definitions=definitions,
-            assigner=Assigner(rules, staff, lookups),
-            lookups=lookups,
-        )
-        catalog = CatalogCommands(
-            runtime.uow, definitions, TagStore(runtime.db), rules, lookups, customers, commands
-        )
-        return Deps(
-            customers=customers,
-            commands=commands,
-            bulk=BulkCommands(commands, customers),
-            staff=staff,
-            merges=MergeCommands(runtime.uow, customers),
-            statistics=StatisticsReader(runtime.db, keys.search_token),
-            catalog=catalog,
-            jobs=build_jobs(runtime, customers, commands),
-        )
-
     app = create_service_app(
         ServiceSpec(
             settings=settings,
             schema=schema,
-            indexes=[*INDEXES, *CATALOG_INDEXES, *JOB_INDEXES],
-            build_deps=build_deps,
-            workers=lambda deps: [deps.jobs.worker.run] if deps.jobs else [],
+            indexes=ALL_INDEXES,
+            build_deps=lambda runtime: build_deps(runtime, keys),
+            workers=lambda deps: [deps.worker.run],
             multipart_uploads=True,  # customer import files
         ),
         mongo_listeners,

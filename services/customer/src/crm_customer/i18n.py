@@ -2,17 +2,15 @@
 
 Domain code raises FieldErrors with a stable ``code``; on the way out the message is replaced
 by the catalogue text in the caller's language. The language comes from the request through a
-context variable set by `LanguageMiddleware` (pure ASGI, same task as the resolver).
+context variable that the web layer sets per request (`crm_customer.graphql.language`).
+This module is the pure part: the catalogue, the language choice and the message lookup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
-
-from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
 
 ZH = "zh-CN"
 EN = "en"
@@ -119,34 +117,3 @@ def localise_extensions(extensions: dict[str, Any], lang: str) -> dict[str, Any]
         if isinstance(e, dict)
     ]
     return {**extensions, "fieldErrors": localised}
-
-
-class LanguageMiddleware:
-    """Sets `language_var` from the request's Accept-Language header."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            for name, value in scope.get("headers", []):
-                if name == b"accept-language":
-                    language_var.set(parse_accept_language(value.decode("latin-1")))
-                    break
-            else:
-                language_var.set(ZH)
-        await self.app(scope, receive, send)
-
-
-class LocaliseErrors(SchemaExtension):
-    """Runs after error masking: rewrites fieldErrors messages in the caller's language."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        lang = language_var.get()
-        for error in result.errors:
-            if error.extensions and "fieldErrors" in error.extensions:
-                error.extensions = localise_extensions(dict(error.extensions), lang)

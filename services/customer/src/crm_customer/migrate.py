@@ -4,8 +4,8 @@ Runs as the init step of every customer pod (see crm_kit.migrations)."""
 
 from __future__ import annotations
 
+from crm_customer.indexes import INDEXES
 from crm_customer.migrations import MIGRATIONS
-from crm_customer.repository import INDEXES
 from crm_kit.migrations import main
 
 if __name__ == "__main__":

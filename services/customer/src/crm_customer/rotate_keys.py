@@ -24,10 +24,12 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from crm_customer.crypto import DataProtector
-from crm_customer.documents import change_doc, change_values, from_document, to_document
-from crm_customer.duplicates import match_keys
-from crm_customer.repository import CUSTOMERS, VERSIONS, CustomerRepository
+from crm_customer.customers.documents import change_doc, change_values, from_document, to_document
+from crm_customer.customers.store import CUSTOMERS
+from crm_customer.duplicates.model import match_keys
+from crm_customer.duplicates.store import DuplicateRepository
+from crm_customer.history.store import VERSIONS
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.mongo import Document, Session, create_client, transaction_options
 from crm_kit.settings import ServiceSettings
 
@@ -92,7 +94,7 @@ class KeyRotation:
         self.client = client
         self.db = db
         self.protector = protector
-        self.customers = CustomerRepository(db, protector)  # its match-key registry upkeep
+        self.match_keys = DuplicateRepository(db)  # the match-key registry upkeep
 
     async def _in_tx(self, work: Any) -> bool:
         """One short transaction; a failed one (server busy, failover) is tried again a few
@@ -125,7 +127,7 @@ class KeyRotation:
                 {"_id": doc["_id"], "version": doc.get("version")}, update, session=s
             )
             if not current.get("merged_into"):
-                await self.customers.register_keys(
+                await self.match_keys.register_keys(
                     str(doc["_id"]), match_keys(current), match_keys(fresh), s
                 )
             return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_customer.domain import Customer
+from crm_customer.customers.model import Customer
 
 TYPE = "customer.archived.v1"
 

@@ -1,25 +1,45 @@
+"""The customer subgraph: the features' queries, mutations and subscription composed."""
+
 from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from crm_customer.graphql.catalog_resolvers import CatalogMutation, CatalogQuery
-from crm_customer.graphql.import_resolvers import ImportMutation, ImportQuery, ImportSubscription
-from crm_customer.graphql.resolvers import Mutation, Query
-from crm_customer.graphql.reveal import RevealMutation
-from crm_customer.graphql.staff import ProvisionStaff, StaffMutation, StaffQuery
-from crm_customer.graphql.types import Customer
-from crm_customer.i18n import LocaliseErrors
+from crm_customer.assignment.graphql import AssignmentMutation, AssignmentQuery
+from crm_customer.catalog.graphql import CatalogMutation, CatalogQuery
+from crm_customer.customers.graphql import CustomerMutation, CustomerQuery
+from crm_customer.customers.types import Customer
+from crm_customer.duplicates.graphql import DuplicateMutation, DuplicateQuery
+from crm_customer.graphql.language import LocaliseErrors
+from crm_customer.history.graphql import HistoryMutation, HistoryQuery
+from crm_customer.imports.graphql import ImportMutation, ImportQuery, ImportSubscription
+from crm_customer.staff.graphql import ProvisionStaff, StaffMutation, StaffQuery
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
 
+QUERIES = (
+    CustomerQuery,
+    HistoryQuery,
+    DuplicateQuery,
+    StaffQuery,
+    CatalogQuery,
+    AssignmentQuery,
+    audit_query("customer"),
+    ImportQuery,
+)
+MUTATIONS = (
+    CustomerMutation,
+    HistoryMutation,
+    DuplicateMutation,
+    StaffMutation,
+    CatalogMutation,
+    AssignmentMutation,
+    ImportMutation,
+)
+
 # LocaliseErrors is listed first, so its exit runs after crm_kit's error masking.
 schema = Schema(
-    query=merge_types(
-        "Query", (Query, StaffQuery, CatalogQuery, audit_query("customer"), ImportQuery)
-    ),
-    mutation=merge_types(
-        "Mutation", (Mutation, StaffMutation, CatalogMutation, ImportMutation, RevealMutation)
-    ),
+    query=merge_types("Query", QUERIES),
+    mutation=merge_types("Mutation", MUTATIONS),
     subscription=ImportSubscription,
     types=[Customer],
     extensions=[LocaliseErrors, ProvisionStaff],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -102,6 +103,27 @@ def unquote(value: str) -> str:
     return value
 
 
+def _xlsx_rows(data: bytes, add: Callable[[int, list[str]], None]) -> None:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+        raise _bad("UNSUPPORTED_FILE_TYPE", "The workbook cannot be read") from exc
+    try:
+        sheet = book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            add(number, [_cell_text(v) for v in values])
+    finally:
+        book.close()
+
+
+def _csv_rows(data: bytes, add: Callable[[int, list[str]], None]) -> None:
+    text = decode_text(data) or ""
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count) if first else ","
+    for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+        add(number, cells)
+
+
 def read_table(data: bytes, fmt: FileFormat, max_rows: int) -> list[tuple[int, list[str]]]:
     """(file row number, cells) for the header and every non-blank row after it."""
     rows: list[tuple[int, list[str]]] = []
@@ -114,23 +136,7 @@ def read_table(data: bytes, fmt: FileFormat, max_rows: int) -> list[tuple[int, l
                 raise _bad("TOO_MANY_ROWS", f"At most {max_rows} rows per file")
             rows.append((number, [unquote(c.strip()) for c in cells]))
 
-    if fmt is FileFormat.XLSX:
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for broken workbooks
-            raise _bad("UNSUPPORTED_FILE_TYPE", "The workbook cannot be read") from exc
-        try:
-            sheet = book.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                add(number, [_cell_text(v) for v in values])
-        finally:
-            book.close()
-    else:
-        text = decode_text(data) or ""
-        first = text.split("\n", 1)[0]
-        delimiter = max(",;\t", key=first.count) if first else ","
-        for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
-            add(number, cells)
+    (_xlsx_rows if fmt is FileFormat.XLSX else _csv_rows)(data, add)
     if not rows:
         raise _bad("EMPTY_FILE", "The file is empty")
     if len(rows) == 1:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY
-from crm_customer.imports.jobs import Job, RowResult, texts
+from crm_customer.imports.model import Job, RowResult, texts
 
 REPORT_HEADER = ["行号 Row", "列 Column", "代码 Code", "说明", "Message"]
 

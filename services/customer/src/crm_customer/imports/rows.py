@@ -1,4 +1,5 @@
-"""One import row → the same inputs `createCustomer` / `updateCustomer` take (pure).
+"""Import rows (pure): a file's table staged as rows, and one row → the same inputs
+`createCustomer` / `updateCustomer` take.
 
 Cells are text; enums accept their code or Chinese label; lists are separated by ``;`` (also
 ``,``, ``，``, ``；``, ``、`` or ``|``). A row's problems are reported per column.
@@ -11,18 +12,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from crm_customer.domain import (
+from crm_customer.customers.model import CustomerChanges, NewCustomer
+from crm_customer.customers.validators import (
+    normalize_email,
+    normalize_id_card,
+    normalize_phone,
+    normalize_uscc,
+)
+from crm_customer.customers.values import (
     Address,
     CompanySize,
     ContactPerson,
-    CustomerChanges,
     CustomerKind,
     Gender,
     LifecycleStage,
-    NewCustomer,
     Source,
 )
-from crm_customer.imports.columns import BY_KEY
+from crm_customer.imports.columns import BY_KEY, resolve_header
 from crm_kit.errors import BadUserInput, FieldError
 
 _SPLIT = re.compile(r"[;,，；、|\n]+")
@@ -188,3 +194,32 @@ def parse_row(cells: dict[str, str]) -> ParsedRow:
 def row_errors(exc: BadUserInput) -> list[tuple[str, str]]:
     """(column key, code) for each field error of a row."""
     return [(column_of(e.field), e.code) for e in exc.field_errors]
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def _in_file_keys(cells: dict[str, str]) -> set[str]:
+    """Identifying values of a row, normalised, to spot repeats within one file."""
+    keys = {f"p:{p}" for p in map(normalize_phone, split_list(cells.get("phones", ""))) if p}
+    keys |= {f"e:{e}" for e in map(normalize_email, split_list(cells.get("emails", ""))) if e}
+    if cells.get("id_card_number", "").strip():
+        keys.add(f"i:{normalize_id_card(cells['id_card_number'])}")
+    if cells.get("uscc", "").strip():
+        keys.add(f"u:{normalize_uscc(cells['uscc'])}")
+    return keys
+
+
+def stage_rows(table: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+    """Header + rows → staged rows: cells by column key, and the earlier row it repeats."""
+    header = resolve_header(table[0][1])
+    seen: dict[str, int] = {}
+    staged: list[dict[str, Any]] = []
+    for number, values in table[1:]:
+        cells = {key: values[pos] for pos, key in header.positions.items() if pos < len(values)}
+        keys = _in_file_keys(cells)
+        dup_of = min((seen[k] for k in keys if k in seen), default=None)
+        for k in keys:
+            seen.setdefault(k, number)
+        staged.append({"row": number, "cells": cells, "dup_of": dup_of})
+    return staged

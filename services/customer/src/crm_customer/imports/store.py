@@ -20,8 +20,7 @@ import orjson
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.crypto import DataProtector
-from crm_customer.imports.jobs import (
+from crm_customer.imports.model import (
     Counts,
     ImportMode,
     Job,
@@ -30,8 +29,7 @@ from crm_customer.imports.jobs import (
     RowResult,
     UpsertKey,
 )
-from crm_customer.query_plan import plan
-from crm_customer.repository import CUSTOMERS
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.lease import LEASES_COLLECTION
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -135,13 +133,12 @@ def job_from(doc: Document) -> Job:
     )
 
 
-class JobStore:
+class JobRepository:
     def __init__(self, db: AsyncDatabase[Document], protector: DataProtector) -> None:
         self._jobs = db[JOBS]
         self._chunks = db[CHUNKS]
         self._files = db[FILES]
         self._keys = db[JOB_KEYS]
-        self._customers = db[CUSTOMERS]
         self.leases = db[LEASES_COLLECTION]
         self._protector = protector
 
@@ -160,17 +157,6 @@ class JobStore:
             .sort([("status", ASCENDING), ("created_at", ASCENDING)])
             .limit(limit)
         )
-        return [job_from(d) async for d in cursor]
-
-    async def of_actor(
-        self, actor: str | None, kind: JobKind, first: int, status: JobStatus | None
-    ) -> list[Job]:
-        query: Document = {"kind": str(kind)}
-        if actor is not None:
-            query["actor"] = actor
-        if status is not None:
-            query["status"] = str(status)
-        cursor = self._jobs.find(query).sort([("created_at", DESCENDING)]).limit(first)
         return [job_from(d) async for d in cursor]
 
     async def set_fields(
@@ -257,15 +243,6 @@ class JobStore:
         ids = [chunk_id(job_id, i) for i in range(chunk_count)]
         await self._chunks.delete_many({"_id": {"$in": ids}})
 
-    async def results(self, job: Job) -> list[RowResult]:
-        ids = [chunk_id(job.id, i) for i in range(job.chunk_count)]
-        out: list[RowResult] = []
-        for start in range(0, len(ids), 200):
-            cursor = self._chunks.find({"_id": {"$in": ids[start : start + 200]}}, {"rows": 0})
-            docs = sorted([d async for d in cursor], key=lambda d: str(d["_id"]))
-            out.extend(RowResult.from_doc(r) for d in docs for r in d.get("results") or [])
-        return out
-
     # --- export files -------------------------------------------------------------------------
 
     async def save_file(self, job_id: str, data: bytes) -> int:
@@ -293,24 +270,3 @@ class JobStore:
     async def delete_file(self, job: Job) -> None:
         ids = [chunk_id(job.id, i) for i in range(job.file_parts)]
         await self._files.delete_many({"_id": {"$in": ids}})
-
-    # --- export reads -------------------------------------------------------------------------
-
-    async def customer_page(
-        self, query: Document, after: tuple[datetime, str] | None, limit: int
-    ) -> list[Document]:
-        """Customers matching `query`, newest first, after a (created_at, id) position; hinted
-        like the `customers` list (the same index per filter path)."""
-        page = dict(query)
-        if after is not None:
-            at, id = after
-            page = {"$and": [query, {"$or": [
-                {"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": id}}
-            ]}]}  # fmt: skip
-        cursor = (
-            self._customers.find(page)
-            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-            .hint(plan(query, "created_at").index)
-            .limit(limit)
-        )
-        return await cursor.to_list()

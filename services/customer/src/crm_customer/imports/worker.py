@@ -18,13 +18,13 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from crm_customer.imports import events
-from crm_customer.imports.exporter import ExportService
-from crm_customer.imports.importer import ImportService
-from crm_customer.imports.jobs import Counts, Job, JobKind, JobStatus, RowResult, principal_of
-from crm_customer.imports.store import JobStore
+from crm_customer.events import customer_export_finished, customer_import_finished
+from crm_customer.imports.export import ExportService
+from crm_customer.imports.model import Counts, Job, JobKind, JobStatus, RowResult, principal_of
+from crm_customer.imports.service import ImportService
+from crm_customer.imports.store import JobRepository
 from crm_kit import audit
 from crm_kit.events import utcnow
 from crm_kit.lease import Lease, replica_id
@@ -79,27 +79,17 @@ async def progress(
                 await asyncio.wait_for(changed.wait(), poll_seconds)
 
 
+@dataclass(slots=True)
 class JobWorker:
-    def __init__(
-        self,
-        store: JobStore,
-        importer: ImportService,
-        exporter: ExportService,
-        uow: UnitOfWork,
-        hub: ProgressHub,
-        *,
-        poll_seconds: float = 2.0,
-        lease_seconds: float = 30.0,
-    ) -> None:
-        self.store = store
-        self.importer = importer
-        self.exporter = exporter
-        self.uow = uow
-        self.hub = hub
-        self.poll_seconds = poll_seconds
-        self.lease_seconds = lease_seconds
-        self.owner = replica_id()
-        self._wake = asyncio.Event()
+    jobs: JobRepository
+    importer: ImportService
+    exporter: ExportService
+    uow: UnitOfWork
+    hub: ProgressHub
+    poll_seconds: float = field(default=2.0, kw_only=True)
+    lease_seconds: float = field(default=30.0, kw_only=True)
+    owner: str = field(default_factory=replica_id, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def wake(self) -> None:
         self._wake.set()
@@ -108,7 +98,7 @@ class JobWorker:
         while not stop.is_set():
             self._wake.clear()
             try:
-                for job in await self.store.open_jobs():
+                for job in await self.jobs.open_jobs():
                     if stop.is_set():
                         break
                     try:
@@ -129,7 +119,7 @@ class JobWorker:
 
     async def _hold_and_run(self, job: Job, stop: asyncio.Event) -> None:
         lease = Lease(
-            self.store.leases, f"customer-job:{job.id}", owner=self.owner,
+            self.jobs.leases, f"customer-job:{job.id}", owner=self.owner,
             ttl_seconds=self.lease_seconds,
         )  # fmt: skip
         if not await lease.acquire():
@@ -145,27 +135,31 @@ class JobWorker:
 
     async def _attempt_failed(self, job: Job, exc: Exception) -> None:
         """Count a failed attempt; after MAX_ATTEMPTS the job ends FAILED (and says so)."""
-        attempts = await self.store.count_attempt(job.id)
+        attempts = await self.jobs.count_attempt(job.id)
         if attempts < MAX_ATTEMPTS:
             return
 
         async def work(tx: Transaction) -> None:
-            current = await self.store.get(job.id, tx.session)
+            current = await self.jobs.get(job.id, tx.session)
             if current is None or current.finished:
                 return
             failed = replace(
                 current, status=JobStatus.FAILED, finished_at=utcnow(), error=type(exc).__name__
             )
-            await self.store.set_fields(
+            await self.jobs.set_fields(
                 job.id,
                 {"status": "FAILED", "finished_at": failed.finished_at, "error": failed.error},
                 tx.session,
             )
             if failed.kind is JobKind.IMPORT:
-                await self.store.drop_rows(failed, tx.session)
-                tx.emit(events.IMPORT_FINISHED, job.id, events.import_finished(failed))
+                await self.jobs.drop_rows(failed, tx.session)
+                tx.emit(
+                    customer_import_finished.TYPE, job.id, customer_import_finished.payload(failed)
+                )
             else:
-                tx.emit(events.EXPORT_FINISHED, job.id, events.export_finished(failed))
+                tx.emit(
+                    customer_export_finished.TYPE, job.id, customer_export_finished.payload(failed)
+                )
 
         await self.uow.run(work)
         self.hub.publish(job.id)
@@ -174,7 +168,7 @@ class JobWorker:
         if job.status is JobStatus.RUNNING and job.started_at:
             return job
         started = replace(job, status=JobStatus.RUNNING, started_at=job.started_at or utcnow())
-        await self.store.set_fields(
+        await self.jobs.set_fields(
             job.id, {"status": str(started.status), "started_at": started.started_at}
         )
         self.hub.publish(job.id)
@@ -190,15 +184,15 @@ class JobWorker:
         for index in range(job.next_chunk, job.chunk_count):
             if stop.is_set() or not await lease.ensure():
                 return  # resumed at this batch by whoever holds the lease next
-            rows = await self.store.rows(job.id, index)
+            rows = await self.jobs.rows(job.id, index)
             results = await self.importer.process_batch(job, actor, rows)
             counts = Counts.of(results)
 
             async def save(
                 tx: Transaction, i: int = index, c: Counts = counts, r: list[RowResult] = results
             ) -> None:
-                if await self.store.add_progress(job.id, i, c, tx.session):
-                    await self.store.save_results(job.id, i, r, tx.session)
+                if await self.jobs.add_progress(job.id, i, c, tx.session):
+                    await self.jobs.save_results(job.id, i, r, tx.session)
 
             await self.uow.run(save)
             self.hub.publish(job.id)
@@ -206,21 +200,21 @@ class JobWorker:
 
     async def _finish_import(self, job_id: str) -> None:
         async def work(tx: Transaction) -> None:
-            current = await self.store.get(job_id, tx.session)
+            current = await self.jobs.get(job_id, tx.session)
             if current is None or current.finished:
                 return
             done = replace(current, status=JobStatus.COMPLETED, finished_at=utcnow())
-            await self.store.set_fields(
+            await self.jobs.set_fields(
                 job_id, {"status": str(done.status), "finished_at": done.finished_at}, tx.session
             )
-            await self.store.drop_rows(done, tx.session)
-            payload = events.import_finished(done)
+            await self.jobs.drop_rows(done, tx.session)
+            payload = customer_import_finished.payload(done)
             audit.record(
                 tx, "customer.import", "CustomerImportJob", job_id,
                 details={"counts": payload["counts"], "mode": payload["mode"],
                          "dryRun": done.dry_run},
                 actor=done.actor, roles=done.actor_roles,
             )  # fmt: skip
-            tx.emit(events.IMPORT_FINISHED, job_id, payload)
+            tx.emit(customer_import_finished.TYPE, job_id, payload)
 
         await self.uow.run(work)

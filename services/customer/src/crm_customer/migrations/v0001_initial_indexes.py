@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.repository import INDEXES
+from crm_customer.indexes import INDEXES
 from crm_kit.migrations import KIT_INDEXES
 from crm_kit.mongo import Document, ensure_indexes
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.crypto import DataProtector
-from crm_customer.documents import from_document, to_document
-from crm_customer.duplicates import match_keys
-from crm_customer.repository import CUSTOMERS, MATCH_KEYS
+from crm_customer.customers.documents import from_document, to_document
+from crm_customer.customers.store import CUSTOMERS
+from crm_customer.duplicates.model import match_keys
+from crm_customer.duplicates.store import MATCH_KEYS
+from crm_customer.protection.crypto import DataProtector
 from crm_kit.mongo import Document
 
 

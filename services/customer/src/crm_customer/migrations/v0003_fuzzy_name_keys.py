@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.fuzzy import block_keys
-from crm_customer.repository import CUSTOMERS, MATCH_KEYS
+from crm_customer.customers.store import CUSTOMERS
+from crm_customer.duplicates.fuzzy import block_keys
+from crm_customer.duplicates.store import MATCH_KEYS
 from crm_kit.mongo import Document
 
 

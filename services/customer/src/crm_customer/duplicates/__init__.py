@@ -1,0 +1,1 @@
+"""Duplicates: match keys and fuzzy names, candidate pairs for review, merge and unmerge."""

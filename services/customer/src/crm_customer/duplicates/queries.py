@@ -1,0 +1,32 @@
+"""The read side of duplicates: the open candidate pairs, strongest first."""
+
+from __future__ import annotations
+
+from pymongo import DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_customer.duplicates.model import DuplicatePair
+from crm_customer.duplicates.store import DUPLICATE_PAIRS
+from crm_kit.mongo import Document
+
+
+class DuplicateQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._pairs = db[DUPLICATE_PAIRS]
+
+    async def open_pairs(self, first: int) -> list[DuplicatePair]:
+        cursor = self._pairs.find({"status": "OPEN"}).sort([("score", DESCENDING)]).limit(first)
+        return [
+            DuplicatePair(
+                id=d["_id"],
+                customer_ids=(d["ids"][0], d["ids"][1]),
+                rule=d["rule"],
+                score=float(d["score"]),
+                status=d["status"],
+                created_at=d["created_at"],
+            )
+            async for d in cursor
+        ]
+
+    async def count_open_pairs(self) -> int:
+        return await self._pairs.count_documents({"status": "OPEN"})

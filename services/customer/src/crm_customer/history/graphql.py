@@ -1,0 +1,51 @@
+"""GraphQL of the version history: a customer's versions, its state at a point in time, and
+restoring a past version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from crm_customer import access
+from crm_customer.customers.graphql import checked
+from crm_customer.customers.types import Customer, customer_loader
+from crm_customer.graphql.context import Info
+from crm_customer.history.types import CustomerVersionConnection, version_page
+from crm_kit.errors import NotFound
+from crm_kit.policy import Action
+
+
+@strawberry.type
+class HistoryQuery:
+    @strawberry.field(description="The customer as it was at a point in time.")
+    async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> Customer:
+        await customer_loader(info).load(str(id))  # FORBIDDEN unless the caller may read it
+        state = await info.context.deps.history_queries.state_at(str(id), at)
+        if state is None:
+            raise NotFound("Customer", str(id))
+        return Customer.from_model(state)
+
+    @strawberry.field(
+        description="The version history kept under this id, also for a merged-away record "
+        "(whose `customer(id)` resolves to the survivor)."
+    )
+    async def customer_history(
+        self, info: Info, id: strawberry.ID, first: int = 20, before_version: int | None = None
+    ) -> CustomerVersionConnection:
+        current = await info.context.deps.customer_queries.get(str(id))  # a merged-away one too
+        access.check(info.context.principal, current)
+        return await version_page(info, str(id), first, before_version)
+
+
+@strawberry.type
+class HistoryMutation:
+    @strawberry.mutation(description="Restore the fields of a past version, as a new version.")
+    async def restore_customer_version(
+        self, info: Info, id: strawberry.ID, version: int, expected_version: int
+    ) -> Customer:
+        await checked(info, str(id), Action.UPDATE)
+        restored = await info.context.deps.history.restore_version(
+            info.context.principal, str(id), version, expected_version
+        )
+        return Customer.from_model(restored)

@@ -1,0 +1,170 @@
+"""Export use cases: the caller's filter to a CSV/XLSX file, as a job.
+
+The rows are those the caller may see, shaped as the caller may see them (crm_customer.access:
+the EXPORT scope for personal data, else the LIST scope; fields masked by role). Exporting
+personal data needs the EXPORT grant (ANALYST and SERVICE have none: FORBIDDEN); without
+personal data the personal columns are left out altogether. The caller's condition is fixed
+when the job is accepted (stored as BSON), so the worker applies exactly that.
+Each finished export writes a `customer.export` record to the service's audit log
+(crm_kit.audit: actor, filter, row count) and emits `customer.export_finished.v1` in the same
+transaction. The file is kept encrypted for `FILE_TTL` and only its requester can download it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import bson
+import orjson
+
+from crm_customer import access
+from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.model import Customer
+from crm_customer.customers.queries import CustomerQueries
+from crm_customer.events import customer_export_finished
+from crm_customer.imports import files
+from crm_customer.imports.columns import COLUMNS, Column
+from crm_customer.imports.model import Job, JobKind, JobStatus, principal_of
+from crm_customer.imports.store import JobRepository
+from crm_kit import audit
+from crm_kit.auth import Principal
+from crm_kit.events import utcnow
+from crm_kit.policy import Action, mask_id_card, restrict
+from crm_kit.uow import Transaction, UnitOfWork
+
+FILE_TTL = timedelta(hours=24)
+PAGE = 200
+
+
+def filter_document(flt: CustomerFilter) -> dict[str, Any]:
+    """The filter as plain JSON values (for the audit record)."""
+    data: dict[str, Any] = orjson.loads(orjson.dumps(asdict(flt), default=str))
+    return {k: v for k, v in data.items() if v not in (None, [], False)}
+
+
+def export_columns(include_personal: bool) -> list[Column]:
+    return [c for c in COLUMNS if include_personal or not c.personal]
+
+
+def cells_of(c: Customer, reveal_identity: bool) -> dict[str, str]:
+    """A customer as import cells (an export re-imports as it is)."""
+    address = c.addresses[0] if c.addresses else None
+    contact = next((p for p in c.contacts if p.primary), c.contacts[0] if c.contacts else None)
+    number = c.id_card_number
+    if number and not reveal_identity:
+        number = mask_id_card(number)
+    values: dict[str, str | None] = {
+        "kind": str(c.kind), "name": c.name, "id": c.id, "stage": str(c.stage), "tier": c.tier,
+        "tags": ";".join(c.tags), "phones": ";".join(c.phones), "emails": ";".join(c.emails),
+        "source": str(c.source) if c.source else None, "source_detail": c.source_detail,
+        "referrer": c.referrer, "owner_id": c.owner_id, "team": c.team,
+        "gender": str(c.gender) if c.gender else None,
+        "birthday": c.birthday.isoformat() if c.birthday else None,
+        "id_card_number": number, "wechat_id": c.wechat_id,
+        "province": address.province if address else None,
+        "city": address.city if address else None,
+        "district": address.district if address else None,
+        "street": address.street if address else None,
+        "postal_code": address.postal_code if address else None,
+        "uscc": c.uscc, "industry": c.industry,
+        "company_size": str(c.company_size) if c.company_size else None, "website": c.website,
+        "contact_name": contact.name if contact else None,
+        "contact_title": contact.title if contact else None,
+        "contact_phone": ";".join(contact.phones) if contact else None,
+        "contact_email": ";".join(contact.emails) if contact else None,
+    }  # fmt: skip
+    return {k: v or "" for k, v in values.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportService:
+    uow: UnitOfWork
+    jobs: JobRepository
+    customers: CustomerQueries
+    max_rows: int = 50_000
+
+    async def start(
+        self, actor: Principal, flt: CustomerFilter, fmt: files.FileFormat, include_personal: bool
+    ) -> Job:
+        action = Action.EXPORT if include_personal else Action.LIST
+        access.require(actor, action)
+        scope = access.condition(actor, action)
+        query = restrict(flt.query(), scope or {})
+        job = Job(
+            id=uuid.uuid4().hex,
+            kind=JobKind.EXPORT,
+            status=JobStatus.QUEUED,
+            actor=actor.sub,
+            actor_roles=tuple(sorted(str(r) for r in actor.roles)),
+            actor_team=actor.team,
+            created_at=utcnow(),
+            format=str(fmt),
+            filter=filter_document(flt),
+            query=bson.encode(query),
+            include_personal=include_personal,
+            reveal_identity=access.may_see_identity(actor),
+        )
+
+        async def work(tx: Transaction) -> None:
+            await self.jobs.insert(job, tx.session)
+
+        await self.uow.run(work)
+        return job
+
+    async def run(self, job: Job) -> Job:
+        """Write the file, then in one transaction: job done, audit record, event."""
+        query: dict[str, Any] = bson.decode(job.query) if job.query else {"_id": None}
+        actor = principal_of(job)
+        columns = export_columns(job.include_personal)
+        rows: list[list[str]] = [[c.zh for c in columns]]
+        after: tuple[datetime, str] | None = None
+        while len(rows) - 1 < self.max_rows:
+            found = await self.customers.export_page(query, after, PAGE)
+            for customer in found:
+                cells = cells_of(access.present(actor, customer), job.reveal_identity)
+                rows.append([cells[c.key] for c in columns])
+            if len(found) < PAGE:
+                break
+            after = (found[-1].created_at, found[-1].id)
+        data = files.render(files.FileFormat(job.format), rows[: self.max_rows + 1], "customers")
+        parts = await self.jobs.save_file(job.id, data)
+        now = utcnow()
+        done = replace(
+            job,
+            status=JobStatus.COMPLETED,
+            finished_at=now,
+            row_count=len(rows) - 1,
+            file_parts=parts,
+            expires_at=now + FILE_TTL,
+        )
+
+        async def work(tx: Transaction) -> None:
+            await self.jobs.set_fields(
+                job.id,
+                {
+                    "status": str(done.status),
+                    "finished_at": now,
+                    "row_count": done.row_count,
+                    "file_parts": parts,
+                    "expires_at": done.expires_at,
+                },
+                tx.session,
+            )
+            audit.record(
+                tx, "customer.export", "CustomerExportJob", job.id,
+                details={"rows": done.row_count, "filter": job.filter, "format": job.format,
+                         "includesPersonalData": job.include_personal},
+                actor=job.actor, roles=job.actor_roles,
+            )  # fmt: skip
+            tx.emit(customer_export_finished.TYPE, job.id, customer_export_finished.payload(done))
+
+        await self.uow.run(work)
+        return done
+
+    async def download(self, job: Job, now: datetime) -> bytes | None:
+        if job.status is not JobStatus.COMPLETED or (job.expires_at and job.expires_at < now):
+            return None
+        return await self.jobs.load_file(job)

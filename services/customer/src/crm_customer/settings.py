@@ -1,0 +1,38 @@
+"""The customer service's settings, all from environment variables (README lists them).
+
+- crm_kit's service settings (`ServiceSettings`: database, broker, auth, limits); the
+  subgraph listens on `CUSTOMER_PORT`, 4001 by default.
+- Imports: `CUSTOMER_IMPORT_BATCH_ROWS` (rows per batch, default 50: one progress step, one
+  lease renewal point) and `CUSTOMER_IMPORT_MAX_ROWS` (default 50,000 per file); the upload
+  size limit is crm_kit's `UPLOAD_MAX_BYTES` (default 10 MB).
+- Data protection: `CUSTOMER_DATA_KEYS` and `CUSTOMER_BLIND_INDEX_KEY` (or their `_FILE`
+  variants), read by `protection.crypto.DataProtector.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from crm_kit.settings import ServiceSettings
+
+DEFAULT_PORT = 4001
+
+
+def service_settings() -> ServiceSettings:
+    return ServiceSettings.from_env("customer", DEFAULT_PORT)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSettings:
+    max_bytes: int = 10 * 1024 * 1024
+    max_rows: int = 50_000
+    batch_rows: int = 50
+
+    @classmethod
+    def from_env(cls, upload_max_bytes: int) -> ImportSettings:
+        return cls(
+            max_bytes=upload_max_bytes,
+            max_rows=int(os.environ.get("CUSTOMER_IMPORT_MAX_ROWS", "50000")),
+            batch_rows=max(1, int(os.environ.get("CUSTOMER_IMPORT_BATCH_ROWS", "50"))),
+        )

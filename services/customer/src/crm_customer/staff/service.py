@@ -1,0 +1,78 @@
+"""Staff use cases: just-in-time provisioning from token claims, and the ADMIN's edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_customer.staff.model import Staff, StaffDraft, from_claims, validated
+from crm_customer.staff.store import StaffRepository
+from crm_kit.auth import Principal, Role
+from crm_kit.errors import NotFound
+from crm_kit.events import utcnow
+from crm_kit.idempotency import IdempotencyGuards, key_for
+from crm_kit.uow import Transaction, UnitOfWork
+
+MAX_CACHE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StaffService:
+    uow: UnitOfWork
+    staff: StaffRepository
+    guards: IdempotencyGuards
+    _known: set[str] = field(default_factory=set, init=False, repr=False)  # ids with a record
+
+    async def provision(self, principal: Principal) -> None:
+        """First request of a user: create their record from the token's claims (idempotent,
+        cached per process so later requests cost nothing). Claims never overwrite what an
+        ADMIN set."""
+        if principal.sub in self._known:
+            return
+        if not await self.staff.exists(principal.sub):
+            # a concurrent first request may have created it
+            await self.staff.add_once(from_claims(principal, utcnow()))
+        if len(self._known) < MAX_CACHE:
+            self._known.add(principal.sub)
+
+    async def get(self, id: str) -> Staff:
+        found = await self.staff.find(id)
+        if found is None:
+            raise NotFound("Staff", id)
+        return found
+
+    async def directory(self, team: str | None, active_only: bool, first: int) -> list[Staff]:
+        return await self.staff.list(team, active_only, first)
+
+    async def upsert(
+        self, actor: Principal, draft: StaffDraft, idempotency_key: str | None = None
+    ) -> Staff:
+        """ADMIN: create or edit a staff record; a retry with the same key returns the first
+        result."""
+        actor.require_role(Role.ADMIN)
+        key = key_for("upsertStaff", actor, idempotency_key or None)
+        if done := await self.guards.first_result_id(key, "StaffMember"):
+            return await self.get(done)
+        existing = await self.staff.find(draft.id)
+        record = validated(
+            draft,
+            actor=actor.sub,
+            now=utcnow(),
+            created_at=existing.created_at if existing else None,
+        )
+        if key is None:
+            return self._known_now(await self.staff.put(record))
+
+        async def work(tx: Transaction) -> Staff:  # the key is claimed with the write
+            await self.guards.claim(key, record.id, utcnow(), tx.session)
+            return await self.staff.put(record, tx.session)
+
+        try:
+            return self._known_now(await self.uow.run(work))
+        except DuplicateKeyError:  # a concurrent retry with the same key won
+            return await self.get(record.id)
+
+    def _known_now(self, staff: Staff) -> Staff:
+        self._known.add(staff.id)
+        return staff
