@@ -194,6 +194,56 @@ def _secrets(phone: str, id_card: str) -> list[str]:
     return [national, phone, f"86{national}", id_card, id_card.lower(), id_card[:17]]
 
 
+async def _audited_and_refused(system: System, cid: str) -> None:
+    # (3) audit: ADMIN reads masked before/after; others are refused (and that is recorded)
+    audit = await system.gql(AUDIT % "customerAuditLog", {"f": {"targetId": cid}})
+    assert "errors" not in audit, audit
+    records = audit["data"]["customerAuditLog"]["edges"]
+    actions = {r["node"]["action"] for r in records}
+    assert {"customer.created", "customer.updated", "customer.assigned"} <= actions
+    phones = [
+        c
+        for r in records
+        for c in r["node"]["changes"]
+        if c["field"] == "phones" and r["node"]["action"] == "customer.updated"
+    ]
+    assert phones and "139****" in phones[0]["afterJson"]
+    assert all(r["node"]["actor"] == "alice" and r["node"]["client"] for r in records)
+    refused = await system.gql(AUDIT % "customerAuditLog", {"f": None}, headers=SALES)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def _erased_everywhere(
+    system: System, db: Any, databases: dict[str, Any], cid: str, name: str
+) -> None:
+    # Erasure: the customer service keeps a tombstone; the others drop personal content.
+    assert "errors" not in await system.gql(ERASE, {"id": cid})
+
+    async def erased_everywhere() -> bool:
+        interaction = await databases["interaction"]["interactions"].find_one({"customerId": cid})
+        note = await databases["notification"]["notifications"].find_one({"customer_id": cid})
+        return bool(
+            interaction
+            and interaction["content"] == ""
+            and note
+            and note["title"] == "[erased]"
+            and name not in note["body"]
+        )
+
+    assert await eventually(erased_everywhere, timeout=30)
+    stored = await databases["customer"]["customers"].find_one({"_id": cid})
+    assert stored is not None and stored["erased"] and name not in repr(stored)
+    for service in ("interaction", "notification"):
+        field = f"{service}AuditLog"
+        body = await system.gql(AUDIT % field, {"f": {"action": f"{service}.customer_erased"}})
+        targets = [e["node"]["target"]["id"] for e in body["data"][field]["edges"]]
+        assert cid in targets, body
+    for service, database in databases.items():
+        log = AuditLog(db, database, system.settings[service].service_name)
+        verified = await log.verify()
+        assert verified.ok and verified.checked > 0, (service, verified)
+
+
 async def test_no_plaintext_personal_data_in_storage_logs_or_events_and_erasure_everywhere(
     system: System, mongodb_uri: str, mongo_server: MongoServer | None
 ) -> None:
@@ -249,51 +299,8 @@ async def test_no_plaintext_personal_data_in_storage_logs_or_events_and_erasure_
             for secret in _secrets(phone, id_card):
                 assert secret.encode() not in raw, f"{secret} found in the storage files"
 
-        # (3) audit: ADMIN reads masked before/after; others are refused (and that is recorded)
-        audit = await system.gql(AUDIT % "customerAuditLog", {"f": {"targetId": cid}})
-        assert "errors" not in audit, audit
-        records = audit["data"]["customerAuditLog"]["edges"]
-        actions = {r["node"]["action"] for r in records}
-        assert {"customer.created", "customer.updated", "customer.assigned"} <= actions
-        phones = [
-            c
-            for r in records
-            for c in r["node"]["changes"]
-            if c["field"] == "phones" and r["node"]["action"] == "customer.updated"
-        ]
-        assert phones and "139****" in phones[0]["afterJson"]
-        assert all(r["node"]["actor"] == "alice" and r["node"]["client"] for r in records)
-        refused = await system.gql(AUDIT % "customerAuditLog", {"f": None}, headers=SALES)
-        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-
-        # Erasure: the customer service keeps a tombstone; the others drop personal content.
-        assert "errors" not in await system.gql(ERASE, {"id": cid})
-
-        async def erased_everywhere() -> bool:
-            interaction = await databases["interaction"]["interactions"].find_one(
-                {"customerId": cid}
-            )
-            note = await databases["notification"]["notifications"].find_one({"customer_id": cid})
-            return bool(
-                interaction
-                and interaction["content"] == ""
-                and note
-                and note["title"] == "[erased]"
-                and name not in note["body"]
-            )
-
-        assert await eventually(erased_everywhere, timeout=30)
-        stored = await databases["customer"]["customers"].find_one({"_id": cid})
-        assert stored is not None and stored["erased"] and name not in repr(stored)
-        for service in ("interaction", "notification"):
-            field = f"{service}AuditLog"
-            body = await system.gql(AUDIT % field, {"f": {"action": f"{service}.customer_erased"}})
-            targets = [e["node"]["target"]["id"] for e in body["data"][field]["edges"]]
-            assert cid in targets, body
-        for service, database in databases.items():
-            log = AuditLog(db, database, system.settings[service].service_name)
-            verified = await log.verify()
-            assert verified.ok and verified.checked > 0, (service, verified)
+        await _audited_and_refused(system, cid)
+        await _erased_everywhere(system, db, databases, cid, name)
 
         # (2) every log line and every published event of the run
         customer_events = [e for e in system.events if cid in e["body"]]
@@ -317,6 +324,42 @@ K2 = "k2:" + "A" * 43 + "="
 BLIND = "C" * 43 + "="
 
 
+async def _seed_rotation(
+    client: Any, database: str, old: DataProtector, now: datetime
+) -> list[str]:
+    """30 records under the old key, and one from before contact data was sealed."""
+    customers = client[database][CUSTOMERS]
+    ids = [f"c{i:03d}" for i in range(30)]
+    for i, cid in enumerate(ids):
+        new = NewCustomer(
+            kind=CustomerKind.INDIVIDUAL,
+            name=f"客户{i}",
+            phones=[f"1380000{i:04d}"],
+            id_card_number="11010519491231002X",
+        )
+        customer = domain.create(new, id=cid, actor="alice", now=now)
+        await customers.insert_one(to_document(customer, old))
+    # A record from before contact data was sealed: plaintext fields and match keys.
+    legacy = to_document(
+        domain.create(
+            NewCustomer(kind=CustomerKind.INDIVIDUAL, name="旧", phones=["13911112222"]),
+            id="legacy",
+            actor="alice",
+            now=now,
+        ),
+        old,
+    )
+    legacy.pop("pii_enc")
+    legacy |= {"phones": ["+8613911112222"], "contact_phones": ["+8613911112222"]}
+    legacy |= {"emails": [], "contacts": [], "addresses": [], "wechat_id": None}
+    await customers.insert_one(legacy)
+    await client[database][MATCH_KEYS].insert_one(
+        {"_id": "phone:+8613911112222", "ids": ["legacy"]}
+    )
+
+    return ids
+
+
 async def test_key_rotation_reencrypts_online_and_seals_legacy_plaintext(
     mongodb_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -328,33 +371,7 @@ async def test_key_rotation_reencrypts_online_and_seals_legacy_plaintext(
     customers = client[database][CUSTOMERS]
     now = datetime.now(UTC)
     try:
-        ids = [f"c{i:03d}" for i in range(30)]
-        for i, cid in enumerate(ids):
-            new = NewCustomer(
-                kind=CustomerKind.INDIVIDUAL,
-                name=f"客户{i}",
-                phones=[f"1380000{i:04d}"],
-                id_card_number="11010519491231002X",
-            )
-            customer = domain.create(new, id=cid, actor="alice", now=now)
-            await customers.insert_one(to_document(customer, old))
-        # A record from before contact data was sealed: plaintext fields and match keys.
-        legacy = to_document(
-            domain.create(
-                NewCustomer(kind=CustomerKind.INDIVIDUAL, name="旧", phones=["13911112222"]),
-                id="legacy",
-                actor="alice",
-                now=now,
-            ),
-            old,
-        )
-        legacy.pop("pii_enc")
-        legacy |= {"phones": ["+8613911112222"], "contact_phones": ["+8613911112222"]}
-        legacy |= {"emails": [], "contacts": [], "addresses": [], "wechat_id": None}
-        await customers.insert_one(legacy)
-        await client[database][MATCH_KEYS].insert_one(
-            {"_id": "phone:+8613911112222", "ids": ["legacy"]}
-        )
+        ids = await _seed_rotation(client, database, old, now)
 
         async def service_writes() -> int:
             """A replica with the new ring updating records while the rotation runs."""
