@@ -13,11 +13,9 @@ from crm_interaction.events import (
     on_customer_assigned,
     on_customer_created,
 )
-from crm_interaction.graphql import cursors
 from crm_interaction.interactions import model as domain
 from crm_interaction.interactions.model import Channel, Direction, LogInteraction
 from crm_interaction.interactions.service import fingerprint, guard_id
-from crm_interaction.shared.paging import Keyset
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Forbidden
 from crm_kit.events import CloudEvent
@@ -176,20 +174,6 @@ def test_customer_snapshot_becomes_a_view() -> None:
 def test_malformed_customer_events_are_rejected(data: dict[str, object]) -> None:
     with pytest.raises(customer_event.MalformedEvent):
         customer_event.customer_view(snapshot_event(on_customer_created.TYPE, **data))
-
-
-def test_cursor_round_trips_and_is_opaque() -> None:
-    keyset = Keyset(datetime(2026, 3, 1, 8, 30, 0, 123000, tzinfo=UTC), "abc123")
-    cursor = cursors.encode(keyset)
-    assert "abc123" not in cursor
-    assert cursors.decode(cursor) == keyset
-
-
-@pytest.mark.parametrize("garbage", ["", "not-a-cursor", "aTE6MTIz", "!!!!"])
-def test_garbage_cursor_is_bad_user_input(garbage: str) -> None:
-    with pytest.raises(BadUserInput) as raised:
-        cursors.decode(garbage)
-    assert raised.value.field_errors[0].code == "INVALID_CURSOR"
 
 
 def test_idempotency_guard_is_per_caller_and_fingerprint_sees_changes() -> None:

@@ -9,6 +9,7 @@ import pytest
 from crm_kit.errors import BadUserInput
 from crm_kit.paging import MAX_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.paging import Keyset as Position
+from crm_kit.policy import PolicyOptions
 
 
 def test_a_cursor_round_trips_to_the_millisecond() -> None:
@@ -60,3 +61,30 @@ def test_page_size_is_bounded(first: int) -> None:
 
 def test_page_size_accepts_the_bounds() -> None:
     assert (page_size(0), page_size(MAX_PAGE_SIZE)) == (0, MAX_PAGE_SIZE)
+
+
+# Moved from the interaction service's domain tests when its cursors became the kit's.
+def test_cursor_round_trips_and_is_opaque() -> None:
+    keyset = Keyset(datetime(2026, 3, 1, 8, 30, 0, 123000, tzinfo=UTC), "abc123")
+    cursor = encode_cursor(keyset)
+    assert "abc123" not in cursor
+    assert decode_cursor(cursor) == keyset
+
+
+@pytest.mark.parametrize("garbage", ["", "not-a-cursor", "aTE6MTIz", "!!!!"])
+def test_garbage_cursor_is_bad_user_input(garbage: str) -> None:
+    with pytest.raises(BadUserInput) as raised:
+        decode_cursor(garbage)
+    assert raised.value.field_errors[0].code == "INVALID_CURSOR"
+
+
+# Moved from the policy tests when the page-size rule moved to the paging module.
+def test_page_size_is_bounded_by_the_setting() -> None:
+    assert page_size(None, 20) == 20
+    assert page_size(100, 20) == 100
+    assert page_size(0, 20) == 0
+    for bad in (101, -1, 10**9):
+        with pytest.raises(BadUserInput) as caught:
+            page_size(bad, 20)
+        assert caught.value.field_errors[0].field == "first"
+    assert page_size(150, 20, PolicyOptions(max_page_size=200)) == 150

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from crm_kit.auth import Principal, Role
-from crm_kit.errors import BadUserInput, Forbidden
+from crm_kit.errors import Forbidden
 from crm_kit.policy import (
     POLICY,
     Action,
@@ -19,7 +19,6 @@ from crm_kit.policy import (
     mask_id_card,
     mask_phone,
     mask_text,
-    page_size,
     require,
     restrict,
     scope_filter,
@@ -189,14 +188,3 @@ def test_every_role_has_a_policy_and_admin_has_everything() -> None:
     assert set(POLICY) == set(Role)
     admin = who(Role.ADMIN)
     assert all(scope_of(admin, a, r) is Scope.ALL for a in Action for r in Resource)
-
-
-def test_page_size_is_bounded_by_the_setting() -> None:
-    assert page_size(None, 20) == 20
-    assert page_size(100, 20) == 100
-    assert page_size(0, 20) == 0
-    for bad in (101, -1, 10**9):
-        with pytest.raises(BadUserInput) as caught:
-            page_size(bad, 20)
-        assert caught.value.field_errors[0].field == "first"
-    assert page_size(150, 20, PolicyOptions(max_page_size=200)) == 150

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from crm_kit.errors import BadUserInput
-from crm_kit.policy import DEFAULT_OPTIONS, configured_options
+from crm_kit.policy import DEFAULT_OPTIONS, PolicyOptions, configured_options
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = DEFAULT_OPTIONS.max_page_size  # the default of the MAX_PAGE_SIZE setting
@@ -55,11 +55,17 @@ def decode_cursor(cursor: str, field: str = "after") -> Keyset:
     return Keyset(at, id)
 
 
-def page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE, field: str = "first") -> int:
-    """`first` checked against the page limit (``MAX_PAGE_SIZE``): the default when absent."""
+def page_size(
+    first: int | None,
+    default: int = DEFAULT_PAGE_SIZE,
+    options: PolicyOptions | None = None,
+    field: str = "first",
+) -> int:
+    """`first` checked against the page limit (``MAX_PAGE_SIZE``, or `options`'): the default
+    when absent; BAD_USER_INPUT outside 0…limit, never cut silently."""
     if first is None:
         return default
-    maximum = configured_options().max_page_size
+    maximum = (options or configured_options()).max_page_size
     if first < 0 or first > maximum:
         raise BadUserInput.single(field, "OUT_OF_RANGE", f"{field} must be between 0 and {maximum}")
     return first

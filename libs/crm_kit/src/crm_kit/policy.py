@@ -343,19 +343,6 @@ def shown(
     return masked
 
 
-def page_size(first: int | None, default: int, options: PolicyOptions = DEFAULT_OPTIONS) -> int:
-    """`first` checked against the limit: BAD_USER_INPUT outside 0…max, never silently cut."""
-    if first is None:
-        return default
-    if first < 0 or first > options.max_page_size:
-        raise BadUserInput.single(
-            "first",
-            "OUT_OF_RANGE",
-            f"first must be between 0 and {options.max_page_size}",
-        )
-    return first
-
-
 # --- input size limits -----------------------------------------------------------------------
 
 MAX_FILTER_TEXT = 200  # characters of one filter or id value

@@ -225,7 +225,3 @@ def analytics_team(principal: Principal, team: str | None) -> str | None:
     if team is not None and team != principal.team:
         raise policy.forbidden(Action.READ, Resource.STATISTICS)
     return principal.team
-
-
-def page_size(first: int | None, default: int) -> int:
-    return policy.page_size(first, default, options())

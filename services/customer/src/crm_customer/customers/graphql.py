@@ -37,7 +37,8 @@ from crm_customer.graphql.context import Info
 from crm_kit.audit import record_now
 from crm_kit.events import utcnow
 from crm_kit.graphql import PageInfo
-from crm_kit.policy import Action, Scope, page_size
+from crm_kit.paging import page_size
+from crm_kit.policy import Action, Scope
 
 
 async def checked(info: Info, id: str, action: Action) -> CustomerModel:

@@ -15,7 +15,8 @@ from crm_customer.duplicates.model import DuplicatePair as PairModel
 from crm_customer.duplicates.model import DuplicateRule, FieldChoice
 from crm_customer.graphql.context import Info
 from crm_kit.auth import Role
-from crm_kit.policy import Action, Scope, page_size
+from crm_kit.paging import page_size
+from crm_kit.policy import Action, Scope
 
 DuplicateRuleEnum = strawberry.enum(DuplicateRule, name="DuplicateRule")
 

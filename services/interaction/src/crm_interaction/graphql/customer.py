@@ -14,7 +14,6 @@ from datetime import datetime
 import strawberry
 
 from crm_interaction.graphql.context import Info
-from crm_interaction.graphql.cursors import DEFAULT_PAGE_SIZE
 from crm_interaction.insight import graphql as insight
 from crm_interaction.insight.graphql import CustomerInsightType
 from crm_interaction.interactions import graphql as interactions
@@ -29,6 +28,7 @@ from crm_interaction.tickets.types import TicketConnection, TicketType
 from crm_interaction.timeline import graphql as timeline
 from crm_interaction.timeline.graphql import TimelineConnection
 from crm_interaction.timeline.model import TimelineKind
+from crm_kit.paging import DEFAULT_PAGE_SIZE
 
 
 @strawberry.federation.type(keys=["id"], description="A customer (owned by the customer subgraph)")

@@ -10,7 +10,6 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
-from crm_interaction.graphql import cursors
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
 from crm_interaction.interactions.queries import Page
@@ -21,8 +20,9 @@ from crm_interaction.interactions.types import (
     LogInteractionInput,
     UpdateInteractionInput,
 )
-from crm_interaction.shared.paging import Keyset
 from crm_kit.errors import NotFound
+from crm_kit.graphql import page_info
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 MAX_PAGE_SIZE = 100
@@ -63,19 +63,19 @@ async def customer_interactions(
 ) -> InteractionConnection:
     """`Customer.interactions`: the page comes from one aggregate for the whole batch."""
     _ = info.context.principal
-    first = access.page_size(first, cursors.DEFAULT_PAGE_SIZE)
-    position = cursors.decode(after) if after else None
+    first = page_size(first)
+    position = decode_cursor(after) if after else None
     page = await _pages(info).load((customer_id, (min(first, MAX_PAGE_SIZE), position)))
     edges = [
         InteractionEdge(
-            cursor=cursors.encode(Keyset(item.occurred_at, item.id)),
+            cursor=encode_cursor(Keyset(item.occurred_at, item.id)),
             node=InteractionType.from_domain(item),
         )
         for item in page.items
     ]
     return InteractionConnection(
         edges=edges,
-        page_info=cursors.page_info([e.cursor for e in edges], page.has_next, position is not None),
+        page_info=page_info([e.cursor for e in edges], page.has_next, position is not None),
         count=lambda: _counts(info).load((customer_id, None)),
     )
 

@@ -18,8 +18,8 @@ from crm_interaction.interactions.store import (
     revision_from_doc,
 )
 from crm_interaction.shared import paging
-from crm_interaction.shared.paging import Keyset
 from crm_kit.mongo import Document
+from crm_kit.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)

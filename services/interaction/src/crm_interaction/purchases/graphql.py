@@ -9,11 +9,11 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
-from crm_interaction.graphql import cursors
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
 from crm_interaction.purchases import model as purchases
 from crm_interaction.purchases.model import Purchase
+from crm_kit.paging import page_size
 from crm_kit.policy import Action, Resource
 
 strawberry.enum(purchases.PurchaseStatus, description="Order state")
@@ -124,7 +124,7 @@ def _latest(info: Info) -> DataLoader[tuple[str, int], list[Purchase]]:
 async def customer_purchases(info: Info, customer_id: str, first: int | None) -> list[PurchaseType]:
     """`Customer.purchases`: newest first, one aggregate for the whole batch."""
     _ = info.context.principal
-    found = await _latest(info).load((customer_id, cursors.page_size(first)))
+    found = await _latest(info).load((customer_id, page_size(first)))
     return [PurchaseType.from_domain(p) for p in found]
 
 

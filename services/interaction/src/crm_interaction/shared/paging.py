@@ -21,21 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from crm_kit.mongo import Document
-
-
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """Position in a list ordered by (time, id): `occurredAt`, `createdAt`, `at`, … and the id
-    of the last item a page showed."""
-
-    occurred_at: datetime
-    id: str
+from crm_kit.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +41,8 @@ class PageOrder:
     def after(self, position: Keyset) -> dict[str, Any]:
         return {
             "$or": [
-                {self.time_field: {"$lt": position.occurred_at}},
-                {self.time_field: position.occurred_at, "_id": {"$lt": position.id}},
+                {self.time_field: {"$lt": position.at}},
+                {self.time_field: position.at, "_id": {"$lt": position.id}},
             ]
         }
 

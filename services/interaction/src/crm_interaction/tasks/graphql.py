@@ -9,13 +9,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
-from crm_interaction.graphql import cursors
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.tasks import model as tasks
 from crm_interaction.tasks.model import Task, TaskStatus
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import PageInfo, page_info
+from crm_kit.paging import Keyset, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 strawberry.enum(tasks.Urgency, description="How urgent a task is")
@@ -161,17 +160,17 @@ class TaskQuery:
         self, info: Info, status: TaskStatus = TaskStatus.OPEN, first: int | None = 20
     ) -> TaskConnection:
         principal = info.context.principal
-        size = cursors.page_size(first)
+        size = page_size(first)
         queries = info.context.deps.task_queries
         found = await queries.for_assignee(principal.sub, [str(status)], size + 1)
         edges = [
-            TaskEdge(cursor=cursors.encode(Keyset(t.due_at, t.id)), node=TaskType.from_domain(t))
+            TaskEdge(cursor=encode_cursor(Keyset(t.due_at, t.id)), node=TaskType.from_domain(t))
             for t in found[:size]
         ]
         total = await queries.count_for_assignee(principal.sub, [str(status)])
         return TaskConnection(
             edges=edges,
-            page_info=cursors.page_info([e.cursor for e in edges], len(found) > size, False),
+            page_info=page_info([e.cursor for e in edges], len(found) > size, False),
             total_count=total,
         )
 

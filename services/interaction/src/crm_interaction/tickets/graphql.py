@@ -10,10 +10,8 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
-from crm_interaction.graphql import cursors
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.tickets.model import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
 from crm_interaction.tickets.queries import TicketFilter
 from crm_interaction.tickets.service import Assignment
@@ -26,6 +24,8 @@ from crm_interaction.tickets.types import (
     TicketType,
 )
 from crm_kit.errors import NotFound
+from crm_kit.graphql import page_info
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 type TicketArgs = tuple[TicketFilter, int, Keyset | None]
@@ -63,9 +63,7 @@ def _connection(
 ) -> TicketConnection:
     items, has_next = page
     edges = [
-        TicketEdge(
-            cursor=cursors.encode(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t)
-        )
+        TicketEdge(cursor=encode_cursor(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t))
         for t in items
     ]
 
@@ -79,7 +77,7 @@ def _connection(
 
     return TicketConnection(
         edges=edges,
-        page_info=cursors.page_info([e.cursor for e in edges], has_next, position is not None),
+        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
         count=count,
     )
 
@@ -87,8 +85,8 @@ def _connection(
 async def _page(
     info: Info, where: TicketFilter, first: int | None, after: str | None
 ) -> TicketConnection:
-    size = cursors.page_size(first)
-    position = cursors.decode(after) if after else None
+    size = page_size(first)
+    position = decode_cursor(after) if after else None
     page = await info.context.deps.ticket_queries.page(where, size, position)
     return _connection(info, page, position, where)
 
@@ -102,8 +100,8 @@ async def customer_tickets(
 ) -> TicketConnection:
     """`Customer.tickets`: the page comes from one aggregate for the whole `_entities` batch."""
     _ = info.context.principal
-    size = cursors.page_size(first)
-    position = cursors.decode(after) if after else None
+    size = page_size(first)
+    position = decode_cursor(after) if after else None
     per_status = TicketFilter(statuses=statuses)
     page = await _pages(info).load((customer_id, (per_status, size, position)))
     where = TicketFilter(customer_id=customer_id, statuses=statuses)

@@ -11,11 +11,11 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.shared import paging
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
 from crm_interaction.tickets.store import COMMENTS, TICKETS, comment_from_doc, ticket_from_doc
 from crm_kit.mongo import Document
+from crm_kit.paging import Keyset
 from crm_kit.policy import restrict
 
 BATCH_LIMIT = 200  # open items fetched per customer in an `_entities` batch

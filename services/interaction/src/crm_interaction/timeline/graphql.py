@@ -10,13 +10,12 @@ from datetime import datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from crm_interaction.graphql import cursors
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.timeline import model as timeline
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import PageInfo, page_info
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 
 strawberry.enum(timeline.TimelineKind, description="What a timeline item is")
 
@@ -99,18 +98,16 @@ async def customer_timeline(
 ) -> TimelineConnection:
     """`Customer.timeline`: the page comes from one aggregate for the whole batch."""
     _ = info.context.principal
-    size = cursors.page_size(first)
-    position = cursors.decode(after) if after else None
+    size = page_size(first)
+    position = decode_cursor(after) if after else None
     arguments = (size, position, tuple(kinds or ()))
     items, has_next = await _pages(info).load((customer_id, arguments))
     edges = [
-        TimelineEdge(
-            cursor=cursors.encode(Keyset(e.at, e.id)), node=TimelineItemType.from_domain(e)
-        )
+        TimelineEdge(cursor=encode_cursor(Keyset(e.at, e.id)), node=TimelineItemType.from_domain(e))
         for e in items
     ]
     return TimelineConnection(
         edges=edges,
-        page_info=cursors.page_info([e.cursor for e in edges], has_next, position is not None),
+        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
         count=lambda: _counts(info).load((customer_id, tuple(kinds or ()))),
     )

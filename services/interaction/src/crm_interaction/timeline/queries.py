@@ -9,10 +9,10 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.shared import paging
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_interaction.timeline.store import TIMELINE, entry_from_doc
 from crm_kit.mongo import Document
+from crm_kit.paging import Keyset
 
 NEWEST_FIRST = paging.PageOrder("at")  # the timeline's order
 
