@@ -10,7 +10,6 @@ in SQLite; its explain output is not MongoDB's, so `plan` is the proof that hold
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ from crm_customer.customers.search import Seal, query_terms, unsealed
 from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
 from crm_kit.errors import BadUserInput
 from crm_kit.mongo import Document
+from crm_kit.paging import Keyset, encode_cursor
 
 
 class SortOrder(StrEnum):
@@ -117,22 +117,9 @@ class CustomerFilter:
         return query
 
 
-def encode_cursor(value: datetime, id: str) -> str:
-    raw = f"{value.isoformat()}|{id}".encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, _, id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUserInput.single("after", "INVALID_CURSOR", "Malformed cursor") from exc
-
-
 def cursor_for(customer: Customer, sort: SortOrder) -> str:
     value = customer.updated_at if sort is SortOrder.UPDATED_DESC else customer.created_at
-    return encode_cursor(value, customer.id)
+    return encode_cursor(Keyset(value, customer.id))
 
 
 # --- which index serves a listing ----------------------------------------------------------

@@ -17,7 +17,6 @@ from crm_customer.customers.filters import (
     SORT_FIELD,
     CustomerFilter,
     SortOrder,
-    decode_cursor,
     plan,
 )
 from crm_customer.customers.model import Customer
@@ -26,6 +25,7 @@ from crm_customer.history.store import VERSIONS
 from crm_customer.protection.crypto import DataProtector
 from crm_kit.errors import NotFound
 from crm_kit.mongo import Document, Session
+from crm_kit.paging import decode_cursor
 from crm_kit.policy import restrict
 
 MAX_MERGE_CHAIN = 5
@@ -123,9 +123,12 @@ class CustomerQueries:
         name, direction = SORT_FIELD[sort]
         index = plan(base, name).index
         if after:
-            value, id = decode_cursor(after)
+            position = decode_cursor(after)
             op = "$lt" if direction < 0 else "$gt"
-            query["$or"] = [{name: {op: value}}, {name: value, "_id": {op: id}}]
+            query["$or"] = [
+                {name: {op: position.at}},
+                {name: position.at, "_id": {op: position.id}},
+            ]
         cursor = (
             self._customers.find(query)
             .sort([(name, direction), ("_id", direction)])
