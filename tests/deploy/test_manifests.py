@@ -345,6 +345,8 @@ def test_settings_names_are_ones_the_code_reads(
     ]
     sources = "".join(p.read_text(encoding="utf-8") for p in files)
     known = set(re.findall(r"\(\s*f?\"([A-Z][A-Z0-9_]+)\"", sources))
+    # settings tables: ("field", "VARIABLE", parser)
+    known |= set(re.findall(r"\(\s*\"[a-z_]+\",\s*\"([A-Z][A-Z0-9_]+)\"", sources))
     known |= {f"{n}_FILE" for n in re.findall(r"_secret\(\s*\"([A-Z][A-Z0-9_]+)\"", sources)}
     for service in SUBGRAPHS:
         known |= {f"{service.upper()}_{s}" for s in ("HOST", "PORT", "MONGODB_DATABASE")}
