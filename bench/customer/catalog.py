@@ -1,4 +1,4 @@
-"""Issue 3 part B benchmark: custom fields, tags, assignment rules, similar names.
+"""Catalog benchmark: custom fields, tags, assignment rules, similar names.
 
     .venv/bin/python -m bench.customer.catalog --sizes 1000 10000
 

@@ -1,4 +1,4 @@
-"""0002: customers written before master data (issue 3) get their derived fields (search
+"""0002: customers written before the master-data fields existed get their derived fields (search
 terms, region, name key, contact phones/emails) and their match keys for duplicate checks.
 
 Idempotent: only documents without `search_terms` are rewritten; keys are added with

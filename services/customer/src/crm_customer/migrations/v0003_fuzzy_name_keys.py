@@ -1,4 +1,4 @@
-"""0003: customers stored before the similar-name rule (issue 3) register their fuzzy blocking
+"""0003: customers stored before the similar-name rule existed register their fuzzy blocking
 keys (``near:<region>:…``) so later creates and updates find them as candidates.
 
 Idempotent: keys are added with `$addToSet`; merged-away and erased records are skipped.
