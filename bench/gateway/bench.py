@@ -17,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -56,7 +57,7 @@ console.log("ready");
 
 
 def start_gateway(name: str, supergraph: Path) -> subprocess.Popen[bytes]:
-    log = open(f"/tmp/bench-{name}.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(Path(tempfile.gettempdir()) / f"bench-{name}.log", "wb")  # noqa: SIM115 - closed with the process
     if name.startswith("ours"):
         # "ours" is one process; "ours:2" runs GATEWAY_WORKERS=2; "ours-nodedupe" turns the
         # in-flight deduplication of identical subgraph fetches off
@@ -146,7 +147,7 @@ def main() -> None:
     gateways = sys.argv[1:] or ["ours", "hive-gateway", "apollo-gateway"]
     rows: list[tuple[str, str, dict[str, Any]]] = []
     for suite, query in QUERIES.items():
-        supergraph = Path(f"/tmp/bench-{suite}.graphql")
+        supergraph = Path(tempfile.gettempdir()) / f"bench-{suite}.graphql"
         with urllib.request.urlopen(f"http://localhost:4200/{suite}/supergraph") as response:
             supergraph.write_bytes(response.read())
         expected = None

