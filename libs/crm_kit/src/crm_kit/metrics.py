@@ -40,10 +40,12 @@ class _Runtime(Protocol):
     def ready(self) -> bool: ...
 
 
-def render_metrics(runtime: _Runtime, service: str | None = None) -> str:
+type _Figure = tuple[str, str, str, float]
+
+
+def _relay_figures(runtime: _Runtime) -> list[_Figure]:
     relay = runtime.relay
-    labels: Labels = (("service", service),) if service else ()
-    figures: list[tuple[str, str, str, float]] = [
+    return [
         (
             "crm_outbox_oldest_pending_age_seconds",
             "gauge",
@@ -76,30 +78,28 @@ def render_metrics(runtime: _Runtime, service: str | None = None) -> str:
         ),
         ("crm_ready", "gauge", "1 when the workers run.", float(runtime.ready)),
     ]
+
+
+def _consumer_figures(runtime: _Runtime) -> list[_Figure]:
     consumer = runtime.consumer
-    if consumer is not None:
-        figures += [
-            (f"crm_consumer_{name}_total", "counter", help_text, value)
-            for name, help_text, value in (
-                ("applied", "Events applied.", consumer.applied_total),
-                ("duplicates", "Redeliveries recognised and skipped.", consumer.duplicates_total),
-                ("retried", "Events sent to the delayed retry queue.", consumer.retried_total),
-                (
-                    "dead_lettered",
-                    "Events parked in the dead-letter queue.",
-                    consumer.dead_lettered_total,
-                ),
-                (
-                    "timeouts",
-                    "Events that exceeded the handling time limit.",
-                    consumer.timeouts_total,
-                ),
-            )
-        ]
-        figures.append(
-            ("crm_consumer_in_flight", "gauge", "Messages being handled now.", consumer.in_flight)
-        )
+    if consumer is None:
+        return []
+    totals = (
+        ("applied", "Events applied.", consumer.applied_total),
+        ("duplicates", "Redeliveries recognised and skipped.", consumer.duplicates_total),
+        ("retried", "Events sent to the delayed retry queue.", consumer.retried_total),
+        ("dead_lettered", "Events parked in the dead-letter queue.", consumer.dead_lettered_total),
+        ("timeouts", "Events that exceeded the handling time limit.", consumer.timeouts_total),
+    )
+    return [
+        *((f"crm_consumer_{name}_total", "counter", text, value) for name, text, value in totals),
+        ("crm_consumer_in_flight", "gauge", "Messages being handled now.", consumer.in_flight),
+    ]
+
+
+def render_metrics(runtime: _Runtime, service: str | None = None) -> str:
+    labels: Labels = (("service", service),) if service else ()
     lines: list[str] = []
-    for name, kind, help_text, value in figures:
+    for name, kind, help_text, value in [*_relay_figures(runtime), *_consumer_figures(runtime)]:
         lines += [*header(name, kind, help_text), sample(name, labels, value)]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -43,6 +43,7 @@ from crm_kit.outbox import OUTBOX_INDEXES, OutboxRelay
 from crm_kit.settings import ServiceSettings
 from crm_kit.telemetry import setup_tracing
 from crm_kit.uow import UnitOfWork
+from crm_kit.uploads import UploadLimit
 
 _log = logging.getLogger("crm_kit.service")
 
@@ -185,66 +186,6 @@ class SubgraphView[D](GraphQL[RequestContext[D], None]):
                 {"code": "UNAUTHENTICATED", "message": exc.message}
             ) from exc
         return None
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class UploadLimit:
-    """Caps multipart request bodies (uploads) at `max_bytes`: by Content-Length up front, and
-    by counting the streamed bytes for chunked bodies. Answers 413 with a GraphQL error
-    (`BAD_USER_INPUT`, fieldErrors `file`/`FILE_TOO_LARGE`) before anything is parsed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if scope["type"] != "http" or not content_type.startswith("multipart/"):
-            await self.app(scope, receive, send)
-            return
-        length = headers.get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, receive, send)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(scope, receive, send)
-
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        text = f"The upload is larger than {self.max_bytes} bytes"
-        error = {
-            "message": text,
-            "extensions": {
-                "code": "BAD_USER_INPUT",
-                "maxBytes": self.max_bytes,
-                "fieldErrors": [{"field": "file", "code": "FILE_TOO_LARGE", "message": text}],
-            },
-        }
-        response = JSONResponse({"data": None, "errors": [error]}, status_code=413)
-        await response(scope, receive, send)
 
 
 def _consumer(runtime: Runtime, handlers: Mapping[str, EventHandler]) -> EventConsumer | None:
