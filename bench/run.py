@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,9 @@ PORTS = {
         "NOTIFICATION_PORT": 4103,
     }.items()
 }
+MONGODB_URI = f"mongodb://127.0.0.1:{PORTS['MONGO_PORT']}/?directConnection=true"
+AMQP_URL = f"amqp://guest:guest@127.0.0.1:{PORTS['AMQP_PORT']}/"
+GATEWAY_URL = f"http://127.0.0.1:{PORTS['GATEWAY_PORT']}/graphql"
 RAMPED = ("customer search", "customer 360")
 RAMP_LEVELS = (1, 4, 16)
 
@@ -243,81 +246,96 @@ async def measure_cost(
     return out, await explain.plans(mongodb_uri, shapes)
 
 
+@dataclass
+class Plan:
+    """What `make bench` measures, from its settings (README: BENCH_*)."""
+
+    scales: list[float]
+    customers: int
+    items: int
+    seconds: float
+    ramp_seconds: float
+    import_rows: list[int]
+
+    @classmethod
+    def from_env(cls) -> Plan:
+        rows = os.environ.get("BENCH_IMPORT_ROWS", "1000").split(",")
+        return cls(
+            scales=sorted(float(s) for s in os.environ.get("BENCH_SCALES", "0.1,1").split(",")),
+            customers=int(env_float("BENCH_CUSTOMERS", 5000)),
+            items=int(env_float("BENCH_ITEMS", 50000)),
+            seconds=env_float("BENCH_SECONDS", 6),
+            ramp_seconds=env_float("BENCH_RAMP_SECONDS", 3),
+            import_rows=[int(n) for n in rows if n.strip()],
+        )
+
+
+async def run_step(
+    gw: Gateway, plan: Plan, step: int, seeded: data.SeededData
+) -> tuple[data.SeededData, dict[str, Any]]:
+    """Seed up to one scale, then load it: scenarios, cost model, imports (at the last)."""
+    scale = plan.scales[step]
+    customers = round(scale * plan.customers) - len(seeded.customers)
+    items = round(scale * plan.items) - seeded.items
+    print(f"scale {scale:g}: seeding {customers:,} customers, {items:,} items", flush=True)
+    t0 = time.perf_counter()
+    more = await data.seed(
+        MONGODB_URI, customers=customers, items=items, seed_value=10 + step,
+        offset=len(seeded.customers),
+    )  # fmt: skip
+    seed_seconds = time.perf_counter() - t0
+    seeded = merge(seeded, more)
+    if os.environ.get("BENCH_KEEP") == "1":  # for `python -m bench.again`
+        (DATA_DIR / "seeded.json").write_text(json.dumps(asdict(seeded)))
+    print(f"  seeded in {seed_seconds:.0f}s {more.seconds}", flush=True)
+    run_id = f"{int(time.time())}-{step}"
+    scenarios = await run_scale(gw, seeded, run_id, plan.seconds, plan.ramp_seconds)
+    cost, plans = await cost_or_nothing(seeded, MONGODB_URI, AMQP_URL)
+    last = step == len(plan.scales) - 1
+    imports = await run_imports(gw, run_id, plan.import_rows) if last else []
+    return seeded, {
+        "scale": scale,
+        "customers": len(seeded.customers),
+        "items": seeded.items,
+        "seed_seconds": round(seed_seconds, 1),
+        "seed_parts": {k: round(v, 1) for k, v in more.seconds.items()},
+        "scenarios": scenarios,
+        "cost": cost,
+        "explain": plans,
+        "imports": imports,
+    }
+
+
 async def main() -> int:
-    scales = sorted(float(s) for s in os.environ.get("BENCH_SCALES", "0.1,1").split(","))
-    base_customers = int(env_float("BENCH_CUSTOMERS", 5000))
-    base_items = int(env_float("BENCH_ITEMS", 50000))
-    seconds = env_float("BENCH_SECONDS", 6)
-    ramp_seconds = env_float("BENCH_RAMP_SECONDS", 3)
-    import_rows = [int(n) for n in os.environ.get("BENCH_IMPORT_ROWS", "1000").split(",")
-                   if n.strip()]  # fmt: skip
+    plan = Plan.from_env()
     started = time.perf_counter()
     meta: dict[str, Any] = {
         "name": NAME,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
         "machine": machine(),
-        "scenario_seconds": seconds,
-        "ramp_seconds": ramp_seconds,
+        "scenario_seconds": plan.seconds,
+        "ramp_seconds": plan.ramp_seconds,
     }
     shutil.rmtree(DATA_DIR, ignore_errors=True)
     t0 = time.perf_counter()
     supervisor("up")
     meta["startup_seconds"] = round(time.perf_counter() - t0, 1)
-    mongodb_uri = f"mongodb://127.0.0.1:{PORTS['MONGO_PORT']}/?directConnection=true"
-    amqp_url = f"amqp://guest:guest@127.0.0.1:{PORTS['AMQP_PORT']}/"
-    gateway = f"http://127.0.0.1:{PORTS['GATEWAY_PORT']}/graphql"
     results: list[dict[str, Any]] = []
     seeded = data.SeededData()
     try:
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
-            gw = Gateway(gateway, DEFAULT_DEV_JWT_SECRET, http)
+            gw = Gateway(GATEWAY_URL, DEFAULT_DEV_JWT_SECRET, http)
             gw.headers = gw.token_for("bench", ["ADMIN"])
-            for step, scale in enumerate(scales):
-                customers = round(scale * base_customers) - len(seeded.customers)
-                items = round(scale * base_items) - seeded.items
-                print(
-                    f"scale {scale:g}: seeding {customers:,} customers, {items:,} items", flush=True
-                )
-                t0 = time.perf_counter()
-                more = await data.seed(
-                    mongodb_uri,
-                    customers=customers,
-                    items=items,
-                    seed_value=10 + step,
-                    offset=len(seeded.customers),
-                )
-                seed_seconds = time.perf_counter() - t0
-                seeded = merge(seeded, more)
-                if os.environ.get("BENCH_KEEP") == "1":  # for `python -m bench.again`
-                    (DATA_DIR / "seeded.json").write_text(json.dumps(asdict(seeded)))
-                print(f"  seeded in {seed_seconds:.0f}s {more.seconds}", flush=True)
-                run_id = f"{int(time.time())}-{step}"
-                scenarios = await run_scale(gw, seeded, run_id, seconds, ramp_seconds)
-                cost, plans = await cost_or_nothing(seeded, mongodb_uri, amqp_url)
-                imports = []
-                if step == len(scales) - 1:
-                    imports = await run_imports(gw, run_id, import_rows)
-                results.append(
-                    {
-                        "scale": scale,
-                        "customers": len(seeded.customers),
-                        "items": seeded.items,
-                        "seed_seconds": round(seed_seconds, 1),
-                        "seed_parts": {k: round(v, 1) for k, v in more.seconds.items()},
-                        "scenarios": scenarios,
-                        "cost": cost,
-                        "explain": plans,
-                        "imports": imports,
-                    }
-                )
+            for step in range(len(plan.scales)):
+                seeded, result = await run_step(gw, plan, step, seeded)
+                results.append(result)
     finally:
         if os.environ.get("BENCH_KEEP") != "1":
             supervisor("down")
     meta["total_seconds"] = round(time.perf_counter() - started, 1)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    payload = {"meta": meta, "scales": results}
-    RESULTS.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+    RESULTS.write_text(json.dumps({"meta": meta, "scales": results}, ensure_ascii=False, indent=1))
     write_report()
     print(
         f"wrote docs/benchmarks.md and {RESULTS.relative_to(ROOT)} in {meta['total_seconds']:.0f}s"
