@@ -123,39 +123,9 @@ async def seed(
     )
 
 
-async def run(uri: str, n: int, sample: int, reps: int) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-    db = client[f"bench_catalog_{n}_{uuid.uuid4().hex[:6]}"]
-    await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
-    protector = DataProtector.from_env()
-    repo = CustomerRepository(db, protector)
-    uow = UnitOfWork(client, db, "crm/bench")
-    staff = StaffRepository(db)
-    deps = wire(db, uow, protector)
-    full, catalog, lookups = deps.customers, deps.catalog, deps.customer_queries
-    assigner = deps.assignment.assigner
-    detector = DuplicateDetector(DuplicateRepository(db), protector)
-    plain = CustomerService(uow, repo, HistoryRepository(db, protector), detector, staff=staff)
-    rng = random.Random(n)
-    now = datetime.now(UTC)
-    await configure(deps, staff, now)
-    print(f"\nN = {n:,}")
-    await seed(db, repo, n, rng, now)
-
-    for label, commands, with_values in (
-        ("create, plain (no part B)", plain, False),
-        ("create, custom fields + rule + fuzzy", full, True),
-    ):
-        per_row: list[float] = []
-        for i in range(sample):
-            new = customer(rng, n + 10_000 + i + (0 if with_values else sample))
-            new = replace(new, owner_id=None, custom_fields=values(rng) if with_values else {})
-            t0 = time.perf_counter()
-            with contextlib.suppress(Conflict):
-                await commands.create(ACTOR, new)
-            per_row.append(time.perf_counter() - t0)
-        line(label, per_row, f"{sample / sum(per_row):.1f} rows/s")
-
+async def reads(db: Any, deps: Any, reps: int) -> None:
+    """Custom-field filters, tag usage, the assigner's choice, and a tag rename."""
+    lookups, catalog, assigner = deps.customer_queries, deps.catalog, deps.assignment.assigner
     filters = {
         "customFields level=A": CustomerFilter(custom_fields=[ValueFilter("level", "A")]),
         "customFields channels=web + level=B": CustomerFilter(
@@ -190,6 +160,41 @@ async def run(uri: str, n: int, sample: int, reps: int) -> None:
         f" ({result.updated / took:.1f}/s), failed {len(result.failed)};"
         f" sampled holders {len(holders)}"
     )
+
+
+async def run(uri: str, n: int, sample: int, reps: int) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = client[f"bench_catalog_{n}_{uuid.uuid4().hex[:6]}"]
+    await ensure_indexes(db, [OUTBOX_INDEXES, *ALL_INDEXES])
+    protector = DataProtector.from_env()
+    repo = CustomerRepository(db, protector)
+    uow = UnitOfWork(client, db, "crm/bench")
+    staff = StaffRepository(db)
+    deps = wire(db, uow, protector)
+    full = deps.customers
+    detector = DuplicateDetector(DuplicateRepository(db), protector)
+    plain = CustomerService(uow, repo, HistoryRepository(db, protector), detector, staff=staff)
+    rng = random.Random(n)
+    now = datetime.now(UTC)
+    await configure(deps, staff, now)
+    print(f"\nN = {n:,}")
+    await seed(db, repo, n, rng, now)
+
+    for label, commands, with_values in (
+        ("create, plain (no part B)", plain, False),
+        ("create, custom fields + rule + fuzzy", full, True),
+    ):
+        per_row: list[float] = []
+        for i in range(sample):
+            new = customer(rng, n + 10_000 + i + (0 if with_values else sample))
+            new = replace(new, owner_id=None, custom_fields=values(rng) if with_values else {})
+            t0 = time.perf_counter()
+            with contextlib.suppress(Conflict):
+                await commands.create(ACTOR, new)
+            per_row.append(time.perf_counter() - t0)
+        line(label, per_row, f"{sample / sum(per_row):.1f} rows/s")
+
+    await reads(db, deps, reps)
     await client.drop_database(db.name)
     await client.close()
 
