@@ -151,3 +151,29 @@ def test_every_module_of_every_package_imports(package: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.strip()) > 0
+
+
+def _model_modules(service: Path) -> list[str]:
+    return sorted(
+        ".".join(path.relative_to(service / "src").with_suffix("").parts)
+        for path in (service / "src").rglob("model.py")
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_model_modules_load_no_io_library_even_indirectly(service: Path) -> None:
+    """All of a service's model modules in one interpreter: if none of the libraries is loaded
+    after all of them, none is loaded by any one of them (each import names the first culprit)."""
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {_model_modules(service)!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"    found = sorted(m for m in {sorted(IO_LIBRARIES)!r} if m in sys.modules)\n"
+        "    if found:\n"
+        "        print(name, found)\n"
+        "        break\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == ""
