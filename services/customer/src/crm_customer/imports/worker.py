@@ -1,6 +1,7 @@
 """The job worker: runs queued import and export jobs in the service process.
 
-A job is held through a lease (`crm_kit.lease`, `_id = customer-job:<id>`), so with several
+The worker is a source of the kit's job runner (`crm_kit.jobs`). A job is held through a
+lease of its own (`crm_kit.lease`, `_id = customer-job:<id>`), so with several
 replicas each job runs in one place; a replica that stops or dies leaves the lease to expire
 (or releases it on a graceful stop) and another one resumes the job at its next unfinished
 batch. An import runs batch by batch (`next_chunk`): the rows of a batch that create
@@ -27,11 +28,13 @@ from crm_customer.imports.service import ImportService
 from crm_customer.imports.store import JobRepository
 from crm_kit import audit
 from crm_kit.events import utcnow
+from crm_kit.jobs import JobRunner
 from crm_kit.lease import Lease, replica_id
 from crm_kit.uow import Transaction, UnitOfWork
 
 _log = logging.getLogger("crm_customer.imports")
 MAX_ATTEMPTS = 5  # failed passes over one job (not failed rows) before it is FAILED
+OPEN_JOBS = 20  # open jobs looked at per pass
 
 
 class ProgressHub:
@@ -79,8 +82,18 @@ async def progress(
                 await asyncio.wait_for(changed.wait(), poll_seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A job this replica holds, with its lease."""
+
+    job: Job
+    lease: Lease
+
+
 @dataclass(slots=True)
 class JobWorker:
+    """Runs open jobs, one at a time, each under its own lease (a `crm_kit.jobs` source)."""
+
     jobs: JobRepository
     importer: ImportService
     exporter: ExportService
@@ -89,49 +102,62 @@ class JobWorker:
     poll_seconds: float = field(default=2.0, kw_only=True)
     lease_seconds: float = field(default=30.0, kw_only=True)
     owner: str = field(default_factory=replica_id, init=False)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+    _pass: list[Job] | None = field(default=None, init=False, repr=False)
+    _runner: JobRunner[Held] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._runner = JobRunner(
+            source=self, name="job worker", poll_seconds=self.poll_seconds,
+            batch=OPEN_JOBS + 1, rest_after_work=True,
+        )  # fmt: skip
 
     def wake(self) -> None:
-        self._wake.set()
+        self._runner.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                for job in await self.jobs.open_jobs():
-                    if stop.is_set():
-                        break
-                    try:
-                        await self._hold_and_run(job, stop)
-                    except Exception as exc:  # e.g. the database away: retried, then FAILED
-                        _log.warning(
-                            "job attempt failed",
-                            exc_info=True,
-                            extra={"fields": {"job": job.id, "error": type(exc).__name__}},
-                        )
-                        await self._attempt_failed(job, exc)
-            except Exception:
-                _log.warning("job worker pass failed; retrying", exc_info=True)
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
-            for w in waits:
-                w.cancel()
+        self._pass = None
+        await self._runner.run(stop)
 
-    async def _hold_and_run(self, job: Job, stop: asyncio.Event) -> None:
-        lease = Lease(
-            self.jobs.leases, f"customer-job:{job.id}", owner=self.owner,
-            ttl_seconds=self.lease_seconds,
-        )  # fmt: skip
-        if not await lease.acquire():
-            return
+    # --- the runner's source: claim, work, failed ---------------------------------------------
+
+    async def claim(self) -> Held | None:
+        """The next open job of this pass whose lease this replica gets; None once every open
+        job was tried (a job whose attempt failed waits for the next pass)."""
+        if self._pass is None:
+            self._pass = await self.jobs.open_jobs(OPEN_JOBS)
         try:
-            if job.kind is JobKind.IMPORT:
-                await self._run_import(job, lease, stop)
+            while self._pass:
+                job = self._pass.pop(0)
+                lease = Lease(
+                    self.jobs.leases, f"customer-job:{job.id}", owner=self.owner,
+                    ttl_seconds=self.lease_seconds,
+                )  # fmt: skip
+                if await lease.acquire():
+                    return Held(job, lease)
+        except Exception:
+            self._pass = None  # the next pass starts from the jobs as they are then
+            raise
+        self._pass = None
+        return None
+
+    async def work(self, held: Held, stop: asyncio.Event) -> bool:
+        try:
+            if held.job.kind is JobKind.IMPORT:
+                await self._run_import(held.job, held.lease, stop)
             else:
-                await self._run_export(job)
+                await self._run_export(held.job)
         finally:
-            await lease.release()
-            self.hub.publish(job.id)
+            await held.lease.release()
+            self.hub.publish(held.job.id)
+        return True
+
+    async def failed(self, held: Held, exc: Exception) -> None:
+        """E.g. the database away: retried at the next pass, then FAILED."""
+        _log.warning(
+            "job attempt failed",
+            exc_info=exc, extra={"fields": {"job": held.job.id, "error": type(exc).__name__}},
+        )  # fmt: skip
+        await self._attempt_failed(held.job, exc)
 
     async def _attempt_failed(self, job: Job, exc: Exception) -> None:
         """Count a failed attempt; after MAX_ATTEMPTS the job ends FAILED (and says so)."""

@@ -11,7 +11,6 @@ fires nothing. The clock is injected, so tests control time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 from crm_interaction.scheduling.model import Job
 from crm_interaction.scheduling.store import JobRepository
 from crm_kit.events import new_id
+from crm_kit.jobs import JobRunner
 from crm_kit.uow import Transaction, UnitOfWork
 
 _log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class SchedulerOptions:
 
 
 class Scheduler:
-    """Fires due jobs; run one per replica (`run` is a service worker)."""
+    """Fires due jobs; run one per replica (`run` is a service worker, on `crm_kit.jobs`)."""
 
     def __init__(
         self,
@@ -53,10 +53,16 @@ class Scheduler:
         self._clock = clock
         self.owner = options.owner
         self._lease = timedelta(seconds=options.lease_seconds)
-        self._poll_seconds = options.poll_seconds
         self._max_attempts = options.max_attempts
-        self.fired_total = 0
         self.failed_total = 0
+        self._runner = JobRunner(
+            source=self, name="scheduler", poll_seconds=options.poll_seconds,
+            batch=100, rest_after_work=True, any_due=lambda: jobs.any_due(clock()),
+        )  # fmt: skip
+
+    @property
+    def fired_total(self) -> int:
+        return self._runner.done_total
 
     async def claim(self) -> Job | None:
         return await self._jobs.claim(self.owner, self._clock(), self._lease)
@@ -75,35 +81,19 @@ class Scheduler:
 
         return await self._uow.run(work)
 
-    async def tick(self, limit: int = 100) -> int:
-        """Fire every job due now (up to `limit`); returns how many fired."""
-        fired = 0
-        if not await self._jobs.any_due(self._clock()):
-            return 0
-        for _ in range(limit):
-            job = await self.claim()
-            if job is None:
-                break
-            try:
-                if await self.fire(job):
-                    fired += 1
-                    self.fired_total += 1
-            except Exception:
-                _log.exception("scheduled job failed", extra={"fields": {"job": job.id}})
-                await self._give_up_or_retry(job)
-        return fired
+    async def work(self, job: Job, stop: asyncio.Event) -> bool:
+        return await self.fire(job)
 
-    async def _give_up_or_retry(self, job: Job) -> None:
+    async def failed(self, job: Job, exc: Exception) -> None:
+        _log.error("scheduled job failed", exc_info=exc, extra={"fields": {"job": job.id}})
         if job.attempts >= self._max_attempts:
             self.failed_total += 1
             await self._jobs.fail(job, self.owner)
         # otherwise the lease expires and a replica retries it
 
+    async def tick(self, limit: int = 100) -> int:
+        """Fire every job due now (up to `limit`); returns how many fired."""
+        return await self._runner.run_once(limit)
+
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.tick()
-            except Exception as exc:
-                _log.warning("scheduler tick failed: %s", f"{type(exc).__name__}: {exc}"[:300])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._poll_seconds)
+        await self._runner.run(stop)

@@ -2,8 +2,8 @@
 leaseUntil, attempts}` in one collection.
 
 Features schedule, move and cancel jobs inside their own transaction (`put`, `cancel`,
-`cancel_ref`); the scheduler claims due jobs with a lease, checks inside its transaction that a
-job is still its own, and deletes it once fired.
+`cancel_ref`); the scheduler claims due jobs with a lease (`crm_kit.jobs.LeasedItems`),
+checks inside its transaction that a job is still its own, and deletes it once fired.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.scheduling.model import Job
+from crm_kit.jobs import LeasedItems, LeaseFields
 from crm_kit.mongo import Document, IndexSpec, Session
 
 JOBS = "scheduled_jobs"
@@ -33,11 +34,7 @@ INDEXES = [
 
 
 def _due(now: datetime) -> dict[str, Any]:
-    return {
-        "status": PENDING,
-        "dueAt": {"$lte": now},
-        "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
-    }
+    return {"status": PENDING, "dueAt": {"$lte": now}}
 
 
 def job_from_doc(doc: Document) -> Job:
@@ -54,6 +51,7 @@ def job_from_doc(doc: Document) -> Job:
 class JobRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[JOBS]
+        self._leased = LeasedItems(self._collection, fields=LeaseFields(), order="dueAt")
 
     async def put(
         self,
@@ -92,32 +90,25 @@ class JobRepository:
 
     async def any_due(self, now: datetime) -> bool:
         """A cheap read first, so an idle replica's poll writes nothing."""
-        return await self._collection.find_one(_due(now), {"_id": 1}) is not None
+        return await self._leased.any_due(_due(now), now)
 
     async def claim(self, owner: str, now: datetime, lease: timedelta) -> Job | None:
         """Lease the earliest due job to `owner` (one atomic update), or None."""
-        doc = await self._collection.find_one_and_update(
-            _due(now),
-            {"$set": {"leaseOwner": owner, "leaseUntil": now + lease}, "$inc": {"attempts": 1}},
-            sort=[("dueAt", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
+        doc = await self._leased.claim(_due(now), owner, now, lease)
         return job_from_doc(doc) if doc is not None else None
 
     async def still_leased(self, job: Job, owner: str, session: Session) -> bool:
         """Still pending, leased by `owner` and due when it was claimed (not moved, cancelled
         or taken over meanwhile)."""
         mine = await self._collection.find_one(
-            {"_id": job.id, "status": PENDING, "leaseOwner": owner},
+            {**self._leased.mine(job.id, owner), "status": PENDING},
             {"_id": 1, "dueAt": 1},
             session=session,
         )
         return mine is not None and mine["dueAt"] == job.due_at
 
     async def remove_fired(self, job: Job, owner: str, session: Session) -> None:
-        await self._collection.delete_one({"_id": job.id, "leaseOwner": owner}, session=session)
+        await self._collection.delete_one(self._leased.mine(job.id, owner), session=session)
 
     async def fail(self, job: Job, owner: str) -> None:
-        await self._collection.update_one(
-            {"_id": job.id, "leaseOwner": owner}, {"$set": {"status": FAILED}}
-        )
+        await self._leased.give_up(job.id, owner, {"status": FAILED})

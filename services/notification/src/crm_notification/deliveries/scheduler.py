@@ -6,13 +6,13 @@ failed attempt is scheduled again by the retry policy (deliveries/model.py: `fai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from crm_kit.jobs import JobRunner
 from crm_kit.uow import Transaction, UnitOfWork
 from crm_notification.channels.addresses import AddressBook
 from crm_notification.channels.model import Channel
@@ -38,8 +38,8 @@ _log = logging.getLogger("crm_notification.scheduler")
 
 @dataclass(kw_only=True, eq=False)
 class DeliveryScheduler:
-    """Claims, sends and records due deliveries; `run` loops until stopped, `wake` cuts a
-    wait short when new work was planned."""
+    """Claims, sends and records due deliveries (a `crm_kit.jobs` source); `run` loops until
+    stopped, `wake` cuts a wait short when new work was planned."""
 
     owner: str
     deliveries: DeliveryRepository
@@ -57,47 +57,39 @@ class DeliveryScheduler:
     sent_total: int = field(default=0, init=False)
     failed_total: int = field(default=0, init=False)
     lost_leases_total: int = field(default=0, init=False)
-    _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+    _runner: JobRunner[Claim] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._runner = JobRunner(
+            source=self, name="delivery scheduler", poll_seconds=self.poll_seconds,
+            batch=self.batch, concurrent=True,
+        )  # fmt: skip
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._runner.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except Exception:
-                _log.warning("scheduler cycle failed", exc_info=True)
-                done = 0
-            if not done:
-                await self._idle(stop)
-
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Wait for a poll interval, a wake-up or the stop, whichever comes first."""
-        self._wakeup.clear()
-        waiters = [
-            asyncio.ensure_future(stop.wait()),
-            asyncio.ensure_future(self._wakeup.wait()),
-        ]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), self.poll_seconds
-            )
-        for waiter in waiters:
-            waiter.cancel()
+        await self._runner.run(stop)
 
     async def run_once(self) -> int:
         """Claim up to `batch` due deliveries and send them concurrently; how many were taken."""
-        claims: list[Claim] = []
-        now = self.clock()
-        for _ in range(self.batch):
-            claim = await self.deliveries.claim(self.owner, now, self.lease)
-            if claim is None:
-                break
-            claims.append(claim)
-        if claims:
-            await asyncio.gather(*(self._process(c) for c in claims))
-        return len(claims)
+        return await self._runner.run_once()
+
+    # --- the runner's source: claim, work, failed ---------------------------------------------
+
+    async def claim(self) -> Claim | None:
+        return await self.deliveries.claim(self.owner, self.clock(), self.lease)
+
+    async def work(self, claim: Claim, stop: asyncio.Event) -> bool:
+        await self._process(claim)
+        return True
+
+    async def failed(self, claim: Claim, exc: Exception) -> None:
+        """Recording the outcome failed: the lease expires and the delivery is sent again."""
+        _log.warning(
+            "delivery attempt not recorded",
+            exc_info=exc, extra={"fields": {"delivery": claim.delivery.id}},
+        )  # fmt: skip
 
     async def _process(self, claim: Claim) -> None:
         started = time.perf_counter()

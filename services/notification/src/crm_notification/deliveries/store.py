@@ -1,8 +1,9 @@
 """MongoDB adapter of the delivery log and the durable scheduler queue.
 
 A due delivery is claimed with one atomic `findOneAndUpdate` that sets a lease (owner and
-expiry); only the lease owner may record the outcome. Several replicas therefore never send
-the same delivery at once, and a crashed replica's claims expire and are picked up again.
+expiry: `crm_kit.jobs.LeasedItems` on `lease_owner` / `lease_until`); only the lease owner
+may record the outcome. Several replicas therefore never send the same delivery at once, and
+a crashed replica's claims expire and are picked up again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_kit.jobs import LeasedItems, LeaseFields
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import DUE_STATUSES, Attempt, Delivery, DeliveryStatus
 from crm_notification.shared.inserts import insert_absent
 
 DELIVERIES = "deliveries"
+LEASE = LeaseFields(owner="lease_owner", until="lease_until", attempts=None)
 
 DELIVERY_INDEXES: list[IndexSpec] = [
     IndexSpec(
@@ -105,6 +108,7 @@ class Claim:
 class DeliveryRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._c = db[DELIVERIES]
+        self._leased = LeasedItems(self._c, fields=LEASE, order="next_attempt_at")
 
     async def add(self, delivery: Delivery, session: Session | None = None) -> bool:
         """Insert unless it exists (ids derive from the event): True when inserted."""
@@ -135,28 +139,18 @@ class DeliveryRepository:
 
     async def claim(self, owner: str, now: datetime, lease: timedelta) -> Claim | None:
         """Atomically take the oldest due delivery whose lease is free or expired."""
-        doc = await self._c.find_one_and_update(
-            {
-                "status": {"$in": [str(s) for s in DUE_STATUSES]},
-                "next_attempt_at": {"$lte": now},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
-            },
-            {"$set": {"lease_owner": owner, "lease_until": now + lease}},
-            sort=[("next_attempt_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
+        due = {
+            "status": {"$in": [str(s) for s in DUE_STATUSES]},
+            "next_attempt_at": {"$lte": now},
+        }
+        doc = await self._leased.claim(due, owner, now, lease)
         return Claim(from_document(doc), owner) if doc else None
 
     async def finish(self, claim: Claim, outcome: Delivery, session: Session) -> bool:
         """Record the outcome if the lease is still ours; False when another replica took it."""
         doc = to_document(outcome)
         doc.pop("_id")
-        result = await self._c.update_one(
-            {"_id": claim.delivery.id, "lease_owner": claim.owner},
-            {"$set": {**doc, "lease_owner": None, "lease_until": None}},
-            session=session,
-        )
-        return result.matched_count == 1
+        return await self._leased.finish(claim.delivery.id, claim.owner, doc, session)
 
     async def kill_pending_of(self, target: str, reason: str, session: Session) -> int:
         result = await self._c.update_many(
