@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 from crm_kit.auth import Principal, Role
-from crm_notification.access.model import customer_notifications_recipient
+from crm_notification.access import customer_notifications_recipient
 from crm_notification.inbox.model import Page
 from crm_notification.inbox.queries import CountKey, PageKey, load_counts, load_pages
 from crm_notification.inbox.store import NotificationRepository

@@ -17,15 +17,15 @@ from crm_kit.events import utcnow
 from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, Worker, create_service_app
 from crm_kit.settings import ServiceSettings
-from crm_notification.access.queries import CustomerAccessQueries
-from crm_notification.access.service import CustomerAccessService
-from crm_notification.access.store import CustomerAccessRepository
 from crm_notification.channels.addresses import AddressBook
 from crm_notification.channels.customer_contacts import CustomerContacts, ServiceToken
 from crm_notification.channels.email import SmtpSender
 from crm_notification.channels.model import Channel
 from crm_notification.channels.sms import LoggingSmsProvider, SmsProvider, SmsSender
 from crm_notification.channels.webhook import WebhookSender
+from crm_notification.customers.queries import CustomerOwnerQueries
+from crm_notification.customers.service import CustomerOwnerService
+from crm_notification.customers.store import CustomerOwnerRepository
 from crm_notification.deliveries.model import RetryPolicy, Sender
 from crm_notification.deliveries.queries import DeliveryQueries
 from crm_notification.deliveries.scheduler import DeliveryScheduler
@@ -92,7 +92,7 @@ class _Repositories:
     staff: StaffRepository
     webhooks: WebhookRepository
     digests: DigestRepository
-    access: CustomerAccessRepository
+    customers: CustomerOwnerRepository
 
     @classmethod
     def of(cls, db: AsyncDatabase[Document]) -> _Repositories:
@@ -105,7 +105,7 @@ class _Repositories:
             staff=StaffRepository(db),
             webhooks=WebhookRepository(db),
             digests=DigestRepository(db),
-            access=CustomerAccessRepository(db),
+            customers=CustomerOwnerRepository(db),
         )
 
 
@@ -145,8 +145,8 @@ def build_deps(nsettings: NotificationSettings, sms: SmsProvider, runtime: Runti
         webhook_queries=WebhookQueries(repos.webhooks),
         digests=digests,
         staff=StaffService(repos.staff, utcnow),
-        access=CustomerAccessService(repos.access),
-        access_queries=CustomerAccessQueries(repos.access),
+        customers=CustomerOwnerService(repos.customers),
+        customer_queries=CustomerOwnerQueries(repos.customers),
         workers=(
             partial(listen, runtime.bus, live),
             _delivery_loop(scheduler, http, nsettings.scheduler_enabled),

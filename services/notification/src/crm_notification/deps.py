@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_kit.service import Worker
-from crm_notification.access.queries import CustomerAccessQueries
-from crm_notification.access.service import CustomerAccessService
+from crm_notification.customers.queries import CustomerOwnerQueries
+from crm_notification.customers.service import CustomerOwnerService
 from crm_notification.deliveries.queries import DeliveryQueries
 from crm_notification.deliveries.service import DeliveryService
 from crm_notification.digest.service import DigestService
@@ -37,6 +37,6 @@ class Deps:
     webhook_queries: WebhookQueries
     digests: DigestService
     staff: StaffService
-    access: CustomerAccessService
-    access_queries: CustomerAccessQueries
+    customers: CustomerOwnerService
+    customer_queries: CustomerOwnerQueries
     workers: tuple[Worker, ...] = ()  # the live feed and the delivery scheduler

@@ -11,5 +11,5 @@ TYPE = "customer.assigned.v1"
 
 
 async def handle(deps: Deps, event: CloudEvent, tx: Transaction) -> None:
-    await deps.access.remember_assignment(event.data, tx.session)
+    await deps.customers.remember_assignment(event.data, tx.session)
     await deps.triggers.notify(event, tx)

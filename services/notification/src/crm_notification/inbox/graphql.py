@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from crm_kit.errors import BadUserInput
 from crm_kit.paging import decode_cursor, page_size
-from crm_notification.access.graphql import notifications_recipient
+from crm_notification.access import notifications_recipient
 from crm_notification.graphql.context import Info, remember_caller
 from crm_notification.inbox.live import received
 from crm_notification.inbox.model import Page, checked_ids

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_kit.mongo import Session
-from crm_notification.access.model import owner_of_assignment
-from crm_notification.access.store import CustomerAccessRepository
+from crm_notification.customers.model import owner_of_assignment
+from crm_notification.customers.store import CustomerOwnerRepository
 
 
-class CustomerAccessService:
-    def __init__(self, owners: CustomerAccessRepository) -> None:
+class CustomerOwnerService:
+    def __init__(self, owners: CustomerOwnerRepository) -> None:
         self._owners = owners
 
     async def remember_assignment(self, data: Mapping[str, Any], session: Session) -> None:

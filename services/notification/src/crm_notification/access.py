@@ -1,4 +1,5 @@
-"""Who may see which notifications (pure).
+"""Who may see which notifications: `crm_kit.policy` applied in the notification subgraph, over
+the projection of each customer's owner and team (`customers/`).
 
 - `notificationReceived` and the inbox are always the caller's own.
 - `Customer.notifications` is only for staff who may see the customer: this service keeps
@@ -11,14 +12,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from crm_kit import policy
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import Forbidden
 from crm_kit.policy import Action, Resource, Scope, configured_options
+from crm_notification.customers.model import CustomerOwner
+from crm_notification.graphql.context import Context
 
 SEES_EVERY_RECIPIENT = (Role.ADMIN, Role.MANAGER)
 
@@ -26,24 +25,6 @@ SEES_EVERY_RECIPIENT = (Role.ADMIN, Role.MANAGER)
 def customer_notifications_recipient(principal: Principal) -> str | None:
     """Whose notifications about a customer the caller sees: `None` = everyone's."""
     return None if principal.has_role(*SEES_EVERY_RECIPIENT) else principal.sub
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerOwner:
-    customer_id: str
-    owner_id: str | None
-    team: str | None
-    version: int
-
-
-def owner_of_assignment(data: Mapping[str, Any]) -> CustomerOwner | None:
-    """The owner and team a `customer.assigned.v1` payload sets (None without a customer id)."""
-    customer = data.get("customer") or {}
-    customer_id = str(customer.get("id") or "")
-    if not customer_id:
-        return None
-    version = int(customer.get("version") or 0)
-    return CustomerOwner(customer_id, data.get("ownerId"), data.get("team"), version)
 
 
 def sees_every_customer(principal: Principal) -> bool:
@@ -65,3 +46,21 @@ def forbidden(customer_id: str) -> Forbidden:
         resource=str(Resource.NOTIFICATION),
         id=customer_id,
     )
+
+
+async def notifications_recipient(context: Context, customer_id: str) -> str | None:
+    """Whose notifications about `customer_id` the caller sees (`None`: everyone's), or
+    FORBIDDEN for a recipient-wide view of a customer the caller may not see."""
+    principal = context.principal
+    recipient = customer_notifications_recipient(principal)
+    if recipient is not None:
+        return recipient
+    if sees_every_customer(principal):
+        return None
+    owners = context.loader("access.customer_owners", context.deps.customer_queries.owners)
+    owner = await owners.load(customer_id)
+    if owner is None:  # never assigned (or not yet seen here): the caller's own view only
+        return principal.sub
+    if may_see_customer(principal, owner):
+        return None
+    raise forbidden(customer_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from crm_notification.access.model import CustomerOwner
-from crm_notification.access.store import CustomerAccessRepository
+from crm_notification.customers.model import CustomerOwner
+from crm_notification.customers.store import CustomerOwnerRepository
 
 
-class CustomerAccessQueries:
-    def __init__(self, owners: CustomerAccessRepository) -> None:
+class CustomerOwnerQueries:
+    def __init__(self, owners: CustomerOwnerRepository) -> None:
         self._owners = owners
 
     async def owners(self, customer_ids: list[str]) -> list[CustomerOwner | None]:

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.mongo import Document, Session
-from crm_notification.access.model import CustomerOwner
+from crm_notification.customers.model import CustomerOwner
 
 CUSTOMER_ACCESS = "customer_access"
 
 
-class CustomerAccessRepository:
+class CustomerOwnerRepository:
     """Owner and team per customer, as last assigned."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
