@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.staff.model import Staff, StaffDraft, from_claims, validated
+from crm_customer.staff.model import Staff, StaffDraft, validated
 from crm_customer.staff.store import StaffRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import NotFound
@@ -14,27 +14,18 @@ from crm_kit.events import utcnow
 from crm_kit.idempotency import IdempotencyGuards, key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
-MAX_CACHE = 10_000
-
 
 @dataclass(frozen=True, slots=True)
 class StaffService:
     uow: UnitOfWork
     staff: StaffRepository
     guards: IdempotencyGuards
-    _known: set[str] = field(default_factory=set, init=False, repr=False)  # ids with a record
 
     async def provision(self, principal: Principal) -> None:
         """First request of a user: create their record from the token's claims (idempotent,
-        cached per process so later requests cost nothing). Claims never overwrite what an
+        remembered per process so later requests cost nothing). Claims never overwrite what an
         ADMIN set."""
-        if principal.sub in self._known:
-            return
-        if not await self.staff.exists(principal.sub):
-            # a concurrent first request may have created it
-            await self.staff.add_once(from_claims(principal, utcnow()))
-        if len(self._known) < MAX_CACHE:
-            self._known.add(principal.sub)
+        await self.staff.provision(principal, utcnow())
 
     async def get(self, id: str) -> Staff:
         found = await self.staff.find(id)
@@ -74,5 +65,5 @@ class StaffService:
             return await self.get(record.id)
 
     def _known_now(self, staff: Staff) -> Staff:
-        self._known.add(staff.id)
+        self.staff.recorded(staff.id)
         return staff

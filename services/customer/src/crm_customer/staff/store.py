@@ -1,26 +1,31 @@
-"""MongoDB adapter of the staff directory (`_id` = the staff id, the token's `sub`)."""
+"""MongoDB adapter of the staff directory (`_id` = the staff id, the token's `sub`): the kit's
+just-in-time provisioning (claims never overwrite what an ADMIN set) and the ADMIN's edits."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict, replace
+from datetime import datetime
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from crm_customer.staff.model import Staff
-from crm_kit.mongo import Document, IndexSpec, Session
+from crm_customer.staff.model import Staff, from_claims
+from crm_kit.auth import Principal
+from crm_kit.mongo import Document, Session
+from crm_kit.staff import STAFF, StaffDirectory, staff_index
 
-STAFF = "staff"
-STAFF_INDEXES = IndexSpec(
-    STAFF, (IndexModel([("team", ASCENDING), ("name", ASCENDING)], name="team_name"),)
-)
+STAFF_INDEXES = staff_index("team_name", "team", "name")
 
 
 def _doc(staff: Staff) -> Document:
     doc = asdict(staff)
     doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _provisioned(principal: Principal, now: datetime) -> Document:
+    doc = _doc(from_claims(principal, now))
+    del doc["_id"]
     return doc
 
 
@@ -32,14 +37,15 @@ def _staff(doc: Document) -> Staff:
 class StaffRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._staff = db[STAFF]
+        self._directory = StaffDirectory(self._staff, _provisioned)
 
-    async def exists(self, id: str) -> bool:
-        return await self._staff.find_one({"_id": id}, {"_id": 1}) is not None
+    async def provision(self, principal: Principal, at: datetime) -> None:
+        """A caller's first request: their record from the token's claims, unless one exists."""
+        await self._directory.provision(principal, at)
 
-    async def add_once(self, staff: Staff) -> None:
-        """Insert unless a record with this id exists (a concurrent insert wins quietly)."""
-        with contextlib.suppress(DuplicateKeyError):
-            await self._staff.insert_one(_doc(staff))
+    def recorded(self, id: str) -> None:
+        """A record was written (by an ADMIN): later provisioning skips it without a look."""
+        self._directory.recorded(id)
 
     async def find(self, id: str) -> Staff | None:
         doc = await self._staff.find_one({"_id": id})

@@ -270,7 +270,7 @@ class TicketService:
 
     async def _register_agent(self, principal: Principal) -> None:
         if principal.has_role(Role.SERVICE) and principal.team:
-            await self._agents.seen(principal.sub, principal.team, self._filing.clock())
+            await self._agents.seen(principal, self._filing.clock())
 
     async def _load(
         self, ticket_id: str, session: Session, expected_version: int | None = None

@@ -13,8 +13,10 @@ from crm_interaction.customers.model import ERASED_TEXT
 from crm_interaction.customers.store import refile
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
+from crm_kit.auth import Principal
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
+from crm_kit.staff import StaffDirectory, staff_index
 
 TICKETS = "tickets"
 COMMENTS = "ticket_comments"
@@ -40,7 +42,7 @@ INDEXES = [
         COMMENTS,
         (IndexModel([("ticketId", ASCENDING), ("createdAt", ASCENDING)], name="ticket_created"),),
     ),
-    IndexSpec(AGENTS, (IndexModel([("team", ASCENDING), ("active", ASCENDING)], name="team"),)),
+    staff_index("team", "team", "active", collection=AGENTS),
 ]
 
 _TIMES = (
@@ -217,12 +219,17 @@ class TicketRepository:
         )
 
 
+def _agent_from_token(principal: Principal, at: datetime) -> Document:
+    return {"team": principal.team, "active": True, "updatedAt": at}
+
+
 class AgentRepository:
     """Service agents per team: provisioned just in time from SERVICE tokens, or by managers."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._agents = db[AGENTS]
         self._cursors = db[TEAM_CURSORS]
+        self._directory = StaffDirectory(self._agents, _agent_from_token)
 
     async def upsert(self, agent_id: str, team: str, active: bool, at: datetime) -> None:
         await self._agents.update_one(
@@ -231,14 +238,10 @@ class AgentRepository:
             upsert=True,
         )
 
-    async def seen(self, agent_id: str, team: str, at: datetime) -> None:
-        """First sight of an agent: register it; later sightings change nothing."""
-        if team and await self._agents.find_one({"_id": agent_id}, {"_id": 1}) is None:
-            await self._agents.update_one(
-                {"_id": agent_id},
-                {"$setOnInsert": {"team": team, "active": True, "updatedAt": at}},
-                upsert=True,
-            )
+    async def seen(self, principal: Principal, at: datetime) -> None:
+        """First sight of an agent (a SERVICE token with a team): register it; later sightings
+        change nothing."""
+        await self._directory.provision(principal, at)
 
     async def team(self, team: str, session: Session) -> list[str]:
         docs = await self._agents.find(

@@ -5,47 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_kit.auth import Principal, Role
 from crm_kit.mongo import Document, IndexSpec, Session
+from crm_kit.staff import STAFF, StaffClaims, StaffDirectory, staff_index
 
-STAFF = "staff"
+STAFF_INDEXES: list[IndexSpec] = [staff_index("team_roles", "team", "roles")]
 
-STAFF_INDEXES: list[IndexSpec] = [
-    IndexSpec(STAFF, (IndexModel([("team", ASCENDING), ("roles", ASCENDING)], name="team_roles"),)),
-]
+
+def _seen_in_token(principal: Principal, at: datetime) -> Document:
+    claims = StaffClaims.of(principal)
+    return {"name": claims.name, "team": claims.team, "roles": list(claims.roles), "seen_at": at}
 
 
 class StaffRepository:
     """Who exists, their team and roles: recorded from token claims on a user's requests
-    (once per process per user), so rules can reach "the team's managers"."""
+    (written again when their claims change), so rules can reach "the team's managers"."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._c = db[STAFF]
-        self._seen: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        self._directory = StaffDirectory(self._c, _seen_in_token, follow_claims=True)
 
     async def remember(self, principal: Principal, at: datetime) -> None:
-        roles = tuple(sorted(str(r) for r in principal.roles))
-        key = (principal.name, principal.team, roles)
-        if self._seen.get(principal.sub) == key:
-            return
-        await self._c.update_one(
-            {"_id": principal.sub},
-            {
-                "$set": {
-                    "name": principal.name,
-                    "team": principal.team,
-                    "roles": list(roles),
-                    "seen_at": at,
-                }
-            },
-            upsert=True,
-        )
-        if len(self._seen) > 10_000:
-            self._seen.clear()
-        self._seen[principal.sub] = key
+        await self._directory.provision(principal, at)
 
     async def managers_of(self, teams: Sequence[str], session: Session | None = None) -> list[str]:
         if not teams:
