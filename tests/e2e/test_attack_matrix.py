@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from crm_kit.policy import mask_phone
+from crm_kit.personal import mask_phone
 from tests.e2e.attack_support import (
     PRINCIPALS,
     ROLES,

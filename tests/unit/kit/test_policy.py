@@ -8,6 +8,7 @@ import pytest
 
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import Forbidden
+from crm_kit.personal import mask_email, mask_id_card, mask_phone, mask_text, shown
 from crm_kit.policy import (
     POLICY,
     Action,
@@ -15,16 +16,11 @@ from crm_kit.policy import (
     Resource,
     Scope,
     can,
-    mask_email,
-    mask_id_card,
-    mask_phone,
-    mask_text,
     require,
     restrict,
     scope_filter,
     scope_of,
     sees,
-    shown,
 )
 
 

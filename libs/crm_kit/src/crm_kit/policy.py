@@ -5,9 +5,9 @@ A role grants, per resource and action, a *scope*: ``OWN`` (records the caller o
 gets the widest scope any of them grants. Fields carry a visibility per role (unmasked or
 masked); unmasking a masked value is its own action (``REVEAL``), audited by the caller.
 
-Everything here is pure: `can` decides about one record, `scope_filter` turns the same rule
-into a MongoDB filter for lists, counts and searches (so they never leak what `can` refuses),
-and the masking helpers shape sensitive values.
+Everything here is pure: `can` decides about one record, and `scope_filter` turns the same rule
+into a MongoDB filter for lists, counts and searches (so they never leak what `can` refuses).
+How a masked value looks is `crm_kit.personal`.
 """
 
 from __future__ import annotations
@@ -302,45 +302,6 @@ def visibility(principal: Principal, name: str) -> Visibility:
 
 def sees(principal: Principal, name: str) -> bool:
     return visibility(principal, name) is Visibility.UNMASKED
-
-
-def mask_id_card(number: str) -> str:
-    """GB 11643: keep the 6-digit region and the last 4: ``110101********1234``."""
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """Hide the 4 digits before the last 4: ``138****5678`` (``+86138****5678`` in E.164)."""
-    if len(phone) < 8:
-        return "*" * len(phone)
-    return phone[:-8] + "****" + phone[-4:]
-
-
-def mask_email(email: str) -> str:
-    """Keep the first character of the local part and the domain: ``z***@example.com``."""
-    local, at, domain = email.partition("@")
-    if not at:
-        return mask_text(email)
-    return (local[:1] or "*") + "***@" + domain
-
-
-def mask_text(value: str) -> str:
-    """Names, streets, ids: the first character, then stars (``张**``)."""
-    if not value:
-        return value
-    return value[:1] + "*" * max(2, len(value) - 1)
-
-
-def shown(
-    principal: Principal, name: str, value: str | None, masker: Any = mask_text
-) -> str | None:
-    """The value as the caller may see it."""
-    if value is None or sees(principal, name):
-        return value
-    masked: str = masker(value)
-    return masked
 
 
 # --- input size limits -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_kit.policy import mask_email, mask_id_card, mask_phone
+from crm_kit.personal import mask_email, mask_id_card, mask_phone
 
 GENESIS = "0" * 64
 SEQ_DIGITS = 12

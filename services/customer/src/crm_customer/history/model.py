@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm_customer.customers.model import EDITABLE, Customer
-from crm_kit.policy import mask_id_card
+from crm_kit.personal import mask_id_card
 
 TRACKED = (*EDITABLE, "stage", "owner_id", "team", "archived")
 

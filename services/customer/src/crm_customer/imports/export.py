@@ -32,7 +32,8 @@ from crm_customer.imports.store import JobRepository
 from crm_kit import audit
 from crm_kit.auth import Principal
 from crm_kit.events import utcnow
-from crm_kit.policy import Action, mask_id_card, restrict
+from crm_kit.personal import mask_id_card
+from crm_kit.policy import Action, restrict
 from crm_kit.uow import Transaction, UnitOfWork
 
 FILE_TTL = timedelta(hours=24)

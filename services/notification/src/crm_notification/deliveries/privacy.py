@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from crm_kit import policy
+from crm_kit import personal
 from crm_notification.channels.model import Channel
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -15,12 +15,12 @@ _PHONE = re.compile(r"(?<![\w])\+?\d[\d -]{6,}\d(?![\w])")
 def mask_email(address: str) -> str:
     """`wang.wei@example.cn` → `w***@example.cn` (crm_kit's mask); `***` without an `@`."""
     address = address.strip()
-    return policy.mask_email(address) if "@" in address else "***"
+    return personal.mask_email(address) if "@" in address else "***"
 
 
 def mask_phone(number: str) -> str:
     """`+8613800138000` → `+86*******8000`: country code (if any) and the last four digits.
-    (Stricter than crm_kit.policy.mask_phone, which keeps the first three national digits.)"""
+    (Stricter than crm_kit.personal.mask_phone, which keeps the first three national digits.)"""
     digits = re.sub(r"[^\d+]", "", number)
     if len(digits) <= 4:
         return "***"
