@@ -117,6 +117,10 @@ class ServiceHandle(GraphQL):
     notification_settings: Any = None
 
     @property
+    def url(self) -> str:
+        return self.base
+
+    @property
     def exchange(self) -> str:
         return self.settings.events_exchange
 
