@@ -126,11 +126,6 @@ def ok(body: dict[str, Any]) -> Any:
     return body["data"]
 
 
-def only(body: dict[str, Any]) -> Any:
-    """The one root field of a GraphQL answer that must have no errors."""
-    return next(iter(ok(body).values()))
-
-
 def error_code(body: dict[str, Any]) -> str | None:
     """The code of the first error of a GraphQL answer (None without errors)."""
     errors = body.get("errors") or []
