@@ -26,6 +26,8 @@ from typing import Any, Self
 
 import aio_pika
 import httpx
+import orjson
+from aio_pika.abc import AbstractIncomingMessage
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
@@ -242,10 +244,12 @@ def captured_logs(sink: list[str]) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def captured_events(amqp_url: str, exchange: str) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every message on `exchange` (declared here as the services declare it) as
-    {"key": routing key, "body": text}."""
-    seen: list[dict[str, Any]] = []
+async def _tap(
+    amqp_url: str, exchange: str, key: str, keep: Callable[[AbstractIncomingMessage], Any]
+) -> AsyncIterator[list[Any]]:
+    """A temporary queue bound to `exchange` (declared as the services declare it) by `key`;
+    what `keep` makes of each message is collected."""
+    seen: list[Any] = []
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
     ex = await channel.declare_exchange(
@@ -255,10 +259,10 @@ async def captured_events(amqp_url: str, exchange: str) -> AsyncIterator[list[di
         arguments={"alternate-exchange": f"{exchange}.unrouted"},
     )
     queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(ex, routing_key="#")
+    await queue.bind(ex, routing_key=key)
 
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        seen.append({"key": message.routing_key, "body": message.body.decode()})
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        seen.append(keep(message))
         await message.ack()
 
     await queue.consume(on_message)
@@ -266,6 +270,16 @@ async def captured_events(amqp_url: str, exchange: str) -> AsyncIterator[list[di
         yield seen
     finally:
         await connection.close()
+
+
+def captured_events(amqp_url: str, exchange: str) -> Any:
+    """Every message on `exchange` as {"key": routing key, "body": text} (async context)."""
+    return _tap(amqp_url, exchange, "#", lambda m: {"key": m.routing_key, "body": m.body.decode()})
+
+
+def observer(amqp_url: str, exchange: str, key: str = "#") -> Any:
+    """The events on `exchange` matching `key`, parsed (async context)."""
+    return _tap(amqp_url, exchange, key, lambda m: orjson.loads(m.body))
 
 
 SUBGRAPH_REQUESTS = re.compile(

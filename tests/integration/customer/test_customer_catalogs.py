@@ -18,8 +18,7 @@ from crm_customer.customers.queries import CustomerQueries as CustomerRepository
 from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0003_fuzzy_name_keys
 from crm_customer.protection.crypto import DataProtector
-from tests.harness import ServiceHandle, serve_service
-from tests.integration.kit.test_event_plumbing import observer
+from tests.harness import ServiceHandle, observer, serve_service
 from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,7 @@ from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
 from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0002_master_data_backfill
 from crm_customer.protection.crypto import DataProtector
-from tests.harness import ServiceHandle, serve_service
-from tests.integration.kit.test_event_plumbing import observer
+from tests.harness import ServiceHandle, observer, serve_service
 from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.integration

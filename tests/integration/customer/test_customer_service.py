@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from pymongo import monitoring
 
-from tests.harness import ServiceHandle, serve_service
-from tests.integration.kit.test_event_plumbing import observer
+from tests.harness import ServiceHandle, observer, serve_service
 from tests.support import auth_headers
 
 pytestmark = pytest.mark.integration
