@@ -1,25 +1,34 @@
-"""Helpers for integration and end-to-end tests: run ASGI apps over real HTTP."""
+"""The one place for test helpers: unique ids, tokens, serving an ASGI app over real HTTP,
+GraphQL calls and their answers (`ok`, error codes, field-error codes), polling.
+
+Standing up a whole service or the system is `tests.harness`."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
 from crm_dev.ports import free_port
 from crm_kit.auth import issue_dev_token
+from crm_kit.errors import BadUserInput, FieldError
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET, AuthSettings, ServiceSettings
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def uid(prefix: str) -> str:
+    """Like `unique`, joined by a dash (`bob-1f2e3d4c`)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def service_settings(
@@ -83,55 +92,6 @@ async def wait_ready(base_url: str, timeout: float = 30.0) -> None:
             await asyncio.sleep(0.1)
 
 
-@dataclass(frozen=True)
-class ServedSystem:
-    gateway: str  # the gateway's base URL
-    subgraphs: dict[str, str]  # service name -> its /graphql URL
-    exchange: str
-
-
-@asynccontextmanager
-async def serve_system(
-    mongodb_uri: str,
-    amqp_url: str,
-    services: Sequence[str] = ("customer", "interaction", "notification"),
-    *,
-    auth: AuthSettings | None = None,
-    **gateway: Any,
-) -> AsyncIterator[ServedSystem]:
-    """The named services (each with its own database and queues, all on one fresh events
-    exchange) and the gateway over them, served in-process and ready. `auth` applies to every
-    process; `gateway` overrides GatewaySettings fields."""
-    from crm_customer.app import create_app as customer_app
-    from crm_gateway.app import create_app as gateway_app
-    from crm_gateway.settings import GatewaySettings
-    from crm_interaction.app import create_app as interaction_app
-    from crm_notification.app import create_app as notification_app
-
-    factories: dict[str, Callable[[ServiceSettings], ASGIApp]] = {
-        "customer": customer_app,
-        "interaction": interaction_app,
-        "notification": notification_app,
-    }
-    exchange = unique("crm.events")
-    shared: dict[str, Any] = {} if auth is None else {"auth": auth}
-    async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for name in services:
-            settings = service_settings(
-                name, mongodb_uri, amqp_url, events_exchange=exchange, **shared
-            )
-            base = await stack.enter_async_context(serve_app(factories[name](settings)))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        app = gateway_app(
-            GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()), **shared | gateway)
-        )
-        base = await stack.enter_async_context(serve_app(app))
-        await wait_ready(base)
-        yield ServedSystem(base, urls, exchange)
-
-
 async def gql(
     client: httpx.AsyncClient,
     url: str,
@@ -158,3 +118,42 @@ async def eventually(probe: Any, timeout: float = 15.0, interval: float = 0.1) -
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
         await asyncio.sleep(interval)
+
+
+def ok(body: dict[str, Any]) -> Any:
+    """The data of a GraphQL answer that must have no errors."""
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    """The code of the first error of a GraphQL answer (None without errors)."""
+    errors = body.get("errors") or []
+    code: str | None = errors[0]["extensions"]["code"] if errors else None
+    return code
+
+
+def error_codes(body: dict[str, Any]) -> set[str]:
+    """The codes of every error of a GraphQL answer."""
+    return {e["extensions"]["code"] for e in body.get("errors", [])}
+
+
+FieldErrors = BadUserInput | pytest.ExceptionInfo[BadUserInput] | Iterable[FieldError]
+
+
+def _field_errors(error: FieldErrors) -> list[FieldError]:
+    if isinstance(error, pytest.ExceptionInfo):
+        error = error.value
+    if isinstance(error, BadUserInput):
+        return list(error.field_errors)
+    return list(error)
+
+
+def field_codes(error: FieldErrors) -> dict[str, str]:
+    """field -> code of a BadUserInput (raised, caught by pytest.raises, or its field errors)."""
+    return {e.field: e.code for e in _field_errors(error)}
+
+
+def field_code_list(error: FieldErrors) -> list[str]:
+    """The codes of a BadUserInput's field errors, in order."""
+    return [e.code for e in _field_errors(error)]

@@ -18,7 +18,8 @@ import jwt
 
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET, AuthSettings
-from tests.support import eventually, gql, serve_system, unique
+from tests.harness import serve_system
+from tests.support import eventually, gql, unique
 
 AUDIENCE = "crm-api"
 AUTH = AuthSettings(audience=AUDIENCE)

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
-from crm_notification.app import create_app as notification_app
-from tests.support import (
-    auth_headers,
-    eventually,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
-    unique,
-    wait_ready,
-)
+from tests.harness import SystemHandle, serve_system
+from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -43,74 +26,18 @@ query Customer360($id: ID!) {
 }"""
 
 
-@dataclass
-class System:
-    gateway: str
-    http: httpx.AsyncClient
-    interaction_port: int
-    interaction_settings: Any
-    stacks: dict[str, AsyncExitStack] = field(default_factory=dict)
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, f"{self.gateway}/graphql", query, variables, **kw)
-
-    async def subgraph_requests(self) -> dict[str, int]:
-        text = (await self.http.get(f"{self.gateway}/metrics")).text
-        counts: dict[str, int] = {}
-        for name, value in re.findall(
-            r'^gateway_subgraph_requests_total\{[^}]*subgraph="(\w+)"[^}]*\} (\d+(?:\.\d+)?)',
-            text,
-            re.M,
-        ):
-            counts[name] = counts.get(name, 0) + int(float(value))
-        return counts
-
-    async def start_interaction(self) -> None:
-        stack = AsyncExitStack()
-        base = await stack.enter_async_context(
-            serve_app(interaction_app(self.interaction_settings), self.interaction_port)
-        )
-        await wait_ready(base)
-        self.stacks["interaction"] = stack
-
-    async def stop_interaction(self) -> None:
-        await self.stacks.pop("interaction").aclose()
-
-
 @pytest.fixture
-async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
-    exchange = unique("crm.events")
-
-    def settings(name: str) -> Any:
-        return service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
-
-    async with AsyncExitStack() as stack:
-        urls = {}
-        for name, factory in (("customer", customer_app), ("notification", notification_app)):
-            base = await stack.enter_async_context(serve_app(factory(settings(name))))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        interaction_port = free_port()
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        system = System("", http, interaction_port, settings("interaction"))
-        await system.start_interaction()
-        urls["interaction"] = f"http://127.0.0.1:{interaction_port}/graphql"
-        gateway = GatewaySettings(
-            port=free_port(),
-            subgraphs=tuple(urls.items()),
-            subgraph_timeout_seconds=5.0,
-        )
-        system.gateway = await stack.enter_async_context(serve_app(gateway_app(gateway)))
-        await wait_ready(system.gateway)
-        try:
-            yield system
-        finally:
-            for extra in list(system.stacks.values()):
-                await extra.aclose()
+async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(
+        mongodb_uri,
+        amqp_url,
+        ("customer", "notification", "interaction"),
+        subgraph_timeout_seconds=5.0,
+    ) as system:
+        yield system
 
 
-async def create_assigned_customer(system: System, name: str) -> str:
+async def create_assigned_customer(system: SystemHandle, name: str) -> str:
     created = await system.gql(
         "mutation($n: String!) { createCustomer(input: {kind: INDIVIDUAL, name: $n}) { id } }",
         {"n": name},
@@ -125,7 +52,7 @@ async def create_assigned_customer(system: System, name: str) -> str:
     return customer_id
 
 
-async def log_interaction(system: System, customer_id: str, content: str) -> None:
+async def log_interaction(system: SystemHandle, customer_id: str, content: str) -> None:
     body = await system.gql(
         """mutation($c: ID!, $t: String!) {
           logInteraction(input: {customerId: $c, channel: PHONE, direction: OUTBOUND, content: $t})
@@ -136,7 +63,9 @@ async def log_interaction(system: System, customer_id: str, content: str) -> Non
     assert "errors" not in body, body
 
 
-async def test_customer_360_returns_profile_interactions_and_notification(system: System) -> None:
+async def test_customer_360_returns_profile_interactions_and_notification(
+    system: SystemHandle,
+) -> None:
     customer_id = await create_assigned_customer(system, "张伟")
     await log_interaction(system, customer_id, "首次电话沟通，客户对产品感兴趣")
 
@@ -157,13 +86,13 @@ async def test_customer_360_returns_profile_interactions_and_notification(system
     assert inbox["data"]["myNotifications"]["unreadCount"] == 1
 
 
-async def test_the_gateway_refuses_requests_without_a_valid_token(system: System) -> None:
+async def test_the_gateway_refuses_requests_without_a_valid_token(system: SystemHandle) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
         body = await system.gql(CUSTOMER_360, {"id": "x"}, headers=headers)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_subgraph_requests_per_360_query_do_not_grow_with_items(system: System) -> None:
+async def test_subgraph_requests_per_360_query_do_not_grow_with_items(system: SystemHandle) -> None:
     few = await create_assigned_customer(system, "Few Items Ltd")
     many = await create_assigned_customer(system, "Many Items Ltd")
     await log_interaction(system, few, "only call")
@@ -188,17 +117,17 @@ async def test_subgraph_requests_per_360_query_do_not_grow_with_items(system: Sy
     assert sum(cost_many.values()) == 3, cost_many  # one request per subgraph
 
 
-async def test_interaction_outage_gives_partial_data_then_recovers(system: System) -> None:
+async def test_interaction_outage_gives_partial_data_then_recovers(system: SystemHandle) -> None:
     customer_id = await create_assigned_customer(system, "Outage Co")
     await log_interaction(system, customer_id, "before the outage")
-    await system.stop_interaction()
+    await system.stop("interaction")
     body = await system.gql(CUSTOMER_360, {"id": customer_id})
     assert body["data"]["customer"]["displayName"] == "Outage Co"
     assert body["data"]["customer"]["interactions"] is None
     paths = [e.get("path", []) for e in body["errors"]]
     assert ["customer", "interactions"] in paths or ["customer", "lastInteractionAt"] in paths
     assert all("Traceback" not in e["message"] for e in body["errors"])
-    await system.start_interaction()
+    await system.start("interaction")
     body = await system.gql(CUSTOMER_360, {"id": customer_id})
     assert "errors" not in body, body
     assert body["data"]["customer"]["interactions"]["totalCount"] == 1

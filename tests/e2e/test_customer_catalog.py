@@ -6,17 +6,11 @@ custom field value and tag (together with the owner filter)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import pytest
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from tests.support import auth_headers, free_port, gql, serve_app, service_settings, wait_ready
+from tests.harness import SystemHandle, serve_system
+from tests.support import auth_headers, gql
 
 pytestmark = pytest.mark.e2e
 
@@ -28,33 +22,16 @@ LIST = """query($f: CustomerFilterInput) {
   customers(filter: $f, first: 20) { totalCount edges { node { displayName ownerId } } } }"""
 
 
-@dataclass
-class Gateway:
-    url: str
-    http: httpx.AsyncClient
-
-    async def ok(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        body = await gql(self.http, self.url, query, variables, **kw)
-        assert "errors" not in body, body
-        return body["data"]
-
-
 @pytest.fixture
-async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Gateway]:
-    async with AsyncExitStack() as stack:
-        settings = service_settings("customer", mongodb_uri, amqp_url)
-        base = await stack.enter_async_context(serve_app(customer_app(settings)))
-        await wait_ready(base)
-        gw = GatewaySettings(port=free_port(), subgraphs=(("customer", f"{base}/graphql"),))
-        gw_base = await stack.enter_async_context(serve_app(gateway_app(gw)))
-        await wait_ready(gw_base)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
-        yield Gateway(f"{gw_base}/graphql", http)
+async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(
+        mongodb_uri, amqp_url, ("customer",), headers=ADMIN, http_timeout=60
+    ) as system:
+        yield system
 
 
 async def test_custom_fields_tags_and_assignment_rules_through_the_gateway(
-    gateway: Gateway,
+    gateway: SystemHandle,
 ) -> None:
     await gateway.ok(
         """mutation {
@@ -125,7 +102,7 @@ async def test_custom_fields_tags_and_assignment_rules_through_the_gateway(
 
     missing = await gql(
         gateway.http,
-        gateway.url,
+        gateway.graphql,
         CREATE,
         {"i": {"kind": "ENTERPRISE", "name": "缺字段", "addresses": [{"province": "北京市"}]}},
         headers={**ADMIN, "Accept-Language": "en"},

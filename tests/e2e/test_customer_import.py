@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -15,11 +14,9 @@ import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
+from tests.harness import serve_system
 from tests.integration.notification.ws_client import PROTOCOL
-from tests.support import auth_headers, free_port, serve_app, service_settings, wait_ready
+from tests.support import auth_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -32,18 +29,10 @@ RESULT = """query($id: ID!) { importJob(id: $id) { status processed created fail
 
 
 @pytest.fixture
-async def gateway(
-    mongodb_uri: str, amqp_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[str]:
-    monkeypatch.setenv("CUSTOMER_IMPORT_BATCH_ROWS", "2")  # several progress steps
-    async with AsyncExitStack() as stack:
-        settings = service_settings("customer", mongodb_uri, amqp_url)
-        base = await stack.enter_async_context(serve_app(customer_app(settings)))
-        await wait_ready(base)
-        gw = GatewaySettings(port=free_port(), subgraphs=(("customer", f"{base}/graphql"),))
-        url = await stack.enter_async_context(serve_app(gateway_app(gw)))
-        await wait_ready(url)
-        yield url
+async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[str]:
+    rows = {"CUSTOMER_IMPORT_BATCH_ROWS": "2"}  # several progress steps
+    async with serve_system(mongodb_uri, amqp_url, ("customer",), env=rows) as system:
+        yield system.gateway
 
 
 async def test_csv_upload_through_the_gateway_with_live_progress(gateway: str) -> None:

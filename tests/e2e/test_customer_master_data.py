@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
-from tests.support import (
-    auth_headers,
-    eventually,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
-    unique,
-    wait_ready,
-)
+from tests.harness import SystemHandle, serve_system
+from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -36,34 +21,15 @@ SEARCH = """query($f: CustomerFilterInput) {
   customers(filter: $f, first: 10) { totalCount edges { node { id displayName region } } } }"""
 
 
-@dataclass
-class Gateway:
-    url: str
-    http: httpx.AsyncClient
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, self.url, query, variables, **kw)
-
-
 @pytest.fixture
-async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Gateway]:
-    exchange = unique("crm.events")
-    async with AsyncExitStack() as stack:
-        urls = {}
-        for name, factory in (("customer", customer_app), ("interaction", interaction_app)):
-            settings = service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
-            base = await stack.enter_async_context(serve_app(factory(settings)))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        settings = GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()))
-        base = await stack.enter_async_context(serve_app(gateway_app(settings)))
-        await wait_ready(base)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        yield Gateway(f"{base}/graphql", http)
+async def gateway(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(mongodb_uri, amqp_url, ("customer", "interaction")) as system:
+        yield system
 
 
-async def test_search_history_restore_and_duplicates_through_the_gateway(gateway: Gateway) -> None:
+async def test_search_history_restore_and_duplicates_through_the_gateway(
+    gateway: SystemHandle,
+) -> None:
     shanghai = [{"province": "上海市", "city": "上海市", "district": "浦东新区"}]
     made = await gateway.gql(
         CREATE,
@@ -152,7 +118,7 @@ async def test_search_history_restore_and_duplicates_through_the_gateway(gateway
 
 
 async def test_merge_through_the_gateway_resolves_old_ids_to_the_survivor(
-    gateway: Gateway,
+    gateway: SystemHandle,
 ) -> None:
     ids = []
     for name, phone in (("孙丽", "13300133000"), ("孙丽 ", "13300133001")):

@@ -19,23 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
 from crm_customer import rotate_keys
-from crm_customer.app import create_app as customer_app
 from crm_customer.customers import model as domain
 from crm_customer.customers.documents import from_document, to_document
 from crm_customer.customers.model import NewCustomer
@@ -45,21 +39,12 @@ from crm_customer.customers.values import CustomerKind
 from crm_customer.duplicates.store import MATCH_KEYS
 from crm_customer.protection.crypto import DataProtector
 from crm_dev.testing import MongoServer
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
 from crm_kit.audit import AuditLog
-from crm_kit.settings import ServiceSettings
-from crm_notification.app import create_app as notification_app
+from tests.harness import SystemHandle, serve_system
 from tests.support import (
     auth_headers,
     eventually,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
     unique,
-    wait_ready,
 )
 
 pytestmark = pytest.mark.e2e
@@ -82,101 +67,16 @@ AUDIT = """query($f: AuditLogFilter) { %s(filter: $f, first: 20) {
     changes { field beforeJson afterJson } } } } }"""
 
 
-@dataclass
-class System:
-    gateway: str
-    http: httpx.AsyncClient
-    settings: dict[str, ServiceSettings]
-    events: list[dict[str, Any]]
-    logs: list[str]
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, f"{self.gateway}/graphql", query, variables, **kw)
-
-
-class _Capture(logging.Handler):
-    """Every log record in full: message, arguments, structured fields, exception text."""
-
-    def __init__(self, sink: list[str]) -> None:
-        super().__init__(logging.DEBUG)
-        self.sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = f"{record.getMessage()} {record.__dict__!r}"
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.sink.append(text)
-
-
-@contextlib.contextmanager
-def captured_logs(sink: list[str]) -> Iterator[None]:
-    root = logging.getLogger()
-    handler, level = _Capture(sink), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-
-
-@contextlib.asynccontextmanager
-async def captured_events(amqp_url: str, exchange: str) -> AsyncIterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-    connection = await aio_pika.connect(amqp_url)
-    channel = await connection.channel()
-    ex = await channel.declare_exchange(
-        exchange,
-        aio_pika.ExchangeType.TOPIC,
-        durable=True,
-        arguments={"alternate-exchange": f"{exchange}.unrouted"},
-    )
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(ex, routing_key="#")
-
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        seen.append({"key": message.routing_key, "body": message.body.decode()})
-        await message.ack()
-
-    await queue.consume(on_message)
-    try:
-        yield seen
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
-async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
-    exchange = unique("crm.events")
-    settings = {
-        name: service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
-        for name in ("customer", "interaction", "notification")
-    }
-    factories: dict[str, Callable[[ServiceSettings], Any]] = {
-        "customer": customer_app,
-        "interaction": interaction_app,
-        "notification": notification_app,
-    }
-    logs: list[str] = []
-    async with AsyncExitStack() as stack:
-        events = await stack.enter_async_context(captured_events(amqp_url, exchange))
-        apps = {name: factories[name](settings[name]) for name in factories}
-        gateway_port = free_port()
-        urls = {name: f"http://127.0.0.1:{settings[name].port}/graphql" for name in factories}
-        gateway = gateway_app(
-            GatewaySettings(
-                port=gateway_port, subgraphs=tuple(urls.items()), subgraph_timeout_seconds=10.0
-            )
-        )
-        stack.enter_context(captured_logs(logs))  # after the apps set up their logging
-        for name, app in apps.items():
-            await wait_ready(await stack.enter_async_context(serve_app(app, settings[name].port)))
-        base = await stack.enter_async_context(serve_app(gateway, gateway_port))
-        await wait_ready(base)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        yield System(base, http, settings, events, logs)
+async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(
+        mongodb_uri,
+        amqp_url,
+        capture_events=True,
+        capture_logs=True,
+        subgraph_timeout_seconds=10.0,
+    ) as system:
+        yield system
 
 
 def _id_card() -> str:
@@ -194,7 +94,7 @@ def _secrets(phone: str, id_card: str) -> list[str]:
     return [national, phone, f"86{national}", id_card, id_card.lower(), id_card[:17]]
 
 
-async def _audited_and_refused(system: System, cid: str) -> None:
+async def _audited_and_refused(system: SystemHandle, cid: str) -> None:
     # (3) audit: ADMIN reads masked before/after; others are refused (and that is recorded)
     audit = await system.gql(AUDIT % "customerAuditLog", {"f": {"targetId": cid}})
     assert "errors" not in audit, audit
@@ -214,7 +114,7 @@ async def _audited_and_refused(system: System, cid: str) -> None:
 
 
 async def _erased_everywhere(
-    system: System, db: Any, databases: dict[str, Any], cid: str, name: str
+    system: SystemHandle, db: Any, databases: dict[str, Any], cid: str, name: str
 ) -> None:
     # Erasure: the customer service keeps a tombstone; the others drop personal content.
     assert "errors" not in await system.gql(ERASE, {"id": cid})
@@ -245,7 +145,7 @@ async def _erased_everywhere(
 
 
 async def test_no_plaintext_personal_data_in_storage_logs_or_events_and_erasure_everywhere(
-    system: System, mongodb_uri: str, mongo_server: MongoServer | None
+    system: SystemHandle, mongodb_uri: str, mongo_server: MongoServer | None
 ) -> None:
     national = f"139{random.randint(10_000_000, 99_999_999)}"
     phone, id_card = f"+86{national}", _id_card()

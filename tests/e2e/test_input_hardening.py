@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.attack_support import System, start
+from tests.support import error_codes
 
 pytestmark = pytest.mark.e2e
 
@@ -68,14 +69,10 @@ async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
         yield running
 
 
-def codes(body: dict[str, Any]) -> set[str]:
-    return {e["extensions"]["code"] for e in body.get("errors", [])}
-
-
 def refused_or_empty(body: dict[str, Any], field: str) -> None:
     """Either a typed BAD_USER_INPUT, or an answer with nothing in it."""
     if "errors" in body:
-        assert codes(body) == {"BAD_USER_INPUT"}, body
+        assert error_codes(body) == {"BAD_USER_INPUT"}, body
         return
     assert body["data"][field]["totalCount"] == 0, body
     assert body["data"][field]["edges"] == [], body
@@ -107,7 +104,7 @@ async def test_custom_field_json_values_never_become_operators(system: System) -
         )
         refused_or_empty(body, "customers")
         if not isinstance(value, str):  # an operator document as a JSON value: refused
-            assert codes(body) == {"BAD_USER_INPUT"}, body
+            assert error_codes(body) == {"BAD_USER_INPUT"}, body
 
     await each([*OBJECTS, *PAYLOADS], probe)
 
@@ -116,7 +113,7 @@ async def test_custom_field_json_values_never_become_operators(system: System) -
 async def test_objects_where_strings_are_expected_are_refused(system: System, name: str) -> None:
     async def probe(value: Any) -> None:
         body = await system.gql(CUSTOMERS, {"f": {name: value}, "first": 100})
-        assert codes(body) == {"BAD_USER_INPUT"}, body
+        assert error_codes(body) == {"BAD_USER_INPUT"}, body
         assert body.get("data") is None, body
 
     await each(OBJECTS, probe)
@@ -127,7 +124,7 @@ async def test_id_arguments(system: System, operation: str) -> None:
     async def probe(value: Any) -> None:
         body = await system.gql(BY_ID[operation], {"id": value})
         if not isinstance(value, str):  # an object for an ID: refused before any resolver runs
-            assert codes(body) == {"BAD_USER_INPUT"}, body
+            assert error_codes(body) == {"BAD_USER_INPUT"}, body
             assert body.get("data") is None, body
             return
         data = body.get("data") or {}
@@ -135,7 +132,7 @@ async def test_id_arguments(system: System, operation: str) -> None:
             assert data[operation]["changedCount"] == 0, body
             return
         assert data.get(operation) is None, body
-        assert codes(body) <= {"NOT_FOUND", "BAD_USER_INPUT"}, body
+        assert error_codes(body) <= {"NOT_FOUND", "BAD_USER_INPUT"}, body
 
     await each([*OBJECTS, *PAYLOADS], probe)
 
@@ -166,7 +163,7 @@ async def _cursor_probe(
     for cursor in (payload, b64(payload), b64(f"2999-01-01T00:00:00+00:00|{payload}")):
         body = await system.gql(CUSTOMERS, {"f": tagged, "after": cursor, "first": 100})
         if "errors" in body:
-            assert codes(body) == {"BAD_USER_INPUT"}, body
+            assert error_codes(body) == {"BAD_USER_INPUT"}, body
             continue
         found = {e["node"]["id"] for e in body["data"]["customers"]["edges"]}
         assert found <= allowed, body
@@ -175,7 +172,7 @@ async def _cursor_probe(
     for cursor in (payload, b64(payload), b64(f"i1:0:{payload}")):
         body = await system.gql(CUSTOMER_FIELDS, {"id": own, "after": cursor, "first": 100})
         if "errors" in body:
-            assert codes(body) == {"BAD_USER_INPUT"}, body
+            assert error_codes(body) == {"BAD_USER_INPUT"}, body
         else:  # past the epoch: nothing is older
             assert body["data"]["customer"]["interactions"]["edges"] == [], body
         tickets = await system.gql(TICKETS, {"after": cursor, "first": 100})
@@ -195,18 +192,18 @@ async def test_first_is_at_most_100(system: System, query: str) -> None:
     ok = await system.gql(document, {**variables, "first": 100})
     assert "errors" not in ok, ok
     body = await system.gql(document, {**variables, "first": 101})
-    assert "BAD_USER_INPUT" in codes(body), body
+    assert "BAD_USER_INPUT" in error_codes(body), body
     fields = {f["field"] for e in body["errors"] for f in e["extensions"].get("fieldErrors", [])}
     assert fields == {"first"}, body
 
 
 async def test_filter_values_are_bounded_in_size(system: System) -> None:
     long_text = await system.gql(CUSTOMERS, {"f": {"text": "张" * 201}})
-    assert codes(long_text) == {"BAD_USER_INPUT"}, long_text
+    assert error_codes(long_text) == {"BAD_USER_INPUT"}, long_text
     [error] = long_text["errors"][0]["extensions"]["fieldErrors"]
     assert (error["field"], error["code"]) == ("text", "TOO_LONG")
     many = await system.gql(CUSTOMERS, {"f": {"tagsAny": [f"t{i}" for i in range(101)]}})
-    assert codes(many) == {"BAD_USER_INPUT"}, many
+    assert error_codes(many) == {"BAD_USER_INPUT"}, many
     assert many["errors"][0]["extensions"]["fieldErrors"][0]["code"] == "TOO_MANY"
     fine = await system.gql(CUSTOMERS, {"f": {"text": "张" * 200, "tagsAny": ["t"] * 100}})
     assert "errors" not in fine, fine

@@ -3,29 +3,14 @@ state, open tasks and insight in one query, with a bounded number of subgraph re
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
-from tests.support import (
-    auth_headers,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
-    unique,
-    wait_ready,
-)
+from tests.harness import SystemHandle, serve_system
+from tests.support import auth_headers, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -49,71 +34,38 @@ query Customer360($id: ID!) {
 }"""
 
 
-@dataclass
-class System:
-    gateway: str
-    http: httpx.AsyncClient
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        body = await gql(self.http, f"{self.gateway}/graphql", query, variables, headers=ADMIN)
-        assert "errors" not in body, body
-        return body["data"]
-
-    async def subgraph_requests(self) -> dict[str, int]:
-        text = (await self.http.get(f"{self.gateway}/metrics")).text
-        counts: dict[str, int] = {}
-        for name, value in re.findall(
-            r'^gateway_subgraph_requests_total\{[^}]*subgraph="(\w+)"[^}]*\} (\d+(?:\.\d+)?)',
-            text,
-            re.M,
-        ):
-            counts[name] = counts.get(name, 0) + int(float(value))
-        return counts
-
-
 @pytest.fixture
-async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
-    exchange = unique("crm.events")
-    async with AsyncExitStack() as stack:
-        urls = {}
-        for name, factory in (("customer", customer_app), ("interaction", interaction_app)):
-            settings = service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
-            base = await stack.enter_async_context(serve_app(factory(settings)))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        gateway = GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()))
-        base = await stack.enter_async_context(serve_app(gateway_app(gateway)))
-        await wait_ready(base)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        yield System(base, http)
+async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(mongodb_uri, amqp_url, ("customer", "interaction")) as system:
+        yield system
 
 
-async def customer_with(system: System, name: str, items: int) -> str:
-    created = await system.gql(
+async def customer_with(system: SystemHandle, name: str, items: int) -> str:
+    created = await system.ok(
         "mutation($n: String!) { createCustomer(input: {kind: ENTERPRISE, name: $n}) { id } }",
         {"n": name},
     )
     customer_id: str = created["createCustomer"]["id"]
     now = datetime.now(UTC)
     for i in range(items):
-        await system.gql(
+        await system.ok(
             """mutation($c: ID!, $t: String!, $at: DateTime!) {
               logInteraction(input: {customerId: $c, channel: WECHAT, direction: INBOUND,
                                      content: $t, occurredAt: $at}) { id } }""",
             {"c": customer_id, "t": f"消息 {i}", "at": (now - timedelta(hours=i + 1)).isoformat()},
         )
-        await system.gql(
+        await system.ok(
             """mutation($c: ID!, $x: String!, $at: DateTime!) {
               recordPurchase(input: {customerId: $c, orderNumber: $x, amount: "88.80",
                 currency: "CNY", purchasedAt: $at, source: "erp", externalId: $x}) { changed } }""",
             {"c": customer_id, "x": unique("so"), "at": (now - timedelta(days=i + 1)).isoformat()},
         )
-        await system.gql(
+        await system.ok(
             """mutation($c: ID!) { createTicket(input: {customerId: $c, type: FAULT,
                 priority: URGENT, subject: "设备故障"}) { id } }""",
             {"c": customer_id},
         )
-        await system.gql(
+        await system.ok(
             """mutation($c: ID!, $due: DateTime!) { createTask(input: {customerId: $c,
                 title: "回访", dueAt: $due}) { id } }""",
             {"c": customer_id, "due": (now + timedelta(days=i + 1)).isoformat()},
@@ -121,7 +73,7 @@ async def customer_with(system: System, name: str, items: int) -> str:
     return customer_id
 
 
-async def test_customer_360_with_timeline_tickets_tasks_and_insight(system: System) -> None:
+async def test_customer_360_with_timeline_tickets_tasks_and_insight(system: SystemHandle) -> None:
     few = await customer_with(system, "少量科技", 1)
     many = await customer_with(system, "繁忙贸易有限公司", 8)
 
@@ -131,7 +83,7 @@ async def test_customer_360_with_timeline_tickets_tasks_and_insight(system: Syst
         runs = []
         for _ in range(2):
             before = await system.subgraph_requests()
-            data = await system.gql(CUSTOMER_360, {"id": customer_id})
+            data = await system.ok(CUSTOMER_360, {"id": customer_id})
             after = await system.subgraph_requests()
             runs.append({k: after.get(k, 0) - before.get(k, 0) for k in after})
         return data["customer"], min(runs, key=lambda run: sum(run.values()))

@@ -6,72 +6,28 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from typing import Any
 
 import aio_pika
-import httpx
 import orjson
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
-from crm_customer.app import create_app as customer_app
-from crm_gateway.app import create_app as gateway_app
-from crm_gateway.settings import GatewaySettings
-from crm_interaction.app import create_app as interaction_app
-from crm_notification.app import create_app as notification_app
+from tests.harness import SystemHandle, serve_system
 from tests.integration.notification.ws_client import subscribe
-from tests.support import (
-    auth_headers,
-    free_port,
-    gql,
-    serve_app,
-    service_settings,
-    token,
-    unique,
-    wait_ready,
-)
+from tests.support import auth_headers, token, unique
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
 
 
-@dataclass
-class System:
-    gateway: str
-    http: httpx.AsyncClient
-    amqp_url: str
-    exchange: str
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, f"{self.gateway}/graphql", query, variables, **kw)
-
-
 @pytest.fixture
-async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
-    exchange = unique("crm.events")
-    async with AsyncExitStack() as stack:
-        urls = {}
-        for name, factory in (
-            ("customer", customer_app),
-            ("interaction", interaction_app),
-            ("notification", notification_app),
-        ):
-            settings = service_settings(name, mongodb_uri, amqp_url, events_exchange=exchange)
-            base = await stack.enter_async_context(serve_app(factory(settings)))
-            await wait_ready(base)
-            urls[name] = f"{base}/graphql"
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        gateway = GatewaySettings(port=free_port(), subgraphs=tuple(urls.items()))
-        base = await stack.enter_async_context(serve_app(gateway_app(gateway)))
-        await wait_ready(base)
-        yield System(base, http, amqp_url, exchange)
+async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(mongodb_uri, amqp_url) as system:
+        yield system
 
 
-async def test_subscription_through_the_gateway_within_a_second(system: System) -> None:
+async def test_subscription_through_the_gateway_within_a_second(system: SystemHandle) -> None:
     owner = unique("bob")
     created = await system.gql(
         'mutation { createCustomer(input: {kind: ENTERPRISE, name: "深圳前海微众"}) { id } }'

@@ -50,10 +50,10 @@ from tests.e2e.schema_walk import (
     reaching,
     text_of,
 )
-from tests.e2e.test_data_protection import captured_events
+from tests.harness import captured_events, serve_system
 from tests.integration.notification.harness import Receiver
 from tests.integration.notification.ws_client import subscribe
-from tests.support import auth_headers, eventually, gql, serve_app, serve_system
+from tests.support import auth_headers, eventually, gql, serve_app
 
 pytestmark = pytest.mark.e2e
 

@@ -9,11 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from crm_customer.app import create_app
 from crm_customer.catalog import model as tags
 from crm_customer.catalog.field_values import ValueFilter
 from crm_customer.customers.filters import CustomerFilter, index_keys, plan
@@ -21,8 +18,8 @@ from crm_customer.customers.queries import CustomerQueries as CustomerRepository
 from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0003_fuzzy_name_keys
 from crm_customer.protection.crypto import DataProtector
-from tests.integration.kit.test_event_plumbing import observer
-from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, observer, serve_service
+from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -42,21 +39,10 @@ UPSERT_STAFF = """mutation($i: StaffInput!) { upsertStaff(input: $i) { id name t
 
 
 @dataclass
-class Service:
-    url: str
-    http: httpx.AsyncClient
-    db: Any
-    exchange: str
-    repo: CustomerRepository
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, self.url, query, variables, **kw)
-
-    async def ok(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        body = await self.gql(query, variables, **kw)
-        assert "errors" not in body, body
-        return body["data"]
+class Service(ServiceHandle):
+    @property
+    def repo(self) -> CustomerRepository:
+        return CustomerRepository(self.db, DataProtector.from_env())
 
     async def create(self, **fields: Any) -> dict[str, Any]:
         data = await self.ok(CREATE, {"i": {"kind": "INDIVIDUAL", **fields}})
@@ -71,22 +57,10 @@ class Service:
 
 @pytest.fixture
 async def svc(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
-    settings = service_settings("customer", mongodb_uri, amqp_url)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    db = client[settings.mongodb_database]
-    async with (
-        serve_app(create_app(settings)) as base,
-        httpx.AsyncClient(timeout=60) as http,
-    ):
-        await wait_ready(base)
-        yield Service(
-            f"{base}/graphql",
-            http,
-            db,
-            settings.events_exchange,
-            CustomerRepository(db, DataProtector.from_env()),
-        )
-    await client.close()
+    async with serve_service(
+        "customer", mongodb_uri, amqp_url, headers=ADMIN, http_timeout=60
+    ) as handle:
+        yield Service.of(handle)
 
 
 def enough(seen: list[Any], n: int) -> Any:

@@ -9,19 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from crm_customer.app import create_app
 from crm_customer.customers.filters import CustomerFilter, index_keys, plan
 from crm_customer.customers.queries import CustomerQueries as CustomerRepository
 from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
 from crm_customer.indexes import INDEXES
 from crm_customer.migrations import v0002_master_data_backfill
 from crm_customer.protection.crypto import DataProtector
-from tests.integration.kit.test_event_plumbing import observer
-from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, observer, serve_service
+from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +35,10 @@ SEARCH = """query($f: CustomerFilterInput, $first: Int, $after: String, $sort: C
 
 
 @dataclass
-class Service:
-    url: str
-    http: httpx.AsyncClient
-    db: Any
-    exchange: str
-    repo: CustomerRepository
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        return await gql(self.http, self.url, query, variables, **kw)
+class Service(ServiceHandle):
+    @property
+    def repo(self) -> CustomerRepository:
+        return CustomerRepository(self.db, DataProtector.from_env())
 
     async def create(self, **fields: Any) -> dict[str, Any]:
         body = await self.gql(CREATE, {"input": {"kind": "INDIVIDUAL", **fields}})
@@ -63,22 +55,8 @@ class Service:
 
 @pytest.fixture
 async def svc(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
-    settings = service_settings("customer", mongodb_uri, amqp_url)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    db = client[settings.mongodb_database]
-    async with (
-        serve_app(create_app(settings)) as base,
-        httpx.AsyncClient(timeout=30) as http,
-    ):
-        await wait_ready(base)
-        yield Service(
-            f"{base}/graphql",
-            http,
-            db,
-            settings.events_exchange,
-            CustomerRepository(db, DataProtector.from_env()),
-        )
-    await client.close()
+    async with serve_service("customer", mongodb_uri, amqp_url) as handle:
+        yield Service.of(handle)
 
 
 async def test_id_card_is_encrypted_at_rest_and_masked_unless_admin(svc: Service) -> None:

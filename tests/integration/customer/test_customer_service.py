@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import monitoring
 
-from crm_customer.app import create_app
-from tests.integration.kit.test_event_plumbing import observer
-from tests.support import auth_headers, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, observer, serve_service
+from tests.support import auth_headers
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +39,8 @@ class FindCounter(monitoring.CommandListener):
 
 
 @dataclass
-class Subgraph:
-    url: str
-    http: httpx.AsyncClient
-    counter: FindCounter
-    exchange: str
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        return await gql(self.http, self.url, query, variables, **kw)
+class Subgraph(ServiceHandle):
+    counter: FindCounter = field(default_factory=FindCounter)
 
     async def create(self, **fields: Any) -> dict[str, Any]:
         body = await self.gql(CREATE, {"input": {"kind": "INDIVIDUAL", **fields}})
@@ -58,14 +50,11 @@ class Subgraph:
 
 @pytest.fixture
 async def subgraph(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Subgraph]:
-    settings = service_settings("customer", mongodb_uri, amqp_url)
     counter = FindCounter()
-    async with (
-        serve_app(create_app(settings, [counter])) as base,
-        httpx.AsyncClient(timeout=30) as http,
-    ):
-        await wait_ready(base)
-        yield Subgraph(f"{base}/graphql", http, counter, settings.events_exchange)
+    async with serve_service(
+        "customer", mongodb_uri, amqp_url, mongo_listeners=[counter]
+    ) as handle:
+        yield Subgraph.of(handle, counter=counter)
 
 
 async def test_create_then_read_back(subgraph: Subgraph) -> None:

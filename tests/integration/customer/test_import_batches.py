@@ -12,11 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from crm_customer.app import create_app
 from crm_customer.assignment.model import Rule, Strategy
 from crm_customer.assignment.service import Assigner
 from crm_customer.assignment.store import RuleRepository
@@ -41,8 +39,9 @@ from crm_kit.errors import BadUserInput, Conflict, CrmError
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 from crm_kit.uow import Transaction, UnitOfWork
+from tests.harness import serve_service
 from tests.integration.customer.test_import_export import Service
-from tests.support import serve_app, service_settings, unique, wait_ready
+from tests.support import unique
 
 pytestmark = pytest.mark.integration
 
@@ -72,17 +71,10 @@ class WriteCounter(monitoring.CommandListener):
 @pytest.fixture(scope="module")
 async def counted(mongodb_uri: str, amqp_url: str) -> AsyncIterator[tuple[Service, WriteCounter]]:
     counter = WriteCounter()
-    settings = service_settings("customer", mongodb_uri, amqp_url)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    async with (
-        serve_app(create_app(settings, mongo_listeners=[counter])) as base,
-        httpx.AsyncClient(timeout=60) as http,
-    ):
-        await wait_ready(base)
-        db = client[settings.mongodb_database]
-        repo = CustomerRepository(db, DataProtector.from_env())
-        yield Service(f"{base}/graphql", http, db, repo), counter
-    await client.close()
+    async with serve_service(
+        "customer", mongodb_uri, amqp_url, http_timeout=60, mongo_listeners=[counter]
+    ) as handle:
+        yield Service.of(handle), counter
 
 
 async def test_a_batch_with_a_bad_row_and_a_repeat_writes_each_good_row_once_with_its_trail(

@@ -15,13 +15,12 @@ import httpx
 import openpyxl
 import orjson
 import pytest
-from pymongo import AsyncMongoClient
 
-from crm_customer.app import create_app
 from crm_customer.customers.store import CustomerRepository
 from crm_customer.protection.crypto import DataProtector
 from crm_kit.audit.store import AUDIT_LOG
-from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, serve_service
+from tests.support import auth_headers, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +37,10 @@ HEADER = "客户类型,客户名称,手机号码,身份证号码,电子邮箱,�
 
 
 @dataclass
-class Service:
-    url: str
-    http: httpx.AsyncClient
-    db: Any
-    repo: CustomerRepository
-
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
-        kw.setdefault("headers", ADMIN)
-        return await gql(self.http, self.url, query, variables, **kw)
+class Service(ServiceHandle):
+    @property
+    def repo(self) -> CustomerRepository:
+        return CustomerRepository(self.db, DataProtector.from_env())
 
     async def upload(
         self,
@@ -57,7 +51,7 @@ class Service:
     ) -> httpx.Response:
         operations = {"query": IMPORT, "variables": {"f": None, **variables}}
         return await self.http.post(
-            self.url,
+            self.graphql,
             data={"operations": orjson.dumps(operations).decode(), "map": '{"0": ["variables.f"]}'},
             files={"0": (name, data, "application/octet-stream")},
             headers=headers or ADMIN,
@@ -84,16 +78,15 @@ class Service:
 
 @pytest.fixture(scope="module")
 async def svc(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
-    settings = service_settings("customer", mongodb_uri, amqp_url, upload_max_bytes=200_000)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    async with (
-        serve_app(create_app(settings)) as base,
-        httpx.AsyncClient(timeout=60) as http,
-    ):
-        await wait_ready(base)
-        db = client[settings.mongodb_database]
-        yield Service(f"{base}/graphql", http, db, CustomerRepository(db, DataProtector.from_env()))
-    await client.close()
+    async with serve_service(
+        "customer",
+        mongodb_uri,
+        amqp_url,
+        overrides={"upload_max_bytes": 200_000},
+        headers=ADMIN,
+        http_timeout=60,
+    ) as handle:
+        yield Service.of(handle)
 
 
 async def test_csv_import_reports_each_bad_row_and_writes_only_the_good_ones(

@@ -10,8 +10,8 @@ import orjson
 import pytest
 from pymongo import AsyncMongoClient
 
-from crm_customer.app import create_app
-from tests.support import auth_headers, eventually, serve_app, service_settings, wait_ready
+from tests.harness import serve_service
+from tests.support import auth_headers, eventually, service_settings
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +33,9 @@ async def test_a_job_interrupted_by_a_restart_is_resumed_without_duplicates(
     )
     operations = {"query": UPLOAD, "variables": {"f": None}}
     async with httpx.AsyncClient(timeout=60) as http:
-        async with serve_app(create_app(settings)) as base:
-            await wait_ready(base)
+        async with serve_service("customer", mongodb_uri, amqp_url, settings=settings) as first:
             response = await http.post(
-                f"{base}/graphql",
+                first.graphql,
                 data={
                     "operations": orjson.dumps(operations).decode(),
                     "map": '{"0":["variables.f"]}',
@@ -55,8 +54,7 @@ async def test_a_job_interrupted_by_a_restart_is_resumed_without_duplicates(
         stopped = await db["customer_jobs"].find_one({"_id": job_id})
         assert stopped is not None and stopped["status"] == "RUNNING"
         assert 2 <= stopped["processed"] < ROWS
-        async with serve_app(create_app(settings)) as base:
-            await wait_ready(base)
+        async with serve_service("customer", mongodb_uri, amqp_url, settings=settings):
 
             async def finished() -> Any:
                 doc = await db["customer_jobs"].find_one({"_id": job_id})

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
-import httpx
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
-from pymongo import AsyncMongoClient
 
-from crm_interaction.app import create_app
-from crm_kit.bus import EventBus
-from crm_kit.mongo import Document
+from crm_dev.ports import free_port
+from tests.harness import serve_service
 from tests.integration.interaction.harness import CommandLog, Service
-from tests.support import serve_app, service_settings, wait_ready
 
 # Monday 2026-11-23 09:00 in Asia/Shanghai: the start of a working day.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -53,8 +49,7 @@ class Captured:
 
 @dataclass
 class Replicas:
-    a: Service
-    b_url: str
+    a: Service  # replica b serves the same database and exchange on another port
     clock: FakeClock
     captured: Captured
 
@@ -65,52 +60,48 @@ class Replicas:
 
 @asynccontextmanager
 async def replicas(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Replicas]:
-    settings = service_settings("interaction", mongodb_uri, amqp_url)
     clock = FakeClock()
     commands = CommandLog()
     captured = Captured()
-    client: AsyncMongoClient[Document] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    bus = EventBus(amqp_url, settings.events_exchange)
+    options: dict[str, Any] = {
+        "clock": clock,
+        "scheduler_poll_seconds": 0.05,
+        "scheduler_lease_seconds": 30,
+    }
+    async with (
+        serve_service(
+            "interaction", mongodb_uri, amqp_url, mongo_listeners=[commands], **options
+        ) as a,
+        serve_service(
+            "interaction",
+            mongodb_uri,
+            amqp_url,
+            settings=a.settings,
+            port=free_port(),
+            mongo_listeners=[commands],
+            **options,
+        ),
+        captured_events(amqp_url, a.exchange, captured),
+    ):
+        await a.bus.connect()
+        yield Replicas(Service.of(a, commands=commands), clock, captured)
+
+
+@asynccontextmanager
+async def captured_events(amqp_url: str, exchange: str, captured: Captured) -> AsyncIterator[None]:
+    """Every ticket, task and purchase event on `exchange`, parsed, into `captured`."""
     connection = await aio_pika.connect_robust(amqp_url)
 
     async def on_message(message: AbstractIncomingMessage) -> None:
         async with message.process():
             captured.events.append(orjson.loads(message.body))
 
-    def app() -> Any:
-        return create_app(
-            settings,
-            mongo_listeners=[commands],
-            clock=clock,
-            scheduler_poll_seconds=0.05,
-            scheduler_lease_seconds=30,
-        )
-
     try:
-        async with AsyncExitStack() as stack:
-            url_a = await stack.enter_async_context(serve_app(app_a := app(), settings.port))
-            url_b = await stack.enter_async_context(serve_app(app()))
-            await wait_ready(url_a)
-            await wait_ready(url_b)
-            channel = await connection.channel()
-            exchange = await channel.get_exchange(settings.events_exchange)
-            queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-            for key in ("ticket.#", "task.#", "purchase.#"):
-                await queue.bind(exchange, routing_key=key)
-            await queue.consume(on_message)
-            await bus.connect()
-            http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-            service = Service(
-                url=url_a,
-                app=app_a,
-                settings=settings,
-                db=client[settings.mongodb_database],
-                commands=commands,
-                bus=bus,
-                http=http,
-            )
-            yield Replicas(service, url_b, clock, captured)
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        for key in ("ticket.#", "task.#", "purchase.#"):
+            await queue.bind(await channel.get_exchange(exchange), routing_key=key)
+        await queue.consume(on_message)
+        yield
     finally:
         await connection.close()
-        await bus.close()
-        await client.close()

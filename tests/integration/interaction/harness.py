@@ -1,4 +1,4 @@
-"""Test harness for the interaction service: a handle on one running instance."""
+"""The interaction service's handle: one running instance, its database commands recorded."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pymongo import monitoring
-from pymongo.asynchronous.database import AsyncDatabase
-from starlette.applications import Starlette
 
-from crm_kit.bus import EventBus
 from crm_kit.consumer import EventConsumer
 from crm_kit.events import CloudEvent
 from crm_kit.mongo import Document
-from crm_kit.settings import ServiceSettings
+from tests.harness import ServiceHandle
 from tests.support import eventually, gql
 
 
@@ -44,19 +40,9 @@ class CommandLog(monitoring.CommandListener):
 
 
 @dataclass
-class Service:
-    url: str
-    app: Starlette
-    settings: ServiceSettings
-    db: AsyncDatabase[Document]
-    commands: CommandLog
-    bus: EventBus
-    http: httpx.AsyncClient
+class Service(ServiceHandle):
+    commands: CommandLog = field(default_factory=CommandLog)
     versions: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.url}/graphql"
 
     async def query(
         self,

@@ -39,20 +39,13 @@ query($reps: [_Any!]!) {
 }"""
 
 
-async def ok(service: Service, query: str, variables: dict[str, Any]) -> Any:
-    body = await service.query(query, variables)
-    assert "errors" not in body, body
-    return body["data"]
-
-
 def reps(customer_ids: list[str]) -> dict[str, Any]:
     return {"reps": [{"__typename": "Customer", "id": c} for c in customer_ids]}
 
 
 async def fill(service: Service, customer_id: str, interactions: int) -> None:
     for hours in range(interactions):
-        await ok(
-            service,
+        await service.ok(
             LOG,
             {
                 "input": {
@@ -64,11 +57,10 @@ async def fill(service: Service, customer_id: str, interactions: int) -> None:
                 }
             },
         )
-    await ok(
-        service, TICKET, {"input": {"customerId": customer_id, "type": "FAULT", "subject": "x"}}
+    await service.ok(
+        TICKET, {"input": {"customerId": customer_id, "type": "FAULT", "subject": "x"}}
     )
-    await ok(
-        service,
+    await service.ok(
         TASK,
         {
             "input": {
@@ -78,8 +70,7 @@ async def fill(service: Service, customer_id: str, interactions: int) -> None:
             }
         },
     )
-    await ok(
-        service,
+    await service.ok(
         PURCHASE,
         {
             "input": {
@@ -107,10 +98,10 @@ async def test_paged_fields_cost_the_same_commands_for_1_and_10_customers(
         await fill(service, customer_id, interactions=n + 1)
 
     service.commands.clear()
-    one = (await ok(service, PAGED, reps(customers[:1])))["_entities"]
+    one = (await service.ok(PAGED, reps(customers[:1])))["_entities"]
     for_one = data_commands(service)
     service.commands.clear()
-    ten = (await ok(service, PAGED, reps(customers)))["_entities"]
+    ten = (await service.ok(PAGED, reps(customers)))["_entities"]
     for_ten = data_commands(service)
 
     assert for_one == for_ten, (for_one, for_ten)
@@ -168,7 +159,7 @@ async def test_rfm_scores_are_quintiles_of_the_customer_base(service: Service) -
     await service.db["purchases"].insert_many(docs)
     service.app.state.deps.insight.forget_distribution()
 
-    data = await ok(service, RFM, reps([base[0], base[15], base[29]]))
+    data = await service.ok(RFM, reps([base[0], base[15], base[29]]))
     low, middle, top = (e["insight"]["rfm"] for e in data["_entities"])
     assert (low["recency"], low["frequency"], low["monetary"]) == (1, 1, 1)
     assert (middle["recency"], middle["frequency"], middle["monetary"]) == (3, 3, 3)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.integration.interaction.harness import Service
-from tests.support import auth_headers, unique
+from tests.support import auth_headers, error_code, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -46,11 +46,6 @@ def task_input(customer_id: str, key: str | None, title: str = "call back") -> A
     }
 
 
-def code(body: dict[str, Any]) -> str | None:
-    errors = body.get("errors") or []
-    return errors[0]["extensions"]["code"] if errors else None
-
-
 async def same_key_three_times(
     service: Service, query: str, variables: Any, field: str
 ) -> set[str]:
@@ -76,7 +71,8 @@ async def test_create_ticket_with_the_same_key_creates_one_ticket(service: Servi
 
     changed = await service.query(TICKET, ticket_input(customer_id, key, "other subject"), AGENT)
     assert (
-        code(changed) == "CONFLICT" and changed["errors"][0]["extensions"]["conflictingId"] in ids
+        error_code(changed) == "CONFLICT"
+        and changed["errors"][0]["extensions"]["conflictingId"] in ids
     )
     other = await service.query(TICKET, ticket_input(customer_id, key), OTHER)
     assert other["data"]["createTicket"]["id"] not in ids, "keys are per caller"
@@ -93,7 +89,8 @@ async def test_create_task_with_the_same_key_creates_one_task(service: Service) 
 
     changed = await service.query(TASK, task_input(customer_id, key, "another title"), AGENT)
     assert (
-        code(changed) == "CONFLICT" and changed["errors"][0]["extensions"]["conflictingId"] in ids
+        error_code(changed) == "CONFLICT"
+        and changed["errors"][0]["extensions"]["conflictingId"] in ids
     )
     without_key = await service.query(TASK, task_input(customer_id, None), AGENT)
     assert without_key["data"]["createTask"]["id"] not in ids
@@ -111,7 +108,8 @@ async def test_add_ticket_comment_with_the_same_key_adds_one_comment(service: Se
 
     changed = await service.query(COMMENT, {**variables, "body": "something else"}, AGENT)
     assert (
-        code(changed) == "CONFLICT" and changed["errors"][0]["extensions"]["conflictingId"] in ids
+        error_code(changed) == "CONFLICT"
+        and changed["errors"][0]["extensions"]["conflictingId"] in ids
     )
     assert await service.db["ticket_comments"].count_documents({"ticketId": ticket_id}) == 1
 
@@ -119,6 +117,6 @@ async def test_add_ticket_comment_with_the_same_key_adds_one_comment(service: Se
 async def test_a_blank_idempotency_key_is_bad_user_input(service: Service) -> None:
     customer_id = await service.new_customer()
     body = await service.query(TICKET, ticket_input(customer_id, "  "), AGENT)
-    assert code(body) == "BAD_USER_INPUT"
+    assert error_code(body) == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "idempotencyKey"
     assert await service.db["tickets"].count_documents({"customerId": customer_id}) == 0

@@ -16,7 +16,7 @@ import pytest_asyncio
 from aio_pika.abc import AbstractQueue
 
 from tests.integration.interaction.harness import Service
-from tests.support import auth_headers, eventually
+from tests.support import auth_headers, error_code, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -42,12 +42,6 @@ def payload(customer_id: str, **overrides: Any) -> dict[str, Any]:
             **overrides,
         }
     }
-
-
-def error_code(body: dict[str, Any]) -> str:
-    assert body.get("errors"), body
-    code: str = body["errors"][0]["extensions"]["code"]
-    return code
 
 
 @pytest_asyncio.fixture(loop_scope="session")

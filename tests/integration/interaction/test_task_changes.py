@@ -32,15 +32,8 @@ async def pair(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Replicas]:
         yield running
 
 
-async def ok(pair: Replicas, query: str, variables: dict[str, Any], **kw: Any) -> Any:
-    body = await pair.a.query(query, variables, **kw)
-    assert "errors" not in body, body
-    return next(iter(body["data"].values()))
-
-
 async def create(pair: Replicas, customer_id: str, **extra: Any) -> dict[str, Any]:
-    task: dict[str, Any] = await ok(
-        pair,
+    task: dict[str, Any] = await pair.a.one(
         CREATE,
         {
             "input": {
@@ -82,8 +75,7 @@ async def test_update_task_moves_reminders_and_emits_task_updated(pair: Replicas
         ("overdue", (due + timedelta(minutes=1)).isoformat()),
     ]
     later = START + timedelta(days=1)
-    changed = await ok(
-        pair,
+    changed = await pair.a.one(
         UPDATE,
         {
             "id": task["id"],
@@ -124,7 +116,7 @@ async def test_update_task_moves_reminders_and_emits_task_updated(pair: Replicas
     assert of_task(pair, "task.overdue.v1", task["id"]) == []
 
     # an unchanged update changes nothing; a stale version is a conflict
-    same = await ok(pair, UPDATE, {"id": task["id"], "input": {"urgency": "HIGH"}})
+    same = await pair.a.one(UPDATE, {"id": task["id"], "input": {"urgency": "HIGH"}})
     assert same["version"] == 2
     stale = await pair.a.query(UPDATE, {"id": task["id"], "v": 1, "input": {"title": "x"}})
     assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
@@ -154,7 +146,7 @@ async def test_update_task_rejects_bad_input_and_strangers(pair: Replicas) -> No
         headers=auth_headers(sub="zoe", roles=("SALES",)),
     )
     assert stranger["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    await ok(pair, COMPLETE, {"id": task["id"]})
+    await pair.a.one(COMPLETE, {"id": task["id"]})
     closed = await pair.a.query(UPDATE, {"id": task["id"], "input": {"title": "again"}})
     assert closed["errors"][0]["extensions"]["fieldErrors"][0]["code"] == "NOT_OPEN"
     missing = await pair.a.query(UPDATE, {"id": "nope", "input": {"title": "x"}})
@@ -166,7 +158,7 @@ async def test_overdue_fires_once_for_open_tasks_only(pair: Replicas) -> None:
     customer_id = await pair.a.new_customer()
     late = await create(pair, customer_id, reminderOffsets=[])
     done = await create(pair, customer_id, reminderOffsets=[])
-    await ok(pair, COMPLETE, {"id": done["id"]})
+    await pair.a.one(COMPLETE, {"id": done["id"]})
     pair.clock.advance(hours=2)  # exactly due: not overdue yet
     await pair.settle()
     assert of_task(pair, "task.overdue.v1", late["id"]) == []
@@ -188,11 +180,11 @@ TICKET = "mutation($input: CreateTicketInput!) { createTicket(input: $input) { i
 
 async def test_ticket_comment_emits_mentions_without_text(pair: Replicas) -> None:
     customer_id = await pair.a.new_customer()
-    ticket = await ok(
-        pair, TICKET, {"input": {"customerId": customer_id, "type": "INQUIRY", "subject": "报价"}}
+    ticket = await pair.a.one(
+        TICKET, {"input": {"customerId": customer_id, "type": "INQUIRY", "subject": "报价"}}
     )
     body = "客户电话 13800138000，@bob 请回电，@carol 知悉 (mail me: alice@corp.cn)"
-    comment = await ok(pair, COMMENT, {"id": ticket["id"], "body": body})
+    comment = await pair.a.one(COMMENT, {"id": ticket["id"], "body": body})
 
     def added() -> list[dict[str, Any]]:
         return [

@@ -53,12 +53,6 @@ async def pair(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Replicas]:
         yield running
 
 
-async def ok(pair: Replicas, query: str, variables: dict[str, Any], **kw: Any) -> Any:
-    body = await pair.a.query(query, variables, **kw)
-    assert "errors" not in body, body
-    return next(iter(body["data"].values()))
-
-
 def first_error(body: dict[str, Any]) -> dict[str, Any]:
     assert body.get("errors"), body
     error: dict[str, Any] = body["errors"][0]
@@ -66,8 +60,7 @@ def first_error(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def new_ticket(pair: Replicas, customer_id: str, **extra: Any) -> dict[str, Any]:
-    ticket: dict[str, Any] = await ok(
-        pair,
+    ticket: dict[str, Any] = await pair.a.one(
         CREATE,
         {
             "input": {
@@ -87,7 +80,7 @@ async def test_workflow_assignment_comments_rating_and_events(pair: Replicas) ->
     customer_id = await pair.a.new_customer()
     team = unique("svc")
     for agent in ("wang", "li"):
-        assert await ok(pair, AGENT, {"a": f"{team}-{agent}", "t": team}) is True
+        assert await pair.a.one(AGENT, {"a": f"{team}-{agent}", "t": team}) is True
     ticket = await new_ticket(pair, customer_id, team=team)
     assert ticket["status"] == "NEW" and ticket["allowedNextStatuses"] == ["ASSIGNED", "CLOSED"]
     assert ticket["sla"]["state"] == "ON_TRACK"
@@ -98,43 +91,43 @@ async def test_workflow_assignment_comments_rating_and_events(pair: Replicas) ->
     assert "ASSIGNED, CLOSED" in wrong["message"]
     assert wrong["extensions"]["fieldErrors"][0]["field"] == "status"
 
-    assigned = await ok(
-        pair, ASSIGN, {"id": ticket["id"], "team": team, "strategy": "LEAST_LOADED"}
+    assigned = await pair.a.one(
+        ASSIGN, {"id": ticket["id"], "team": team, "strategy": "LEAST_LOADED"}
     )
     assert assigned["status"] == "ASSIGNED" and assigned["team"] == team
     first_agent = assigned["assigneeId"]
     assert first_agent == f"{team}-li"  # both idle: ties go by id
     # the next ticket of the team goes to the less loaded agent
     second = await new_ticket(pair, customer_id, team=team)
-    second = await ok(pair, ASSIGN, {"id": second["id"], "team": team, "strategy": "LEAST_LOADED"})
+    second = await pair.a.one(
+        ASSIGN, {"id": second["id"], "team": team, "strategy": "LEAST_LOADED"}
+    )
     assert second["assigneeId"] == f"{team}-wang"
 
-    comment = await ok(pair, COMMENT, {"id": ticket["id"], "body": "内部备注", "visible": False})
+    comment = await pair.a.one(COMMENT, {"id": ticket["id"], "body": "内部备注", "visible": False})
     assert comment["customerVisible"] is False
-    reply = await ok(pair, COMMENT, {"id": ticket["id"], "body": "已安排上门", "visible": True})
+    reply = await pair.a.one(COMMENT, {"id": ticket["id"], "body": "已安排上门", "visible": True})
     assert reply["customerVisible"] is True
     pair.clock.advance(minutes=20)
-    working = await ok(pair, STATUS, {"id": ticket["id"], "status": "IN_PROGRESS"})
+    working = await pair.a.one(STATUS, {"id": ticket["id"], "status": "IN_PROGRESS"})
     assert working["sla"]["firstRespondedAt"].startswith("2026-11-23T01:00:00")  # the reply
     bad_rating = first_error(await pair.a.query(RATE, {"id": ticket["id"], "rating": 5}))
     assert bad_rating["extensions"]["fieldErrors"][0]["code"] == "NOT_RESOLVED"
-    resolved = await ok(
-        pair, STATUS, {"id": ticket["id"], "status": "RESOLVED", "resolution": "更换硒鼓"}
+    resolved = await pair.a.one(
+        STATUS, {"id": ticket["id"], "status": "RESOLVED", "resolution": "更换硒鼓"}
     )
     assert resolved["sla"]["state"] == "MET"
     out_of_range = first_error(await pair.a.query(RATE, {"id": ticket["id"], "rating": 6}))
     assert out_of_range["extensions"]["fieldErrors"][0]["field"] == "rating"
-    rated = await ok(pair, RATE, {"id": ticket["id"], "rating": 4})
+    rated = await pair.a.one(RATE, {"id": ticket["id"], "rating": 4})
     assert rated["rating"] == 4
 
-    detail = await ok(
-        pair,
+    detail = await pair.a.one(
         "query($id: ID!) { ticket(id: $id) { comments(customerVisibleOnly: true) { body } } }",
         {"id": ticket["id"]},
     )
     assert [c["body"] for c in detail["comments"]] == ["已安排上门"]
-    mine = await ok(
-        pair,
+    mine = await pair.a.one(
         "{ myTickets { totalCount edges { node { id } } } }",
         {},
         headers=auth_headers(sub=f"{team}-wang", roles=("SERVICE",), team=team),
@@ -174,7 +167,7 @@ async def test_sla_breach_fires_on_time_once_and_not_while_waiting(pair: Replica
     pair.clock.now = START
     late = await new_ticket(pair, customer_id, assigneeId="zhou")
     waiting = await new_ticket(pair, customer_id, assigneeId="zhou")
-    parked = await ok(pair, STATUS, {"id": waiting["id"], "status": "WAITING_CUSTOMER"})
+    parked = await pair.a.one(STATUS, {"id": waiting["id"], "status": "WAITING_CUSTOMER"})
     assert parked["sla"]["paused"] is True and parked["sla"]["resolutionDueAt"] is None
 
     def breaches(ticket_id: str) -> list[str]:
@@ -189,8 +182,8 @@ async def test_sla_breach_fires_on_time_once_and_not_while_waiting(pair: Replica
     assert breaches(late["id"]) == []
     pair.clock.advance(minutes=1)
     await eventually(lambda: _async(breaches(late["id"]) == ["FIRST_RESPONSE"]))
-    state = await ok(
-        pair, "query($id: ID!) { ticket(id: $id) { sla { state } } }", {"id": late["id"]}
+    state = await pair.a.one(
+        "query($id: ID!) { ticket(id: $id) { sla { state } } }", {"id": late["id"]}
     )
     assert state["sla"]["state"] == "BREACHED"
 
@@ -229,8 +222,7 @@ async def test_task_reminders_fire_once_with_two_replicas(pair: Replicas) -> Non
         "code": "IN_PAST",
         "message": "dueAt must not be in the past",
     }
-    task = await ok(
-        pair,
+    task = await pair.a.one(
         TASK,
         {
             "input": {
@@ -241,12 +233,11 @@ async def test_task_reminders_fire_once_with_two_replicas(pair: Replicas) -> Non
             }
         },
     )
-    dropped = await ok(
-        pair,
+    dropped = await pair.a.one(
         TASK,
         {"input": {"customerId": customer_id, "title": "取消的", "dueAt": due.isoformat()}},
     )
-    await ok(pair, COMPLETE, {"id": dropped["id"]})
+    await pair.a.one(COMPLETE, {"id": dropped["id"]})
 
     def reminders(task_id: str) -> list[int]:
         return [
@@ -300,9 +291,9 @@ async def test_service_analytics_for_a_team(pair: Replicas) -> None:
         (120, slow, "RESOLVED"),
     ):
         pair.clock.now = START + timedelta(minutes=minute)
-        await ok(pair, STATUS, {"id": ticket["id"], "status": status})
-    await ok(pair, RATE, {"id": quick["id"], "rating": 5})
-    await ok(pair, RATE, {"id": slow["id"], "rating": 3})
+        await pair.a.one(STATUS, {"id": ticket["id"], "status": status})
+    await pair.a.one(RATE, {"id": quick["id"], "rating": 5})
+    await pair.a.one(RATE, {"id": slow["id"], "rating": 3})
     pair.clock.now = START.replace(hour=3)  # past the untouched ticket's first-response target
 
     async def breached() -> bool:
@@ -312,7 +303,7 @@ async def test_service_analytics_for_a_team(pair: Replicas) -> None:
     await eventually(breached)
     period = {"from": "2026-11-22T00:00:00Z", "to": "2026-11-24T00:00:00Z", "team": team}
     pair.a.commands.clear()
-    stats = await ok(pair, ANALYTICS, period)
+    stats = await pair.a.one(ANALYTICS, period)
     # computed by the database: one $facet aggregate for the period, one for the open load
     assert pair.a.commands.on("tickets") == ["aggregate", "aggregate"]
     assert stats["total"] == 3
@@ -336,8 +327,7 @@ async def test_service_analytics_for_a_team(pair: Replicas) -> None:
 async def test_completing_a_recurring_task_creates_the_next(pair: Replicas) -> None:
     customer_id = await pair.a.new_customer()
     pair.clock.now = START
-    weekly = await ok(
-        pair,
+    weekly = await pair.a.one(
         TASK,
         {
             "input": {
@@ -348,9 +338,8 @@ async def test_completing_a_recurring_task_creates_the_next(pair: Replicas) -> N
             }
         },
     )
-    await ok(pair, COMPLETE, {"id": weekly["id"]})
-    open_tasks = await ok(
-        pair,
+    await pair.a.one(COMPLETE, {"id": weekly["id"]})
+    open_tasks = await pair.a.one(
         """query($reps: [_Any!]!) { _entities(representations: $reps) {
              ... on Customer { openTasks { id title dueAt recurrence } } } }""",
         {"reps": [{"__typename": "Customer", "id": customer_id}]},

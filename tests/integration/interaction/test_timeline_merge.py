@@ -60,15 +60,8 @@ def reps(*customer_ids: str) -> dict[str, Any]:
     return {"reps": [{"__typename": "Customer", "id": c} for c in customer_ids]}
 
 
-async def ok(service: Service, query: str, variables: dict[str, Any]) -> Any:
-    body = await service.query(query, variables)
-    assert "errors" not in body, body
-    return body["data"]
-
-
 async def log(service: Service, customer_id: str, at: datetime, channel: str = "PHONE") -> str:
-    data = await ok(
-        service,
+    data = await service.ok(
         LOG,
         {
             "input": {
@@ -102,12 +95,12 @@ def purchase_input(customer_id: str, external_id: str, **extra: Any) -> dict[str
 async def test_purchase_upsert_is_idempotent_and_validated(service: Service) -> None:
     customer_id = await service.new_customer()
     external = unique("ord")
-    first = (await ok(service, PURCHASE, purchase_input(customer_id, external)))["recordPurchase"]
-    again = (await ok(service, PURCHASE, purchase_input(customer_id, external)))["recordPurchase"]
+    first = (await service.ok(PURCHASE, purchase_input(customer_id, external)))["recordPurchase"]
+    again = (await service.ok(PURCHASE, purchase_input(customer_id, external)))["recordPurchase"]
     assert first["changed"] is True and again["changed"] is False
     assert again["purchase"] == first["purchase"]
     changed = (
-        await ok(service, PURCHASE, purchase_input(customer_id, external, status="REFUNDED"))
+        await service.ok(PURCHASE, purchase_input(customer_id, external, status="REFUNDED"))
     )["recordPurchase"]
     assert changed["changed"] is True and changed["purchase"]["version"] == 2
     assert await service.db["purchases"].count_documents({"customerId": customer_id}) == 1
@@ -132,16 +125,14 @@ async def test_timeline_is_one_ordered_paginated_feed_filterable_by_kind(service
         expected.append(
             ("INTERACTION", await log(service, customer_id, NOW - timedelta(hours=hours)))
         )
-    bought = await ok(service, PURCHASE, purchase_input(customer_id, unique("o")))
+    bought = await service.ok(PURCHASE, purchase_input(customer_id, unique("o")))
     expected.append(("PURCHASE", bought["recordPurchase"]["purchase"]["id"]))
-    ticket = await ok(
-        service,
+    ticket = await service.ok(
         TICKET,
         {"input": {"customerId": customer_id, "type": "INQUIRY", "subject": "发票"}},
     )
     expected.append(("TICKET", ticket["createTicket"]["id"]))
-    task = await ok(
-        service,
+    task = await service.ok(
         TASK,
         {
             "input": {
@@ -156,7 +147,7 @@ async def test_timeline_is_one_ordered_paginated_feed_filterable_by_kind(service
     seen: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        data = await ok(service, TIMELINE, {**reps(customer_id), "first": 3, "after": after})
+        data = await service.ok(TIMELINE, {**reps(customer_id), "first": 3, "after": after})
         page = data["_entities"][0]["timeline"]
         assert page["totalCount"] == 8  # 7 items + "Customer created" (from the event)
         assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
@@ -172,8 +163,8 @@ async def test_timeline_is_one_ordered_paginated_feed_filterable_by_kind(service
     assert [n["title"] for n in seen if n["kind"] == "CUSTOMER"] == ["Customer created"]
     assert seen[-1]["kind"] == "PURCHASE"  # three days ago: the oldest item
 
-    only = await ok(
-        service, TIMELINE, {**reps(customer_id), "first": 10, "kinds": ["TICKET", "TASK"]}
+    only = await service.ok(
+        TIMELINE, {**reps(customer_id), "first": 10, "kinds": ["TICKET", "TASK"]}
     )
     feed = only["_entities"][0]["timeline"]
     assert feed["totalCount"] == 2
@@ -190,15 +181,14 @@ async def test_insight_and_open_lists_cost_fixed_queries_per_entities_call(
         await log(service, customer_id, NOW - timedelta(days=2), "WECHAT")
         await log(service, customer_id, NOW - timedelta(days=45), "PHONE")
         for k in range(n + 1):
-            await ok(service, PURCHASE, purchase_input(customer_id, unique(f"o{k}")))
-        await ok(
-            service,
+            await service.ok(PURCHASE, purchase_input(customer_id, unique(f"o{k}")))
+        await service.ok(
             TICKET,
             {"input": {"customerId": customer_id, "type": "COMPLAINT", "subject": "投诉"}},
         )
-    await ok(service, INSIGHT, reps(customers[0]))  # warms the cached RFM distribution
+    await service.ok(INSIGHT, reps(customers[0]))  # warms the cached RFM distribution
     service.commands.clear()
-    data = await ok(service, INSIGHT, reps(*customers, "unknown-" + unique("c")))
+    data = await service.ok(INSIGHT, reps(*customers, "unknown-" + unique("c")))
     entities = data["_entities"]
     first = entities[0]["insight"]
     assert first["openTickets"] == 1 and first["averageSatisfaction"] is None
@@ -232,8 +222,8 @@ async def test_merge_moves_everything_to_the_survivor(service: Service) -> None:
     merged = await service.new_customer()
     await log(service, survivor, NOW - timedelta(hours=3))
     moved = await log(service, merged, NOW - timedelta(hours=2))
-    ticket = await ok(
-        service, TICKET, {"input": {"customerId": merged, "type": "FAULT", "subject": "坏了"}}
+    ticket = await service.ok(
+        TICKET, {"input": {"customerId": merged, "type": "FAULT", "subject": "坏了"}}
     )
     await publish(
         service, "customer.merged.v1", survivor, {"survivorId": survivor, "mergedIds": [merged]}
@@ -243,7 +233,7 @@ async def test_merge_moves_everything_to_the_survivor(service: Service) -> None:
         return await service.db["timeline"].count_documents({"customerId": merged}) == 0
 
     await eventually(rekeyed)
-    data = await ok(service, TIMELINE, {**reps(survivor, merged), "first": 10})
+    data = await service.ok(TIMELINE, {**reps(survivor, merged), "first": 10})
     survivor_feed, merged_feed = (e["timeline"] for e in data["_entities"])
     # 2 interactions, 1 ticket, both "Customer created" notes and the merge note
     assert survivor_feed["totalCount"] == 6 and merged_feed["totalCount"] == 0
@@ -261,8 +251,7 @@ async def test_merge_moves_everything_to_the_survivor(service: Service) -> None:
 async def test_erase_removes_personal_content(service: Service) -> None:
     customer_id = await service.new_customer()
     interaction_id = await log(service, customer_id, NOW - timedelta(hours=1))
-    await ok(
-        service,
+    await service.ok(
         TICKET,
         {
             "input": {

@@ -13,17 +13,16 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from crm_customer.app import create_app as customer_app
 from crm_kit.audit import AuditLog, Entry, Who, mask
 from crm_kit.audit import __main__ as audit_cli
 from crm_kit.audit.chain import record_hash
 from crm_kit.audit.store import AUDIT_LOG
 from crm_kit.events import utcnow
-from tests.support import auth_headers, gql, serve_app, service_settings, unique, wait_ready
+from tests.harness import serve_service
+from tests.support import auth_headers, gql, unique
 
 pytestmark = pytest.mark.integration
 
@@ -56,10 +55,8 @@ def _verify(mongodb_uri: str, database: str) -> subprocess.CompletedProcess[str]
 async def test_mutations_and_refusals_are_recorded_with_caller_and_client(
     mongodb_uri: str, amqp_url: str, mongo: AsyncMongoClient[dict[str, Any]]
 ) -> None:
-    settings = service_settings("customer", mongodb_uri, amqp_url)
-    async with serve_app(customer_app(settings)) as base, httpx.AsyncClient(timeout=30) as http:
-        await wait_ready(base)
-        url = f"{base}/graphql"
+    async with serve_service("customer", mongodb_uri, amqp_url) as customer:
+        settings, http, url = customer.settings, customer.http, customer.graphql
         headers = {**auth_headers(sub="alice", roles=("ADMIN",)), "X-Forwarded-For": "203.0.113.7"}
         created = await gql(http, url, CREATE, {"n": "审计 测试", "p": ["+8613812345678"]}, headers)
         customer_id = created["data"]["createCustomer"]["id"]

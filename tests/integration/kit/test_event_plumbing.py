@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from crm_kit.events import CloudEvent
 from crm_kit.mongo import create_client
 from crm_kit.outbox import OutboxRelay
 from crm_kit.uow import Transaction, UnitOfWork
+from tests.harness import observer
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
@@ -44,34 +44,6 @@ async def kit(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Kit]:
     await bus.close()
     await client.drop_database(db.name)
     await client.close()
-
-
-@contextlib.asynccontextmanager
-async def observer(
-    amqp_url: str, exchange: str, key: str = "#"
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """A temporary queue bound to the exchange, collecting what arrives."""
-    seen: list[dict[str, Any]] = []
-    connection = await aio_pika.connect(amqp_url)
-    channel = await connection.channel()
-    ex = await channel.declare_exchange(
-        exchange,
-        aio_pika.ExchangeType.TOPIC,
-        durable=True,
-        arguments={"alternate-exchange": f"{exchange}.unrouted"},
-    )
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(ex, routing_key=key)
-
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        seen.append(orjson.loads(message.body))
-        await message.ack()
-
-    await queue.consume(on_message)
-    try:
-        yield seen
-    finally:
-        await connection.close()
 
 
 async def run_relay(relay: OutboxRelay) -> tuple[asyncio.Event, asyncio.Task[None]]:

@@ -20,7 +20,8 @@ from crm_kit.mongo import create_client
 from crm_kit.outbox import OutboxRelay, backoff_delay
 from crm_kit.topology import QueueKind, QueueNames
 from crm_kit.uow import Transaction, UnitOfWork
-from tests.integration.kit.test_event_plumbing import Kit, kit, observer
+from tests.harness import observer
+from tests.integration.kit.test_event_plumbing import Kit, kit
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration

@@ -8,21 +8,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crm_dev.smtp_sink import SmtpSink
-from crm_kit.bus import EventBus
 from crm_kit.events import CloudEvent
-from crm_kit.settings import ServiceSettings
-from crm_notification.app import create_app
 from crm_notification.channels.sms import LoggingSmsProvider
 from crm_notification.settings import NotificationSettings
-from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, serve_service
+from tests.support import auth_headers, eventually, gql, ok, serve_app
 
 PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -66,24 +62,9 @@ class Receiver:
 
 
 @dataclass
-class Stack:
-    url: str
-    app: Starlette
-    settings: ServiceSettings
-    notification_settings: NotificationSettings
-    bus: EventBus
-    http: httpx.AsyncClient
-    sink: SmtpSink
-    receiver: Receiver
-    sms: LoggingSmsProvider
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.url}/graphql"
-
-    @property
-    def db(self) -> Any:
-        return self.app.state.runtime.db
+class Stack(ServiceHandle):
+    receiver: Receiver = field(default_factory=Receiver)
+    sms: LoggingSmsProvider = field(default_factory=LoggingSmsProvider)
 
     async def query(
         self, query: str, variables: dict[str, Any] | None = None, **who: Any
@@ -92,9 +73,7 @@ class Stack:
         return await gql(self.http, self.graphql, query, variables, headers)
 
     async def ok(self, query: str, variables: dict[str, Any] | None = None, **who: Any) -> Any:
-        body = await self.query(query, variables, **who)
-        assert "errors" not in body, body
-        return body["data"]
+        return ok(await self.query(query, variables, **who))
 
     async def set_preferences(self, user: str, **fields: Any) -> dict[str, Any]:
         data = await self.ok(PREFERENCES, {"input": fields}, sub=user, roles=("SALES",))
@@ -137,44 +116,45 @@ class Stack:
         return result
 
 
+FAST: dict[str, Any] = {
+    "mail_from": "CRM 通知 <notify@crm.test>",
+    "mail_reply_to": "support@crm.test",
+    "webhook_allow_private": True,  # the receiver is on loopback
+    "webhook_timeout_seconds": 1.0,
+    "retry_base_seconds": 0.4,
+    "retry_cap_seconds": 5.0,
+    "webhook_max_attempts": 4,
+    "email_max_attempts": 3,
+    "webhook_disable_after_failures": 6,
+    "scheduler_poll_seconds": 0.05,
+    "scheduler_lease_seconds": 10.0,
+    "replica_id": "test-replica",
+}
+
+
 def fast_settings(smtp_port: int, **overrides: Any) -> NotificationSettings:
-    values: dict[str, Any] = {
-        "smtp_port": smtp_port,
-        "mail_from": "CRM 通知 <notify@crm.test>",
-        "mail_reply_to": "support@crm.test",
-        "webhook_allow_private": True,  # the receiver is on loopback
-        "webhook_timeout_seconds": 1.0,
-        "retry_base_seconds": 0.4,
-        "retry_cap_seconds": 5.0,
-        "webhook_max_attempts": 4,
-        "email_max_attempts": 3,
-        "webhook_disable_after_failures": 6,
-        "scheduler_poll_seconds": 0.05,
-        "scheduler_lease_seconds": 10.0,
-        "replica_id": "test-replica",
-    }
-    values.update(overrides)
-    return NotificationSettings(**values)
+    return NotificationSettings(**{"smtp_port": smtp_port, **FAST, **overrides})
 
 
 @asynccontextmanager
 async def running_stack(mongodb_uri: str, amqp_url: str, **overrides: Any) -> AsyncIterator[Stack]:
-    settings = service_settings("notification", mongodb_uri, amqp_url)
+    """The notification service with fast NotificationSettings (`overrides`), an SMTP sink, a
+    logging SMS provider and a webhook receiver, its live push listening."""
     receiver = Receiver()
     hook_app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
     sms = LoggingSmsProvider()
-    async with SmtpSink() as sink, serve_app(hook_app) as hook_url:
+    async with serve_app(hook_app) as hook_url:
         receiver.url = f"{hook_url}/hook"
-        nsettings = fast_settings(sink.port, **overrides)
-        app = create_app(settings, notification_settings=nsettings, sms_provider=sms)
-        bus = EventBus(amqp_url, settings.events_exchange)
-        async with serve_app(app, settings.port) as url, httpx.AsyncClient(timeout=30) as http:
-            await wait_ready(url)
-            await eventually(_listening(app), timeout=10)
-            try:
-                yield Stack(url, app, settings, nsettings, bus, http, sink, receiver, sms)
-            finally:
-                await bus.close()
+        async with serve_service(
+            "notification",
+            mongodb_uri,
+            amqp_url,
+            smtp=True,
+            notification=FAST | overrides,
+            ready=_listening,
+            sms_provider=sms,
+        ) as handle:
+            yield Stack.of(handle, receiver=receiver, sms=sms)
 
 
 def _listening(app: Starlette) -> Any:

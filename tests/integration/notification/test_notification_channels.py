@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from tests.integration.notification.harness import (
     task_due,
     ticket,
 )
-from tests.support import eventually
+from tests.support import eventually, uid
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +40,6 @@ mutation($input: WebhookSubscriptionInput!) {
 }"""
 
 HOOKS = "{ webhookSubscriptions { id enabled consecutiveFailures disabledReason } }"
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -13,10 +13,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from crm_customer.app import create_app as create_customer_app
 from crm_kit.uow import OUTBOX_COLLECTION
+from tests.harness import serve_service
 from tests.integration.notification.harness import Stack, event, running_stack, ticket
-from tests.support import eventually, gql, serve_app, service_settings, wait_ready
+from tests.support import eventually, gql
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +27,8 @@ SAVE_RULE = """mutation($input: NotificationRuleInput!) {
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def customer_url(mongodb_uri: str, amqp_url: str) -> AsyncIterator[str]:
-    settings = service_settings("customer", mongodb_uri, amqp_url)
-    async with serve_app(create_customer_app(settings)) as url:
-        await wait_ready(url)
-        yield url
+    async with serve_service("customer", mongodb_uri, amqp_url) as customer:
+        yield customer.base
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

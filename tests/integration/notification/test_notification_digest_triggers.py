@@ -5,7 +5,6 @@ scheduler replicas run) and the delivery log keeping masked addresses only."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,17 +30,13 @@ from tests.integration.notification.harness import (
     task_due,
     ticket,
 )
-from tests.support import eventually
+from tests.support import eventually, uid
 
 pytestmark = pytest.mark.integration
 
 INBOX = """
 query { myNotifications(first: 20) { totalCount edges { node { type title body customerId } } } }
 """
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

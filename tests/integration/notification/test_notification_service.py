@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
-import httpx
 import orjson
 import pytest
 import pytest_asyncio
 from pymongo import monitoring
 from pymongo.errors import PyMongoError
-from starlette.applications import Starlette
 
-from crm_kit.bus import EventBus
 from crm_kit.events import CloudEvent
-from crm_kit.settings import ServiceSettings
-from crm_notification.app import create_app
-from tests.support import auth_headers, eventually, gql, serve_app, service_settings, wait_ready
+from tests.harness import ServiceHandle, serve_service
+from tests.support import auth_headers, eventually, gql, uid
 
 pytestmark = pytest.mark.integration
 
@@ -83,17 +78,8 @@ def transiently_failed(body: dict[str, Any]) -> bool:
 
 
 @dataclass
-class Service:
-    url: str
-    app: Starlette
-    settings: ServiceSettings
-    bus: EventBus
-    http: httpx.AsyncClient
-    recorder: CommandRecorder
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.url}/graphql"
+class Service(ServiceHandle):
+    recorder: CommandRecorder = field(default_factory=CommandRecorder)
 
     async def query(
         self, query: str, variables: dict[str, Any] | None = None, **who: Any
@@ -141,20 +127,11 @@ class Service:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def service(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
-    settings = service_settings("notification", mongodb_uri, amqp_url)
     recorder = CommandRecorder()
-    app = create_app(settings, mongo_listeners=[recorder])
-    bus = EventBus(amqp_url, settings.events_exchange)
-    async with serve_app(app, settings.port) as url, httpx.AsyncClient(timeout=30) as http:
-        await wait_ready(url)
-        try:
-            yield Service(url, app, settings, bus, http, recorder)
-        finally:
-            await bus.close()
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    async with serve_service(
+        "notification", mongodb_uri, amqp_url, mongo_listeners=[recorder]
+    ) as handle:
+        yield Service.of(handle, recorder=recorder)
 
 
 def assigned(

@@ -25,6 +25,7 @@ from crm_customer.duplicates import fuzzy
 from crm_customer.duplicates.model import DuplicateRule, merge, near_candidates, rank, similar
 from crm_customer.history.model import diff
 from crm_kit.errors import BadUserInput
+from tests.support import field_codes
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 DEFS = {
@@ -41,10 +42,6 @@ DEFS = {
         FieldDefinition("old", "旧", "Old", FieldType.TEXT, active=False),
     )
 }
-
-
-def codes(exc: pytest.ExceptionInfo[BadUserInput]) -> dict[str, str]:
-    return {e.field: e.code for e in exc.value.field_errors}
 
 
 def test_custom_values_are_normalised_per_type() -> None:
@@ -92,7 +89,7 @@ def test_bad_custom_values_name_each_field() -> None:
                 "vip": "yes",
             },
         )
-    assert codes(exc) == {
+    assert field_codes(exc) == {
         "customFields.nope": "UNKNOWN_CUSTOM_FIELD",
         "customFields.old": "UNKNOWN_CUSTOM_FIELD",
         "customFields.budget": "CUSTOM_FIELD_TYPE",
@@ -103,7 +100,7 @@ def test_bad_custom_values_name_each_field() -> None:
     }
     with pytest.raises(BadUserInput) as exc:
         apply_values(DEFS, {"budget": True})  # a boolean is not a number; level is required
-    assert codes(exc) == {
+    assert field_codes(exc) == {
         "customFields.budget": "CUSTOM_FIELD_TYPE",
         "customFields.level": "CUSTOM_FIELD_REQUIRED",
     }
@@ -117,14 +114,14 @@ def test_update_is_a_patch_and_required_is_enforced_only_when_touched() -> None:
     }
     with pytest.raises(BadUserInput) as exc:
         apply_values(DEFS, {"level": None}, {"level": "A"})
-    assert codes(exc) == {"customFields.level": "CUSTOM_FIELD_REQUIRED"}
+    assert field_codes(exc) == {"customFields.level": "CUSTOM_FIELD_REQUIRED"}
 
 
 def test_definitions_are_validated_and_their_type_is_fixed() -> None:
     draft = FieldDefinition("Bad Key", " ", "x" * 101, FieldType.SELECT)
     with pytest.raises(BadUserInput) as exc:
         validated_definition(draft, None, actor="a", now=NOW)
-    assert codes(exc) == {
+    assert field_codes(exc) == {
         "key": "INVALID_KEY",
         "labelZh": "REQUIRED",
         "labelEn": "TOO_LONG",
@@ -132,7 +129,7 @@ def test_definitions_are_validated_and_their_type_is_fixed() -> None:
     }
     with pytest.raises(BadUserInput) as exc:
         validated_definition(DEFS["budget"], DEFS["note"], actor="a", now=NOW)
-    assert codes(exc) == {"type": "TYPE_LOCKED"}
+    assert field_codes(exc) == {"type": "TYPE_LOCKED"}
     clean = validated_definition(
         FieldDefinition("level", " 级别 ", "Level", FieldType.SELECT, options=["A", " A ", "B"]),
         None,
@@ -190,11 +187,11 @@ def test_tags_rename_split_and_validation() -> None:
     assert split(["vip", "mine", "key"], {"vip", "key"}) == (["vip", "key"], ["mine"])
     with pytest.raises(BadUserInput) as exc:
         validated_tag(Tag("", color="red"), actor="a", now=NOW)
-    assert codes(exc) == {"name": "INVALID_TAG", "color": "INVALID_COLOR"}
+    assert field_codes(exc) == {"name": "INVALID_TAG", "color": "INVALID_COLOR"}
     assert validated_tag(Tag(" VIP ", "#AABBCC"), actor="a", now=NOW).color == "#aabbcc"
     with pytest.raises(BadUserInput) as exc:
         check_rename("vip", " vip ")
-    assert codes(exc) == {"newName": "SAME_NAME"}
+    assert field_codes(exc) == {"newName": "SAME_NAME"}
 
 
 RULES = [
@@ -229,7 +226,7 @@ def test_rule_validation() -> None:
         validated_rule(
             Rule("r", " ", "", Strategy.ROUND_ROBIN, industries=["Z"]), actor="a", now=NOW
         )
-    assert codes(exc) == {
+    assert field_codes(exc) == {
         "name": "REQUIRED",
         "team": "REQUIRED",
         "industries[0]": "INVALID_INDUSTRY",

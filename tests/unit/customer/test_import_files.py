@@ -14,10 +14,7 @@ from crm_customer.imports.columns import COLUMNS, resolve_header, template_heade
 from crm_customer.imports.model import Counts, Outcome, RowResult
 from crm_customer.imports.rows import column_of, parse_row, stage_rows
 from crm_kit.errors import BadUserInput
-
-
-def codes(exc: pytest.ExceptionInfo[BadUserInput]) -> list[str]:
-    return [e.code for e in exc.value.field_errors]
+from tests.support import field_code_list
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -41,10 +38,10 @@ def test_type_is_decided_by_content_not_by_name() -> None:
     ]:
         with pytest.raises(BadUserInput) as exc:
             files.detect(data, name)
-        assert codes(exc) == ["UNSUPPORTED_FILE_TYPE"]
+        assert field_code_list(exc) == ["UNSUPPORTED_FILE_TYPE"]
     with pytest.raises(BadUserInput) as exc:
         files.detect(b"\xef\xbb\xbf \r\n", "empty.csv")
-    assert codes(exc) == ["EMPTY_FILE"]
+    assert field_code_list(exc) == ["EMPTY_FILE"]
 
 
 def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
@@ -55,7 +52,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
         archive.writestr("word/document.xml", "<x/>")
     with pytest.raises(BadUserInput) as exc:
         files.detect(out.getvalue(), "doc.xlsx")
-    assert codes(exc) == ["UNSUPPORTED_FILE_TYPE"]
+    assert field_code_list(exc) == ["UNSUPPORTED_FILE_TYPE"]
 
 
 def test_xlsx_cells_become_text_numbers_and_dates_included() -> None:
@@ -75,7 +72,7 @@ def test_csv_rows_skip_blank_lines_and_respect_the_row_limit() -> None:
     assert [n for n, _ in rows] == [1, 2, 4] and rows[2][1] == ["个人", "李四"]
     with pytest.raises(BadUserInput) as exc:
         files.read_table(text.encode(), files.FileFormat.CSV, 1)
-    assert codes(exc) == ["TOO_MANY_ROWS"]
+    assert field_code_list(exc) == ["TOO_MANY_ROWS"]
 
 
 def test_header_accepts_zh_en_and_keys_and_names_missing_and_unknown_columns() -> None:
@@ -84,7 +81,7 @@ def test_header_accepts_zh_en_and_keys_and_names_missing_and_unknown_columns() -
     assert header.headers["name"] == "Name"
     with pytest.raises(BadUserInput) as exc:
         resolve_header(["Name", "手机号码", "星座", "手机号码"])
-    assert codes(exc) == ["MISSING_COLUMNS", "UNKNOWN_COLUMNS", "REPEATED_COLUMNS"]
+    assert field_code_list(exc) == ["MISSING_COLUMNS", "UNKNOWN_COLUMNS", "REPEATED_COLUMNS"]
     text = " ".join(e.message for e in exc.value.field_errors)
     assert "客户类型 (Kind)" in text and "星座" in text
     assert template_header("zh")[0] == "客户类型*" and template_header("en")[1] == "Name*"

@@ -27,6 +27,7 @@ from crm_customer.i18n import localise_extensions, parse_accept_language
 from crm_customer.protection.crypto import DataProtector, DecryptionError, KeyConfigError
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput
+from tests.support import field_codes
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 ID_CARD = "11010519491231002X"  # the GB 11643 standard's own example
@@ -38,10 +39,6 @@ def individual(**overrides: object) -> domain.Customer:
     values: dict[str, object] = {"kind": CustomerKind.INDIVIDUAL, "name": "张伟"}
     values.update(overrides)
     return domain.create(NewCustomer(**values), id="c1", actor="alice", now=NOW)  # type: ignore[arg-type]
-
-
-def codes(exc: BadUserInput) -> dict[str, str]:
-    return {e.field: e.code for e in exc.field_errors}
 
 
 def test_gb11643_check_digit_region_and_birthday() -> None:
@@ -68,16 +65,19 @@ def test_identity_fills_birthday_and_gender_and_rejects_mismatches() -> None:
     assert (c.birthday, c.gender) == (date(1949, 12, 31), Gender.FEMALE)
     with pytest.raises(BadUserInput) as caught:
         individual(id_card_number=ID_CARD, birthday=date(1950, 1, 1), gender=Gender.MALE)
-    assert codes(caught.value) == {"birthday": "BIRTHDAY_MISMATCH", "gender": "GENDER_MISMATCH"}
+    assert field_codes(caught.value) == {
+        "birthday": "BIRTHDAY_MISMATCH",
+        "gender": "GENDER_MISMATCH",
+    }
     with pytest.raises(BadUserInput) as caught:
         individual(birthday=date(2030, 1, 1))
-    assert codes(caught.value) == {"birthday": "IMPOSSIBLE_BIRTHDAY"}
+    assert field_codes(caught.value) == {"birthday": "IMPOSSIBLE_BIRTHDAY"}
 
 
 def test_kind_specific_fields_and_enterprise_rules() -> None:
     with pytest.raises(BadUserInput) as caught:
         individual(uscc=USCC)
-    assert codes(caught.value) == {"uscc": "FIELD_NOT_FOR_KIND"}
+    assert field_codes(caught.value) == {"uscc": "FIELD_NOT_FOR_KIND"}
     company = domain.create(
         NewCustomer(
             kind=CustomerKind.ENTERPRISE,
@@ -106,7 +106,7 @@ def test_kind_specific_fields_and_enterprise_rules() -> None:
             actor="a",
             now=NOW,
         )
-    assert codes(caught.value) == {
+    assert field_codes(caught.value) == {
         "industry": "INVALID_INDUSTRY",
         "contacts": "MULTIPLE_PRIMARY",
         "website": "INVALID_URL",
@@ -117,7 +117,7 @@ def test_kind_specific_fields_and_enterprise_rules() -> None:
 def test_referrer_needs_referral_source() -> None:
     with pytest.raises(BadUserInput) as caught:
         individual(referrer="老王")
-    assert codes(caught.value) == {"referrer": "REFERRER_NEEDS_REFERRAL"}
+    assert field_codes(caught.value) == {"referrer": "REFERRER_NEEDS_REFERRAL"}
     assert individual(referrer="老王", source=domain.Source.REFERRAL).referrer == "老王"
 
 

@@ -19,6 +19,7 @@ from crm_interaction.interactions.service import fingerprint, guard_id
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Forbidden
 from crm_kit.events import CloudEvent
+from tests.support import field_codes
 
 NOW = datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=UTC)
 VALID = LogInteraction(
@@ -27,7 +28,7 @@ VALID = LogInteraction(
 
 
 def codes(command: LogInteraction) -> dict[str, str]:
-    return {e.field: e.code for e in domain.validate(command, NOW)}
+    return field_codes(domain.validate(command, NOW))
 
 
 def test_valid_command_has_no_errors() -> None:

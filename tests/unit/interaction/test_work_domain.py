@@ -16,12 +16,9 @@ from crm_interaction.tasks.model import NewTask
 from crm_interaction.tickets import model as tickets
 from crm_interaction.tickets.model import AssignStrategy, pick_agent
 from crm_kit.errors import BadUserInput
+from tests.support import field_codes
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-
-
-def codes(exc: BadUserInput) -> dict[str, str]:
-    return {e.field: e.code for e in exc.field_errors}
 
 
 def test_least_loaded_and_round_robin_pick_within_the_team() -> None:
@@ -36,7 +33,7 @@ def test_least_loaded_and_round_robin_pick_within_the_team() -> None:
     assert pick_agent(agents, {}, AssignStrategy.ROUND_ROBIN, "zhao") == "li"
     with pytest.raises(BadUserInput) as empty:
         pick_agent([], {}, AssignStrategy.LEAST_LOADED, None)
-    assert codes(empty.value) == {"team": "NO_AGENTS"}
+    assert field_codes(empty.value) == {"team": "NO_AGENTS"}
 
 
 def test_rating_is_1_to_5_and_only_after_resolution() -> None:
@@ -46,12 +43,12 @@ def test_rating_is_1_to_5_and_only_after_resolution() -> None:
     )
     with pytest.raises(BadUserInput) as early:
         tickets.rate(ticket, rating=5, comment=None, now=NOW)
-    assert codes(early.value) == {"id": "NOT_RESOLVED"}
+    assert field_codes(early.value) == {"id": "NOT_RESOLVED"}
     resolved = replace(ticket, status=tickets.TicketStatus.RESOLVED)
     for bad in (0, 6):
         with pytest.raises(BadUserInput) as wrong:
             tickets.rate(resolved, rating=bad, comment=None, now=NOW)
-        assert codes(wrong.value) == {"rating": "OUT_OF_RANGE"}
+        assert field_codes(wrong.value) == {"rating": "OUT_OF_RANGE"}
     assert tickets.rate(resolved, rating=4, comment="快", now=NOW).rating == 4
 
 
@@ -63,7 +60,7 @@ def test_ticket_subject_required_and_size_limited() -> None:
         )
         with pytest.raises(BadUserInput) as raised:
             tickets.open_ticket(command, id="t", created_by="a", now=NOW, rules=rules)
-        assert codes(raised.value) == {"subject": code}
+        assert field_codes(raised.value) == {"subject": code}
 
 
 def test_task_due_in_the_past_and_bad_reminders_are_rejected() -> None:
@@ -71,7 +68,7 @@ def test_task_due_in_the_past_and_bad_reminders_are_rejected() -> None:
         tasks.new_task(
             NewTask("c", "回访", NOW - timedelta(hours=1)), id="k", created_by="a", now=NOW
         )
-    assert codes(past.value) == {"dueAt": "IN_PAST"}
+    assert field_codes(past.value) == {"dueAt": "IN_PAST"}
     with pytest.raises(BadUserInput) as offsets:
         tasks.new_task(
             NewTask("c", "回访", NOW + timedelta(days=1), reminder_offsets=(-5,)),
@@ -79,7 +76,7 @@ def test_task_due_in_the_past_and_bad_reminders_are_rejected() -> None:
             created_by="a",
             now=NOW,
         )
-    assert codes(offsets.value) == {"reminderOffsets": "OUT_OF_RANGE"}
+    assert field_codes(offsets.value) == {"reminderOffsets": "OUT_OF_RANGE"}
     task = tasks.new_task(
         NewTask("c", "回访", NOW + timedelta(minutes=30), reminder_offsets=(0, 60, 15)),
         id="k",
@@ -123,7 +120,7 @@ def test_purchase_money_rules() -> None:
     ):
         with pytest.raises(BadUserInput) as raised:
             build(purchase(**overrides), recorded_by="a", now=NOW, version=1)
-        assert codes(raised.value).get(field) == code, (overrides, raised.value.field_errors)
+        assert field_codes(raised.value).get(field) == code, (overrides, raised.value.field_errors)
     assert to_minor(Decimal("500"), "JPY") == 500
     assert from_minor(1234, "KWD") == Decimal("1.234")
     assert purchases.exponent("USD") == 2
