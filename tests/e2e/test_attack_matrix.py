@@ -1,4 +1,4 @@
-"""Issue 7 attack matrix, through the gateway: every role × every operation on the customers
+"""The attack matrix, through the gateway: every role × every operation on the customers
 SALES_OWNER owns ("own"), a colleague in the same team owns ("team") and someone in another team
 owns ("other"), each expected allow/deny asserted from the table below; plus refused tokens
 (missing, expired, wrong signature, wrong audience, `alg: none`) against the gateway and

@@ -1,4 +1,4 @@
-"""Issue 3 part B through the gateway: an ADMIN defines a custom field, a catalog tag and an
+"""Catalogs through the gateway: an ADMIN defines a custom field, a catalog tag and an
 assignment rule; customers are created with values and tags and no owner, the rule picks
 their owners, a manager's SPA reads the field definitions in English, and the list filters by
 custom field value and tag (together with the owner filter)."""

@@ -1,4 +1,4 @@
-"""Issue 7 input hardening, through the gateway: `{"$ne": null}`-style payloads in every filter
+"""Input hardening, through the gateway: `{"$ne": null}`-style payloads in every filter
 and id argument of the three subgraphs (as strings, as JSON scalar values, inside cursors, as
 ids, as objects where an ID is expected) never widen a result; page sizes and filter values
 are bounded. Queries run as ADMIN, who may see everything: an operator that reached MongoDB

@@ -1,4 +1,4 @@
-"""Issue 3 part B over real HTTP against the embedded MongoDB and the real broker: custom
+"""Catalogs over real HTTP against the embedded MongoDB and the real broker: custom
 fields, the tag catalog, assignment rules, similar-name duplicates, idempotent writes."""
 
 from __future__ import annotations

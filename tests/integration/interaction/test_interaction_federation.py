@@ -164,7 +164,7 @@ async def test_first_is_capped_at_100(service: Service) -> None:
             for n in range(105)
         ]
     )
-    connection = await page(service, customer_id, 100)  # above 100: BAD_USER_INPUT (issue 7)
+    connection = await page(service, customer_id, 100)  # above 100: BAD_USER_INPUT (MAX_PAGE_SIZE)
     assert len(connection["edges"]) == 100
     assert connection["pageInfo"]["hasNextPage"] is True
     assert connection["totalCount"] == 105

@@ -189,7 +189,7 @@ async def test_analyst_may_read_but_not_log(service: Service) -> None:
     assert error_code(body) == "FORBIDDEN"
     logged = await service.query(LOG, payload(customer_id))
     read = await service.query(GET, {"id": logged["data"]["logInteraction"]["id"]}, analyst)
-    assert error_code(read) == "FORBIDDEN"  # issue 7: no personal details for ANALYST
+    assert error_code(read) == "FORBIDDEN"  # no personal details for ANALYST
 
 
 async def test_same_idempotency_key_returns_the_first_interaction(service: Service) -> None:

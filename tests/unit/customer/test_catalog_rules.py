@@ -1,4 +1,4 @@
-"""Pure rules of issue 3 part B: custom field values, tags, assignment choice, similar names."""
+"""Pure rules of the catalogs: custom field values, tags, assignment choice, similar names."""
 
 from __future__ import annotations
 
