@@ -79,6 +79,39 @@ async def appends(
     return times, (counter.count - before) / n
 
 
+async def key_rotation(client: Any, db: Any, customers: int) -> None:
+    """`customers` records under an old key, re-encrypted under a new one."""
+    old = DataProtector.from_config(K1, BLIND)
+    ring = DataProtector.from_config(f"{K2},{K1}", BLIND)
+    now = datetime.now(UTC)
+    docs = [
+        to_document(
+            domain.create(
+                NewCustomer(
+                    kind=CustomerKind.INDIVIDUAL,
+                    name=f"客户{i}",
+                    phones=[f"138{i:08d}"],
+                    emails=[f"c{i}@example.com"],
+                    id_card_number="11010519491231002X",
+                ),
+                id=f"c{i:07d}",
+                actor="bench",
+                now=now,
+            ),
+            old,
+        )
+        for i in range(customers)
+    ]
+    await db[CUSTOMERS].insert_many(docs)
+    started = time.perf_counter()
+    rotation = await KeyRotation(client, db, ring).run(batch=100)
+    elapsed = time.perf_counter() - started
+    print(
+        f"key rotation: {rotation.customers} customers in {elapsed:.1f} s "
+        f"({rotation.customers / elapsed:.1f} customers/s)"
+    )
+
+
 async def run(uri: str, records: int, customers: int) -> None:
     counter = Counter()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
@@ -119,35 +152,7 @@ async def run(uri: str, records: int, customers: int) -> None:
         print(f"prune: {pruned.removed} records in {time.perf_counter() - started:.2f} s")
         assert (await log.verify()).ok
 
-        old = DataProtector.from_config(K1, BLIND)
-        ring = DataProtector.from_config(f"{K2},{K1}", BLIND)
-        now = datetime.now(UTC)
-        docs = [
-            to_document(
-                domain.create(
-                    NewCustomer(
-                        kind=CustomerKind.INDIVIDUAL,
-                        name=f"客户{i}",
-                        phones=[f"138{i:08d}"],
-                        emails=[f"c{i}@example.com"],
-                        id_card_number="11010519491231002X",
-                    ),
-                    id=f"c{i:07d}",
-                    actor="bench",
-                    now=now,
-                ),
-                old,
-            )
-            for i in range(customers)
-        ]
-        await db[CUSTOMERS].insert_many(docs)
-        started = time.perf_counter()
-        rotation = await KeyRotation(client, db, ring).run(batch=100)
-        elapsed = time.perf_counter() - started
-        print(
-            f"key rotation: {rotation.customers} customers in {elapsed:.1f} s "
-            f"({rotation.customers / elapsed:.1f} customers/s)"
-        )
+        await key_rotation(client, db, customers)
     finally:
         await client.drop_database(db.name)
         await client.close()

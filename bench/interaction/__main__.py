@@ -62,6 +62,47 @@ ACTOR = Principal("bench", "bench", frozenset({Role.ADMIN}), "east")
 CHANNELS = list(domain.Channel)
 
 
+type Built = tuple[str, Document, Any]  # collection, document, timeline entry
+
+
+def _interaction(customer_id: str, i: int, at: datetime, rng: random.Random) -> Built:
+    item = domain.Interaction(
+        uuid.uuid4().hex, customer_id, rng.choice(CHANNELS), domain.Direction.OUTBOUND, "跟进",
+        "客户询问交付时间和发票。" * 3, to_storage_time(at), 300, "bench", to_storage_time(at),
+    )  # fmt: skip
+    return "interactions", interaction_to_doc(item), domain.timeline_entry(item)
+
+
+def _purchase(customer_id: str, i: int, at: datetime, rng: random.Random) -> Built:
+    order = purchases.RecordPurchase(
+        customer_id, f"SO-{i}", f"{rng.randint(100, 99999)}.00", "CNY", to_storage_time(at),
+        "erp", uuid.uuid4().hex,
+    )  # fmt: skip
+    p = purchases.build(order, recorded_by="bench", now=to_storage_time(at), version=1)
+    return "purchases", purchase_to_doc(p), purchases.timeline_entry(p)
+
+
+def _ticket(customer_id: str, i: int, at: datetime, rng: random.Random) -> Built:
+    command = tickets.OpenTicket(
+        customer_id, rng.choice(list(tickets.TicketType)), sla.Priority.NORMAL, "问题", ""
+    )
+    t = tickets.open_ticket(
+        command, id=uuid.uuid4().hex, created_by="bench", now=to_storage_time(at),
+        rules=sla.SlaRules.default(),
+    )  # fmt: skip
+    return "tickets", ticket_to_doc(t), tickets.timeline_entry(t)
+
+
+def _task(customer_id: str, i: int, at: datetime, rng: random.Random) -> Built:
+    command = tasks.NewTask(customer_id, "回访", at + timedelta(days=3))
+    k = tasks.new_task(command, id=uuid.uuid4().hex, created_by="bench", now=at)
+    return "tasks", task_to_doc(k), tasks.timeline_entry(k)
+
+
+# two interactions, then a purchase, a ticket and a task, over and over
+_KINDS = (_interaction, _interaction, _purchase, _ticket, _task)
+
+
 def items_for(
     customer_id: str, n: int, now: datetime, rng: random.Random
 ) -> dict[str, list[Document]]:
@@ -69,67 +110,10 @@ def items_for(
     docs: dict[str, list[Document]] = {
         k: [] for k in ("interactions", "purchases", "tickets", "tasks", "timeline")
     }
-    rules = sla.SlaRules.default()
     for i in range(n):
         at = now - timedelta(minutes=rng.randint(1, 400 * 24 * 60))
-        kind = i % 5
-        if kind in (0, 1):
-            item = domain.Interaction(
-                uuid.uuid4().hex,
-                customer_id,
-                rng.choice(CHANNELS),
-                domain.Direction.OUTBOUND,
-                "跟进",
-                "客户询问交付时间和发票。" * 3,
-                to_storage_time(at),
-                300,
-                "bench",
-                to_storage_time(at),
-            )
-            docs["interactions"].append(interaction_to_doc(item))
-            entry = domain.timeline_entry(item)
-        elif kind == 2:
-            p = purchases.build(
-                purchases.RecordPurchase(
-                    customer_id,
-                    f"SO-{i}",
-                    f"{rng.randint(100, 99999)}.00",
-                    "CNY",
-                    to_storage_time(at),
-                    "erp",
-                    uuid.uuid4().hex,
-                ),
-                recorded_by="bench",
-                now=to_storage_time(at),
-                version=1,
-            )
-            docs["purchases"].append(purchase_to_doc(p))
-            entry = purchases.timeline_entry(p)
-        elif kind == 3:
-            t = tickets.open_ticket(
-                tickets.OpenTicket(
-                    customer_id,
-                    rng.choice(list(tickets.TicketType)),
-                    sla.Priority.NORMAL,
-                    "问题",
-                    "",
-                ),
-                id=uuid.uuid4().hex,
-                created_by="bench",
-                now=to_storage_time(at),
-                rules=rules,
-            )
-            docs["tickets"].append(ticket_to_doc(t))
-            entry = tickets.timeline_entry(t)
-        else:
-            k = tasks.new_task(
-                tasks.NewTask(customer_id, "回访", at + timedelta(days=3)),
-                id=uuid.uuid4().hex,
-                created_by="bench",
-                now=at,
-            )
-            docs["tasks"].append(task_to_doc(k))
-            entry = tasks.timeline_entry(k)
+        collection, doc, entry = _KINDS[i % 5](customer_id, i, at, rng)
+        docs[collection].append(doc)
         docs["timeline"].append(entry_to_doc(entry))
     return docs
 
