@@ -24,7 +24,7 @@ from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery, DeliveryStatus, RetryPolicy
 from crm_notification.deliveries.scheduler import DeliveryScheduler
 from crm_notification.deliveries.store import DELIVERY_INDEXES, DeliveryRepository
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 from crm_notification.webhooks.store import WebhookRepository
 from tests.integration.notification.harness import fast_settings
 from tests.support import eventually

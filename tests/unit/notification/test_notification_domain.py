@@ -11,7 +11,7 @@ from crm_notification.events import notification_delivered
 from crm_notification.inbox.model import Language, NotificationType, notification_id
 from crm_notification.rules.assignment import CustomerAssigned, notifications_for_assignment
 from crm_notification.rules.templates import Template, TemplateError, fill, render
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 
 NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 

@@ -8,14 +8,13 @@ from typing import Self
 import strawberry
 
 from crm_kit.graphql import PageInfo
-from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.paging import DEFAULT_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery as DeliveryModel
 from crm_notification.deliveries.model import DeliveryStatus
 from crm_notification.deliveries.queries import LogFilter, LogPage
 from crm_notification.graphql.context import Info, require_admin
 from crm_notification.inbox.types import NotificationChannelEnum
-from crm_notification.shared.paging import DEFAULT_PAGE_SIZE
 
 DeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from crm_kit.errors import BadUserInput
 from crm_notification.channels.model import Channel
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 
 
 class DeliveryStatus(StrEnum):

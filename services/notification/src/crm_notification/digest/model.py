@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery, delivery_id
 from crm_notification.inbox.model import Language, Notification
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 
 DIGEST_TYPE = "DIGEST"
 DIGEST_EVENT_TYPE = "notification.digest"

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_kit.errors import BadUserInput
-from crm_kit.paging import decode_cursor, page_size
+from crm_kit.paging import DEFAULT_PAGE_SIZE, decode_cursor, page_size
 from crm_notification.access import notifications_recipient
 from crm_notification.graphql.context import Info, remember_caller
 from crm_notification.inbox.live import received
@@ -22,7 +22,6 @@ from crm_notification.inbox.types import (
     NotificationConnection,
     Once,
 )
-from crm_notification.shared.paging import DEFAULT_PAGE_SIZE
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from crm_kit.errors import BadUserInput
 from crm_notification.channels.model import Channel
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 
 MAX_IDS_PER_CALL = 500
 

@@ -16,8 +16,8 @@ from crm_kit.mongo import Document, IndexSpec, Session
 from crm_kit.paging import Keyset
 from crm_notification.channels.model import Channel
 from crm_notification.inbox.model import Language, Notification, NotificationType, Page
+from crm_notification.shared.clock import to_millis
 from crm_notification.shared.inserts import insert_absent
-from crm_notification.shared.paging import to_millis
 
 NOTIFICATIONS = "notifications"
 NEWEST_FIRST: list[tuple[str, int]] = [("created_at", DESCENDING), ("_id", DESCENDING)]

@@ -18,7 +18,7 @@ from crm_notification.inbox.model import (
     notification_id,
 )
 from crm_notification.rules.templates import render
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from crm_notification.rules.model import (
     variables_of,
 )
 from crm_notification.rules.templates import TEMPLATES, Template, TemplateError, render
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 from crm_notification.webhooks.model import WebhookSubscription
 
 NO_RECIPIENT = "-"

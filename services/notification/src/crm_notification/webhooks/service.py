@@ -13,7 +13,7 @@ from crm_kit import idempotency
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.mongo import Session
-from crm_notification.shared.paging import to_millis
+from crm_notification.shared.clock import to_millis
 from crm_notification.webhooks.model import Registration, WebhookSubscription, new_secret
 from crm_notification.webhooks.security import UnsafeTarget, check_url
 from crm_notification.webhooks.store import WebhookRepository

@@ -1,11 +1,8 @@
-"""Time keys of this service's lists: what MongoDB stores (cursors and page sizes are the kit's,
-`crm_kit.paging`)."""
+"""Times as this service stores them: UTC to the millisecond, as MongoDB keeps them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-DEFAULT_PAGE_SIZE = 20
 
 
 def to_millis(at: datetime) -> datetime:
