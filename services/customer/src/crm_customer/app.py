@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from crm_customer.assignment.service import Assigner, AssignmentService
 from crm_customer.assignment.store import RuleRepository
@@ -38,7 +39,6 @@ from crm_customer.protection.crypto import DataProtector
 from crm_customer.settings import ImportSettings, service_settings
 from crm_customer.staff.service import StaffService
 from crm_customer.staff.store import StaffRepository
-from crm_kit.audit import enable_audit, install_audit
 from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
 from crm_kit.settings import ServiceSettings
@@ -49,8 +49,7 @@ _log = logging.getLogger("crm_customer")
 
 def build_deps(runtime: Runtime, keys: DataProtector) -> Deps:
     """The service's use cases and read sides over the runtime's database and unit of work
-    (audited)."""
-    enable_audit(runtime)
+    (audited: the spec says so)."""
     imports = ImportSettings.from_env(runtime.settings.upload_max_bytes)
     return wire(runtime.db, runtime.uow, keys, imports)
 
@@ -126,9 +125,9 @@ def create_app(
             build_deps=lambda runtime: build_deps(runtime, keys),
             workers=lambda deps: [deps.worker.run],
             multipart_uploads=True,  # customer import files
+            audit=True,
+            middleware=(Middleware(LanguageMiddleware),),  # errors in the caller's language
         ),
         mongo_listeners,
     )
-    app.add_middleware(LanguageMiddleware)
-    install_audit(app)
     return app

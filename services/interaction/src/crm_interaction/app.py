@@ -45,7 +45,6 @@ from crm_interaction.tickets.sla import SlaRules
 from crm_interaction.tickets.store import AgentRepository, TicketRepository
 from crm_interaction.timeline.queries import TimelineQueries
 from crm_interaction.timeline.store import TimelineRepository
-from crm_kit.audit import enable_audit, install_audit
 from crm_kit.consumer import EventHandler
 from crm_kit.events import utcnow
 from crm_kit.idempotency import IdempotencyGuards
@@ -139,7 +138,6 @@ def create_app(
     schedulers: list[Scheduler] = []
 
     def build_deps(runtime: Runtime) -> Features:
-        enable_audit(runtime)
         wired.append(wire(runtime.db, runtime.uow, clock, sla or SlaRules.default()))
         jobs = JobRepository(runtime.db)
         schedulers.append(Scheduler(jobs, runtime.uow, wired[0].job_handlers, clock, scheduling))
@@ -155,8 +153,8 @@ def create_app(
         build_deps=build_deps,
         handlers=lambda _features: wired[0].event_handlers,
         workers=workers,
+        audit=True,
     )
     app = create_service_app(spec, mongo_listeners)
     app.state.scheduler = schedulers[0]
-    install_audit(app)
     return app
