@@ -6,14 +6,27 @@ directly against every subgraph. The system starts once for the module; data is 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from crm_kit.personal import mask_phone
+from tests.e2e.attack_operations import (
+    ENTITIES_INTERACTION,
+    ENTITIES_NOTIFICATION,
+    EXPORT,
+    EXPORT_JOB,
+    MERGE,
+    READ,
+    UPDATE,
+    answer,
+    assert_forbidden_at,
+    error_codes,
+    leaves,
+    representations,
+    subscribe_everyone,
+)
 from tests.e2e.attack_support import (
     PRINCIPALS,
     ROLES,
@@ -23,7 +36,6 @@ from tests.e2e.attack_support import (
     start,
     token_for,
 )
-from tests.integration.notification.ws_client import subscribe
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -95,39 +107,6 @@ CASES = [
 async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[System]:
     async for running in start(mongodb_uri, amqp_url):
         yield running
-
-
-def error_codes(body: dict[str, Any]) -> dict[tuple[Any, ...], str]:
-    return {tuple(e.get("path") or ()): e["extensions"]["code"] for e in body.get("errors", [])}
-
-
-def assert_forbidden_at(body: dict[str, Any], *path: Any) -> None:
-    assert error_codes(body).get(path) == "FORBIDDEN", body
-
-
-READ = "query($id: ID!) { customer(id: $id) { id displayName phones } }"
-LIST = """query($f: CustomerFilterInput) { customers(first: 100, filter: $f) {
-  totalCount edges { node { id } } } }"""
-TIMELINE = (
-    "query($id: ID!) { customer(id: $id) { id timeline(first: 5) { edges { node { kind } } } } }"
-)
-C360 = """query($id: ID!) { customer(id: $id) { id displayName lastInteractionAt
-  interactions(first: 5) { totalCount } notifications { totalCount } } }"""
-UPDATE = """mutation($id: ID!, $v: Int!) { updateCustomer(id: $id, expectedVersion: $v,
-  input: {tier: "matrix"}) { id version } }"""
-MERGE = """mutation($s: ID!, $m: ID!) { mergeCustomers(input: {survivorId: $s, mergedIds: [$m]})
-  { customer { id } } }"""
-REVEAL = "mutation($id: ID!) { revealCustomerField(id: $id, field: PHONES) { values } }"
-LOG = """mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHONE,
-  direction: INBOUND, content: "attack"}) { id } }"""
-ENTITIES_INTERACTION = """query($r: [_Any!]!) { _entities(representations: $r) {
-  ... on Customer { interactions(first: 5) { totalCount } } } }"""
-ENTITIES_NOTIFICATION = """query($r: [_Any!]!) { _entities(representations: $r) {
-  ... on Customer { notifications { totalCount } } } }"""
-EXPORT = """mutation($f: CustomerFilterInput) { exportCustomers(filter: $f, format: CSV,
-  includePersonalData: true) { id } }"""
-STAFF_MEMBER = "query($id: ID!) { staffMember(id: $id) { id team } }"
-EXPORT_JOB = "query($id: ID!) { exportJob(id: $id) { status rowCount } }"
 
 
 async def check_read(system: System, role: str, target: str, allowed: bool) -> None:
@@ -241,10 +220,6 @@ async def check_log_interaction(system: System, role: str, target: str, allowed:
         assert_forbidden_at(body, "logInteraction")
 
 
-def _reps(system: System, target: str) -> dict[str, Any]:
-    return {"r": [{"__typename": "Customer", "id": system.customers[target].id}]}
-
-
 async def check_entities_interaction_direct(
     system: System, role: str, target: str, allowed: bool
 ) -> None:
@@ -304,33 +279,6 @@ async def check_export(system: System, role: str, target: str, allowed: bool) ->
     assert allowed is CHANGES[role][list(TARGETS).index(target)]
 
 
-def _request(system: System, op: str, role: str, target: str) -> Awaitable[dict[str, Any]]:
-    customer = system.customers[target]
-    reps = _reps(system, target)
-    return {
-        "read": lambda: system.gql(READ, {"id": customer.id}, role),
-        "list": lambda: system.gql(LIST, {"f": {"tag": system.tag}}, role),
-        "search": lambda: system.gql(LIST, {"f": {"text": customer.name}}, role),
-        "timeline": lambda: system.gql(TIMELINE, {"id": customer.id}, role),
-        "customer360": lambda: system.gql(C360, {"id": customer.id}, role),
-        "reveal": lambda: system.gql(REVEAL, {"id": customer.id}, role),
-        "staff": lambda: system.gql(STAFF_MEMBER, {"id": customer.owner}, role),
-        "log_interaction": lambda: system.gql(LOG, {"c": customer.id}, role),
-        "entities_interaction_direct": lambda: system.direct(
-            "interaction", ENTITIES_INTERACTION, reps, token_for(role)
-        ),
-        "entities_notification_direct": lambda: system.direct(
-            "notification", ENTITIES_NOTIFICATION, reps, token_for(role)
-        ),
-    }[op]()
-
-
-async def answer(system: System, op: str, role: str, target: str) -> dict[str, Any]:
-    """The response to one case (sequential on purpose: the embedded MongoDB serialises work,
-    and a burst would only trip the gateway's timeouts)."""
-    return await _request(system, op, role, target)
-
-
 async def check_staff(system: System, role: str, target: str, allowed: bool) -> None:
     body = await answer(system, "staff", role, target)
     if allowed:
@@ -367,54 +315,9 @@ async def test_attack_matrix(
 # --- subscriptions: each subscriber only ever receives their own notifications -------------------
 
 
-_received: dict[str, list[dict[str, Any]]] = {}
-
-
-async def _subscribe_everyone(system: System) -> dict[str, list[dict[str, Any]]]:
-    if _received:
-        return _received
-    got: dict[str, list[dict[str, Any]]] = {role: [] for role in ROLES}
-    url = f"{system.gateway}/graphql"
-    async with contextlib.AsyncExitStack() as stack:
-        tasks = []
-        for role in ROLES:
-            live = await stack.enter_async_context(subscribe(url, token_for(role)))
-
-            async def pump(role: str = role, live: Any = live) -> None:
-                while True:
-                    payload = await live.next()
-                    got[role].append(payload)
-
-            tasks.append(asyncio.create_task(pump()))
-        await asyncio.sleep(0.5)  # the gateway opens its upstream subscriptions
-        fresh = {target: await system.create(target, "notify") for target in TARGETS}
-
-        async def owners_notified() -> bool:
-            return all(
-                any(
-                    (p.get("data") or {}).get("notificationReceived", {}).get("customerId")
-                    == fresh[t].id
-                    for p in got[role]
-                )
-                for t, role in (
-                    ("own", "SALES_OWNER"),
-                    ("team", "SALES_SAME_TEAM"),
-                    ("other", "SALES_OTHER_TEAM"),
-                )
-            )
-
-        await eventually(owners_notified, timeout=20)
-        await asyncio.sleep(1.0)  # anything misrouted would have arrived by now
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    _received.update(got)
-    return _received
-
-
 @pytest.mark.parametrize("role", ROLES)
 async def test_subscribers_receive_only_their_own_notifications(system: System, role: str) -> None:
-    received = (await _subscribe_everyone(system))[role]
+    received = (await subscribe_everyone(system))[role]
     me = PRINCIPALS[role][0]
     for payload in received:
         assert "errors" not in payload, payload
@@ -447,7 +350,7 @@ TOKEN_KINDS = tuple(bad_tokens())
 async def test_bad_tokens_are_refused(system: System, endpoint: str, kind: str) -> None:
     where, query, variables = ENDPOINTS[endpoint]
     if "representations: $r" in query:
-        variables = _reps(system, "own")
+        variables = representations(system, "own")
     token = bad_tokens()[kind]
     if where == "gateway":
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -462,20 +365,11 @@ async def test_bad_tokens_are_refused(system: System, endpoint: str, kind: str) 
     assert not leaves(body.get("data")), body  # no data at all, only nulls
 
 
-def leaves(value: Any) -> list[Any]:
-    """Every non-null scalar in a response's data."""
-    if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in leaves(v)]
-    if isinstance(value, list):
-        return [leaf for v in value for leaf in leaves(v)]
-    return [] if value is None else [value]
-
-
 async def test_a_valid_token_passes_everywhere(system: System) -> None:
     """The control case: the same requests with a good token are answered."""
     token = token_for("ADMIN")
     for endpoint, (where, query, _) in ENDPOINTS.items():
-        variables = _reps(system, "own") if "representations: $r" in query else None
+        variables = representations(system, "own") if "representations: $r" in query else None
         if where == "gateway":
             body = await system.gql(query, variables)
         else:
