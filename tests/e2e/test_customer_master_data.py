@@ -151,3 +151,16 @@ async def test_merge_through_the_gateway_resolves_old_ids_to_the_survivor(
     ]
     listing = await gateway.gql(SEARCH, {"f": {"text": "孙丽"}})
     assert [e["node"]["id"] for e in listing["data"]["customers"]["edges"]] == [ids[0]]
+
+
+async def test_the_largest_documented_page_of_a_list_screen_is_admitted(
+    gateway: SystemHandle,
+) -> None:
+    """`MAX_PAGE_SIZE` (100) with the fields a list screen asks for fits the cost limit."""
+    page = """{ customers(first: 100) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { id displayName stage ownerId tags phones createdAt } } } }"""
+    body = await gateway.gql(page)
+    assert "errors" not in body, body
+    pairs = "{ possibleDuplicates(first: 60) { totalCount items { id score customerIds } } }"
+    body = await gateway.gql(pairs)
+    assert "errors" not in body, body

@@ -2,10 +2,13 @@
 
 Measured on the client operation against the public schema, before anything is sent to a
 subgraph. The cost counts every field once per object it is resolved for: a field's cost is
-its multiplier times (1 + the cost of its selections), the multiplier being the value of a
-list-size argument (`first`, `last`, `limit`, ... from a literal or a variable) or, for a list
-without one, a default list size. Introspection fields are answered by the gateway itself and
-are not counted. Token counts are enforced by the parser (`max_tokens`).
+its multiplier times (1 + the cost of its selections). The multiplier of a list of objects is
+the value of its list-size argument (`first`, `last`, `limit`, ... from a literal or a
+variable), else the size its connection was asked for (the argument of a non-list field, such
+as a Relay connection, sizes the lists directly below it: `edges`, `nodes`), else a default
+list size. A list of scalars or enums (tags, phones) is one value, like any leaf. Introspection
+fields are answered by the gateway itself and are not counted. Token counts are enforced by the
+parser (`max_tokens`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -83,7 +88,8 @@ class _Measure:
         self.aliases = 0
         self.uses_variables = False
 
-    def multiplier(self, node: FieldNode, type_: GraphQLOutputType) -> int:
+    def size_argument(self, node: FieldNode) -> int | None:
+        """The value of the field's list-size argument, if it has one."""
         for argument in node.arguments or ():
             if argument.name.value not in self.limits.list_size_arguments:
                 continue
@@ -95,19 +101,38 @@ class _Measure:
                 raw = self.variables.get(value.name.value)
                 if isinstance(raw, int) and not isinstance(raw, bool):
                     return max(raw, 0)
-        return self.limits.default_list_size if _is_list(type_) else 1
+        return None
+
+    def multiplier(
+        self, node: FieldNode, type_: GraphQLOutputType, sized: int | None = None
+    ) -> tuple[int, int | None]:
+        """How many times the field is resolved per parent object, and the size its list
+        children inherit (a connection's `first` sizes its `edges`)."""
+        own = self.size_argument(node)
+        if not _is_list(type_):
+            return 1, own
+        if own is not None:
+            return own, None
+        if isinstance(get_named_type(type_), GraphQLScalarType | GraphQLEnumType):
+            return 1, None
+        return (self.limits.default_list_size if sized is None else sized), None
 
     def selection_set(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: frozenset[str]
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        seen: frozenset[str],
+        sized: int | None = None,
     ) -> tuple[int, int]:
-        """(cost, depth) of a selection set on `parent`."""
+        """(cost, depth) of a selection set on `parent`; `sized`: the size asked of the
+        connection this selection set belongs to."""
         cost = 0
         depth = 0
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                inner_cost, inner_depth = self._field(node, parent, seen)
+                inner_cost, inner_depth = self._field(node, parent, seen, sized)
             elif isinstance(node, InlineFragmentNode | FragmentSpreadNode):
-                inner_cost, inner_depth, seen = self._fragment(node, parent, seen)
+                inner_cost, inner_depth, seen = self._fragment(node, parent, seen, sized)
             else:
                 continue
             cost += inner_cost
@@ -115,7 +140,7 @@ class _Measure:
         return cost, depth
 
     def _field(
-        self, node: FieldNode, parent: GraphQLNamedType, seen: frozenset[str]
+        self, node: FieldNode, parent: GraphQLNamedType, seen: frozenset[str], sized: int | None
     ) -> tuple[int, int]:
         name = node.name.value
         if name.startswith("__"):
@@ -128,18 +153,20 @@ class _Measure:
         definition = fields.get(name)
         if definition is None:
             return 0, 0
+        times, inherited = self.multiplier(node, definition.type, sized)
         inner_cost, inner_depth = 0, 0
         if node.selection_set is not None:
             inner_cost, inner_depth = self.selection_set(
-                node.selection_set, get_named_type(definition.type), seen
+                node.selection_set, get_named_type(definition.type), seen, inherited
             )
-        return self.multiplier(node, definition.type) * (1 + inner_cost), 1 + inner_depth
+        return times * (1 + inner_cost), 1 + inner_depth
 
     def _fragment(
         self,
         node: InlineFragmentNode | FragmentSpreadNode,
         parent: GraphQLNamedType,
         seen: frozenset[str],
+        sized: int | None,
     ) -> tuple[int, int, frozenset[str]]:
         """(cost, depth) of a fragment, and the fragments seen so far."""
         if isinstance(node, InlineFragmentNode):
@@ -156,7 +183,7 @@ class _Measure:
         target = self.schema.get_type(condition) if condition else parent
         if target is None:
             return 0, 0, seen
-        inner_cost, inner_depth = self.selection_set(sub_set, target, seen)
+        inner_cost, inner_depth = self.selection_set(sub_set, target, seen, sized)
         return inner_cost, inner_depth, seen
 
 
