@@ -97,10 +97,16 @@ def test_formula_like_cells_get_a_quote_and_come_back_unchanged(value: str) -> N
 
 
 def test_xlsx_export_cells_are_text_never_formulas() -> None:
-    data = files.to_xlsx([("s", [["name"], ['=HYPERLINK("http://x")']])])
+    data = files.to_xlsx([("s", [["name", "phone"], ['=HYPERLINK("http://x")', "+8613498952262"]])])
     book = openpyxl.load_workbook(io.BytesIO(data))
-    cell = book.active["A2"]
-    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x")'
+    cell, phone = book.active["A2"], book.active["B2"]
+    # a text cell, shown as typed: no visible quote, never run as a formula
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'
+    assert phone.data_type == "s" and phone.value == "+8613498952262"
+    assert files.read_table(data, files.FileFormat.XLSX, 10)[1][1] == [
+        '=HYPERLINK("http://x")',
+        "+8613498952262",
+    ]
 
 
 def test_a_row_parses_labels_lists_and_dates() -> None:

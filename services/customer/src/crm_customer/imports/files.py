@@ -5,8 +5,9 @@ The type is decided by the content, not the name: an XLSX is a ZIP holding
 Excel) without NUL bytes. Legacy ``.xls``, other ZIPs, images, PDFs … are refused. An XLSX is
 checked for its uncompressed size before it is opened (no ZIP bombs).
 
-Cells written to files are neutralised against formula injection: a value starting with
-``= + - @``, a tab or a carriage return gets a leading ``'`` (and is written as text), and
+Cells written to files are never formulas. An XLSX cell is a typed text cell, so its value is
+written as it is (a phone stays ``+8613800138000``, an ID number keeps its digits). A CSV has no
+types: a value starting with ``= + - @``, a tab or a carriage return gets a leading ``'``, and
 the importer strips that quote again, so an export re-imports unchanged.
 """
 
@@ -21,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
 
 from crm_kit.errors import BadUserInput
 
@@ -161,13 +163,20 @@ def to_csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
+    """A string cell whatever the value looks like (``=…`` stays text, not a formula)."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def to_xlsx(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
-    """A workbook with one sheet per (title, rows); every cell is neutralised text."""
+    """A workbook with one sheet per (title, rows); every cell is a text cell."""
     book = openpyxl.Workbook(write_only=True)
     for title, rows in sheets:
         sheet = book.create_sheet(title=title)
         for row in rows:
-            sheet.append([neutralise(c) for c in row])
+            sheet.append([_text_cell(sheet, c) for c in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
