@@ -276,3 +276,17 @@ async def test_archive_hides_and_restore_brings_back_with_events(
     assert seen[1]["data"]["archived"] is True and seen[1]["data"]["customer"]["archived"]
     assert seen[2]["data"]["changedFields"] == ["archived"]
     assert seen[2]["data"]["customer"]["archived"] is False
+
+
+async def test_a_cursor_of_one_sort_order_is_refused_under_another(svc: Service) -> None:
+    for i in range(3):
+        await svc.create(name=f"排序游标{i}", phones=[f"1371234{i:04d}"])
+    first = await svc.gql(SEARCH, {"f": {"text": "排序游标"}, "first": 1, "sort": "CREATED_DESC"})
+    cursor = first["data"]["customers"]["pageInfo"]["endCursor"]
+    same = {"f": {"text": "排序游标"}, "first": 1, "after": cursor, "sort": "CREATED_DESC"}
+    assert "errors" not in await svc.gql(SEARCH, same)
+    other = await svc.gql(SEARCH, {**same, "sort": "UPDATED_DESC"})
+    [error] = other["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["fieldErrors"][0]["field"] == "after"
+    assert error["extensions"]["fieldErrors"][0]["code"] == "INVALID_CURSOR"

@@ -88,3 +88,13 @@ def test_page_size_is_bounded_by_the_setting() -> None:
             page_size(bad, 20)
         assert caught.value.field_errors[0].field == "first"
     assert page_size(150, 20, PolicyOptions(max_page_size=200)) == 150
+
+
+def test_a_cursor_is_refused_under_another_sort_order() -> None:
+    keyset = Keyset(datetime(2026, 12, 7, 8, 0, tzinfo=UTC), "c-9")
+    cursor = encode_cursor(keyset, order="CREATED_DESC")
+    assert decode_cursor(cursor, order="CREATED_DESC") == keyset
+    for other in ("UPDATED_DESC", ""):
+        with pytest.raises(BadUserInput) as caught:
+            decode_cursor(cursor, order=other)
+        assert caught.value.field_errors[0].code == "INVALID_CURSOR"

@@ -2,7 +2,9 @@
 
 A page ends at the sort key of its last item, a time and an id (MongoDB keeps times to the
 millisecond, so the cursor does too): the next page starts strictly after it. A cursor is
-``base64url("k1:<epoch millis>:<id>")``; clients treat it as opaque. `first` outside
+``base64url("k1:<order>:<epoch millis>:<id>")``, where `order` names the list's sort order (empty
+for a list with one order), so a cursor is refused under another order; clients treat it as
+opaque. `first` outside
 ``0…MAX_PAGE_SIZE`` (100 by default) is BAD_USER_INPUT naming the argument — never cut silently.
 """
 
@@ -32,19 +34,23 @@ class Keyset:
     id: str
 
 
-def encode_cursor(keyset: Keyset) -> str:
+def encode_cursor(keyset: Keyset, order: str = "") -> str:
     millis = (keyset.at.astimezone(UTC) - _EPOCH) // _MILLI
-    raw = f"{_VERSION}{millis}:{keyset.id}".encode()
+    raw = f"{_VERSION}{order}:{millis}:{keyset.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, field: str = "after") -> Keyset:
-    """The keyset of a cursor; BAD_USER_INPUT (`INVALID_CURSOR`, naming `field`) otherwise."""
+def decode_cursor(cursor: str, field: str = "after", order: str = "") -> Keyset:
+    """The keyset of a cursor made for this list and sort `order`; BAD_USER_INPUT
+    (`INVALID_CURSOR`, naming `field`) otherwise."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith(_VERSION):
             raise ValueError("not a cursor of this API")
-        millis, _, id = raw.removeprefix(_VERSION).partition(":")
+        made_for, _, rest = raw.removeprefix(_VERSION).partition(":")
+        if made_for != order:
+            raise ValueError("a cursor of another sort order")
+        millis, _, id = rest.partition(":")
         if not id:
             raise ValueError("cursor without an id")
         at = _EPOCH + int(millis) * _MILLI

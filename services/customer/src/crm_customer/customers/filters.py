@@ -119,7 +119,7 @@ class CustomerFilter:
 
 def cursor_for(customer: Customer, sort: SortOrder) -> str:
     value = customer.updated_at if sort is SortOrder.UPDATED_DESC else customer.created_at
-    return encode_cursor(Keyset(value, customer.id))
+    return encode_cursor(Keyset(value, customer.id), order=str(sort))
 
 
 # --- which index serves a listing ----------------------------------------------------------

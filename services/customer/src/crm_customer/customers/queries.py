@@ -123,7 +123,7 @@ class CustomerQueries:
         name, direction = SORT_FIELD[sort]
         index = plan(base, name).index
         if after:
-            position = decode_cursor(after)
+            position = decode_cursor(after, order=str(sort))
             op = "$lt" if direction < 0 else "$gt"
             query["$or"] = [
                 {name: {op: position.at}},
