@@ -36,7 +36,7 @@ from crm_customer.customers.validators import INDUSTRY_SECTIONS
 from crm_customer.graphql.context import Info
 from crm_kit.audit import record_now
 from crm_kit.events import utcnow
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import page_info
 from crm_kit.paging import page_size
 from crm_kit.policy import Action, Scope
 
@@ -125,12 +125,7 @@ class CustomerQuery:
         ]
         return CustomerConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info([e.cursor for e in edges], page.has_next, after is not None),
             total_count=page.total,
         )
 

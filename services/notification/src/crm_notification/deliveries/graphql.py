@@ -7,7 +7,7 @@ from typing import Self
 
 import strawberry
 
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import PageInfo, page_info
 from crm_kit.paging import DEFAULT_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery as DeliveryModel
@@ -95,12 +95,7 @@ class NotificationDeliveryConnection:
                 NotificationDeliveryEdge(cursor=c, node=NotificationDelivery.from_model(d))
                 for c, d in zip(cursors, page.items, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=has_previous,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
+            page_info=page_info(cursors, page.has_next, has_previous),
             total_count=page.total,
         )
 

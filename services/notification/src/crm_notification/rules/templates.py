@@ -181,7 +181,7 @@ class _AnyName(Mapping[str, Any]):
 
 
 def check_template(template: Template) -> Template:
-    """`template` when its placeholders are well-formed; BAD_USER_INPUT per field otherwise."""
+    """`template` when its `{variables}` are well-formed; BAD_USER_INPUT per field otherwise."""
     errors: list[FieldError] = []
     for field, text in (("title", template.title), ("body", template.body)):
         try:
