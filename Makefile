@@ -138,7 +138,7 @@ k8s-validate: venv
 test-faults: install
 	$(VENV)/bin/pytest tests/faults $(PYTEST_ARGS)
 
-# Performance harness (issue 10): an isolated system under .data/bench on its own ports, seeded
+# Performance harness: an isolated system under .data/bench on its own ports, seeded
 # with BENCH_SCALES × (BENCH_CUSTOMERS, BENCH_ITEMS), loaded through the gateway; writes
 # docs/benchmarks.md, docs/bench/results.json and the charts docs/bench/*.png (matplotlib is
 # fetched by uv into a throw-away overlay, not added to the locked environment).

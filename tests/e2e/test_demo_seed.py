@@ -1,0 +1,80 @@
+"""`make seed` through the gateway: the demo data shows every capability the console opens
+on (staff directory, tags, custom fields, assignment rules, customers with custom values, a
+duplicate pair, an import with an error report, interactions, tickets at several stages,
+tasks, purchases, notifications), and a second seed writes nothing new."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from crm_dev.seed import seed
+from tests.harness import SystemHandle, serve_system
+from tests.support import auth_headers, eventually, token
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 8
+CATALOG = """{ staffDirectory { id name } tags { name } customFieldDefinitions { key }
+  assignmentRules { id } possibleDuplicates { totalCount } importJobs { status failed created }
+  customers(first: 50) { totalCount edges { node { id ownerId customFields } } } }"""
+WORK = """{ tickets(first: 50) { totalCount edges { node { status } } } }"""
+CUSTOMER_WORK = """query($id: ID!) { customer(id: $id) { purchases { id } openTasks { id }
+  interactions { totalCount } } }"""
+INBOX = """{ myNotifications(first: 50) { totalCount edges { node { type } } } }"""
+
+
+@pytest.fixture
+async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]:
+    async with serve_system(mongodb_uri, amqp_url) as system:
+        yield system
+
+
+async def catalog(system: SystemHandle) -> dict[str, Any]:
+    body = await system.gql(CATALOG)
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandle) -> None:
+    written = await seed(system.graphql, COUNT, token(sub="admin", roles=("ADMIN",)))
+    assert written["customers"] == COUNT and written["tickets"] and written["purchases"]
+    data = await catalog(system)
+    names = {s["id"]: s["name"] for s in data["staffDirectory"]}
+    assert names["li.lei"] == "李雷" and names["zhao.min"] == "赵敏"  # before anyone signs in
+    assert {t["name"] for t in data["tags"]} >= {"vip", "重点", "续约"}
+    assert {f["key"] for f in data["customFieldDefinitions"]} >= {"vip_level", "contract_end"}
+    assert len(data["assignmentRules"]) == 3
+    assert data["possibleDuplicates"]["totalCount"] >= 1
+    [job] = data["importJobs"]
+    assert job["status"] == "COMPLETED" and job["failed"] == 1 and job["created"] == 3
+    nodes = [e["node"] for e in data["customers"]["edges"]]
+    assert data["customers"]["totalCount"] == COUNT + 1 + 3  # the duplicate twin, the import
+    assert all(n["ownerId"] for n in nodes)  # the rules routed the unowned quarter
+    assert sum(1 for n in nodes if (n["customFields"] or {}).get("vip_level")) == COUNT
+
+    tickets = (await system.gql(WORK))["data"]["tickets"]
+    assert {e["node"]["status"] for e in tickets["edges"]} >= {"IN_PROGRESS", "RESOLVED", "CLOSED"}
+    work = [(await system.gql(CUSTOMER_WORK, {"id": n["id"]}))["data"]["customer"] for n in nodes]
+    assert sum(len(w["purchases"] or []) for w in work) == written["purchases"]
+    assert sum(len(w["openTasks"] or []) for w in work) == written["tasks"]
+    assert sum(w["interactions"]["totalCount"] for w in work) == written["interactions"]
+
+    async def notified() -> set[str]:
+        types: set[str] = set()
+        for rep in ("li.lei", "han.meimei", "wang.qiang", "zhou.yu"):
+            headers = auth_headers(sub=rep, roles=("SALES",))
+            inbox = await system.gql(INBOX, headers=headers)
+            types |= {e["node"]["type"] for e in inbox["data"]["myNotifications"]["edges"]}
+        return types if "CUSTOMER_ASSIGNED" in types else set()
+
+    assert "CUSTOMER_ASSIGNED" in await eventually(notified, timeout=30)
+
+    again = await seed(system.graphql, COUNT, token(sub="admin", roles=("ADMIN",)))
+    assert again == written
+    after = await catalog(system)
+    assert after["customers"]["totalCount"] == data["customers"]["totalCount"]
+    assert len(after["importJobs"]) == 1
+    assert (await system.gql(WORK))["data"]["tickets"]["totalCount"] == tickets["totalCount"]

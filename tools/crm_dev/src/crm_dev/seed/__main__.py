@@ -1,0 +1,3 @@
+from crm_dev.seed import main
+
+raise SystemExit(main())
