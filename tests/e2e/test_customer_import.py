@@ -14,6 +14,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from crm_customer.i18n import EN, message
 from tests.harness import serve_system
 from tests.integration.notification.ws_client import PROTOCOL
 from tests.support import auth_headers
@@ -81,7 +82,7 @@ async def test_csv_upload_through_the_gateway_with_live_progress(gateway: str) -
         found = result["data"]["importJob"]
         assert found["errors"] == [
             {"row": good + 2, "column": "Phones", "code": "INVALID_PHONE",
-             "messageEn": "Not a valid phone number"}
+             "messageEn": message("INVALID_PHONE", "", EN)}
         ]  # fmt: skip
         report = base64.b64decode(found["errorReport"]["base64"])
         assert report.startswith(b"PK") and found["errorReport"]["fileName"].endswith(".xlsx")

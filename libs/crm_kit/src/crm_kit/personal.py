@@ -30,10 +30,12 @@ def mask_id_card(number: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """Hide the 4 digits before the last 4: ``138****5678`` (``+86138****5678`` in E.164)."""
-    if len(phone) < 8:
-        return "*" * len(phone)
-    return phone[:-8] + "****" + phone[-4:]
+    """Hide the 4 digits before the last 4: ``138****5678`` (``+86138****5678`` in E.164),
+    ``+8621****1234`` for a landline, ``40****3456`` for a 400 number. An extension after an
+    ``x`` (``+862158881234x8001``) is hidden whole: the number's own last four stay shown."""
+    number, mark, extension = phone.partition("x")
+    masked = "*" * len(number) if len(number) < 8 else number[:-8] + "****" + number[-4:]
+    return masked + mark + "*" * len(extension)
 
 
 def mask_email(email: str) -> str:

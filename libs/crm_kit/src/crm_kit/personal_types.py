@@ -99,7 +99,12 @@ _SCALARS: tuple[tuple[Any, PersonalKind, str, str], ...] = (
         "first character and stars (`张**`)",
     ),
     (PersonName, PersonalKind.NAME, f"A natural person's name, {_CLEAR} names", "`张**`"),
-    (PhoneNumber, PersonalKind.PHONE, f"A phone number (E.164), {_CLEAR} phones", "`138****5678`"),
+    (
+        PhoneNumber,
+        PersonalKind.PHONE,
+        f"A phone number (E.164, or a 400/800 number's 10 digits), {_CLEAR} phones",
+        "`138****5678`",
+    ),
     (
         EmailAddress,
         PersonalKind.EMAIL,

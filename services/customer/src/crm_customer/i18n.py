@@ -21,7 +21,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "TOO_LONG": ("内容过长", "This value is too long"),
     "TOO_MANY": ("条目过多", "Too many entries"),
     "INVALID_TAG": ("标签需为 1 到 40 个字符", "Tags are 1 to 40 characters"),
-    "INVALID_PHONE": ("手机号码无效", "Not a valid phone number"),
+    "INVALID_PHONE": (
+        "电话号码无效：可填手机号、带区号的固定电话（区号-号码-分机）或 400/800 号码",
+        "Not a valid phone number: give a mobile, a landline with its area code "
+        "(area code-number-extension) or a 400/800 number",
+    ),
     "INVALID_EMAIL": ("电子邮箱无效", "Not a valid email address"),
     "INVALID_WECHAT_ID": ("微信号无效", "Not a valid WeChat id"),
     "INVALID_URL": ("网址无效（需以 http:// 或 https:// 开头）", "Not a valid http(s) URL"),

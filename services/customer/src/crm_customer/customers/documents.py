@@ -41,10 +41,26 @@ def id_card_index(protector: DataProtector, number: str) -> str:
     return protector.blind_index("id_card", number)
 
 
-def to_document(customer: Customer, protector: DataProtector) -> Document:
+def _all_phones(customer: Customer) -> list[str]:
+    return [*customer.phones, *(p for c in customer.contacts for p in c.phones)]
+
+
+def _all_emails(customer: Customer) -> list[str]:
+    return [*customer.emails, *(e for c in customer.contacts for e in c.emails)]
+
+
+def search_terms(customer: Customer, protector: DataProtector) -> list[str]:
+    """The free-text search tokens of a record: its and its contacts' names, phones and
+    e-mails (phone and e-mail tokens sealed)."""
     names = [customer.name, *(c.name for c in customer.contacts)]
-    phones = [*customer.phones, *(p for c in customer.contacts for p in c.phones)]
-    emails = [*customer.emails, *(e for c in customer.contacts for e in c.emails)]
+    return customer_terms(
+        names, _all_phones(customer), _all_emails(customer), protector.search_token
+    )
+
+
+def to_document(customer: Customer, protector: DataProtector) -> Document:
+    phones = _all_phones(customer)
+    emails = _all_emails(customer)
     number = customer.id_card_number
     return {
         "_id": customer.id,
@@ -81,7 +97,7 @@ def to_document(customer: Customer, protector: DataProtector) -> Document:
         "name_key": name_key(customer.name),
         "contact_phones": sorted({protector.phone_index(p) for p in phones}),
         "contact_emails": sorted({protector.email_index(e) for e in emails}),
-        "search_terms": customer_terms(names, phones, emails, protector.search_token),
+        "search_terms": search_terms(customer, protector),
         "custom_terms": custom_terms(customer.custom_fields),
     }
 

@@ -37,11 +37,17 @@ class AddressInput:
     postal_code: str = ""
 
 
+_PHONES = (
+    "Mobiles, landlines with their area code (an extension after -, x, ext or 转) and 400 / 800 "
+    "numbers, in any usual notation; stored normalised (see `phoneDetails`)."
+)
+
+
 @strawberry.input
 class ContactPersonInput:
     name: str
     title: str = ""
-    phones: list[str] = strawberry.field(default_factory=list)
+    phones: list[str] = strawberry.field(default_factory=list, description=_PHONES)
     emails: list[str] = strawberry.field(default_factory=list)
     primary: bool = False
 
@@ -53,7 +59,7 @@ class CreateCustomerInput:
     stage: LifecycleStageEnum = LifecycleStage.LEAD  # type: ignore[valid-type]
     tier: str | None = None
     tags: list[str] = strawberry.field(default_factory=list)
-    phones: list[str] = strawberry.field(default_factory=list)
+    phones: list[str] = strawberry.field(default_factory=list, description=_PHONES)
     emails: list[str] = strawberry.field(default_factory=list)
     source: SourceEnum | None = None  # type: ignore[valid-type]
     source_detail: str | None = None
@@ -115,7 +121,7 @@ class UpdateCustomerInput:
     stage: LifecycleStageEnum | None = None  # type: ignore[valid-type]
     tier: str | None = None
     tags: list[str] | None = None
-    phones: list[str] | None = None
+    phones: list[str] | None = strawberry.field(default=None, description=_PHONES)
     emails: list[str] | None = None
     source: SourceEnum | None = None  # type: ignore[valid-type]
     source_detail: str | None = None
@@ -181,8 +187,9 @@ class CustomerFilterInput:
     updated_to: datetime | None = None
     text: str | None = strawberry.field(
         default=None,
-        description="Free text over names, company and contact names, phones and emails "
-        "(Chinese substrings, pinyin and initials work).",
+        description="Free text over names, company and contact names, phones and emails: "
+        "every word matches as a prefix (`Anna T`), Chinese substrings, pinyin and initials "
+        "from any syllable (`xiuying` finds 王秀英), a phone in any usual notation.",
     )
     include_archived: bool = False
     archived_only: bool = False

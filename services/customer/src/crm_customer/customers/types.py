@@ -15,11 +15,13 @@ from crm_customer.catalog.graphql import Tag, catalog_tags
 from crm_customer.catalog.model import split as tags_split
 from crm_customer.customers.filters import SortOrder
 from crm_customer.customers.model import Customer as CustomerModel
+from crm_customer.customers.validators import phone_kind
 from crm_customer.customers.values import (
     CompanySize,
     CustomerKind,
     Gender,
     LifecycleStage,
+    PhoneKind,
     Source,
 )
 from crm_customer.graphql.context import Info
@@ -44,6 +46,12 @@ SourceEnum = strawberry.enum(Source, name="CustomerSource")
 GenderEnum = strawberry.enum(Gender, name="Gender")
 CompanySizeEnum = strawberry.enum(CompanySize, name="CompanySize")
 SortEnum = strawberry.enum(SortOrder, name="CustomerSort")
+PhoneKindEnum = strawberry.enum(
+    PhoneKind,
+    name="PhoneKind",
+    description="MOBILE, LANDLINE (with area code) and SERVICE (400 / 800) are numbers in "
+    "mainland China; INTERNATIONAL is any other country's number, of unknown type.",
+)
 
 
 def customer_loader(info: Info):  # type: ignore[no-untyped-def]
@@ -74,6 +82,22 @@ def display_name(customer: CustomerModel) -> Any:
     return customer.name
 
 
+@strawberry.type(description="A phone number and what kind of number it is.")
+class PhoneDetail:
+    number: PhoneNumber = strawberry.field(
+        description="Normalised: +86 mobiles and landlines (+862158881234), 400 / 800 numbers "
+        "as 10 digits, E.164 otherwise; an extension after an x (+862158881234x8001)."
+    )
+    kind: PhoneKindEnum  # type: ignore[valid-type]
+
+
+def phone_details(numbers: list[PhoneNumber]) -> list[PhoneDetail]:
+    return [PhoneDetail(number=n, kind=phone_kind(n)) for n in numbers]
+
+
+_PHONE_DETAILS = "The phones with their kinds, in the order of `phones`."
+
+
 @strawberry.type
 class Address:
     province: str
@@ -90,6 +114,10 @@ class ContactPerson:
     phones: list[PhoneNumber]
     emails: list[EmailAddress]
     primary: bool
+
+    @strawberry.field(description=_PHONE_DETAILS)
+    def phone_details(self) -> list[PhoneDetail]:
+        return phone_details(self.phones)
 
 
 @strawberry.federation.type(keys=["id"], description="A customer: the single trustworthy record.")
@@ -129,6 +157,10 @@ class Customer:
         "customFieldDefinitions for labels, types and options)."
     )
     id_card: strawberry.Private[str | None]
+
+    @strawberry.field(description=_PHONE_DETAILS)
+    def phone_details(self) -> list[PhoneDetail]:
+        return phone_details(self.phones)
 
     @strawberry.field(description="The customer's tags that are in the ADMIN tag catalog.")
     async def catalog_tags(self, info: Info) -> list[Tag]:

@@ -35,6 +35,23 @@ class Gender(StrEnum):
     UNDISCLOSED = "UNDISCLOSED"
 
 
+class PhoneKind(StrEnum):
+    """What a phone number is (`validators.parse_phone` decides it from the number)."""
+
+    MOBILE = "MOBILE"  # a mainland China mobile
+    LANDLINE = "LANDLINE"  # a mainland China fixed line, with its area code
+    SERVICE = "SERVICE"  # a mainland China 400 / 800 service number
+    INTERNATIONAL = "INTERNATIONAL"  # a number outside mainland China: its type is not known
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """A phone number in its normal form (see `validators`) and what kind of number it is."""
+
+    number: str
+    kind: PhoneKind
+
+
 class CompanySize(StrEnum):
     MICRO = "MICRO"
     SMALL = "SMALL"
