@@ -1,17 +1,34 @@
-"""The columns of the import template (and of exports): key, zh and en headers, required.
+"""The columns of the import template (and of exports): the fixed columns, then one per active
+custom field definition; each with a key, zh and en headers and whether it is required.
 
-A file's header row may use the key, the Chinese or the English header of each column, in
-any order and case; a trailing ``*`` (how the template marks required columns) is ignored.
-Header problems name the columns, in the caller's language (they are not catalogue texts).
+A file's header row may use the API name (``idCardNumber``; ``id_card_number`` too), the
+Chinese or the English header of each column, in any order and case; a trailing ``*`` (how the
+template marks required columns) is ignored. A custom field's column is named by its key or
+either label. Header problems name the columns, in the caller's language (they are not
+catalogue texts). The column set of a job is made from the definitions it snapshotted when the
+file was uploaded (`ColumnSet.of`), so its staging, dry run and real run see the same columns.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from crm_customer.catalog.model import FieldDefinition, FieldType
+from crm_customer.customers.validation import camel
 from crm_customer.i18n import EN, language_var
 from crm_kit.errors import BadUserInput, FieldError
+
+# A custom column's key: a prefix no fixed key has, and no "." (job documents keep headers
+# by column key, and a dotted BSON key would read as a path).
+CUSTOM_KEY = "custom:"
+API_PREFIX = "customFields."  # how the API names a custom field (its field errors' paths)
+
+
+def custom_key(field_key: str) -> str:
+    """The column key of the custom field `field_key`."""
+    return CUSTOM_KEY + field_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +40,19 @@ class Column:
     personal: bool = False  # left out of exports without personal data
     hint_zh: str = ""
     hint_en: str = ""
+    definition: FieldDefinition | None = None  # a custom field's column
+
+    @property
+    def api_name(self) -> str:
+        """The column as the API names its field: ``idCardNumber``, a custom field's key."""
+        return self.definition.key if self.definition else camel(self.key)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names a header may give the column (before the aliases of the fixed ones)."""
+        if self.definition is None:
+            return (self.zh, self.en, self.key, self.api_name)
+        return (self.zh, self.en, self.api_name, API_PREFIX + self.api_name)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -65,17 +95,35 @@ def _norm(text: str) -> str:
     return _IGNORED.sub("", text).lower()
 
 
-_ALIASES: dict[str, str] = {}
+_FIXED_ALIASES: dict[str, str] = {}
 for _c in COLUMNS:
-    for _alias in (_c.key, _c.zh, _c.en):
-        _ALIASES[_norm(_alias)] = _c.key
-_ALIASES[_norm("customer name")] = "name"
-_ALIASES[_norm("email")] = "emails"
-_ALIASES[_norm("phone")] = "phones"
-_ALIASES[_norm("mobile")] = "phones"
-_ALIASES[_norm("姓名")] = "name"
-_ALIASES[_norm("手机")] = "phones"
-_ALIASES[_norm("邮箱")] = "emails"
+    for _alias in _c.names:
+        _FIXED_ALIASES[_norm(_alias)] = _c.key
+for _alias, _key in (
+    ("customer name", "name"), ("email", "emails"), ("phone", "phones"), ("mobile", "phones"),
+    ("姓名", "name"), ("手机", "phones"), ("邮箱", "emails"),
+):  # fmt: skip
+    _FIXED_ALIASES[_norm(_alias)] = _key
+
+# What a custom column's notes say of its values (zh, en); SELECT types add their options.
+_TYPE_HINTS: dict[FieldType, tuple[str, str]] = {
+    FieldType.TEXT: ("文本", "Text"),
+    FieldType.NUMBER: ("数字", "Number"),
+    FieldType.DATE: ("日期 YYYY-MM-DD", "Date YYYY-MM-DD"),
+    FieldType.BOOLEAN: ("是/否", "TRUE/FALSE"),
+    FieldType.SELECT: ("可选：", "One of: "),
+    FieldType.MULTISELECT: ("可多选，用分号分隔：", "Any of, separated by ;: "),
+}
+
+
+def custom_column(d: FieldDefinition) -> Column:
+    """The import column of a custom field definition."""
+    zh, en = _TYPE_HINTS[d.type]
+    options = "/".join(d.options)
+    return Column(
+        custom_key(d.key), d.label_zh, d.label_en, d.required,
+        hint_zh=zh + options, hint_en=en + options, definition=d,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,26 +134,92 @@ class HeaderMap:
     headers: dict[str, str]
 
 
-def resolve_header(cells: list[str]) -> HeaderMap:
-    """Map a header row to column keys; BAD_USER_INPUT naming missing, unknown or repeated
-    columns (all of them at once)."""
-    positions: dict[int, str] = {}
-    headers: dict[str, str] = {}
-    unknown: list[str] = []
-    repeated: list[str] = []
-    for i, raw in enumerate(cells):
-        text = raw.strip()
-        if not text:
-            continue
-        key = _ALIASES.get(_norm(text))
-        if key is None:
-            unknown.append(text)
-        elif key in headers:
-            repeated.append(text)
-        else:
-            positions[i] = key
-            headers[key] = text
-    missing = [c for c in COLUMNS if c.required and c.key not in headers]
+@dataclass(frozen=True, slots=True)
+class ColumnSet:
+    """The fixed columns and those of some custom field definitions, with the headers that
+    name each (normalised)."""
+
+    columns: tuple[Column, ...]
+    aliases: dict[str, str]
+    by_key: dict[str, Column]
+
+    @classmethod
+    def of(cls, definitions: Iterable[FieldDefinition] = ()) -> ColumnSet:
+        """The fixed columns, then one per active definition in the given order. A name that
+        already names a column keeps naming it (a label ``手机`` stays the phones column); a
+        custom field no free name is left for is left out (it could not be read back)."""
+        aliases = dict(_FIXED_ALIASES)
+        columns = list(COLUMNS)
+        for d in definitions:
+            if not d.active:
+                continue
+            column = custom_column(d)
+            free = {_norm(n) for n in column.names if n.strip() and _norm(n) not in aliases}
+            if free:
+                aliases.update(dict.fromkeys(free, column.key))
+                columns.append(column)
+        return cls(tuple(columns), aliases, {c.key: c for c in columns})
+
+    def header(self, column: Column, language: str) -> str:
+        """The column's header in `language` ("zh" or "en"): its label, or for a custom field
+        whose label names another column, a name that reads back as this one."""
+        labels = (column.en, column.zh) if language == "en" else (column.zh, column.en)
+        for name in (*labels, *column.names):
+            if self.aliases.get(_norm(name)) == column.key:
+                return name
+        return column.api_name  # pragma: no cover - `of` keeps only columns a name reads back
+
+    def header_of(self, key: str) -> str:
+        """The header of a column in the caller's language ('' for no column)."""
+        column = self.by_key.get(key)
+        if column is None:
+            return ""
+        return self.header(column, "en" if language_var.get() == EN else "zh")
+
+    def resolve_header(self, cells: list[str]) -> HeaderMap:
+        """Map a header row to column keys; BAD_USER_INPUT naming missing, unknown or
+        repeated columns (all of them at once)."""
+        positions: dict[int, str] = {}
+        headers: dict[str, str] = {}
+        unknown: list[str] = []
+        repeated: list[str] = []
+        for i, raw in enumerate(cells):
+            text = raw.strip()
+            if not text:
+                continue
+            key = self.aliases.get(_norm(text))
+            if key is None:
+                unknown.append(text)
+            elif key in headers:
+                repeated.append(text)
+            else:
+                positions[i] = key
+                headers[key] = text
+        # A required custom field is checked per row (an UPSERT update may leave it out).
+        missing = [c for c in COLUMNS if c.required and c.key not in headers]
+        _refuse(missing, unknown, repeated)
+        return HeaderMap(positions, headers)
+
+    def template_header(self, language: str) -> list[str]:
+        """The template's header row: zh or en, required columns marked with ``*``."""
+        return [self.header(c, language) + ("*" if c.required else "") for c in self.columns]
+
+    def template_notes(self, language: str) -> list[list[str]]:
+        """The template's instructions sheet: one line per column, with its API name."""
+        en = language == "en"
+        head = (
+            ["Column", "Required", "Key", "Notes"] if en else ["列名", "是否必填", "字段", "说明"]
+        )
+        yes, no = ("yes", "no") if en else ("是", "否")
+        rows = [
+            [self.header(c, language), yes if c.required else no, c.api_name,
+             c.hint_en if en else c.hint_zh]
+            for c in self.columns
+        ]  # fmt: skip
+        return [head, *rows]
+
+
+def _refuse(missing: list[Column], unknown: list[str], repeated: list[str]) -> None:
     en = language_var.get() == EN
     errors: list[FieldError] = []
     if missing:
@@ -120,20 +234,21 @@ def resolve_header(cells: list[str]) -> HeaderMap:
         errors.append(FieldError("file", "REPEATED_COLUMNS", text + ", ".join(repeated)))
     if errors:
         raise BadUserInput(errors, "The header row does not match the template")
-    return HeaderMap(positions, headers)
+
+
+FIXED = ColumnSet.of()
+
+
+def resolve_header(cells: list[str]) -> HeaderMap:
+    """`ColumnSet.resolve_header` of the fixed columns."""
+    return FIXED.resolve_header(cells)
 
 
 def template_header(language: str) -> list[str]:
-    """The template's header row: zh or en, required columns marked with ``*``."""
-    return [(c.en if language == "en" else c.zh) + ("*" if c.required else "") for c in COLUMNS]
+    """`ColumnSet.template_header` of the fixed columns."""
+    return FIXED.template_header(language)
 
 
 def template_notes(language: str) -> list[list[str]]:
-    """The template's instructions sheet: one line per column."""
-    if language == "en":
-        head = ["Column", "Required", "Key", "Notes"]
-        rows = [[c.en, "yes" if c.required else "no", c.key, c.hint_en] for c in COLUMNS]
-    else:
-        head = ["列名", "是否必填", "字段", "说明"]
-        rows = [[c.zh, "是" if c.required else "否", c.key, c.hint_zh] for c in COLUMNS]
-    return [head, *rows]
+    """`ColumnSet.template_notes` of the fixed columns."""
+    return FIXED.template_notes(language)

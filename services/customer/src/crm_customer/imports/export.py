@@ -4,7 +4,10 @@ The rows are those the caller may see, shaped as the caller may see them (crm_cu
 the EXPORT scope for personal data, else the LIST scope; fields masked by role). Exporting
 personal data needs the EXPORT grant (ANALYST and SERVICE have none: FORBIDDEN); without
 personal data the personal columns are left out altogether. The caller's condition is fixed
-when the job is accepted (stored as BSON), so the worker applies exactly that.
+when the job is accepted (stored as BSON), so the worker applies exactly that, and so are the
+active custom fields: one column each after the fixed ones, written as the import reads them
+(options as they are defined, several separated by ``;``, booleans TRUE/FALSE), so an export
+re-imports as it is.
 Each finished export writes a `customer.export` record to the service's audit log
 (crm_kit.audit: actor, filter, row count) and emits `customer.export_finished.v1` in the same
 transaction. The file is kept encrypted for `FILE_TTL` and only its requester can download it.
@@ -13,6 +16,7 @@ transaction. The file is kept encrypted for `FILE_TTL` and only its requester ca
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,12 +25,13 @@ import bson
 import orjson
 
 from crm_customer import access
+from crm_customer.catalog.model import FieldDefinition, FieldType
 from crm_customer.customers.filters import CustomerFilter
 from crm_customer.customers.model import Customer
 from crm_customer.customers.queries import CustomerQueries
 from crm_customer.events import customer_export_finished
 from crm_customer.imports import files
-from crm_customer.imports.columns import COLUMNS, Column
+from crm_customer.imports.columns import ColumnSet, custom_key
 from crm_customer.imports.model import Job, JobKind, JobStatus, principal_of
 from crm_customer.imports.store import JobRepository
 from crm_kit import audit
@@ -46,8 +51,28 @@ def filter_document(flt: CustomerFilter) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, [], False)}
 
 
-def export_columns(include_personal: bool) -> list[Column]:
-    return [c for c in COLUMNS if include_personal or not c.personal]
+def export_header(columns: ColumnSet, include_personal: bool) -> list[tuple[str, str]]:
+    """(column key, zh header) of each exported column."""
+    return [
+        (c.key, columns.header(c, "zh"))
+        for c in columns.columns
+        if include_personal or not c.personal
+    ]
+
+
+def custom_cell(d: FieldDefinition, value: Any) -> str:
+    """A custom field value as the import reads it back."""
+    if value is None:
+        return ""
+    if d.type is FieldType.BOOLEAN and isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def custom_cells(c: Customer, custom: Sequence[FieldDefinition]) -> dict[str, str]:
+    return {custom_key(d.key): custom_cell(d, c.custom_fields.get(d.key)) for d in custom}
 
 
 def cells_of(c: Customer, reveal_identity: bool) -> dict[str, str]:
@@ -88,8 +113,15 @@ class ExportService:
     max_rows: int = 50_000
 
     async def start(
-        self, actor: Principal, flt: CustomerFilter, fmt: files.FileFormat, include_personal: bool
+        self,
+        actor: Principal,
+        flt: CustomerFilter,
+        fmt: files.FileFormat,
+        include_personal: bool,
+        custom: Sequence[FieldDefinition] = (),
     ) -> Job:
+        """The export as a queued job; `custom`: the custom field definitions (the active
+        ones become columns)."""
         action = Action.EXPORT if include_personal else Action.LIST
         access.require(actor, action)
         scope = access.condition(actor, action)
@@ -107,6 +139,7 @@ class ExportService:
             query=bson.encode(query),
             include_personal=include_personal,
             reveal_identity=access.may_see_identity(actor),
+            custom_fields=tuple(d for d in custom if d.active),
         )
 
         async def work(tx: Transaction) -> None:
@@ -119,14 +152,17 @@ class ExportService:
         """Write the file, then in one transaction: job done, audit record, event."""
         query: dict[str, Any] = bson.decode(job.query) if job.query else {"_id": None}
         actor = principal_of(job)
-        columns = export_columns(job.include_personal)
-        rows: list[list[str]] = [[c.zh for c in columns]]
+        header = export_header(ColumnSet.of(job.custom_fields), job.include_personal)
+        rows: list[list[str]] = [[text for _, text in header]]
         after: tuple[datetime, str] | None = None
         while len(rows) - 1 < self.max_rows:
             found = await self.customers.export_page(query, after, PAGE)
             for customer in found:
-                cells = cells_of(access.present(actor, customer), job.reveal_identity)
-                rows.append([cells[c.key] for c in columns])
+                shown = access.present(actor, customer)
+                cells = cells_of(shown, job.reveal_identity) | custom_cells(
+                    shown, job.custom_fields
+                )
+                rows.append([cells[key] for key, _ in header])
             if len(found) < PAGE:
                 break
             after = (found[-1].created_at, found[-1].id)

@@ -27,7 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from crm_kit.errors import BadUserInput
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MAX_COLUMNS = 100
+MAX_COLUMNS = 256  # the 30 fixed columns and one per custom field (at most 200 of them)
 MAX_UNCOMPRESSED_RATIO = 50
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
 CONTENT_TYPES = {

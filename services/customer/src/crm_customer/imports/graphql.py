@@ -19,7 +19,7 @@ from strawberry.file_uploads import Upload
 from crm_customer.customers.inputs import CustomerFilterInput, to_filter
 from crm_customer.graphql.context import Info
 from crm_customer.imports import files
-from crm_customer.imports.columns import template_header, template_notes
+from crm_customer.imports.columns import ColumnSet
 from crm_customer.imports.model import (
     ImportMode,
     ImportUpload,
@@ -194,10 +194,12 @@ class CustomerExportJob:
 @strawberry.type
 class ImportQuery:
     @strawberry.field(
-        description="The import template: required (*) and optional columns; zh or en headers "
-        "(both are accepted on import). XLSX adds an instructions sheet."
+        description="The import template: required (*) and optional columns, one per active "
+        "custom field after the fixed ones; zh or en headers (both, and the API field names, "
+        "are accepted on import). XLSX adds an instructions sheet: each column's API field "
+        "name and what it takes (a choice field's options)."
     )
-    def customer_import_template(
+    async def customer_import_template(
         self,
         info: Info,
         format: FileFormatEnum = files.FileFormat.XLSX,  # type: ignore[valid-type]
@@ -206,12 +208,14 @@ class ImportQuery:
         info.context.principal  # noqa: B018 - authenticated callers only
         lang = "en" if language.lower().startswith("en") else "zh"
         fmt = files.FileFormat(format)
-        header = template_header(lang)
+        columns = ColumnSet.of((await info.context.deps.catalog_queries.definitions()).values())
+        header = columns.template_header(lang)
         if fmt is files.FileFormat.CSV:
             data = files.to_csv([header])
         else:
             notes = "Instructions" if lang == "en" else "填写说明"
-            data = files.to_xlsx([("customers", [header]), (notes, template_notes(lang))])
+            sheets = [("customers", [header]), (notes, columns.template_notes(lang))]
+            data = files.to_xlsx(sheets)
         return CustomerFile.of("customer-import-template", fmt, data)
 
     @strawberry.field(description="One import job (its starter's or, for ADMIN, any).")
@@ -285,8 +289,8 @@ class ImportMutation:
 
     @strawberry.mutation(
         description="Export the customers matching `filter` (the caller's scope, masked as the "
-        "caller sees them) as a job; personal data needs the export right (not ANALYST). "
-        "Audited; emits customer.export_finished.v1."
+        "caller sees them) as a job, with a column per active custom field; personal data "
+        "needs the export right (not ANALYST). Audited; emits customer.export_finished.v1."
     )
     async def export_customers(
         self,
@@ -301,6 +305,7 @@ class ImportMutation:
             to_filter(filter, info.context.principal),
             files.FileFormat(format),
             include_personal_data,
+            list((await deps.catalog_queries.definitions()).values()),
         )
         deps.worker.wake()
         return CustomerExportJob.from_model(job)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm_customer import i18n
+from crm_customer.catalog.model import FieldDefinition
 from crm_kit.auth import Principal, Role
 
 
@@ -141,6 +142,8 @@ class Job:
     next_chunk: int = 0
     counts: Counts = field(default_factory=Counts)
     headers: dict[str, str] = field(default_factory=dict)  # column key → header in the file
+    # the active custom field definitions when the job was accepted: its custom columns
+    custom_fields: tuple[FieldDefinition, ...] = ()
     # export
     filter: dict[str, Any] = field(default_factory=dict)
     query: bytes = b""  # BSON: the filter AND the caller's access condition, fixed at start

@@ -3,15 +3,21 @@
 
 Cells are text; enums accept their code or Chinese label; lists are separated by ``;`` (also
 ``,``, ``，``, ``；``, ``、`` or ``|``). A row's problems are reported per column.
+
+Custom field cells become the JSON values `createCustomer` takes (a number, a date, true or
+false, an option or a list of options); a cell that does not convert is passed on as written,
+so the field's definition (`catalog.field_values`) names what is wrong with it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from crm_customer.catalog.model import FieldDefinition, FieldType
 from crm_customer.customers.model import CustomerChanges, NewCustomer
 from crm_customer.customers.validators import (
     normalize_email,
@@ -28,7 +34,7 @@ from crm_customer.customers.values import (
     LifecycleStage,
     Source,
 )
-from crm_customer.imports.columns import BY_KEY, resolve_header
+from crm_customer.imports.columns import API_PREFIX, BY_KEY, FIXED, ColumnSet, custom_key
 from crm_kit.errors import BadUserInput, FieldError
 
 _SPLIT = re.compile(r"[;,，；、|\n]+")
@@ -53,6 +59,11 @@ _CODES: dict[type[Any], str] = {
     CompanySize: "INVALID_COMPANY_SIZE",
 }
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234,567.8
+_TRUE = frozenset({"true", "yes", "y", "1", "是", "对"})
+_FALSE = frozenset({"false", "no", "n", "0", "否", "不是"})
+_OPTION_SPLIT = re.compile(r"[;；|\n]+")  # tried first: options may hold commas
 
 # A domain field path's first segment → the column it came from.
 _PATH_COLUMNS = {
@@ -66,8 +77,11 @@ _CONTACT_COLUMNS = {"name": "contact_name", "title": "contact_title"}
 
 
 def column_of(path: str) -> str:
-    """The import column a domain FieldError path points at (``phones[1]`` → ``phones``)."""
+    """The import column a domain FieldError path points at (``phones[1]`` → ``phones``,
+    ``customFields.vip_level`` → that custom field's column)."""
     head = re.split(r"[\[.]", path, maxsplit=1)[0]
+    if head + "." == API_PREFIX:
+        return custom_key(re.sub(r"\[\d+\]$", "", path.removeprefix(API_PREFIX)))
     tail = path.rsplit(".", 1)[-1] if "." in path else ""
     tail = re.sub(r"\[\d+\]$", "", tail)
     if head == "addresses":
@@ -97,19 +111,23 @@ def _enum[E](cls: type[E], key: str, cells: dict[str, str], errors: list[FieldEr
         return None
 
 
+def parse_date(raw: str) -> date | None:
+    """``2024-01-05``, ``2024/1/5``, ``2024年1月5日`` or ``20240105``; None if not a date."""
+    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw)
+    found = compact or _DATE.match(raw)
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3])) if found else None
+    except ValueError:
+        return None
+
+
 def _date(key: str, cells: dict[str, str], errors: list[FieldError]) -> date | None:
     raw = cells.get(key, "").strip()
     if not raw:
         return None
-    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw)
-    found = compact or _DATE.match(raw)
-    try:
-        if found:
-            return date(int(found[1]), int(found[2]), int(found[3]))
-    except ValueError:
-        pass
-    errors.append(FieldError(key, "INVALID_DATE", "Dates are written YYYY-MM-DD"))
-    return None
+    if (found := parse_date(raw)) is None:
+        errors.append(FieldError(key, "INVALID_DATE", "Dates are written YYYY-MM-DD"))
+    return found
 
 
 def _text(cells: dict[str, str], key: str) -> str | None:
@@ -139,6 +157,64 @@ def _contact(cells: dict[str, str]) -> list[ContactPerson] | None:
     ]
 
 
+def _number(raw: str) -> int | float | str:
+    text = raw.replace(",", "") if _GROUPED.match(raw) else raw
+    if not _NUMBER.match(text):
+        return raw
+    number = float(text)
+    # A whole number is stored as one while a float holds it exactly (and BSON can store it).
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _boolean(raw: str) -> bool | str:
+    lowered = raw.casefold()
+    if lowered in _TRUE:
+        return True
+    return False if lowered in _FALSE else raw
+
+
+def _option(options: list[str], raw: str) -> str:
+    """The option a cell names, ignoring case and spacing; the cell itself if none."""
+    wanted = " ".join(raw.split()).casefold()
+    return next((o for o in options if o.casefold() == wanted), raw)
+
+
+def _options(options: list[str], raw: str) -> list[str]:
+    picked: list[str] = []
+    for split in (_OPTION_SPLIT.split, _SPLIT.split):
+        picked = [_option(options, p.strip()) for p in split(raw) if p.strip()]
+        if all(p in options for p in picked):
+            break
+    return picked
+
+
+def custom_value(d: FieldDefinition, raw: str) -> Any:
+    """A custom field cell as the value the field takes, or the cell as it is when it is not
+    one (the definition's check then names the problem)."""
+    if d.type is FieldType.NUMBER:
+        return _number(raw)
+    if d.type is FieldType.DATE:
+        found = parse_date(raw)
+        return found.isoformat() if found else raw
+    if d.type is FieldType.BOOLEAN:
+        return _boolean(raw)
+    if d.type is FieldType.SELECT:
+        return _option(d.options, raw)
+    if d.type is FieldType.MULTISELECT:
+        return _options(d.options, raw)
+    return raw
+
+
+def _custom_fields(cells: dict[str, str], custom: Sequence[FieldDefinition]) -> dict[str, Any]:
+    """The custom field values of the cells present (an empty cell sets nothing)."""
+    values: dict[str, Any] = {}
+    for d in custom:
+        raw = cells.get(custom_key(d.key), "").strip()
+        if raw:
+            values[d.key] = custom_value(d, raw)
+    return values
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedRow:
     kind: CustomerKind
@@ -154,8 +230,10 @@ class ParsedRow:
         return CustomerChanges(**values)
 
 
-def parse_row(cells: dict[str, str]) -> ParsedRow:
-    """Cells (by column key) → typed values; BAD_USER_INPUT with fields named by column."""
+def parse_row(cells: dict[str, str], custom: Sequence[FieldDefinition] = ()) -> ParsedRow:
+    """Cells (by column key) → typed values; BAD_USER_INPUT with fields named by column.
+    `custom`: the job's custom field definitions (their values are checked by the use case,
+    against the definitions, as `createCustomer` checks them)."""
     errors: list[FieldError] = []
     kind = _enum(CustomerKind, "kind", cells, errors)
     if kind is None and not errors:
@@ -185,10 +263,22 @@ def parse_row(cells: dict[str, str]) -> ParsedRow:
         "company_size": _enum(CompanySize, "company_size", cells, errors),
         "website": _text(cells, "website"),
         "contacts": _contact(cells),
+        "custom_fields": _custom_fields(cells, custom) or None,
     }
     if errors or kind is None:
         raise BadUserInput(errors)
     return ParsedRow(kind, values)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """A staged row of a batch, parsed."""
+
+    pos: int  # index in its batch
+    row: int  # line in the file
+    cells: dict[str, str]
+    dup_of: int | None  # an earlier line with the same phone, email, ID or credit code
+    parsed: ParsedRow
 
 
 def row_errors(exc: BadUserInput) -> list[tuple[str, str]]:
@@ -200,9 +290,12 @@ def row_errors(exc: BadUserInput) -> list[tuple[str, str]]:
 
 
 def _in_file_keys(cells: dict[str, str]) -> set[str]:
-    """Identifying values of a row, normalised, to spot repeats within one file."""
-    keys = {f"p:{p}" for p in map(normalize_phone, split_list(cells.get("phones", ""))) if p}
-    keys |= {f"e:{e}" for e in map(normalize_email, split_list(cells.get("emails", ""))) if e}
+    """Identifying values of a row, normalised, to spot repeats within one file (a contact
+    person's phones and emails too: a customer's duplicate check counts them)."""
+    phones = split_list(cells.get("phones", "")) + split_list(cells.get("contact_phone", ""))
+    emails = split_list(cells.get("emails", "")) + split_list(cells.get("contact_email", ""))
+    keys = {f"p:{p}" for p in map(normalize_phone, phones) if p}
+    keys |= {f"e:{e}" for e in map(normalize_email, emails) if e}
     if cells.get("id_card_number", "").strip():
         keys.add(f"i:{normalize_id_card(cells['id_card_number'])}")
     if cells.get("uscc", "").strip():
@@ -210,9 +303,11 @@ def _in_file_keys(cells: dict[str, str]) -> set[str]:
     return keys
 
 
-def stage_rows(table: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+def stage_rows(
+    table: list[tuple[int, list[str]]], columns: ColumnSet = FIXED
+) -> list[dict[str, Any]]:
     """Header + rows → staged rows: cells by column key, and the earlier row it repeats."""
-    header = resolve_header(table[0][1])
+    header = columns.resolve_header(table[0][1])
     seen: dict[str, int] = {}
     staged: list[dict[str, Any]] = []
     for number, values in table[1:]:

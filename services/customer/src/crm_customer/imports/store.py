@@ -6,20 +6,26 @@
   and dropped when the job finishes; each chunk keeps its row results for the error report.
 - `customer_job_files`: an export's file in parts of at most 1 MB, encrypted likewise.
 - `customer_job_keys`: idempotency guards, `_id = <actor>:<key>` → job id.
+- `customer_job_file_keys`: for a dry run, the match keys (blind indexes, as the registry
+  holds them) of the rows it would have created, `_id = <job>:<key>` → the first such row, so
+  a later batch sees the earlier rows of the file as the real run sees the customers they
+  created; dropped with the staged rows.
 Every lookup on the hot path is by `_id`.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
+from crm_customer.catalog.model import FieldDefinition, FieldType
 from crm_customer.imports.model import (
     Counts,
     ImportMode,
@@ -37,6 +43,8 @@ JOBS = "customer_jobs"
 CHUNKS = "customer_job_chunks"
 FILES = "customer_job_files"
 JOB_KEYS = "customer_job_keys"
+FILE_KEYS = "customer_job_file_keys"
+DUPLICATE_KEY = 11000
 FILE_PART_BYTES = 1024 * 1024
 
 JOB_INDEXES: list[IndexSpec] = [
@@ -50,11 +58,28 @@ JOB_INDEXES: list[IndexSpec] = [
     IndexSpec(CHUNKS, ()),
     IndexSpec(FILES, ()),
     IndexSpec(JOB_KEYS, ()),
+    IndexSpec(FILE_KEYS, (IndexModel([("job_id", ASCENDING)], name="job"),)),
 ]
 
 
 def chunk_id(job_id: str, index: int) -> str:
     return f"{job_id}:{index:06d}"
+
+
+def definition_document(d: FieldDefinition) -> Document:
+    """What a job keeps of a custom field definition: what its column and values need."""
+    return {
+        "key": d.key, "label_zh": d.label_zh, "label_en": d.label_en, "type": str(d.type),
+        "required": d.required, "options": list(d.options),
+    }  # fmt: skip
+
+
+def definition_of(doc: Document) -> FieldDefinition:
+    return FieldDefinition(
+        key=doc["key"], label_zh=doc["label_zh"], label_en=doc["label_en"],
+        type=FieldType(doc["type"]), required=bool(doc.get("required")),
+        options=list(doc.get("options") or []),
+    )  # fmt: skip
 
 
 def job_document(job: Job) -> Document:
@@ -83,6 +108,7 @@ def job_document(job: Job) -> Document:
         "skipped": job.counts.skipped,
         "failed": job.counts.failed,
         "headers": job.headers,
+        "custom_fields": [definition_document(d) for d in job.custom_fields],
         "filter": job.filter,
         "query": job.query,
         "include_personal": job.include_personal,
@@ -122,6 +148,7 @@ def job_from(doc: Document) -> Job:
             failed=int(doc.get("failed", 0)),
         ),
         headers=dict(doc.get("headers") or {}),
+        custom_fields=tuple(definition_of(d) for d in doc.get("custom_fields") or ()),
         filter=dict(doc.get("filter") or {}),
         query=bytes(doc.get("query") or b""),
         include_personal=bool(doc.get("include_personal")),
@@ -139,6 +166,7 @@ class JobRepository:
         self._chunks = db[CHUNKS]
         self._files = db[FILES]
         self._keys = db[JOB_KEYS]
+        self._file_keys = db[FILE_KEYS]
         self.leases = db[LEASES_COLLECTION]
         self._protector = protector
 
@@ -233,11 +261,41 @@ class JobRepository:
         )
 
     async def drop_rows(self, job: Job, session: Session) -> None:
-        """The uploaded values go once the job is done; the results stay for the report."""
+        """The uploaded values go once the job is done (a dry run's file keys with them);
+        the results stay for the report."""
         ids = [chunk_id(job.id, i) for i in range(job.chunk_count)]
         await self._chunks.update_many(
             {"_id": {"$in": ids}}, {"$set": {"rows": None}}, session=session
         )
+        if job.dry_run:
+            await self._file_keys.delete_many({"job_id": job.id}, session=session)
+
+    # --- a dry run's file keys ------------------------------------------------------------------
+
+    async def file_keys(self, job_id: str, keys: Collection[str], before: int) -> dict[str, int]:
+        """key → the first row before line `before` that holds it (one `_id $in` lookup);
+        rows from `before` on are left out: they are this batch's, from an earlier attempt."""
+        if not keys:
+            return {}
+        ids = [f"{job_id}:{k}" for k in sorted(set(keys))]
+        cursor = self._file_keys.find({"_id": {"$in": ids}, "row": {"$lt": before}})
+        return {d["key"]: int(d["row"]) async for d in cursor}
+
+    async def add_file_keys(self, job_id: str, rows: dict[str, int]) -> None:
+        """Record the keys of rows a dry run would create; a key already held keeps its
+        first row (a batch run again records the same keys again)."""
+        docs = [
+            {"_id": f"{job_id}:{k}", "job_id": job_id, "key": k, "row": row}
+            for k, row in sorted(rows.items())
+        ]
+        if not docs:
+            return
+        try:
+            await self._file_keys.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
 
     async def discard(self, job_id: str, chunk_count: int) -> None:
         ids = [chunk_id(job_id, i) for i in range(chunk_count)]

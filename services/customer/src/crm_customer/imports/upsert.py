@@ -17,19 +17,12 @@ from crm_customer.customers.validators import (
 from crm_customer.customers.values import CustomerKind, LifecycleStage
 from crm_customer.duplicates.detection import DuplicateDetector
 from crm_customer.imports.model import UPSERT_COLUMN, ImportMode, Job, UpsertKey
+from crm_customer.imports.reports import RowProblem
 from crm_customer.imports.rows import split_list
 from crm_kit.events import utcnow
 
 KEY_PREFIX = {"PHONE": "phone:", "EMAIL": "email:", "ID_CARD": "idcard:", "USCC": "uscc:"}
-
-
-class RowProblem(Exception):
-    """A row refused before it reaches a use case: (column key, code)."""
-
-    def __init__(self, column: str, code: str) -> None:
-        super().__init__(code)
-        self.column = column
-        self.code = code
+EXACT_PREFIXES = tuple(KEY_PREFIX.values())  # the keys of the rules that refuse a create
 
 
 type Target = Customer | RowProblem | None  # None: the row creates a customer
@@ -53,7 +46,7 @@ class UpsertTargets:
         key = job.upsert_key
         assert key is not None
         column = UPSERT_COLUMN[key]
-        values = [self._value(key, cells) for cells in rows]
+        values = [self.value_of(key, cells) for cells in rows]
         if key is UpsertKey.ID:
             found = await self.queries.get_many([v for v in values if v])
             return [
@@ -71,7 +64,7 @@ class UpsertTargets:
                 out[-1] = found.get(ids[0])
         return out
 
-    def _value(self, key: UpsertKey, cells: dict[str, str]) -> str | None:
+    def value_of(self, key: UpsertKey, cells: dict[str, str]) -> str | None:
         """The registry key (or id) an UPSERT row addresses its customer by, if any."""
         raw = cells.get(UPSERT_COLUMN[key], "").strip()
         if not raw:
