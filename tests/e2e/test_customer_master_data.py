@@ -85,7 +85,7 @@ async def test_search_history_restore_and_duplicates_through_the_gateway(
     assert "errors" not in body, body
     versions = body["data"]["customer"]["history"]["versions"]
     assert [v["version"] for v in versions] == [2, 1]
-    assert {"field": "name", "before": "陈静", "after": "陈静怡"} in versions[0]["changes"]
+    assert {"field": "displayName", "before": "陈静", "after": "陈静怡"} in versions[0]["changes"]
     assert body["data"]["customerAsOf"] == {"displayName": "陈静", "stage": "LEAD"}
     restored = await gateway.gql(
         """mutation($id: ID!) { restoreCustomerVersion(id: $id, version: 1, expectedVersion: 2)

@@ -24,6 +24,7 @@ from crm_customer.events import (
     customer_created,
     customer_erased,
     customer_merged,
+    customer_unmerged,
     customer_updated,
 )
 from crm_interaction.events import (
@@ -211,6 +212,11 @@ PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
         customer_archived.payload(customer(archived=True), "alice"),
     ),
     ("customer.merged.v1", "crm/customer", customer_merged.payload(customer(), ["c2"], "m1", "a")),
+    (
+        "customer.unmerged.v1",
+        "crm/customer",
+        customer_unmerged.payload(customer(), [customer(id="c2", archived=True)], "m1", "a"),
+    ),
     ("customer.erased.v1", "crm/customer", customer_erased.payload("c1", T, "alice")),
     ("interaction.logged.v1", "crm/interaction", interaction_logged.payload(INTERACTION)),  # type: ignore[arg-type]
     ("ticket.created.v1", "crm/interaction", ticket_created.payload(TICKET)),  # type: ignore[arg-type]

@@ -144,8 +144,8 @@ async def test_custom_fields_validate_filter_by_index_and_keep_history(svc: Serv
     )
     changes = history["customerHistory"]["versions"][0]["changes"]
     assert changes == [
-        {"field": "custom_fields.budget", "before": 10, "after": 12},
-        {"field": "custom_fields.channels", "before": ["web"], "after": None},
+        {"field": "customFields.budget", "before": 10, "after": 12},
+        {"field": "customFields.channels", "before": ["web"], "after": None},
     ]
 
     await svc.ok('mutation { deactivateCustomFieldDefinition(key: "budget") { active } }')

@@ -81,8 +81,10 @@ async def test_exact_duplicates_conflict_unless_forced_and_are_listed(svc: Servi
     assert by_id["errors"][0]["extensions"]["rule"] == "ID_CARD"
     forced = await svc.create(name="Li Lei", phones=["13900139000"], force=True)
     region = [{"province": "北京市", "city": "北京市"}]
-    a = await svc.create(name="韩梅梅", addresses=region)
-    b = await svc.create(name=" 韩 梅梅", addresses=region)  # similar name, same region: allowed
+    await svc.create(name="韩梅梅", addresses=region)  # a person's name alone: no pair
+    a = await svc.create(name="韩梅梅", birthday="1990-05-06", addresses=region)
+    # the same name, region and birthday: a candidate, allowed
+    b = await svc.create(name=" 韩 梅梅", birthday="1990-05-06", addresses=region)
     body = await svc.gql(
         "{ possibleDuplicates { totalCount items { id rule score customerIds "
         "customers { displayName } } } }"
@@ -93,7 +95,7 @@ async def test_exact_duplicates_conflict_unless_forced_and_are_listed(svc: Servi
     }
     assert pairs == {
         frozenset({first["id"], forced["id"]}): ("PHONE", 0.9),
-        frozenset({a["id"], b["id"]}): ("NAME_REGION", 0.6),
+        frozenset({a["id"], b["id"]}): ("NAME_BIRTHDAY", 0.65),
     }
     pair_id = body["data"]["possibleDuplicates"]["items"][-1]["id"]
     await svc.gql("mutation($id: ID!) { dismissDuplicate(id: $id) }", {"id": pair_id})
@@ -209,7 +211,7 @@ async def test_history_as_of_and_restore_to_version(svc: Service, amqp_url: str)
     assert history["versions"][0]["changes"] == [
         {"field": "tags", "before": ["a"], "after": ["a", "b"]}
     ]
-    assert {c["field"] for c in history["versions"][1]["changes"]} == {"name", "stage"}
+    assert {c["field"] for c in history["versions"][1]["changes"]} == {"displayName", "stage"}
     assert history["versions"][2]["action"] == "CREATED"
     assert body["data"]["customerAsOf"] == {"displayName": "赵敏敏", "tags": ["a"], "version": 2}
     async with observer(amqp_url, svc.exchange, "customer.updated.v1") as seen:

@@ -20,6 +20,7 @@ from crm_interaction.events import (
     on_customer_created,
     on_customer_erased,
     on_customer_merged,
+    on_customer_unmerged,
     on_customer_updated,
 )
 from crm_interaction.graphql.context import Features
@@ -110,6 +111,7 @@ def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHan
         on_customer_assigned.TYPE: on_customer_assigned.handler(customers),
         on_customer_archived.TYPE: on_customer_archived.handler(customers),
         on_customer_merged.TYPE: on_customer_merged.handler(customers),
+        on_customer_unmerged.TYPE: on_customer_unmerged.handler(customers),
         on_customer_erased.TYPE: on_customer_erased.handler(customers),
     }
 

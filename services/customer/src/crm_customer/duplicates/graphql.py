@@ -55,7 +55,14 @@ class DuplicatePairList:
 
 @strawberry.input
 class FieldChoiceInput:
-    field: str = strawberry.field(description="A Customer field name, e.g. displayName → name.")
+    field: str = strawberry.field(
+        description="The field as the Customer type names it: displayName, tier, tags, phones, "
+        "emails, source, sourceDetail, referrer, gender, birthday, idCardNumber, wechatId, "
+        "addresses, uscc, industry, companySize, website, contacts, customFields, stage, "
+        "ownerId or team (`name` is accepted for displayName). Fields that only hold "
+        "together move together: idCardNumber, birthday and gender; source, sourceDetail and "
+        "referrer."
+    )
     customer_id: strawberry.ID
 
 
@@ -124,10 +131,7 @@ class DuplicateMutation:
             info.context.principal,
             str(input.survivor_id),
             [str(i) for i in input.merged_ids],
-            [
-                FieldChoice("name" if c.field == "displayName" else c.field, str(c.customer_id))
-                for c in input.field_choices
-            ],
+            [FieldChoice(c.field, str(c.customer_id)) for c in input.field_choices],
             input.expected_version,
             idempotency_key=input.idempotency_key,
         )
@@ -135,7 +139,17 @@ class DuplicateMutation:
             merge_id=strawberry.ID(result.merge_id), customer=Customer.from_model(result.survivor)
         )
 
-    @strawberry.mutation(description="Undo a merge (within 30 days, survivor unchanged since).")
+    @strawberry.mutation(
+        description="Undo a merge, within 30 days and while the survivor is unchanged since. "
+        "Here: every record of the merge gets back, as a new version, the fields, match keys "
+        "and identity it had before the merge — the merged-away records are live customers "
+        "again (no longer resolving to the survivor) and the survivor loses the values the "
+        "merge gave it; candidate pairs the merge closed stay closed. Elsewhere "
+        "(customer.unmerged.v1): the interactions, tickets, tasks, purchases and timeline "
+        "entries the merge moved to the survivor go back to the record they came from, and "
+        "new items for a restored record are filed under it again; what was filed under the "
+        "survivor after the merge stays with it. Returns the restored records, survivor first."
+    )
     async def unmerge_customers(self, info: Info, merge_id: strawberry.ID) -> list[Customer]:
         restored = await info.context.deps.duplicates.unmerge(info.context.principal, str(merge_id))
         return [Customer.from_model(c) for c in restored]

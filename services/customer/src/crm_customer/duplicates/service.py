@@ -22,8 +22,8 @@ from crm_customer.duplicates.model import (
     merge,
 )
 from crm_customer.duplicates.store import DuplicateRepository
-from crm_customer.events import customer_merged, customer_updated
-from crm_customer.history.model import FieldChange, VersionAction, record
+from crm_customer.events import customer_merged, customer_unmerged, customer_updated
+from crm_customer.history.model import MERGED_FROM, FieldChange, VersionAction, record
 from crm_customer.history.store import HistoryRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, Conflict
@@ -96,7 +96,7 @@ class DuplicateService:
         version = survivor.version if request.expected_version is None else request.expected_version
         doc = await self.customers.save(merged, version, tx.session)
         change = record(survivor, merged, VersionAction.MERGED, actor)
-        merged_from = FieldChange("merged_from", None, request.merged_ids)
+        merged_from = FieldChange(MERGED_FROM, None, request.merged_ids)
         change = replace(change, changes=[*change.changes, merged_from])
         await self.history.add_version(change, doc, tx.session)
         await self._retire(others, survivor.id, actor, now, tx)
@@ -137,7 +137,8 @@ class DuplicateService:
             )
 
     async def unmerge(self, actor: Principal, merge_id: str) -> list[Customer]:
-        """Restore every record of a merge as it was, if the survivor is unchanged since."""
+        """Restore every record of a merge as it was, if the survivor is unchanged since, and
+        tell the other services (`customer.unmerged.v1`) to move back what they moved."""
         actor.require_role(*MERGERS)
 
         async def work(tx: Transaction) -> list[Customer]:
@@ -152,6 +153,10 @@ class DuplicateService:
                 for doc in merged["before"]
             ]
             await self.store.mark_unmerged(merge_id, now, tx.session)
+            survivor = next(c for c in restored if c.id == merged["survivor_id"])
+            others = [c for c in restored if c.id != survivor.id]
+            payload = customer_unmerged.payload(survivor, others, merge_id, actor.sub)
+            tx.emit(customer_unmerged.TYPE, survivor.id, payload)
             return restored
 
         return await self.uow.run(work)

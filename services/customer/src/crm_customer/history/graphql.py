@@ -3,7 +3,7 @@ restoring a past version."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -11,6 +11,7 @@ from crm_customer import access
 from crm_customer.customers.graphql import checked
 from crm_customer.customers.types import Customer, customer_loader
 from crm_customer.graphql.context import Info
+from crm_customer.history.model import NotYetCreated
 from crm_customer.history.types import CustomerVersionConnection, version_page
 from crm_kit.errors import NotFound
 from crm_kit.policy import Action
@@ -18,13 +19,22 @@ from crm_kit.policy import Action
 
 @strawberry.type
 class HistoryQuery:
-    @strawberry.field(description="The customer as it was at a point in time.")
+    @strawberry.field(
+        description="The customer as it was at a point in time. For a time before the "
+        "customer was created: BAD_USER_INPUT with the field error NOT_YET_CREATED on `at` "
+        "and `createdAt` (when it was created) in the error's extensions."
+    )
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> Customer:
         await customer_loader(info).load(str(id))  # FORBIDDEN unless the caller may read it
-        state = await info.context.deps.history_queries.state_at(str(id), at)
-        if state is None:
-            raise NotFound("Customer", str(id))
-        return Customer.from_model(state)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # the API's times are UTC
+        queries = info.context.deps.history_queries
+        state = await queries.state_at(str(id), at)
+        if state is not None:
+            return Customer.from_model(state)
+        created_at = await queries.created_at(str(id))
+        if created_at is not None and at < created_at:
+            raise NotYetCreated(str(id), created_at)
+        raise NotFound("Customer", str(id))
 
     @strawberry.field(
         description="The version history kept under this id, also for a merged-away record "

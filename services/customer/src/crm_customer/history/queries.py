@@ -44,3 +44,12 @@ class HistoryQueries:
         if doc is None or not doc.get("state"):
             return None
         return from_document(doc["state"], self._protector)
+
+    async def created_at(self, customer_id: str) -> datetime | None:
+        """When the first version under this id was recorded (None: no history here)."""
+        doc = await self._versions.find_one(
+            {"customer_id": customer_id},
+            {"at": 1},
+            sort=[("customer_id", ASCENDING), ("version", ASCENDING)],
+        )
+        return None if doc is None else doc["at"]

@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 
 from crm_customer.graphql.context import Info
-from crm_customer.history.model import Version, VersionAction
+from crm_customer.history.model import Version, VersionAction, api_field, api_value
 from crm_customer.history.personal import personal_parts
 from crm_kit.personal_types import PersonalJSON
 
@@ -21,7 +21,11 @@ MAX_HISTORY_PAGE = 100
     "for roles that may not see them (ID numbers are recorded masked)."
 )
 class FieldChange:
-    field: str
+    field: str = strawberry.field(
+        description="The field as the Customer type names it (displayName, companySize, "
+        "idCardNumber, ownerId, …; customFields.<key> for one custom field; mergedFrom on a "
+        "merge's survivor: the ids merged into it)."
+    )
     before: PersonalJSON | None
     after: PersonalJSON | None
 
@@ -43,9 +47,9 @@ class CustomerVersion:
             action=v.action,
             changes=[
                 FieldChange(
-                    field=c.field,
-                    before=personal_parts(c.field, c.before),
-                    after=personal_parts(c.field, c.after),
+                    field=api_field(c.field),
+                    before=api_value(c.field, personal_parts(c.field, c.before)),
+                    after=api_value(c.field, personal_parts(c.field, c.after)),
                 )
                 for c in v.changes
             ],

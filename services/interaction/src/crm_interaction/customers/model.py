@@ -29,3 +29,13 @@ class CustomerView:
 
     def is_newer_than(self, stored_version: int | None) -> bool:
         return stored_version is None or self.version > stored_version
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMove:
+    """A merge as the records filed under customers see it: the `merged` customers' records go
+    to the `survivor` under the merge's id, and come back when that merge is undone."""
+
+    merge_id: str
+    survivor: str
+    merged: tuple[str, ...]

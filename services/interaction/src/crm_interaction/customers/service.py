@@ -1,8 +1,8 @@
 """The customer projection's use cases, run by the handlers of customer events inside the
 consumer's transaction (every write takes its session): apply a newer snapshot, note the
 change on the timeline, and the customer lifecycle here — archive, merge (re-key everything
-to the survivor), erase (remove personal content; keep ids, times, statuses and amounts for
-statistics)."""
+to the survivor) and its undoing (move back what the merge moved), erase (remove personal
+content; keep ids, times, statuses and amounts for statistics)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from crm_interaction.customers.model import ARCHIVED, ERASED, MERGED, CustomerView
+from crm_interaction.customers.model import (
+    ACTIVE,
+    ARCHIVED,
+    ERASED,
+    MERGED,
+    CustomerMove,
+    CustomerView,
+)
 from crm_interaction.customers.store import CustomerRepository
 from crm_interaction.timeline.model import TimelineEntry
 from crm_interaction.timeline.store import TimelineRepository
@@ -20,8 +27,11 @@ from crm_kit.mongo import Session
 class CustomerRecords(Protocol):
     """A feature's records filed under customers (its repository)."""
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        """File everything of the `merged` customers under the `survivor`."""
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
+        """File everything of the merged customers under the survivor, remembering what moved."""
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        """Undo `move_customer` for that merge: exactly what it moved goes back."""
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         """Remove the customer's personal content from these records."""
@@ -49,12 +59,32 @@ class CustomerService:
     async def archive(self, customer_id: str, at: datetime, session: Session) -> None:
         await self._customers.set_lifecycle(customer_id, ARCHIVED, None, at, session)
 
-    async def merge(self, survivor: str, merged: list[str], at: datetime, session: Session) -> None:
+    async def merge(self, move: CustomerMove, at: datetime, session: Session) -> None:
         """Everything filed under the merged customers moves to the survivor."""
         for records in self._records:
-            await records.move_customer(merged, survivor, session)
-        for customer_id in merged:
-            await self._customers.set_lifecycle(customer_id, MERGED, survivor, at, session)
+            await records.move_customer(move, session)
+        for customer_id in move.merged:
+            await self._customers.set_lifecycle(customer_id, MERGED, move.survivor, at, session)
+
+    async def unmerge(self, move: CustomerMove, session: Session) -> None:
+        """What the merge moved to the survivor goes back to the customers it came from."""
+        for records in self._records:
+            await records.move_back(move, session)
+
+    async def revive(
+        self,
+        customer_id: str,
+        view: CustomerView | None,
+        archived: bool,
+        at: datetime,
+        session: Session,
+    ) -> None:
+        """A merged-away customer is its own again (an undone merge): its snapshot when the
+        event carries one, and new items filed under it rather than under the survivor."""
+        if view is not None:
+            await self._customers.apply(view, session)
+        lifecycle = ARCHIVED if archived else ACTIVE
+        await self._customers.set_lifecycle(customer_id, lifecycle, None, at, session)
 
     async def erase(self, customer_id: str, at: datetime, session: Session) -> None:
         """Remove personal content; keep ids, times, statuses and amounts for statistics."""

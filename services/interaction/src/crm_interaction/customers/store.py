@@ -14,10 +14,14 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.model import ACTIVE, ERASED, CustomerView
+from crm_interaction.customers.model import ACTIVE, ERASED, CustomerMove, CustomerView
 from crm_kit.mongo import Document, IndexSpec, Session
 
 CUSTOMERS = "customers"
+# Which documents each merge moved, from which customer: what an un-merge moves back.
+MERGE_MOVES = "customer_merge_moves"
+# Moved ids per record of MERGE_MOVES: far below MongoDB's document size limit.
+MOVED_IDS_PER_RECORD = 5000
 
 INDEXES: list[IndexSpec] = [
     # access control: the customers a caller's OWN/TEAM scope reaches (ticket lists)
@@ -28,16 +32,63 @@ INDEXES: list[IndexSpec] = [
             IndexModel([("team", ASCENDING)], name="team"),
         ),
     ),
+    IndexSpec(
+        MERGE_MOVES,
+        (IndexModel([("mergeId", ASCENDING), ("collection", ASCENDING)], name="merge"),),
+    ),
 ]
 
 
 async def refile(
-    collection: AsyncCollection[Document], merged: list[str], survivor: str, session: Session
+    collection: AsyncCollection[Document], move: CustomerMove, session: Session
 ) -> None:
-    """File a feature's documents of the `merged` customers under the `survivor` (a merge)."""
+    """File a feature's documents of the merged customers under the survivor, recording which
+    ones moved from whom under the merge's id: an un-merge moves back exactly these
+    (`unfile`). Ids are recorded, not marks on the documents: a feature rewrites its
+    documents whole on every change, which would drop a mark."""
+    moves = collection.database[MERGE_MOVES]
+    for customer_id in move.merged:
+        cursor = collection.find({"customerId": customer_id}, {"_id": 1}, session=session)
+        ids = [d["_id"] async for d in cursor]
+        records = [
+            {
+                "_id": f"{move.merge_id}:{collection.name}:{customer_id}:{part}",
+                "mergeId": move.merge_id,
+                "collection": collection.name,
+                "from": customer_id,
+                "to": move.survivor,
+                "ids": ids[start : start + MOVED_IDS_PER_RECORD],
+            }
+            for part, start in enumerate(range(0, len(ids), MOVED_IDS_PER_RECORD))
+        ]
+        if records:
+            await moves.insert_many(records, session=session)
     await collection.update_many(
-        {"customerId": {"$in": merged}}, {"$set": {"customerId": survivor}}, session=session
+        {"customerId": {"$in": list(move.merged)}},
+        {"$set": {"customerId": move.survivor}},
+        session=session,
     )
+
+
+async def unfile(
+    collection: AsyncCollection[Document], move: CustomerMove, session: Session
+) -> None:
+    """Undo `refile` for this merge: each document it moved from one of `move.merged` and
+    still filed under the survivor goes back; what the survivor got since stays. Applied
+    twice, the second finds nothing left to move."""
+    moves = collection.database[MERGE_MOVES]
+    query: Document = {
+        "mergeId": move.merge_id,
+        "collection": collection.name,
+        "from": {"$in": list(move.merged)},
+    }
+    for moved in await moves.find(query, session=session).to_list():
+        await collection.update_many(
+            {"_id": {"$in": moved["ids"]}, "customerId": move.survivor},
+            {"$set": {"customerId": moved["from"]}},
+            session=session,
+        )
+    await moves.delete_many(query, session=session)
 
 
 def customer_to_doc(view: CustomerView) -> Document:

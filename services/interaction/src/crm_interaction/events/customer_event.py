@@ -3,7 +3,8 @@
 `customer.created.v1`, `customer.updated.v1` and `customer.assigned.v1` carry the full
 CustomerSnapshot under `data.customer`; `assigned` also repeats the new `ownerId` and `team`
 at the top level. The lifecycle events (`archived`, `merged`, `erased`) name the customer
-concerned as `data.customerId`, `data.customer.id` or the subject.
+concerned as `data.customerId`, `data.customer.id` or the subject; `unmerged` also carries the
+snapshot of each restored customer under `data.restored`.
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ def _time(value: Any, fallback: datetime) -> datetime:
 
 def customer_view(event: CloudEvent) -> CustomerView:
     """The customer as the event's snapshot describes it."""
-    snapshot = event.data.get("customer")
+    return snapshot_view(event, event.data.get("customer"), event.subject)
+
+
+def snapshot_view(event: CloudEvent, snapshot: Any, fallback_id: str | None) -> CustomerView:
+    """The customer as one snapshot the event carries describes it (`fallback_id` when the
+    snapshot names none)."""
     if not isinstance(snapshot, dict):
         raise MalformedEvent(f"{event.type} {event.id} has no customer snapshot")
-    customer_id = snapshot.get("id") or event.subject
+    customer_id = snapshot.get("id") or fallback_id
     version = snapshot.get("version")
     if not customer_id or not isinstance(version, int) or isinstance(version, bool):
         raise MalformedEvent(f"{event.type} {event.id} lacks customer id or integer version")

@@ -1,9 +1,11 @@
 """Consumed `customer.merged.v1`: everything filed under the merged-away customers moves to
 the survivor, who is named as `data.survivorId` (or `data.customer.id`, or the subject); the
-merged customers as `data.mergedIds` (or a single `data.mergedId` / `sourceId`)."""
+merged customers as `data.mergedIds` (or a single `data.mergedId` / `sourceId`). What moved is
+remembered under `data.mergeId` (the event id when there is none), for `customer.unmerged.v1`."""
 
 from __future__ import annotations
 
+from crm_interaction.customers.model import CustomerMove
 from crm_interaction.customers.service import CustomerService
 from crm_interaction.events.customer_event import MalformedEvent, customer_id, timeline_note
 from crm_kit.consumer import EventHandler
@@ -32,7 +34,10 @@ def merge_ids(event: CloudEvent) -> tuple[str, list[str]]:
 def handler(customers: CustomerService) -> EventHandler:
     async def handle(event: CloudEvent, tx: Transaction) -> None:
         survivor, merged = merge_ids(event)
-        await customers.merge(survivor, merged, event.time, tx.session)
+        merge_id = str(event.data.get("mergeId") or event.id)
+        await customers.merge(
+            CustomerMove(merge_id, survivor, tuple(merged)), event.time, tx.session
+        )
         title = f"Merged {len(merged)} duplicate record(s) into this one"
         await customers.note(timeline_note(event, survivor, title), tx.session)
 

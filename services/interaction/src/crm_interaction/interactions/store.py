@@ -12,7 +12,8 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.store import refile
+from crm_interaction.customers.model import CustomerMove
+from crm_interaction.customers.store import refile, unfile
 from crm_interaction.interactions import details as record_details
 from crm_interaction.interactions.model import Channel, Direction, Interaction, Revision
 from crm_kit.errors import Conflict
@@ -142,9 +143,13 @@ class InteractionRepository:
             session=session,
         )
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
         for collection in (self._collection, self._history):
-            await refile(collection, merged, survivor, session)
+            await refile(collection, move, session)
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        for collection in (self._collection, self._history):
+            await unfile(collection, move, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._history.delete_many({"customerId": customer_id}, session=session)

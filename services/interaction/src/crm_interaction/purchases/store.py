@@ -7,7 +7,8 @@ from decimal import Decimal
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.store import refile
+from crm_interaction.customers.model import CustomerMove
+from crm_interaction.customers.store import refile, unfile
 from crm_interaction.purchases.model import LineItem, Purchase, PurchaseStatus
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -82,8 +83,11 @@ class PurchaseRepository:
             {"_id": purchase.id}, purchase_to_doc(purchase), upsert=True, session=session
         )
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await refile(self._collection, merged, survivor, session)
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
+        await refile(self._collection, move, session)
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        await unfile(self._collection, move, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         """The items' names go; order numbers, amounts and statuses stay for statistics."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.model import ERASED_TEXT
-from crm_interaction.customers.store import refile
+from crm_interaction.customers.model import ERASED_TEXT, CustomerMove
+from crm_interaction.customers.store import refile, unfile
 from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
 from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
@@ -88,8 +88,11 @@ class TaskRepository:
         if result.matched_count != 1:
             raise Conflict("The task was changed meanwhile", conflicting_id=task.id)
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await refile(self._collection, merged, survivor, session)
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
+        await refile(self._collection, move, session)
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        await unfile(self._collection, move, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._collection.update_many(

@@ -9,8 +9,8 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.model import ERASED_TEXT
-from crm_interaction.customers.store import refile
+from crm_interaction.customers.model import ERASED_TEXT, CustomerMove
+from crm_interaction.customers.store import refile, unfile
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
 from crm_kit.auth import Principal
@@ -191,8 +191,11 @@ class TicketRepository:
         )
         return {str(d["_id"]): int(d["n"]) async for d in cursor}
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await refile(self._collection, merged, survivor, session)
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
+        await refile(self._collection, move, session)
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        await unfile(self._collection, move, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         """Comments go; subjects become `[erased]`; descriptions, resolutions and rating

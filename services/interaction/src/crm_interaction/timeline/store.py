@@ -6,8 +6,8 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_interaction.customers.model import ERASED_TEXT
-from crm_interaction.customers.store import refile
+from crm_interaction.customers.model import ERASED_TEXT, CustomerMove
+from crm_interaction.customers.store import refile, unfile
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -75,8 +75,11 @@ class TimelineRepository:
     async def remove(self, entry_id: str, session: Session) -> None:
         await self._collection.delete_one({"_id": entry_id}, session=session)
 
-    async def move_customer(self, merged: list[str], survivor: str, session: Session) -> None:
-        await refile(self._collection, merged, survivor, session)
+    async def move_customer(self, move: CustomerMove, session: Session) -> None:
+        await refile(self._collection, move, session)
+
+    async def move_back(self, move: CustomerMove, session: Session) -> None:
+        await unfile(self._collection, move, session)
 
     async def erase_customer(self, customer_id: str, session: Session) -> None:
         await self._collection.update_many(

@@ -14,6 +14,7 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "customer.updated.v1",
     "customer.assigned.v1",
     "customer.merged.v1",
+    "customer.unmerged.v1",
     "customer.archived.v1",
     "customer.erased.v1",
     "interaction.logged.v1",
