@@ -65,12 +65,12 @@ class CustomerFilter:
         """`seal`: the data protector's search_token, so phone and email searches match the
         sealed tokens stored for them (without it they match nothing)."""
         query: Document = {"merged_into": None, **self._equalities(), **self._lists()}
-        for name, low, high in (
-            ("created_at", self.created_from, self.created_to),
-            ("updated_at", self.updated_from, self.updated_to),
+        for name, start, low, high in (
+            ("created_at", "createdFrom", self.created_from, self.created_to),
+            ("updated_at", "updatedFrom", self.updated_from, self.updated_to),
         ):
-            if low and high and low > high:
-                raise BadUserInput.single(name, "INVALID_RANGE", "Range start is after its end")
+            if low and high and low > high:  # named as the filter input names the start
+                raise BadUserInput.single(start, "INVALID_RANGE", "Range start is after its end")
             bounds = {k: v for k, v in (("$gte", low), ("$lt", high)) if v is not None}
             if bounds:
                 query[name] = bounds

@@ -12,12 +12,19 @@ from crm_kit.uow import Transaction
 TYPE = "customer.updated.v1"
 
 
+def api_name(field: str) -> str:
+    """The event names fields as stored (`source_detail`); the timeline shows the API's name
+    (`sourceDetail`)."""
+    head, *rest = field.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def handler(customers: CustomerService) -> EventHandler:
     async def handle(event: CloudEvent, tx: Transaction) -> None:
         view = customer_view(event)
         await customers.apply(view, tx.session)
         changed = event.data.get("changedFields")
-        names = ", ".join(str(f) for f in changed) if isinstance(changed, list) else ""
+        names = ", ".join(api_name(str(f)) for f in changed) if isinstance(changed, list) else ""
         title = f"Profile updated: {names}" if names else "Profile updated"
         await customers.note(timeline_note(event, view.id, title), tx.session)
 
