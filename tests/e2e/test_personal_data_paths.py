@@ -109,6 +109,9 @@ def _arguments(ids: dict[str, str]) -> Any:
 
     def value(name: str, field_name: str, field: GraphQLField, arg: Any) -> str | None:
         named = get_named_type(arg.type)
+        if name in ("nodeId", "nodeIds"):  # `node` / `nodes`: the seeded customer's global id
+            key = b"Customer:" + orjson.dumps({"id": ids["Customer"]})
+            return f'"{base64.urlsafe_b64encode(key).decode()}"'
         if name == "id":  # the id of the type returned, or named by the field (customerHistory)
             found = ids.get(get_named_type(field.type).name) or next(
                 (v for t, v in ids.items() if field_name.lower().startswith(t.lower())), None

@@ -102,6 +102,8 @@ async def gql(
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    status: int = 200,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"query": query}
     if variables is not None:
@@ -109,6 +111,6 @@ async def gql(
     if operation_name:
         body["operationName"] = operation_name
     response = await http.post("/graphql", json=body, headers=headers)
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     result: dict[str, Any] = response.json()
     return result

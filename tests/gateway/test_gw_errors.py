@@ -215,7 +215,7 @@ async def test_requests_without_a_valid_token_are_refused(
     headers = {"authorization": authorization} if authorization else {}
     async with httpx.AsyncClient(base_url=gateway.base) as http:
         response = await http.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
-    assert response.status_code == 200
+    assert response.status_code == 401
     body = response.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -118,8 +118,8 @@ async def test_introspection_and_suggestions_are_off(http: httpx.AsyncClient) ->
     result = await gql(http, "{ topProduct { upc } }")
     message = result["errors"][0]["message"]
     assert "topProduct" in message and "Did you mean" not in message
-    defaults = GatewaySettings()
-    assert defaults.introspection is False and defaults.field_suggestions is False
+    defaults = GatewaySettings()  # development: introspection on (production: test_gw_edge_modes)
+    assert defaults.introspection is True and defaults.field_suggestions is False
 
 
 async def test_automatic_persisted_queries(http: httpx.AsyncClient) -> None:

@@ -292,11 +292,11 @@ async def test_jwks_key_rotation_without_restart(subgraphs: dict[str, Served]) -
         )
     )
 
-    async def ask(token: str) -> dict[str, Any]:
+    async def ask(token: str, status: int = 200) -> dict[str, Any]:
         async with httpx.AsyncClient(
             base_url=gateway.base, headers={"authorization": f"Bearer {token}"}
         ) as http:
-            return await gql(http, "{ warehouseName }")
+            return await gql(http, "{ warehouseName }", status=status)
 
     try:
         assert await ask(_token(old_private, "2026-old", "alice")) == {
@@ -311,9 +311,10 @@ async def test_jwks_key_rotation_without_restart(subgraphs: dict[str, Served]) -
             "data": {"warehouseName": "Main"}
         }
         assert published.fetches == 2  # unknown kid: the set was fetched again
-        retired = await ask(_token(old_private, "2026-old", "alice"))
+        retired = await ask(_token(old_private, "2026-old", "alice"), status=401)
         assert retired["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        forged = await ask(_token(old_private, "2026-new", "mallory"))  # wrong key, known kid
+        # wrong key, known kid
+        forged = await ask(_token(old_private, "2026-new", "mallory"), status=401)
         assert forged["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     finally:
         await gateway.served.stop()

@@ -3,8 +3,9 @@ app. Routes: `/graphql` (POST, GET for queries; WebSocket for subscriptions), `/
 `/readyz`, `/metrics`.
 
 Authentication: every `/graphql` request needs `Authorization: Bearer <JWT>`, verified with
-crm_kit's TokenVerifier (`edge.auth`); a missing or invalid token gets HTTP 200 with an
-`UNAUTHENTICATED` error and `data: null`.
+crm_kit's TokenVerifier (`edge.auth`); a missing or invalid token gets HTTP 401 with
+`WWW-Authenticate: Bearer` and an `UNAUTHENTICATED` error. Browsers on the origins of
+`GATEWAY_CORS_ORIGINS` may call it (`edge.cors`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from crm_gateway.edge.auth import Authenticator, EdgeTokenVerifier
+from crm_gateway.edge.cors import cors_middleware
 from crm_gateway.edge.http import GraphQLHttp
 from crm_gateway.edge.persisted import PersistedQueries, load_manifest
 from crm_gateway.edge.probes import Probes
@@ -26,18 +27,6 @@ from crm_gateway.edge.ratelimit import RateLimits
 from crm_gateway.edge.websocket import SubscriptionEndpoint
 from crm_gateway.runtime import GatewayRuntime
 from crm_gateway.settings import GatewaySettings
-
-CORS_HEADERS = [
-    "authorization",
-    "content-type",
-    "x-request-id",
-    "traceparent",
-    "tracestate",
-    "apollographql-client-name",
-    "apollographql-client-version",
-    "x-gateway-debug",
-    "accept-language",
-]
 
 
 def create_app(settings: GatewaySettings | None = None) -> Starlette:
@@ -49,13 +38,16 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         lifespan=settings.jwks_lifespan_seconds,
     )
     safelist = load_manifest(settings.safelist_file) if settings.safelist_file else None
+    persisted = PersistedQueries(
+        apq=settings.apq, cache_size=settings.apq_cache_size, safelist=safelist
+    )
     graphql = GraphQLHttp(
         runtime,
         Authenticator(verifier, required=settings.auth_required),
         RateLimits(settings, runtime.metrics),
-        PersistedQueries(apq=settings.apq, cache_size=settings.apq_cache_size, safelist=safelist),
+        persisted,
     )
-    subscriptions = SubscriptionEndpoint(runtime, settings, verifier)
+    subscriptions = SubscriptionEndpoint(runtime, settings, verifier, persisted)
     probes = Probes(runtime)
 
     @asynccontextmanager
@@ -84,17 +76,9 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
 
 def _middleware(settings: GatewaySettings) -> list[Middleware]:
     middleware: list[Middleware] = []
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=[*CORS_HEADERS, settings.client_id_header],
-                expose_headers=["x-request-id", "retry-after"],
-                max_age=600,
-            )
-        )
+    cors = cors_middleware(settings.cors_origins, settings.client_id_header)
+    if cors is not None:
+        middleware.append(cors)
     if settings.compression:
         middleware.append(Middleware(GZipMiddleware, minimum_size=settings.compression_min_bytes))
     return middleware

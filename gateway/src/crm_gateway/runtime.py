@@ -70,6 +70,7 @@ class GatewayRuntime:
             plan_cache_size=self.settings.plan_cache_size,
             limits=self.settings.limits,
             field_suggestions=self.settings.field_suggestions,
+            global_ids=self.settings.global_object_identification,
         )
         self.load_error = None
         self._loaded.set()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm_gateway.execution.limits import Limits
-from crm_kit.settings import AuthSettings, truthy
+from crm_kit.settings import PRODUCTION, AuthSettings, truthy
 
 DEFAULT_SUBGRAPHS = (
     "customer=http://127.0.0.1:4001/graphql,"
@@ -35,6 +35,14 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+# Browser origins a front end on the developer's machine runs on (any port); `*` stands for
+# one port or host label (`crm_gateway.edge.cors`)
+DEVELOPMENT_CORS_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
+# What `CRM_ENV=production` changes when the variables are not set: no introspection, no
+# cross-origin browser access unless origins are configured
+PRODUCTION_DEFAULTS: dict[str, Any] = {"introspection": False, "cors_origins": ()}
+
+
 @dataclass(frozen=True, slots=True)
 class GatewaySettings:
     host: str = "127.0.0.1"
@@ -45,7 +53,11 @@ class GatewaySettings:
         default_factory=lambda: parse_subgraphs(DEFAULT_SUBGRAPHS)
     )
     supergraph_file: str = ""
-    introspection: bool = False
+    # `development` (the defaults below) or `production` (PRODUCTION_DEFAULTS apply)
+    environment: str = "development"
+    introspection: bool = True
+    # `Node`, `node(nodeId:)` / `nodes(nodeIds:)` and `nodeId` on every entity type
+    global_object_identification: bool = True
     field_suggestions: bool = False  # "Did you mean ...?" in validation errors
     subgraph_timeout_seconds: float = 5.0
     subgraph_timeouts: tuple[tuple[str, float], ...] = ()  # per-subgraph overrides
@@ -87,7 +99,7 @@ class GatewaySettings:
     rate_limit_client: int = 0  # requests per window per client id (0: off)
     rate_limit_window_seconds: float = 60.0
     client_id_header: str = "x-client-id"
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = DEVELOPMENT_CORS_ORIGINS
     compression: bool = True
     compression_min_bytes: int = 1024
     # `Server-Timing: gateway;dur=…, subgraphs;dur=…` on responses (overhead measurement)
@@ -113,12 +125,15 @@ class GatewaySettings:
     @classmethod
     def from_env(cls) -> GatewaySettings:
         """Each variable of `ENVIRONMENT` that is set, parsed; the field defaults above are
-        the defaults of the variables too."""
+        the defaults of the variables too, except that `CRM_ENV=production` replaces some of
+        them by PRODUCTION_DEFAULTS."""
         values: dict[str, Any] = {}
         for name, variable, parse in ENVIRONMENT:
             raw = os.environ.get(variable)
             if raw is not None:
                 values[name] = parse(raw)
+        if values.get("environment") == PRODUCTION:
+            values = {**PRODUCTION_DEFAULTS, **values}
         return cls(**values, auth=AuthSettings.from_env())
 
 
@@ -134,6 +149,10 @@ def _str(value: str) -> str:
     return value
 
 
+def _environment(value: str) -> str:
+    return value.strip().lower()
+
+
 ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     # (field, environment variable, parser of the variable's value)
     ("host", "GATEWAY_HOST", _str),
@@ -142,7 +161,9 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("backlog", "GATEWAY_BACKLOG", int),
     ("subgraphs", "GATEWAY_SUBGRAPHS", parse_subgraphs),
     ("supergraph_file", "GATEWAY_SUPERGRAPH_FILE", _str),
+    ("environment", "CRM_ENV", _environment),
     ("introspection", "GATEWAY_INTROSPECTION", truthy),
+    ("global_object_identification", "GATEWAY_GLOBAL_OBJECT_IDENTIFICATION", truthy),
     ("field_suggestions", "GATEWAY_FIELD_SUGGESTIONS", truthy),
     ("subgraph_timeout_seconds", "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", float),
     ("subgraph_timeouts", "GATEWAY_SUBGRAPH_TIMEOUTS", _timeouts),

@@ -176,11 +176,23 @@ class SubgraphInfo:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    """An entity type as a `Node` (`composition.nodes`): the subgraph that answers
+    `node(nodeId:)` for it through `_entities`, and the key its global ids are made of."""
+
+    name: str
+    subgraph: str
+    key: KeyInfo
+
+
 @dataclass
 class Supergraph:
     subgraphs: dict[str, SubgraphInfo]
     types: dict[str, TypeInfo]
     root_types: dict[str, str]  # "query" / "mutation" / "subscription" -> type name
+    # entity types with a global id (empty: no global object identification)
+    node_types: dict[str, NodeType] = field(default_factory=dict)
     _possible: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _possible_in: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
@@ -236,6 +248,11 @@ class Supergraph:
             ]
         self._possible_in[key] = result
         return result
+
+    def forget_possible_types(self) -> None:
+        """Drop the cached possible types (after types gained interfaces)."""
+        self._possible.clear()
+        self._possible_in.clear()
 
     def root_type_names(self) -> frozenset[str]:
         return frozenset(self.root_types.values())

@@ -36,8 +36,9 @@ class EdgeTokenVerifier(TokenVerifier):
 
 class Authenticator:
     """The `Authorization: Bearer <JWT>` of a `/graphql` request. A missing or invalid token
-    is answered with HTTP 200 and an `UNAUTHENTICATED` error (what Apollo Client's error link
-    and the GraphQL-over-HTTP `application/json` mode expect)."""
+    is answered with HTTP 401, `WWW-Authenticate: Bearer` (RFC 6750; `error="invalid_token"`
+    when a token was sent) and an `UNAUTHENTICATED` error: the request never ran, and HTTP
+    clients, proxies and monitoring see the refusal without parsing the body."""
 
     def __init__(self, verifier: TokenVerifier, *, required: bool) -> None:
         self.verifier = verifier
@@ -50,4 +51,6 @@ class Authenticator:
         try:
             return await self.verifier.verify(bearer_token(authorization))
         except Unauthenticated as exc:
-            raise Refused(gateway_error(exc.message, "UNAUTHENTICATED"), 200) from exc
+            challenge = 'Bearer error="invalid_token"' if authorization else "Bearer"
+            error = gateway_error(exc.message, "UNAUTHENTICATED")
+            raise Refused(error, 401, {"www-authenticate": challenge}) from exc

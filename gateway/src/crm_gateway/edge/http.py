@@ -5,7 +5,8 @@ most `max_batch` operations), authentication, rate limits (per user and per clie
 persisted-query resolution (APQ / safelist), then the engine (parse with the token limit,
 validate, depth/alias/root-field/cost limits, plan, execute). A `multipart/form-data` POST is a
 file upload (`edge.uploads`): authenticated first, then read within the upload limits.
-Rate-limited requests get HTTP 429 with `Retry-After` and a `RATE_LIMITED` error.
+Rate-limited requests get HTTP 429 with `Retry-After` and a `RATE_LIMITED` error; requests
+without a valid token HTTP 401 with `WWW-Authenticate` and an `UNAUTHENTICATED` error.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ or the upgrade request's `Authorization` header). Each `subscribe` is validated 
 any operation. A subscription opens one upstream subscription to the subgraph that owns its root
 field; every event it sends is completed through the rest of the plan (entity fields from other
 subgraphs) and shaped before it goes to the client as `next`. Queries and mutations sent over
-the socket run once (`next` then `complete`). The gateway pings idle clients every
+the socket run once (`next` then `complete`). Every operation on the socket goes through
+persisted queries (APQ, the safelist) as over HTTP. The gateway pings idle clients every
 `ws_ping_seconds` and drops connections that stay silent for three intervals.
 
 Close codes follow the protocol: 4400 bad message, 4401 subscribe before ack, 4403 bad token,
@@ -26,6 +27,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from crm_gateway.edge.forwarding import subgraph_headers
+from crm_gateway.edge.persisted import PersistedQueries, PersistedQueryError
 from crm_gateway.errors import INTERNAL, gateway_error, subgraph_error, unavailable_error
 from crm_gateway.execution.engine import Engine, PreparedOperation, RequestError
 from crm_gateway.execution.state import RequestContext
@@ -68,6 +70,8 @@ class _Connection:
     runtime: GatewayRuntime
     settings: GatewaySettings
     verifier: TokenVerifier
+    # APQ and the safelist apply to operations sent over the socket as they do over HTTP
+    persisted: PersistedQueries | None = None
     acknowledged: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     operations: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -205,7 +209,7 @@ class _Connection:
 
     async def _execute(self, operation_id: str, payload: dict[str, Any]) -> None:
         engine = self.runtime.engine
-        query = payload.get("query")
+        query = await self._query(operation_id, payload)
         variables = payload.get("variables")
         operation_name = payload.get("operationName")
         if engine is None or not isinstance(query, str) or not query.strip():
@@ -232,6 +236,17 @@ class _Connection:
             await self.send({"id": operation_id, "type": "next", "payload": result})
             return
         await self._subscribe(operation_id, _Subscription(engine, prepared, coerced, context))
+
+    async def _query(self, operation_id: str, payload: dict[str, Any]) -> Any:
+        """The payload's query text, resolved through persisted queries when they are on (an
+        operation the safelist does not list ends with an `error` message)."""
+        query = payload.get("query")
+        if self.persisted is None:
+            return query
+        try:
+            return self.persisted.resolve(query, payload.get("extensions"))
+        except PersistedQueryError as exc:
+            await self._error(operation_id, [exc.error])
 
     async def _subscribe(self, operation_id: str, subscription: _Subscription) -> None:
         """One upstream subscription to the subgraph of the root field; each event completed
@@ -283,15 +298,22 @@ class SubscriptionEndpoint:
     """`/graphql` over WebSocket (graphql-transport-ws)."""
 
     def __init__(
-        self, runtime: GatewayRuntime, settings: GatewaySettings, verifier: TokenVerifier
+        self,
+        runtime: GatewayRuntime,
+        settings: GatewaySettings,
+        verifier: TokenVerifier,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
         self.verifier = verifier
+        self.persisted = persisted
 
     async def serve(self, websocket: WebSocket) -> None:
         if WS_PROTOCOL not in websocket.scope.get("subprotocols", []):
             await websocket.close(4406, "Subprotocol not acceptable")
             return
         await websocket.accept(subprotocol=WS_PROTOCOL)
-        await _Connection(websocket, self.runtime, self.settings, self.verifier).serve()
+        await _Connection(
+            websocket, self.runtime, self.settings, self.verifier, self.persisted
+        ).serve()

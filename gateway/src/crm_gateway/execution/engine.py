@@ -26,6 +26,7 @@ from graphql.execution.values import get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from crm_gateway.composition.api_schema import build_api_schema
+from crm_gateway.composition.nodes import add_global_ids
 from crm_gateway.composition.supergraph import Supergraph
 from crm_gateway.errors import INTERNAL, ErrorDict, gateway_error, upload_error
 from crm_gateway.execution.executor import Executor
@@ -117,10 +118,15 @@ class Engine:
         plan_cache_size: int = 1000,
         limits: Limits | None = None,
         field_suggestions: bool = True,
+        global_ids: bool = True,
     ) -> None:
         self.limits = limits or Limits()
         self.field_suggestions = field_suggestions
         self.supergraph = supergraph
+        if global_ids:
+            skipped = add_global_ids(supergraph)
+            if skipped:
+                logger.info("no global object identification: %s", skipped)
         self.schema: GraphQLSchema = build_api_schema(supergraph)
         self.planner = Planner(supergraph)
         self.executor = Executor(supergraph, client)

@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from crm_gateway.composition.supergraph import Supergraph
 from crm_gateway.errors import Path, subgraph_error, unavailable_error
+from crm_gateway.execution.global_ids import drop_objects, run_lookup, write_node_ids
 from crm_gateway.execution.representations import Collected, collect_representations
 from crm_gateway.execution.state import ExecutionState, RequestContext, deep_merge
 from crm_gateway.planning.aliases import rename_keys
@@ -95,6 +96,7 @@ class Executor:
         if plan.node is not None:
             await _Run(self, plan, state, context).run(plan.node)
             context.subgraph_seconds += critical_path(plan.node, context.fetch_seconds)
+        write_node_ids(plan.node_ids, state.data)
         return state
 
     async def execute_event(
@@ -108,6 +110,7 @@ class Executor:
         self._add_root_errors(payload.get("errors"), plan.fetches[0], state, context)
         if plan.node is not None:
             await _Run(self, plan, state, context, skip_roots=True).run(plan.node)
+        write_node_ids(plan.node_ids, state.data)
         return state
 
     def _add_root_errors(
@@ -204,6 +207,9 @@ class Executor:
         self, node: FetchNode, state: ExecutionState, context: RequestContext
     ) -> None:
         fetch = node.fetches[0]
+        if fetch.lookup is not None:  # `node` / `nodes`: no request
+            run_lookup(fetch.lookup, self.supergraph.node_types, state, context.variables)
+            return
         result = await self._send(node, self._variables(node, context), context)
         if result is None:
             for key in dict.fromkeys(fetch.selection.response_keys()):
@@ -232,8 +238,7 @@ class Executor:
         data, errors = result
         for item in active:
             entities = data.get(item.fetch.alias) if data else None
-            if isinstance(entities, list):
-                self._merge_entities(item, entities)
+            self._merge_entities(item, entities if isinstance(entities, list) else [], state)
         by_alias = {item.fetch.alias: item for item in active}
         for raw in errors:
             path = raw.get("path") if isinstance(raw, dict) else None
@@ -245,17 +250,25 @@ class Executor:
     ) -> None:
         first_obj, first_path = item.owners[0][0]
         key = item.fetch.error_key(first_obj.get("__typename"))
-        error_path = [*first_path, key] if key else first_path
-        state.add_error(unavailable_error(node.subgraph, error_path))
+        if key and not item.fetch.drops_missing:  # (looked up objects are nulled as a whole)
+            first_path = [*first_path, key]
+        state.add_error(unavailable_error(node.subgraph, first_path))
         for group in item.owners:
             for _, owner_path in group:
                 state.covered.add(tuple(owner_path))
+        if item.fetch.drops_missing:
+            drop_objects(state.data, [path for group in item.owners for _, path in group])
 
-    def _merge_entities(self, item: Collected, entities: list[Any]) -> None:
-        for position, entity in enumerate(entities[: len(item.representations)]):
+    def _merge_entities(self, item: Collected, entities: list[Any], state: ExecutionState) -> None:
+        missing: list[Path] = []
+        for position, owners in enumerate(item.owners):
+            entity = entities[position] if position < len(entities) else None
             if isinstance(entity, dict):
-                for obj, _ in item.owners[position]:
+                for obj, _ in owners:
                     self._merge_entity(obj, entity)
+            elif item.fetch.drops_missing:  # a looked up object that is not there (to see)
+                missing.extend(path for _, path in owners)
+        drop_objects(state.data, missing)
 
     def _merge_entity(self, obj: dict[str, Any], entity: dict[str, Any]) -> None:
         """Merge an `_entities` result; a concrete `__typename` is never replaced by the name
@@ -292,5 +305,5 @@ class Executor:
         if owners and owners[0]:
             target = owners[0][0][1]
             key = fetch.error_key(None)
-            target = [*target, key] if key else target
+            target = [*target, key] if key and not fetch.drops_missing else target
         state.add_error(subgraph_error(raw, fetch.subgraph, context.request_id, target))

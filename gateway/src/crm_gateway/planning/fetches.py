@@ -12,8 +12,9 @@ from graphql import (
     print_ast,
 )
 
+from crm_gateway.composition.nodes import GATEWAY
 from crm_gateway.composition.supergraph import Supergraph, TypeInfo
-from crm_gateway.planning.plan import Fetch, PathSegment
+from crm_gateway.planning.plan import Fetch, NodeIdSite, NodeLookup, PathSegment
 from crm_gateway.planning.scope import Where
 
 ChildKey = tuple[int, tuple[PathSegment, ...], str, str]
@@ -36,6 +37,7 @@ class FetchGraph:
         self.fetches: list[Fetch] = []
         self.roots: list[Fetch] = []
         self.has_introspection = False
+        self.node_ids: list[NodeIdSite] = []
         self._children: dict[ChildKey, Fetch] = {}
         # entity hops being planned (fetch, path, type, field): a key that needs itself
         self.pending: set[tuple[int, tuple[PathSegment, ...], str, str]] = set()
@@ -59,6 +61,12 @@ class FetchGraph:
     def new_root(self, subgraph: str) -> Fetch:
         fetch = self.new_fetch(subgraph, (), None)
         self.roots.append(fetch)
+        return fetch
+
+    def new_lookup(self, lookup: NodeLookup) -> Fetch:
+        """A root fetch the gateway resolves itself (`node` / `nodes`)."""
+        fetch = self.new_root(GATEWAY)
+        fetch.lookup = lookup
         return fetch
 
     def root_for(self, subgraph: str) -> Fetch:

@@ -6,18 +6,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionNode
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
 
 from crm_gateway.composition.supergraph import TypeInfo, named_type_of, parse_field_set
 from crm_gateway.planning.entities import EntityHops
 from crm_gateway.planning.fetches import FetchGraph
+from crm_gateway.planning.global_ids import GlobalIds
 from crm_gateway.planning.plan import INTROSPECTION_FIELDS, Fetch, PathSegment, PlanningError
 from crm_gateway.planning.scope import Level, Where, provided_from
 from crm_gateway.planning.scoring import LocalScore
 from crm_gateway.planning.selection import SubSelection, print_arguments, print_directives
 
-Wrappers = tuple[tuple[str, dict[str, None]], ...]
-"""Directives of the fragments around root fields (printed, with the variables they use)."""
+Wrappers = tuple[tuple[str, dict[str, None], tuple[DirectiveNode, ...]], ...]
+"""Directives of the fragments around root fields (printed, with the variables they use, and
+as the operation has them)."""
 
 
 class FieldPlanner:
@@ -27,6 +35,7 @@ class FieldPlanner:
         self.hops = hops
         self.routes = hops.routes
         self.score = LocalScore(graph.sg, graph.fragments)
+        self.global_ids = GlobalIds(graph, hops)
 
     # ---- root fields -------------------------------------------------------------------
 
@@ -72,7 +81,8 @@ class FieldPlanner:
                 continue
             found: dict[str, None] = {}
             directives = print_directives(node.directives, found)
-            inner = (*wrappers, (directives, found)) if directives else wrappers
+            raw = tuple(node.directives or ())
+            inner = (*wrappers, (directives, found, raw)) if directives else wrappers
             self._plan_root(root, sub_selections, inner, level)
 
     def _plan_root_field(
@@ -84,9 +94,14 @@ class FieldPlanner:
         if name in INTROSPECTION_FIELDS:
             self.graph.has_introspection = True
             return
+        if self.global_ids.is_lookup(root, name) and node.selection_set is not None:
+            conditions = (*(d for *_, nodes in wrappers for d in nodes), *(node.directives or ()))
+            for child, target, type_name, where in self.global_ids.lookup(node, conditions, level):
+                self.plan_selections(child, target, type_name, node.selection_set.selections, where)
+            return
         fetch = self._root_fetch(root, node)
         selection = fetch.selection
-        for directives, variables in wrappers:
+        for directives, variables, _ in wrappers:
             selection = selection.fragment("", directives)
             fetch.variables.update(variables)
         self.plan_field(fetch, selection, root, node, Where((), None, level, route=()))
@@ -159,6 +174,9 @@ class FieldPlanner:
     ) -> None:
         name = node.name.value
         if name == "__typename" or name in INTROSPECTION_FIELDS:
+            return
+        if self.global_ids.is_node_id(parent_type, name):
+            self.global_ids.node_id(fetch, selection, parent_type, node, where)
             return
         info = self.sg.type(parent_type)
         if not self._returns(fetch, info, name, where):

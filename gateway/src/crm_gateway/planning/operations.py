@@ -39,6 +39,8 @@ class Requests:
         return batches
 
     def _print(self, batch: FetchNode) -> None:
+        if batch.fetches[0].lookup is not None:
+            return  # resolved by the gateway: no request
         graph = self.graph
         base = graph.operation.name.value if graph.operation.name else None
         if base:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from graphql import FragmentDefinitionNode, OperationDefinitionNode
+from graphql import DirectiveNode, FragmentDefinitionNode, OperationDefinitionNode, ValueNode
 
 from crm_gateway.planning.selection import SubSelection
 
@@ -25,6 +25,32 @@ class PathSegment:
     types: frozenset[str] | None  # runtime types of the object holding `key`; None: any
 
 
+@dataclass(frozen=True, slots=True)
+class NodeLookup:
+    """`node(nodeId:)` / `nodes(nodeIds:)`: the gateway decodes the global ids into objects
+    holding their type and key fields (`execution.global_ids`), which entity fetches to the
+    types' owning subgraphs then resolve."""
+
+    response_key: str
+    argument: ValueNode | None  # the ids as the operation passes them (literal or variable)
+    many: bool  # `nodes`: a list of ids
+    # @skip / @include on the field and the fragments around it, for each place the operation
+    # selects it (under the same response key): the lookup runs when one of them is included
+    conditions: tuple[tuple[DirectiveNode, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIdSite:
+    """Where the operation selects `nodeId`: the gateway writes the global id into the
+    objects of `type_name` at `path` from their key fields (`template`) once every fetch is
+    done."""
+
+    path: tuple[PathSegment, ...]
+    type_name: str
+    response_key: str
+    template: Template
+
+
 @dataclass(eq=False)
 class Fetch:
     id: int
@@ -40,6 +66,9 @@ class Fetch:
     children: list[Fetch] = field(default_factory=list)
     representations_variable: str = "representations"
     alias: str = "_entities"  # response key of its `_entities` call inside its batch
+    lookup: NodeLookup | None = None  # resolved by the gateway itself, without a request
+    # resolves the objects of a lookup: an object the subgraph does not return becomes null
+    drops_missing: bool = False
 
     def error_key(self, typename: str | None) -> str | None:
         """The response key a failure of this fetch is reported at."""
@@ -156,6 +185,7 @@ class QueryPlan:
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     has_introspection: bool
+    node_ids: list[NodeIdSite] = field(default_factory=list)
 
     def fetch_nodes(self) -> list[FetchNode]:
         return fetch_nodes(self.node)

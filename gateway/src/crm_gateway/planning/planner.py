@@ -54,4 +54,5 @@ class Planner:
             operation,
             fragments,
             graph.has_introspection,
+            graph.node_ids,
         )
