@@ -1,12 +1,29 @@
 """Duplicates (pure): which stored record matches a customer, how strongly, and how records merge.
 
 Every customer registers its match keys — ``phone:<e164>``, ``email:<address>``,
-``idcard:<blind index>``, ``uscc:<code>``, ``name:<region>:<name key>`` — as `_id`s of a key
-collection listing the customers that hold them. A duplicate check is one `_id $in` lookup:
-constant cost at any collection size, on MongoDB and on the embedded server alike.
+``idcard:<blind index>``, ``uscc:<code>``, an enterprise's ``name:<region>:<name key>``, a
+person's ``person:<region>:<name key>:<birthday>``, and the fuzzy block keys ``near:…`` — as
+`_id`s of a key collection listing the customers that hold them. A duplicate check is one
+`_id $in` lookup: constant cost at any collection size, on MongoDB and on the embedded server
+alike.
 
-Exact rules (identity number, credit code, phone, email) block a create unless forced;
-the same or a similar name (`fuzzy`) within the same region is only a candidate for review.
+The rules, strongest first:
+
+- exact keys — identity number (ID_CARD), credit code (USCC), phone, email — block a create
+  unless forced, and pair on their own;
+- a person's same name with the same birthday in the same region (NAME_BIRTHDAY); a person's
+  name alone never makes a pair — 张伟 is shared by hundreds of thousands — so a person's
+  name rules always need the birthday as a second signal;
+- an enterprise's same name in the same region, legal forms ignored (NAME_REGION:
+  "华为技术有限公司" and "华为技术股份有限公司");
+- a similar name in the same region (NAME_SIMILAR, `fuzzy`): among an enterprise's look-alike
+  names, or among persons of the same birthday; names whose numbers or branches differ
+  ("测试科技有限公司1" and "…2", 北京分公司 and 上海分公司) are never similar.
+
+Name rules only make candidates for review. Both sides are bounded: a record opens at most
+MAX_PAIRS candidate pairs, strongest first (exact keys first), and a lookup reads at most the
+BLOCK_SIZE newest holders of a key (a block key keeps no more), so neither an import of
+look-alike names nor a name shared by thousands makes pairs grow quadratically.
 
 Merging duplicates into a survivor: per-field choices name the record whose value the survivor
 keeps; without a choice a scalar field keeps the survivor's value (or the first non-empty one
@@ -22,9 +39,9 @@ from enum import StrEnum
 from typing import Any
 
 from crm_customer.customers.model import EDITABLE, Customer, changed_fields, validate
-from crm_customer.customers.validation import camel
 from crm_customer.customers.values import ContactPerson
 from crm_customer.duplicates import fuzzy
+from crm_customer.history.model import api_field
 from crm_kit.errors import BadUserInput, Conflict, FieldError
 
 
@@ -33,6 +50,7 @@ class DuplicateRule(StrEnum):
     USCC = "USCC"
     PHONE = "PHONE"
     EMAIL = "EMAIL"
+    NAME_BIRTHDAY = "NAME_BIRTHDAY"
     NAME_REGION = "NAME_REGION"
     NAME_SIMILAR = "NAME_SIMILAR"
 
@@ -42,6 +60,7 @@ SCORES: dict[DuplicateRule, float] = {
     DuplicateRule.USCC: 1.0,
     DuplicateRule.PHONE: 0.9,
     DuplicateRule.EMAIL: 0.85,
+    DuplicateRule.NAME_BIRTHDAY: 0.65,
     DuplicateRule.NAME_REGION: 0.6,
     DuplicateRule.NAME_SIMILAR: fuzzy.MAX_SCORE,  # the best case; each match has its own score
 }
@@ -53,8 +72,18 @@ _PREFIX = {
     "uscc": DuplicateRule.USCC,
     "phone": DuplicateRule.PHONE,
     "email": DuplicateRule.EMAIL,
+    "person": DuplicateRule.NAME_BIRTHDAY,
     "name": DuplicateRule.NAME_REGION,
 }
+MAX_PAIRS = 5  # candidate pairs one record opens: a review queue, not every look-alike
+BLOCK_SIZE = 25  # holders a block key keeps and a key lookup reads, the newest
+MAX_CANDIDATES = 2 * BLOCK_SIZE  # names scored per record: its (at most two) blocks
+BLOCK_PREFIX = "near:"
+
+
+def is_block_key(key: str) -> bool:
+    """A fuzzy blocking key: it finds candidates to score, it is not a match itself."""
+    return key.startswith(BLOCK_PREFIX)
 
 
 def match_keys(doc: dict[str, Any]) -> set[str]:
@@ -65,23 +94,36 @@ def match_keys(doc: dict[str, Any]) -> set[str]:
         keys.add(f"idcard:{doc['id_card_bidx']}")
     if doc.get("uscc"):
         keys.add(f"uscc:{doc['uscc']}")
-    if doc.get("region") and doc.get("name_key"):
-        keys.add(f"name:{doc['region']}:{doc['name_key']}")
-        keys |= fuzzy.block_keys(str(doc.get("name") or ""), doc["region"])
+    region, name_key = doc.get("region"), doc.get("name_key")
+    if not region or not name_key:
+        return keys  # the name rules are within a region
+    name = str(doc.get("name") or "")
+    if doc.get("kind") == "ENTERPRISE":
+        keys.add(f"name:{region}:{name_key}")
+        keys |= fuzzy.block_keys(name, region)
+    elif doc.get("birthday"):  # a person's name counts only with a second signal
+        keys.add(f"person:{region}:{name_key}:{doc['birthday']}")
+        keys |= fuzzy.person_block_keys(name, region, doc["birthday"])
     return keys
 
 
 def near_candidates(self_id: str, holders: dict[str, list[str]], exclude: set[str]) -> list[str]:
-    """Customers sharing a fuzzy block key (``near:…``) with this one: to be scored by name."""
+    """Customers sharing a fuzzy block key with this one, to be scored by name: the newest of
+    each block first, at most MAX_CANDIDATES."""
     found: dict[str, None] = {}
     for key, ids in sorted(holders.items()):
-        if key.startswith("near:"):
-            found.update((i, None) for i in ids if i != self_id and i not in exclude)
-    return list(found)[: fuzzy.MAX_CANDIDATES]
+        if is_block_key(key):
+            found.update((i, None) for i in reversed(ids) if i != self_id and i not in exclude)
+    return list(found)[:MAX_CANDIDATES]
+
+
+def by_score(matches: list[Match]) -> list[Match]:
+    """Strongest first; equal scores keep their order (the newer holder first)."""
+    return sorted(matches, key=lambda m: -m.score)
 
 
 def similar(self_id: str, name: str, candidates: dict[str, str], exclude: set[str]) -> list[Match]:
-    """NAME_SIMILAR matches among `candidates` (id → name), best first."""
+    """NAME_SIMILAR matches among `candidates` (id → name, newest first), best first."""
     matches = []
     for other, other_name in candidates.items():
         if other == self_id or other in exclude:
@@ -89,7 +131,20 @@ def similar(self_id: str, name: str, candidates: dict[str, str], exclude: set[st
         s = fuzzy.score(name, other_name)
         if s is not None:
             matches.append(Match(other, DuplicateRule.NAME_SIMILAR, s))
-    return sorted(matches, key=lambda m: (-m.score, m.customer_id))
+    return by_score(matches)
+
+
+def strongest_per_record(
+    pairs: list[tuple[str, str, str, float]],
+) -> list[tuple[str, str, str, float]]:
+    """Of the pairs (record, other, rule, score) to open, each record's MAX_PAIRS strongest
+    (equal scores in the order given)."""
+    kept: dict[str, list[tuple[str, str, str, float]]] = {}
+    for pair in sorted(pairs, key=lambda p: -p[3]):
+        mine = kept.setdefault(pair[0], [])
+        if len(mine) < MAX_PAIRS:
+            mine.append(pair)
+    return [pair for mine in kept.values() for pair in mine]
 
 
 def rule_of(key: str) -> DuplicateRule:
@@ -123,14 +178,13 @@ def rank(self_id: str, holders: dict[str, list[str]]) -> list[Match]:
     """From `key → customer ids holding it`, each other customer's strongest rule, best first."""
     best: dict[str, DuplicateRule] = {}
     for key, ids in holders.items():
-        if key.startswith("near:"):
+        if is_block_key(key):
             continue  # blocking keys: candidates for `similar`, not matches
         rule = rule_of(key)
-        for other in ids:
+        for other in reversed(ids):  # the newest holder first
             if other != self_id and (other not in best or SCORES[rule] > SCORES[best[other]]):
                 best[other] = rule
-    matches = [Match(other, rule, SCORES[rule]) for other, rule in best.items()]
-    return sorted(matches, key=lambda m: (-m.score, m.customer_id))
+    return by_score([Match(other, rule, SCORES[rule]) for other, rule in best.items()])
 
 
 def refuse_exact_duplicates(matches: list[Match], force: bool) -> None:
@@ -175,7 +229,10 @@ class MergeRequest:
         return [self.survivor_id, *self.merged_ids]
 
 
-CHOOSABLE = {camel(n): n for n in (*EDITABLE, "stage", "owner_id", "team")}
+MERGEABLE = (*EDITABLE, "stage", "owner_id", "team")
+# Choices name fields as the Customer type and the history do (`displayName`, `companySize`);
+# `name`, the create/update input's spelling, stays accepted as it always was.
+CHOOSABLE = {api_field(n): n for n in MERGEABLE} | {"name": "name"}
 
 
 def check_request(survivor_id: str, merged_ids: list[str], choices: list[FieldChoice]) -> None:
@@ -257,7 +314,7 @@ def merge(
     if len({c.kind for c in records}) > 1:
         raise BadUserInput.single("mergedIds", "KIND_MISMATCH", "Cannot merge different kinds")
     values = _grouped(records, chosen)
-    for name in (*EDITABLE, "stage", "owner_id", "team"):
+    for name in MERGEABLE:
         if name not in values:
             values[name] = _field(name, records, chosen)
     values["contacts"] = _one_primary(values["contacts"])

@@ -2,7 +2,11 @@
 
 - `customer_match_keys`: one document per match key (`_id`), listing the customers holding it;
   a duplicate check is one `_id $in` lookup, and a key's first insert is the uniqueness guard.
-- `duplicate_pairs`: candidate pairs for review (`_id` = ``<a>:<b>``), best score kept.
+  A lookup reads the BLOCK_SIZE newest holders of a key; a block key (``near:…``) keeps only
+  those, so no lookup or write handles a block of thousands of look-alike names. A key no one
+  holds any more is deleted (an erased person's name and birthday do not stay behind in it).
+- `duplicate_pairs`: candidate pairs for review (`_id` = ``<a>:<b>``), best score kept; a
+  record opens at most MAX_PAIRS of them, the strongest.
 - `customer_merges`: each merge with the records as they were, for unmerge.
 """
 
@@ -11,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteMany, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_customer.customers.store import insert_all
+from crm_customer.duplicates.model import BLOCK_SIZE, is_block_key, strongest_per_record
 from crm_kit.errors import NotFound
 from crm_kit.mongo import Document, IndexSpec, Session
 
@@ -30,6 +35,14 @@ PAIR_INDEXES = IndexSpec(
     DUPLICATE_PAIRS,
     (IndexModel([("status", ASCENDING), ("score", DESCENDING)], name="open_by_score"),),
 )
+
+
+def holder_update(key: str, ids: list[str]) -> Document:
+    """The update adding holders to a key: a block key keeps its BLOCK_SIZE newest (a holder
+    it already has may appear twice; lookups read each once), any other key every holder."""
+    if is_block_key(key):
+        return {"$push": {"ids": {"$each": list(ids), "$slice": -BLOCK_SIZE}}}
+    return {"$addToSet": {"ids": {"$each": list(ids)}}}
 
 
 class DuplicateRepository:
@@ -49,11 +62,15 @@ class DuplicateRepository:
     async def key_documents(
         self, keys: Collection[str], session: Session | None = None
     ) -> dict[str, list[str]]:
-        """key → holder ids of the registered keys among `keys` (also those now held by no
-        one): one `_id $in` lookup, served by the primary key on any collection size."""
+        """key → holder ids (the BLOCK_SIZE newest, oldest first) of the registered keys among
+        `keys`: one `_id $in` lookup, served by the primary key on any collection size."""
         if not keys:
             return {}
-        cursor = self._keys.find({"_id": {"$in": sorted(set(keys))}}, session=session)
+        cursor = self._keys.find(
+            {"_id": {"$in": sorted(set(keys))}},
+            {"ids": {"$slice": -BLOCK_SIZE}},
+            session=session,
+        )
         return {d["_id"]: list(d.get("ids") or []) async for d in cursor}
 
     async def register_keys(
@@ -65,12 +82,17 @@ class DuplicateRepository:
         registered: Collection[str] | None = None,
     ) -> None:
         """Keep the match-key registry in step with a customer's document (same transaction).
-        `registered`: the keys among `new - old` known to exist (read in this transaction)."""
+        `registered`: the keys among `new - old` known to exist (read in this transaction).
+        Keys the customer leaves lose it; those left with no holder are deleted."""
         added = {k: [customer_id] for k in new - old}
         await self.register_many(added, session, registered)
-        pulls = [UpdateOne({"_id": k}, {"$pull": {"ids": customer_id}}) for k in sorted(old - new)]
-        if pulls:
-            await self._keys.bulk_write(pulls, ordered=True, session=session)
+        gone = sorted(old - new)
+        if gone:
+            leave: list[UpdateOne | DeleteMany] = [
+                UpdateOne({"_id": k}, {"$pull": {"ids": customer_id}}) for k in gone
+            ]
+            leave.append(DeleteMany({"_id": {"$in": gone}, "ids": {"$size": 0}}))
+            await self._keys.bulk_write(leave, ordered=True, session=session)
 
     async def register_many(
         self,
@@ -82,20 +104,22 @@ class DuplicateRepository:
 
         A key seen for the first time is inserted (its `_id` is the uniqueness guard): a
         concurrent first insert of the same key fails the transaction with a duplicate key.
-        Existing keys get the ids added. `registered` (keys known to exist, read in this
-        transaction) saves the lookup.
+        Existing keys get the ids added; a block key keeps its BLOCK_SIZE newest holders.
+        `registered` (keys known to exist, read in this transaction) saves the lookup.
         """
         if not added:
             return
         if registered is None:
             registered = set(await self.key_documents(added, session))
         fresh = [
-            {"_id": k, "ids": list(ids)} for k, ids in sorted(added.items()) if k not in registered
+            {"_id": k, "ids": list(ids)[-BLOCK_SIZE:] if is_block_key(k) else list(ids)}
+            for k, ids in sorted(added.items())
+            if k not in registered
         ]
         if fresh:
             await self._keys.insert_many(fresh, session=session)
         grown = [
-            UpdateOne({"_id": k}, {"$addToSet": {"ids": {"$each": list(ids)}}})
+            UpdateOne({"_id": k}, holder_update(k, ids))
             for k, ids in sorted(added.items())
             if k in registered
         ]
@@ -118,10 +142,11 @@ class DuplicateRepository:
     async def record_pairs_many(
         self, pairs: list[tuple[str, str, str, float]], now: datetime, session: Session
     ) -> None:
-        """Open candidate pairs (a, b, rule, score); a pair seen before keeps its best score.
-        One lookup and at most two writes for any number of pairs."""
+        """Open candidate pairs (record, other, rule, score), each record's MAX_PAIRS strongest;
+        a pair seen before keeps its best score. One lookup and at most two writes for any
+        number of pairs."""
         best: dict[str, tuple[str, str, str, float]] = {}
-        for one, other, rule, score in pairs:
+        for one, other, rule, score in strongest_per_record(pairs):
             a, b = sorted((one, other))
             pair_id = f"{a}:{b}"
             if pair_id not in best or score > best[pair_id][3]:
