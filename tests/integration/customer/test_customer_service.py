@@ -121,6 +121,38 @@ async def test_idempotency_key_returns_the_first_result(subgraph: Subgraph) -> N
     assert listing["data"]["customers"]["totalCount"] == 1
 
 
+REPLAYS = {
+    "createCustomer": (
+        "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
+        {"kind": "INDIVIDUAL", "name": "First Ask"},
+        {"kind": "INDIVIDUAL", "name": "Second Ask"},
+    ),
+    "upsertStaff": (
+        "mutation($i: StaffInput!) { upsertStaff(input: $i) { id } }",
+        {"id": "rep.one", "name": "First"},
+        {"id": "rep.one", "name": "Renamed"},
+    ),
+    "saveAssignmentRule": (
+        "mutation($i: AssignmentRuleInput!) { saveAssignmentRule(input: $i) { id } }",
+        {"name": "East", "team": "east"},
+        {"name": "East", "team": "south"},
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(REPLAYS))
+async def test_an_idempotency_key_reused_for_another_request_is_a_conflict(
+    subgraph: Subgraph, mutation: str
+) -> None:
+    query, first, other = REPLAYS[mutation]
+    done = await subgraph.gql(query, {"i": first | {"idempotencyKey": "k-9"}})
+    assert "errors" not in done, done
+    replay = await subgraph.gql(query, {"i": first | {"idempotencyKey": "k-9"}})
+    assert replay["data"] == done["data"]
+    refused = await subgraph.gql(query, {"i": other | {"idempotencyKey": "k-9"}})
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT", refused
+
+
 async def test_writes_publish_created_assigned_and_updated_events(
     subgraph: Subgraph, amqp_url: str
 ) -> None:

@@ -123,7 +123,7 @@ class AssignmentService:
     ) -> Rule:
         """Create (no id) or replace a rule."""
         actor.require_role(Role.ADMIN)
-        key = key_for("saveAssignmentRule", actor, idempotency_key or None)
+        key = key_for("saveAssignmentRule", actor, idempotency_key or None, draft)
         if done := await self.guards.first_result_id(key, "AssignmentRule"):
             found = await self.rules.get(done)
             if found is not None:

@@ -79,7 +79,9 @@ class BatchCreate:
         keys: dict[int, Key | None] = {}
         for i, item in enumerate(items):
             try:
-                keys[i] = key_for("createCustomer", actor, item.idempotency_key or None)
+                keys[i] = key_for(
+                    "createCustomer", actor, item.idempotency_key or None, item.new, force
+                )
             except CrmError as exc:
                 outcomes[i] = exc
         await self._replays(keys, outcomes)

@@ -66,7 +66,7 @@ class DuplicateService:
         actor.require_role(*MERGERS)
         check_request(survivor_id, merged_ids, choices)
         request = MergeRequest(survivor_id, merged_ids, choices, expected_version)
-        key = key_for("mergeCustomers", actor, idempotency_key or None)
+        key = key_for("mergeCustomers", actor, idempotency_key or None, request)
         if done := await self.customers.guards.first_result_id(key, "merge"):
             return MergeResult(done, await self.customers.get(survivor_id))
         merge_id = uuid.uuid4().hex
