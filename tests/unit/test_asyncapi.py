@@ -19,6 +19,7 @@ import yaml
 from crm_customer.customers.model import Customer
 from crm_customer.customers.values import Address, CustomerKind, LifecycleStage, Source
 from crm_customer.events import (
+    batch,
     customer_archived,
     customer_assigned,
     customer_created,
@@ -177,7 +178,7 @@ TICKET = NS(
 TASK = NS(
     id="k1", customer_id="c1", assignee_id="bob", due_at=T, urgency=Urgency.HIGH,
     status=TaskStatus.DONE, reminder_offsets=(60, 0), created_by="bob", version=3,
-    completed_at=T,
+    completed_at=T, title="回访 13800138000",
 )  # fmt: skip
 DELIVERY = NS(
     id="d1", notification_id="n1", target="https://hooks.example.com/x", notification_type=
@@ -303,3 +304,27 @@ def test_schema_enums_are_the_code_enums() -> None:
     assert listed(snapshot["stage"]) == values(LifecycleStage)
     assert listed(snapshot["kind"]) == values(CustomerKind)
     assert listed(snapshot["source"]) == values(Source)
+
+
+BATCHED: list[tuple[str, dict[str, Any]]] = [
+    ("customer.created.v1", customer_created.payload(customer(), "alice")),
+    ("customer.updated.v1", customer_updated.payload(customer(), ["tags"], "alice")),
+    ("customer.assigned.v1", customer_assigned.payload(customer(), None, "alice")),
+    ("customer.archived.v1", customer_archived.payload(customer(archived=True), "alice")),
+]
+
+
+@pytest.mark.parametrize(("event_type", "data"), BATCHED, ids=[b[0] for b in BATCHED])
+def test_the_batch_of_an_import_or_bulk_update_is_documented(
+    event_type: str, data: dict[str, Any]
+) -> None:
+    with batch.caused_by(batch.Batch(batch.BatchKind.IMPORT, "job-1", T)):
+        tagged = batch.tagged(data)
+    assert tagged["batch"]["id"] == "job-1"
+    envelope = CloudEvent(
+        type=event_type, source="crm/customer", subject="c1", data=tagged
+    ).to_dict()
+    jsonschema.validate(envelope, schema_of(event_type))
+    assert undocumented(tagged, schema_of(event_type)["allOf"][1]["properties"]["data"]) == []
+    kinds = resolve({"$ref": "#/components/schemas/Batch"})["properties"]["kind"]["enum"]
+    assert kinds == [str(k) for k in batch.BatchKind]

@@ -255,6 +255,8 @@ async def test_task_reminders_fire_once_with_two_replicas(pair: Replicas) -> Non
     await eventually(lambda: _async(reminders(task["id"]) == [60, 0]))
     await pair.settle()
     assert reminders(task["id"]) == [60, 0]
+    titles = {e["data"]["title"] for e in pair.captured.of("task.due.v1", customer_id)}
+    assert titles == {"电话回访满意度"}  # what the reminder shows its assignee
     assert reminders(dropped["id"]) == []  # completed: its reminders were cancelled
     assert len(pair.captured.of("task.completed.v1", customer_id)) == 1
     assert len(pair.captured.of("task.created.v1", customer_id)) == 2
@@ -352,3 +354,22 @@ async def test_completing_a_recurring_task_creates_the_next(pair: Replicas) -> N
         return len(pair.captured.of("task.created.v1", customer_id)) == 2
 
     await eventually(announced)
+
+
+async def test_a_ticket_finished_without_an_answer_missed_its_sla(pair: Replicas) -> None:
+    customer_id = await pair.a.new_customer()
+    pair.clock.now = START
+    # closed five minutes in, long before its first-response target: still nobody answered
+    unanswered = await new_ticket(pair, customer_id)
+    pair.clock.advance(minutes=5)
+    closed = await pair.a.one(STATUS, {"id": unanswered["id"], "status": "CLOSED"})
+    assert closed["sla"]["state"] == "BREACHED"
+    assert closed["sla"]["firstResponseBreached"] and closed["sla"]["resolutionBreached"]
+    # resolved in time without a reply: the resolution target met, the first response missed
+    silent = await new_ticket(pair, customer_id, assigneeId="wu")
+    resolved = await pair.a.one(
+        STATUS, {"id": silent["id"], "status": "RESOLVED", "resolution": "远程重启"}
+    )
+    assert resolved["sla"]["firstRespondedAt"] is None
+    assert resolved["sla"]["firstResponseBreached"] and not resolved["sla"]["resolutionBreached"]
+    assert resolved["sla"]["state"] == "BREACHED"

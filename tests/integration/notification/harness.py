@@ -172,6 +172,9 @@ DUE_AT = "2026-03-01T09:00:00+00:00"
 DUE_AT_SHANGHAI = "2026-03-01 17:00"  # how templates show it (default zone Asia/Shanghai)
 
 
+TASK_TITLE = "回访：确认报价"
+
+
 def task_due(assignee: str | None, customer: str) -> CloudEvent:
     """As the interaction service publishes it (crm_interaction/events/task_*.py)."""
     task: dict[str, Any] = {
@@ -185,7 +188,13 @@ def task_due(assignee: str | None, customer: str) -> CloudEvent:
         "createdBy": "mgr-1",
         "version": 1,
     }
-    data = {"task": task, "assigneeId": assignee, "reminderOffsetMinutes": 60, "remindAt": DUE_AT}
+    data = {
+        "task": task,
+        "title": TASK_TITLE,
+        "assigneeId": assignee,
+        "reminderOffsetMinutes": 60,
+        "remindAt": DUE_AT,
+    }
     return event("task.due.v1", data, customer)
 
 

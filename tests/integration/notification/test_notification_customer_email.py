@@ -91,7 +91,7 @@ async def test_status_change_mails_the_customer_without_storing_the_address(
     assert saved["saveNotificationRule"]["emailCustomer"] is True
     sent = await stack.publish(status_changed(customer_id, "RESOLVED"))
     [mail] = await stack.sink.wait_for(1, address=email)
-    assert mail.subject == "您的服务工单状态已更新：RESOLVED"
+    assert mail.subject == "您的服务工单状态已更新：已解决"  # the status in words
     assert sent.data["ticket"]["id"] in mail.text()
     delivery = await stack.wait_delivery(sent, "EMAIL", "SENT")
     assert delivery["target"] == f"customer:{customer_id}"

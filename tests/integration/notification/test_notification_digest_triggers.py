@@ -24,6 +24,7 @@ from crm_notification.preferences.store import PreferenceRepository as Preferenc
 from crm_notification.webhooks.store import WebhookRepository
 from tests.integration.notification.harness import (
     DUE_AT,
+    TASK_TITLE,
     Stack,
     event,
     running_stack,
@@ -62,13 +63,21 @@ async def test_overdue_mention_and_job_triggers_reach_the_inbox(stack: Stack) ->
     await stack.publish(
         event(
             "task.overdue.v1",
-            {"task": overdue.data["task"], "assigneeId": owner, "overdueSince": DUE_AT},
+            {
+                "task": overdue.data["task"],
+                "title": TASK_TITLE,
+                "assigneeId": owner,
+                "overdueSince": DUE_AT,
+            },
             customer,
         )
     )
     [node] = await inbox(stack, owner, 1)
     assert node["type"] == "TASK_OVERDUE" and node["customerId"] == customer
-    assert node["title"] == "任务已逾期：2026-03-01 17:00"
+    assert node["title"] == f"任务已逾期：{TASK_TITLE}"
+    assert node["body"] == (
+        f"您负责的任务「{TASK_TITLE}」（紧急程度：高）已于 2026-03-01 17:00 到期，仍未完成。"
+    )
 
     comment = {
         "ticket": ticket(customer, owner),
@@ -188,9 +197,7 @@ async def test_digest_users_get_one_combined_mail_once_with_two_replicas(stack: 
     assert len(stack.sink.to(email)) == 1
     assert mail.subject == "每日通知摘要（3 条）"
     text = mail.text()
-    for e in sent:
-        assert e.data["task"]["id"] in text
-    assert text.count("任务到期提醒") == 3
+    assert text.count(f"任务到期提醒：{TASK_TITLE}") == 3  # each notice, named by its task
 
     async def recorded() -> dict[str, Any] | None:
         found = [d for d in await stack.deliveries(channel="EMAIL") if d["id"] == digest["id"]]

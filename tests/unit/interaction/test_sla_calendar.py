@@ -118,10 +118,28 @@ def test_breach_only_when_due_passed_and_not_met_or_moved() -> None:
     assert breach(ticket, SlaTarget.RESOLUTION, moved - timedelta(hours=1), moved) is None
 
 
-def test_a_ticket_closed_unanswered_is_never_breached() -> None:
+def test_a_ticket_closed_unanswered_missed_its_sla_and_is_not_breached_again() -> None:
     ticket = new_ticket()
     closed = change_status(ticket, TicketStatus.CLOSED, now=utc(23, 1, 5), calendar=CAL)
+    # closed within its first-response time, but nobody ever answered nor resolved it
+    assert closed.sla_state() is SlaState.BREACHED
+    assert closed.first_response_breached and closed.resolution_breached
     assert closed.due_jobs() == {SlaTarget.FIRST_RESPONSE: None, SlaTarget.RESOLUTION: None}
     assert (
         breach(closed, SlaTarget.FIRST_RESPONSE, ticket.first_response_due_at, utc(24, 1)) is None
     )
+
+
+def test_resolving_is_not_a_first_response() -> None:
+    ticket = replace(new_ticket(), status=TicketStatus.ASSIGNED, assignee_id="bob")
+    resolved = change_status(ticket, TicketStatus.RESOLVED, now=utc(23, 1, 5), calendar=CAL)
+    assert resolved.first_responded_at is None and resolved.first_response_breached
+    assert not resolved.resolution_breached  # resolved in time: that target was met
+    assert resolved.sla_state() is SlaState.BREACHED
+    closed = change_status(resolved, TicketStatus.CLOSED, now=utc(23, 2), calendar=CAL)
+    assert not closed.resolution_breached and closed.sla_state() is SlaState.BREACHED
+    _, answered = new_comment(
+        ticket, id="m1", author_id="bob", body="已收到", customer_visible=True, now=utc(23, 1, 1)
+    )
+    met = change_status(answered, TicketStatus.RESOLVED, now=utc(23, 1, 5), calendar=CAL)
+    assert met.sla_state() is SlaState.MET

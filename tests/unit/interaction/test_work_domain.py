@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from crm_interaction.events import task_due, task_overdue
 from crm_interaction.insight.model import CustomerFacts, SpendFacts, compute
 from crm_interaction.purchases import model as purchases
 from crm_interaction.purchases.model import RecordPurchase, build, from_minor, to_minor
@@ -270,3 +271,16 @@ def test_recurring_tasks_roll_forward_past_now() -> None:
         tasks.next_occurrence(replace(monthly, recurrence=tasks.Recurrence.NONE), id="x", now=NOW)
         is None
     )
+
+
+def test_reminder_events_name_the_task_by_its_title_without_identifiers() -> None:
+    task = tasks.new_task(
+        NewTask("c", "回访张三 13800138000 确认报价", NOW + timedelta(hours=2)),
+        id="k",
+        created_by="a",
+        now=NOW,
+    )
+    due = task_due.payload(task, 60, "2026-03-02T09:00:00Z")
+    overdue = task_overdue.payload(task, "2026-03-02T10:00:00Z")
+    assert due["title"] == overdue["title"] == "回访张三 138****8000 确认报价"
+    assert "13800138000" not in str(due) + str(overdue)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
@@ -24,6 +25,7 @@ from opentelemetry.trace import SpanKind
 
 from crm_kit.bus import CONTENT_TYPE, EventBus
 from crm_kit.events import CloudEvent, utcnow
+from crm_kit.group_commit import GroupCommit, Waiting
 from crm_kit.telemetry import span_from_traceparent
 from crm_kit.topology import QueueKind, QueueNames, declare_consumer_queues
 from crm_kit.uow import Transaction, UnitOfWork
@@ -35,6 +37,20 @@ ATTEMPT_HEADER = "x-crm-attempt"
 ERROR_HEADER = "x-crm-last-error"
 
 type EventHandler = Callable[[CloudEvent, Transaction], Awaitable[None]]
+type EventFilter = Callable[[CloudEvent], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Which events of its bound types a consumer applies, and how many per transaction.
+
+    `accepts` (None: all): the others are acknowledged untouched, without a transaction —
+    another queue of the service, an `EventLane`, applies them. `group_size` above 1: the
+    events delivered together are applied up to that many in one transaction
+    (`crm_kit.group_commit`); those of a failed group, one by one."""
+
+    accepts: EventFilter | None = None
+    group_size: int = 1
 
 
 def _attempt_of(message: AbstractIncomingMessage) -> int:
@@ -59,16 +75,18 @@ class EventConsumer:
         delivery_limit: int = 0,
         shutdown_grace_seconds: float | None = None,
         concurrency: int = 8,
+        intake: Intake = Intake(),
     ) -> None:
         """`concurrency`: events handled at once (of up to `prefetch` delivered). The time
         limit counts from when an event's handling starts, not while it waits for a slot: a
         backlog queued behind a slow database must not turn into time-outs, retries and, after
-        `max_attempts`, good events in the dead-letter queue."""
+        `max_attempts`, good events in the dead-letter queue. `intake`: see `Intake`."""
         self.name = name
         self.queues = QueueNames.for_consumer(name)
         self._bus = bus
         self._uow = uow
         self._handlers = dict(handlers)
+        self._accepts = intake.accepts
         self._prefetch = prefetch
         self._max_attempts = max_attempts
         self._retry_delay_ms = retry_delay_ms
@@ -85,6 +103,9 @@ class EventConsumer:
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max(1, min(concurrency, prefetch)))
+        self._group: GroupCommit[EventHandler] | None = (
+            GroupCommit(self._apply_group, intake.group_size) if intake.group_size > 1 else None
+        )
         self.applied_total = 0
         self.duplicates_total = 0
         self.dead_lettered_total = 0
@@ -194,7 +215,7 @@ class EventConsumer:
             await self._dead_letter(message, f"unparseable: {exc}")
             return
         handler = self._handlers.get(event.type)
-        if handler is None:
+        if handler is None or (self._accepts is not None and not self._accepts(event)):
             await message.ack()
             return
         attempt = _attempt_of(message)
@@ -204,6 +225,9 @@ class EventConsumer:
             SpanKind.CONSUMER,
             {"messaging.system": "rabbitmq", "messaging.message.id": event.id},
         ):
+            if self._group is not None and await self._group.apply(event, handler):
+                await message.ack()
+                return
             try:
                 async with self._slots:
                     await asyncio.wait_for(self._apply(event, handler), timeout=self._timeout)
@@ -238,6 +262,28 @@ class EventConsumer:
             self.applied_total += 1
         else:
             self.duplicates_total += 1
+
+    async def _apply_group(self, group: Sequence[Waiting[EventHandler]]) -> None:
+        """Every event of `group` not applied before, in one transaction (as `_apply`)."""
+        inbox = self._uow.db[INBOX_COLLECTION]
+        keyed = {f"{self.name}:{w.event.id}": w for w in group}
+
+        async def work(tx: Transaction) -> int:
+            cursor = inbox.find({"_id": {"$in": list(keyed)}}, {"_id": 1}, session=tx.session)
+            seen = {str(d["_id"]) async for d in cursor}
+            fresh = [(key, w) for key, w in keyed.items() if key not in seen]
+            if fresh:
+                await inbox.insert_many(
+                    [{"_id": key, "type": w.event.type, "at": utcnow()} for key, w in fresh],
+                    session=tx.session,
+                )
+            for _, waiting in fresh:
+                await waiting.handler(waiting.event, tx)
+            return len(fresh)
+
+        applied = await asyncio.wait_for(self._uow.run(work), timeout=self._timeout)
+        self.applied_total += applied
+        self.duplicates_total += len(group) - applied
 
     async def _retry_or_dead_letter(
         self, message: AbstractIncomingMessage, event: CloudEvent, attempt: int, exc: Exception

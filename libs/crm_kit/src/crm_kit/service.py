@@ -33,8 +33,9 @@ from crm_kit.audit import enable_audit
 from crm_kit.audit.web import AuditMiddleware
 from crm_kit.auth import Principal, TokenVerifier, bearer_token
 from crm_kit.bus import EventBus
-from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventHandler
+from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventFilter, EventHandler, Intake
 from crm_kit.errors import CrmError
+from crm_kit.events import CloudEvent
 from crm_kit.graphql import RequestContext, new_request_id
 from crm_kit.logs import request_id_var, setup_logging
 from crm_kit.metrics import render_metrics
@@ -51,6 +52,20 @@ type Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 type UowWrapper = Callable[[UnitOfWork], UnitOfWork]
 
 
+@dataclass(frozen=True, slots=True)
+class EventLane:
+    """A queue of the service's own, `<service>.<name>.events`, for the events `takes` picks
+    (the main queue acknowledges them untouched). A backlog of them — a bulk import's
+    thousand events — then waits in its own queue instead of in front of everything else.
+    `takes` must depend on the event alone, so that each event is applied by one queue."""
+
+    name: str
+    takes: EventFilter
+    prefetch: int = 32
+    concurrency: int = 2
+    group_size: int = 1  # events applied in one transaction (`crm_kit.group_commit`)
+
+
 @dataclass
 class Runtime:
     """The concrete adapters of one service process, built once at start-up."""
@@ -62,8 +77,14 @@ class Runtime:
     relay: OutboxRelay
     uow: UnitOfWork
     consumer: EventConsumer | None = None
+    lanes: list[EventConsumer] = field(default_factory=list)
     ready: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def consumers(self) -> list[EventConsumer]:
+        """The main consumer (when the service consumes events) and its lanes."""
+        return [c for c in (self.consumer, *self.lanes) if c is not None]
 
 
 @dataclass
@@ -90,6 +111,8 @@ class ServiceSpec[D]:
     # Subscriptions authenticate from the graphql-transport-ws `connection_init` payload
     # (`{"Authorization": "Bearer <JWT>"}`) too: browsers cannot set WebSocket headers.
     websocket_connection_auth: bool = False
+    # Queues besides the main one, each for the events its lane takes (same handlers).
+    lanes: Sequence[EventLane] = ()
 
 
 def build_runtime(
@@ -188,20 +211,38 @@ class SubgraphView[D](GraphQL[RequestContext[D], None]):
         return None
 
 
-def _consumer(runtime: Runtime, handlers: Mapping[str, EventHandler]) -> EventConsumer | None:
-    if not handlers:
-        return None
+def _consumer(
+    runtime: Runtime,
+    handlers: Mapping[str, EventHandler],
+    lane: EventLane | None = None,
+    lanes: Sequence[EventLane] = (),
+) -> EventConsumer:
+    """A lane's consumer, or (`lane` None) the main one: every event no lane takes."""
     settings = runtime.settings
+    name, prefetch, concurrency = settings.service_name, settings.consumer_prefetch, 8
+    intake = Intake()
+    if lane is not None:
+        name, prefetch, concurrency = f"{name}.{lane.name}", lane.prefetch, lane.concurrency
+        intake = Intake(lane.takes, lane.group_size)
+    elif lanes:
+
+        def no_lane_takes(event: CloudEvent) -> bool:
+            return not any(other.takes(event) for other in lanes)
+
+        intake = Intake(no_lane_takes)
+
     return EventConsumer(
-        settings.service_name,
+        name,
         runtime.bus,
         runtime.uow,
         handlers,
-        prefetch=settings.consumer_prefetch,
+        prefetch=prefetch,
         max_attempts=settings.consumer_max_attempts,
         retry_delay_ms=settings.consumer_retry_delay_ms,
         handler_timeout_seconds=settings.consumer_handler_timeout_seconds,
         delivery_limit=settings.consumer_delivery_limit,
+        concurrency=concurrency,
+        intake=intake,
     )
 
 
@@ -217,8 +258,8 @@ class _Lifecycle[D]:
         indexes = [OUTBOX_INDEXES, IndexSpec(INBOX_COLLECTION, ()), *self.spec.indexes]
         await ensure_indexes(runtime.db, indexes)
         await runtime.bus.connect()
-        if runtime.consumer is not None:
-            await runtime.consumer.start()
+        for consumer in runtime.consumers:
+            await consumer.start()
 
     async def _wait_for_dependencies(self) -> None:
         attempt = 0
@@ -242,9 +283,9 @@ class _Lifecycle[D]:
         if runtime.stop.is_set():
             return
         self.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
-        if runtime.consumer is not None:
-            bus = runtime.bus
-            watch = runtime.consumer.watch(runtime.stop, lambda: bus.connected)
+        bus = runtime.bus
+        for consumer in runtime.consumers:
+            watch = consumer.watch(runtime.stop, lambda: bus.connected)
             self.tasks.append(asyncio.create_task(watch))
         for worker in self.spec.workers(self.deps):
             self.tasks.append(asyncio.create_task(worker(runtime.stop)))
@@ -261,8 +302,8 @@ class _Lifecycle[D]:
             runtime.ready = False
             runtime.stop.set()
             await boot_task
-            if runtime.consumer is not None:
-                await runtime.consumer.stop()
+            for consumer in runtime.consumers:
+                await consumer.stop()
             if self.tasks:
                 await asyncio.wait(self.tasks, timeout=10)
             await runtime.bus.close()
@@ -284,7 +325,7 @@ class _Probes:
             "mongodb": await ping(runtime.client),
             "rabbitmq": runtime.bus.connected,
             "workers": runtime.ready,
-            "consumer": runtime.consumer is None or runtime.consumer.consuming,
+            "consumer": all(consumer.consuming for consumer in runtime.consumers),
         }
         ok = all(checks.values())
         return JSONResponse(
@@ -309,7 +350,10 @@ def create_service_app[D](
     setup_tracing(settings.service_name, settings.otlp_endpoint)
     runtime, audit_middleware = _service_runtime(spec, mongo_listeners)
     deps = spec.build_deps(runtime)
-    runtime.consumer = _consumer(runtime, spec.handlers(deps))
+    handlers = spec.handlers(deps)
+    if handlers:
+        runtime.consumer = _consumer(runtime, handlers, lanes=spec.lanes)
+        runtime.lanes = [_consumer(runtime, handlers, lane) for lane in spec.lanes]
     view: SubgraphView[D] = SubgraphView(
         spec.schema,
         deps,

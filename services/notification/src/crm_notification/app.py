@@ -34,7 +34,7 @@ from crm_notification.deliveries.store import DeliveryRepository
 from crm_notification.deps import Deps
 from crm_notification.digest.service import DigestService
 from crm_notification.digest.store import DigestRepository
-from crm_notification.events.handlers import handlers
+from crm_notification.events.handlers import BULK_LANE, handlers
 from crm_notification.graphql.schema import schema
 from crm_notification.inbox.live import LiveHub, listen
 from crm_notification.inbox.queries import InboxQueries
@@ -72,6 +72,7 @@ def create_app(
         indexes=ALL_INDEXES,
         build_deps=partial(build_deps, nsettings, sms_provider or LoggingSmsProvider()),
         handlers=handlers,
+        lanes=(BULK_LANE,),
         workers=lambda deps: deps.workers,
         audit=True,
         # handlers push a stored notification to live subscribers once it is committed

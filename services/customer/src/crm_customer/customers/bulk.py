@@ -1,5 +1,6 @@
 """Bulk operations: one change applied to many customers, each in its own transaction, with a
-result per item, in bounded batches (a failure never stops or rolls back the others)."""
+result per item, in bounded batches (a failure never stops or rolls back the others). Every
+event of one call names the call as its cause (`events/batch.py`)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from crm_customer.customers.model import CustomerChanges
 from crm_customer.customers.queries import CustomerQueries
 from crm_customer.customers.service import CustomerService
 from crm_customer.customers.values import LifecycleStage
+from crm_customer.events.batch import Batch, caused_by
 from crm_customer.i18n import message
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, CrmError
+from crm_kit.events import utcnow
 
 MAX_ITEMS = 500
 
@@ -91,7 +94,8 @@ class BulkService:
         if change.is_empty():
             raise BadUserInput.single("change", "REQUIRED", "Nothing to change")
         targets, truncated = await self.targets(ids, flt, scope)
-        return BulkResult([await self._one(actor, id, change) for id in targets], truncated)
+        with caused_by(Batch.bulk_update(utcnow())):
+            return BulkResult([await self._one(actor, id, change) for id in targets], truncated)
 
     async def _one(self, actor: Principal, id: str, change: BulkChange) -> ItemResult:
         try:

@@ -26,6 +26,7 @@ from crm_customer.events import (
     customer_erased,
     customer_updated,
 )
+from crm_customer.events.batch import tagged
 from crm_customer.history.model import FieldChange, Version, VersionAction, record
 from crm_customer.history.store import HistoryRepository
 from crm_customer.staff.store import StaffRepository
@@ -69,11 +70,10 @@ def validated(
 
 def emit_created(tx: Transaction, customer: Customer, actor: str) -> None:
     """`customer.created.v1`, and `customer.assigned.v1` when it was created with an owner."""
-    tx.emit(customer_created.TYPE, customer.id, customer_created.payload(customer, actor))
+    tx.emit(customer_created.TYPE, customer.id, tagged(customer_created.payload(customer, actor)))
     if customer.owner_id:
-        tx.emit(
-            customer_assigned.TYPE, customer.id, customer_assigned.payload(customer, None, actor)
-        )
+        assigned = customer_assigned.payload(customer, None, actor)
+        tx.emit(customer_assigned.TYPE, customer.id, tagged(assigned))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ class CustomerService:
         force: bool = False,
     ) -> Customer:
         actor.require_role(*WRITERS)
-        key = key_for("createCustomer", actor, idempotency_key or None)
+        key = key_for("createCustomer", actor, idempotency_key or None, new, force)
         if existing := await self.customers.guards.first_result_id(key, "Customer"):
             return await self.customers.get(existing)
         now = utcnow()
@@ -175,7 +175,7 @@ class CustomerService:
             tx.emit(
                 customer_updated.TYPE,
                 updated.id,
-                customer_updated.payload(updated, changed, actor.sub),
+                tagged(customer_updated.payload(updated, changed, actor.sub)),
             )
             return updated
 
@@ -209,7 +209,7 @@ class CustomerService:
             tx.emit(
                 customer_assigned.TYPE,
                 updated.id,
-                customer_assigned.payload(updated, current.owner_id, actor.sub),
+                tagged(customer_assigned.payload(updated, current.owner_id, actor.sub)),
             )
             return updated
 
@@ -235,13 +235,13 @@ class CustomerService:
                 tx.emit(
                     customer_archived.TYPE,
                     updated.id,
-                    customer_archived.payload(updated, actor.sub),
+                    tagged(customer_archived.payload(updated, actor.sub)),
                 )
             else:  # brought back: an update of `archived` (the snapshot says archived: false)
                 tx.emit(
                     customer_updated.TYPE,
                     updated.id,
-                    customer_updated.payload(updated, ["archived"], actor.sub),
+                    tagged(customer_updated.payload(updated, ["archived"], actor.sub)),
                 )
             return updated
 

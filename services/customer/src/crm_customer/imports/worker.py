@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from crm_customer.events import customer_export_finished, customer_import_finished
+from crm_customer.events.batch import Batch, BatchKind, caused_by
 from crm_customer.imports.export import ExportService
 from crm_customer.imports.model import Counts, Job, JobKind, JobStatus, RowResult, principal_of
 from crm_customer.imports.service import ImportService
@@ -211,7 +212,8 @@ class JobWorker:
             if stop.is_set() or not await lease.ensure():
                 return  # resumed at this batch by whoever holds the lease next
             rows = await self.jobs.rows(job.id, index)
-            results = await self.importer.process_batch(job, actor, rows)
+            with caused_by(Batch(BatchKind.IMPORT, job.id, job.started_at or job.created_at)):
+                results = await self.importer.process_batch(job, actor, rows)
             counts = Counts.of(results)
 
             async def save(

@@ -2,11 +2,16 @@
 
 The SLA targets come from `sla.SlaRules` (a policy per priority, in working minutes of a
 business calendar). The first response is due `first_response_minutes` of working time after
-creation and is met by the first move to IN_PROGRESS / WAITING_CUSTOMER / RESOLVED or the
-first customer-visible staff comment. The resolution clock runs from creation, pauses while
-the ticket is WAITING_CUSTOMER (the working time used so far is kept), stops at RESOLVED and
+creation and is met by the first move to IN_PROGRESS / WAITING_CUSTOMER or the first
+customer-visible staff comment. The resolution clock runs from creation, pauses while the
+ticket is WAITING_CUSTOMER (the working time used so far is kept), stops at RESOLVED and
 continues from where it stopped when the ticket is reopened. A target whose due time passes
 unmet is breached (`breach`, run by the scheduler's SLA job).
+
+A ticket resolved or closed while nobody had answered the customer missed its first response
+(resolving is not a reply): breached then, whatever the time. The resolution target is met
+only by reaching RESOLVED in time, so a ticket closed unresolved (NEW → CLOSED) missed both: a
+ticket nobody answered never counts as met.
 """
 
 from __future__ import annotations
@@ -75,9 +80,8 @@ TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
     TicketStatus.CLOSED: (TicketStatus.IN_PROGRESS,),
 }
 
-_RESPONDED = frozenset(
-    {TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER, TicketStatus.RESOLVED}
-)
+_RESPONDED = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER})
+_FINISHED = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +261,8 @@ def change_status(
     )
     if target in _RESPONDED and changed.first_responded_at is None:
         changed = replace(changed, first_responded_at=now)
+    if target in _FINISHED:
+        changed = _finished_unanswered(changed)
     running = target in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
     changed = _pause(changed, now, calendar) if not running else _resume(changed, now, calendar)
     if target is TicketStatus.RESOLVED:
@@ -266,6 +272,15 @@ def change_status(
     if reopening:
         changed = replace(changed, resolved_at=None, closed_at=None)
     return changed
+
+
+def _finished_unanswered(ticket: Ticket) -> Ticket:
+    """Unanswered: the first response missed; closed unresolved: the resolution too."""
+    if ticket.first_responded_at is None:
+        ticket = replace(ticket, first_response_breached=True)
+    if ticket.status is TicketStatus.CLOSED and ticket.resolved_at is None:
+        ticket = replace(ticket, resolution_breached=True)
+    return ticket
 
 
 def _pause(ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> Ticket:

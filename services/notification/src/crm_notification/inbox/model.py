@@ -17,6 +17,8 @@ MAX_IDS_PER_CALL = 500
 
 class NotificationType(StrEnum):
     CUSTOMER_ASSIGNED = "CUSTOMER_ASSIGNED"
+    # the assignments of one import or bulk update to one person, as one notice
+    CUSTOMERS_ASSIGNED = "CUSTOMERS_ASSIGNED"
     TASK_DUE = "TASK_DUE"
     TICKET_ASSIGNED = "TICKET_ASSIGNED"
     TICKET_SLA_BREACHED = "TICKET_SLA_BREACHED"
@@ -52,6 +54,15 @@ def notification_id(event_id: str, recipient_id: str, channel: Channel) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationBatch:
+    """The import or bulk update a collapsed notice stands for, and how many of its changes."""
+
+    kind: str  # IMPORT | BULK_UPDATE (the producer's `batch.kind`)
+    id: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Notification:
     id: str
     type: NotificationType
@@ -66,6 +77,8 @@ class Notification:
     read: bool = False
     read_at: datetime | None = None
     archived: bool = False
+    batch: NotificationBatch | None = None
+    link: str | None = None  # where the client opens what the notice is about
 
     def mark_read(self, at: datetime) -> Notification:
         if self.read:

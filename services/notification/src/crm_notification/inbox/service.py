@@ -12,6 +12,7 @@ from crm_notification.events import notification_delivered
 from crm_notification.inbox.live import LiveHub
 from crm_notification.inbox.model import InboxChange, Notification
 from crm_notification.inbox.store import NotificationRepository
+from crm_notification.rules.batches import Fold, folded
 from crm_notification.shared.inserts import first_time
 
 
@@ -57,6 +58,17 @@ class InboxService:
                 notification_delivered.payload(notification),
             )
             tx.after_commit(partial(self._live.committed, notification))
+
+    async def fold(self, folds: Sequence[Fold], tx: Transaction) -> None:
+        """Count one more change of a batch in each recipient's collapsed notice: the first
+        change stores (announces and pushes) it, a later one rewrites its count and texts."""
+        for fold in folds:
+            previous = await self._notifications.get(fold.id, tx.session)
+            notice = folded(fold, previous)
+            if previous is None:
+                await self.add([notice], tx, fold.batch.id)
+            else:
+                await self._notifications.refold(notice, self._clock(), tx.session)
 
     async def erase_customer(self, customer_id: str, tx: Transaction) -> int:
         """Right to erasure: the texts of notifications about the customer; how many."""

@@ -15,7 +15,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_kit.paging import Keyset
 from crm_notification.channels.model import Channel
-from crm_notification.inbox.model import Language, Notification, NotificationType, Page
+from crm_notification.inbox.model import (
+    Language,
+    Notification,
+    NotificationBatch,
+    NotificationType,
+    Page,
+)
 from crm_notification.shared.clock import to_millis
 from crm_notification.shared.inserts import insert_absent
 
@@ -63,7 +69,21 @@ def to_document(n: Notification) -> Document:
         "read": n.read,
         "read_at": n.read_at,
         "archived": n.archived,
+        "batch": _batch_document(n.batch),
+        "link": n.link,
     }
+
+
+def _batch_document(batch: NotificationBatch | None) -> Document | None:
+    if batch is None:
+        return None
+    return {"kind": batch.kind, "id": batch.id, "count": batch.count}
+
+
+def _batch_of(doc: Document | None) -> NotificationBatch | None:
+    if not doc:
+        return None
+    return NotificationBatch(str(doc["kind"]), str(doc["id"]), int(doc["count"]))
 
 
 def from_document(doc: Document) -> Notification:
@@ -81,6 +101,8 @@ def from_document(doc: Document) -> Notification:
         read=bool(doc.get("read")),
         read_at=doc.get("read_at"),
         archived=bool(doc.get("archived")),
+        batch=_batch_of(doc.get("batch")),
+        link=doc.get("link"),
     )
 
 
@@ -127,9 +149,25 @@ class NotificationRepository:
         )
         return int(result.modified_count)
 
-    async def get(self, id: str) -> Notification | None:
-        doc = await self._c.find_one({"_id": id})
+    async def get(self, id: str, session: Session | None = None) -> Notification | None:
+        doc = await self._c.find_one({"_id": id}, session=session)
         return from_document(doc) if doc else None
+
+    async def refold(self, n: Notification, at: datetime, session: Session) -> None:
+        """A collapsed notice after one more change of its batch: its count, texts, link."""
+        await self._c.update_one(
+            {"_id": n.id},
+            {
+                "$set": {
+                    "title": n.title,
+                    "body": n.body,
+                    "batch": _batch_document(n.batch),
+                    "link": n.link,
+                    "updated_at": to_millis(at),
+                }
+            },
+            session=session,
+        )
 
     # -- one recipient's inbox -------------------------------------------------------------
 

@@ -34,6 +34,16 @@ class Once[T]:
         return await self._future
 
 
+@strawberry.type(
+    description="The import or bulk update a collapsed notice stands for (one notice for "
+    "all of its changes that concern the reader)."
+)
+class NotificationBatch:
+    kind: str = strawberry.field(description="IMPORT or BULK_UPDATE.")
+    id: strawberry.ID = strawberry.field(description="The import job's id, or the bulk update's.")
+    count: int = strawberry.field(description="How many of its changes the notice counts.")
+
+
 @strawberry.type(description="A notice to one member of staff on one channel.")
 class Notification:
     id: strawberry.ID
@@ -47,6 +57,13 @@ class Notification:
     read_at: datetime | None
     archived: bool
     created_at: datetime
+    batch: NotificationBatch | None = strawberry.field(
+        description="Set on a collapsed notice: the batch it stands for and its count."
+    )
+    link: str | None = strawberry.field(
+        description="A client route to what the notice is about (a collapsed notice: the "
+        "customer list, its filter as query parameters)."
+    )
 
     @classmethod
     def from_model(cls, n: NotificationModel) -> Self:
@@ -62,6 +79,12 @@ class Notification:
             read_at=n.read_at,
             archived=n.archived,
             created_at=n.created_at,
+            batch=NotificationBatch(
+                kind=n.batch.kind, id=strawberry.ID(n.batch.id), count=n.batch.count
+            )
+            if n.batch
+            else None,
+            link=n.link,
         )
 
 

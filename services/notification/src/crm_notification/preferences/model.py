@@ -47,6 +47,14 @@ class Preferences:
             return [c for c in rule_channels if c in PERSONAL_CHANNELS]
         return [c for c in chosen if c in PERSONAL_CHANNELS]
 
+    def reachable(self, channels: Sequence[Channel]) -> list[Channel]:
+        """The channels of `channels` that can reach the user: e-mail needs their address,
+        SMS their phone. When the user chose only channels that cannot, the in-app inbox
+        (which always can) takes the notice instead of losing it."""
+        addresses = {Channel.EMAIL: self.email, Channel.SMS: self.phone}
+        usable = [c for c in channels if addresses.get(c, "in-app")]
+        return usable or ([Channel.IN_APP] if channels else [])
+
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 

@@ -13,9 +13,10 @@ def _field(path: str) -> RecipientSpec:
     return RecipientSpec(RecipientKind.FIELD, path)
 
 
-# Payload shapes: services/interaction/src/crm_interaction/events/{task,ticket}_events.py.
-# Titles and descriptions stay in the interaction service (personal data), so templates use
-# ids, urgency/priority, status and times.
+# Payload shapes: services/interaction/src/crm_interaction/events/{task,ticket}_*.py.
+# Ticket subjects and descriptions stay in the interaction service (personal data), so ticket
+# templates use ids, priority, status and times; a reminder names its task by the title its
+# event carries (`title`, identifiers masked), else by the task's id.
 TICKET_ID = "ticket.id|ticketId"
 TICKET_CUSTOMER = "ticket.customerId|customerId"
 TICKET_PRIORITY = "ticket.priority|priority"
@@ -37,6 +38,7 @@ def _task_reminder(id: str, event_type: str, type: NotificationType, due_path: s
         channels=(Channel.IN_APP, Channel.EMAIL),
         variables={
             "taskId": "task.id|taskId",
+            "taskTitle": "title|task.title|task.id|taskId",
             "dueAt": due_path,
             "urgency": "task.urgency|urgency",
         },

@@ -1,7 +1,8 @@
 """From one event to what must be sent (pure): in-app notifications, and deliveries for the
-other channels and for webhook subscriptions. Everything that cannot be sent (missing field,
-malformed template, no address) becomes a DEAD delivery with the reason — never an exception
-that would stall the consumer. What the planner needs is looked up by the caller
+other channels and for webhook subscriptions. A channel the recipient cannot receive (e-mail
+without their address, SMS without their phone) is not planned at all. Everything else that
+cannot be sent (missing field, malformed template) becomes a DEAD delivery with the reason —
+never an exception that would stall the consumer. What the planner needs is looked up by the caller
 (rules/service.py) and handed in as `Lookups`."""
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from crm_notification.channels.model import Channel, customer_target
 from crm_notification.deliveries.model import Delivery, DeliveryStatus, delivery_id
 from crm_notification.deliveries.privacy import masked
 from crm_notification.digest.model import DigestItem, digest_delivery, item_of
-from crm_notification.inbox.model import Language, Notification, NotificationType, notification_id
+from crm_notification.inbox.model import (
+    DEFAULT_LANGUAGE,
+    Language,
+    Notification,
+    NotificationType,
+    notification_id,
+)
 from crm_notification.preferences.model import (
     DEFERRABLE,
     Preferences,
@@ -23,6 +30,8 @@ from crm_notification.preferences.model import (
     next_digest_at,
     quiet_until,
 )
+from crm_notification.rules.batches import FOLDED, BatchCause, Fold, customer_list_link
+from crm_notification.rules.labels import labelled
 from crm_notification.rules.model import (
     MissingField,
     Rule,
@@ -31,7 +40,13 @@ from crm_notification.rules.model import (
     targets_of,
     variables_of,
 )
-from crm_notification.rules.templates import TEMPLATES, Template, TemplateError, render
+from crm_notification.rules.templates import (
+    TEMPLATES,
+    Template,
+    TemplateError,
+    render,
+    template_for,
+)
 from crm_notification.shared.clock import to_millis
 from crm_notification.webhooks.model import WebhookSubscription
 
@@ -61,6 +76,7 @@ class Plan:
     notifications: list[Notification] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     digest_items: list[DigestItem] = field(default_factory=list)
+    folds: list[Fold] = field(default_factory=list)  # into collapsed notices (batches.py)
 
 
 class Lookups(TypedDict):
@@ -143,7 +159,9 @@ class _Planner:
         try:
             variables = variables_of(rule, event.data, event.subject)
             rendered = render(
-                NotificationType.CUSTOMER_TICKET_UPDATE, variables, templates=self.templates
+                NotificationType.CUSTOMER_TICKET_UPDATE,
+                labelled(variables, DEFAULT_LANGUAGE),
+                templates=self.templates,
             )
         except (MissingField, TemplateError) as exc:
             dead = replace(
@@ -185,14 +203,18 @@ class _Planner:
     def _tell(self, rule: Rule, prefs: Preferences, variables: Mapping[str, Any]) -> None:
         """One person: rendered in their language and time zone, on each of their channels."""
         person = prefs.user_id
+        batch = BatchCause.of(self.event.data)
+        if batch is not None and rule.notification_type in FOLDED:
+            self._fold(rule, prefs, batch)
+            return
         customer_id = customer_of(rule, self.event.data, self.event.subject)
         try:
-            local = localized(variables, prefs.zone())
+            local = labelled(localized(variables, prefs.zone()), prefs.language)
             rendered = render(rule.notification_type, local, prefs.language, self.templates)
         except TemplateError as exc:
             self._dead(rule, person, Channel.IN_APP, f"template: {exc}")
             return
-        for channel in prefs.channels_for(rule.notification_type, rule.channels):
+        for channel in prefs.reachable(prefs.channels_for(rule.notification_type, rule.channels)):
             notice = Notification(
                 id=notification_id(self.event.id, person, channel),
                 type=rule.notification_type,
@@ -207,10 +229,36 @@ class _Planner:
             )
             if channel is Channel.IN_APP:
                 self.plan.notifications.append(notice)
-            elif channel is Channel.EMAIL and prefs.digest and prefs.email:
+            elif channel is Channel.EMAIL and prefs.digest:
                 self._into_digest(notice, prefs)
             else:
                 self.plan.deliveries.append(self._personal(notice, prefs))
+
+    def _fold(self, rule: Rule, prefs: Preferences, batch: BatchCause) -> None:
+        """One change of a batch, counted in the person's collapsed in-app notice. The notice
+        stands for the whole batch on every channel: a batch sends no mail or SMS per change."""
+        if Channel.IN_APP not in prefs.channels_for(rule.notification_type, rule.channels):
+            return
+        type = FOLDED[rule.notification_type]
+        actor = self.event.data.get("actorId") or ""
+        try:
+            template, language = template_for(type, prefs.language, self.templates)
+            fold = Fold(
+                type=type,
+                recipient_id=prefs.user_id,
+                language=language,
+                template=template,
+                variables={"via": batch.via(language), "batchId": batch.id, "actorId": actor},
+                batch=batch,
+                link=customer_list_link(batch, prefs.user_id),
+                event_id=self.event.id,
+                at=self.now,
+            )
+            fold.texts(1)  # a template that cannot be filled fails here, not in the store
+        except TemplateError as exc:
+            self._dead(rule, prefs.user_id, Channel.IN_APP, f"template: {exc}")
+            return
+        self.plan.folds.append(fold)
 
     def _into_digest(self, notice: Notification, prefs: Preferences) -> None:
         """The user's digest delivery of the day (one per user and day: inserted once) and
@@ -227,8 +275,8 @@ class _Planner:
         self.plan.digest_items.append(item_of(digest, notice))
 
     def _personal(self, notice: Notification, prefs: Preferences) -> Delivery:
-        """An EMAIL or SMS delivery of `notice`, held back during quiet hours; DEAD when the
-        user has no address for it."""
+        """An EMAIL or SMS delivery of `notice` (to a user with the address for it), held back
+        during quiet hours."""
         channel, person = notice.channel, notice.recipient_id
         address = prefs.email if channel is Channel.EMAIL else prefs.phone
         due, reason = self.now, None
@@ -236,7 +284,7 @@ class _Planner:
         if quiet is not None:
             due, reason = quiet, "quiet hours"
         email = channel is Channel.EMAIL
-        delivery = Delivery(
+        return Delivery(
             id=delivery_id(self.event.id, person, channel),
             channel=channel,
             target=person,
@@ -253,12 +301,6 @@ class _Planner:
             max_attempts=self.limits.email_max_attempts if email else self.limits.sms_max_attempts,
             deferred_reason=reason,
         )
-        if not address:
-            kind = "email address" if email else "phone number"
-            delivery = replace(
-                delivery, status=DeliveryStatus.DEAD, last_error=f"no {kind} for user {person}"
-            )
-        return delivery
 
     def _dead(self, rule: Rule, target: str, channel: Channel, reason: str) -> None:
         """What a rule could not send, recorded DEAD with the reason."""

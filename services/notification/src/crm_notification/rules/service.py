@@ -75,6 +75,7 @@ class TriggerService:
         incoming = IncomingEvent(event.id, event.type, event.subject, event.data, event.to_dict())
         plan = plan_event(incoming, **lookups)
         await self.inbox.add(plan.notifications, tx, event.subject)
+        await self.inbox.fold(plan.folds, tx)
         pending = await self.deliveries.add(plan.deliveries, tx, event.subject)
         await self.digests.add(plan.digest_items, tx.session)
         if pending:

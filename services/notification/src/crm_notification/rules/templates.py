@@ -40,13 +40,27 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
         title="Customer assigned to you: {displayName}",
         body="{displayName} is now assigned to you. Please follow up.",
     ),
+    # One notice for all the customers an import or bulk update assigned to the reader
+    # (rules/batches.py): {count} of them, {via} names the batch, {customers} the noun.
+    (NotificationType.CUSTOMERS_ASSIGNED, Language.ZH_CN): Template(
+        title="{count} 位客户已通过{via}分配给您",
+        body="{actorId} 通过{via}（{batchId}）将 {count} 位客户分配给了您，"
+        "请在客户列表中查看并跟进。",
+    ),
+    (NotificationType.CUSTOMERS_ASSIGNED, Language.EN): Template(
+        title="{count} {customers} assigned to you by {via}",
+        body="{actorId} assigned {count} {customers} to you by {via} ({batchId}). "
+        "Open the list to follow up.",
+    ),
+    # Tasks are named by their title; {urgency}, {priority}, {status}… read as words of the
+    # reader's language (rules/labels.py).
     (NotificationType.TASK_DUE, Language.ZH_CN): Template(
-        title="任务到期提醒：{dueAt}",
-        body="您负责的任务 {taskId}（紧急程度 {urgency}）将于 {dueAt} 到期，请及时处理。",
+        title="任务到期提醒：{taskTitle}",
+        body="您负责的任务「{taskTitle}」（紧急程度：{urgency}）将于 {dueAt} 到期，请及时处理。",
     ),
     (NotificationType.TASK_DUE, Language.EN): Template(
-        title="Task due: {dueAt}",
-        body="Your task {taskId} ({urgency}) is due at {dueAt}.",
+        title="Task due: {taskTitle}",
+        body="Your task “{taskTitle}” (urgency: {urgency}) is due at {dueAt}.",
     ),
     (NotificationType.TICKET_ASSIGNED, Language.ZH_CN): Template(
         title="工单分配给您（优先级 {priority}）",
@@ -58,7 +72,7 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
     ),
     (NotificationType.TICKET_SLA_BREACHED, Language.ZH_CN): Template(
         title="工单已超出 SLA（优先级 {priority}）",
-        body="工单 {ticketId} 的 {target} 时限 {dueAt} 已超出，请立即处理。",
+        body="工单 {ticketId} 的{target}时限 {dueAt} 已超出，请立即处理。",
     ),
     (NotificationType.TICKET_SLA_BREACHED, Language.EN): Template(
         title="Ticket SLA breached ({priority})",
@@ -73,12 +87,12 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
         body="Ticket {ticketId} went from {previous} to {status}.",
     ),
     (NotificationType.TASK_OVERDUE, Language.ZH_CN): Template(
-        title="任务已逾期：{dueAt}",
-        body="您负责的任务 {taskId}（紧急程度 {urgency}）已于 {dueAt} 到期，仍未完成。",
+        title="任务已逾期：{taskTitle}",
+        body="您负责的任务「{taskTitle}」（紧急程度：{urgency}）已于 {dueAt} 到期，仍未完成。",
     ),
     (NotificationType.TASK_OVERDUE, Language.EN): Template(
-        title="Task overdue since {dueAt}",
-        body="Your task {taskId} ({urgency}) was due at {dueAt} and is still open.",
+        title="Task overdue: {taskTitle}",
+        body="Your task “{taskTitle}” (urgency: {urgency}) was due at {dueAt} and is still open.",
     ),
     (NotificationType.TICKET_MENTION, Language.ZH_CN): Template(
         title="{actorId} 在工单评论中提到了您",
@@ -155,13 +169,23 @@ def render(
     templates: Mapping[tuple[NotificationType, Language], Template] = TEMPLATES,
 ) -> Rendered:
     """Render the template of `type` in `language`, falling back to the default language."""
+    template, language = template_for(type, language, templates)
+    return Rendered(fill(template.title, variables), fill(template.body, variables), language)
+
+
+def template_for(
+    type: NotificationType,
+    language: Language,
+    templates: Mapping[tuple[NotificationType, Language], Template] = TEMPLATES,
+) -> tuple[Template, Language]:
+    """The template of `type` in `language`, else in the default language; and which."""
     template = templates.get((type, language))
     if template is None:
         language = DEFAULT_LANGUAGE
         template = templates.get((type, language))
     if template is None:
         raise TemplateError(f"no template for {type}")
-    return Rendered(fill(template.title, variables), fill(template.body, variables), language)
+    return template, language
 
 
 class _AnyName(Mapping[str, Any]):
