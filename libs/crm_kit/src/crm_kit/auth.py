@@ -16,6 +16,8 @@ import jwt
 from crm_kit.errors import Forbidden, Unauthenticated
 from crm_kit.settings import AuthSettings
 
+MAX_ZONE_CHARS = 64  # longer than any IANA time zone name
+
 
 class Role(StrEnum):
     ADMIN = "ADMIN"
@@ -32,6 +34,9 @@ class Principal:
     roles: frozenset[Role]
     team: str
     token: str = ""
+    # The `zoneinfo` claim (OpenID Connect: an IANA name) as the token has it, unchecked;
+    # "" when absent. Whoever uses it falls back to a default for an unknown zone.
+    time_zone: str = ""
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -111,6 +116,7 @@ def principal_from_claims(claims: dict[str, Any], token: str = "") -> Principal:
         roles=roles,
         team=str(claims.get("team") or ""),
         token=token,
+        time_zone=str(claims.get("zoneinfo") or "")[:MAX_ZONE_CHARS],
     )
 
 
@@ -124,6 +130,7 @@ def issue_dev_token(
     ttl_seconds: int = 12 * 3600,
     issuer: str = "",
     audience: str = "",
+    time_zone: str = "",
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -138,4 +145,6 @@ def issue_dev_token(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    if time_zone:
+        claims["zoneinfo"] = time_zone
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -304,6 +304,32 @@ def sees(principal: Principal, name: str) -> bool:
     return visibility(principal, name) is Visibility.UNMASKED
 
 
+# --- the caller's whole grant, for clients -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    resource: Resource
+    action: Action
+    scope: Scope
+
+
+def permissions(principal: Principal, options: PolicyOptions = DEFAULT_OPTIONS) -> list[Permission]:
+    """Every resource × action with the scope `scope_of` gives the caller: read off the same
+    table and rules the checks use (team setting, no team claim), so a client never keeps a
+    second copy of the policy to decide what to offer."""
+    return [
+        Permission(resource, action, scope_of(principal, action, resource, options))
+        for resource in Resource
+        for action in Action
+    ]
+
+
+def field_visibilities(principal: Principal) -> dict[str, Visibility]:
+    """How the caller sees each sensitive field (`visibility`), in `SENSITIVE_FIELDS` order."""
+    return {name: visibility(principal, name) for name in SENSITIVE_FIELDS}
+
+
 # --- input size limits -----------------------------------------------------------------------
 
 MAX_FILTER_TEXT = 200  # characters of one filter or id value

@@ -38,13 +38,14 @@ def scope(principal: Principal, action: Action) -> Scope:
 
 
 def can(principal: Principal, customer: Customer, action: Action = Action.READ) -> bool:
+    return can_reach(principal, action, customer.owner_id, customer.team)
+
+
+def can_reach(principal: Principal, action: Action, owner_id: str | None, team: str | None) -> bool:
+    """`can` for a customer known by its owner and team alone (all that the rule reads): the
+    `viewerCan…` fields of a record already in the response."""
     return policy.can(
-        principal,
-        action,
-        Resource.CUSTOMER,
-        owner_id=customer.owner_id,
-        team=customer.team,
-        options=options(),
+        principal, action, Resource.CUSTOMER, owner_id=owner_id, team=team, options=options()
     )
 
 

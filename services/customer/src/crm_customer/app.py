@@ -36,7 +36,7 @@ from crm_customer.imports.store import JobRepository
 from crm_customer.imports.worker import JobWorker, ProgressHub
 from crm_customer.indexes import ALL_INDEXES
 from crm_customer.protection.crypto import DataProtector
-from crm_customer.settings import ImportSettings, service_settings
+from crm_customer.settings import ImportSettings, ViewerSettings, service_settings
 from crm_customer.staff.service import StaffService
 from crm_customer.staff.store import StaffRepository
 from crm_kit.mongo import Document
@@ -51,7 +51,7 @@ def build_deps(runtime: Runtime, keys: DataProtector) -> Deps:
     """The service's use cases and read sides over the runtime's database and unit of work
     (audited: the spec says so)."""
     imports = ImportSettings.from_env(runtime.settings.upload_max_bytes)
-    return wire(runtime.db, runtime.uow, keys, imports)
+    return wire(runtime.db, runtime.uow, keys, imports, ViewerSettings.from_env())
 
 
 def wire(
@@ -59,6 +59,7 @@ def wire(
     uow: UnitOfWork,
     keys: DataProtector,
     imports: ImportSettings | None = None,
+    viewer: ViewerSettings | None = None,
 ) -> Deps:
     """Every adapter, use case and read side of the service over one database."""
     imports = imports or ImportSettings()
@@ -105,6 +106,7 @@ def wire(
         exports=exporter,
         jobs=JobQueries(db),
         worker=JobWorker(jobs, importer, exporter, uow, ProgressHub()),
+        viewer=viewer or ViewerSettings(),
     )
 
 

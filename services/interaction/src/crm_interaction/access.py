@@ -24,6 +24,8 @@ from strawberry.utils.await_maybe import AwaitableOrValue
 
 from crm_interaction.customers.model import CustomerView
 from crm_interaction.graphql.context import Context
+from crm_interaction.interactions.model import Interaction
+from crm_interaction.tasks.model import Task
 from crm_interaction.tickets.model import Ticket
 from crm_interaction.tickets.queries import TicketAccess
 from crm_kit import policy
@@ -199,14 +201,25 @@ async def require_for_write(
 async def require_interaction(context: Context, interaction_id: str, action: Action) -> None:
     found = await context.deps.interaction_queries.get(interaction_id)
     if found is not None:  # unknown: the use case answers NOT_FOUND
-        await require_customer(context, found.customer_id, action, Resource.INTERACTION)
+        await require_interaction_record(context, found, action)
+
+
+async def require_interaction_record(
+    context: Context, interaction: Interaction, action: Action
+) -> None:
+    await require_customer(context, interaction.customer_id, action, Resource.INTERACTION)
 
 
 async def require_task(context: Context, task_id: str, action: Action) -> None:
-    """A task's assignee may work on it; others need the task scope on its customer."""
     found = await context.deps.task_queries.get(task_id)
-    if found is not None and found.assignee_id != context.principal.sub:
-        await require_customer(context, found.customer_id, action, Resource.TASK)
+    if found is not None:  # unknown: the use case answers NOT_FOUND
+        await require_task_record(context, found, action)
+
+
+async def require_task_record(context: Context, task: Task, action: Action) -> None:
+    """A task's assignee may work on it; others need the task scope on its customer."""
+    if task.assignee_id != context.principal.sub:
+        await require_customer(context, task.customer_id, action, Resource.TASK)
 
 
 async def require_ticket_id(context: Context, ticket_id: str, action: Action) -> None:

@@ -21,6 +21,7 @@ from crm_customer.imports.export import ExportService
 from crm_customer.imports.queries import JobQueries
 from crm_customer.imports.service import ImportService
 from crm_customer.imports.worker import JobWorker
+from crm_customer.settings import ViewerSettings
 from crm_customer.staff.service import StaffService
 from crm_kit.graphql import RequestContext
 
@@ -42,6 +43,7 @@ class Deps:
     exports: ExportService
     jobs: JobQueries
     worker: JobWorker  # runs the import and export jobs; its hub announces their progress
+    viewer: ViewerSettings  # the `viewer` field's defaults (time zone)
 
 
 type Context = RequestContext[Deps]

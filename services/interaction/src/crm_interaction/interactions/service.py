@@ -16,6 +16,7 @@ from crm_interaction.shared.filing import Filing
 from crm_interaction.shared.versioning import load_for_change
 from crm_interaction.timeline.model import TimelineKind, entry_id
 from crm_kit.auth import Principal
+from crm_kit.errors import Forbidden
 from crm_kit.events import new_id
 from crm_kit.idempotency import Key
 from crm_kit.mongo import Session
@@ -49,6 +50,15 @@ class InteractionService:
     def __init__(self, filing: Filing, interactions: InteractionRepository) -> None:
         self._filing = filing
         self._interactions = interactions
+
+    def may_change(self, principal: Principal, interaction: Interaction) -> bool:
+        """Would `edit` and `delete` let the caller at this record now (the author's window,
+        the editors' roles)? The customer scope is `access`'s part."""
+        try:
+            model.ensure_can_change(interaction, principal, to_storage_time(self._filing.clock()))
+        except Forbidden:
+            return False
+        return True
 
     async def log(self, principal: Principal, command: LogInteraction) -> Interaction:
         model.ensure_can_log(principal)

@@ -54,6 +54,17 @@ class TaskService:
         self._tasks = tasks
         self._jobs = jobs
 
+    @staticmethod
+    def may_change(principal: Principal, task: Task) -> bool:
+        """Would `update`, `complete` and `cancel` let the caller at this task (the writer
+        roles; assignee, creator or manager)? Its state and the customer scope aside."""
+        try:
+            model.ensure_writer(principal)
+            _ensure_may_change(principal, task, "change")
+        except Forbidden:
+            return False
+        return True
+
     async def create(
         self, principal: Principal, command: NewTask, idempotency_key: str | None = None
     ) -> Task:

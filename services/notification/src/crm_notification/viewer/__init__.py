@@ -1,0 +1,1 @@
+"""Viewer: the caller's own figures on the `Viewer` entity (owned by the customer subgraph)."""
