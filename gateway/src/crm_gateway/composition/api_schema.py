@@ -41,12 +41,21 @@ def _input_value(value: InputValueInfo) -> str:
     return f"{value.name}: {value.type}{default}{_deprecated(value.deprecation)}"
 
 
+def _arguments(args: list[InputValueInfo]) -> str:
+    """The argument list: on one line, or one argument a line when any has a description."""
+    if not args:
+        return ""
+    if not any(a.description for a in args):
+        return "(" + ", ".join(_input_value(a) for a in args) + ")"
+    lines = "".join(_description(a.description, "    ") + f"    {_input_value(a)}\n" for a in args)
+    return "(\n" + lines + "  )"
+
+
 def _field(field: FieldInfo) -> str:
     args = [a for a in field.args.values() if not a.inaccessible]
-    printed_args = "(" + ", ".join(_input_value(a) for a in args) + ")" if args else ""
     return (
         _description(field.description, "  ")
-        + f"  {field.name}{printed_args}: {field.type}{_deprecated(field.deprecation)}\n"
+        + f"  {field.name}{_arguments(args)}: {field.type}{_deprecated(field.deprecation)}\n"
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from enum import Enum
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -14,11 +15,15 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import has_object_definition
+from strawberry.types.enum import has_enum_definition
 
 from crm_kit.audit.web import AuditExtension
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, ErrorCode, Unauthenticated
+from crm_kit.paging import MAX_PAGE_SIZE
 from crm_kit.personal import scrub, scrub_extensions
 from crm_kit.personal_types import SCALAR_MAP as PERSONAL_SCALARS
 from crm_kit.personal_types import PersonalDataViewer
@@ -168,10 +173,19 @@ def unauthenticated() -> Unauthenticated:
     shareable=True, description="Relay page info; shared by every subgraph's connections."
 )
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More items follow this page: ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when this page was asked for with `after` (there is no backward paging)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first edge; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last edge, for `after` of the next page; null on "
+        "an empty page."
+    )
 
 
 def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInfo:
@@ -182,3 +196,70 @@ def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInf
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
     )
+
+
+FIRST = (
+    f"How many items to return: 0…{MAX_PAGE_SIZE} (the services' MAX_PAGE_SIZE setting); more "
+    "is refused, never cut: BAD_USER_INPUT (`first` OUT_OF_RANGE)."
+)
+AFTER = (
+    "The `endCursor` of the previous page (an opaque string); omit it for the first page. A "
+    "string that is not a cursor of this list is BAD_USER_INPUT (`after` INVALID_CURSOR)."
+)
+PageFirst = Annotated[int | None, strawberry.argument(description=FIRST)]
+"""A connection's `first` argument, described."""
+PageAfter = Annotated[str | None, strawberry.argument(description=AFTER)]
+"""A connection's `after` argument, described."""
+ExpectedVersion = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The `version` the caller last saw: when the record has another version "
+        "now, nothing changes and the answer is CONFLICT (with `currentVersion`). Omit it to "
+        "change whatever version is current."
+    ),
+]
+"""An edit's `expectedVersion` argument (optimistic concurrency), described."""
+
+
+def described_enum[E: Enum](
+    enum: type[E],
+    description: str,
+    values: Mapping[E, str] | Mapping[str, str],
+    *,
+    name: str | None = None,
+) -> type[E]:
+    """`strawberry.enum` for a domain enum (a model imports no strawberry, so its members
+    cannot be `strawberry.enum_value`s), with a description for each value (keyed by member
+    or member name); a value left undescribed is an error at import. `name` is the GraphQL
+    name when it differs from the class's. A definition strawberry already made for the enum
+    (it makes one for a plain enum met in an annotation) is described in place, so every type
+    that refers to the enum sees the descriptions."""
+    text = {(k.name if isinstance(k, Enum) else k): v for k, v in values.items()}
+    missing = [member.name for member in enum if not text.get(member.name)]
+    if missing:
+        raise ValueError(f"{enum.__name__}: no description for {', '.join(missing)}")
+    wrapped = enum if has_enum_definition(enum) else strawberry.enum(enum, name=name)
+    if not has_enum_definition(wrapped):  # pragma: no cover - strawberry.enum always sets it
+        raise TypeError(f"{enum.__name__} is not a strawberry enum")
+    definition = wrapped.__strawberry_definition__
+    definition.name = name or definition.name
+    definition.description = description
+    for value in definition.values:
+        value.description = text[value.name]
+    return enum
+
+
+QUERY = "The CRM's reads: the gateway composes every service's into one Query."
+MUTATION = (
+    "The CRM's writes: each answers the changed record or a payload; a refused one answers an "
+    "error with `extensions.code` (and `fieldErrors` for BAD_USER_INPUT)."
+)
+
+
+def root_type(name: str, parts: tuple[type, ...], description: str) -> type:
+    """`strawberry.tools.merge_types`, described: a subgraph's Query or Mutation."""
+    merged = merge_types(name, parts)
+    if not has_object_definition(merged):  # pragma: no cover - merge_types makes a type
+        raise TypeError(f"{name} is not a strawberry type")
+    merged.__strawberry_definition__.description = description
+    return merged

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -24,58 +24,106 @@ from crm_kit.graphql import PageInfo
 MAX_PAGE = 100
 
 
-@strawberry.federation.type(shareable=True)
+@strawberry.federation.type(shareable=True, description="The record an audited action was about.")
 class AuditTarget:
-    type: str
-    id: str
+    type: str = strawberry.field(
+        description="Its kind: the first word of the events the action emitted (e.g. `ticket`) "
+        "or the type the service recorded (e.g. `Customer`); empty when there is none."
+    )
+    id: str = strawberry.field(description="Its id; empty when there is none.")
 
 
-@strawberry.federation.type(shareable=True)
+@strawberry.federation.type(
+    shareable=True,
+    description="One field an audited action changed; values are masked by field name when "
+    "recorded (phones, e-mails, ID numbers, addresses, secrets).",
+)
 class AuditChange:
-    field: str
-    before_json: str
-    after_json: str
+    field: str = strawberry.field(description="The field's name.")
+    before_json: str = strawberry.field(description="The value before, as JSON text.")
+    after_json: str = strawberry.field(description="The value after, as JSON text.")
 
 
 @strawberry.federation.type(shareable=True, description="One tamper-evident audit record.")
 class AuditRecord:
-    seq: int
-    service: str
-    at: datetime
-    actor: str
-    roles: list[str]
-    action: str
-    outcome: str
-    target: AuditTarget
-    changes: list[AuditChange]
-    details_json: str
-    request_id: str
-    client: str
-    prev: str
-    hash: str
+    seq: int = strawberry.field(
+        description="The record's number in its service's log: consecutive from 1, so a gap "
+        "means a deleted record."
+    )
+    service: str = strawberry.field(description="The service whose log holds the record.")
+    at: datetime = strawberry.field(description="When it was recorded (RFC 3339, UTC).")
+    actor: str = strawberry.field(
+        description="Who acted: the caller's staff id (token subject), `anonymous`, or "
+        "`system:<service>` for work without a caller (event consumers, schedulers)."
+    )
+    roles: list[str] = strawberry.field(description="The caller's roles at the time, sorted.")
+    action: str = strawberry.field(
+        description="What was done: `<service>.<mutation fields>` for a mutation (e.g. "
+        "`interaction.logInteraction`), or a named action (e.g. `customer.unmask`)."
+    )
+    outcome: str = strawberry.field(
+        description="`OK`, or the error code the attempt ended with (e.g. `FORBIDDEN`)."
+    )
+    target: AuditTarget = strawberry.field(description="The record acted on.")
+    changes: list[AuditChange] = strawberry.field(
+        description="Field-level changes, where the service recorded them (else empty)."
+    )
+    details_json: str = strawberry.field(
+        description="Further details as a JSON object in text (sorted keys; masked like changes)."
+    )
+    request_id: str = strawberry.field(
+        description="The request's id, as quoted in error messages; empty outside a request."
+    )
+    client: str = strawberry.field(
+        description="The client's address (the first X-Forwarded-For entry, else the peer); "
+        "empty outside a request."
+    )
+    prev: str = strawberry.field(
+        description="The `hash` of the record before (64 zeros before the first record)."
+    )
+    hash: str = strawberry.field(
+        description="SHA-256 (hex) of the record's other fields as canonical JSON: editing a "
+        "record breaks it, and the next record's `prev`."
+    )
 
 
-@strawberry.federation.type(shareable=True)
+@strawberry.federation.type(shareable=True, description="An audit record and its cursor.")
 class AuditRecordEdge:
-    cursor: str
-    node: AuditRecord
+    cursor: str = strawberry.field(description="The record's position, for `after`.")
+    node: AuditRecord = strawberry.field(description="The record.")
 
 
-@strawberry.federation.type(shareable=True)
+@strawberry.federation.type(shareable=True, description="A page of audit records, newest first.")
 class AuditRecordConnection:
-    edges: list[AuditRecordEdge]
-    page_info: PageInfo
+    edges: list[AuditRecordEdge] = strawberry.field(description="This page's records.")
+    page_info: PageInfo = strawberry.field(description="Where to continue.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="Which audit records to list: each field given must match exactly (no patterns)."
+)
 class AuditLogFilter:
-    actor: str | None = None
-    action: str | None = None
-    outcome: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    from_time: datetime | None = None
-    to_time: datetime | None = None
+    actor: str | None = strawberry.field(
+        default=None, description="Only this actor's (staff id, `anonymous`, `system:<service>`)."
+    )
+    action: str | None = strawberry.field(
+        default=None, description="Only this action, e.g. `interaction.logInteraction`."
+    )
+    outcome: str | None = strawberry.field(
+        default=None, description="Only this outcome: `OK` or an error code."
+    )
+    target_type: str | None = strawberry.field(
+        default=None, description="Only actions on this type of record (see `AuditTarget.type`)."
+    )
+    target_id: str | None = strawberry.field(
+        default=None, description="Only actions on the record with this id."
+    )
+    from_time: datetime | None = strawberry.field(
+        default=None, description="Only records at or after this time."
+    )
+    to_time: datetime | None = strawberry.field(
+        default=None, description="Only records before this time."
+    )
 
 
 def _query(f: AuditLogFilter | None) -> dict[str, Any]:
@@ -150,20 +198,31 @@ async def audit_log_page(
     )
 
 
+_FILTER = strawberry.argument(description="Which records; every record when omitted.")
+_FIRST = strawberry.argument(
+    description=f"How many records: 1…{MAX_PAGE}; else BAD_USER_INPUT (`first` OUT_OF_RANGE)."
+)
+_AFTER = strawberry.argument(
+    description="The `endCursor` of the previous page; a string that is not one is "
+    "BAD_USER_INPUT (`after` INVALID_CURSOR)."
+)
+
+
 def audit_query(service: str) -> type:
     """A Query type with the one root field `<service>AuditLog`, for strawberry's merge_types."""
 
     async def resolve(
         info: strawberry.Info,
-        filter: AuditLogFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
+        filter: Annotated[AuditLogFilter | None, _FILTER] = None,
+        first: Annotated[int, _FIRST] = 50,
+        after: Annotated[str | None, _AFTER] = None,
     ) -> AuditRecordConnection:
         return await audit_log_page(info, filter, first, after)
 
     field = strawberry.field(
         resolver=resolve,
-        description=f"ADMIN: the {service} service's audit log, newest first.",
+        description=f"ADMIN only (others: FORBIDDEN): the {service} service's audit log, "
+        "newest first.",
     )
     name = f"{service.title()}AuditQuery"
     return strawberry.type(type(name, (), {f"{service}_audit_log": field}))

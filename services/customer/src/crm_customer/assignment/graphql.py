@@ -4,15 +4,26 @@ ADMIN's edits."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
-from crm_customer.assignment.model import Assignment, Rule, Strategy
+from crm_customer.assignment.model import MAX_CRITERIA, MAX_RULES, Assignment, Rule, Strategy
 from crm_customer.graphql.context import Info
 from crm_kit.auth import Role
+from crm_kit.graphql import described_enum
 
-AssignmentStrategyEnum = strawberry.enum(Strategy, name="AssignmentStrategy")
+AssignmentStrategyEnum = described_enum(
+    Strategy,
+    name="AssignmentStrategy",
+    description="How a rule picks the owner among its team's active SALES staff.",
+    values={
+        "ROUND_ROBIN": "Each in turn (by staff id), by a counter the rule keeps.",
+        "LEAST_LOADED": "The one with the fewest live (not archived) customers; ties in turn.",
+    },
+)
+_ANY = "empty: any"
+_CRITERIA = f"at most {MAX_CRITERIA} (TOO_MANY), blanks and repeats dropped"
 
 
 @strawberry.type(
@@ -21,17 +32,30 @@ AssignmentStrategyEnum = strawberry.enum(Strategy, name="AssignmentStrategy")
     "staff, ROUND_ROBIN or LEAST_LOADED (fewest live customers)."
 )
 class AssignmentRule:
-    id: strawberry.ID
-    name: str
-    position: int
-    team: str
-    strategy: AssignmentStrategyEnum  # type: ignore[valid-type]
-    provinces: list[str]
-    cities: list[str]
-    industries: list[str]
-    active: bool
-    updated_at: datetime | None
-    updated_by: str | None
+    id: strawberry.ID = strawberry.field(description="The rule's id.")
+    name: str = strawberry.field(description="The rule's name.")
+    position: int = strawberry.field(
+        description="Rules are tried by position, ascending (then by id)."
+    )
+    team: str = strawberry.field(description="The team whose active SALES staff get customers.")
+    strategy: AssignmentStrategyEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How the owner is picked."
+    )
+    provinces: list[str] = strawberry.field(
+        description=f"Matches a customer whose region (first address's province) is one of "
+        f"these; {_ANY}."
+    )
+    cities: list[str] = strawberry.field(
+        description=f"Matches a customer whose first address's city is one of these; {_ANY}."
+    )
+    industries: list[str] = strawberry.field(
+        description=f"Matches a customer whose GB/T 4754 section is one of these; {_ANY}."
+    )
+    active: bool = strawberry.field(description="Inactive rules are skipped.")
+    updated_at: datetime | None = strawberry.field(
+        description="When last saved (ISO 8601 date-time, UTC); null when not recorded."
+    )
+    updated_by: str | None = strawberry.field(description="Who saved it last (staff id).")
 
     @classmethod
     def from_model(cls, r: Rule) -> Self:
@@ -50,18 +74,34 @@ class AssignmentRule:
         )
 
 
-@strawberry.input
+@strawberry.input(description="An assignment rule as ADMIN saves it.")
 class AssignmentRuleInput:
-    id: strawberry.ID | None = strawberry.field(default=None, description="None: a new rule.")
-    name: str
-    team: str
-    strategy: AssignmentStrategyEnum = Strategy.ROUND_ROBIN  # type: ignore[valid-type]
-    position: int = 0
-    provinces: list[str] = strawberry.field(default_factory=list)
-    cities: list[str] = strawberry.field(default_factory=list)
-    industries: list[str] = strawberry.field(default_factory=list, description="GB/T 4754 A–T")
-    active: bool = True
-    idempotency_key: str | None = None
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=f"None: a new rule (at most {MAX_RULES}: `id` TOO_MANY); else the rule it "
+        "replaces (NOT_FOUND when unknown).",
+    )
+    name: str = strawberry.field(description="Required (REQUIRED); whitespace collapsed.")
+    team: str = strawberry.field(description="The team to assign to (REQUIRED).")
+    strategy: AssignmentStrategyEnum = strawberry.field(  # type: ignore[valid-type]
+        default=Strategy.ROUND_ROBIN, description="How the owner is picked; ROUND_ROBIN."
+    )
+    position: int = strawberry.field(default=0, description="Trying order, ascending.")
+    provinces: list[str] = strawberry.field(
+        default_factory=list, description=f"Provinces, {_CRITERIA}; {_ANY}."
+    )
+    cities: list[str] = strawberry.field(
+        default_factory=list, description=f"Cities, {_CRITERIA}; {_ANY}."
+    )
+    industries: list[str] = strawberry.field(
+        default_factory=list,
+        description=f"GB/T 4754 A–T (`industries[i]` INVALID_INDUSTRY), {_CRITERIA}; {_ANY}.",
+    )
+    active: bool = strawberry.field(default=True, description="false: the rule is skipped.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="1–200 characters. Retrying with the same key returns the first result.",
+    )
 
     def to_model(self) -> Rule:
         return Rule(
@@ -77,12 +117,14 @@ class AssignmentRuleInput:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Who the assignment rules would pick, and by which rule.")
 class AssignmentPreview:
-    owner_id: strawberry.ID
-    team: str
-    rule_id: strawberry.ID
-    strategy: AssignmentStrategyEnum  # type: ignore[valid-type]
+    owner_id: strawberry.ID = strawberry.field(description="The staff member picked.")
+    team: str = strawberry.field(description="The rule's team.")
+    rule_id: strawberry.ID = strawberry.field(description="The first matching rule.")
+    strategy: AssignmentStrategyEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How it picked."
+    )
 
     @classmethod
     def from_model(cls, a: Assignment) -> Self:
@@ -96,7 +138,9 @@ class AssignmentPreview:
 
 @strawberry.type
 class AssignmentQuery:
-    @strawberry.field(description="ADMIN/MANAGER: the assignment rules in the order tried.")
+    @strawberry.field(
+        description="ADMIN/MANAGER: the assignment rules in the order tried. Errors: FORBIDDEN."
+    )
     async def assignment_rules(self, info: Info) -> list[AssignmentRule]:
         info.context.principal.require_role(Role.ADMIN, Role.MANAGER)
         rules = await info.context.deps.assignment.list_rules()
@@ -104,14 +148,19 @@ class AssignmentQuery:
 
     @strawberry.field(
         description="ADMIN/MANAGER: who the rules would pick now for a customer in this "
-        "place and industry (does not take a round-robin turn)."
+        "place and industry (does not take a round-robin turn); null when no rule matches or "
+        "its team has no active SALES staff. Errors: FORBIDDEN."
     )
     async def assignment_preview(
         self,
         info: Info,
-        province: str | None = None,
-        city: str | None = None,
-        industry: str | None = None,
+        province: Annotated[
+            str | None, strawberry.argument(description="The customer's province (region).")
+        ] = None,
+        city: Annotated[str | None, strawberry.argument(description="The customer's city.")] = None,
+        industry: Annotated[
+            str | None, strawberry.argument(description="Its GB/T 4754 section, A–T.")
+        ] = None,
     ) -> AssignmentPreview | None:
         info.context.principal.require_role(Role.ADMIN, Role.MANAGER)
         chosen = await info.context.deps.assignment.preview(province, city, industry)
@@ -120,13 +169,28 @@ class AssignmentQuery:
 
 @strawberry.type
 class AssignmentMutation:
-    @strawberry.mutation(description="ADMIN: create (no id) or replace an assignment rule.")
-    async def save_assignment_rule(self, info: Info, input: AssignmentRuleInput) -> AssignmentRule:
+    @strawberry.mutation(
+        description="ADMIN: create (no id) or replace an assignment rule. Errors: "
+        "BAD_USER_INPUT (`name`, `team` REQUIRED; `provinces`, `cities`, `industries` TOO_MANY; "
+        "`industries[i]` INVALID_INDUSTRY; `id` TOO_MANY; `idempotencyKey` REQUIRED, TOO_LONG), "
+        "NOT_FOUND, FORBIDDEN."
+    )
+    async def save_assignment_rule(
+        self,
+        info: Info,
+        input: Annotated[AssignmentRuleInput, strawberry.argument(description="The rule.")],
+    ) -> AssignmentRule:
         saved = await info.context.deps.assignment.save_rule(
             info.context.principal, input.to_model(), input.idempotency_key
         )
         return AssignmentRule.from_model(saved)
 
-    @strawberry.mutation(description="ADMIN: delete an assignment rule.")
-    async def delete_assignment_rule(self, info: Info, id: strawberry.ID) -> bool:
+    @strawberry.mutation(
+        description="ADMIN: delete an assignment rule; true when it existed. Errors: FORBIDDEN."
+    )
+    async def delete_assignment_rule(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")],
+    ) -> bool:
         return await info.context.deps.assignment.delete_rule(info.context.principal, str(id))

@@ -3,41 +3,44 @@ update, assign, archive, erase, bulk changes, and the audited reveal of a masked
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Annotated
 
 import strawberry
 
 from crm_customer import access
-from crm_customer.customers.filters import SortOrder, cursor_for
-from crm_customer.customers.inputs import (
-    BulkChangeInput,
-    CreateCustomerInput,
-    CustomerFilterInput,
-    UpdateCustomerInput,
-    to_filter,
+from crm_customer.customers.arguments import (
+    FIELD_ERRORS,
+    RECORD_ERRORS,
+    CustomerId,
+    ExpectedVersion,
+    Filter,
 )
+from crm_customer.customers.enums import SortEnum
+from crm_customer.customers.filters import SortOrder, cursor_for
+from crm_customer.customers.inputs import CreateCustomerInput, UpdateCustomerInput
+from crm_customer.customers.list_inputs import BulkChangeInput, CustomerFilterInput, to_filter
 from crm_customer.customers.model import Customer as CustomerModel
 from crm_customer.customers.queries import Statistics
-from crm_customer.customers.types import (
+from crm_customer.customers.results import (
     BulkItemResult,
     BulkResult,
     CountBucket,
-    Customer,
     CustomerConnection,
     CustomerEdge,
     CustomerStatistics,
     IndustrySection,
-    SortEnum,
+    RevealableField,
+    RevealedField,
     StageTransition,
     WeekCount,
-    customer_loader,
 )
+from crm_customer.customers.types import Customer, customer_loader
 from crm_customer.customers.validators import INDUSTRY_SECTIONS
 from crm_customer.graphql.context import Info
 from crm_kit.audit import record_now
 from crm_kit.events import utcnow
 from crm_kit.graphql import page_info
-from crm_kit.paging import page_size
+from crm_kit.paging import MAX_PAGE_SIZE, page_size
 from crm_kit.policy import Action, Scope
 
 
@@ -94,19 +97,41 @@ def _statistics(stats: Statistics) -> CustomerStatistics:
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="One customer: the root of the customer 360 view.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+    @strawberry.field(
+        description="One customer: the root of the customer 360 view. Errors: NOT_FOUND, "
+        "FORBIDDEN (a customer the caller may not read)."
+    )
+    async def customer(self, info: Info, id: CustomerId) -> Customer | None:
         info.context.principal  # noqa: B018 - authenticate before any data is read
         return Customer.from_model(await customer_loader(info).load(str(id)))
 
-    @strawberry.field(description="Customers matching a filter; newest first unless sorted.")
+    @strawberry.field(
+        description="Customers matching a filter, newest first unless sorted: those the caller "
+        "may list (ADMIN, SERVICE, ANALYST every one; MANAGER their team's; SALES their own). "
+        "Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR, the filter's "
+        "field errors), FORBIDDEN."
+    )
     async def customers(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        filter: CustomerFilterInput | None = None,
-        sort: SortEnum = SortOrder.CREATED_DESC,  # type: ignore[valid-type]
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"Page size, 20 by default, at most MAX_PAGE_SIZE ({MAX_PAGE_SIZE} "
+                "unless configured): more is BAD_USER_INPUT (`first` OUT_OF_RANGE), never cut."
+            ),
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `endCursor` of the previous page, made under the same `sort` "
+                "(INVALID_CURSOR otherwise); null: the first page."
+            ),
+        ] = None,
+        filter: Filter = None,
+        sort: Annotated[
+            SortEnum, strawberry.argument(description="The order; CREATED_DESC by default.")  # type: ignore[valid-type]
+        ] = SortOrder.CREATED_DESC,
     ) -> CustomerConnection:
         scope = access.condition(info.context.principal, Action.LIST)
         if scope is None:
@@ -129,10 +154,11 @@ class CustomerQuery:
             total_count=page.total,
         )
 
-    @strawberry.field(description="Counts for dashboards: by stage, source, industry, …")
-    async def customer_statistics(
-        self, info: Info, filter: CustomerFilterInput | None = None
-    ) -> CustomerStatistics:
+    @strawberry.field(
+        description="Counts for dashboards: by stage, source, industry, …, over the customers "
+        "the caller may list. Errors: BAD_USER_INPUT (the filter's field errors), FORBIDDEN."
+    )
+    async def customer_statistics(self, info: Info, filter: Filter = None) -> CustomerStatistics:
         scope = access.condition(info.context.principal, Action.LIST)
         if scope is None:
             raise access.forbidden("*", Action.LIST)
@@ -149,27 +175,22 @@ class CustomerQuery:
         ]
 
 
-@strawberry.enum(description="A masked customer field that may be revealed.")
-class RevealableField(StrEnum):
-    ID_CARD_NUMBER = "idCardNumber"
-    PHONES = "phones"
-    EMAILS = "emails"
-
-
-@strawberry.type(description="A field's unmasked value(s); the reveal is in the audit log.")
-class RevealedField:
-    customer_id: strawberry.ID
-    field: RevealableField
-    values: list[str]
-
-
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation(
-        description="Refuses an exact duplicate (identity number, credit code, phone, email) "
-        "with CONFLICT naming the existing customer unless `force` is set."
+        description="Create a customer (ADMIN, MANAGER, SALES). Refuses an exact duplicate "
+        "(identity number, credit code, phone, email) with CONFLICT naming the existing "
+        "customer (`conflictingId`, `rule`, `duplicates`) unless `force` is set; weaker "
+        "matches become `possibleDuplicates`. Emits customer.created.v1 (and "
+        "customer.assigned.v1 with an owner). Errors: BAD_USER_INPUT (" + FIELD_ERRORS + "; "
+        "`stage` INVALID_STAGE; `idempotencyKey` REQUIRED, TOO_LONG), CONFLICT, FORBIDDEN "
+        "(another role; an owner or team outside the caller's scope)."
     )
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
+    async def create_customer(
+        self,
+        info: Info,
+        input: Annotated[CreateCustomerInput, strawberry.argument(description="The customer.")],
+    ) -> Customer:
         principal = info.context.principal
         owner_id, team = str(input.owner_id) if input.owner_id else None, input.team
         if access.scope(principal, Action.CREATE) is Scope.OWN:
@@ -184,9 +205,24 @@ class CustomerMutation:
         )
         return Customer.from_model(created)
 
-    @strawberry.mutation(description="Partial update; fails with CONFLICT on a stale version.")
+    @strawberry.mutation(
+        description="Partial update (ADMIN, MANAGER, SALES, of customers they may update); "
+        "fails with CONFLICT on a stale version. Nothing changed: the record as it is. Emits "
+        "customer.updated.v1. Errors: BAD_USER_INPUT (" + FIELD_ERRORS + "; `stage` "
+        "INVALID_TRANSITION), " + RECORD_ERRORS + ", FORBIDDEN."
+    )
     async def update_customer(
-        self, info: Info, id: strawberry.ID, expected_version: int, input: UpdateCustomerInput
+        self,
+        info: Info,
+        id: CustomerId,
+        expected_version: Annotated[
+            int,
+            strawberry.argument(
+                description="The version the edit is based on: another current version is a "
+                "CONFLICT (with `currentVersion`)."
+            ),
+        ],
+        input: Annotated[UpdateCustomerInput, strawberry.argument(description="The changes.")],
     ) -> Customer:
         await checked(info, str(id), Action.UPDATE)
         updated = await info.context.deps.customers.update(
@@ -194,14 +230,23 @@ class CustomerMutation:
         )
         return Customer.from_model(updated)
 
-    @strawberry.mutation(description="Give the customer a new owner (and optionally team).")
+    @strawberry.mutation(
+        description="Give the customer a new owner (and optionally team): ADMIN, MANAGER within "
+        "their scope. Emits customer.assigned.v1. Errors: BAD_USER_INPUT (`ownerId` REQUIRED, "
+        "INACTIVE_STAFF), " + RECORD_ERRORS + ", FORBIDDEN (another role; the customer or "
+        "the new owner and team outside the caller's scope)."
+    )
     async def assign_customer(
         self,
         info: Info,
-        id: strawberry.ID,
-        owner_id: strawberry.ID,
-        team: str | None = None,
-        expected_version: int | None = None,
+        id: CustomerId,
+        owner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The new owner's staff id.")
+        ],
+        team: Annotated[
+            str | None, strawberry.argument(description="The new team; null keeps the team.")
+        ] = None,
+        expected_version: ExpectedVersion = None,
     ) -> Customer:
         await checked(info, str(id), Action.ASSIGN)
         access.check_new_owner(info.context.principal, str(owner_id), team)
@@ -210,9 +255,12 @@ class CustomerMutation:
         )
         return Customer.from_model(assigned)
 
-    @strawberry.mutation(description="Soft-delete: hidden from lists unless asked for.")
+    @strawberry.mutation(
+        description="Soft-delete: hidden from lists unless asked for (ADMIN, MANAGER within "
+        "their scope). Emits customer.archived.v1. Errors: " + RECORD_ERRORS + ", FORBIDDEN."
+    )
     async def archive_customer(
-        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+        self, info: Info, id: CustomerId, expected_version: ExpectedVersion = None
     ) -> Customer:
         await checked(info, str(id), Action.ARCHIVE)
         done = await info.context.deps.customers.set_archived(
@@ -220,9 +268,12 @@ class CustomerMutation:
         )
         return Customer.from_model(done)
 
-    @strawberry.mutation(description="Bring an archived customer back.")
+    @strawberry.mutation(
+        description="Bring an archived customer back (ADMIN, MANAGER within their scope). Emits "
+        "customer.updated.v1. Errors: " + RECORD_ERRORS + ", FORBIDDEN."
+    )
     async def unarchive_customer(
-        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+        self, info: Info, id: CustomerId, expected_version: ExpectedVersion = None
     ) -> Customer:
         await checked(info, str(id), Action.ARCHIVE)
         done = await info.context.deps.customers.set_archived(
@@ -232,23 +283,51 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="ADMIN: erase personal data on request (kept as an archived tombstone); "
-        "history values are redacted. Emits customer.erased.v1."
+        "history values are redacted. Emits customer.erased.v1. Errors: BAD_USER_INPUT "
+        "(`reason` REQUIRED), NOT_FOUND, CONFLICT (a merged-away record, naming its survivor "
+        "as `conflictingId`), FORBIDDEN (not ADMIN). An erased customer is returned as it is."
     )
-    async def erase_customer(self, info: Info, id: strawberry.ID, reason: str) -> Customer:
+    async def erase_customer(
+        self,
+        info: Info,
+        id: CustomerId,
+        reason: Annotated[
+            str,
+            strawberry.argument(
+                description="Why (e.g. the request's reference): required; its first 500 "
+                "characters are kept in the history."
+            ),
+        ],
+    ) -> Customer:
         await checked(info, str(id), Action.ERASE)
         erased = await info.context.deps.customers.erase(info.context.principal, str(id), reason)
         return Customer.from_model(erased)
 
     @strawberry.mutation(
         description="Change stage, owner, tags or archive state of up to 500 customers (ids or "
-        "a filter); each item commits on its own and reports its result."
+        "a filter); each item commits on its own and reports its result (ADMIN, MANAGER, "
+        "SALES, on the customers they may change). Errors: BAD_USER_INPUT (`ids` "
+        "IDS_OR_FILTER, TOO_MANY; `change` REQUIRED; the filter's field errors), FORBIDDEN "
+        "(another role; a new owner or team outside the caller's scope)."
     )
     async def bulk_update_customers(
         self,
         info: Info,
-        change: BulkChangeInput,
-        ids: list[strawberry.ID] | None = None,
-        filter: CustomerFilterInput | None = None,
+        change: Annotated[BulkChangeInput, strawberry.argument(description="What changes.")],
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="The customers, at most 500 (repeats count once); give `ids` or "
+                "`filter`, not both."
+            ),
+        ] = None,
+        filter: Annotated[
+            CustomerFilterInput | None,
+            strawberry.argument(
+                description="Or the customers matching this filter, within the caller's "
+                "scope: the first 500 (`truncated` when more match)."
+            ),
+        ] = None,
     ) -> BulkResult:
         principal = info.context.principal
         scope = access.condition(principal, Action.BULK)
@@ -282,10 +361,14 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="Show one masked field of a customer unmasked; recorded in the audit log "
-        "(action customer.unmask). FORBIDDEN unless ADMIN or the MANAGER of its team."
+        "(action customer.unmask). FORBIDDEN unless ADMIN or the MANAGER of its team; "
+        "NOT_FOUND for an unknown id."
     )
     async def reveal_customer_field(
-        self, info: Info, id: strawberry.ID, field: RevealableField
+        self,
+        info: Info,
+        id: CustomerId,
+        field: Annotated[RevealableField, strawberry.argument(description="Which field.")],
     ) -> RevealedField:
         principal = info.context.principal
         customer = await info.context.deps.customer_queries.get(str(id))

@@ -1,6 +1,6 @@
-"""GraphQL output types of customers: the federated `Customer` entity, its list, bulk results
-and dashboard statistics. Personal fields are typed with crm_kit's personal scalars, which
-mask them for roles that may not see them."""
+"""GraphQL output types of customers: the federated `Customer` entity and the values it holds
+(its list, bulk results and statistics are `results`, its enums `enums`). Personal fields are
+typed with crm_kit's personal scalars, which mask them for roles that may not see them."""
 
 from __future__ import annotations
 
@@ -13,21 +13,26 @@ from strawberry.scalars import JSON
 from crm_customer import access
 from crm_customer.catalog.graphql import Tag, catalog_tags
 from crm_customer.catalog.model import split as tags_split
-from crm_customer.customers.filters import SortOrder
+from crm_customer.customers.enums import (
+    CompanySizeEnum,
+    CustomerKindEnum,
+    GenderEnum,
+    LifecycleStageEnum,
+    PhoneKindEnum,
+    SourceEnum,
+)
 from crm_customer.customers.model import Customer as CustomerModel
 from crm_customer.customers.validators import phone_kind
-from crm_customer.customers.values import (
-    CompanySize,
-    CustomerKind,
-    Gender,
-    LifecycleStage,
-    PhoneKind,
-    Source,
-)
+from crm_customer.customers.values import CustomerKind
 from crm_customer.graphql.context import Info
-from crm_customer.history.types import CustomerVersionConnection, version_page
+from crm_customer.history.types import (
+    BeforeVersion,
+    CustomerVersionConnection,
+    HistoryFirst,
+    version_page,
+)
+from crm_customer.viewer.abilities import viewer_can
 from crm_kit.errors import NotFound
-from crm_kit.graphql import PageInfo
 from crm_kit.personal import Disclosed
 from crm_kit.personal_types import (
     Birthday,
@@ -39,19 +44,7 @@ from crm_kit.personal_types import (
     StreetAddress,
     WeChatId,
 )
-
-CustomerKindEnum = strawberry.enum(CustomerKind, name="CustomerKind")
-LifecycleStageEnum = strawberry.enum(LifecycleStage, name="LifecycleStage")
-SourceEnum = strawberry.enum(Source, name="CustomerSource")
-GenderEnum = strawberry.enum(Gender, name="Gender")
-CompanySizeEnum = strawberry.enum(CompanySize, name="CompanySize")
-SortEnum = strawberry.enum(SortOrder, name="CustomerSort")
-PhoneKindEnum = strawberry.enum(
-    PhoneKind,
-    name="PhoneKind",
-    description="MOBILE, LANDLINE (with area code) and SERVICE (400 / 800) are numbers in "
-    "mainland China; INTERNATIONAL is any other country's number, of unknown type.",
-)
+from crm_kit.policy import Action
 
 
 def customer_loader(info: Info):  # type: ignore[no-untyped-def]
@@ -88,7 +81,7 @@ class PhoneDetail:
         description="Normalised: +86 mobiles and landlines (+862158881234), 400 / 800 numbers "
         "as 10 digits, E.164 otherwise; an extension after an x (+862158881234x8001)."
     )
-    kind: PhoneKindEnum  # type: ignore[valid-type]
+    kind: PhoneKindEnum = strawberry.field(description="What kind of number it is.")  # type: ignore[valid-type]
 
 
 def phone_details(numbers: list[PhoneNumber]) -> list[PhoneDetail]:
@@ -96,67 +89,152 @@ def phone_details(numbers: list[PhoneNumber]) -> list[PhoneDetail]:
 
 
 _PHONE_DETAILS = "The phones with their kinds, in the order of `phones`."
+_PHONES = "Phone numbers in normal form (see `phoneDetails`), at most 10; masked for ANALYST."
+_EMAILS = "E-mail addresses, lower-cased, at most 10; masked for ANALYST."
+_SERVICE_MASKED = "masked (as an empty string) for SERVICE and ANALYST"
 
 
-@strawberry.type
+@strawberry.type(description="A customer's postal address.")
 class Address:
-    province: str
-    city: str
-    district: str
-    street: StreetAddress
-    postal_code: StreetAddress
+    province: str = strawberry.field(
+        description="The province-level division (at most 40 characters); never empty."
+    )
+    city: str = strawberry.field(description="The city (at most 40 characters); may be empty.")
+    district: str = strawberry.field(
+        description="The district or county (at most 40 characters); may be empty."
+    )
+    street: StreetAddress = strawberry.field(
+        description=f"The street address (at most 200 characters); {_SERVICE_MASKED}."
+    )
+    postal_code: StreetAddress = strawberry.field(
+        description="The postal code (at most 12 of letters, digits, spaces and -); "
+        f"{_SERVICE_MASKED}."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A contact person of an enterprise customer.")
 class ContactPerson:
-    name: PersonName
-    title: str
-    phones: list[PhoneNumber]
-    emails: list[EmailAddress]
-    primary: bool
+    name: PersonName = strawberry.field(
+        description="The person's name (1–200 characters); masked for ANALYST."
+    )
+    title: str = strawberry.field(description="Job title (at most 80 characters); may be empty.")
+    phones: list[PhoneNumber] = strawberry.field(description=_PHONES)
+    emails: list[EmailAddress] = strawberry.field(description=_EMAILS)
+    primary: bool = strawberry.field(
+        description="The enterprise's main contact; at most one per customer."
+    )
 
     @strawberry.field(description=_PHONE_DETAILS)
     def phone_details(self) -> list[PhoneDetail]:
         return phone_details(self.phones)
 
 
-@strawberry.federation.type(keys=["id"], description="A customer: the single trustworthy record.")
+@strawberry.federation.type(
+    keys=["id"],
+    description="A customer: the single trustworthy record; the other services add its "
+    "interactions, tickets, tasks, figures and notifications. Read by ADMIN, SERVICE and "
+    "ANALYST (every customer), MANAGER (their team's) and SALES (their own; their team's too "
+    "when so configured); personal fields are masked by role.",
+)
 class Customer:
-    id: strawberry.ID
-    kind: CustomerKindEnum  # type: ignore[valid-type]
-    display_name: CustomerName
-    stage: LifecycleStageEnum  # type: ignore[valid-type]
-    tier: str | None
-    tags: list[str]
-    phones: list[PhoneNumber]
-    emails: list[EmailAddress]
-    source: SourceEnum | None  # type: ignore[valid-type]
-    source_detail: str | None
-    referrer: str | None
-    owner_id: strawberry.ID | None
-    team: str | None
-    version: int
-    archived: bool
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
-    updated_by: str
-    gender: GenderEnum | None  # type: ignore[valid-type]
-    birthday: Birthday | None
-    wechat_id: WeChatId | None
-    addresses: list[Address]
-    region: str | None
-    uscc: str | None = strawberry.field(description="Unified social credit code (GB 32100).")
-    industry: str | None = strawberry.field(description="GB/T 4754 section code, A–T.")
-    company_size: CompanySizeEnum | None  # type: ignore[valid-type]
-    website: str | None
-    contacts: list[ContactPerson]
-    erased: bool
+    id: strawberry.ID = strawberry.field(
+        description="Stable, opaque id. Looked up by the id of a merged-away record, the "
+        "survivor is returned (with its own id)."
+    )
+    kind: CustomerKindEnum = strawberry.field(description="A person or an organisation.")  # type: ignore[valid-type]
+    display_name: CustomerName = strawberry.field(
+        description="The name (1–200 characters): an enterprise's in clear, a person's masked "
+        "for ANALYST."
+    )
+    stage: LifecycleStageEnum = strawberry.field(description="The lifecycle stage.")  # type: ignore[valid-type]
+    tier: str | None = strawberry.field(
+        description="A free-text tier label (at most 200 characters); null when none."
+    )
+    tags: list[str] = strawberry.field(
+        description="Tag names, catalog and free alike, in the order given (at most 50, each "
+        "1–40 characters); see `catalogTags` and `freeTags`."
+    )
+    phones: list[PhoneNumber] = strawberry.field(description=_PHONES)
+    emails: list[EmailAddress] = strawberry.field(description=_EMAILS)
+    source: SourceEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="How the customer came; null when unknown."
+    )
+    source_detail: str | None = strawberry.field(
+        description="Free text on the source (at most 200 characters)."
+    )
+    referrer: str | None = strawberry.field(
+        description="Who referred the customer (free text, at most 200 characters); only with "
+        "source REFERRAL."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        description="The owning staff member (`StaffMember.id`); null when unassigned. SALES "
+        "see the customers they own."
+    )
+    team: str | None = strawberry.field(
+        description="The owning team; its MANAGERs see and manage the customer."
+    )
+    version: int = strawberry.field(
+        description="1 at creation, +1 with every change; send it as `expectedVersion` so a "
+        "concurrent change is a CONFLICT rather than lost."
+    )
+    archived: bool = strawberry.field(
+        description="Soft-deleted: left out of lists, searches and counts unless the filter "
+        "asks (`includeArchived`, `archivedOnly`)."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the record was created (ISO 8601 date-time, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the record last changed (ISO 8601 date-time, UTC)."
+    )
+    created_by: str = strawberry.field(description="Who created it (staff id, a token's sub).")
+    updated_by: str = strawberry.field(description="Who changed it last (staff id).")
+    gender: GenderEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="INDIVIDUAL only; taken from the ID-card number when not given."
+    )
+    birthday: Birthday | None = strawberry.field(
+        description="INDIVIDUAL only (ISO 8601 date); taken from the ID-card number when not "
+        "given; masked for SERVICE and ANALYST."
+    )
+    wechat_id: WeChatId | None = strawberry.field(
+        description="WeChat id (6–20 characters: a letter, then letters, digits, - or _); "
+        "masked for ANALYST."
+    )
+    addresses: list[Address] = strawberry.field(
+        description="Postal addresses, at most 10; the first one's province is `region`."
+    )
+    region: str | None = strawberry.field(
+        description="The first address's province: what region filters, statistics, duplicate "
+        "matching and assignment rules use; null without an address."
+    )
+    uscc: str | None = strawberry.field(
+        description="ENTERPRISE only: unified social credit code (GB 32100, 18 characters)."
+    )
+    industry: str | None = strawberry.field(
+        description="ENTERPRISE only: GB/T 4754 section code, A–T (see `industrySections`)."
+    )
+    company_size: CompanySizeEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="ENTERPRISE only: its size class."
+    )
+    website: str | None = strawberry.field(description="An http(s) URL, at most 300 characters.")
+    contacts: list[ContactPerson] = strawberry.field(
+        description="ENTERPRISE only: contact people, at most 10, at most one primary."
+    )
+    erased: bool = strawberry.field(
+        description="Personal data erased on request (`eraseCustomer`): an archived tombstone "
+        "named 已删除客户 without personal fields."
+    )
     custom_fields: JSON = strawberry.field(
         description="Custom field values as a JSON object {key: value} (see "
         "customFieldDefinitions for labels, types and options)."
     )
     id_card: strawberry.Private[str | None]
+    viewer_can_update: bool = viewer_can(Action.UPDATE)
+    viewer_can_assign: bool = viewer_can(Action.ASSIGN)
+    viewer_can_merge: bool = viewer_can(Action.MERGE)
+    viewer_can_archive: bool = viewer_can(Action.ARCHIVE)
+    viewer_can_erase: bool = viewer_can(Action.ERASE)
+    viewer_can_reveal_personal_data: bool = viewer_can(Action.REVEAL)
 
     @strawberry.field(description=_PHONE_DETAILS)
     def phone_details(self) -> list[PhoneDetail]:
@@ -171,13 +249,16 @@ class Customer:
     async def free_tags(self, info: Info) -> list[str]:
         return tags_split(self.tags, await catalog_tags(info, self.tags))[1]
 
-    @strawberry.field(description="GB 11643 ID-card number; masked unless the caller may see it.")
+    @strawberry.field(
+        description="INDIVIDUAL only: the GB 11643 ID-card number; masked for every role but "
+        "ADMIN (see `revealCustomerField`)."
+    )
     def id_card_number(self) -> IdCardNumber | None:
         return IdCardNumber(self.id_card) if self.id_card else None
 
     @strawberry.field(description="Every change, newest first, with field-level before/after.")
     async def history(
-        self, info: Info, first: int = 20, before_version: int | None = None
+        self, info: Info, first: HistoryFirst = 20, before_version: BeforeVersion = None
     ) -> CustomerVersionConnection:
         return await version_page(info, str(self.id), first, before_version)
 
@@ -241,75 +322,3 @@ class Customer:
         info.context.principal  # noqa: B018 - authenticate before any data is read
         model: CustomerModel = await customer_loader(info).load(str(id))
         return cls.from_model(model)
-
-
-@strawberry.type
-class CustomerEdge:
-    cursor: str
-    node: Customer
-
-
-@strawberry.type
-class CustomerConnection:
-    edges: list[CustomerEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type
-class BulkItemResult:
-    id: strawberry.ID
-    ok: bool
-    version: int | None
-    code: str | None
-    message: str | None
-
-
-@strawberry.type
-class BulkResult:
-    succeeded: int
-    failed: int
-    truncated: bool = strawberry.field(description="The filter matched more than one batch.")
-    items: list[BulkItemResult]
-
-
-@strawberry.type
-class CountBucket:
-    key: str | None
-    count: int
-
-
-@strawberry.type
-class WeekCount:
-    week_start: datetime
-    count: int
-
-
-@strawberry.type
-class StageTransition:
-    from_stage: str | None
-    to_stage: str
-    count: int
-
-
-@strawberry.type(description="Dashboard figures for the customers matching a filter.")
-class CustomerStatistics:
-    total: int
-    by_stage: list[CountBucket]
-    by_source: list[CountBucket]
-    by_industry: list[CountBucket]
-    by_region: list[CountBucket]
-    by_owner: list[CountBucket]
-    by_kind: list[CountBucket]
-    by_tier: list[CountBucket]
-    new_per_week: list[WeekCount]
-    stage_transitions: list[StageTransition] = strawberry.field(
-        description="Stage changes recorded in history (all customers): funnel conversion."
-    )
-
-
-@strawberry.type
-class IndustrySection:
-    code: str
-    name_zh: str
-    name_en: str

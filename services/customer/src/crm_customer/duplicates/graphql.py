@@ -4,33 +4,62 @@ undoing a merge, and dismissing a pair."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
 from crm_customer import access
+from crm_customer.customers.arguments import RECORD_ERRORS
 from crm_customer.customers.graphql import checked
 from crm_customer.customers.types import Customer, customer_loader
 from crm_customer.duplicates.model import DuplicatePair as PairModel
 from crm_customer.duplicates.model import DuplicateRule, FieldChoice
 from crm_customer.graphql.context import Info
 from crm_kit.auth import Role
-from crm_kit.paging import page_size
+from crm_kit.graphql import described_enum
+from crm_kit.paging import MAX_PAGE_SIZE, page_size
 from crm_kit.policy import Action, Scope
 
-DuplicateRuleEnum = strawberry.enum(DuplicateRule, name="DuplicateRule")
+DuplicateRuleEnum = described_enum(
+    DuplicateRule,
+    name="DuplicateRule",
+    description="Why two records may be the same customer, strongest first. The exact rules "
+    "(ID_CARD, USCC, PHONE, EMAIL) also refuse a create unless forced; the name rules only "
+    "propose pairs for review.",
+    values={
+        "ID_CARD": "The same ID-card number (score 1.0).",
+        "USCC": "The same unified social credit code (score 1.0).",
+        "PHONE": "A phone number in common (score 0.9).",
+        "EMAIL": "An e-mail address in common (score 0.85).",
+        "NAME_BIRTHDAY": "Persons of the same name and birthday in the same region (0.65).",
+        "NAME_REGION": "Enterprises of the same name in the same region, legal forms ignored "
+        "(0.6).",
+        "NAME_SIMILAR": "A similar name in the same region: enterprises, or persons of the same "
+        "birthday (at most 0.55, by similarity).",
+    },
+)
 
 
 @strawberry.type(description="Two records that may be the same customer, for review.")
 class DuplicatePair:
-    id: strawberry.ID
-    customer_ids: list[strawberry.ID]
-    rule: DuplicateRuleEnum  # type: ignore[valid-type]
-    score: float
-    status: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The pair's id.")
+    customer_ids: list[strawberry.ID] = strawberry.field(description="The two records' ids.")
+    rule: DuplicateRuleEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The strongest rule they match by."
+    )
+    score: float = strawberry.field(
+        description="How likely they are the same customer, 0–1 (see DuplicateRule)."
+    )
+    status: str = strawberry.field(
+        description="OPEN while it awaits review; MERGED, DISMISSED or ERASED once closed."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the pair was found (ISO 8601 date-time, UTC)."
+    )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The two records (FORBIDDEN at its path for one the caller may not read)."
+    )
     async def customers(self, info: Info) -> list[Customer]:
         loader = customer_loader(info)
         return [Customer.from_model(await loader.load(str(i))) for i in self.customer_ids]
@@ -47,13 +76,16 @@ class DuplicatePair:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Open candidate pairs, strongest first.")
 class DuplicatePairList:
-    items: list[DuplicatePair]
-    total_count: int
+    items: list[DuplicatePair] = strawberry.field(description="The pairs, at most `first`.")
+    total_count: int = strawberry.field(
+        description="All open pairs; for a caller who may not list every customer, those among "
+        f"the {access.PAIR_SCAN_LIMIT} strongest whose two records they may read."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which record's value the survivor keeps for one field.")
 class FieldChoiceInput:
     field: str = strawberry.field(
         description="The field as the Customer type names it: displayName, tier, tags, phones, "
@@ -61,26 +93,43 @@ class FieldChoiceInput:
         "addresses, uscc, industry, companySize, website, contacts, customFields, stage, "
         "ownerId or team (`name` is accepted for displayName). Fields that only hold "
         "together move together: idCardNumber, birthday and gender; source, sourceDetail and "
-        "referrer."
+        "referrer. Another name is `fieldChoices[i].field` UNKNOWN_FIELD."
     )
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(
+        description="The record whose value is kept: the survivor or a merged one "
+        "(`fieldChoices[i].customerId` NOT_IN_MERGE otherwise)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Records to merge into a survivor.")
 class MergeCustomersInput:
-    survivor_id: strawberry.ID
-    merged_ids: list[strawberry.ID]
-    field_choices: list[FieldChoiceInput] = strawberry.field(default_factory=list)
-    expected_version: int | None = None
+    survivor_id: strawberry.ID = strawberry.field(description="The record that stays, with its id.")
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        description="The records merged into it: with the survivor 2–10 distinct records "
+        "(`mergedIds` DUPLICATE_ID, MERGE_SIZE) of one kind (KIND_MISMATCH)."
+    )
+    field_choices: list[FieldChoiceInput] = strawberry.field(
+        default_factory=list,
+        description="Per-field choices. Without one a field keeps the survivor's value (else "
+        "the first other record's), a list (tags, phones, emails, addresses, contacts) becomes "
+        "the union, survivor first, and custom fields merge per key.",
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The survivor's current version: another one is a CONFLICT; null: no check.",
+    )
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Retrying with the same key returns the first merge."
+        default=None,
+        description="1–200 characters. Retrying with the same key returns the first merge.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="A merge done.")
 class MergeResult:
-    merge_id: strawberry.ID
-    customer: Customer
+    merge_id: strawberry.ID = strawberry.field(
+        description="The merge's id, for `unmergeCustomers` (within 30 days)."
+    )
+    customer: Customer = strawberry.field(description="The survivor after the merge.")
 
 
 async def _visible_pairs(info: Info, first: int) -> DuplicatePairList:
@@ -103,8 +152,22 @@ async def _visible_pairs(info: Info, first: int) -> DuplicatePairList:
 
 @strawberry.type
 class DuplicateQuery:
-    @strawberry.field(description="Open candidate duplicate pairs, strongest first.")
-    async def possible_duplicates(self, info: Info, first: int = 20) -> DuplicatePairList:
+    @strawberry.field(
+        description="Open candidate duplicate pairs, strongest first (ADMIN, MANAGER, SALES; "
+        "only pairs whose two records the caller may read). Errors: BAD_USER_INPUT (`first` "
+        "OUT_OF_RANGE), FORBIDDEN."
+    )
+    async def possible_duplicates(
+        self,
+        info: Info,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"At most this many pairs: default 20, at most MAX_PAGE_SIZE "
+                f"({MAX_PAGE_SIZE} unless configured)."
+            ),
+        ] = 20,
+    ) -> DuplicatePairList:
         principal = info.context.principal
         principal.require_role(Role.ADMIN, Role.MANAGER, Role.SALES)
         queries = info.context.deps.duplicate_queries
@@ -122,9 +185,18 @@ class DuplicateQuery:
 class DuplicateMutation:
     @strawberry.mutation(
         description="Merge 2–10 records into the survivor with per-field choices; the others "
-        "become tombstones that resolve to it. Emits customer.merged.v1."
+        "become tombstones that resolve to it. ADMIN, MANAGER on records they may merge. "
+        "Emits customer.merged.v1. Errors: BAD_USER_INPUT (`mergedIds` DUPLICATE_ID, "
+        "MERGE_SIZE, KIND_MISMATCH; `fieldChoices[i].field` UNKNOWN_FIELD; "
+        "`fieldChoices[i].customerId` NOT_IN_MERGE; the merged record's field errors, as on "
+        "updateCustomer; `idempotencyKey` REQUIRED, TOO_LONG), " + RECORD_ERRORS + ", "
+        "FORBIDDEN."
     )
-    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> MergeResult:
+    async def merge_customers(
+        self,
+        info: Info,
+        input: Annotated[MergeCustomersInput, strawberry.argument(description="The merge.")],
+    ) -> MergeResult:
         for customer_id in (input.survivor_id, *input.merged_ids):
             await checked(info, str(customer_id), Action.MERGE)
         result = await info.context.deps.duplicates.merge(
@@ -148,13 +220,29 @@ class DuplicateMutation:
         "(customer.unmerged.v1): the interactions, tickets, tasks, purchases and timeline "
         "entries the merge moved to the survivor go back to the record they came from, and "
         "new items for a restored record are filed under it again; what was filed under the "
-        "survivor after the merge stays with it. Returns the restored records, survivor first."
+        "survivor after the merge stays with it. Returns the restored records, survivor first. "
+        "ADMIN, MANAGER. Errors: BAD_USER_INPUT (`mergeId` ALREADY_UNMERGED, "
+        "RETENTION_EXPIRED), NOT_FOUND, CONFLICT (the survivor changed since the merge, with "
+        "`currentVersion`), FORBIDDEN."
     )
-    async def unmerge_customers(self, info: Info, merge_id: strawberry.ID) -> list[Customer]:
+    async def unmerge_customers(
+        self,
+        info: Info,
+        merge_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The merge's id (`mergeId`).")
+        ],
+    ) -> list[Customer]:
         restored = await info.context.deps.duplicates.unmerge(info.context.principal, str(merge_id))
         return [Customer.from_model(c) for c in restored]
 
-    @strawberry.mutation(description="Close a candidate pair as not a duplicate.")
-    async def dismiss_duplicate(self, info: Info, id: strawberry.ID) -> bool:
+    @strawberry.mutation(
+        description="Close a candidate pair as not a duplicate (ADMIN, MANAGER); true. Errors: "
+        "NOT_FOUND, FORBIDDEN."
+    )
+    async def dismiss_duplicate(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The pair's id.")],
+    ) -> bool:
         await info.context.deps.duplicates.dismiss(info.context.principal, str(id))
         return True

@@ -13,6 +13,7 @@ from crm_customer.graphql.language import LocaliseErrors
 from crm_customer.history.graphql import HistoryMutation, HistoryQuery
 from crm_customer.imports.graphql import ImportMutation, ImportQuery, ImportSubscription
 from crm_customer.staff.graphql import ProvisionStaff, StaffMutation, StaffQuery
+from crm_customer.viewer.graphql import Viewer, ViewerQuery
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import Schema
 
@@ -25,6 +26,7 @@ QUERIES = (
     AssignmentQuery,
     audit_query("customer"),
     ImportQuery,
+    ViewerQuery,
 )
 MUTATIONS = (
     CustomerMutation,
@@ -41,6 +43,6 @@ schema = Schema(
     query=merge_types("Query", QUERIES),
     mutation=merge_types("Mutation", MUTATIONS),
     subscription=ImportSubscription,
-    types=[Customer],
+    types=[Customer, Viewer],
     extensions=[LocaliseErrors, ProvisionStaff],
 )

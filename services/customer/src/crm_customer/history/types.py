@@ -3,17 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
 from crm_customer.graphql.context import Info
 from crm_customer.history.model import Version, VersionAction, api_field, api_value
 from crm_customer.history.personal import personal_parts
+from crm_kit.graphql import described_enum
 from crm_kit.personal_types import PersonalJSON
 
-VersionActionEnum = strawberry.enum(VersionAction, name="CustomerVersionAction")
+VersionActionEnum = described_enum(
+    VersionAction,
+    name="CustomerVersionAction",
+    description="What kind of change made a version.",
+    values={
+        "CREATED": "Created (createCustomer, an import).",
+        "UPDATED": "Fields changed (updateCustomer, a bulk change, an import, a tag rename).",
+        "ASSIGNED": "Owner or team changed (assignCustomer, a bulk change).",
+        "ARCHIVED": "Archived.",
+        "UNARCHIVED": "Brought back from the archive.",
+        "RESTORED": "A past version's fields restored (restoreCustomerVersion).",
+        "MERGED": "Other records merged into this survivor (`mergedFrom` names them).",
+        "MERGED_INTO": "Merged into a survivor: this record is now a tombstone.",
+        "UNMERGED": "A merge undone: the record as it was before the merge.",
+        "ERASED": "Personal data erased (`erasureReason` records why); the earlier versions "
+        "keep only who and when.",
+    },
+)
 MAX_HISTORY_PAGE = 100
+HistoryFirst = Annotated[
+    int,
+    strawberry.argument(
+        description=f"Versions per page, 1–{MAX_HISTORY_PAGE} (a value outside is brought "
+        "within); default 20."
+    ),
+]
+BeforeVersion = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Only versions older than this one: the last `version` of the previous "
+        "page (null: from the newest)."
+    ),
+]
 
 
 @strawberry.type(
@@ -26,17 +58,24 @@ class FieldChange:
         "idCardNumber, ownerId, …; customFields.<key> for one custom field; mergedFrom on a "
         "merge's survivor: the ids merged into it)."
     )
-    before: PersonalJSON | None
-    after: PersonalJSON | None
+    before: PersonalJSON | None = strawberry.field(
+        description="The value before, as JSON (an address or contact keyed by the API's field "
+        "names); null when it was unset."
+    )
+    after: PersonalJSON | None = strawberry.field(
+        description="The value after, as JSON; null when it was cleared."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One version of a customer: who changed what, and when.")
 class CustomerVersion:
-    version: int
-    at: datetime
-    actor_id: str
-    action: VersionActionEnum  # type: ignore[valid-type]
-    changes: list[FieldChange]
+    version: int = strawberry.field(description="The version number this change produced.")
+    at: datetime = strawberry.field(description="When (ISO 8601 date-time, UTC).")
+    actor_id: str = strawberry.field(description="Who (staff id, a token's sub).")
+    action: VersionActionEnum = strawberry.field(description="What kind of change.")  # type: ignore[valid-type]
+    changes: list[FieldChange] = strawberry.field(
+        description="The fields that changed, with their values before and after."
+    )
 
     @classmethod
     def from_model(cls, v: Version) -> Self:
@@ -56,11 +95,18 @@ class CustomerVersion:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a customer's versions, newest first, paged with `beforeVersion`."
+)
 class CustomerVersionConnection:
-    versions: list[CustomerVersion]
-    total_count: int
-    has_more: bool
+    versions: list[CustomerVersion] = strawberry.field(
+        description="The versions of this page, newest first."
+    )
+    total_count: int = strawberry.field(description="All versions kept under this id.")
+    has_more: bool = strawberry.field(
+        description="Older versions follow: ask again with `beforeVersion` = the last "
+        "`version` of this page."
+    )
 
 
 async def version_page(

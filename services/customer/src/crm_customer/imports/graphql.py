@@ -8,38 +8,34 @@ or signing key to run. The files are small (reports, templates; exports are capp
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from typing import Self
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
 
-from crm_customer.customers.inputs import CustomerFilterInput, to_filter
+from crm_customer.customers.arguments import Filter
+from crm_customer.customers.list_inputs import to_filter
 from crm_customer.graphql.context import Info
 from crm_customer.imports import files
 from crm_customer.imports.columns import ColumnSet
-from crm_customer.imports.model import (
-    ImportMode,
-    ImportUpload,
-    Job,
-    JobKind,
-    JobStatus,
-    UpsertKey,
-    texts,
+from crm_customer.imports.model import ImportMode, ImportUpload, Job, JobKind, JobStatus, UpsertKey
+from crm_customer.imports.types import (
+    CustomerExportJob,
+    CustomerFile,
+    CustomerImportJob,
+    FileFormatEnum,
+    ImportModeEnum,
+    JobStatusEnum,
+    UpsertKeyEnum,
 )
-from crm_customer.imports.reports import error_lines, error_report
 from crm_customer.imports.worker import progress
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, NotFound
-from crm_kit.events import utcnow
 
 MAX_JOBS_PAGE = 100
-ImportModeEnum = strawberry.enum(ImportMode, name="ImportMode")
-UpsertKeyEnum = strawberry.enum(UpsertKey, name="ImportUpsertKey")
-FileFormatEnum = strawberry.enum(files.FileFormat, name="CustomerFileFormat")
-JobStatusEnum = strawberry.enum(JobStatus, name="CustomerJobStatus")
+JobId = Annotated[strawberry.ID, strawberry.argument(description="The job's id.")]
+_UNSEEN = "NOT_FOUND (also for another's job, unless ADMIN)"
 
 
 def may_see(principal: Principal, job: Job) -> bool:
@@ -55,142 +51,6 @@ async def visible_job(info: Info, job_id: str) -> Job:
     return job
 
 
-@strawberry.type(description="A downloadable file, base64-encoded.")
-class CustomerFile:
-    file_name: str
-    content_type: str
-    size: int
-    base64: str
-
-    @classmethod
-    def of(cls, name: str, fmt: files.FileFormat, data: bytes) -> Self:
-        return cls(
-            file_name=f"{name}.{fmt.lower()}",
-            content_type=files.CONTENT_TYPES[str(fmt)],
-            size=len(data),
-            base64=base64.b64encode(data).decode(),
-        )
-
-
-@strawberry.type(description="One problem of one row (rows are numbered as in the file).")
-class ImportRowError:
-    row: int
-    column: str = strawberry.field(description="The header as written in the file.")
-    code: str
-    message_zh: str
-    message_en: str
-    customer_id: strawberry.ID | None
-
-
-@strawberry.type(description="A customer import: its progress and results.")
-class CustomerImportJob:
-    id: strawberry.ID
-    status: JobStatusEnum  # type: ignore[valid-type]
-    mode: ImportModeEnum  # type: ignore[valid-type]
-    upsert_key: UpsertKeyEnum | None  # type: ignore[valid-type]
-    dry_run: bool
-    file_name: str
-    format: FileFormatEnum  # type: ignore[valid-type]
-    total_rows: int
-    processed: int
-    created: int
-    updated: int
-    skipped: int
-    failed: int
-    actor_id: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    job: strawberry.Private[Job]
-
-    @classmethod
-    def from_model(cls, job: Job) -> Self:
-        return cls(
-            id=strawberry.ID(job.id),
-            status=job.status,
-            mode=job.mode or ImportMode.CREATE_ONLY,
-            upsert_key=job.upsert_key,
-            dry_run=job.dry_run,
-            file_name=job.file_name,
-            format=files.FileFormat(job.format),
-            total_rows=job.total,
-            processed=job.counts.processed,
-            created=job.counts.created,
-            updated=job.counts.updated,
-            skipped=job.counts.skipped,
-            failed=job.counts.failed,
-            actor_id=job.actor,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            job=job,
-        )
-
-    @strawberry.field(description="Problems found so far, in row order (at most `first`).")
-    async def errors(self, info: Info, first: int = 100) -> list[ImportRowError]:
-        results = await info.context.deps.jobs.results(self.job)
-        lines = error_lines(self.job, results)[: max(0, min(first, 1000))]
-        return [
-            ImportRowError(
-                row=line.row,
-                column=line.column,
-                code=line.code,
-                message_zh=texts(line.code)[0],
-                message_en=texts(line.code)[1],
-                customer_id=strawberry.ID(line.customer_id) if line.customer_id else None,
-            )
-            for line in lines
-        ]
-
-    @strawberry.field(description="The per-row error report (row, column, code, zh, en).")
-    async def error_report(
-        self,
-        info: Info,
-        format: FileFormatEnum = files.FileFormat.CSV,  # type: ignore[valid-type]
-    ) -> CustomerFile:
-        fmt = files.FileFormat(format)
-        results = await info.context.deps.jobs.results(self.job)
-        data = error_report(self.job, results, fmt)
-        return CustomerFile.of(f"import-{self.job.id}-errors", fmt, data)
-
-
-@strawberry.type(description="A customer export.")
-class CustomerExportJob:
-    id: strawberry.ID
-    status: JobStatusEnum  # type: ignore[valid-type]
-    format: FileFormatEnum  # type: ignore[valid-type]
-    includes_personal_data: bool
-    row_count: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    expires_at: datetime | None
-    job: strawberry.Private[Job]
-
-    @classmethod
-    def from_model(cls, job: Job) -> Self:
-        return cls(
-            id=strawberry.ID(job.id),
-            status=job.status,
-            format=files.FileFormat(job.format),
-            includes_personal_data=job.include_personal,
-            row_count=job.row_count,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            expires_at=job.expires_at,
-            job=job,
-        )
-
-    @strawberry.field(description="The exported file once COMPLETED (until it expires).")
-    async def file(self, info: Info) -> CustomerFile | None:
-        data = await info.context.deps.exports.download(self.job, utcnow())
-        if data is None:
-            return None
-        fmt = files.FileFormat(self.job.format)
-        return CustomerFile.of(f"customers-{self.job.id}", fmt, data)
-
-
 @strawberry.type
 class ImportQuery:
     @strawberry.field(
@@ -202,8 +62,16 @@ class ImportQuery:
     async def customer_import_template(
         self,
         info: Info,
-        format: FileFormatEnum = files.FileFormat.XLSX,  # type: ignore[valid-type]
-        language: str = "zh-CN",
+        format: Annotated[
+            FileFormatEnum, strawberry.argument(description="The file's format; XLSX by default.")  # type: ignore[valid-type]
+        ] = files.FileFormat.XLSX,
+        language: Annotated[
+            str,
+            strawberry.argument(
+                description="The headers' language: English for a tag starting with `en`, else "
+                "Chinese (default zh-CN)."
+            ),
+        ] = "zh-CN",
     ) -> CustomerFile:
         info.context.principal  # noqa: B018 - authenticated callers only
         lang = "en" if language.lower().startswith("en") else "zh"
@@ -218,8 +86,10 @@ class ImportQuery:
             data = files.to_xlsx(sheets)
         return CustomerFile.of("customer-import-template", fmt, data)
 
-    @strawberry.field(description="One import job (its starter's or, for ADMIN, any).")
-    async def import_job(self, info: Info, id: strawberry.ID) -> CustomerImportJob:
+    @strawberry.field(
+        description="One import job (its starter's or, for ADMIN, any). Errors: " + _UNSEEN + "."
+    )
+    async def import_job(self, info: Info, id: JobId) -> CustomerImportJob:
         job = await visible_job(info, str(id))
         if job.kind is not JobKind.IMPORT:
             raise NotFound("CustomerImportJob", str(id))
@@ -229,8 +99,16 @@ class ImportQuery:
     async def import_jobs(
         self,
         info: Info,
-        first: int = 20,
-        status: JobStatusEnum | None = None,  # type: ignore[valid-type]
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"At most this many, 1–{MAX_JOBS_PAGE} (a value outside is brought "
+                "within); default 20."
+            ),
+        ] = 20,
+        status: Annotated[
+            JobStatusEnum | None, strawberry.argument(description="Only jobs in this status.")  # type: ignore[valid-type]
+        ] = None,
     ) -> list[CustomerImportJob]:
         principal = info.context.principal
         actor = None if principal.has_role(Role.ADMIN) else principal.sub
@@ -242,8 +120,10 @@ class ImportQuery:
         )
         return [CustomerImportJob.from_model(j) for j in found]
 
-    @strawberry.field(description="One export job of the caller (ADMIN: any).")
-    async def export_job(self, info: Info, id: strawberry.ID) -> CustomerExportJob:
+    @strawberry.field(
+        description="One export job of the caller (ADMIN: any). Errors: " + _UNSEEN + "."
+    )
+    async def export_job(self, info: Info, id: JobId) -> CustomerExportJob:
         job = await visible_job(info, str(id))
         if job.kind is not JobKind.EXPORT:
             raise NotFound("CustomerExportJob", str(id))
@@ -255,17 +135,46 @@ class ImportMutation:
     @strawberry.mutation(
         description="Upload a CSV or XLSX file of customers (GraphQL multipart request). The "
         "rows are processed by a job like createCustomer/updateCustomer, one transaction per "
-        "row; `dryRun` writes nothing; the same `idempotencyKey` and file return the same job."
+        "row; `dryRun` writes nothing; the same `idempotencyKey` and file return the same job. "
+        "ADMIN, MANAGER, SALES; rows follow the caller's rights. Row problems are in the job's "
+        "`errors`. Errors: BAD_USER_INPUT (`file` REQUIRED, FILE_TOO_LARGE, "
+        "UNSUPPORTED_FILE_TYPE, EMPTY_FILE, TOO_MANY_ROWS, TOO_MANY_COLUMNS, MISSING_COLUMNS, "
+        "UNKNOWN_COLUMNS; `upsertKey` REQUIRED; `idempotencyKey` TOO_LONG), CONFLICT (the "
+        "`idempotencyKey` was used for another file), FORBIDDEN."
     )
     async def import_customers(
         self,
         info: Info,
         *,
-        file: Upload,
-        mode: ImportModeEnum = ImportMode.CREATE_ONLY,  # type: ignore[valid-type]
-        upsert_key: UpsertKeyEnum | None = None,  # type: ignore[valid-type]
-        dry_run: bool = False,
-        idempotency_key: str | None = None,
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The CSV or XLSX file, as a multipart part: at most UPLOAD_MAX_BYTES "
+                "(10 MB unless configured), CUSTOMER_IMPORT_MAX_ROWS data rows (50,000 unless "
+                "configured) and 256 columns; its header row as the template's."
+            ),
+        ],
+        mode: Annotated[
+            ImportModeEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="How rows are applied; CREATE_ONLY by default."),
+        ] = ImportMode.CREATE_ONLY,
+        upsert_key: Annotated[
+            UpsertKeyEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Required with UPSERT; ignored otherwise."),
+        ] = None,
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description="Check every row and count what would happen; write nothing."
+            ),
+        ] = False,
+        idempotency_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="1–200 characters: the same key with the same file returns the "
+                "first job."
+            ),
+        ] = None,
     ) -> CustomerImportJob:
         principal = info.context.principal
         deps = info.context.deps
@@ -290,14 +199,24 @@ class ImportMutation:
     @strawberry.mutation(
         description="Export the customers matching `filter` (the caller's scope, masked as the "
         "caller sees them) as a job, with a column per active custom field; personal data "
-        "needs the export right (not ANALYST). Audited; emits customer.export_finished.v1."
+        "needs the export right (not ANALYST). Audited; emits customer.export_finished.v1. "
+        "At most 50,000 rows. Errors: BAD_USER_INPUT (the filter's field errors), FORBIDDEN."
     )
     async def export_customers(
         self,
         info: Info,
-        filter: CustomerFilterInput | None = None,
-        format: FileFormatEnum = files.FileFormat.XLSX,  # type: ignore[valid-type]
-        include_personal_data: bool = True,
+        filter: Filter = None,
+        format: Annotated[
+            FileFormatEnum, strawberry.argument(description="The file's format; XLSX by default.")  # type: ignore[valid-type]
+        ] = files.FileFormat.XLSX,
+        include_personal_data: Annotated[
+            bool,
+            strawberry.argument(
+                description="With the personal data columns (default true): needs the EXPORT "
+                "right (ADMIN; MANAGER, SALES within their scope); without them the LIST right "
+                "suffices."
+            ),
+        ] = True,
     ) -> CustomerExportJob:
         deps = info.context.deps
         job = await deps.exports.start(
@@ -323,14 +242,17 @@ async def _read_limited(file: Upload, max_bytes: int) -> bytes:
     return data
 
 
-@strawberry.type
+@strawberry.type(
+    description="The CRM's live updates (WebSocket, graphql-transport-ws): the gateway "
+    "composes every service's into one Subscription."
+)
 class ImportSubscription:
     @strawberry.subscription(
-        description="The import job now and after every batch, until it has finished."
+        description="The import job now and after every batch, until it has finished. Errors: "
+        + _UNSEEN
+        + "."
     )
-    async def import_job_progress(
-        self, info: Info, id: strawberry.ID
-    ) -> AsyncGenerator[CustomerImportJob]:
+    async def import_job_progress(self, info: Info, id: JobId) -> AsyncGenerator[CustomerImportJob]:
         job = await visible_job(info, str(id))
         if job.kind is not JobKind.IMPORT:
             raise NotFound("CustomerImportJob", str(id))

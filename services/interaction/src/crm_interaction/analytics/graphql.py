@@ -12,47 +12,63 @@ from crm_interaction.analytics import model as analytics
 from crm_interaction.graphql.context import Info
 from crm_interaction.shared.clock import to_storage_time
 
+MAX_DAYS = analytics.MAX_RANGE.days
 
-@strawberry.type
+
+@strawberry.type(description="How many tickets have one value of a field.")
 class CountBy:
-    key: str
-    count: int
+    key: str = strawberry.field(description="The value (by team: empty for tickets without).")
+    count: int = strawberry.field(description="How many tickets have it.")
 
 
-@strawberry.type
+@strawberry.type(description="Minutes from a ticket's creation to an event (wall-clock time).")
 class DurationStats:
-    count: int
-    median_minutes: float | None
-    p90_minutes: float | None
+    count: int = strawberry.field(description="Tickets measured (those the event happened to).")
+    median_minutes: float | None = strawberry.field(
+        description="The median (approximate, two decimals); null when none was measured."
+    )
+    p90_minutes: float | None = strawberry.field(
+        description="The 90th percentile (approximate, two decimals); null when none was measured."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The ratings given in one week (of the period's tickets).")
 class SatisfactionWeek:
-    week_start: datetime
-    average: float
-    count: int
+    week_start: datetime = strawberry.field(description="The week's Monday, 00:00 UTC.")
+    average: float = strawberry.field(description="The mean rating, 1–5 (two decimals).")
+    count: int = strawberry.field(description="How many ratings.")
 
 
-@strawberry.type
+@strawberry.type(description="One agent's tickets.")
 class AgentLoadType:
-    agent_id: str
+    agent_id: str = strawberry.field(description="The agent's staff id.")
     open_tickets: int = strawberry.field(description="Open now")
     resolved: int = strawberry.field(description="Resolved among the period's tickets")
 
 
 @strawberry.type(description="Tickets opened in the period (wall-clock minutes)")
 class ServiceAnalyticsType:
-    total: int
-    by_type: list[CountBy]
-    by_priority: list[CountBy]
-    by_team: list[CountBy]
-    first_response: DurationStats
-    resolution: DurationStats
+    total: int = strawberry.field(description="Tickets opened in the period.")
+    by_type: list[CountBy] = strawberry.field(description="Per ticket type.")
+    by_priority: list[CountBy] = strawberry.field(description="Per priority.")
+    by_team: list[CountBy] = strawberry.field(description="Per team.")
+    first_response: DurationStats = strawberry.field(
+        description="Time to the first response, of the tickets answered."
+    )
+    resolution: DurationStats = strawberry.field(
+        description="Time to resolution, of the tickets RESOLVED or CLOSED after resolving."
+    )
     sla_evaluated: int = strawberry.field(description="Resolved or breached tickets")
-    sla_met: int
+    sla_met: int = strawberry.field(
+        description="Of those, the tickets RESOLVED or CLOSED with no target missed."
+    )
     sla_compliance: float | None = strawberry.field(description="slaMet / slaEvaluated")
-    satisfaction_trend: list[SatisfactionWeek]
-    agents: list[AgentLoadType]
+    satisfaction_trend: list[SatisfactionWeek] = strawberry.field(
+        description="Ratings of the period's tickets per week, oldest first."
+    )
+    agents: list[AgentLoadType] = strawberry.field(
+        description="Every agent with open tickets now or resolutions in the period, by id."
+    )
 
     @classmethod
     def from_domain(cls, a: analytics.ServiceAnalytics) -> ServiceAnalyticsType:
@@ -87,13 +103,32 @@ class ServiceAnalyticsType:
 
 @strawberry.type
 class AnalyticsQuery:
-    @strawberry.field(description="Ticket volume, response times, SLA compliance, load")
+    @strawberry.field(
+        description="Ticket volume, response times, SLA compliance, load. Roles ADMIN and "
+        "ANALYST (any team), MANAGER (their own team only). Errors: BAD_USER_INPUT (`to` "
+        "BEFORE_FROM, RANGE_TOO_LONG), FORBIDDEN."
+    )
     async def service_analytics(
         self,
         info: Info,
-        start: Annotated[datetime, strawberry.argument(name="from")],
-        end: Annotated[datetime, strawberry.argument(name="to")],
-        team: str | None = None,
+        start: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="Tickets opened at or after this."),
+        ],
+        end: Annotated[
+            datetime,
+            strawberry.argument(
+                name="to",
+                description=f"…and before this: after `from`, at most {MAX_DAYS} days later.",
+            ),
+        ],
+        team: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only this team's tickets. A MANAGER gets their own team's, and "
+                "FORBIDDEN for another team."
+            ),
+        ] = None,
     ) -> ServiceAnalyticsType:
         analytics.check_range(info.context.principal, start, end)
         team = access.analytics_team(info.context.principal, team)

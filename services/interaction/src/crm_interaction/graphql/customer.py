@@ -10,6 +10,7 @@ field is checked before it resolves (`access.CustomerFieldAccess`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -22,74 +23,112 @@ from crm_interaction.purchases import graphql as purchases
 from crm_interaction.purchases.graphql import PurchaseType
 from crm_interaction.tasks import graphql as tasks
 from crm_interaction.tasks.graphql import TaskType
+from crm_interaction.tasks.queries import BATCH_LIMIT as OPEN_TASKS_LIMIT
 from crm_interaction.tickets import graphql as tickets
 from crm_interaction.tickets.model import TicketStatus
+from crm_interaction.tickets.queries import BATCH_LIMIT as OPEN_TICKETS_LIMIT
 from crm_interaction.tickets.types import TicketConnection, TicketType
 from crm_interaction.timeline import graphql as timeline
 from crm_interaction.timeline.graphql import TimelineConnection
 from crm_interaction.timeline.model import TimelineKind
+from crm_kit.graphql import FIRST, PageAfter, PageFirst
 from crm_kit.paging import DEFAULT_PAGE_SIZE
+
+# Who may see each field: `access.CUSTOMER_FIELDS` (null and FORBIDDEN for others).
+_INTERACTIONS = (
+    " Null, with FORBIDDEN, unless the caller's interaction read scope reaches the customer."
+)
+_TICKETS = " Null, with FORBIDDEN, unless the caller's ticket read scope reaches the customer."
+_TASKS = (
+    " Null, with FORBIDDEN, unless the caller's task or interaction read scope reaches the "
+    "customer."
+)
+_FIGURES = (
+    " Null, with FORBIDDEN, unless the caller's interaction or statistics read scope reaches "
+    "the customer."
+)
 
 
 @strawberry.federation.type(keys=["id"], description="A customer (owned by the customer subgraph)")
 class Customer:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The customer's id.")
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Customer:
         # No database access: every field below loads lazily (and in batches).
         return cls(id=id)
 
-    @strawberry.field(description="Contacts with this customer, newest first")
+    @strawberry.field(description="Contacts with this customer, newest first." + _INTERACTIONS)
     async def interactions(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, first: PageFirst = DEFAULT_PAGE_SIZE, after: PageAfter = None
     ) -> InteractionConnection | None:  # nullable: an outage here must not null the customer
         return await interactions.customer_interactions(
             info, str(self.id), DEFAULT_PAGE_SIZE if first is None else first, after
         )
 
-    @strawberry.field(description="When the latest interaction took place")
+    @strawberry.field(
+        description="When the latest interaction took place (its occurredAt); null when there "
+        "is none." + _FIGURES
+    )
     async def last_interaction_at(self, info: Info) -> datetime | None:
         return await interactions.last_interaction_at(info, str(self.id))
 
     @strawberry.field(
-        description="Interactions, purchases, tickets and tasks in one feed, newest first"
+        description="Interactions, purchases, tickets, tasks and changes of the customer record "
+        "in one feed, newest first." + _INTERACTIONS
     )
     async def timeline(
         self,
         info: Info,
-        first: int | None = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        kinds: list[TimelineKind] | None = None,
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
+        kinds: Annotated[
+            list[TimelineKind] | None,
+            strawberry.argument(description="Only items of these kinds; every kind when omitted."),
+        ] = None,
     ) -> TimelineConnection | None:
         return await timeline.customer_timeline(info, str(self.id), first, after, kinds)
 
-    @strawberry.field(description="Service tickets of this customer, newest first")
+    @strawberry.field(description="Service tickets of this customer, newest first." + _TICKETS)
     async def tickets(
         self,
         info: Info,
-        statuses: list[TicketStatus] | None = None,
-        first: int | None = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        statuses: Annotated[
+            list[TicketStatus] | None,
+            strawberry.argument(description="Only tickets in these states; all when omitted."),
+        ] = None,
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
     ) -> TicketConnection | None:
         return await tickets.customer_tickets(
             info, str(self.id), tuple(statuses or ()), first, after
         )
 
-    @strawberry.field(description="Open tickets (NEW … WAITING_CUSTOMER), newest first")
+    @strawberry.field(
+        description="Open tickets (NEW … WAITING_CUSTOMER), newest first; at most "
+        f"{OPEN_TICKETS_LIMIT}." + _TICKETS
+    )
     async def open_tickets(self, info: Info) -> list[TicketType] | None:
         return await tickets.customer_open_tickets(info, str(self.id))
 
-    @strawberry.field(description="Open follow-up tasks, soonest due first")
+    @strawberry.field(
+        description=f"Open follow-up tasks, soonest due first; at most {OPEN_TASKS_LIMIT}." + _TASKS
+    )
     async def open_tasks(self, info: Info) -> list[TaskType] | None:
         return await tasks.customer_open_tasks(info, str(self.id))
 
-    @strawberry.field(description="Purchases, newest first")
+    @strawberry.field(
+        description="Purchases in every status, newest purchasedAt first." + _INTERACTIONS
+    )
     async def purchases(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many of the newest. " + FIRST)
+        ] = DEFAULT_PAGE_SIZE,
     ) -> list[PurchaseType] | None:
         return await purchases.customer_purchases(info, str(self.id), first)
 
-    @strawberry.field(description="Contact statistics, RFM and churn risk")
+    @strawberry.field(description="Contact statistics, RFM and churn risk." + _FIGURES)
     async def insight(self, info: Info) -> CustomerInsightType | None:
         return await insight.customer_insight(info, str(self.id))

@@ -3,8 +3,6 @@ contribute fields to."""
 
 from __future__ import annotations
 
-from strawberry.tools import merge_types
-
 from crm_interaction.access import CustomerFieldAccess
 from crm_interaction.analytics.graphql import AnalyticsQuery
 from crm_interaction.graphql.customer import Customer
@@ -12,20 +10,22 @@ from crm_interaction.interactions.graphql import InteractionMutation, Interactio
 from crm_interaction.purchases.graphql import PurchaseMutation
 from crm_interaction.tasks.graphql import TaskMutation, TaskQuery
 from crm_interaction.tickets.graphql import TicketMutation, TicketQuery
+from crm_interaction.viewer.graphql import Viewer
 from crm_kit.audit.schema import audit_query
-from crm_kit.graphql import Schema
+from crm_kit.graphql import MUTATION, QUERY, Schema, root_type
 
-Query = merge_types(
+Query = root_type(
     "Query",
     (InteractionQuery, TicketQuery, TaskQuery, AnalyticsQuery, audit_query("interaction")),
+    QUERY,
 )
-Mutation = merge_types(
-    "Mutation", (InteractionMutation, TicketMutation, TaskMutation, PurchaseMutation)
+Mutation = root_type(
+    "Mutation", (InteractionMutation, TicketMutation, TaskMutation, PurchaseMutation), MUTATION
 )
 
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    types=[Customer],
+    types=[Customer, Viewer],
     extensions=[CustomerFieldAccess],  # access control on the fields added to Customer
 )

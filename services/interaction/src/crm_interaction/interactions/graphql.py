@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -12,22 +13,32 @@ from strawberry.dataloader import DataLoader
 from crm_interaction import access
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
+from crm_interaction.interactions.inputs import LogInteractionInput, UpdateInteractionInput
 from crm_interaction.interactions.queries import Page
 from crm_interaction.interactions.types import (
     InteractionConnection,
     InteractionEdge,
     InteractionType,
-    LogInteractionInput,
-    UpdateInteractionInput,
 )
 from crm_kit.errors import NotFound
-from crm_kit.graphql import page_info
+from crm_kit.graphql import ExpectedVersion, page_info
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 MAX_PAGE_SIZE = 100
 
 type Position = Keyset | None
+InteractionId = Annotated[strawberry.ID, strawberry.argument(description="The interaction's id.")]
+_FIELD_ERRORS = (
+    "`customerId` REQUIRED, INVALID; `content` REQUIRED, TOO_LONG; `subject` TOO_LONG; "
+    "`occurredAt` IN_FUTURE; `durationSeconds` OUT_OF_RANGE; `nextStep` TOO_LONG; "
+    "`participants`, `tags`, `attachments` TOO_MANY; `participants[i]…`, `tags[i]`, "
+    "`attachments[i]…` REQUIRED, TOO_LONG, INVALID, OUT_OF_RANGE"
+)
+_CHANGE_RULE = (
+    "Its author may change it for 7 days after logging it, ADMIN and MANAGER at any time, "
+    "within their interaction scope of the customer; the state before is kept in `history`."
+)
 
 
 def _pages(info: Info) -> DataLoader[tuple[str, tuple[int, Position]], Page]:
@@ -88,8 +99,11 @@ async def last_interaction_at(info: Info, customer_id: str) -> datetime | None:
 
 @strawberry.type
 class InteractionQuery:
-    @strawberry.field(description="One interaction by id")
-    async def interaction(self, info: Info, id: strawberry.ID) -> InteractionType | None:
+    @strawberry.field(
+        description="One interaction by id. Errors: NOT_FOUND; FORBIDDEN when the caller's "
+        "interaction read scope does not reach its customer."
+    )
+    async def interaction(self, info: Info, id: InteractionId) -> InteractionType | None:
         _ = info.context.principal
         found = await info.context.deps.interaction_queries.get(str(id))
         if found is None:
@@ -102,8 +116,20 @@ class InteractionQuery:
 
 @strawberry.type
 class InteractionMutation:
-    @strawberry.mutation(description="Record a contact with a customer")
-    async def log_interaction(self, info: Info, input: LogInteractionInput) -> InteractionType:
+    @strawberry.mutation(
+        description="Record a contact with a customer (roles ADMIN, MANAGER, SALES, SERVICE, "
+        "within their interaction scope of the customer). Errors: BAD_USER_INPUT "
+        f"({_FIELD_ERRORS}; `idempotencyKey` REQUIRED, TOO_LONG), NOT_FOUND (the customer is "
+        "unknown or erased), "
+        "CONFLICT (idempotencyKey reused for a different request), FORBIDDEN."
+    )
+    async def log_interaction(
+        self,
+        info: Info,
+        input: Annotated[
+            LogInteractionInput, strawberry.argument(description="The contact to record.")
+        ],
+    ) -> InteractionType:
         principal = info.context.principal
         await access.require_for_write(
             info.context, str(input.customer_id), Action.CREATE, Resource.INTERACTION
@@ -111,13 +137,18 @@ class InteractionMutation:
         logged = await info.context.deps.interactions.log(principal, input.to_command())
         return InteractionType.from_domain(logged)
 
-    @strawberry.mutation(description="Edit an interaction (author for 7 days, managers always)")
+    @strawberry.mutation(
+        description=f"Edit an interaction. {_CHANGE_RULE} Errors: BAD_USER_INPUT "
+        f"({_FIELD_ERRORS}), NOT_FOUND, CONFLICT (expectedVersion), FORBIDDEN."
+    )
     async def update_interaction(
         self,
         info: Info,
-        id: strawberry.ID,
-        input: UpdateInteractionInput,
-        expected_version: int | None = None,
+        id: InteractionId,
+        input: Annotated[
+            UpdateInteractionInput, strawberry.argument(description="What to change.")
+        ],
+        expected_version: ExpectedVersion = None,
     ) -> InteractionType:
         await access.require_interaction(info.context, str(id), Action.UPDATE)
         changed = await info.context.deps.interactions.edit(
@@ -125,9 +156,13 @@ class InteractionMutation:
         )
         return InteractionType.from_domain(changed)
 
-    @strawberry.mutation(description="Delete an interaction (its last state stays in history)")
+    @strawberry.mutation(
+        description="Delete an interaction (its last state stays in history) and its timeline "
+        f"item; returns its id. {_CHANGE_RULE} Errors: NOT_FOUND, CONFLICT (expectedVersion), "
+        "FORBIDDEN."
+    )
     async def delete_interaction(
-        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+        self, info: Info, id: InteractionId, expected_version: ExpectedVersion = None
     ) -> strawberry.ID:
         await access.require_interaction(info.context, str(id), Action.UPDATE)
         deleted = await info.context.deps.interactions.delete(

@@ -1,5 +1,5 @@
 """GraphQL types of communication records: the interaction, its details (participants,
-outcome, next step, tags, attachment metadata), its revisions, and the inputs."""
+outcome, next step, tags, attachment metadata) and its revisions (the inputs: `inputs`)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,63 @@ from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.customer_ref import CustomerEntity, customer_ref
 from crm_interaction.interactions import details as record_details
 from crm_interaction.interactions import model
-from crm_interaction.interactions.details import RecordDetails
-from crm_kit.graphql import PageInfo
+from crm_interaction.interactions.details import Outcome, ParticipantKind, RecordDetails
+from crm_interaction.interactions.model import Channel, Direction
+from crm_interaction.viewer.abilities import interaction_can_update
+from crm_kit.graphql import PageInfo, described_enum
 from crm_kit.personal import Disclosed
 from crm_kit.personal_types import PersonName
 
-strawberry.enum(model.Channel, description="How the contact took place")
-strawberry.enum(model.Direction, description="Who initiated the contact")
-strawberry.enum(record_details.Outcome, description="How a contact ended")
-strawberry.enum(record_details.ParticipantKind, description="Staff member or customer contact")
+described_enum(
+    Channel,
+    "How the contact took place",
+    {
+        Channel.PHONE: "A phone call.",
+        Channel.EMAIL: "An e-mail.",
+        Channel.MEETING: "A meeting.",
+        Channel.VISIT: "A visit (staff at the customer's, or the customer at ours).",
+        Channel.WECHAT: "A WeChat message or call.",
+        Channel.SMS: "A text message.",
+        Channel.CHAT: "An online chat.",
+        Channel.OTHER: "Any other way.",
+    },
+)
+described_enum(
+    Direction,
+    "Who initiated the contact",
+    {
+        Direction.INBOUND: "The customer contacted us.",
+        Direction.OUTBOUND: "We contacted the customer.",
+    },
+)
+described_enum(
+    Outcome,
+    "How a contact ended",
+    {
+        Outcome.SUCCESSFUL: "It achieved its purpose.",
+        Outcome.FOLLOW_UP_NEEDED: "Something remains to be done (see `nextStep`).",
+        Outcome.NO_ANSWER: "The customer could not be reached.",
+        Outcome.NOT_INTERESTED: "The customer was not interested.",
+        Outcome.COMPLAINT: "The customer complained.",
+        Outcome.OTHER: "Any other result.",
+    },
+)
+described_enum(
+    ParticipantKind,
+    "Staff member or customer contact",
+    {
+        ParticipantKind.STAFF: "A staff member, named by staff id.",
+        ParticipantKind.CONTACT: "One of the customer's contact persons, named by their "
+        "contact id and/or their name.",
+    },
+)
 
 
 @strawberry.type(name="Participant", description="Someone who took part in a contact")
 class ParticipantType:
-    kind: record_details.ParticipantKind
+    kind: record_details.ParticipantKind = strawberry.field(
+        description="Staff member or contact person."
+    )
     id: str | None = strawberry.field(
         description="Staff id, or the contact person's id in the customer service"
     )
@@ -37,37 +80,15 @@ class ParticipantType:
 
 @strawberry.type(name="Attachment", description="Metadata of a file attached to a contact")
 class AttachmentType:
-    name: str
-    content_type: str
-    size_bytes: int
-    url: str | None
-    storage_key: str | None
-
-
-@strawberry.input
-class ParticipantInput:
-    kind: record_details.ParticipantKind
-    id: str | None = None
-    name: str | None = None
-
-    def to_domain(self) -> record_details.Participant:
-        return record_details.Participant(self.kind, self.id, self.name)
-
-
-@strawberry.input
-class AttachmentInput:
-    name: str
-    content_type: str = strawberry.field(description="MIME type, e.g. application/pdf")
-    size_bytes: int
-    url: str | None = strawberry.field(default=None, description="http(s) URL of the file")
-    storage_key: str | None = strawberry.field(
-        default=None, description="Key in the file store (either url or storageKey is required)"
+    name: str = strawberry.field(description="The file name.")
+    content_type: str = strawberry.field(description="MIME type, lower case (`application/pdf`).")
+    size_bytes: int = strawberry.field(description="Size in bytes (at most 100 MiB).")
+    url: str | None = strawberry.field(
+        description="Where the file is (http or https URL); null when it has a storage key only."
     )
-
-    def to_domain(self) -> record_details.Attachment:
-        return record_details.Attachment(
-            self.name, self.content_type, self.size_bytes, self.url, self.storage_key
-        )
+    storage_key: str | None = strawberry.field(
+        description="The file's key in the file store (null when it has a url only)."
+    )
 
 
 def participants_of(details: RecordDetails) -> list[ParticipantType]:
@@ -99,30 +120,26 @@ def attachments_of(details: RecordDetails) -> list[AttachmentType]:
     ]
 
 
-def participants_in(
-    values: list[ParticipantInput] | None,
-) -> tuple[record_details.Participant, ...]:
-    return tuple(p.to_domain() for p in values or ())
-
-
-def attachments_in(values: list[AttachmentInput] | None) -> tuple[record_details.Attachment, ...]:
-    return tuple(a.to_domain() for a in values or ())
-
-
 @strawberry.type(description="An interaction as it was before an edit or its deletion")
 class InteractionRevision:
-    version: int
+    version: int = strawberry.field(description="The interaction's version in this state.")
     action: str = strawberry.field(description="EDITED or DELETED")
-    actor_id: str
-    at: datetime
-    subject: str | None
-    content: str
-    occurred_at: datetime
-    outcome: record_details.Outcome | None
-    next_step: str | None
-    tags: list[str]
-    participants: list[ParticipantType]
-    attachments: list[AttachmentType]
+    actor_id: str = strawberry.field(description="Staff id of who edited or deleted it.")
+    at: datetime = strawberry.field(description="When it was edited or deleted.")
+    subject: str | None = strawberry.field(description="The subject in this state.")
+    content: str = strawberry.field(description="The content in this state.")
+    occurred_at: datetime = strawberry.field(description="The contact's time in this state.")
+    outcome: record_details.Outcome | None = strawberry.field(
+        description="The outcome in this state."
+    )
+    next_step: str | None = strawberry.field(description="The next step in this state.")
+    tags: list[str] = strawberry.field(description="The tags in this state.")
+    participants: list[ParticipantType] = strawberry.field(
+        description="The participants in this state."
+    )
+    attachments: list[AttachmentType] = strawberry.field(
+        description="The attachments in this state."
+    )
 
     @classmethod
     def from_domain(cls, r: model.Revision) -> InteractionRevision:
@@ -144,23 +161,45 @@ class InteractionRevision:
 
 @strawberry.type(name="Interaction", description="One contact with a customer")
 class InteractionType:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    channel: model.Channel
-    direction: model.Direction
-    subject: str | None
-    content: str
-    occurred_at: datetime
-    duration_seconds: int | None
-    logged_by: str
-    created_at: datetime
-    version: int
-    updated_at: datetime | None
-    participants: list[ParticipantType]
-    outcome: record_details.Outcome | None
-    next_step: str | None
-    tags: list[str]
-    attachments: list[AttachmentType]
+    id: strawberry.ID = strawberry.field(description="The interaction's id.")
+    customer_id: strawberry.ID = strawberry.field(description="The id of the customer contacted.")
+    channel: model.Channel = strawberry.field(description="How the contact took place.")
+    direction: model.Direction = strawberry.field(description="Who initiated it.")
+    subject: str | None = strawberry.field(
+        description=f"A short subject (at most {model.SUBJECT_MAX_CHARS} characters)."
+    )
+    content: str = strawberry.field(
+        description=f"What was said or done (at most {model.CONTENT_MAX_CHARS} characters)."
+    )
+    occurred_at: datetime = strawberry.field(
+        description="When the contact took place (UTC); the list order."
+    )
+    duration_seconds: int | None = strawberry.field(
+        description="How long it lasted, in seconds; null when not recorded."
+    )
+    logged_by: str = strawberry.field(description="Staff id of who logged it (its author).")
+    created_at: datetime = strawberry.field(description="When it was logged (UTC).")
+    version: int = strawberry.field(
+        description="1 when logged, +1 per edit: the `expectedVersion` of the next change."
+    )
+    updated_at: datetime | None = strawberry.field(
+        description="When it was last edited; null if never."
+    )
+    participants: list[ParticipantType] = strawberry.field(
+        description=f"Who took part (at most {record_details.MAX_PARTICIPANTS})."
+    )
+    outcome: record_details.Outcome | None = strawberry.field(
+        description="How the contact ended; null when not recorded."
+    )
+    next_step: str | None = strawberry.field(description="The agreed next step; null when none.")
+    tags: list[str] = strawberry.field(
+        description=f"Free-text tags (at most {record_details.MAX_TAGS}, no repeats)."
+    )
+    attachments: list[AttachmentType] = strawberry.field(
+        description=f"Files attached (metadata; at most {record_details.MAX_ATTACHMENTS})."
+    )
+    viewer_can_update: bool = interaction_can_update()
+    record: strawberry.Private[model.Interaction | None] = None  # for the viewerCan… check
 
     @strawberry.field(description="Earlier states, oldest first (kept on every edit/delete)")
     async def history(self, info: Info) -> list[InteractionRevision]:
@@ -192,100 +231,24 @@ class InteractionType:
             next_step=interaction.details.next_step,
             tags=list(interaction.details.tags),
             attachments=attachments_of(interaction.details),
+            record=interaction,
         )
 
 
-@strawberry.type
+@strawberry.type(description="An interaction and its cursor.")
 class InteractionEdge:
-    cursor: str
-    node: InteractionType
+    cursor: str = strawberry.field(description="Its position, for `after`.")
+    node: InteractionType = strawberry.field(description="The interaction.")
 
 
 @strawberry.type(description="A customer's interactions, newest first")
 class InteractionConnection:
-    edges: list[InteractionEdge]
-    page_info: PageInfo
+    edges: list[InteractionEdge] = strawberry.field(
+        description="This page's interactions, newest `occurredAt` first."
+    )
+    page_info: PageInfo = strawberry.field(description="Where to continue.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All interactions of the customer, not only this page")
     async def total_count(self) -> int:
         return await self.count()
-
-
-@strawberry.input
-class LogInteractionInput:
-    customer_id: strawberry.ID
-    channel: model.Channel
-    direction: model.Direction
-    content: str
-    subject: str | None = None
-    occurred_at: datetime | None = strawberry.field(
-        default=None, description="When it happened (UTC); defaults to now"
-    )
-    duration_seconds: int | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Retrying with the same key returns the first interaction, creates nothing",
-    )
-    participants: list[ParticipantInput] | None = None
-    outcome: record_details.Outcome | None = None
-    next_step: str | None = None
-    tags: list[str] | None = None
-    attachments: list[AttachmentInput] | None = strawberry.field(
-        default=None, description="Metadata only; the files live in the file store"
-    )
-
-    def to_command(self) -> model.LogInteraction:
-        return model.LogInteraction(
-            customer_id=str(self.customer_id),
-            channel=self.channel,
-            direction=self.direction,
-            content=self.content,
-            subject=self.subject,
-            occurred_at=self.occurred_at,
-            duration_seconds=self.duration_seconds,
-            idempotency_key=self.idempotency_key,
-            details=record_details.RecordDetails(
-                participants=participants_in(self.participants),
-                outcome=self.outcome,
-                next_step=self.next_step,
-                tags=tuple(self.tags or ()),
-                attachments=attachments_in(self.attachments),
-            ),
-        )
-
-
-@strawberry.input
-class UpdateInteractionInput:
-    channel: model.Channel | None = None
-    direction: model.Direction | None = None
-    subject: str | None = None
-    content: str | None = None
-    occurred_at: datetime | None = None
-    duration_seconds: int | None = None
-    participants: list[ParticipantInput] | None = strawberry.field(
-        default=None, description="Replaces the participants when given"
-    )
-    outcome: record_details.Outcome | None = None
-    next_step: str | None = strawberry.field(default=None, description='"" clears it')
-    tags: list[str] | None = strawberry.field(default=None, description="Replaces the tags")
-    attachments: list[AttachmentInput] | None = strawberry.field(
-        default=None, description="Replaces the attachments when given"
-    )
-
-    def to_changes(self) -> model.InteractionChanges:
-        return model.InteractionChanges(
-            channel=self.channel,
-            direction=self.direction,
-            subject=self.subject,
-            content=self.content,
-            occurred_at=self.occurred_at,
-            duration_seconds=self.duration_seconds,
-            participants=participants_in(self.participants)
-            if self.participants is not None
-            else None,
-            outcome=self.outcome,
-            next_step=self.next_step,
-            tags=tuple(self.tags) if self.tags is not None else None,
-            attachments=attachments_in(self.attachments) if self.attachments is not None else None,
-        )

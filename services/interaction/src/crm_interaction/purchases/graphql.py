@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -12,40 +13,63 @@ from crm_interaction import access
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
 from crm_interaction.purchases import model as purchases
-from crm_interaction.purchases.model import Purchase
+from crm_interaction.purchases.model import MAX_ITEMS, TEXT_MAX_CHARS, Purchase, PurchaseStatus
+from crm_kit.graphql import described_enum
 from crm_kit.paging import page_size
 from crm_kit.policy import Action, Resource
 
-strawberry.enum(purchases.PurchaseStatus, description="Order state")
+_COUNTED = " Counted in spend, RFM and churn risk."
+described_enum(
+    PurchaseStatus,
+    "Order state",
+    {
+        PurchaseStatus.PENDING: "Ordered, not paid yet.",
+        PurchaseStatus.PAID: "Paid." + _COUNTED,
+        PurchaseStatus.SHIPPED: "Shipped." + _COUNTED,
+        PurchaseStatus.COMPLETED: "Completed." + _COUNTED,
+        PurchaseStatus.CANCELLED: "Cancelled.",
+        PurchaseStatus.REFUNDED: "Refunded.",
+    },
+)
+_TEXT = f"1–{TEXT_MAX_CHARS} characters"
 
 
 @strawberry.type(description="An amount of money: exact decimal string plus ISO 4217 code")
 class Money:
-    amount: str
-    currency: str
+    amount: str = strawberry.field(
+        description='Exact decimal string, never a float (e.g. "1299.00"), with at most the '
+        "currency's decimal places."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code, upper case (e.g. CNY).")
 
 
-@strawberry.type(name="PurchaseItem")
+@strawberry.type(name="PurchaseItem", description="One line of an order.")
 class PurchaseItemType:
-    sku: str
-    name: str
-    quantity: int
-    unit_price: Money
+    sku: str = strawberry.field(description="The product's SKU.")
+    name: str = strawberry.field(description="The product's name (may be empty).")
+    quantity: int = strawberry.field(description="How many (at least 1).")
+    unit_price: Money = strawberry.field(description="The price of one.")
 
 
 @strawberry.type(name="Purchase", description="An order / purchase by the customer")
 class PurchaseType:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    order_number: str
-    items: list[PurchaseItemType]
-    amount: Money
-    status: purchases.PurchaseStatus
-    purchased_at: datetime
-    source: str
-    external_id: str
-    recorded_at: datetime
-    version: int
+    id: strawberry.ID = strawberry.field(
+        description="Derived from source and externalId: one source order, one purchase."
+    )
+    customer_id: strawberry.ID = strawberry.field(description="The customer's id.")
+    order_number: str = strawberry.field(description="The order number people see.")
+    items: list[PurchaseItemType] = strawberry.field(
+        description=f"The order lines (at most {MAX_ITEMS}; may be empty)."
+    )
+    amount: Money = strawberry.field(description="The order's total.")
+    status: purchases.PurchaseStatus = strawberry.field(description="The order's state.")
+    purchased_at: datetime = strawberry.field(description="When it was ordered (UTC).")
+    source: str = strawberry.field(description="The system the order comes from (e.g. erp).")
+    external_id: str = strawberry.field(description="The order's id in that system.")
+    recorded_at: datetime = strawberry.field(description="When it was first recorded here.")
+    version: int = strawberry.field(
+        description="1 when recorded, +1 each time the source's copy changed."
+    )
 
     @classmethod
     def from_domain(cls, p: purchases.Purchase) -> PurchaseType:
@@ -72,31 +96,50 @@ class PurchaseType:
         )
 
 
-@strawberry.type
+@strawberry.type(description="What recordPurchase did.")
 class RecordPurchasePayload:
-    purchase: PurchaseType
+    purchase: PurchaseType = strawberry.field(description="The purchase as stored now.")
     changed: bool = strawberry.field(description="false when this was a replay of the same data")
 
 
-@strawberry.input
+@strawberry.input(description="One line of an order.")
 class PurchaseItemInput:
-    sku: str
-    name: str = ""
-    quantity: int = 1
-    unit_price: str = strawberry.field(description="Decimal string in the order's currency")
+    sku: str = strawberry.field(description=f"The product's SKU: {_TEXT}.")
+    name: str = strawberry.field(
+        default="", description=f"The product's name, at most {TEXT_MAX_CHARS} characters."
+    )
+    quantity: int = strawberry.field(default=1, description="How many: at least 1.")
+    unit_price: str = strawberry.field(
+        description="Decimal string in the order's currency (the rules of `amount`)"
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An order from another system: recorded, or updated when the source's copy "
+    "changed, by (source, externalId)."
+)
 class RecordPurchaseInput:
-    customer_id: strawberry.ID
-    order_number: str
-    amount: str = strawberry.field(description='Decimal string, e.g. "1299.00"')
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer; a merged customer's id files the order under the customer "
+        "it was merged into."
+    )
+    order_number: str = strawberry.field(description=f"The order number people see: {_TEXT}.")
+    amount: str = strawberry.field(
+        description='Decimal string, e.g. "1299.00": 0 up to below 10^15, with at most the '
+        "currency's decimal places (CNY 2, JPY 0, KWD 3)"
+    )
     currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY")
-    purchased_at: datetime
-    source: str = strawberry.field(description="The system the order comes from, e.g. erp")
-    external_id: str = strawberry.field(description="The order's id in that system")
-    status: purchases.PurchaseStatus = purchases.PurchaseStatus.PAID
-    items: list[PurchaseItemInput] | None = None
+    purchased_at: datetime = strawberry.field(description="When it was ordered.")
+    source: str = strawberry.field(
+        description=f"The system the order comes from, e.g. erp ({_TEXT})"
+    )
+    external_id: str = strawberry.field(description=f"The order's id in that system ({_TEXT})")
+    status: purchases.PurchaseStatus = strawberry.field(
+        default=purchases.PurchaseStatus.PAID, description="The order's state."
+    )
+    items: list[PurchaseItemInput] | None = strawberry.field(
+        default=None, description=f"The order lines, at most {MAX_ITEMS}."
+    )
 
     def to_command(self) -> purchases.RecordPurchase:
         return purchases.RecordPurchase(
@@ -130,9 +173,19 @@ async def customer_purchases(info: Info, customer_id: str, first: int | None) ->
 
 @strawberry.type
 class PurchaseMutation:
-    @strawberry.mutation(description="Record or update a purchase; idempotent per source order")
+    @strawberry.mutation(
+        description="Record or update a purchase; idempotent per source order: the same content "
+        "again changes nothing (`changed: false`). Roles ADMIN, MANAGER, SALES, within their "
+        "interaction scope of the customer. Errors: BAD_USER_INPUT (`currency` "
+        "INVALID_CURRENCY; `orderNumber`, `source`, `externalId` REQUIRED, TOO_LONG; `amount` "
+        "INVALID, NEGATIVE, OUT_OF_RANGE, PRECISION; `items` TOO_MANY; `items[i].unitPrice` as "
+        "`amount`; `items[i].quantity` OUT_OF_RANGE; `items[i].sku` INVALID), NOT_FOUND (the "
+        "customer is unknown or erased), FORBIDDEN."
+    )
     async def record_purchase(
-        self, info: Info, input: RecordPurchaseInput
+        self,
+        info: Info,
+        input: Annotated[RecordPurchaseInput, strawberry.argument(description="The order.")],
     ) -> RecordPurchasePayload:
         await access.require_for_write(
             info.context, str(input.customer_id), Action.CREATE, Resource.INTERACTION

@@ -1,9 +1,10 @@
 """GraphQL of follow-up tasks: the task types, `myTasks`, the task mutations, and
-`Customer.openTasks` (batched per `_entities` call)."""
+`Customer.openTasks` (batched per `_entities` call); the inputs are in `inputs`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -12,32 +13,79 @@ from crm_interaction import access
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer
 from crm_interaction.tasks import model as tasks
-from crm_interaction.tasks.model import Task, TaskStatus
-from crm_kit.graphql import PageInfo, page_info
+from crm_interaction.tasks.inputs import CreateTaskInput, UpdateTaskInput
+from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
+from crm_interaction.viewer.abilities import task_can_update
+from crm_kit.graphql import ExpectedVersion, PageFirst, PageInfo, described_enum, page_info
 from crm_kit.paging import Keyset, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
-strawberry.enum(tasks.Urgency, description="How urgent a task is")
-strawberry.enum(tasks.TaskStatus, description="Task state")
-strawberry.enum(tasks.Recurrence, description="How a task repeats once completed")
+described_enum(
+    Urgency,
+    "How urgent a task is",
+    {
+        Urgency.LOW: "Lowest urgency.",
+        Urgency.NORMAL: "Normal urgency (the default).",
+        Urgency.HIGH: "More urgent than normal.",
+        Urgency.URGENT: "Most urgent.",
+    },
+)
+described_enum(
+    TaskStatus,
+    "Task state",
+    {
+        TaskStatus.OPEN: "To do; its reminders and overdue check are scheduled.",
+        TaskStatus.DONE: "Completed (completeTask).",
+        TaskStatus.CANCELLED: "Cancelled (cancelTask).",
+    },
+)
+_NEXT = "Completing it creates the next one, due {} later (stepping on while that is past)."
+described_enum(
+    Recurrence,
+    "How a task repeats once completed",
+    {
+        Recurrence.NONE: "A one-off task.",
+        Recurrence.DAILY: _NEXT.format("a day"),
+        Recurrence.WEEKLY: _NEXT.format("a week"),
+        Recurrence.MONTHLY: _NEXT.format("a month (the same day, or the month's last)"),
+    },
+)
+TaskId = Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
+_MAY_CHANGE = (
+    "Allowed to callers with role ADMIN, MANAGER, SALES or SERVICE who are its assignee or "
+    "creator, or are ADMIN or MANAGER; all but the assignee also need the task update scope "
+    "of its customer."
+)
+_FINISH_ERRORS = "Errors: BAD_USER_INPUT (`id` NOT_OPEN), NOT_FOUND, CONFLICT (expectedVersion), "
 
 
 @strawberry.type(name="Task", description="A follow-up task")
 class TaskType:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    title: str
-    notes: str | None
-    assignee_id: str
-    due_at: datetime
-    urgency: tasks.Urgency
-    reminder_offsets: list[int] = strawberry.field(description="Minutes before dueAt")
-    status: tasks.TaskStatus
-    created_by: str
-    created_at: datetime
-    completed_at: datetime | None
-    version: int
-    recurrence: tasks.Recurrence
+    id: strawberry.ID = strawberry.field(description="The task's id.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer it is about.")
+    title: str = strawberry.field(description="What to do.")
+    notes: str | None = strawberry.field(description="Further notes; null when none.")
+    assignee_id: str = strawberry.field(description="Staff id of who is to do it.")
+    due_at: datetime = strawberry.field(
+        description="When it is due (UTC); still OPEN a minute later, it is overdue."
+    )
+    urgency: tasks.Urgency = strawberry.field(description="How urgent it is.")
+    reminder_offsets: list[int] = strawberry.field(
+        description="Minutes before dueAt at which the assignee is reminded (0: at dueAt), "
+        "largest first"
+    )
+    status: tasks.TaskStatus = strawberry.field(description="OPEN, DONE or CANCELLED.")
+    created_by: str = strawberry.field(description="Staff id of who created it.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    completed_at: datetime | None = strawberry.field(
+        description="When it was completed or cancelled; null while OPEN."
+    )
+    version: int = strawberry.field(
+        description="1 when created, +1 per change: the `expectedVersion` of the next change."
+    )
+    recurrence: tasks.Recurrence = strawberry.field(description="How it repeats once completed.")
+    viewer_can_update: bool = task_can_update()
+    record: strawberry.Private[tasks.Task | None] = None  # for the viewerCan… check
 
     @classmethod
     def from_domain(cls, t: tasks.Task) -> TaskType:
@@ -56,81 +104,21 @@ class TaskType:
             completed_at=t.completed_at,
             version=t.version,
             recurrence=t.recurrence,
+            record=t,
         )
 
 
-@strawberry.type
+@strawberry.type(description="A task and its cursor.")
 class TaskEdge:
-    cursor: str
-    node: TaskType
+    cursor: str = strawberry.field(description="Its position in the list.")
+    node: TaskType = strawberry.field(description="The task.")
 
 
 @strawberry.type(description="Tasks, soonest due first")
 class TaskConnection:
-    edges: list[TaskEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.input
-class CreateTaskInput:
-    customer_id: strawberry.ID
-    title: str
-    due_at: datetime
-    assignee_id: str | None = strawberry.field(default=None, description="Defaults to the caller")
-    notes: str | None = None
-    urgency: tasks.Urgency = tasks.Urgency.NORMAL
-    reminder_offsets: list[int] | None = strawberry.field(
-        default=None, description="Minutes before dueAt to remind (default 60 and 0)"
-    )
-    recurrence: tasks.Recurrence = strawberry.field(
-        default=tasks.Recurrence.NONE,
-        description="Completing a recurring task creates the next one",
-    )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Retrying with the same key returns the first task, creates nothing",
-    )
-
-    def to_command(self) -> tasks.NewTask:
-        return tasks.NewTask(
-            customer_id=str(self.customer_id),
-            title=self.title,
-            due_at=self.due_at,
-            assignee_id=self.assignee_id,
-            notes=self.notes,
-            urgency=self.urgency,
-            reminder_offsets=tuple(self.reminder_offsets)
-            if self.reminder_offsets is not None
-            else None,
-            recurrence=self.recurrence,
-        )
-
-
-@strawberry.input(description="What to change on an OPEN task; omitted fields stay as they are")
-class UpdateTaskInput:
-    title: str | None = None
-    notes: str | None = None
-    due_at: datetime | None = strawberry.field(
-        default=None, description="Moves the reminders and the overdue check"
-    )
-    urgency: tasks.Urgency | None = None
-    reminder_offsets: list[int] | None = strawberry.field(
-        default=None, description="Minutes before dueAt; replaces the current reminders"
-    )
-    assignee_id: str | None = None
-
-    def to_changes(self) -> tasks.TaskChanges:
-        return tasks.TaskChanges(
-            title=self.title,
-            notes=self.notes,
-            due_at=self.due_at,
-            urgency=self.urgency,
-            reminder_offsets=tuple(self.reminder_offsets)
-            if self.reminder_offsets is not None
-            else None,
-            assignee_id=self.assignee_id,
-        )
+    edges: list[TaskEdge] = strawberry.field(description="This page's tasks, soonest due first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow.")
+    total_count: int = strawberry.field(description="All the tasks listed, not only this page.")
 
 
 def _open(info: Info) -> DataLoader[str, list[Task]]:
@@ -155,9 +143,17 @@ async def _finish(
 
 @strawberry.type
 class TaskQuery:
-    @strawberry.field(description="Tasks assigned to the caller, soonest due first")
+    @strawberry.field(
+        description="Tasks assigned to the caller, soonest due first: the first page only "
+        "(there is no `after`)."
+    )
     async def my_tasks(
-        self, info: Info, status: TaskStatus = TaskStatus.OPEN, first: int | None = 20
+        self,
+        info: Info,
+        status: Annotated[
+            TaskStatus, strawberry.argument(description="Only tasks in this state.")
+        ] = TaskStatus.OPEN,
+        first: PageFirst = 20,
     ) -> TaskConnection:
         principal = info.context.principal
         size = page_size(first)
@@ -177,8 +173,18 @@ class TaskQuery:
 
 @strawberry.type
 class TaskMutation:
-    @strawberry.mutation(description="Create a follow-up task with reminders")
-    async def create_task(self, info: Info, input: CreateTaskInput) -> TaskType:
+    @strawberry.mutation(
+        description="Create a follow-up task with reminders (roles ADMIN, MANAGER, SALES, "
+        "SERVICE, within their task scope of the customer). Errors: BAD_USER_INPUT (`title` "
+        "REQUIRED, TOO_LONG; `notes` TOO_LONG; `dueAt` IN_PAST; `reminderOffsets` TOO_MANY, "
+        "OUT_OF_RANGE; `idempotencyKey` REQUIRED, TOO_LONG), NOT_FOUND (the customer is unknown "
+        "or erased), CONFLICT (idempotencyKey reused for a different request), FORBIDDEN."
+    )
+    async def create_task(
+        self,
+        info: Info,
+        input: Annotated[CreateTaskInput, strawberry.argument(description="The task.")],
+    ) -> TaskType:
         await access.require_for_write(
             info.context, str(input.customer_id), Action.CREATE, Resource.TASK
         )
@@ -189,14 +195,17 @@ class TaskMutation:
 
     @strawberry.mutation(
         description="Change an OPEN task (title, due time, urgency, reminders, assignee); "
-        "reminders and the overdue check move with it"
+        "reminders and the overdue check move with it. A change that changes nothing returns "
+        f"the task as it is. {_MAY_CHANGE} Errors: BAD_USER_INPUT (`id` NOT_OPEN; `title` "
+        "REQUIRED, TOO_LONG; `notes` TOO_LONG; `dueAt` IN_PAST; `reminderOffsets` TOO_MANY, "
+        "OUT_OF_RANGE; `assigneeId` REQUIRED), NOT_FOUND, CONFLICT (expectedVersion), FORBIDDEN."
     )
     async def update_task(
         self,
         info: Info,
-        id: strawberry.ID,
-        input: UpdateTaskInput,
-        expected_version: int | None = None,
+        id: TaskId,
+        input: Annotated[UpdateTaskInput, strawberry.argument(description="What to change.")],
+        expected_version: ExpectedVersion = None,
     ) -> TaskType:
         await access.require_task(info.context, str(id), Action.UPDATE)
         changed = await info.context.deps.tasks.update(
@@ -204,14 +213,20 @@ class TaskMutation:
         )
         return TaskType.from_domain(changed)
 
-    @strawberry.mutation(description="Mark a task done (its pending reminders are cancelled)")
+    @strawberry.mutation(
+        description="Mark a task done (its pending reminders are cancelled); a recurring task's "
+        f"next one is created. {_MAY_CHANGE} {_FINISH_ERRORS}FORBIDDEN."
+    )
     async def complete_task(
-        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+        self, info: Info, id: TaskId, expected_version: ExpectedVersion = None
     ) -> TaskType:
         return await _finish(info, id, TaskStatus.DONE, expected_version)
 
-    @strawberry.mutation(description="Cancel a task (its pending reminders are cancelled)")
+    @strawberry.mutation(
+        description="Cancel a task (its pending reminders are cancelled; a recurring task ends "
+        f"here). {_MAY_CHANGE} {_FINISH_ERRORS}FORBIDDEN."
+    )
     async def cancel_task(
-        self, info: Info, id: strawberry.ID, expected_version: int | None = None
+        self, info: Info, id: TaskId, expected_version: ExpectedVersion = None
     ) -> TaskType:
         return await _finish(info, id, TaskStatus.CANCELLED, expected_version)

@@ -12,23 +12,36 @@ from strawberry.dataloader import DataLoader
 from crm_interaction import access
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
-from crm_interaction.tickets.model import OPEN_STATUSES, AssignStrategy, Ticket, TicketStatus
+from crm_interaction.tickets.inputs import CreateTicketInput, TicketFilterInput
+from crm_interaction.tickets.model import (
+    COMMENT_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    OPEN_STATUSES,
+    RATING_COMMENT_MAX_CHARS,
+    AssignStrategy,
+    Ticket,
+    TicketStatus,
+)
 from crm_interaction.tickets.queries import TicketFilter
 from crm_interaction.tickets.service import Assignment
 from crm_interaction.tickets.types import (
-    CreateTicketInput,
     TicketCommentType,
     TicketConnection,
     TicketEdge,
-    TicketFilterInput,
     TicketType,
 )
 from crm_kit.errors import NotFound
-from crm_kit.graphql import page_info
+from crm_kit.graphql import ExpectedVersion, PageAfter, PageFirst, page_info
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 type TicketArgs = tuple[TicketFilter, int, Keyset | None]
+TicketId = Annotated[strawberry.ID, strawberry.argument(description="The ticket's id.")]
+_WORK = (
+    "Roles ADMIN, MANAGER, SERVICE, SALES, within their ticket update scope (the ticket's "
+    "assignee or team, or its customer's owner or team)."
+)
+_CHANGE_ERRORS = "NOT_FOUND, CONFLICT (expectedVersion), FORBIDDEN."
 
 
 def _pages(info: Info) -> DataLoader[tuple[str, TicketArgs], tuple[list[Ticket], bool]]:
@@ -116,8 +129,11 @@ async def customer_open_tickets(info: Info, customer_id: str) -> list[TicketType
 
 @strawberry.type
 class TicketQuery:
-    @strawberry.field(description="One ticket by id")
-    async def ticket(self, info: Info, id: strawberry.ID) -> TicketType | None:
+    @strawberry.field(
+        description="One ticket by id. Errors: NOT_FOUND; FORBIDDEN outside the caller's "
+        "ticket read scope (the ticket's assignee or team, or its customer's owner or team)."
+    )
+    async def ticket(self, info: Info, id: TicketId) -> TicketType | None:
         _ = info.context.principal
         found = await info.context.deps.ticket_queries.get(str(id))
         if found is None:
@@ -125,13 +141,19 @@ class TicketQuery:
         await access.require_ticket(info.context, found)
         return TicketType.from_domain(found)
 
-    @strawberry.field(description="Tickets matching a filter, newest first")
+    @strawberry.field(
+        description="Tickets matching a filter, newest first, among those the caller's ticket "
+        "list scope reaches (FORBIDDEN for a role without one)."
+    )
     async def tickets(
         self,
         info: Info,
-        filter: TicketFilterInput | None = None,
-        first: int | None = 20,
-        after: str | None = None,
+        filter: Annotated[
+            TicketFilterInput | None,
+            strawberry.argument(description="Which tickets; all the caller may see when omitted."),
+        ] = None,
+        first: PageFirst = 20,
+        after: PageAfter = None,
     ) -> TicketConnection:
         where = filter.to_filter() if filter is not None else TicketFilter()
         scoped = replace(where, access=await access.ticket_access(info.context))
@@ -141,9 +163,15 @@ class TicketQuery:
     async def my_tickets(
         self,
         info: Info,
-        statuses: list[TicketStatus] | None = None,
-        first: int | None = 20,
-        after: str | None = None,
+        statuses: Annotated[
+            list[TicketStatus] | None,
+            strawberry.argument(
+                description="Only tickets in these states; the open ones (NEW, ASSIGNED, "
+                "IN_PROGRESS, WAITING_CUSTOMER) when omitted."
+            ),
+        ] = None,
+        first: PageFirst = 20,
+        after: PageAfter = None,
     ) -> TicketConnection:
         principal = info.context.principal
         where = TicketFilter(
@@ -154,8 +182,18 @@ class TicketQuery:
 
 @strawberry.type
 class TicketMutation:
-    @strawberry.mutation(description="Open a service ticket (SLA clock starts now)")
-    async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketType:
+    @strawberry.mutation(
+        description="Open a service ticket (SLA clock starts now). Roles ADMIN, MANAGER, "
+        "SERVICE, SALES, within their ticket scope of the customer. Errors: BAD_USER_INPUT "
+        "(`subject` REQUIRED, TOO_LONG; `description` TOO_LONG; `team` REQUIRED, TOO_LONG; "
+        "`idempotencyKey` REQUIRED, TOO_LONG), NOT_FOUND (the customer is unknown or erased), "
+        "CONFLICT (idempotencyKey reused for a different request), FORBIDDEN."
+    )
+    async def create_ticket(
+        self,
+        info: Info,
+        input: Annotated[CreateTicketInput, strawberry.argument(description="The ticket.")],
+    ) -> TicketType:
         await access.require_for_write(
             info.context, str(input.customer_id), Action.CREATE, Resource.TICKET
         )
@@ -165,16 +203,30 @@ class TicketMutation:
         return TicketType.from_domain(created)
 
     @strawberry.mutation(
-        description="Assign to an agent, or to a team's agent chosen by the strategy"
+        description="Assign to an agent, or to a team's agent chosen by the strategy; a NEW "
+        "ticket becomes ASSIGNED. Roles ADMIN, MANAGER, SERVICE, within their ticket assign "
+        "scope. Errors: BAD_USER_INPUT (`id` NOT_OPEN; `agentId` REQUIRED; `team` REQUIRED, "
+        f"NO_AGENTS), {_CHANGE_ERRORS}"
     )
     async def assign_ticket(  # noqa: PLR0917 - the mutation's arguments
         self,
         info: Info,
-        id: strawberry.ID,
-        agent_id: str | None = None,
-        team: str | None = None,
-        strategy: AssignStrategy = AssignStrategy.LEAST_LOADED,
-        expected_version: int | None = None,
+        id: TicketId,
+        agent_id: Annotated[
+            str | None, strawberry.argument(description="Staff id of the agent to assign.")
+        ] = None,
+        team: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The team: with agentId, the ticket's new team; without, the team "
+                "whose active agents the strategy picks from (default: the ticket's team)."
+            ),
+        ] = None,
+        strategy: Annotated[
+            AssignStrategy,
+            strawberry.argument(description="How to pick an agent when agentId is omitted."),
+        ] = AssignStrategy.LEAST_LOADED,
+        expected_version: ExpectedVersion = None,
     ) -> TicketType:
         await access.require_ticket_id(info.context, str(id), Action.ASSIGN)
         assigned = await info.context.deps.tickets.assign(
@@ -182,14 +234,24 @@ class TicketMutation:
         )
         return TicketType.from_domain(assigned)
 
-    @strawberry.mutation(description="Move a ticket along the workflow (or reopen it)")
+    @strawberry.mutation(
+        description="Move a ticket along the workflow (or reopen it): see each TicketStatus "
+        f"for the next states allowed. {_WORK} Errors: BAD_USER_INPUT (`status` "
+        "TRANSITION_NOT_ALLOWED, UNASSIGNED; `resolution` TOO_LONG), " + _CHANGE_ERRORS
+    )
     async def change_ticket_status(
         self,
         info: Info,
-        id: strawberry.ID,
-        status: TicketStatus,
-        resolution: str | None = None,
-        expected_version: int | None = None,
+        id: TicketId,
+        status: Annotated[TicketStatus, strawberry.argument(description="The new state.")],
+        resolution: Annotated[
+            str | None,
+            strawberry.argument(
+                description="How it was resolved (kept with RESOLVED), at most "
+                f"{DESCRIPTION_MAX_CHARS} characters."
+            ),
+        ] = None,
+        expected_version: ExpectedVersion = None,
     ) -> TicketType:
         await access.require_ticket_id(info.context, str(id), Action.UPDATE)
         changed = await info.context.deps.tickets.change_status(
@@ -201,13 +263,25 @@ class TicketMutation:
         )
         return TicketType.from_domain(changed)
 
-    @strawberry.mutation(description="Comment on a ticket (internal unless customerVisible)")
+    @strawberry.mutation(
+        description="Comment on a ticket (internal unless customerVisible); the first "
+        "customer-visible comment answers the first response; `@<staff id>` mentions notify "
+        "those staff. "
+        f"{_WORK} Errors: BAD_USER_INPUT (`body` REQUIRED, TOO_LONG; `idempotencyKey` "
+        "REQUIRED, TOO_LONG), NOT_FOUND, CONFLICT (idempotencyKey reused for a different "
+        "request), FORBIDDEN."
+    )
     async def add_ticket_comment(
         self,
         info: Info,
-        id: strawberry.ID,
-        body: str,
-        customer_visible: bool = False,
+        id: TicketId,
+        body: Annotated[
+            str,
+            strawberry.argument(description=f"The text: 1–{COMMENT_MAX_CHARS} characters."),
+        ],
+        customer_visible: Annotated[
+            bool, strawberry.argument(description="Show it to the customer (else internal).")
+        ] = False,
         idempotency_key: Annotated[
             str | None,
             strawberry.argument(
@@ -225,9 +299,22 @@ class TicketMutation:
         )
         return TicketCommentType.from_domain(comment)
 
-    @strawberry.mutation(description="Record the customer's satisfaction (1–5) after resolution")
+    @strawberry.mutation(
+        description="Record the customer's satisfaction (1–5) after resolution; rating again "
+        f"replaces it. {_WORK} Errors: BAD_USER_INPUT (`rating` OUT_OF_RANGE; `comment` "
+        "TOO_LONG; `id` NOT_RESOLVED), NOT_FOUND, FORBIDDEN."
+    )
     async def rate_ticket(
-        self, info: Info, id: strawberry.ID, rating: int, comment: str | None = None
+        self,
+        info: Info,
+        id: TicketId,
+        rating: Annotated[int, strawberry.argument(description="1 (worst) to 5 (best).")],
+        comment: Annotated[
+            str | None,
+            strawberry.argument(
+                description=f"The customer's words, at most {RATING_COMMENT_MAX_CHARS} characters."
+            ),
+        ] = None,
     ) -> TicketType:
         await access.require_ticket_id(info.context, str(id), Action.UPDATE)
         rated = await info.context.deps.tickets.rate(
@@ -235,9 +322,20 @@ class TicketMutation:
         )
         return TicketType.from_domain(rated)
 
-    @strawberry.mutation(description="Add, move or deactivate a service agent (ADMIN, MANAGER)")
+    @strawberry.mutation(
+        description="Add, move or deactivate a service agent (ADMIN, MANAGER): a team's active "
+        "agents are whom assignTicket picks from (SERVICE staff with a team join theirs when "
+        "they work on tickets). Returns true. Errors: BAD_USER_INPUT (`agentId` REQUIRED: "
+        "agentId and team must not be blank), FORBIDDEN."
+    )
     async def set_service_agent(
-        self, info: Info, agent_id: str, team: str, active: bool = True
+        self,
+        info: Info,
+        agent_id: Annotated[str, strawberry.argument(description="The agent's staff id.")],
+        team: Annotated[str, strawberry.argument(description="The agent's team.")],
+        active: Annotated[
+            bool, strawberry.argument(description="false: no longer picked by assignTicket.")
+        ] = True,
     ) -> bool:
         await info.context.deps.tickets.set_agent(info.context.principal, agent_id, team, active)
         return True

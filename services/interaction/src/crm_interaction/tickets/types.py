@@ -1,10 +1,11 @@
-"""GraphQL types of service tickets: the ticket with its SLA clock and comments, and the
-inputs."""
+"""GraphQL types of service tickets: the ticket with its SLA clock and comments (the inputs:
+`inputs`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -12,41 +13,110 @@ from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.customer_ref import CustomerEntity, customer_ref
 from crm_interaction.tickets import model as tickets
 from crm_interaction.tickets import sla
-from crm_interaction.tickets.queries import TicketFilter
-from crm_kit.graphql import PageInfo
+from crm_interaction.tickets.model import AssignStrategy, TicketStatus
+from crm_interaction.tickets.sla import DEFAULT_POLICIES, Priority, SlaState
+from crm_interaction.viewer.abilities import ticket_can
+from crm_kit.graphql import PageInfo, described_enum
+from crm_kit.policy import Action
 
-strawberry.enum(tickets.TicketType, description="What the customer needs")
-strawberry.enum(sla.Priority, description="Ticket priority (selects the SLA policy)")
-strawberry.enum(tickets.TicketStatus, description="Ticket workflow state")
-strawberry.enum(sla.SlaState, description="Where a ticket stands against its SLA")
+described_enum(
+    tickets.TicketType,
+    "What the customer needs",
+    {
+        tickets.TicketType.INQUIRY: "A question.",
+        tickets.TicketType.REQUEST: "A request for a service or a change.",
+        tickets.TicketType.FAULT: "Something does not work.",
+        tickets.TicketType.COMPLAINT: "A complaint (it weighs on the customer's churn risk).",
+    },
+)
+
+
+def _targets(priority: Priority) -> str:
+    policy = DEFAULT_POLICIES[priority]
+    return (
+        f"SLA by default: first response within {policy.first_response_minutes}, resolution "
+        f"within {policy.resolution_minutes} working minutes (setting SLA_TARGETS)."
+    )
+
+
+described_enum(
+    Priority,
+    "Ticket priority (selects the SLA policy)",
+    {p: _targets(p) for p in Priority},
+)
+_STATES = {
+    TicketStatus.NEW: "Opened, not assigned yet.",
+    TicketStatus.ASSIGNED: "An agent has it (assignTicket).",
+    TicketStatus.IN_PROGRESS: "Being worked on (the first move here answers the first response).",
+    TicketStatus.WAITING_CUSTOMER: "Waiting for the customer: the resolution clock is paused "
+    "(a first move here also answers the first response).",
+    TicketStatus.RESOLVED: "Solved: the resolution clock stops (IN_PROGRESS reopens it).",
+    TicketStatus.CLOSED: "Finished (IN_PROGRESS reopens it).",
+}
+described_enum(
+    TicketStatus,
+    "Ticket workflow state",
+    {s: f"{text} Next: {', '.join(tickets.allowed_next(s))}." for s, text in _STATES.items()},
+)
+described_enum(
+    SlaState,
+    "Where a ticket stands against its SLA",
+    {
+        SlaState.ON_TRACK: "Open, clock running, no target missed.",
+        SlaState.PAUSED: "WAITING_CUSTOMER: the resolution clock stands still.",
+        SlaState.BREACHED: "The first response or the resolution target was missed.",
+        SlaState.MET: "RESOLVED or CLOSED with no target missed.",
+    },
+)
 strawberry.enum(sla.SlaTarget, description="Which SLA target")
-strawberry.enum(tickets.AssignStrategy, description="How an agent of a team is chosen")
+described_enum(
+    AssignStrategy,
+    "How an agent of a team is chosen",
+    {
+        AssignStrategy.LEAST_LOADED: "The team's active agent with the fewest open tickets "
+        "(ties: by id).",
+        AssignStrategy.ROUND_ROBIN: "The team's active agents in turn (in id order).",
+    },
+)
 
 
 @strawberry.type(description="A ticket's SLA clock (times in UTC; working time per calendar)")
 class TicketSla:
-    state: sla.SlaState
-    first_response_due_at: datetime
-    first_responded_at: datetime | None
-    first_response_breached: bool
+    state: SlaState = strawberry.field(description="Where the ticket stands.")
+    first_response_due_at: datetime = strawberry.field(
+        description="When the first response is due: the priority's first-response minutes of "
+        "working time after creation."
+    )
+    first_responded_at: datetime | None = strawberry.field(
+        description="When it was first answered (the first move to IN_PROGRESS or "
+        "WAITING_CUSTOMER, or the first customer-visible comment); null until then."
+    )
+    first_response_breached: bool = strawberry.field(
+        description="The first response came after its due time, or never (the ticket was "
+        "resolved or closed unanswered)."
+    )
     resolution_due_at: datetime | None = strawberry.field(
         description="null while paused (WAITING_CUSTOMER) or resolved"
     )
-    resolution_breached: bool
-    paused: bool
+    resolution_breached: bool = strawberry.field(
+        description="Not RESOLVED by its due time, or CLOSED without being resolved."
+    )
+    paused: bool = strawberry.field(description="True while WAITING_CUSTOMER.")
     resolution_used_minutes: float = strawberry.field(
         description="Working minutes used before the current running stretch"
     )
 
 
-@strawberry.type(name="TicketComment")
+@strawberry.type(name="TicketComment", description="A comment on a ticket.")
 class TicketCommentType:
-    id: strawberry.ID
-    ticket_id: strawberry.ID
-    author_id: str
-    body: str
-    customer_visible: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The comment's id.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket's id.")
+    author_id: str = strawberry.field(description="Staff id of its author.")
+    body: str = strawberry.field(description="The text.")
+    customer_visible: bool = strawberry.field(
+        description="Shown to the customer; false: an internal note."
+    )
+    created_at: datetime = strawberry.field(description="When it was written.")
 
     @classmethod
     def from_domain(cls, c: tickets.Comment) -> TicketCommentType:
@@ -62,32 +132,57 @@ class TicketCommentType:
 
 @strawberry.type(name="Ticket", description="A service ticket")
 class TicketType:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    type: tickets.TicketType
-    priority: sla.Priority
-    status: tickets.TicketStatus
-    subject: str
-    description: str
-    team: str | None
-    assignee_id: str | None
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    resolution: str | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    reopen_count: int
-    rating: int | None
-    rating_comment: str | None
-    rated_at: datetime | None
-    sla: TicketSla
-    allowed_next_statuses: list[tickets.TicketStatus]
+    id: strawberry.ID = strawberry.field(description="The ticket's id.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer's id.")
+    type: tickets.TicketType = strawberry.field(description="What the customer needs.")
+    priority: Priority = strawberry.field(description="Its priority (sets the SLA targets).")
+    status: tickets.TicketStatus = strawberry.field(description="Where it is in the workflow.")
+    subject: str = strawberry.field(description="A one-line summary.")
+    description: str = strawberry.field(description="The details (may be empty).")
+    team: str | None = strawberry.field(description="The team handling it; null when none.")
+    assignee_id: str | None = strawberry.field(
+        description="Staff id of the agent handling it; null until assigned."
+    )
+    created_by: str = strawberry.field(description="Staff id of who opened it.")
+    created_at: datetime = strawberry.field(description="When it was opened; the list order.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    version: int = strawberry.field(
+        description="1 when opened, +1 per change: the `expectedVersion` of the next change."
+    )
+    resolution: str | None = strawberry.field(
+        description="How it was resolved (given with RESOLVED); null when not given."
+    )
+    resolved_at: datetime | None = strawberry.field(
+        description="When it was RESOLVED; null while open (a reopen clears it)."
+    )
+    closed_at: datetime | None = strawberry.field(
+        description="When it was CLOSED; null otherwise (a reopen clears it)."
+    )
+    reopen_count: int = strawberry.field(
+        description="How often it was reopened (moved from RESOLVED or CLOSED to IN_PROGRESS)."
+    )
+    rating: int | None = strawberry.field(
+        description="The customer's satisfaction, 1 (worst) to 5 (best); null until rated."
+    )
+    rating_comment: str | None = strawberry.field(
+        description="The customer's comment on the rating; null when none."
+    )
+    rated_at: datetime | None = strawberry.field(description="When it was rated.")
+    sla: TicketSla = strawberry.field(description="Its SLA clock.")
+    allowed_next_statuses: list[tickets.TicketStatus] = strawberry.field(
+        description="The states changeTicketStatus accepts next."
+    )
+    viewer_can_update: bool = ticket_can(Action.UPDATE)
+    viewer_can_assign: bool = ticket_can(Action.ASSIGN)
+    record: strawberry.Private[tickets.Ticket | None] = None  # for the viewerCan… checks
 
     @strawberry.field(description="Comments, oldest first")
     async def comments(
-        self, info: Info, customer_visible_only: bool = False
+        self,
+        info: Info,
+        customer_visible_only: Annotated[
+            bool, strawberry.argument(description="Only the comments shown to the customer.")
+        ] = False,
     ) -> list[TicketCommentType]:
         _ = info.context.principal
         found = await info.context.deps.ticket_queries.comments(str(self.id), customer_visible_only)
@@ -131,69 +226,22 @@ class TicketType:
                 resolution_used_minutes=round(t.resolution_used_seconds / 60, 2),
             ),
             allowed_next_statuses=list(tickets.allowed_next(t.status)),
+            record=t,
         )
 
 
-@strawberry.type
+@strawberry.type(description="A ticket and its cursor.")
 class TicketEdge:
-    cursor: str
-    node: TicketType
+    cursor: str = strawberry.field(description="Its position, for `after`.")
+    node: TicketType = strawberry.field(description="The ticket.")
 
 
 @strawberry.type(description="Tickets, newest first")
 class TicketConnection:
-    edges: list[TicketEdge]
-    page_info: PageInfo
+    edges: list[TicketEdge] = strawberry.field(description="This page's tickets, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where to continue.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All tickets matching the filter, not only this page")
     async def total_count(self) -> int:
         return await self.count()
-
-
-@strawberry.input
-class CreateTicketInput:
-    customer_id: strawberry.ID
-    type: tickets.TicketType
-    priority: sla.Priority = sla.Priority.NORMAL
-    subject: str
-    description: str = ""
-    team: str | None = None
-    assignee_id: str | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Retrying with the same key returns the first ticket, creates nothing",
-    )
-
-    def to_command(self) -> tickets.OpenTicket:
-        return tickets.OpenTicket(
-            customer_id=str(self.customer_id),
-            type=self.type,
-            priority=self.priority,
-            subject=self.subject,
-            description=self.description,
-            team=self.team,
-            assignee_id=self.assignee_id,
-        )
-
-
-@strawberry.input
-class TicketFilterInput:
-    customer_id: strawberry.ID | None = None
-    statuses: list[tickets.TicketStatus] | None = None
-    priorities: list[sla.Priority] | None = None
-    types: list[tickets.TicketType] | None = None
-    team: str | None = None
-    assignee_id: str | None = None
-    breached_only: bool = False
-
-    def to_filter(self) -> TicketFilter:
-        return TicketFilter(
-            customer_id=str(self.customer_id) if self.customer_id else None,
-            statuses=tuple(self.statuses or ()),
-            priorities=tuple(self.priorities or ()),
-            types=tuple(self.types or ()),
-            team=self.team,
-            assignee_id=self.assignee_id,
-            breached_only=self.breached_only,
-        )

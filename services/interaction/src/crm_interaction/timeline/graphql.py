@@ -14,22 +14,49 @@ from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
 from crm_interaction.timeline import model as timeline
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
-from crm_kit.graphql import PageInfo, page_info
+from crm_kit.graphql import PageInfo, described_enum, page_info
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 
-strawberry.enum(timeline.TimelineKind, description="What a timeline item is")
+described_enum(
+    TimelineKind,
+    "What a timeline item is",
+    {
+        TimelineKind.INTERACTION: "A contact with the customer.",
+        TimelineKind.PURCHASE: "A purchase.",
+        TimelineKind.TICKET: "A service ticket.",
+        TimelineKind.TASK: "A follow-up task.",
+        TimelineKind.CUSTOMER: "A change of the customer record (created, assigned, merged, …); "
+        "its refId is the event's id.",
+    },
+)
 
 
 @strawberry.type(name="TimelineItem", description="One item of a customer's history")
 class TimelineItemType:
-    id: strawberry.ID
-    kind: timeline.TimelineKind
+    id: strawberry.ID = strawberry.field(description="The item's id: `<kind>:<refId>`.")
+    kind: timeline.TimelineKind = strawberry.field(description="What the item is.")
     ref_id: strawberry.ID = strawberry.field(description="Id of the interaction/ticket/task/...")
-    at: datetime
-    title: str
-    summary: str | None
-    status: str | None
-    actor_id: str | None
+    at: datetime = strawberry.field(
+        description="When it happened, the feed's order: an interaction's occurredAt, a "
+        "purchase's purchasedAt, when a ticket or task was created, when the customer changed."
+    )
+    title: str = strawberry.field(
+        description="One line: the subject or title (an interaction without a subject: "
+        "`<CHANNEL> <direction>`; a purchase: `Order <orderNumber>`)."
+    )
+    summary: str | None = strawberry.field(
+        description=f"At most {timeline.SUMMARY_MAX_CHARS} characters of an interaction's "
+        "content or a task's notes, a purchase's amount and currency, a ticket's type and "
+        "priority; null when there is none."
+    )
+    status: str | None = strawberry.field(
+        description="A ticket's, task's or purchase's current status, an interaction's "
+        "channel; null for a customer change."
+    )
+    actor_id: str | None = strawberry.field(
+        description="Staff id of who logged, recorded or created the item, or changed the "
+        "customer; null when unknown."
+    )
 
     @classmethod
     def from_domain(cls, e: timeline.TimelineEntry) -> TimelineItemType:
@@ -45,16 +72,16 @@ class TimelineItemType:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A timeline item and its cursor.")
 class TimelineEdge:
-    cursor: str
-    node: TimelineItemType
+    cursor: str = strawberry.field(description="Its position, for `after`.")
+    node: TimelineItemType = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A customer's history, newest first")
 class TimelineConnection:
-    edges: list[TimelineEdge]
-    page_info: PageInfo
+    edges: list[TimelineEdge] = strawberry.field(description="This page's items, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where to continue.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All items of the customer (of these kinds), not only this page")

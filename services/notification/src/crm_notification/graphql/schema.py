@@ -13,6 +13,7 @@ from crm_notification.inbox.graphql import Mutation as InboxMutation
 from crm_notification.inbox.graphql import Query as InboxQuery
 from crm_notification.preferences.graphql import PreferencesMutation, PreferencesQuery
 from crm_notification.rules.graphql import RuleMutation, RuleQuery
+from crm_notification.viewer.graphql import Viewer
 from crm_notification.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
@@ -30,5 +31,5 @@ schema = Schema(
     query=merge_types("Query", (Query, audit_query("notification"))),
     mutation=Mutation,
     subscription=Subscription,
-    types=[Customer],
+    types=[Customer, Viewer],
 )

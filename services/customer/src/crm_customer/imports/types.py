@@ -1,0 +1,256 @@
+"""GraphQL types of customer import and export: the jobs, their row errors and the files
+they return, and the enums they use.
+
+Files (the template, an error report, an export) are returned inside GraphQL as base64 in a
+`CustomerFile` (see `imports.graphql` for why)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Self
+
+import strawberry
+
+from crm_customer.graphql.context import Info
+from crm_customer.imports import files
+from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
+from crm_customer.imports.reports import error_lines, error_report
+from crm_kit.events import utcnow
+from crm_kit.graphql import described_enum
+
+ImportModeEnum = described_enum(
+    ImportMode,
+    name="ImportMode",
+    description="How an import applies its rows; each row as createCustomer or updateCustomer "
+    "would, in its own transaction.",
+    values={
+        "CREATE_ONLY": "Every row creates a customer; a row that is an exact duplicate of a "
+        "stored customer fails (DUPLICATE), one of an earlier row too (DUPLICATE_IN_FILE).",
+        "UPSERT": "A row whose `upsertKey` value names one stored customer updates it (of "
+        "another kind: KIND_MISMATCH; several: AMBIGUOUS_KEY; an unknown id: NOT_FOUND); "
+        "otherwise it creates one.",
+        "SKIP_DUPLICATES": "As CREATE_ONLY, but a duplicate row is skipped "
+        "(DUPLICATE_SKIPPED) rather than failed.",
+    },
+)
+UpsertKeyEnum = described_enum(
+    UpsertKey,
+    name="ImportUpsertKey",
+    description="The column by which an UPSERT row names its stored customer; the file must "
+    "have it (`file` MISSING_COLUMNS).",
+    values={
+        "ID": "The id column: a customer id.",
+        "PHONE": "The phones column: a customer holding its first number.",
+        "EMAIL": "The emails column: a customer holding its first address.",
+        "ID_CARD": "The ID-card number column.",
+        "USCC": "The unified social credit code column.",
+    },
+)
+FileFormatEnum = described_enum(
+    files.FileFormat,
+    name="CustomerFileFormat",
+    description="A spreadsheet file format.",
+    values={
+        "CSV": "Comma-separated values, UTF-8 (written with a BOM; read with ',', ';' or tab "
+        "as the separator).",
+        "XLSX": "An Excel workbook (Office Open XML); legacy .xls is not read.",
+    },
+)
+JobStatusEnum = described_enum(
+    JobStatus,
+    name="CustomerJobStatus",
+    description="Where an import or export job is.",
+    values={
+        "QUEUED": "Accepted, waiting for a worker.",
+        "RUNNING": "Being processed.",
+        "COMPLETED": "Done (an import's rows may still have failed: see its counts and errors).",
+        "FAILED": "Stopped by an error before it was done.",
+    },
+)
+_WHEN = "(ISO 8601 date-time, UTC)"
+_ROWS = "Data rows that"
+
+
+@strawberry.type(description="A downloadable file, base64-encoded.")
+class CustomerFile:
+    file_name: str = strawberry.field(description="The file name, with .csv or .xlsx.")
+    content_type: str = strawberry.field(
+        description="Its MIME type (text/csv; charset=utf-8, or the XLSX type)."
+    )
+    size: int = strawberry.field(description="Its size in bytes, before base64.")
+    base64: str = strawberry.field(description="The file's bytes, base64 (RFC 4648, padded).")
+
+    @classmethod
+    def of(cls, name: str, fmt: files.FileFormat, data: bytes) -> Self:
+        return cls(
+            file_name=f"{name}.{fmt.lower()}",
+            content_type=files.CONTENT_TYPES[str(fmt)],
+            size=len(data),
+            base64=base64.b64encode(data).decode(),
+        )
+
+
+@strawberry.type(description="One problem of one row (rows are numbered as in the file).")
+class ImportRowError:
+    row: int = strawberry.field(description="The row's number in the file (1: its first row).")
+    column: str = strawberry.field(description="The header as written in the file.")
+    code: str = strawberry.field(
+        description="What is wrong: a field-error code as createCustomer gives (INVALID_PHONE, "
+        "REQUIRED, …) or an import code (DUPLICATE, DUPLICATE_IN_FILE, AMBIGUOUS_KEY, "
+        "NOT_FOUND, KIND_MISMATCH, INVALID_DATE, …)."
+    )
+    message_zh: str = strawberry.field(description="The problem in Chinese.")
+    message_en: str = strawberry.field(description="The problem in English.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The stored customer it concerns (e.g. the one it duplicates); null: none."
+    )
+
+
+@strawberry.type(
+    description="A customer import: its progress and results. Seen by whoever started it, "
+    "and by ADMIN."
+)
+class CustomerImportJob:
+    id: strawberry.ID = strawberry.field(description="The job's id.")
+    status: JobStatusEnum = strawberry.field(description="Where the job is.")  # type: ignore[valid-type]
+    mode: ImportModeEnum = strawberry.field(description="How rows are applied.")  # type: ignore[valid-type]
+    upsert_key: UpsertKeyEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="UPSERT: the column rows name their customer by; null otherwise."
+    )
+    dry_run: bool = strawberry.field(
+        description="Checked only: nothing is written; the counts say what would happen."
+    )
+    file_name: str = strawberry.field(
+        description="The uploaded file's name (its first 200 characters)."
+    )
+    format: FileFormatEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The file's format, as read from its content."
+    )
+    total_rows: int = strawberry.field(description="Data rows in the file (blank rows aside).")
+    processed: int = strawberry.field(description=f"{_ROWS} are done so far.")
+    created: int = strawberry.field(description=f"{_ROWS} created a customer.")
+    updated: int = strawberry.field(description=f"{_ROWS} updated a customer.")
+    skipped: int = strawberry.field(
+        description=f"{_ROWS} changed nothing (a duplicate skipped, nothing to update)."
+    )
+    failed: int = strawberry.field(description=f"{_ROWS} failed (see `errors`).")
+    actor_id: str = strawberry.field(description="Who started it (staff id).")
+    created_at: datetime = strawberry.field(description=f"When it was accepted {_WHEN}.")
+    started_at: datetime | None = strawberry.field(
+        description=f"When processing started {_WHEN}; null while queued."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description=f"When it finished {_WHEN}; null until then."
+    )
+    job: strawberry.Private[Job]
+
+    @classmethod
+    def from_model(cls, job: Job) -> Self:
+        return cls(
+            id=strawberry.ID(job.id),
+            status=job.status,
+            mode=job.mode or ImportMode.CREATE_ONLY,
+            upsert_key=job.upsert_key,
+            dry_run=job.dry_run,
+            file_name=job.file_name,
+            format=files.FileFormat(job.format),
+            total_rows=job.total,
+            processed=job.counts.processed,
+            created=job.counts.created,
+            updated=job.counts.updated,
+            skipped=job.counts.skipped,
+            failed=job.counts.failed,
+            actor_id=job.actor,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            job=job,
+        )
+
+    @strawberry.field(description="Problems found so far, in row order (at most `first`).")
+    async def errors(
+        self,
+        info: Info,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="At most this many, 0–1000 (a value outside is brought within); "
+                "default 100."
+            ),
+        ] = 100,
+    ) -> list[ImportRowError]:
+        results = await info.context.deps.jobs.results(self.job)
+        lines = error_lines(self.job, results)[: max(0, min(first, 1000))]
+        return [
+            ImportRowError(
+                row=line.row,
+                column=line.column,
+                code=line.code,
+                message_zh=texts(line.code)[0],
+                message_en=texts(line.code)[1],
+                customer_id=strawberry.ID(line.customer_id) if line.customer_id else None,
+            )
+            for line in lines
+        ]
+
+    @strawberry.field(description="The per-row error report (row, column, code, zh, en).")
+    async def error_report(
+        self,
+        info: Info,
+        format: Annotated[
+            FileFormatEnum, strawberry.argument(description="The file's format; CSV by default.")  # type: ignore[valid-type]
+        ] = files.FileFormat.CSV,
+    ) -> CustomerFile:
+        fmt = files.FileFormat(format)
+        results = await info.context.deps.jobs.results(self.job)
+        data = error_report(self.job, results, fmt)
+        return CustomerFile.of(f"import-{self.job.id}-errors", fmt, data)
+
+
+@strawberry.type(description="A customer export. Seen by whoever started it, and by ADMIN.")
+class CustomerExportJob:
+    id: strawberry.ID = strawberry.field(description="The job's id.")
+    status: JobStatusEnum = strawberry.field(description="Where the job is.")  # type: ignore[valid-type]
+    format: FileFormatEnum = strawberry.field(description="The file's format.")  # type: ignore[valid-type]
+    includes_personal_data: bool = strawberry.field(
+        description="The file has the personal data columns (masked as its requester sees them)."
+    )
+    row_count: int = strawberry.field(
+        description="Customers in the file (at most 50,000); 0 until COMPLETED."
+    )
+    created_at: datetime = strawberry.field(description=f"When it was requested {_WHEN}.")
+    started_at: datetime | None = strawberry.field(
+        description=f"When processing started {_WHEN}; null while queued."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description=f"When it finished {_WHEN}; null until then."
+    )
+    expires_at: datetime | None = strawberry.field(
+        description=f"Until when the file can be downloaded {_WHEN}: 24 hours after it "
+        "finished; null until COMPLETED."
+    )
+    job: strawberry.Private[Job]
+
+    @classmethod
+    def from_model(cls, job: Job) -> Self:
+        return cls(
+            id=strawberry.ID(job.id),
+            status=job.status,
+            format=files.FileFormat(job.format),
+            includes_personal_data=job.include_personal,
+            row_count=job.row_count,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            expires_at=job.expires_at,
+            job=job,
+        )
+
+    @strawberry.field(description="The exported file once COMPLETED (until it expires).")
+    async def file(self, info: Info) -> CustomerFile | None:
+        data = await info.context.deps.exports.download(self.job, utcnow())
+        if data is None:
+            return None
+        fmt = files.FileFormat(self.job.format)
+        return CustomerFile.of(f"customers-{self.job.id}", fmt, data)
