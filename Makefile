@@ -30,7 +30,7 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
 PACKAGES := crm_kit crm_customer crm_interaction crm_notification crm_gateway crm_dev
 
-.PHONY: help install python venv rabbitmq run up down test check token seed clean distclean
+.PHONY: help install python venv rabbitmq run up down test check token seed schema clean distclean
 
 help:
 	@echo "make install   install Python deps (uv, .venv) and rabbitmq-server when missing"
@@ -40,6 +40,7 @@ help:
 	@echo "make check     ruff, format check, mypy"
 	@echo "make token ROLE=ADMIN USER=alice TEAM=east   print a dev JWT"
 	@echo "make seed      load demo data; make clean  remove .data and caches"
+	@echo "make schema    rewrite schema/api.graphql (the public API schema) after a schema change"
 	@echo "make bench     seed an isolated system, load it, write docs/benchmarks.md + charts"
 
 install: venv rabbitmq
@@ -100,6 +101,11 @@ token: venv
 
 seed: install
 	@$(VPY) -m crm_dev.seed
+
+# The public API schema file (schema/api.graphql) clients generate types from; a test fails
+# when it is stale or when a breaking change since the last release is not in CHANGELOG.md.
+schema: venv
+	@$(VPY) -m crm_dev.api_schema write
 
 clean: down
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache
