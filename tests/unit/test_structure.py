@@ -23,7 +23,7 @@ IO_LIBRARIES = frozenset(
 CHASSIS_LIBRARIES = ("pymongo", "bson", "aio_pika", "strawberry")
 KIT_CORE = (
     "auth", "settings", "errors", "telemetry", "logs", "metrics", "policy", "personal",
-    "idempotency_keys", "paging",
+    "idempotency_keys", "paging", "i18n",
 )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 upgrade of subscriptions alike).
 
 - `authorization`, `traceparent`/`tracestate`: auth and trace context (`subgraph_headers`).
-- `accept-language`: subgraphs localise messages (field errors) from it.
+- `accept-language`: subgraphs localise their error messages from it.
 - `x-forwarded-for`: the client's address for audit logs. The gateway is the public edge, so
   an incoming `X-Forwarded-For` is the client's own claim and is dropped, unless
   `GATEWAY_TRUSTED_PROXY_HOPS` says how many proxies in front of the gateway (an ingress, a

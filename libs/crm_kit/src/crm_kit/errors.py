@@ -28,13 +28,18 @@ class FieldError:
 
 
 class CrmError(Exception):
-    """Base class: the message is safe to show to a client."""
+    """Base class: the message is safe to show to a client.
+
+    The message is English; clients get it in their language from the service's catalogue
+    (`crm_kit.i18n`): the entry that `message_key` names, else the generic text of the code.
+    """
 
     code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str, **extensions: Any) -> None:
+    def __init__(self, message: str, *, message_key: str | None = None, **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.message_key = message_key
         self.extensions: dict[str, Any] = {"code": str(self.code), **extensions}
 
 

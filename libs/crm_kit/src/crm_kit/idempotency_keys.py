@@ -65,5 +65,7 @@ def ensure_same_request(same: bool, what: str, first_id: str) -> None:
     """A replay must ask for what the first request asked for: else CONFLICT naming the first."""
     if not same:
         raise Conflict(
-            f"idempotencyKey was already used for a different {what}", conflicting_id=first_id
+            f"idempotencyKey was already used for a different {what}",
+            conflicting_id=first_id,
+            message_key="IDEMPOTENCY_KEY_REUSED",
         )

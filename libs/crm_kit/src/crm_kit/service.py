@@ -37,6 +37,7 @@ from crm_kit.consumer import INBOX_COLLECTION, EventConsumer, EventFilter, Event
 from crm_kit.errors import CrmError
 from crm_kit.events import CloudEvent
 from crm_kit.graphql import RequestContext, new_request_id
+from crm_kit.localise import LanguageMiddleware
 from crm_kit.logs import request_id_var, setup_logging
 from crm_kit.metrics import render_metrics
 from crm_kit.mongo import Document, IndexSpec, create_client, ensure_indexes, ping
@@ -375,7 +376,8 @@ def create_service_app[D](
             Route("/metrics", probes.metrics),
             *spec.routes,
         ],
-        middleware=[*audit_middleware, *spec.middleware],
+        # errors (and language-dependent fields) in the caller's Accept-Language
+        middleware=[*audit_middleware, Middleware(LanguageMiddleware), *spec.middleware],
         lifespan=_Lifecycle(spec, runtime, deps).lifespan,
     )
     app.state.runtime = runtime

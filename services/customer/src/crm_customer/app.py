@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from crm_customer.assignment.service import Assigner, AssignmentService
 from crm_customer.assignment.store import RuleRepository
@@ -24,7 +23,6 @@ from crm_customer.duplicates.queries import DuplicateQueries
 from crm_customer.duplicates.service import DuplicateService
 from crm_customer.duplicates.store import DuplicateRepository
 from crm_customer.graphql.context import Deps
-from crm_customer.graphql.language import LanguageMiddleware
 from crm_customer.graphql.schema import schema
 from crm_customer.history.queries import HistoryQueries
 from crm_customer.history.service import HistoryService
@@ -128,7 +126,6 @@ def create_app(
             workers=lambda deps: [deps.worker.run],
             multipart_uploads=True,  # customer import files
             audit=True,
-            middleware=(Middleware(LanguageMiddleware),),  # errors in the caller's language
         ),
         mongo_listeners,
     )
