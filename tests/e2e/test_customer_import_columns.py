@@ -23,7 +23,7 @@ ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
 UPLOAD = """mutation($f: Upload!, $dry: Boolean, $mode: ImportMode, $key: ImportUpsertKey) {
   importCustomers(file: $f, dryRun: $dry, mode: $mode, upsertKey: $key) { id } }"""
 JOB = """query($id: ID!) { importJob(id: $id) { status created updated skipped failed
-  errors { row column code messageZh messageEn } } }"""
+  errors { edges { node { row column code messageZh messageEn } } } } }"""
 EXPORT = """mutation($f: CustomerFilterInput) {
   exportCustomers(filter: $f, format: CSV, includePersonalData: true) { id } }"""
 EXPORT_JOB = """query($id: ID!) { exportJob(id: $id) { status file { base64 } } }"""
@@ -54,7 +54,9 @@ async def _import(system: SystemHandle, text: str, **variables: Any) -> dict[str
 
     async def finished() -> Any:
         job = (await system.ok(JOB, {"id": job_id}, headers=ADMIN))["importJob"]
-        return job if job["status"] == "COMPLETED" else None
+        if job["status"] != "COMPLETED":
+            return None
+        return {**job, "errors": [e["node"] for e in job["errors"]["edges"]]}
 
     done: dict[str, Any] = await eventually(finished, timeout=60, interval=0.2)
     return done

@@ -77,13 +77,13 @@ async def test_search_history_restore_and_duplicates_through_the_gateway(
     assert updated["data"]["updateCustomer"]["version"] == 2
     body = await gateway.gql(
         """query($id: ID!, $at: DateTime!) {
-          customer(id: $id) { history { totalCount versions { version action
-            changes { field before after } } } }
+          customer(id: $id) { history { totalCount edges { node { version action
+            changes { field before after } } } } }
           customerAsOf(id: $id, at: $at) { displayName stage } }""",
         {"id": cid, "at": t1},
     )
     assert "errors" not in body, body
-    versions = body["data"]["customer"]["history"]["versions"]
+    versions = [e["node"] for e in body["data"]["customer"]["history"]["edges"]]
     assert [v["version"] for v in versions] == [2, 1]
     assert {"field": "displayName", "before": "陈静", "after": "陈静怡"} in versions[0]["changes"]
     assert body["data"]["customerAsOf"] == {"displayName": "陈静", "stage": "LEAD"}
@@ -108,12 +108,12 @@ async def test_search_history_restore_and_duplicates_through_the_gateway(
 
     async def listed() -> Any:
         body = await gateway.gql(
-            "{ possibleDuplicates { totalCount items { rule score customers { id } } } }"
+            "{ possibleDuplicates { totalCount edges { node { rule score customers { id } } } } }"
         )
         return body if body["data"]["possibleDuplicates"]["totalCount"] else None
 
     body = await eventually(listed)
-    pair = body["data"]["possibleDuplicates"]["items"][0]
+    pair = body["data"]["possibleDuplicates"]["edges"][0]["node"]
     assert pair["rule"] == "PHONE" and cid in {c["id"] for c in pair["customers"]}
 
 
@@ -138,14 +138,14 @@ async def test_merge_through_the_gateway_resolves_old_ids_to_the_survivor(
         "+8613300133001",
     ]
     body = await gateway.gql(
-        """query($old: ID!) { customer(id: $old) { id history { versions { action } } }
-             customerHistory(id: $old) { versions { action } } }""",
+        """query($old: ID!) { customer(id: $old) { id history { edges { node { action } } } }
+             customerHistory(id: $old) { edges { node { action } } } }""",
         {"old": ids[1]},
     )
     assert "errors" not in body, body
     assert body["data"]["customer"]["id"] == ids[0]
-    assert body["data"]["customer"]["history"]["versions"][0]["action"] == "MERGED"
-    assert [v["action"] for v in body["data"]["customerHistory"]["versions"]] == [
+    assert body["data"]["customer"]["history"]["edges"][0]["node"]["action"] == "MERGED"
+    assert [e["node"]["action"] for e in body["data"]["customerHistory"]["edges"]] == [
         "MERGED_INTO",
         "CREATED",
     ]
@@ -161,6 +161,8 @@ async def test_the_largest_documented_page_of_a_list_screen_is_admitted(
       edges { cursor node { id displayName stage ownerId tags phones createdAt } } } }"""
     body = await gateway.gql(page)
     assert "errors" not in body, body
-    pairs = "{ possibleDuplicates(first: 60) { totalCount items { id score customerIds } } }"
+    pairs = (
+        "{ possibleDuplicates(first: 60) { totalCount edges { node { id score customerIds } } } }"
+    )
     body = await gateway.gql(pairs)
     assert "errors" not in body, body

@@ -21,7 +21,7 @@ CREATE = """mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id 
 MERGE = """mutation($s: ID!, $m: [ID!]!, $c: [FieldChoiceInput!]) {
   mergeCustomers(input: {survivorId: $s, mergedIds: $m, fieldChoices: $c})
   { mergeId customer { id companySize version } } }"""
-UNMERGE = "mutation($m: ID!) { unmergeCustomers(mergeId: $m) { id version } }"
+UNMERGE = "mutation($m: ID!) { unmergeCustomers(mergeId: $m) { customers { id version } } }"
 LOG = """mutation($c: ID!, $t: String!) {
   logInteraction(input: {customerId: $c, channel: PHONE, direction: OUTBOUND, content: $t})
   { id customerId } }"""
@@ -32,7 +32,7 @@ TASK = """mutation($c: ID!, $d: DateTime!) {
 COUNTS = """query($id: ID!) { customer(id: $id) {
   id interactions { totalCount } tickets { totalCount } openTasks { id } } }"""
 HISTORY = """query($id: ID!) { customerHistory(id: $id) {
-  versions { version action changes { field before after } } } }"""
+  edges { node { version action changes { field before after } } } } }"""
 AS_OF = "query($id: ID!, $at: DateTime!) { customerAsOf(id: $id, at: $at) { id } }"
 
 
@@ -98,7 +98,7 @@ async def test_unmerge_moves_back_what_the_merge_moved(system: SystemHandle) -> 
     await settles(system, survivor, (survivor, 5, 1, 1))
 
     restored = await system.one(UNMERGE, {"m": merged["mergeId"]})
-    assert [c["id"] for c in restored] == [survivor, duplicate]
+    assert [c["id"] for c in restored["customers"]] == [survivor, duplicate]
     # what the merge moved goes back; what the survivor got after the merge stays
     await settles(system, duplicate, (duplicate, 2, 1, 1))
     await settles(system, survivor, (survivor, 3, 0, 0))
@@ -128,7 +128,7 @@ async def test_history_and_merge_choices_name_fields_as_the_api_does(
     )
     assert merged["customer"]["companySize"] == "LARGE"
 
-    history = (await system.one(HISTORY, {"id": survivor}))["versions"]
+    history = [e["node"] for e in (await system.one(HISTORY, {"id": survivor}))["edges"]]
     by_action = {v["action"]: {c["field"]: c for c in v["changes"]} for v in history}
     assert by_action["ASSIGNED"]["ownerId"]["after"] == "bob"
     assert by_action["MERGED"]["companySize"] == {

@@ -62,7 +62,7 @@ LOG = """mutation($c: ID!) { logInteraction(input: {customerId: $c, channel: PHO
 SEARCH = """query($t: String!) { customers(filter: {text: $t}, first: 20) {
   edges { node { id } } } }"""
 ERASE = """mutation($id: ID!) { eraseCustomer(id: $id, reason: "PIPL request") { id } }"""
-AUDIT = """query($f: AuditLogFilter) { %s(filter: $f, first: 20) {
+AUDIT = """query($f: AuditLogFilterInput) { %s(filter: $f, first: 20) { totalCount
   edges { node { seq actor action outcome client target { type id }
     changes { field beforeJson afterJson } } } } }"""
 
@@ -99,6 +99,7 @@ async def _audited_and_refused(system: SystemHandle, cid: str) -> None:
     audit = await system.gql(AUDIT % "customerAuditLog", {"f": {"targetId": cid}})
     assert "errors" not in audit, audit
     records = audit["data"]["customerAuditLog"]["edges"]
+    assert audit["data"]["customerAuditLog"]["totalCount"] == len(records)  # one page of them
     actions = {r["node"]["action"] for r in records}
     assert {"customer.created", "customer.updated", "customer.assigned"} <= actions
     phones = [

@@ -17,12 +17,13 @@ from tests.support import auth_headers, eventually, token
 pytestmark = pytest.mark.e2e
 
 COUNT = 8
-CATALOG = """{ staffDirectory { id name } tags { name } customFieldDefinitions { key }
-  assignmentRules { id } possibleDuplicates { totalCount } importJobs { status failed created }
+CATALOG = """{ staffDirectory { edges { node { id name } } } tags { name }
+  customFieldDefinitions { key } assignmentRules { id } possibleDuplicates { totalCount }
+  importJobs { totalCount edges { node { status failed created } } }
   customers(first: 50) { totalCount edges { node { id ownerId customFields } } } }"""
 WORK = """{ tickets(first: 50) { totalCount edges { node { status } } } }"""
-CUSTOMER_WORK = """query($id: ID!) { customer(id: $id) { purchases { id } openTasks { id }
-  interactions { totalCount } } }"""
+CUSTOMER_WORK = """query($id: ID!) { customer(id: $id) { purchases { totalCount } openTasks { id }
+  tasks { totalCount } interactions { totalCount } } }"""
 INBOX = """{ myNotifications(first: 50) { totalCount edges { node { type } } } }"""
 
 
@@ -42,13 +43,13 @@ async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandl
     written = await seed(system.graphql, COUNT, token(sub="admin", roles=("ADMIN",)))
     assert written["customers"] == COUNT and written["tickets"] and written["purchases"]
     data = await catalog(system)
-    names = {s["id"]: s["name"] for s in data["staffDirectory"]}
+    names = {e["node"]["id"]: e["node"]["name"] for e in data["staffDirectory"]["edges"]}
     assert names["li.lei"] == "李雷" and names["zhao.min"] == "赵敏"  # before anyone signs in
     assert {t["name"] for t in data["tags"]} >= {"vip", "重点", "续约"}
     assert {f["key"] for f in data["customFieldDefinitions"]} >= {"vip_level", "contract_end"}
     assert len(data["assignmentRules"]) == 3
     assert data["possibleDuplicates"]["totalCount"] >= 1
-    [job] = data["importJobs"]
+    [job] = [e["node"] for e in data["importJobs"]["edges"]]
     assert job["status"] == "COMPLETED" and job["failed"] == 1 and job["created"] == 3
     nodes = [e["node"] for e in data["customers"]["edges"]]
     assert data["customers"]["totalCount"] == COUNT + 1 + 3  # the duplicate twin, the import
@@ -58,8 +59,9 @@ async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandl
     tickets = (await system.gql(WORK))["data"]["tickets"]
     assert {e["node"]["status"] for e in tickets["edges"]} >= {"IN_PROGRESS", "RESOLVED", "CLOSED"}
     work = [(await system.gql(CUSTOMER_WORK, {"id": n["id"]}))["data"]["customer"] for n in nodes]
-    assert sum(len(w["purchases"] or []) for w in work) == written["purchases"]
+    assert sum(w["purchases"]["totalCount"] for w in work) == written["purchases"]
     assert sum(len(w["openTasks"] or []) for w in work) == written["tasks"]
+    assert sum(w["tasks"]["totalCount"] for w in work) == written["tasks"]  # none done yet
     assert sum(w["interactions"]["totalCount"] for w in work) == written["interactions"]
 
     async def notified() -> set[str]:
@@ -76,5 +78,5 @@ async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandl
     assert again == written
     after = await catalog(system)
     assert after["customers"]["totalCount"] == data["customers"]["totalCount"]
-    assert len(after["importJobs"]) == 1
+    assert after["importJobs"]["totalCount"] == 1
     assert (await system.gql(WORK))["data"]["tickets"]["totalCount"] == tickets["totalCount"]

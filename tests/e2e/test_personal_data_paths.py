@@ -316,7 +316,7 @@ async def test_seeded_values_are_clear_for_a_role_that_may_see_them(seeded: Seed
         "ADMIN",
         """query($id: ID!) { customer(id: $id) { displayName phones emails idCardNumber wechatId
         birthday addresses { street }
-        history(first: 5) { versions { changes { field before } } } } }""",
+        history(first: 5) { edges { node { changes { field before } } } } } }""",
         {"id": seeded.ids["Customer"]},
     )
     text = text_of(body["data"])

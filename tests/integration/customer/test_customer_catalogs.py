@@ -138,11 +138,11 @@ async def test_custom_fields_validate_filter_by_index_and_keep_history(svc: Serv
     )["updateCustomer"]
     assert updated["customFields"] == {"budget": 12, "level": "A"}  # a patch
     history = await svc.ok(
-        "query($id: ID!) { customerHistory(id: $id) { versions { changes { "
-        "field before after } } } }",
+        "query($id: ID!) { customerHistory(id: $id) { edges { node { changes { "
+        "field before after } } } } }",
         {"id": a["id"]},
     )
-    changes = history["customerHistory"]["versions"][0]["changes"]
+    changes = history["customerHistory"]["edges"][0]["node"]["changes"]
     assert changes == [
         {"field": "customFields.budget", "before": 10, "after": 12},
         {"field": "customFields.channels", "before": ["web"], "after": None},
@@ -225,9 +225,19 @@ async def test_assignment_rules_round_robin_least_loaded_and_events(
     ):
         staff = {"id": sid, "name": sid.upper(), "team": team, "roles": ["SALES"]}
         await svc.ok(UPSERT_STAFF, {"i": {**staff, "idempotencyKey": f"k-{sid}"}})
-    # the same key again returns the first result and writes nothing
+    # the same key again returns the first result and writes nothing; with another input it
+    # is a conflict, never a silent replay
+    again = {
+        "id": "n1",
+        "name": "N1",
+        "team": "north",
+        "roles": ["SALES"],
+        "idempotencyKey": "k-n1",
+    }
+    assert (await svc.ok(UPSERT_STAFF, {"i": again}))["upsertStaff"]["name"] == "N1"
     retry = {"id": "n1", "name": "Changed", "team": "north", "idempotencyKey": "k-n1"}
-    assert (await svc.ok(UPSERT_STAFF, {"i": retry}))["upsertStaff"]["name"] == "N1"
+    refused = await svc.gql(UPSERT_STAFF, {"i": retry})
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
     rule = {"name": "北京", "team": "north", "provinces": ["北京市"], "position": 1,
             "idempotencyKey": "rule-1"}  # fmt: skip
     first = (await svc.ok(SAVE_RULE, {"i": rule}))["saveAssignmentRule"]
@@ -284,10 +294,10 @@ async def test_similar_names_in_a_region_become_candidate_pairs(svc: Service) ->
         kind="ENTERPRISE", name="星河贸易有限公司", addresses=[{"province": "北京市"}]
     )
     await svc.ok(UPDATE, {"id": c["id"], "v": c["version"], "i": {"name": "北京云帆贸易有限公司"}})
-    body = await svc.ok("{ possibleDuplicates { items { rule score customerIds } } }")
+    body = await svc.ok("{ possibleDuplicates { edges { node { rule score customerIds } } } }")
     pairs = {
         frozenset(p["customerIds"]): (p["rule"], p["score"])
-        for p in body["possibleDuplicates"]["items"]
+        for p in (e["node"] for e in body["possibleDuplicates"]["edges"])
     }
     assert pairs == {
         frozenset({a["id"], b["id"]}): ("NAME_SIMILAR", 0.55),

@@ -69,9 +69,10 @@ async def test_merge_tombstones_resolve_to_survivor_and_unmerge_restores(
     assert dup["errors"][0]["extensions"]["conflictingId"] == a["id"]
     # both lineages are kept
     lineage = await svc.gql(
-        "query($id: ID!) { customerHistory(id: $id) { versions { action } } }", {"id": b["id"]}
+        "query($id: ID!) { customerHistory(id: $id) { edges { node { action } } } }",
+        {"id": b["id"]},
     )
-    assert [v["action"] for v in lineage["data"]["customerHistory"]["versions"]] == [
+    assert [e["node"]["action"] for e in lineage["data"]["customerHistory"]["edges"]] == [
         "MERGED_INTO",
         "CREATED",
     ]
@@ -88,7 +89,8 @@ async def test_merge_tombstones_resolve_to_survivor_and_unmerge_restores(
         "MERGE_SIZE",
     }
     undo = await svc.gql(
-        "mutation($m: ID!) { unmergeCustomers(mergeId: $m) { id displayName phones } }",
+        "mutation($m: ID!) { unmergeCustomers(mergeId: $m) "
+        "{ customers { id displayName phones } } }",
         {"m": body["data"]["mergeCustomers"]["mergeId"]},
     )
     assert "errors" not in undo, undo
@@ -252,10 +254,13 @@ async def test_staff_directory_is_provisioned_just_in_time_and_admin_managed(
         "active": False,
     }
     await svc.gql("{ customers { totalCount } }", headers=carol)  # claims do not overwrite
-    listing = await svc.gql('{ staffDirectory(team: "south", activeOnly: false) { id name } }')
-    assert listing["data"]["staffDirectory"] == [{"id": "carol", "name": "Carol 陈"}]
-    active = await svc.gql('{ staffDirectory(team: "south") { id } }')
-    assert active["data"]["staffDirectory"] == []
+    listing = await svc.gql(
+        '{ staffDirectory(team: "south", activeOnly: false) { edges { node { id name } } } }'
+    )
+    members = [e["node"] for e in listing["data"]["staffDirectory"]["edges"]]
+    assert members == [{"id": "carol", "name": "Carol 陈"}]
+    active = await svc.gql('{ staffDirectory(team: "south") { totalCount edges { node { id } } } }')
+    assert active["data"]["staffDirectory"] == {"totalCount": 0, "edges": []}
     customer = await svc.create(name="分配测试")
     refused = await svc.gql(
         'mutation($id: ID!) { assignCustomer(id: $id, ownerId: "carol") { ownerId } }',

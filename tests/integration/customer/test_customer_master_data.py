@@ -86,19 +86,22 @@ async def test_exact_duplicates_conflict_unless_forced_and_are_listed(svc: Servi
     # the same name, region and birthday: a candidate, allowed
     b = await svc.create(name=" 韩 梅梅", birthday="1990-05-06", addresses=region)
     body = await svc.gql(
-        "{ possibleDuplicates { totalCount items { id rule score customerIds "
-        "customers { displayName } } } }"
+        "{ possibleDuplicates { totalCount edges { node { id rule score customerIds "
+        "customers { displayName } } } } }"
     )
     pairs = {
         frozenset(p["customerIds"]): (p["rule"], p["score"])
-        for p in body["data"]["possibleDuplicates"]["items"]
+        for p in (e["node"] for e in body["data"]["possibleDuplicates"]["edges"])
     }
     assert pairs == {
         frozenset({first["id"], forced["id"]}): ("PHONE", 0.9),
         frozenset({a["id"], b["id"]}): ("NAME_BIRTHDAY", 0.65),
     }
-    pair_id = body["data"]["possibleDuplicates"]["items"][-1]["id"]
-    await svc.gql("mutation($id: ID!) { dismissDuplicate(id: $id) }", {"id": pair_id})
+    pair_id = body["data"]["possibleDuplicates"]["edges"][-1]["node"]["id"]
+    dismissed = await svc.gql(
+        "mutation($id: ID!) { dismissDuplicate(id: $id) { pairId dismissed } }", {"id": pair_id}
+    )
+    assert dismissed["data"]["dismissDuplicate"] == {"pairId": pair_id, "dismissed": True}
     body = await svc.gql("{ possibleDuplicates { totalCount } }")
     assert body["data"]["possibleDuplicates"]["totalCount"] == 1
 
@@ -200,19 +203,18 @@ async def test_history_as_of_and_restore_to_version(svc: Service, amqp_url: str)
     await svc.gql(update, {"id": cid, "v": 2, "input": {"tags": ["a", "b"]}})
     body = await svc.gql(
         """query($id: ID!, $at: DateTime!) {
-          customer(id: $id) { history { totalCount versions { version action actorId
-            changes { field before after } } } }
+          customer(id: $id) { history { totalCount edges { node { version action actorId
+            changes { field before after } } } } }
           customerAsOf(id: $id, at: $at) { displayName tags version } }""",
         {"id": cid, "at": between},
     )
     history = body["data"]["customer"]["history"]
     assert history["totalCount"] == 3
-    assert [v["version"] for v in history["versions"]] == [3, 2, 1]
-    assert history["versions"][0]["changes"] == [
-        {"field": "tags", "before": ["a"], "after": ["a", "b"]}
-    ]
-    assert {c["field"] for c in history["versions"][1]["changes"]} == {"displayName", "stage"}
-    assert history["versions"][2]["action"] == "CREATED"
+    versions = [e["node"] for e in history["edges"]]
+    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert versions[0]["changes"] == [{"field": "tags", "before": ["a"], "after": ["a", "b"]}]
+    assert {c["field"] for c in versions[1]["changes"]} == {"displayName", "stage"}
+    assert versions[2]["action"] == "CREATED"
     assert body["data"]["customerAsOf"] == {"displayName": "赵敏敏", "tags": ["a"], "version": 2}
     async with observer(amqp_url, svc.exchange, "customer.updated.v1") as seen:
         restored = await svc.gql(

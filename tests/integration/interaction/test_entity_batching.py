@@ -31,7 +31,8 @@ query($reps: [_Any!]!) {
       }
       timeline(first: 3) { totalCount edges { node { kind at } } pageInfo { hasNextPage } }
       tickets(first: 5) { totalCount edges { node { id } } }
-      purchases(first: 5) { orderNumber }
+      purchases(first: 5) { totalCount edges { node { orderNumber } } }
+      tasks(first: 5) { totalCount edges { node { id } } }
       openTasks { id }
       openTickets { id }
     }
@@ -109,14 +110,16 @@ async def test_paged_fields_cost_the_same_commands_for_1_and_10_customers(
     assert for_ten[("aggregate", "interactions")] == 2
     assert for_ten[("aggregate", "timeline")] == 2
     assert for_ten[("aggregate", "tickets")] == 3  # page, count, openTickets
-    assert for_ten[("aggregate", "tasks")] == 1
-    assert for_ten[("aggregate", "purchases")] == 1
-    assert sum(for_ten.values()) == 9
+    assert for_ten[("aggregate", "tasks")] == 3  # openTasks, page, count
+    assert for_ten[("aggregate", "purchases")] == 2  # page, count
+    assert sum(for_ten.values()) == 12
 
     assert one[0] == ten[0]
     assert [e["id"] for e in ten] == customers
     counts = [e["interactions"]["totalCount"] for e in ten]
     assert counts == [1, 2, 3] + [0] * 7
+    assert [e["purchases"]["totalCount"] for e in ten] == [1, 1, 1] + [0] * 7
+    assert [e["tasks"]["totalCount"] for e in ten] == [1, 1, 1] + [0] * 7
     third = ten[2]["interactions"]
     assert len(third["edges"]) == 2 and third["pageInfo"]["hasNextPage"] is True
     times = [e["node"]["occurredAt"] for e in third["edges"]]
@@ -125,7 +128,8 @@ async def test_paged_fields_cost_the_same_commands_for_1_and_10_customers(
     assert [e["timeline"]["totalCount"] for e in ten[:4]] == [5, 6, 7, 1]
     assert all(len(e["timeline"]["edges"]) == 3 for e in ten[:3])
     assert [e["tickets"]["totalCount"] for e in ten[:4]] == [1, 1, 1, 0]
-    assert [len(e["purchases"]) for e in ten[:4]] == [1, 1, 1, 0]
+    assert [len(e["purchases"]["edges"]) for e in ten[:4]] == [1, 1, 1, 0]
+    assert [len(e["tasks"]["edges"]) for e in ten[:4]] == [1, 1, 1, 0]
     assert [len(e["openTasks"]) for e in ten[:4]] == [1, 1, 1, 0]
     assert len(ten[9]["timeline"]["edges"]) == 1 and ten[9]["tickets"]["edges"] == []
 

@@ -15,6 +15,7 @@ from tests.integration.interaction.clocked import START, Replicas, replicas
 from tests.support import auth_headers, eventually, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+ENGLISH = {**auth_headers(), "Accept-Language": "en"}  # the messages asserted are the English ones
 
 TICKET_FIELDS = """
 id status assigneeId team version allowedNextStatuses rating
@@ -39,7 +40,9 @@ mutation($id: ID!, $body: String!, $visible: Boolean!) {
 RATE = f"""
 mutation($id: ID!, $rating: Int!) {{ rateTicket(id: $id, rating: $rating) {{ {TICKET_FIELDS} }} }}
 """
-AGENT = "mutation($a: String!, $t: String!) { setServiceAgent(agentId: $a, team: $t) }"
+AGENT = """mutation($a: String!, $t: String!) {
+  setServiceAgent(agentId: $a, team: $t) { agentId team active }
+}"""
 TASK = """
 mutation($input: CreateTaskInput!) {
   createTask(input: $input) { id status dueAt reminderOffsets assigneeId }
@@ -80,13 +83,16 @@ async def test_workflow_assignment_comments_rating_and_events(pair: Replicas) ->
     customer_id = await pair.a.new_customer()
     team = unique("svc")
     for agent in ("wang", "li"):
-        assert await pair.a.one(AGENT, {"a": f"{team}-{agent}", "t": team}) is True
+        recorded = await pair.a.one(AGENT, {"a": f"{team}-{agent}", "t": team})
+        assert recorded == {"agentId": f"{team}-{agent}", "team": team, "active": True}
     ticket = await new_ticket(pair, customer_id, team=team)
     assert ticket["status"] == "NEW" and ticket["allowedNextStatuses"] == ["ASSIGNED", "CLOSED"]
     assert ticket["sla"]["state"] == "ON_TRACK"
     assert ticket["sla"]["firstResponseDueAt"].startswith("2026-11-23T02:00:00")
 
-    wrong = first_error(await pair.a.query(STATUS, {"id": ticket["id"], "status": "RESOLVED"}))
+    wrong = first_error(
+        await pair.a.query(STATUS, {"id": ticket["id"], "status": "RESOLVED"}, headers=ENGLISH)
+    )
     assert wrong["extensions"]["code"] == "BAD_USER_INPUT"
     assert "ASSIGNED, CLOSED" in wrong["message"]
     assert wrong["extensions"]["fieldErrors"][0]["field"] == "status"
@@ -215,6 +221,7 @@ async def test_task_reminders_fire_once_with_two_replicas(pair: Replicas) -> Non
                     "dueAt": "2026-11-22T00:00:00Z",
                 }
             },
+            headers=ENGLISH,
         )
     )
     assert past["extensions"]["fieldErrors"][0] == {

@@ -293,7 +293,7 @@ mutation($id: ID!, $input: UpdateInteractionInput!, $v: Int) {
     id version content subject updatedAt history { version action actorId content }
   }
 }"""
-DELETE = "mutation($id: ID!) { deleteInteraction(id: $id) }"
+DELETE = "mutation($id: ID!) { deleteInteraction(id: $id) { id } }"
 
 
 async def test_edit_and_delete_follow_the_rules_and_keep_history(service: Service) -> None:
@@ -352,7 +352,7 @@ async def test_edit_and_delete_follow_the_rules_and_keep_history(service: Servic
     deleted = await service.query(
         DELETE, {"id": interaction_id}, headers=auth_headers(sub="mia", roles=("MANAGER",))
     )
-    assert deleted["data"]["deleteInteraction"] == interaction_id
+    assert deleted["data"]["deleteInteraction"] == {"id": interaction_id}
     assert await service.db["interactions"].find_one({"_id": interaction_id}) is None
     assert await service.db["timeline"].find_one({"_id": f"INTERACTION:{interaction_id}"}) is None
     history = (

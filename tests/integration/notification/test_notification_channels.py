@@ -25,7 +25,7 @@ from tests.integration.notification.harness import (
     task_due,
     ticket,
 )
-from tests.support import eventually, uid
+from tests.support import auth_headers, eventually, gql, uid
 
 pytestmark = pytest.mark.integration
 
@@ -208,9 +208,12 @@ async def test_malformed_admin_template_is_rejected_and_missing_variables_end_de
         "title": "工单状态变更：RESOLVED",
         "body": "状态：RESOLVED，负责人：王芳",
     }
-    missing = await stack.query(
+    missing = await gql(
+        stack.http,
+        stack.graphql,
         """query { previewNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "en",
-           variables: {ticketId: "x"}) { title } }"""
+           variables: {ticketId: "x"}) { title } }""",
+        headers={**auth_headers(), "Accept-Language": "en"},  # the raised message names it
     )
     assert "status" in missing["errors"][0]["message"]
     # A stored template that needs a variable the event lacks: a DEAD delivery with the reason.

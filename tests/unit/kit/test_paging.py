@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_kit.errors import BadUserInput
-from crm_kit.paging import MAX_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.paging import (
+    MAX_PAGE_SIZE,
+    Keyset,
+    decode_cursor,
+    decode_position,
+    encode_cursor,
+    encode_position,
+    page_size,
+)
 from crm_kit.paging import Keyset as Position
 from crm_kit.policy import PolicyOptions
 
@@ -98,3 +106,29 @@ def test_a_cursor_is_refused_under_another_sort_order() -> None:
         with pytest.raises(BadUserInput) as caught:
             decode_cursor(cursor, order=other)
         assert caught.value.field_errors[0].code == "INVALID_CURSOR"
+
+
+def test_a_position_cursor_round_trips_its_sort_values() -> None:
+    cursor = encode_position([0.55, None, "a:b", 7], "pairs")
+    assert "=" not in cursor and ":" not in cursor
+    assert decode_position(cursor, (float, object, str, int), "pairs") == [0.55, None, "a:b", 7]
+    assert decode_position(encode_position([1, "x"], "pairs"), (float, str), "pairs") == [1, "x"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "nonsense",
+        encode_cursor(Keyset(datetime.now(UTC), "x")),
+        encode_position([1, "x"], "other"),
+        encode_position(["1", "x"], "pairs"),
+        encode_position([True, "x"], "pairs"),
+        encode_position([1], "pairs"),
+    ],
+)
+def test_a_position_of_another_list_or_shape_is_bad_input(bad: str) -> None:
+    with pytest.raises(BadUserInput) as caught:
+        decode_position(bad, (float, str), "pairs")
+    [error] = caught.value.field_errors
+    assert (error.field, error.code) == ("after", "INVALID_CURSOR")

@@ -123,13 +123,26 @@ def _root_fields() -> dict[str, FieldInfo]:
     node = FieldInfo(
         NODE_FIELD,
         NODE_INTERFACE,
-        args={NODE_ID_ARGUMENT: InputValueInfo(NODE_ID_ARGUMENT, "ID!")},
+        args={
+            NODE_ID_ARGUMENT: InputValueInfo(
+                NODE_ID_ARGUMENT,
+                "ID!",
+                description="A `nodeId` as the API gave it; a malformed one is BAD_USER_INPUT.",
+            )
+        },
         description="The object with this global id (null when there is none to see).",
     )
     nodes = FieldInfo(
         NODES_FIELD,
         f"[{NODE_INTERFACE}]!",
-        args={NODE_IDS_ARGUMENT: InputValueInfo(NODE_IDS_ARGUMENT, "[ID!]!")},
+        args={
+            NODE_IDS_ARGUMENT: InputValueInfo(
+                NODE_IDS_ARGUMENT,
+                "[ID!]!",
+                description="Up to 100 `nodeId`s; more is TOO_MANY, a malformed one "
+                "BAD_USER_INPUT at its index.",
+            )
+        },
         description="The objects with these global ids, in their order (null where there is none).",
     )
     return {NODE_FIELD: node, NODES_FIELD: nodes}

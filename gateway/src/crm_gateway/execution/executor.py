@@ -268,6 +268,11 @@ class Executor:
                     self._merge_entity(obj, entity)
             elif item.fetch.drops_missing:  # a looked up object that is not there (to see)
                 missing.extend(path for _, path in owners)
+            elif entity is None and position < len(entities):
+                # The subgraph resolved the reference to null: the object is not there, so
+                # its non-null fields null it without an error of their own (as Apollo
+                # Gateway 2.3+ answers); an error the subgraph gave is reported as such.
+                state.covered.update(tuple(path) for _, path in owners)
         drop_objects(state.data, missing)
 
     def _merge_entity(self, obj: dict[str, Any], entity: dict[str, Any]) -> None:

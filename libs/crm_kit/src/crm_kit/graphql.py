@@ -23,7 +23,9 @@ from strawberry.types.enum import has_enum_definition
 from crm_kit.audit.web import AuditExtension
 from crm_kit.auth import Principal
 from crm_kit.errors import CrmError, ErrorCode, Unauthenticated
-from crm_kit.paging import MAX_PAGE_SIZE
+from crm_kit.i18n import COMMON, Catalog
+from crm_kit.localise import LocaliseErrors
+from crm_kit.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from crm_kit.personal import scrub, scrub_extensions
 from crm_kit.personal_types import SCALAR_MAP as PERSONAL_SCALARS
 from crm_kit.personal_types import PersonalDataViewer
@@ -113,6 +115,8 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
+        # The typed error stays attached: LocaliseErrors picks its text by its message key.
+        original_error=original if isinstance(original, CrmError) else None,
         extensions=scrub_extensions(extensions),
     )
 
@@ -143,12 +147,15 @@ class ErrorMasking(SchemaExtension):
 
 
 class Schema(strawberry.federation.Schema):
-    """Federation v2 schema whose errors are masked by ErrorMasking, not logged twice."""
+    """Federation v2 schema whose errors are masked by ErrorMasking, not logged twice, and
+    reach the caller in their language from `catalog` (the kit's texts when not given)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, catalog: Catalog = COMMON, **kwargs: Any) -> None:
         # AuditExtension records mutations and failed authorizations of audited services
-        # (a no-op where install_audit was not called).
+        # (a no-op where install_audit was not called). LocaliseErrors is first, so its exit
+        # runs last: after ErrorMasking's.
         extensions = [
+            LocaliseErrors.using(catalog),
             PersonalDataViewer,
             *kwargs.pop("extensions", []),
             AuditExtension,
@@ -199,8 +206,9 @@ def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInf
 
 
 FIRST = (
-    f"How many items to return: 0…{MAX_PAGE_SIZE} (the services' MAX_PAGE_SIZE setting); more "
-    "is refused, never cut: BAD_USER_INPUT (`first` OUT_OF_RANGE)."
+    f"How many items to return: {DEFAULT_PAGE_SIZE} by default, 0…{MAX_PAGE_SIZE} (the "
+    "services' MAX_PAGE_SIZE setting); more is refused, never cut: BAD_USER_INPUT (`first` "
+    "OUT_OF_RANGE)."
 )
 AFTER = (
     "The `endCursor` of the previous page (an opaque string); omit it for the first page. A "

@@ -39,6 +39,7 @@ CUSTOMER_FIELDS: dict[str, tuple[tuple[Resource, Action], ...]] = {
     "timeline": ((Resource.INTERACTION, Action.READ),),
     "purchases": ((Resource.INTERACTION, Action.READ),),
     "openTasks": ((Resource.TASK, Action.READ), (Resource.INTERACTION, Action.READ)),
+    "tasks": ((Resource.TASK, Action.READ), (Resource.INTERACTION, Action.READ)),
     "tickets": ((Resource.TICKET, Action.READ),),
     "openTickets": ((Resource.TICKET, Action.READ),),
     "lastInteractionAt": ((Resource.INTERACTION, Action.READ), (Resource.STATISTICS, Action.READ)),

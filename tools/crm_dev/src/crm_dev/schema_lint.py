@@ -127,9 +127,9 @@ def connections(schema: GraphQLSchema) -> Iterator[Violation]:
                 got = str(t.fields[name].type) if name in t.fields else "missing"
                 if got != wanted:
                     yield Violation("connection", f"{t.name}.{name}", f"{got}, not {wanted}")
-        if isinstance(t, GraphQLObjectType) and t.name.endswith("Edge"):
-            if "node" not in t.fields or "cursor" not in t.fields:
-                yield Violation("connection", t.name, "an edge has `node` and `cursor`")
+        edge = t if isinstance(t, GraphQLObjectType) and t.name.endswith("Edge") else None
+        if edge is not None and ("node" not in edge.fields or "cursor" not in edge.fields):
+            yield Violation("connection", t.name, "an edge has `node` and `cursor`")
     for coordinate, f in _fields(schema):
         if _is_connection(f.type):
             yield from _paging_args(coordinate, f.args)

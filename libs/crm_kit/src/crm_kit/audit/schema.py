@@ -19,9 +19,10 @@ from crm_kit.audit.chain import iso
 from crm_kit.audit.scope import request_audit
 from crm_kit.auth import Role
 from crm_kit.errors import BadUserInput
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import PageAfter, PageInfo
+from crm_kit.paging import MAX_PAGE_SIZE, page_size
 
-MAX_PAGE = 100
+DEFAULT_PAGE = 50
 
 
 @strawberry.federation.type(shareable=True, description="The record an audited action was about.")
@@ -97,12 +98,15 @@ class AuditRecordEdge:
 class AuditRecordConnection:
     edges: list[AuditRecordEdge] = strawberry.field(description="This page's records.")
     page_info: PageInfo = strawberry.field(description="Where to continue.")
+    total_count: int = strawberry.field(
+        description="How many records match the filter, every page (not only this one)."
+    )
 
 
 @strawberry.input(
     description="Which audit records to list: each field given must match exactly (no patterns)."
 )
-class AuditLogFilter:
+class AuditLogFilterInput:
     actor: str | None = strawberry.field(
         default=None, description="Only this actor's (staff id, `anonymous`, `system:<service>`)."
     )
@@ -126,7 +130,7 @@ class AuditLogFilter:
     )
 
 
-def _query(f: AuditLogFilter | None) -> dict[str, Any]:
+def _query(f: AuditLogFilterInput | None) -> dict[str, Any]:
     if f is None:
         return {}
     query: dict[str, Any] = {}
@@ -172,20 +176,20 @@ def _record(doc: dict[str, Any]) -> AuditRecord:
 
 
 async def audit_log_page(
-    info: strawberry.Info, filter: AuditLogFilter | None, first: int, after: str | None
+    info: strawberry.Info, filter: AuditLogFilterInput | None, first: int | None, after: str | None
 ) -> AuditRecordConnection:
     info.context.principal.require_role(Role.ADMIN)
     req = request_audit.get()
     if req is None:
         raise RuntimeError("audit log not installed for this service")
-    if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput.single("first", "OUT_OF_RANGE", f"first must be 1..{MAX_PAGE}")
+    size = page_size(first, DEFAULT_PAGE)
     before_seq: int | None = None
     if after is not None:
         if not after.isdigit():
             raise BadUserInput.single("after", "INVALID_CURSOR", "Malformed cursor")
         before_seq = int(after)
-    docs, more = await req.log.query(_query(filter), first, before_seq)
+    where = _query(filter)
+    docs, more = await req.log.query(where, size, before_seq)
     edges = [AuditRecordEdge(cursor=str(d["seq"]), node=_record(d)) for d in docs]
     return AuditRecordConnection(
         edges=edges,
@@ -195,16 +199,14 @@ async def audit_log_page(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
+        total_count=await req.log.count(where),
     )
 
 
 _FILTER = strawberry.argument(description="Which records; every record when omitted.")
 _FIRST = strawberry.argument(
-    description=f"How many records: 1…{MAX_PAGE}; else BAD_USER_INPUT (`first` OUT_OF_RANGE)."
-)
-_AFTER = strawberry.argument(
-    description="The `endCursor` of the previous page; a string that is not one is "
-    "BAD_USER_INPUT (`after` INVALID_CURSOR)."
+    description=f"How many records: {DEFAULT_PAGE} by default, 0…{MAX_PAGE_SIZE} (the services' "
+    "MAX_PAGE_SIZE setting); more is refused, never cut: BAD_USER_INPUT (`first` OUT_OF_RANGE)."
 )
 
 
@@ -213,9 +215,9 @@ def audit_query(service: str) -> type:
 
     async def resolve(
         info: strawberry.Info,
-        filter: Annotated[AuditLogFilter | None, _FILTER] = None,
-        first: Annotated[int, _FIRST] = 50,
-        after: Annotated[str | None, _AFTER] = None,
+        filter: Annotated[AuditLogFilterInput | None, _FILTER] = None,
+        first: Annotated[int | None, _FIRST] = DEFAULT_PAGE,
+        after: PageAfter = None,
     ) -> AuditRecordConnection:
         return await audit_log_page(info, filter, first, after)
 

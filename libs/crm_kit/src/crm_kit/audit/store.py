@@ -181,6 +181,10 @@ class AuditLog:
         docs = [d async for d in cursor]
         return docs[:first], len(docs) > first
 
+    async def count(self, filters: Document) -> int:
+        """How many records match `filters` (every page of `query`)."""
+        return await self._records.count_documents(dict(filters))
+
     # --- retention ------------------------------------------------------------------------
 
     async def prune(self, older_than: timedelta, now: datetime | None = None) -> Pruned:

@@ -10,6 +10,7 @@ import strawberry
 
 from crm_customer.assignment.model import MAX_CRITERIA, MAX_RULES, Assignment, Rule, Strategy
 from crm_customer.graphql.context import Info
+from crm_customer.staff.graphql import StaffMember, staff_member
 from crm_kit.auth import Role
 from crm_kit.graphql import described_enum
 
@@ -55,7 +56,9 @@ class AssignmentRule:
     updated_at: datetime | None = strawberry.field(
         description="When last saved (ISO 8601 date-time, UTC); null when not recorded."
     )
-    updated_by: str | None = strawberry.field(description="Who saved it last (staff id).")
+    updated_by: strawberry.ID | None = strawberry.field(
+        description="Who saved it last (staff id; see `lastEditor`); null when not recorded."
+    )
 
     @classmethod
     def from_model(cls, r: Rule) -> Self:
@@ -70,8 +73,15 @@ class AssignmentRule:
             industries=list(r.industries),
             active=r.active,
             updated_at=r.updated_at,
-            updated_by=r.updated_by,
+            updated_by=strawberry.ID(r.updated_by) if r.updated_by else None,
         )
+
+    @strawberry.field(
+        description="The staff member who saved it last (`updatedBy` resolved; loaded in "
+        "batches); null when not recorded or the id is not in the staff directory."
+    )
+    async def last_editor(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.updated_by)
 
 
 @strawberry.input(description="An assignment rule as ADMIN saves it.")
@@ -119,7 +129,9 @@ class AssignmentRuleInput:
 
 @strawberry.type(description="Who the assignment rules would pick, and by which rule.")
 class AssignmentPreview:
-    owner_id: strawberry.ID = strawberry.field(description="The staff member picked.")
+    owner_id: strawberry.ID = strawberry.field(
+        description="The staff member picked (their staff id; see `owner`)."
+    )
     team: str = strawberry.field(description="The rule's team.")
     rule_id: strawberry.ID = strawberry.field(description="The first matching rule.")
     strategy: AssignmentStrategyEnum = strawberry.field(  # type: ignore[valid-type]
@@ -134,6 +146,21 @@ class AssignmentPreview:
             rule_id=strawberry.ID(a.rule_id),
             strategy=Strategy(a.strategy),
         )
+
+    @strawberry.field(
+        description="The staff member picked (`ownerId` resolved; loaded in batches); null "
+        "when the id is not in the staff directory."
+    )
+    async def owner(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.owner_id)
+
+
+@strawberry.type(description="What `deleteAssignmentRule` did.")
+class DeleteAssignmentRulePayload:
+    id: strawberry.ID = strawberry.field(description="The rule's id, as given.")
+    deleted: bool = strawberry.field(
+        description="True: the rule existed and is deleted; false: there was no such rule."
+    )
 
 
 @strawberry.type
@@ -185,12 +212,11 @@ class AssignmentMutation:
         )
         return AssignmentRule.from_model(saved)
 
-    @strawberry.mutation(
-        description="ADMIN: delete an assignment rule; true when it existed. Errors: FORBIDDEN."
-    )
+    @strawberry.mutation(description="ADMIN: delete an assignment rule. Errors: FORBIDDEN.")
     async def delete_assignment_rule(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")],
-    ) -> bool:
-        return await info.context.deps.assignment.delete_rule(info.context.principal, str(id))
+    ) -> DeleteAssignmentRulePayload:
+        deleted = await info.context.deps.assignment.delete_rule(info.context.principal, str(id))
+        return DeleteAssignmentRulePayload(id=id, deleted=deleted)

@@ -12,6 +12,7 @@ from crm_customer.catalog.model import FieldDefinition, FieldType
 from crm_customer.catalog.model import Tag as TagModel
 from crm_customer.graphql.context import Info
 from crm_customer.i18n import EN, language_var
+from crm_customer.staff.graphql import StaffMember, staff_member
 from crm_kit.graphql import described_enum
 
 CustomFieldTypeEnum = described_enum(
@@ -61,11 +62,20 @@ class CustomFieldDefinition:
         description="Order in forms, lists and the import template, ascending."
     )
     updated_at: datetime | None = strawberry.field(description=f"When last saved {_WHEN}")
-    updated_by: str | None = strawberry.field(description="Who saved it last (staff id).")
+    updated_by: strawberry.ID | None = strawberry.field(
+        description="Who saved it last (staff id; see `lastEditor`); null when not recorded."
+    )
 
     @strawberry.field(description="The label in the caller's language (Accept-Language).")
     def label(self) -> str:
         return self.label_en if language_var.get() == EN else self.label_zh
+
+    @strawberry.field(
+        description="The staff member who saved it last (`updatedBy` resolved; loaded in "
+        "batches); null when not recorded or the id is not in the staff directory."
+    )
+    async def last_editor(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.updated_by)
 
     @classmethod
     def from_model(cls, d: FieldDefinition) -> Self:
@@ -79,7 +89,7 @@ class CustomFieldDefinition:
             active=d.active,
             position=d.position,
             updated_at=d.updated_at,
-            updated_by=d.updated_by,
+            updated_by=strawberry.ID(d.updated_by) if d.updated_by else None,
         )
 
 
@@ -205,6 +215,15 @@ class RenameTagResult:
     )
 
 
+@strawberry.type(description="What `deleteTag` did.")
+class DeleteTagPayload:
+    name: str = strawberry.field(description="The tag's name, as given.")
+    deleted: bool = strawberry.field(
+        description="True: it was in the catalog and is removed; false: it was not in the "
+        "catalog (nothing changed)."
+    )
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(description="Custom field definitions, by position (for forms and filters).")
@@ -298,12 +317,12 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        description="ADMIN: remove from the catalog (customers keep it, free); true when it was "
-        "in the catalog. Errors: FORBIDDEN."
+        description="ADMIN: remove from the catalog (customers keep it, free). Errors: FORBIDDEN."
     )
     async def delete_tag(
         self,
         info: Info,
         name: Annotated[str, strawberry.argument(description="The catalog tag's name.")],
-    ) -> bool:
-        return await info.context.deps.catalog.delete_tag(info.context.principal, name)
+    ) -> DeleteTagPayload:
+        deleted = await info.context.deps.catalog.delete_tag(info.context.principal, name)
+        return DeleteTagPayload(name=name, deleted=deleted)

@@ -115,7 +115,7 @@ class CustomerQuery:
         self,
         info: Info,
         first: Annotated[
-            int,
+            int | None,
             strawberry.argument(
                 description=f"Page size, 20 by default, at most MAX_PAGE_SIZE ({MAX_PAGE_SIZE} "
                 "unless configured): more is BAD_USER_INPUT (`first` OUT_OF_RANGE), never cut."

@@ -25,14 +25,11 @@ from crm_customer.customers.model import Customer as CustomerModel
 from crm_customer.customers.validators import phone_kind
 from crm_customer.customers.values import CustomerKind
 from crm_customer.graphql.context import Info
-from crm_customer.history.types import (
-    BeforeVersion,
-    CustomerVersionConnection,
-    HistoryFirst,
-    version_page,
-)
+from crm_customer.history.types import CustomerVersionConnection, version_page
+from crm_customer.staff.graphql import StaffMember, staff_member
 from crm_customer.viewer.abilities import viewer_can
 from crm_kit.errors import NotFound
+from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.personal import Disclosed
 from crm_kit.personal_types import (
     Birthday,
@@ -187,8 +184,12 @@ class Customer:
     updated_at: datetime = strawberry.field(
         description="When the record last changed (ISO 8601 date-time, UTC)."
     )
-    created_by: str = strawberry.field(description="Who created it (staff id, a token's sub).")
-    updated_by: str = strawberry.field(description="Who changed it last (staff id).")
+    created_by: strawberry.ID = strawberry.field(
+        description="Who created it (staff id, a token's sub; see `creator`)."
+    )
+    updated_by: strawberry.ID = strawberry.field(
+        description="Who changed it last (staff id; see `lastEditor`)."
+    )
     gender: GenderEnum | None = strawberry.field(  # type: ignore[valid-type]
         description="INDIVIDUAL only; taken from the ID-card number when not given."
     )
@@ -240,6 +241,27 @@ class Customer:
     def phone_details(self) -> list[PhoneDetail]:
         return phone_details(self.phones)
 
+    @strawberry.field(
+        description="The owning staff member (`ownerId` resolved; loaded in batches); null "
+        "when unassigned or the id is not in the staff directory."
+    )
+    async def owner(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.owner_id)
+
+    @strawberry.field(
+        description="The staff member who created it (`createdBy` resolved; loaded in batches); "
+        "null when the id is not in the staff directory."
+    )
+    async def creator(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.created_by)
+
+    @strawberry.field(
+        description="The staff member who changed it last (`updatedBy` resolved; loaded in "
+        "batches); null when the id is not in the staff directory."
+    )
+    async def last_editor(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.updated_by)
+
     @strawberry.field(description="The customer's tags that are in the ADMIN tag catalog.")
     async def catalog_tags(self, info: Info) -> list[Tag]:
         found = await catalog_tags(info, self.tags)
@@ -258,9 +280,9 @@ class Customer:
 
     @strawberry.field(description="Every change, newest first, with field-level before/after.")
     async def history(
-        self, info: Info, first: HistoryFirst = 20, before_version: BeforeVersion = None
+        self, info: Info, first: PageFirst = 20, after: PageAfter = None
     ) -> CustomerVersionConnection:
-        return await version_page(info, str(self.id), first, before_version)
+        return await version_page(info, str(self.id), first, after)
 
     @classmethod
     def from_model(cls, c: CustomerModel) -> Self:
@@ -282,8 +304,8 @@ class Customer:
             archived=c.archived,
             created_at=c.created_at,
             updated_at=c.updated_at,
-            created_by=c.created_by,
-            updated_by=c.updated_by,
+            created_by=strawberry.ID(c.created_by),
+            updated_by=strawberry.ID(c.updated_by),
             gender=c.gender,
             birthday=Birthday(c.birthday) if c.birthday else None,
             wechat_id=WeChatId(c.wechat_id) if c.wechat_id else None,

@@ -16,8 +16,8 @@ from crm_customer.duplicates.model import DuplicatePair as PairModel
 from crm_customer.duplicates.model import DuplicateRule, FieldChoice
 from crm_customer.graphql.context import Info
 from crm_kit.auth import Role
-from crm_kit.graphql import described_enum
-from crm_kit.paging import MAX_PAGE_SIZE, page_size
+from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
+from crm_kit.paging import decode_position, encode_position, page_size
 from crm_kit.policy import Action, Scope
 
 DuplicateRuleEnum = described_enum(
@@ -76,12 +76,67 @@ class DuplicatePair:
         )
 
 
-@strawberry.type(description="Open candidate pairs, strongest first.")
-class DuplicatePairList:
-    items: list[DuplicatePair] = strawberry.field(description="The pairs, at most `first`.")
+@strawberry.type(description="One candidate pair of a page of `possibleDuplicates`.")
+class DuplicatePairEdge:
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this pair: pass it as `after` for the pairs after it."
+    )
+    node: DuplicatePair = strawberry.field(description="The pair.")
+
+
+@strawberry.type(
+    description="A page of open candidate pairs, strongest first (equal scores in a fixed "
+    "order), paged with `first` / `after`."
+)
+class DuplicatePairConnection:
+    edges: list[DuplicatePairEdge] = strawberry.field(
+        description="The pairs of this page, strongest first."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where this page ends and whether another follows."
+    )
     total_count: int = strawberry.field(
-        description="All open pairs; for a caller who may not list every customer, those among "
-        f"the {access.PAIR_SCAN_LIMIT} strongest whose two records they may read."
+        description="All open pairs, over all pages; for a caller who may not list every "
+        f"customer, those among the {access.PAIR_SCAN_LIMIT} strongest whose two records they "
+        "may read."
+    )
+
+
+@strawberry.type(description="What `unmergeCustomers` restored.")
+class UnmergeCustomersPayload:
+    customers: list[Customer] = strawberry.field(
+        description="The records of the merge as restored, survivor first."
+    )
+
+
+@strawberry.type(description="What `dismissDuplicate` closed.")
+class DismissDuplicatePayload:
+    pair_id: strawberry.ID = strawberry.field(description="The dismissed pair's id.")
+    dismissed: bool = strawberry.field(
+        description="True: the pair is closed as not a duplicate (status DISMISSED)."
+    )
+
+
+_PAIRS = "duplicates"  # the cursor's list: open pairs by score
+
+
+def _pair_key(p: PairModel) -> tuple[float, str]:
+    return (-p.score, p.id)
+
+
+def _connection(
+    pairs: list[PairModel], size: int, total: int, after: str | None
+) -> DuplicatePairConnection:
+    edges = [
+        DuplicatePairEdge(
+            cursor=encode_position([p.score, p.id], _PAIRS), node=DuplicatePair.from_model(p)
+        )
+        for p in pairs[:size]
+    ]
+    return DuplicatePairConnection(
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], len(pairs) > size, after is not None),
+        total_count=total,
     )
 
 
@@ -132,7 +187,9 @@ class MergeResult:
     customer: Customer = strawberry.field(description="The survivor after the merge.")
 
 
-async def _visible_pairs(info: Info, first: int) -> DuplicatePairList:
+async def _visible_pairs(
+    info: Info, size: int, position: tuple[float, str] | None, after: str | None
+) -> DuplicatePairConnection:
     """Candidate pairs whose both records the caller may read (a bounded scan: the count
     never includes a pair it cannot see)."""
     principal = info.context.principal
@@ -145,9 +202,11 @@ async def _visible_pairs(info: Info, first: int) -> DuplicatePairList:
         return customer is not None and access.can(principal, customer)
 
     kept = [p for p in pairs if all(visible(i) for i in p.customer_ids)]
-    return DuplicatePairList(
-        items=[DuplicatePair.from_model(p) for p in kept[:first]], total_count=len(kept)
-    )
+    rest = kept
+    if position is not None:
+        start = (-position[0], position[1])
+        rest = [p for p in kept if _pair_key(p) > start]
+    return _connection(rest, size, len(kept), after)
 
 
 @strawberry.type
@@ -155,30 +214,26 @@ class DuplicateQuery:
     @strawberry.field(
         description="Open candidate duplicate pairs, strongest first (ADMIN, MANAGER, SALES; "
         "only pairs whose two records the caller may read). Errors: BAD_USER_INPUT (`first` "
-        "OUT_OF_RANGE), FORBIDDEN."
+        "OUT_OF_RANGE, `after` INVALID_CURSOR), FORBIDDEN."
     )
     async def possible_duplicates(
         self,
         info: Info,
-        first: Annotated[
-            int,
-            strawberry.argument(
-                description=f"At most this many pairs: default 20, at most MAX_PAGE_SIZE "
-                f"({MAX_PAGE_SIZE} unless configured)."
-            ),
-        ] = 20,
-    ) -> DuplicatePairList:
+        first: PageFirst = 20,
+        after: PageAfter = None,
+    ) -> DuplicatePairConnection:
         principal = info.context.principal
         principal.require_role(Role.ADMIN, Role.MANAGER, Role.SALES)
         queries = info.context.deps.duplicate_queries
-        size = max(1, page_size(first, 20, access.options()))
+        size = page_size(first, 20, access.options())
+        position = None
+        if after is not None:
+            score, id = decode_position(after, (float, str), _PAIRS)
+            position = (float(score), str(id))
         if access.scope(principal, Action.LIST) is not Scope.ALL:
-            return await _visible_pairs(info, size)
-        pairs = await queries.open_pairs(size)
-        return DuplicatePairList(
-            items=[DuplicatePair.from_model(p) for p in pairs],
-            total_count=await queries.count_open_pairs(),
-        )
+            return await _visible_pairs(info, size, position, after)
+        pairs = await queries.open_pairs(size + 1, position)
+        return _connection(pairs, size, await queries.count_open_pairs(), after)
 
 
 @strawberry.type
@@ -231,18 +286,18 @@ class DuplicateMutation:
         merge_id: Annotated[
             strawberry.ID, strawberry.argument(description="The merge's id (`mergeId`).")
         ],
-    ) -> list[Customer]:
+    ) -> UnmergeCustomersPayload:
         restored = await info.context.deps.duplicates.unmerge(info.context.principal, str(merge_id))
-        return [Customer.from_model(c) for c in restored]
+        return UnmergeCustomersPayload(customers=[Customer.from_model(c) for c in restored])
 
     @strawberry.mutation(
-        description="Close a candidate pair as not a duplicate (ADMIN, MANAGER); true. Errors: "
+        description="Close a candidate pair as not a duplicate (ADMIN, MANAGER). Errors: "
         "NOT_FOUND, FORBIDDEN."
     )
     async def dismiss_duplicate(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The pair's id.")],
-    ) -> bool:
+    ) -> DismissDuplicatePayload:
         await info.context.deps.duplicates.dismiss(info.context.principal, str(id))
-        return True
+        return DismissDuplicatePayload(pair_id=id, dismissed=True)

@@ -1,8 +1,9 @@
-"""The read side of duplicates: the open candidate pairs, strongest first."""
+"""The read side of duplicates: the open candidate pairs, strongest first (equal scores by
+id, so a page ends at a (score, id) position)."""
 
 from __future__ import annotations
 
-from pymongo import DESCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_customer.duplicates.model import DuplicatePair
@@ -14,8 +15,18 @@ class DuplicateQueries:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._pairs = db[DUPLICATE_PAIRS]
 
-    async def open_pairs(self, first: int) -> list[DuplicatePair]:
-        cursor = self._pairs.find({"status": "OPEN"}).sort([("score", DESCENDING)]).limit(first)
+    async def open_pairs(
+        self, first: int, after: tuple[float, str] | None = None
+    ) -> list[DuplicatePair]:
+        """Open pairs, strongest first (equal scores by id), after the (score, id) of a page's
+        last pair."""
+        query: Document = {"status": "OPEN"}
+        if after is not None:
+            score, id = after
+            query["$or"] = [{"score": {"$lt": score}}, {"score": score, "_id": {"$gt": id}}]
+        cursor = (
+            self._pairs.find(query).sort([("score", DESCENDING), ("_id", ASCENDING)]).limit(first)
+        )
         return [
             DuplicatePair(
                 id=d["_id"],

@@ -9,8 +9,8 @@ from crm_customer.catalog.graphql import CatalogMutation, CatalogQuery
 from crm_customer.customers.graphql import CustomerMutation, CustomerQuery
 from crm_customer.customers.types import Customer
 from crm_customer.duplicates.graphql import DuplicateMutation, DuplicateQuery
-from crm_customer.graphql.language import LocaliseErrors
 from crm_customer.history.graphql import HistoryMutation, HistoryQuery
+from crm_customer.i18n import CATALOG
 from crm_customer.imports.graphql import ImportMutation, ImportQuery, ImportSubscription
 from crm_customer.staff.graphql import ProvisionStaff, StaffMutation, StaffQuery
 from crm_customer.viewer.graphql import Viewer, ViewerQuery
@@ -38,11 +38,11 @@ MUTATIONS = (
     ImportMutation,
 )
 
-# LocaliseErrors is listed first, so its exit runs after crm_kit's error masking.
 schema = Schema(
     query=merge_types("Query", QUERIES),
     mutation=merge_types("Mutation", MUTATIONS),
     subscription=ImportSubscription,
     types=[Customer, Viewer],
-    extensions=[LocaliseErrors, ProvisionStaff],
+    extensions=[ProvisionStaff],
+    catalog=CATALOG,  # errors in the caller's language
 )

@@ -14,13 +14,9 @@ from crm_customer.customers.graphql import checked
 from crm_customer.customers.types import Customer, customer_loader
 from crm_customer.graphql.context import Info
 from crm_customer.history.model import NotYetCreated
-from crm_customer.history.types import (
-    BeforeVersion,
-    CustomerVersionConnection,
-    HistoryFirst,
-    version_page,
-)
+from crm_customer.history.types import CustomerVersionConnection, version_page
 from crm_kit.errors import NotFound
+from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.policy import Action
 
 
@@ -63,12 +59,12 @@ class HistoryQuery:
         self,
         info: Info,
         id: CustomerId,
-        first: HistoryFirst = 20,
-        before_version: BeforeVersion = None,
+        first: PageFirst = 20,
+        after: PageAfter = None,
     ) -> CustomerVersionConnection:
         current = await info.context.deps.customer_queries.get(str(id))  # a merged-away one too
         access.check(info.context.principal, current)
-        return await version_page(info, str(id), first, before_version)
+        return await version_page(info, str(id), first, after)
 
 
 @strawberry.type

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Self
 
 import strawberry
 
+from crm_customer import access
 from crm_customer.graphql.context import Info
 from crm_customer.history.model import Version, VersionAction, api_field, api_value
 from crm_customer.history.personal import personal_parts
-from crm_kit.graphql import described_enum
+from crm_customer.staff.graphql import StaffMember, staff_member
+from crm_kit.graphql import PageInfo, described_enum, page_info
+from crm_kit.paging import DEFAULT_PAGE_SIZE, decode_position, encode_position, page_size
 from crm_kit.personal_types import PersonalJSON
 
 VersionActionEnum = described_enum(
@@ -31,21 +34,7 @@ VersionActionEnum = described_enum(
         "keep only who and when.",
     },
 )
-MAX_HISTORY_PAGE = 100
-HistoryFirst = Annotated[
-    int,
-    strawberry.argument(
-        description=f"Versions per page, 1–{MAX_HISTORY_PAGE} (a value outside is brought "
-        "within); default 20."
-    ),
-]
-BeforeVersion = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Only versions older than this one: the last `version` of the previous "
-        "page (null: from the newest)."
-    ),
-]
+HISTORY_ORDER = "history"  # the cursor's list: versions, newest first
 
 
 @strawberry.type(
@@ -71,7 +60,9 @@ class FieldChange:
 class CustomerVersion:
     version: int = strawberry.field(description="The version number this change produced.")
     at: datetime = strawberry.field(description="When (ISO 8601 date-time, UTC).")
-    actor_id: str = strawberry.field(description="Who (staff id, a token's sub).")
+    actor_id: strawberry.ID = strawberry.field(
+        description="Who (staff id, a token's sub; see `actor`)."
+    )
     action: VersionActionEnum = strawberry.field(description="What kind of change.")  # type: ignore[valid-type]
     changes: list[FieldChange] = strawberry.field(
         description="The fields that changed, with their values before and after."
@@ -82,7 +73,7 @@ class CustomerVersion:
         return cls(
             version=v.version,
             at=v.at,
-            actor_id=v.actor,
+            actor_id=strawberry.ID(v.actor),
             action=v.action,
             changes=[
                 FieldChange(
@@ -94,30 +85,53 @@ class CustomerVersion:
             ],
         )
 
+    @strawberry.field(
+        description="The staff member who made the change (`actorId` resolved; loaded in "
+        "batches); null when the id is not in the staff directory."
+    )
+    async def actor(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.actor_id)
+
+
+@strawberry.type(description="One version of a page of a customer's history.")
+class CustomerVersionEdge:
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this version: pass it as `after` for the older versions."
+    )
+    node: CustomerVersion = strawberry.field(description="The version.")
+
 
 @strawberry.type(
-    description="A page of a customer's versions, newest first, paged with `beforeVersion`."
+    description="A page of a customer's versions, newest first, paged with `first` / `after`."
 )
 class CustomerVersionConnection:
-    versions: list[CustomerVersion] = strawberry.field(
+    edges: list[CustomerVersionEdge] = strawberry.field(
         description="The versions of this page, newest first."
     )
-    total_count: int = strawberry.field(description="All versions kept under this id.")
-    has_more: bool = strawberry.field(
-        description="Older versions follow: ask again with `beforeVersion` = the last "
-        "`version` of this page."
+    page_info: PageInfo = strawberry.field(
+        description="Where this page ends and whether older versions follow."
+    )
+    total_count: int = strawberry.field(
+        description="All versions kept under this id, over all pages."
     )
 
 
 async def version_page(
-    info: Info, customer_id: str, first: int, before_version: int | None
+    info: Info, customer_id: str, first: int | None, after: str | None
 ) -> CustomerVersionConnection:
-    first = max(1, min(first, MAX_HISTORY_PAGE))
-    items, total = await info.context.deps.history_queries.versions(
-        customer_id, first + 1, before_version
-    )
+    size = page_size(first, DEFAULT_PAGE_SIZE, access.options())
+    before = None
+    if after is not None:
+        (before,) = decode_position(after, (int,), HISTORY_ORDER)
+    items, total = await info.context.deps.history_queries.versions(customer_id, size + 1, before)
+    edges = [
+        CustomerVersionEdge(
+            cursor=encode_position([v.version], HISTORY_ORDER), node=CustomerVersion.from_model(v)
+        )
+        for v in items[:size]
+    ]
     return CustomerVersionConnection(
-        versions=[CustomerVersion.from_model(v) for v in items[:first]],
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], len(items) > size, after is not None),
         total_count=total,
-        has_more=len(items) > first,
     )

@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 from strawberry.file_uploads import Upload
 
+from crm_customer import access
 from crm_customer.customers.arguments import Filter
 from crm_customer.customers.list_inputs import to_filter
 from crm_customer.graphql.context import Info
@@ -24,6 +25,8 @@ from crm_customer.imports.types import (
     CustomerExportJob,
     CustomerFile,
     CustomerImportJob,
+    CustomerImportJobConnection,
+    CustomerImportJobEdge,
     FileFormatEnum,
     ImportModeEnum,
     JobStatusEnum,
@@ -32,8 +35,10 @@ from crm_customer.imports.types import (
 from crm_customer.imports.worker import progress
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.graphql import PageAfter, PageFirst, page_info
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 
-MAX_JOBS_PAGE = 100
+_JOBS = "import-jobs"  # the cursor's list: import jobs, newest first
 JobId = Annotated[strawberry.ID, strawberry.argument(description="The job's id.")]
 _UNSEEN = "NOT_FOUND (also for another's job, unless ADMIN)"
 
@@ -95,30 +100,42 @@ class ImportQuery:
             raise NotFound("CustomerImportJob", str(id))
         return CustomerImportJob.from_model(job)
 
-    @strawberry.field(description="The caller's import jobs, newest first (ADMIN: everyone's).")
+    @strawberry.field(
+        description="The caller's import jobs, newest first (ADMIN: everyone's). Errors: "
+        "BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
+    )
     async def import_jobs(
         self,
         info: Info,
-        first: Annotated[
-            int,
-            strawberry.argument(
-                description=f"At most this many, 1–{MAX_JOBS_PAGE} (a value outside is brought "
-                "within); default 20."
-            ),
-        ] = 20,
+        first: PageFirst = 20,
+        after: PageAfter = None,
         status: Annotated[
             JobStatusEnum | None, strawberry.argument(description="Only jobs in this status.")  # type: ignore[valid-type]
         ] = None,
-    ) -> list[CustomerImportJob]:
+    ) -> CustomerImportJobConnection:
         principal = info.context.principal
         actor = None if principal.has_role(Role.ADMIN) else principal.sub
-        found = await info.context.deps.jobs.of_actor(
+        size = page_size(first, 20, access.options())
+        position = None if after is None else decode_cursor(after, order=_JOBS)
+        found, total = await info.context.deps.jobs.page_of_actor(
             actor,
             JobKind.IMPORT,
-            max(1, min(first, MAX_JOBS_PAGE)),
+            size + 1,
             JobStatus(status) if status else None,
+            position,
         )
-        return [CustomerImportJob.from_model(j) for j in found]
+        edges = [
+            CustomerImportJobEdge(
+                cursor=encode_cursor(Keyset(j.created_at, j.id), _JOBS),
+                node=CustomerImportJob.from_model(j),
+            )
+            for j in found[:size]
+        ]
+        return CustomerImportJobConnection(
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], len(found) > size, after is not None),
+            total_count=total,
+        )
 
     @strawberry.field(
         description="One export job of the caller (ADMIN: any). Errors: " + _UNSEEN + "."

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_customer.imports.model import Job, JobKind, JobStatus, RowResult
 from crm_customer.imports.store import CHUNKS, JOBS, chunk_id, job_from
 from crm_kit.mongo import Document
+from crm_kit.paging import Keyset
 
 
 class JobQueries:
@@ -20,17 +21,33 @@ class JobQueries:
         doc = await self._jobs.find_one({"_id": job_id})
         return None if doc is None else job_from(doc)
 
-    async def of_actor(
-        self, actor: str | None, kind: JobKind, first: int, status: JobStatus | None
-    ) -> list[Job]:
-        """Jobs of a kind, newest first: `actor`'s, or everyone's for None."""
+    async def page_of_actor(
+        self,
+        actor: str | None,
+        kind: JobKind,
+        first: int,
+        status: JobStatus | None,
+        after: Keyset | None,
+    ) -> tuple[list[Job], int]:
+        """Jobs of a kind, `actor`'s (everyone's for None), newest first (equal times by id),
+        after the (time, id) of a page's last job; and how many match over all pages."""
         query: Document = {"kind": str(kind)}
         if actor is not None:
             query["actor"] = actor
         if status is not None:
             query["status"] = str(status)
-        cursor = self._jobs.find(query).sort([("created_at", DESCENDING)]).limit(first)
-        return [job_from(d) async for d in cursor]
+        total = await self._jobs.count_documents(query)
+        if after is not None:
+            query["$or"] = [
+                {"created_at": {"$lt": after.at}},
+                {"created_at": after.at, "_id": {"$lt": after.id}},
+            ]
+        cursor = (
+            self._jobs.find(query)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(first)
+        )
+        return [job_from(d) async for d in cursor], total
 
     async def results(self, job: Job) -> list[RowResult]:
         """The row results of an import, in row order of its batches."""

@@ -12,12 +12,15 @@ from typing import Annotated, Self
 
 import strawberry
 
+from crm_customer.access import options
 from crm_customer.graphql.context import Info
 from crm_customer.imports import files
 from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
 from crm_customer.imports.reports import error_lines, error_report
+from crm_customer.staff.graphql import StaffMember, staff_member
 from crm_kit.events import utcnow
-from crm_kit.graphql import described_enum
+from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
+from crm_kit.paging import decode_position, encode_position, page_size
 
 ImportModeEnum = described_enum(
     ImportMode,
@@ -91,6 +94,10 @@ class CustomerFile:
         )
 
 
+DEFAULT_ERRORS_PAGE = 100
+_ERRORS = "import-errors"  # the cursor's list: an import's problems, by row
+
+
 @strawberry.type(description="One problem of one row (rows are numbered as in the file).")
 class ImportRowError:
     row: int = strawberry.field(description="The row's number in the file (1: its first row).")
@@ -105,6 +112,25 @@ class ImportRowError:
     customer_id: strawberry.ID | None = strawberry.field(
         description="The stored customer it concerns (e.g. the one it duplicates); null: none."
     )
+
+
+@strawberry.type(description="One problem of a page of an import's row errors.")
+class ImportRowErrorEdge:
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this problem: pass it as `after` for the problems after it."
+    )
+    node: ImportRowError = strawberry.field(description="The problem.")
+
+
+@strawberry.type(description="A page of an import's row errors, in row order.")
+class ImportRowErrorConnection:
+    edges: list[ImportRowErrorEdge] = strawberry.field(
+        description="The problems of this page, in row order."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where this page ends and whether another follows."
+    )
+    total_count: int = strawberry.field(description="All problems found so far, over all pages.")
 
 
 @strawberry.type(
@@ -135,7 +161,9 @@ class CustomerImportJob:
         description=f"{_ROWS} changed nothing (a duplicate skipped, nothing to update)."
     )
     failed: int = strawberry.field(description=f"{_ROWS} failed (see `errors`).")
-    actor_id: str = strawberry.field(description="Who started it (staff id).")
+    actor_id: strawberry.ID = strawberry.field(
+        description="Who started it (staff id; see `actor`)."
+    )
     created_at: datetime = strawberry.field(description=f"When it was accepted {_WHEN}.")
     started_at: datetime | None = strawberry.field(
         description=f"When processing started {_WHEN}; null while queued."
@@ -161,38 +189,60 @@ class CustomerImportJob:
             updated=job.counts.updated,
             skipped=job.counts.skipped,
             failed=job.counts.failed,
-            actor_id=job.actor,
+            actor_id=strawberry.ID(job.actor),
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
             job=job,
         )
 
-    @strawberry.field(description="Problems found so far, in row order (at most `first`).")
+    @strawberry.field(
+        description="The staff member who started it (`actorId` resolved; loaded in batches); "
+        "null when the id is not in the staff directory."
+    )
+    async def actor(self, info: Info) -> StaffMember | None:
+        return await staff_member(info, self.actor_id)
+
+    @strawberry.field(
+        description="Problems found so far, in row order, paged with `first` / `after`. "
+        "Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
+    )
     async def errors(
-        self,
-        info: Info,
-        first: Annotated[
-            int,
-            strawberry.argument(
-                description="At most this many, 0–1000 (a value outside is brought within); "
-                "default 100."
-            ),
-        ] = 100,
-    ) -> list[ImportRowError]:
+        self, info: Info, first: PageFirst = DEFAULT_ERRORS_PAGE, after: PageAfter = None
+    ) -> ImportRowErrorConnection:
+        size = page_size(first, DEFAULT_ERRORS_PAGE, options())
+        start = (0, -1)
+        if after is not None:
+            row, n = decode_position(after, (int, int), _ERRORS)
+            start = (row, n)
         results = await info.context.deps.jobs.results(self.job)
-        lines = error_lines(self.job, results)[: max(0, min(first, 1000))]
-        return [
-            ImportRowError(
-                row=line.row,
-                column=line.column,
-                code=line.code,
-                message_zh=texts(line.code)[0],
-                message_en=texts(line.code)[1],
-                customer_id=strawberry.ID(line.customer_id) if line.customer_id else None,
+        seen: dict[int, int] = {}
+        positioned = []
+        for line in error_lines(self.job, results):
+            n = seen[line.row] = seen.get(line.row, -1) + 1
+            if (line.row, n) > start:
+                positioned.append((n, line))
+        edges = [
+            ImportRowErrorEdge(
+                cursor=encode_position([line.row, n], _ERRORS),
+                node=ImportRowError(
+                    row=line.row,
+                    column=line.column,
+                    code=line.code,
+                    message_zh=texts(line.code)[0],
+                    message_en=texts(line.code)[1],
+                    customer_id=strawberry.ID(line.customer_id) if line.customer_id else None,
+                ),
             )
-            for line in lines
+            for n, line in positioned[:size]
         ]
+        return ImportRowErrorConnection(
+            edges=edges,
+            page_info=page_info(
+                [e.cursor for e in edges], len(positioned) > size, after is not None
+            ),
+            total_count=sum(seen.values()) + len(seen),
+        )
 
     @strawberry.field(description="The per-row error report (row, column, code, zh, en).")
     async def error_report(
@@ -206,6 +256,28 @@ class CustomerImportJob:
         results = await info.context.deps.jobs.results(self.job)
         data = error_report(self.job, results, fmt)
         return CustomerFile.of(f"import-{self.job.id}-errors", fmt, data)
+
+
+@strawberry.type(description="One job of a page of `importJobs`.")
+class CustomerImportJobEdge:
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this job: pass it as `after` for the older jobs."
+    )
+    node: CustomerImportJob = strawberry.field(description="The import job.")
+
+
+@strawberry.type(description="A page of import jobs, newest first, paged with `first` / `after`.")
+class CustomerImportJobConnection:
+    edges: list[CustomerImportJobEdge] = strawberry.field(
+        description="The jobs of this page, newest first."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where this page ends and whether older jobs follow."
+    )
+    total_count: int = strawberry.field(
+        description="How many jobs match (the caller's, or everyone's for ADMIN, in `status` "
+        "when given), over all pages."
+    )
 
 
 @strawberry.type(description="A customer export. Seen by whoever started it, and by ADMIN.")

@@ -7,28 +7,41 @@ from datetime import datetime
 from typing import Annotated, Self
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 
 from crm_customer import access
 from crm_customer.graphql.context import Context, Info
 from crm_customer.staff.model import Staff, StaffDraft
 from crm_kit.auth import Principal
+from crm_kit.errors import BadUserInput, Forbidden
+from crm_kit.graphql import PageAfter, PageFirst, PageInfo, page_info
+from crm_kit.paging import decode_position, encode_position, page_size
 
-MAX_PAGE = 200
+DEFAULT_STAFF_PAGE = 100
+_DIRECTORY = "staff"  # the cursor's list: the directory by team, name and id
 _ROLES = "ADMIN, MANAGER, SALES, SERVICE, ANALYST"
 
 
-@strawberry.type(
-    description="A member of staff: owner of customers, receiver of notices. Created from a "
-    "user's token on their first request, then managed by ADMIN (token claims never overwrite "
-    "what an ADMIN set). ADMIN reads every member; MANAGER, SALES and SERVICE their own team."
+@strawberry.federation.type(
+    keys=["id"],
+    description="A member of staff: owner of customers, assignee of tickets and tasks, author "
+    "and actor of records, receiver of notices. Created from a user's token on their first "
+    "request, then managed by ADMIN (token claims never overwrite what an ADMIN set). Any "
+    "authenticated caller reads a member that a record refers to (`owner`, `assignee`, "
+    "`author`, `actor`, …; null when the id is not in the directory); `email` only as the "
+    "directory shows it: ADMIN every member's, MANAGER, SALES and SERVICE their own team's.",
 )
 class StaffMember:
     id: strawberry.ID = strawberry.field(
-        description="The staff id: the `sub` of the member's tokens (what `ownerId` holds)."
+        description="The staff id: the `sub` of the member's tokens (what `ownerId`, "
+        "`assigneeId`, `actorId` and the like hold)."
     )
     name: str = strawberry.field(description="Display name (at most 100 characters).")
-    email: str | None = strawberry.field(description="E-mail address, lower-cased; null: none.")
+    email: str | None = strawberry.field(
+        description="E-mail address, lower-cased; null: none, or the caller may not read the "
+        "member in the staff directory (another team, unless ADMIN; ANALYST)."
+    )
     team: str | None = strawberry.field(description="The member's team; null: none.")
     roles: list[str] = strawberry.field(
         description=f"Recorded roles ({_ROLES}); assignment rules pick among a team's active "
@@ -46,17 +59,74 @@ class StaffMember:
     )
 
     @classmethod
-    def from_model(cls, s: Staff) -> Self:
+    def from_model(cls, s: Staff, *, email_shown: bool = True) -> Self:
         return cls(
             id=strawberry.ID(s.id),
             name=s.name,
-            email=s.email,
+            email=s.email if email_shown else None,
             team=s.team,
             roles=s.roles,
             active=s.active,
             created_at=s.created_at,
             updated_at=s.updated_at,
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """A reference from any subgraph; `_entities` resolves a whole batch in one read."""
+        return await staff_member(info, str(id))  # type: ignore[return-value]
+
+    @classmethod
+    def referred(cls, info: Info, member: Staff) -> Self:
+        """A member some record refers to: e-mail only where the directory shows it."""
+        try:
+            access.check_staff(info.context.principal, member.id, member.team)
+        except Forbidden:
+            return cls.from_model(member, email_shown=False)
+        return cls.from_model(member)
+
+
+def staff_loader(info: Info) -> DataLoader[str, Staff | None]:
+    """Per-request DataLoader of staff records: one read per batch; None for an id not in
+    the directory. Any authenticated caller may load (the caller is checked first)."""
+    staff = info.context.deps.staff
+
+    async def load(ids: list[str]) -> list[Staff | None]:
+        found = await staff.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    return info.context.loader("staff", load)
+
+
+async def staff_member(info: Info, id: str | None) -> StaffMember | None:
+    """The member a field refers to by id (batched); null when none or not in the directory."""
+    if not id:
+        return None
+    info.context.principal  # noqa: B018 - authenticate before any data is read
+    found = await staff_loader(info).load(id)
+    return None if found is None else StaffMember.referred(info, found)
+
+
+@strawberry.type(description="One member of a page of the staff directory.")
+class StaffMemberEdge:
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this member: pass it as `after` for the members after it."
+    )
+    node: StaffMember = strawberry.field(description="The member.")
+
+
+@strawberry.type(
+    description="A page of the staff directory, by team (no team first) and name, paged with "
+    "`first` / `after`."
+)
+class StaffMemberConnection:
+    edges: list[StaffMemberEdge] = strawberry.field(description="The members of this page.")
+    page_info: PageInfo = strawberry.field(
+        description="Where this page ends and whether another follows."
+    )
+    total_count: int = strawberry.field(
+        description="How many members match `team` and `activeOnly`, over all pages."
+    )
 
 
 @strawberry.input(
@@ -103,7 +173,8 @@ class StaffQuery:
 
     @strawberry.field(
         description="The staff directory, by team and name. ADMIN: any team; MANAGER, SALES, "
-        "SERVICE: their own. Errors: FORBIDDEN (another team; ANALYST)."
+        "SERVICE: their own. Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` "
+        "INVALID_CURSOR), FORBIDDEN (another team; ANALYST)."
     )
     async def staff_directory(
         self,
@@ -117,19 +188,32 @@ class StaffQuery:
         active_only: Annotated[
             bool, strawberry.argument(description="Only active members (default true).")
         ] = True,
-        first: Annotated[
-            int,
-            strawberry.argument(
-                description=f"At most this many, 1–{MAX_PAGE} (a value outside is brought "
-                "within); default 100."
-            ),
-        ] = 100,
-    ) -> list[StaffMember]:
+        first: PageFirst = DEFAULT_STAFF_PAGE,
+        after: PageAfter = None,
+    ) -> StaffMemberConnection:
         team = access.staff_team(info.context.principal, team)  # TEAM scope: their own team
-        found = await info.context.deps.staff.directory(
-            team, active_only, max(1, min(first, MAX_PAGE))
+        size = page_size(first, DEFAULT_STAFF_PAGE, access.options())
+        position = None
+        if after is not None:
+            last_team, name, id = decode_position(after, (object, str, str), _DIRECTORY)
+            if last_team is not None and not isinstance(last_team, str):
+                raise BadUserInput.single("after", "INVALID_CURSOR", "after is not a valid cursor")
+            position = (last_team, name, id)
+        found, total = await info.context.deps.staff.directory_page(
+            team, active_only, size + 1, position
         )
-        return [StaffMember.from_model(s) for s in found]
+        edges = [
+            StaffMemberEdge(
+                cursor=encode_position([s.team, s.name, s.id], _DIRECTORY),
+                node=StaffMember.from_model(s),
+            )
+            for s in found[:size]
+        ]
+        return StaffMemberConnection(
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], len(found) > size, after is not None),
+            total_count=total,
+        )
 
 
 @strawberry.type

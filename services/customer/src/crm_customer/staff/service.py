@@ -33,8 +33,22 @@ class StaffService:
             raise NotFound("Staff", id)
         return found
 
+    async def get_many(self, ids: list[str]) -> dict[str, Staff]:
+        """The records with these ids (one read); an id not in the directory is left out."""
+        return await self.staff.find_many(ids)
+
     async def directory(self, team: str | None, active_only: bool, first: int) -> list[Staff]:
         return await self.staff.list(team, active_only, first)
+
+    async def directory_page(
+        self,
+        team: str | None,
+        active_only: bool,
+        first: int,
+        after: tuple[str | None, str, str] | None,
+    ) -> tuple[list[Staff], int]:
+        """A page of the directory (see StaffRepository.page) and the total."""
+        return await self.staff.page(team, active_only, first, after)
 
     async def upsert(
         self, actor: Principal, draft: StaffDraft, idempotency_key: str | None = None

@@ -3,6 +3,7 @@ just-in-time provisioning (claims never overwrite what an ADMIN set) and the ADM
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import asdict, replace
 from datetime import datetime
 
@@ -51,6 +52,11 @@ class StaffRepository:
         doc = await self._staff.find_one({"_id": id})
         return None if doc is None else _staff(doc)
 
+    async def find_many(self, ids: list[str]) -> dict[str, Staff]:
+        """The records with these ids, in one read; an unknown id is left out."""
+        cursor = self._staff.find({"_id": {"$in": list(dict.fromkeys(ids))}})
+        return {d["_id"]: _staff(d) async for d in cursor}
+
     async def list(self, team: str | None, active_only: bool, first: int) -> list[Staff]:
         query: Document = {}
         if team:
@@ -59,6 +65,34 @@ class StaffRepository:
             query["active"] = True
         cursor = self._staff.find(query).sort([("team", ASCENDING), ("name", ASCENDING)])
         return [_staff(d) async for d in cursor.limit(first)]
+
+    async def page(
+        self,
+        team: str | None,
+        active_only: bool,
+        first: int,
+        after: tuple[str | None, str, str] | None,
+    ) -> tuple[builtins.list[Staff], int]:
+        """A page of the directory by team (no team first), name and id, after the (team,
+        name, id) of a page's last member; and how many match over all pages."""
+        query: Document = {}
+        if team:
+            query["team"] = team
+        if active_only:
+            query["active"] = True
+        total = await self._staff.count_documents(query)
+        if after is not None:
+            last_team, name, id = after
+            later = {"$or": [{"name": {"$gt": name}}, {"name": name, "_id": {"$gt": id}}]}
+            if last_team is None:  # a null team sorts before every team
+                rest: Document = {"$or": [{"team": None, **later}, {"team": {"$type": "string"}}]}
+            else:
+                rest = {"$or": [{"team": {"$gt": last_team}}, {"team": last_team, **later}]}
+            query = {"$and": [query, rest]}
+        cursor = self._staff.find(query).sort(
+            [("team", ASCENDING), ("name", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [_staff(d) async for d in cursor.limit(first)], total
 
     async def put(self, staff: Staff, session: Session | None = None) -> Staff:
         """Insert or replace; a replaced record keeps its creation time."""

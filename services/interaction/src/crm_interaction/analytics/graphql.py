@@ -10,6 +10,7 @@ import strawberry
 from crm_interaction import access
 from crm_interaction.analytics import model as analytics
 from crm_interaction.graphql.context import Info
+from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.shared.clock import to_storage_time
 
 MAX_DAYS = analytics.MAX_RANGE.days
@@ -41,9 +42,16 @@ class SatisfactionWeek:
 
 @strawberry.type(description="One agent's tickets.")
 class AgentLoadType:
-    agent_id: str = strawberry.field(description="The agent's staff id.")
+    agent_id: strawberry.ID = strawberry.field(description="The agent's staff id (see `agent`).")
     open_tickets: int = strawberry.field(description="Open now")
     resolved: int = strawberry.field(description="Resolved among the period's tickets")
+
+    @strawberry.field(
+        description="The agent (`agentId` resolved by the customer subgraph); null when the id "
+        "is not in the staff directory."
+    )
+    def agent(self) -> StaffMember | None:
+        return staff_ref(self.agent_id)
 
 
 @strawberry.type(description="Tickets opened in the period (wall-clock minutes)")
@@ -95,7 +103,9 @@ class ServiceAnalyticsType:
                 for w in a.satisfaction
             ],
             agents=[
-                AgentLoadType(agent_id=g.agent_id, open_tickets=g.open, resolved=g.resolved)
+                AgentLoadType(
+                    agent_id=strawberry.ID(g.agent_id), open_tickets=g.open, resolved=g.resolved
+                )
                 for g in a.agents
             ],
         )

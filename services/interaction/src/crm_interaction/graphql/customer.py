@@ -20,9 +20,10 @@ from crm_interaction.insight.graphql import CustomerInsightType
 from crm_interaction.interactions import graphql as interactions
 from crm_interaction.interactions.types import InteractionConnection
 from crm_interaction.purchases import graphql as purchases
-from crm_interaction.purchases.graphql import PurchaseType
+from crm_interaction.purchases.graphql import PurchaseConnection
 from crm_interaction.tasks import graphql as tasks
-from crm_interaction.tasks.graphql import TaskType
+from crm_interaction.tasks.graphql import TaskConnection, TaskType
+from crm_interaction.tasks.model import TaskStatus
 from crm_interaction.tasks.queries import BATCH_LIMIT as OPEN_TASKS_LIMIT
 from crm_interaction.tickets import graphql as tickets
 from crm_interaction.tickets.model import TicketStatus
@@ -31,7 +32,7 @@ from crm_interaction.tickets.types import TicketConnection, TicketType
 from crm_interaction.timeline import graphql as timeline
 from crm_interaction.timeline.graphql import TimelineConnection
 from crm_interaction.timeline.model import TimelineKind
-from crm_kit.graphql import FIRST, PageAfter, PageFirst
+from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.paging import DEFAULT_PAGE_SIZE
 
 # Who may see each field: `access.CUSTOMER_FIELDS` (null and FORBIDDEN for others).
@@ -118,16 +119,34 @@ class Customer:
         return await tasks.customer_open_tasks(info, str(self.id))
 
     @strawberry.field(
+        description="Follow-up tasks of this customer, newest due first (latest dueAt first)."
+        + _TASKS
+    )
+    async def tasks(
+        self,
+        info: Info,
+        statuses: Annotated[
+            list[TaskStatus] | None,
+            strawberry.argument(
+                description="Only tasks in these states; every state (OPEN, DONE, CANCELLED) "
+                "when omitted or empty."
+            ),
+        ] = None,
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
+    ) -> TaskConnection | None:
+        return await tasks.customer_tasks(info, str(self.id), tuple(statuses or ()), first, after)
+
+    @strawberry.field(
         description="Purchases in every status, newest purchasedAt first." + _INTERACTIONS
     )
     async def purchases(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="How many of the newest. " + FIRST)
-        ] = DEFAULT_PAGE_SIZE,
-    ) -> list[PurchaseType] | None:
-        return await purchases.customer_purchases(info, str(self.id), first)
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
+    ) -> PurchaseConnection | None:
+        return await purchases.customer_purchases(info, str(self.id), first, after)
 
     @strawberry.field(description="Contact statistics, RFM and churn risk." + _FIGURES)
     async def insight(self, info: Info) -> CustomerInsightType | None:

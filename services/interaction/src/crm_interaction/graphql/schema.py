@@ -6,6 +6,7 @@ from __future__ import annotations
 from crm_interaction.access import CustomerFieldAccess
 from crm_interaction.analytics.graphql import AnalyticsQuery
 from crm_interaction.graphql.customer import Customer
+from crm_interaction.i18n import CATALOG
 from crm_interaction.interactions.graphql import InteractionMutation, InteractionQuery
 from crm_interaction.purchases.graphql import PurchaseMutation
 from crm_interaction.tasks.graphql import TaskMutation, TaskQuery
@@ -28,4 +29,5 @@ schema = Schema(
     mutation=Mutation,
     types=[Customer, Viewer],
     extensions=[CustomerFieldAccess],  # access control on the fields added to Customer
+    catalog=CATALOG,  # errors in the caller's language
 )

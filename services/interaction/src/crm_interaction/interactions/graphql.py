@@ -114,6 +114,11 @@ class InteractionQuery:
         return InteractionType.from_domain(found)
 
 
+@strawberry.type(description="What deleteInteraction did.")
+class DeleteInteractionPayload:
+    id: strawberry.ID = strawberry.field(description="The deleted interaction's id.")
+
+
 @strawberry.type
 class InteractionMutation:
     @strawberry.mutation(
@@ -158,14 +163,14 @@ class InteractionMutation:
 
     @strawberry.mutation(
         description="Delete an interaction (its last state stays in history) and its timeline "
-        f"item; returns its id. {_CHANGE_RULE} Errors: NOT_FOUND, CONFLICT (expectedVersion), "
+        f"item; answers its id. {_CHANGE_RULE} Errors: NOT_FOUND, CONFLICT (expectedVersion), "
         "FORBIDDEN."
     )
     async def delete_interaction(
         self, info: Info, id: InteractionId, expected_version: ExpectedVersion = None
-    ) -> strawberry.ID:
+    ) -> DeleteInteractionPayload:
         await access.require_interaction(info.context, str(id), Action.UPDATE)
         deleted = await info.context.deps.interactions.delete(
             info.context.principal, str(id), expected_version
         )
-        return strawberry.ID(deleted)
+        return DeleteInteractionPayload(id=strawberry.ID(deleted))

@@ -93,7 +93,10 @@ class Revision:
 
 def ensure_can_log(principal: Principal) -> None:
     if not principal.has_role(*WRITER_ROLES):
-        raise Forbidden("Your role may read interactions but not log them")
+        raise Forbidden(
+            "Your role may read interactions but not log them",
+            message_key="INTERACTION_READ_ONLY_ROLE",
+        )
 
 
 def _text_errors(command: LogInteraction) -> list[FieldError]:
@@ -226,9 +229,15 @@ def ensure_can_change(interaction: Interaction, principal: Principal, now: datet
         return
     ensure_can_log(principal)
     if principal.sub != interaction.logged_by:
-        raise Forbidden("Only the author, a manager or an admin may change this interaction")
+        raise Forbidden(
+            "Only the author, a manager or an admin may change this interaction",
+            message_key="INTERACTION_NOT_AUTHOR",
+        )
     if now - interaction.created_at > EDIT_WINDOW:
-        raise Forbidden("Interactions can be changed by their author for 7 days only")
+        raise Forbidden(
+            "Interactions can be changed by their author for 7 days only",
+            message_key="INTERACTION_EDIT_WINDOW",
+        )
 
 
 def edit(interaction: Interaction, changes: InteractionChanges, now: datetime) -> Interaction:

@@ -11,6 +11,7 @@ import strawberry
 
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.customer_ref import CustomerEntity, customer_ref
+from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.interactions import details as record_details
 from crm_interaction.interactions import model
 from crm_interaction.interactions.details import Outcome, ParticipantKind, RecordDetails
@@ -124,7 +125,9 @@ def attachments_of(details: RecordDetails) -> list[AttachmentType]:
 class InteractionRevision:
     version: int = strawberry.field(description="The interaction's version in this state.")
     action: str = strawberry.field(description="EDITED or DELETED")
-    actor_id: str = strawberry.field(description="Staff id of who edited or deleted it.")
+    actor_id: strawberry.ID = strawberry.field(
+        description="Staff id of who edited or deleted it (see `actor`)."
+    )
     at: datetime = strawberry.field(description="When it was edited or deleted.")
     subject: str | None = strawberry.field(description="The subject in this state.")
     content: str = strawberry.field(description="The content in this state.")
@@ -146,7 +149,7 @@ class InteractionRevision:
         return cls(
             version=r.version,
             action=r.action,
-            actor_id=r.actor_id,
+            actor_id=strawberry.ID(r.actor_id),
             at=r.at,
             subject=r.subject,
             content=r.content,
@@ -157,6 +160,13 @@ class InteractionRevision:
             participants=participants_of(r.details),
             attachments=attachments_of(r.details),
         )
+
+    @strawberry.field(
+        description="The staff member who edited or deleted it (`actorId` resolved by the customer "
+        "subgraph); null when the id is not in the staff directory."
+    )
+    def actor(self) -> StaffMember | None:
+        return staff_ref(self.actor_id)
 
 
 @strawberry.type(name="Interaction", description="One contact with a customer")
@@ -177,7 +187,9 @@ class InteractionType:
     duration_seconds: int | None = strawberry.field(
         description="How long it lasted, in seconds; null when not recorded."
     )
-    logged_by: str = strawberry.field(description="Staff id of who logged it (its author).")
+    logged_by: strawberry.ID = strawberry.field(
+        description="Staff id of who logged it (its author; see `author`)."
+    )
     created_at: datetime = strawberry.field(description="When it was logged (UTC).")
     version: int = strawberry.field(
         description="1 when logged, +1 per edit: the `expectedVersion` of the next change."
@@ -211,6 +223,13 @@ class InteractionType:
     def customer(self) -> CustomerEntity:
         return customer_ref(str(self.customer_id))
 
+    @strawberry.field(
+        description="The staff member who logged it, its author (`loggedBy` resolved by the "
+        "customer subgraph); null when the id is not in the staff directory."
+    )
+    def author(self) -> StaffMember | None:
+        return staff_ref(self.logged_by)
+
     @classmethod
     def from_domain(cls, interaction: model.Interaction) -> InteractionType:
         return cls(
@@ -222,7 +241,7 @@ class InteractionType:
             content=interaction.content,
             occurred_at=interaction.occurred_at,
             duration_seconds=interaction.duration_seconds,
-            logged_by=interaction.logged_by,
+            logged_by=strawberry.ID(interaction.logged_by),
             created_at=interaction.created_at,
             version=interaction.version,
             updated_at=interaction.updated_at,

@@ -1,5 +1,5 @@
-"""GraphQL of purchases: the purchase types, `recordPurchase`, and `Customer.purchases`
-(batched per `_entities` call)."""
+"""GraphQL of purchases: the purchase types, `recordPurchase`, and `Customer.purchases` (a
+connection, batched per `_entities` call)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
 from crm_interaction.graphql.context import Info
-from crm_interaction.graphql.loaders import per_customer_and_arguments
+from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
 from crm_interaction.purchases import model as purchases
 from crm_interaction.purchases.model import MAX_ITEMS, TEXT_MAX_CHARS, Purchase, PurchaseStatus
-from crm_kit.graphql import described_enum
-from crm_kit.paging import page_size
+from crm_kit.graphql import PageInfo, described_enum, page_info
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 _COUNTED = " Counted in spend, RFM and churn risk."
@@ -96,6 +96,21 @@ class PurchaseType:
         )
 
 
+@strawberry.type(description="A purchase and its cursor.")
+class PurchaseEdge:
+    cursor: str = strawberry.field(description="Its position in the list, for `after`.")
+    node: PurchaseType = strawberry.field(description="The purchase.")
+
+
+@strawberry.type(description="A page of a customer's purchases, newest purchasedAt first")
+class PurchaseConnection:
+    edges: list[PurchaseEdge] = strawberry.field(description="This page's purchases.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and from where.")
+    total_count: int = strawberry.field(
+        description="All the customer's purchases, not only this page."
+    )
+
+
 @strawberry.type(description="What recordPurchase did.")
 class RecordPurchasePayload:
     purchase: PurchaseType = strawberry.field(description="The purchase as stored now.")
@@ -155,20 +170,45 @@ class RecordPurchaseInput:
         )
 
 
-def _latest(info: Info) -> DataLoader[tuple[str, int], list[Purchase]]:
+type PurchaseArgs = tuple[int, Keyset | None]
+
+
+def _pages(info: Info) -> DataLoader[tuple[str, PurchaseArgs], tuple[list[Purchase], bool]]:
     queries = info.context.deps.purchase_queries
 
-    async def fetch(limit: int, customer_ids: list[str]) -> dict[str, list[Purchase]]:
-        return await queries.latest(customer_ids, limit)
+    async def fetch(
+        arguments: PurchaseArgs, customer_ids: list[str]
+    ) -> dict[str, tuple[list[Purchase], bool]]:
+        first, after = arguments
+        return await queries.pages(customer_ids, first, after)
 
-    return per_customer_and_arguments(info, "purchases", fetch, list)
+    return per_customer_and_arguments(info, "purchasePages", fetch, lambda: ([], False))
 
 
-async def customer_purchases(info: Info, customer_id: str, first: int | None) -> list[PurchaseType]:
-    """`Customer.purchases`: newest first, one aggregate for the whole batch."""
+def _counts(info: Info) -> DataLoader[str, int]:
+    return per_customer(info, "purchaseCounts", info.context.deps.purchase_queries.counts, int)
+
+
+async def customer_purchases(
+    info: Info, customer_id: str, first: int | None, after: str | None
+) -> PurchaseConnection:
+    """`Customer.purchases`: newest first; the page and the count each come from one aggregate
+    for the whole `_entities` batch."""
     _ = info.context.principal
-    found = await _latest(info).load((customer_id, page_size(first)))
-    return [PurchaseType.from_domain(p) for p in found]
+    size = page_size(first)
+    position = decode_cursor(after) if after else None
+    items, has_next = await _pages(info).load((customer_id, (size, position)))
+    edges = [
+        PurchaseEdge(
+            cursor=encode_cursor(Keyset(p.purchased_at, p.id)), node=PurchaseType.from_domain(p)
+        )
+        for p in items
+    ]
+    return PurchaseConnection(
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
+        total_count=await _counts(info).load(customer_id),
+    )
 
 
 @strawberry.type

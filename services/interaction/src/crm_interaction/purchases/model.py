@@ -264,7 +264,10 @@ class RecordPurchase:
 
 def ensure_writer(principal: Principal) -> None:
     if not principal.has_role(*WRITER_ROLES):
-        raise Forbidden("Only sales staff, managers and admins record purchases")
+        raise Forbidden(
+            "Only sales staff, managers and admins record purchases",
+            message_key="PURCHASE_WRITER_ROLE",
+        )
 
 
 def _money(errors: list[FieldError], field: str, raw: str, currency: str) -> Decimal | None:

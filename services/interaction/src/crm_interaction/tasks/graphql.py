@@ -1,5 +1,6 @@
 """GraphQL of follow-up tasks: the task types, `myTasks`, the task mutations, and
-`Customer.openTasks` (batched per `_entities` call); the inputs are in `inputs`."""
+`Customer.openTasks` / `Customer.tasks` (batched per `_entities` call); the inputs are in
+`inputs`."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
 from crm_interaction.graphql.context import Info
-from crm_interaction.graphql.loaders import per_customer
+from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
+from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.tasks import model as tasks
 from crm_interaction.tasks.inputs import CreateTaskInput, UpdateTaskInput
 from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
 from crm_interaction.viewer.abilities import task_can_update
-from crm_kit.graphql import ExpectedVersion, PageFirst, PageInfo, described_enum, page_info
-from crm_kit.paging import Keyset, encode_cursor, page_size
+from crm_kit.graphql import (
+    ExpectedVersion,
+    PageAfter,
+    PageFirst,
+    PageInfo,
+    described_enum,
+    page_info,
+)
+from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
 described_enum(
@@ -65,7 +74,9 @@ class TaskType:
     customer_id: strawberry.ID = strawberry.field(description="The customer it is about.")
     title: str = strawberry.field(description="What to do.")
     notes: str | None = strawberry.field(description="Further notes; null when none.")
-    assignee_id: str = strawberry.field(description="Staff id of who is to do it.")
+    assignee_id: strawberry.ID = strawberry.field(
+        description="Staff id of who is to do it (see `assignee`)."
+    )
     due_at: datetime = strawberry.field(
         description="When it is due (UTC); still OPEN a minute later, it is overdue."
     )
@@ -75,7 +86,9 @@ class TaskType:
         "largest first"
     )
     status: tasks.TaskStatus = strawberry.field(description="OPEN, DONE or CANCELLED.")
-    created_by: str = strawberry.field(description="Staff id of who created it.")
+    created_by: strawberry.ID = strawberry.field(
+        description="Staff id of who created it (see `creator`)."
+    )
     created_at: datetime = strawberry.field(description="When it was created.")
     completed_at: datetime | None = strawberry.field(
         description="When it was completed or cancelled; null while OPEN."
@@ -94,18 +107,33 @@ class TaskType:
             customer_id=strawberry.ID(t.customer_id),
             title=t.title,
             notes=t.notes,
-            assignee_id=t.assignee_id,
+            assignee_id=strawberry.ID(t.assignee_id),
             due_at=t.due_at,
             urgency=t.urgency,
             reminder_offsets=list(t.reminder_offsets),
             status=t.status,
-            created_by=t.created_by,
+            created_by=strawberry.ID(t.created_by),
             created_at=t.created_at,
             completed_at=t.completed_at,
             version=t.version,
             recurrence=t.recurrence,
             record=t,
         )
+
+    @strawberry.field(
+        description="The staff member who is to do it (`assigneeId` resolved by the customer "
+        "subgraph); null when the id is not in the staff directory."
+    )
+    def assignee(self) -> StaffMember | None:
+        return staff_ref(self.assignee_id)
+
+    @strawberry.field(
+        description="The staff member who created it (`createdBy` resolved by the customer "
+        "subgraph); null when the id "
+        "is not in the staff directory."
+    )
+    def creator(self) -> StaffMember | None:
+        return staff_ref(self.created_by)
 
 
 @strawberry.type(description="A task and its cursor.")
@@ -114,9 +142,9 @@ class TaskEdge:
     node: TaskType = strawberry.field(description="The task.")
 
 
-@strawberry.type(description="Tasks, soonest due first")
+@strawberry.type(description="A page of tasks, in the order of the field that lists them")
 class TaskConnection:
-    edges: list[TaskEdge] = strawberry.field(description="This page's tasks, soonest due first.")
+    edges: list[TaskEdge] = strawberry.field(description="This page's tasks, in the list's order.")
     page_info: PageInfo = strawberry.field(description="Whether more follow.")
     total_count: int = strawberry.field(description="All the tasks listed, not only this page.")
 
@@ -129,6 +157,60 @@ async def customer_open_tasks(info: Info, customer_id: str) -> list[TaskType]:
     """`Customer.openTasks`: soonest due first, one aggregate for the whole batch."""
     _ = info.context.principal
     return [TaskType.from_domain(t) for t in await _open(info).load(customer_id)]
+
+
+type TaskArgs = tuple[tuple[str, ...], int, Keyset | None]
+
+
+def _pages(info: Info) -> DataLoader[tuple[str, TaskArgs], tuple[list[Task], bool]]:
+    queries = info.context.deps.task_queries
+
+    async def fetch(
+        arguments: TaskArgs, customer_ids: list[str]
+    ) -> dict[str, tuple[list[Task], bool]]:
+        statuses, first, after = arguments
+        return await queries.pages(customer_ids, statuses, first, after)
+
+    return per_customer_and_arguments(info, "taskPages", fetch, lambda: ([], False))
+
+
+def _counts(info: Info) -> DataLoader[tuple[str, tuple[str, ...]], int]:
+    queries = info.context.deps.task_queries
+
+    async def fetch(statuses: tuple[str, ...], customer_ids: list[str]) -> dict[str, int]:
+        return await queries.counts(customer_ids, statuses)
+
+    return per_customer_and_arguments(info, "taskCounts", fetch, int)
+
+
+def _connection(items: list[Task], has_next: bool, total: int, after: bool) -> TaskConnection:
+    edges = [
+        TaskEdge(cursor=encode_cursor(Keyset(t.due_at, t.id)), node=TaskType.from_domain(t))
+        for t in items
+    ]
+    return TaskConnection(
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], has_next, after),
+        total_count=total,
+    )
+
+
+async def customer_tasks(
+    info: Info,
+    customer_id: str,
+    statuses: tuple[TaskStatus, ...],
+    first: int | None,
+    after: str | None,
+) -> TaskConnection:
+    """`Customer.tasks`: newest due first; the page and the count each come from one
+    aggregate for the whole `_entities` batch."""
+    _ = info.context.principal
+    size = page_size(first)
+    position = decode_cursor(after) if after else None
+    wanted = tuple(sorted({str(s) for s in statuses}))
+    items, has_next = await _pages(info).load((customer_id, (wanted, size, position)))
+    total = await _counts(info).load((customer_id, wanted))
+    return _connection(items, has_next, total, position is not None)
 
 
 async def _finish(
@@ -144,8 +226,8 @@ async def _finish(
 @strawberry.type
 class TaskQuery:
     @strawberry.field(
-        description="Tasks assigned to the caller, soonest due first: the first page only "
-        "(there is no `after`)."
+        description="Tasks assigned to the caller, soonest due first. Errors: BAD_USER_INPUT "
+        "(`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
     )
     async def my_tasks(
         self,
@@ -154,21 +236,15 @@ class TaskQuery:
             TaskStatus, strawberry.argument(description="Only tasks in this state.")
         ] = TaskStatus.OPEN,
         first: PageFirst = 20,
+        after: PageAfter = None,
     ) -> TaskConnection:
         principal = info.context.principal
         size = page_size(first)
+        position = decode_cursor(after) if after else None
         queries = info.context.deps.task_queries
-        found = await queries.for_assignee(principal.sub, [str(status)], size + 1)
-        edges = [
-            TaskEdge(cursor=encode_cursor(Keyset(t.due_at, t.id)), node=TaskType.from_domain(t))
-            for t in found[:size]
-        ]
+        found = await queries.for_assignee(principal.sub, [str(status)], size + 1, position)
         total = await queries.count_for_assignee(principal.sub, [str(status)])
-        return TaskConnection(
-            edges=edges,
-            page_info=page_info([e.cursor for e in edges], len(found) > size, False),
-            total_count=total,
-        )
+        return _connection(found[:size], len(found) > size, total, position is not None)
 
 
 @strawberry.type

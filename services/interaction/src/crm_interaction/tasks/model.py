@@ -92,7 +92,10 @@ class NewTask:
 
 def ensure_writer(principal: Principal) -> None:
     if not principal.has_role(*WRITER_ROLES):
-        raise Forbidden("Your role may read tasks but not create or complete them")
+        raise Forbidden(
+            "Your role may read tasks but not create or complete them",
+            message_key="TASK_READ_ONLY_ROLE",
+        )
 
 
 def _check_title(title: str, errors: list[FieldError]) -> None:

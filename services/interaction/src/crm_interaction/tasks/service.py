@@ -45,7 +45,10 @@ def _ensure_may_change(principal: Principal, task: Task, verb: str) -> None:
     if principal.sub not in (task.assignee_id, task.created_by) and not principal.has_role(
         *model.MANAGE_ROLES
     ):
-        raise Forbidden(f"Only the assignee, the creator or a manager can {verb} this task")
+        raise Forbidden(
+            f"Only the assignee, the creator or a manager can {verb} this task",
+            message_key="TASK_NOT_YOURS",
+        )
 
 
 class TaskService:

@@ -180,6 +180,13 @@ class TicketQuery:
         return await _page(info, where, first, after)
 
 
+@strawberry.type(description="What setServiceAgent recorded.")
+class SetServiceAgentPayload:
+    agent_id: strawberry.ID = strawberry.field(description="The agent's staff id (trimmed).")
+    team: str = strawberry.field(description="The agent's team (trimmed).")
+    active: bool = strawberry.field(description="Whether assignTicket picks the agent now.")
+
+
 @strawberry.type
 class TicketMutation:
     @strawberry.mutation(
@@ -325,8 +332,8 @@ class TicketMutation:
     @strawberry.mutation(
         description="Add, move or deactivate a service agent (ADMIN, MANAGER): a team's active "
         "agents are whom assignTicket picks from (SERVICE staff with a team join theirs when "
-        "they work on tickets). Returns true. Errors: BAD_USER_INPUT (`agentId` REQUIRED: "
-        "agentId and team must not be blank), FORBIDDEN."
+        "they work on tickets). Answers the agent as recorded. Errors: BAD_USER_INPUT "
+        "(`agentId` REQUIRED: agentId and team must not be blank), FORBIDDEN."
     )
     async def set_service_agent(
         self,
@@ -336,6 +343,8 @@ class TicketMutation:
         active: Annotated[
             bool, strawberry.argument(description="false: no longer picked by assignTicket.")
         ] = True,
-    ) -> bool:
+    ) -> SetServiceAgentPayload:
         await info.context.deps.tickets.set_agent(info.context.principal, agent_id, team, active)
-        return True
+        return SetServiceAgentPayload(
+            agent_id=strawberry.ID(agent_id.strip()), team=team.strip(), active=active
+        )

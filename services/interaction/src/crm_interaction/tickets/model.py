@@ -164,12 +164,17 @@ class Comment:
 
 def ensure_agent(principal: Principal) -> None:
     if not principal.has_role(*AGENT_ROLES):
-        raise Forbidden("Your role may read tickets but not work on them")
+        raise Forbidden(
+            "Your role may read tickets but not work on them", message_key="TICKET_READ_ONLY_ROLE"
+        )
 
 
 def ensure_dispatcher(principal: Principal) -> None:
     if not principal.has_role(*DISPATCH_ROLES):
-        raise Forbidden("Only service staff, managers and admins assign tickets")
+        raise Forbidden(
+            "Only service staff, managers and admins assign tickets",
+            message_key="TICKET_DISPATCH_ROLE",
+        )
 
 
 def _text(errors: list[FieldError], field: str, value: str, limit: int, required: bool) -> None:

@@ -11,6 +11,7 @@ import strawberry
 
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.customer_ref import CustomerEntity, customer_ref
+from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.tickets import model as tickets
 from crm_interaction.tickets import sla
 from crm_interaction.tickets.model import AssignStrategy, TicketStatus
@@ -111,7 +112,9 @@ class TicketSla:
 class TicketCommentType:
     id: strawberry.ID = strawberry.field(description="The comment's id.")
     ticket_id: strawberry.ID = strawberry.field(description="The ticket's id.")
-    author_id: str = strawberry.field(description="Staff id of its author.")
+    author_id: strawberry.ID = strawberry.field(
+        description="Staff id of its author (see `author`)."
+    )
     body: str = strawberry.field(description="The text.")
     customer_visible: bool = strawberry.field(
         description="Shown to the customer; false: an internal note."
@@ -123,11 +126,18 @@ class TicketCommentType:
         return cls(
             id=strawberry.ID(c.id),
             ticket_id=strawberry.ID(c.ticket_id),
-            author_id=c.author_id,
+            author_id=strawberry.ID(c.author_id),
             body=c.body,
             customer_visible=c.customer_visible,
             created_at=c.created_at,
         )
+
+    @strawberry.field(
+        description="The staff member who wrote it (`authorId` resolved by the customer subgraph); "
+        "null when the id is not in the staff directory."
+    )
+    def author(self) -> StaffMember | None:
+        return staff_ref(self.author_id)
 
 
 @strawberry.type(name="Ticket", description="A service ticket")
@@ -140,10 +150,12 @@ class TicketType:
     subject: str = strawberry.field(description="A one-line summary.")
     description: str = strawberry.field(description="The details (may be empty).")
     team: str | None = strawberry.field(description="The team handling it; null when none.")
-    assignee_id: str | None = strawberry.field(
-        description="Staff id of the agent handling it; null until assigned."
+    assignee_id: strawberry.ID | None = strawberry.field(
+        description="Staff id of the agent handling it (see `assignee`); null until assigned."
     )
-    created_by: str = strawberry.field(description="Staff id of who opened it.")
+    created_by: strawberry.ID = strawberry.field(
+        description="Staff id of who opened it (see `creator`)."
+    )
     created_at: datetime = strawberry.field(description="When it was opened; the list order.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
     version: int = strawberry.field(
@@ -203,8 +215,8 @@ class TicketType:
             subject=t.subject,
             description=t.description,
             team=t.team,
-            assignee_id=t.assignee_id,
-            created_by=t.created_by,
+            assignee_id=strawberry.ID(t.assignee_id) if t.assignee_id else None,
+            created_by=strawberry.ID(t.created_by),
             created_at=t.created_at,
             updated_at=t.updated_at,
             version=t.version,
@@ -228,6 +240,21 @@ class TicketType:
             allowed_next_statuses=list(tickets.allowed_next(t.status)),
             record=t,
         )
+
+    @strawberry.field(
+        description="The agent handling it (`assigneeId` resolved by the customer subgraph); null "
+        "until assigned or when the id is not in the staff directory."
+    )
+    def assignee(self) -> StaffMember | None:
+        return staff_ref(self.assignee_id)
+
+    @strawberry.field(
+        description="The staff member who opened it (`createdBy` resolved by the customer "
+        "subgraph); null when the id "
+        "is not in the staff directory."
+    )
+    def creator(self) -> StaffMember | None:
+        return staff_ref(self.created_by)
 
 
 @strawberry.type(description="A ticket and its cursor.")

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
+from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.timeline import model as timeline
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_kit.graphql import PageInfo, described_enum, page_info
@@ -53,9 +54,9 @@ class TimelineItemType:
         description="A ticket's, task's or purchase's current status, an interaction's "
         "channel; null for a customer change."
     )
-    actor_id: str | None = strawberry.field(
+    actor_id: strawberry.ID | None = strawberry.field(
         description="Staff id of who logged, recorded or created the item, or changed the "
-        "customer; null when unknown."
+        "customer (see `actor`); null when unknown."
     )
 
     @classmethod
@@ -68,8 +69,16 @@ class TimelineItemType:
             title=e.title,
             summary=e.summary,
             status=e.status,
-            actor_id=e.actor_id,
+            actor_id=strawberry.ID(e.actor_id) if e.actor_id else None,
         )
+
+    @strawberry.field(
+        description="The staff member who logged, recorded or created the item, or changed the "
+        "customer (`actorId` resolved by the customer subgraph); null when unknown or "
+        "the id is not in the staff directory."
+    )
+    def actor(self) -> StaffMember | None:
+        return staff_ref(self.actor_id)
 
 
 @strawberry.type(description="A timeline item and its cursor.")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
-from crm_kit.graphql import PageInfo, page_info
+from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
 from crm_kit.paging import DEFAULT_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery as DeliveryModel
@@ -17,36 +17,97 @@ from crm_notification.graphql.context import Info, require_admin
 from crm_notification.inbox.types import NotificationChannelEnum
 
 DeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
+described_enum(
+    DeliveryStatus,
+    "Where a delivery stands.",
+    {
+        DeliveryStatus.PENDING: "No attempt yet; due at `nextAttemptAt` (later when held back "
+        "by quiet hours or for the daily digest).",
+        DeliveryStatus.SENT: "Sent: the mail server or SMS provider accepted it, or the webhook "
+        "receiver answered 2xx.",
+        DeliveryStatus.FAILED: "The last attempt failed; the next is due at `nextAttemptAt` "
+        "(exponential back-off with jitter).",
+        DeliveryStatus.DEAD: "Given up, the reason in `lastError`: `maxAttempts` reached, a "
+        "permanent failure (no or refused address, webhook subscription disabled or deleted, "
+        "HTTP 410), or nothing to send (e.g. a template variable missing from the event).",
+    },
+)
+_WHEN = " (RFC 3339, UTC)"
+_ERROR = "addresses in it masked; at most 500 characters"
 
 
-@strawberry.type
+@strawberry.type(description="One attempt to send a delivery.")
 class DeliveryAttempt:
-    at: datetime
-    duration_ms: int
-    ok: bool
-    error: str | None
+    at: datetime = strawberry.field(description="When it ended" + _WHEN + ".")
+    duration_ms: int = strawberry.field(description="How long it took, in milliseconds.")
+    ok: bool = strawberry.field(description="Whether it succeeded.")
+    error: str | None = strawberry.field(
+        description=f"Why it failed ({_ERROR}); null when it succeeded."
+    )
 
 
 @strawberry.type(description="One message to one destination on one channel, with its attempts.")
 class NotificationDelivery:
-    id: strawberry.ID
-    channel: NotificationChannelEnum  # type: ignore[valid-type]
-    target: str
-    event_id: str
-    event_type: str
-    notification_type: str
-    customer_id: strawberry.ID | None
-    address: str | None
-    status: DeliveryStatusEnum  # type: ignore[valid-type]
-    attempts: int
-    max_attempts: int
-    last_error: str | None
-    history: list[DeliveryAttempt]
-    created_at: datetime
-    next_attempt_at: datetime
-    sent_at: datetime | None
-    deferred_reason: str | None
-    replay_of: strawberry.ID | None
+    id: strawberry.ID = strawberry.field(description="The delivery's id (`dlv_…`).")
+    channel: NotificationChannelEnum = strawberry.field(  # type: ignore[valid-type]
+        description="EMAIL, SMS or WEBHOOK; IN_APP only for a notice a rule could not make "
+        "(recorded DEAD with the reason)."
+    )
+    target: str = strawberry.field(
+        description="Who it is for: a staff id, `customer:<id>` for a mail to a customer, a "
+        "webhook subscription's id, or `-` when a rule found nobody to tell."
+    )
+    event_id: str = strawberry.field(
+        description="The id of the event that caused it (`digest:<time>` for a daily digest)."
+    )
+    event_type: str = strawberry.field(
+        description="That event's type, e.g. `ticket.assigned.v1` (`notification.digest` for "
+        "a daily digest)."
+    )
+    notification_type: str = strawberry.field(
+        description="The NotificationType it carries; the event type for a webhook, `DIGEST` "
+        "for a daily digest."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The customer it is about; null when none."
+    )
+    address: str | None = strawberry.field(
+        description="Where it went: the e-mail address or phone number masked (`w***@example.cn`, "
+        "`+86*******8000`), the webhook URL as is; null until known (a customer's address is "
+        "looked up when sending)."
+    )
+    status: DeliveryStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where it stands."
+    )
+    attempts: int = strawberry.field(description="How many attempts were made.")
+    max_attempts: int = strawberry.field(
+        description="How many attempts are allowed before it is DEAD (settings "
+        "EMAIL_MAX_ATTEMPTS for e-mail and SMS, WEBHOOK_MAX_ATTEMPTS); 0 for one recorded DEAD "
+        "without an attempt."
+    )
+    last_error: str | None = strawberry.field(
+        description=f"Why the last attempt failed or it was given up ({_ERROR}); null when it "
+        "has not failed."
+    )
+    history: list[DeliveryAttempt] = strawberry.field(description="Every attempt, oldest first.")
+    created_at: datetime = strawberry.field(
+        description="When it was planned" + _WHEN + "; the log's order, newest first."
+    )
+    next_attempt_at: datetime = strawberry.field(
+        description="When the next attempt is due" + _WHEN + " while PENDING or FAILED; "
+        "for SENT and DEAD, the last time one was due."
+    )
+    sent_at: datetime | None = strawberry.field(
+        description="When it was sent" + _WHEN + "; null unless SENT."
+    )
+    deferred_reason: str | None = strawberry.field(
+        description="Why its first attempt was held back: `quiet hours` or `daily digest`; null "
+        "when it was due at once."
+    )
+    replay_of: strawberry.ID | None = strawberry.field(
+        description="The delivery this one sends again (replayNotificationDelivery); null for "
+        "an original."
+    )
 
     @classmethod
     def from_model(cls, d: DeliveryModel) -> Self:
@@ -75,17 +136,21 @@ class NotificationDelivery:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One delivery of a page, with its position.")
 class NotificationDeliveryEdge:
-    cursor: str
-    node: NotificationDelivery
+    cursor: str = strawberry.field(description="Its position, for `after`.")
+    node: NotificationDelivery = strawberry.field(description="The delivery.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the delivery log, newest first.")
 class NotificationDeliveryConnection:
-    edges: list[NotificationDeliveryEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[NotificationDeliveryEdge] = strawberry.field(
+        description="This page's deliveries, newest first."
+    )
+    page_info: PageInfo = strawberry.field(description="Where to continue.")
+    total_count: int = strawberry.field(
+        description="All deliveries matching the filter, not only this page."
+    )
 
     @classmethod
     def from_page(cls, page: LogPage, has_previous: bool) -> Self:
@@ -102,16 +167,32 @@ class NotificationDeliveryConnection:
 
 @strawberry.type
 class DeliveryQuery:
-    @strawberry.field(description="ADMIN: the delivery log, newest first.")
+    @strawberry.field(
+        description="ADMIN only: the delivery log (e-mail, SMS, webhook), newest first; the "
+        "filters combine. Errors: FORBIDDEN, BAD_USER_INPUT (`first` OUT_OF_RANGE; `after` "
+        "INVALID_CURSOR)."
+    )
     async def notification_deliveries(
         self,
         info: Info,
         *,
-        status: DeliveryStatusEnum | None = None,  # type: ignore[valid-type]
-        channel: NotificationChannelEnum | None = None,  # type: ignore[valid-type]
-        target: str | None = None,
-        first: int | None = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        status: Annotated[
+            DeliveryStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only deliveries in this status; any when omitted."),
+        ] = None,
+        channel: Annotated[
+            NotificationChannelEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only deliveries on this channel; any when omitted."),
+        ] = None,
+        target: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only deliveries for this exact target (a staff id, "
+                "`customer:<id>`, or a webhook subscription's id); any when omitted."
+            ),
+        ] = None,
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
     ) -> NotificationDeliveryConnection:
         require_admin(info)
         size = page_size(first, DEFAULT_PAGE_SIZE)
@@ -128,10 +209,17 @@ class DeliveryQuery:
 @strawberry.type
 class DeliveryMutation:
     @strawberry.mutation(
-        description="ADMIN: send a delivery again as a new delivery (its log keeps `replayOf`)."
+        description="ADMIN only: send a SENT or DEAD delivery again as a new PENDING delivery, "
+        "due now, with a fresh attempt count (its log keeps `replayOf`); answers the new one. "
+        "Errors: BAD_USER_INPUT (`id` NOT_FINISHED: still PENDING or FAILED), NOT_FOUND, "
+        "FORBIDDEN."
     )
     async def replay_notification_delivery(
-        self, info: Info, id: strawberry.ID
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The id of the delivery to send again.")
+        ],
     ) -> NotificationDelivery:
         require_admin(info)
         replay = await info.context.deps.deliveries.replay(str(id))

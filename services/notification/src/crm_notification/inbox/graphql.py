@@ -4,17 +4,18 @@ notifications the customer subgraph's `Customer` gets from this one."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_kit.errors import BadUserInput
+from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.paging import DEFAULT_PAGE_SIZE, decode_cursor, page_size
 from crm_notification.access import notifications_recipient
 from crm_notification.graphql.context import Info, remember_caller
 from crm_notification.inbox.live import received
-from crm_notification.inbox.model import Page, checked_ids
+from crm_notification.inbox.model import MAX_IDS_PER_CALL, Page, checked_ids
 from crm_notification.inbox.queries import CountKey, PageKey
 from crm_notification.inbox.types import (
     MarkReadResult,
@@ -23,20 +24,37 @@ from crm_notification.inbox.types import (
     Once,
 )
 
+_IDS = (
+    f"Ids of the caller's notifications, at most {MAX_IDS_PER_CALL}; ids of other people's "
+    "notifications, or unknown ones, change nothing."
+)
+NotificationIds = Annotated[list[strawberry.ID], strawberry.argument(description=_IDS)]
+
 
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="The caller's notifications, newest first (`archived: true`: the archive)."
+        description="The caller's own notifications, newest first: the inbox, or with "
+        "`archived: true` the archive. Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE; `after` "
+        "INVALID_CURSOR)."
     )
     async def my_notifications(
         self,
         info: Info,
-        first: int | None = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        unread_only: bool | None = False,
+        first: PageFirst = DEFAULT_PAGE_SIZE,
+        after: PageAfter = None,
+        unread_only: Annotated[
+            bool | None,
+            strawberry.argument(description="Only unread ones (null: false, every one)."),
+        ] = False,
         *,
-        archived: bool | None = False,
+        archived: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: the archive (archiveNotifications) instead of the inbox "
+                "(null: false)."
+            ),
+        ] = False,
     ) -> NotificationConnection:
         me = await remember_caller(info)
         inbox = info.context.deps.notifications
@@ -64,11 +82,24 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Mark the caller's own notifications read: those in `ids`, or `all`. "
-        "Ids of other people's notifications change nothing. Safe to retry."
+        description="Mark the caller's own notifications read: those in `ids`, or `all`. Ids "
+        "of other people's notifications change nothing. Safe to retry. Errors: BAD_USER_INPUT "
+        "(`ids` CONFLICTING (both `ids` and `all: true`), REQUIRED (neither), TOO_MANY (more "
+        f"than {MAX_IDS_PER_CALL}))."
     )
     async def mark_notifications_read(
-        self, info: Info, ids: list[strawberry.ID] | None = None, all: bool | None = False
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description=_IDS + " Leave it out with `all: true`."),
+        ] = None,
+        all: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: every unread notification of the caller, instead of `ids`."
+            ),
+        ] = False,
     ) -> MarkReadResult:
         me = info.context.principal.sub
         all = bool(all)
@@ -82,17 +113,24 @@ class Mutation:
 
     @strawberry.mutation(
         description="Archive the caller's own notifications in `ids` (they leave the inbox, "
-        "read). Ids of other people's notifications change nothing. Safe to retry."
+        "read). Ids of other people's notifications change nothing. Safe to retry. Errors: "
+        f"BAD_USER_INPUT (`ids` TOO_MANY (more than {MAX_IDS_PER_CALL}))."
     )
-    async def archive_notifications(self, info: Info, ids: list[strawberry.ID]) -> MarkReadResult:
+    async def archive_notifications(self, info: Info, ids: NotificationIds) -> MarkReadResult:
         me = info.context.principal.sub
         change = await info.context.deps.inbox.archive(me, checked_ids(ids))
         return MarkReadResult.from_model(change)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The CRM's live updates (WebSocket, graphql-transport-ws): the gateway "
+    "composes every service's into one Subscription."
+)
 class Subscription:
-    @strawberry.subscription(description="Each new in-app notification of the caller.")
+    @strawberry.subscription(
+        description="Each new in-app notification of the caller, as it is created (only the "
+        "caller's own; nothing is replayed on connecting: read myNotifications for the past)."
+    )
     async def notification_received(self, info: Info) -> AsyncGenerator[Notification]:
         me = await remember_caller(info)
         deps = info.context.deps
@@ -116,7 +154,7 @@ def customer_counts(info: Info) -> DataLoader[CountKey, int]:
     keys=["id"], description="Owned by the customer subgraph; this one adds its notifications."
 )
 class Customer:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The customer's id.")
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:
@@ -124,10 +162,13 @@ class Customer:
         return cls(id=id)
 
     @strawberry.field(
-        description="Notifications about this customer that the caller may see, newest first."
+        description="Notifications about this customer, archived ones included, newest first. "
+        "Callers other than ADMIN and MANAGER see the ones they received; ADMIN and MANAGER see "
+        "every recipient's when their customer read scope reaches the customer (else null, "
+        "with FORBIDDEN), only their own while the customer has never been assigned."
     )
     async def notifications(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, first: PageFirst = DEFAULT_PAGE_SIZE, after: PageAfter = None
     ) -> NotificationConnection | None:  # nullable: an outage here must not null the customer
         recipient_id = await notifications_recipient(info.context, str(self.id))
         size = page_size(first, DEFAULT_PAGE_SIZE)

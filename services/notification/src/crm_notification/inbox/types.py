@@ -10,15 +10,62 @@ from typing import Self
 
 import strawberry
 
-from crm_kit.graphql import PageInfo
+from crm_kit.graphql import PageInfo, described_enum
 from crm_kit.paging import Keyset, encode_cursor
 from crm_notification.channels.model import Channel
+from crm_notification.graphql.staff_ref import StaffMember, staff_ref
 from crm_notification.inbox.model import InboxChange, NotificationType, Page
 from crm_notification.inbox.model import Notification as NotificationModel
 
 NotificationTypeEnum = strawberry.enum(NotificationType, name="NotificationType")
 # Not plain "Channel": interaction channels (PHONE, VISIT, ...) are another enum.
 NotificationChannelEnum = strawberry.enum(Channel, name="NotificationChannel")
+
+_T = NotificationType
+described_enum(
+    NotificationType,
+    "What a notice is about; each type has a title and body template per language "
+    "(notificationTemplates). The triggers named below are those of the built-in rules; "
+    "ADMIN rules (saveNotificationRule) may send any type for any event.",
+    {
+        _T.CUSTOMER_ASSIGNED: "A customer was assigned to the reader (`customer.assigned.v1`).",
+        _T.CUSTOMERS_ASSIGNED: "Customers were assigned to the reader by one import or bulk "
+        "update: one in-app notice per batch and reader, its `batch.count` rising with each.",
+        _T.TASK_DUE: "A task assigned to the reader falls due (`task.due.v1`).",
+        _T.TICKET_ASSIGNED: "A service ticket was assigned to the reader (`ticket.assigned.v1`).",
+        _T.TICKET_SLA_BREACHED: "A ticket missed its first-response or resolution deadline "
+        "(`ticket.sla_breached.v1`); told to its assignee and the managers of its team.",
+        _T.TICKET_STATUS_CHANGED: "A ticket assigned to the reader changed status "
+        "(`ticket.status_changed.v1`).",
+        _T.TASK_OVERDUE: "A task assigned to the reader is past due and still open "
+        "(`task.overdue.v1`).",
+        _T.TICKET_MENTION: "The reader was @mentioned in a ticket comment "
+        "(`ticket.comment_added.v1`).",
+        _T.INTERACTION_MENTION: "The reader was @mentioned in an interaction record "
+        "(`interaction.logged.v1`).",
+        _T.IMPORT_FINISHED: "A customer import the reader started has finished, with its "
+        "counts (`customer.import_finished.v1`).",
+        _T.EXPORT_FINISHED: "A customer export the reader started has finished and its file "
+        "can be downloaded (`customer.export_finished.v1`).",
+        _T.CUSTOMER_TICKET_UPDATE: "An e-mail to the customer about their ticket (rules with "
+        "`emailCustomer`); never a notice to staff.",
+    },
+)
+described_enum(
+    Channel,
+    "What a notice goes out on.",
+    {
+        Channel.IN_APP: "The in-app inbox (myNotifications, notificationReceived); always "
+        "reaches the user and is never held back by quiet hours.",
+        Channel.EMAIL: "E-mail to the address in the user's preferences (a customer's is "
+        "looked up when sending); held back by quiet hours, or gathered into the daily digest.",
+        Channel.WEBHOOK: "A signed HTTP POST of the event to an ADMIN-registered webhook "
+        "subscription; not a channel of rules or preferences.",
+        Channel.SMS: "A text message to the phone number in the user's preferences; held back "
+        "by quiet hours.",
+    },
+)
+_WHEN = " (RFC 3339, UTC)"
 
 
 class Once[T]:
@@ -46,17 +93,46 @@ class NotificationBatch:
 
 @strawberry.type(description="A notice to one member of staff on one channel.")
 class Notification:
-    id: strawberry.ID
-    type: NotificationTypeEnum  # type: ignore[valid-type]
-    channel: NotificationChannelEnum  # type: ignore[valid-type]
-    recipient_id: strawberry.ID
-    customer_id: strawberry.ID | None
-    title: str
-    body: str
-    read: bool
-    read_at: datetime | None
-    archived: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(
+        description="The notification's id (one event notifies a person once per channel)."
+    )
+    type: NotificationTypeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What it is about."
+    )
+    channel: NotificationChannelEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The channel it was sent on: IN_APP for the notifications listed here "
+        "(the other channels are deliveries, see notificationDeliveries)."
+    )
+    recipient_id: strawberry.ID = strawberry.field(
+        description="The member of staff it is for (their staff id, the token subject; see "
+        "`recipient`)."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The customer it is about; null when none (e.g. import and export jobs)."
+    )
+    title: str = strawberry.field(
+        description="The title, rendered from its type's template in the recipient's language "
+        "(times in their time zone); `[erased]` once the customer is erased."
+    )
+    body: str = strawberry.field(
+        description="The plain-text body, rendered like the title; empty once the customer is "
+        "erased."
+    )
+    read: bool = strawberry.field(
+        description="Whether it has been read (markNotificationsRead; archiving also marks it "
+        "read)."
+    )
+    read_at: datetime | None = strawberry.field(
+        description="When it was marked read" + _WHEN + "; null while unread and when it was "
+        "archived unread."
+    )
+    archived: bool = strawberry.field(
+        description="Whether it is in the archive (archiveNotifications): listed only by "
+        "`myNotifications(archived: true)`."
+    )
+    created_at: datetime = strawberry.field(
+        description="When it was created" + _WHEN + "; lists are ordered by it, newest first."
+    )
     batch: NotificationBatch | None = strawberry.field(
         description="Set on a collapsed notice: the batch it stands for and its count."
     )
@@ -87,11 +163,18 @@ class Notification:
             link=n.link,
         )
 
+    @strawberry.field(
+        description="The member of staff it is for (`recipientId` resolved by the customer "
+        "subgraph); null when the id is not in the staff directory."
+    )
+    def recipient(self) -> StaffMember | None:
+        return staff_ref(self.recipient_id)
 
-@strawberry.type
+
+@strawberry.type(description="One notification of a page, with its position.")
 class NotificationEdge:
-    cursor: str
-    node: Notification
+    cursor: str = strawberry.field(description="Its position, for `after`.")
+    node: Notification = strawberry.field(description="The notification.")
 
 
 @strawberry.type(
@@ -103,7 +186,7 @@ class NotificationConnection:
     unread: strawberry.Private[Once[int]]
     has_previous: strawberry.Private[bool]
 
-    @strawberry.field
+    @strawberry.field(description="This page's notifications, newest first.")
     async def edges(self) -> list[NotificationEdge]:
         page = await self.page()
         return [
@@ -113,7 +196,7 @@ class NotificationConnection:
             for n in page.items
         ]
 
-    @strawberry.field
+    @strawberry.field(description="Where to continue.")
     async def page_info(self) -> PageInfo:
         page = await self.page()
         first, last = (page.items[0], page.items[-1]) if page.items else (None, None)
@@ -124,19 +207,23 @@ class NotificationConnection:
             end_cursor=encode_cursor(Keyset(last.created_at, last.id)) if last else None,
         )
 
-    @strawberry.field(description="How many notifications the whole list has.")
+    @strawberry.field(description="How many notifications the whole list has, not only this page.")
     async def total_count(self) -> int:
         return await self.total()
 
-    @strawberry.field(description="How many of them are unread.")
+    @strawberry.field(
+        description="How many are unread: of the caller's inbox for myNotifications (whatever "
+        "its arguments), of the customer's list for Customer.notifications."
+    )
     async def unread_count(self) -> int:
         return await self.unread()
 
 
-@strawberry.type
+@strawberry.type(description="What markNotificationsRead or archiveNotifications changed.")
 class MarkReadResult:
     changed_count: int = strawberry.field(
-        description="Notifications that went from unread to read."
+        description="How many notifications changed: went from unread to read "
+        "(markNotificationsRead), or into the archive (archiveNotifications)."
     )
     unread_count: int = strawberry.field(description="The caller's unread notifications now.")
 

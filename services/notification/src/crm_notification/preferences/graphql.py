@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
@@ -19,31 +19,58 @@ from crm_notification.preferences.model import (
     parse_clock,
 )
 
+_CHANNELS = (
+    "IN_APP, EMAIL or SMS (WEBHOOK is not a personal channel). One that cannot reach the user "
+    "(EMAIL without `email`, SMS without `phone`) is skipped; when none can, the in-app inbox "
+    "takes the notice. An empty list: the user is not told of this type at all."
+)
+_KEPT = " Left out or null: kept."
+_BAD = " Else BAD_USER_INPUT ({})."
 
-@strawberry.type
+
+@strawberry.type(
+    description="When e-mail and SMS are held back: they go out when the window ends; the "
+    "in-app inbox always fills."
+)
 class QuietHoursWindow:
     start: str = strawberry.field(description="HH:MM in the user's time zone")
     end: str = strawberry.field(description="HH:MM; earlier than start = spans midnight")
 
 
-@strawberry.type
+@strawberry.type(description="The user's own choice of channels for one notification type.")
 class ChannelsForType:
-    type: NotificationTypeEnum  # type: ignore[valid-type]
-    channels: list[NotificationChannelEnum]  # type: ignore[valid-type]
+    type: NotificationTypeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The notification type."
+    )
+    channels: list[NotificationChannelEnum] = strawberry.field(  # type: ignore[valid-type]
+        description=_CHANNELS
+    )
 
 
 @strawberry.type(description="How and when the caller wants to be told.")
 class NotificationPreferences:
     language: str = strawberry.field(description="zh-CN (default) or en")
-    time_zone: str
-    quiet_hours: QuietHoursWindow | None
+    time_zone: str = strawberry.field(
+        description="An IANA time zone (Asia/Shanghai by default): quiet hours and digestAt "
+        "are read in it, and times in notices are shown in it."
+    )
+    quiet_hours: QuietHoursWindow | None = strawberry.field(
+        description="When e-mail and SMS are held back; null (the default): never."
+    )
     digest: bool = strawberry.field(
         description="Emails come as ONE combined mail per day at digestAt (local time)."
     )
     digest_at: str = strawberry.field(description="HH:MM in the user's time zone (09:00)")
-    channels: list[ChannelsForType]
-    email: str | None
-    phone: str | None
+    channels: list[ChannelsForType] = strawberry.field(
+        description="The types the user chose channels for; any other type goes out on the "
+        "personal channels its rule names."
+    )
+    email: str | None = strawberry.field(
+        description="Where e-mail notices and the digest go; null: the user gets no e-mail."
+    )
+    phone: str | None = strawberry.field(
+        description="Where SMS notices go; null: the user gets no SMS."
+    )
 
     @classmethod
     def from_model(cls, p: Preferences) -> Self:
@@ -66,28 +93,71 @@ class NotificationPreferences:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A daily window in which e-mail and SMS are held back.")
 class QuietHoursInput:
-    start: str
-    end: str
+    start: str = strawberry.field(
+        description="HH:MM (24-hour) in the user's time zone."
+        + _BAD.format("`quietHours.start` INVALID_TIME")
+    )
+    end: str = strawberry.field(
+        description="HH:MM (24-hour); earlier than start: the window spans midnight; equal to "
+        "start: no quiet hours." + _BAD.format("`quietHours.end` INVALID_TIME")
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The channels the user wants for one notification type.")
 class ChannelsForTypeInput:
-    type: NotificationTypeEnum  # type: ignore[valid-type]
-    channels: list[NotificationChannelEnum]  # type: ignore[valid-type]
+    type: NotificationTypeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The notification type."
+    )
+    channels: list[NotificationChannelEnum] = strawberry.field(  # type: ignore[valid-type]
+        description=_CHANNELS + _BAD.format("`channels` NOT_PERSONAL for WEBHOOK")
+    )
 
 
 @strawberry.input(description="Fields left out keep their value; quietHours: null turns them off.")
 class NotificationPreferencesInput:
-    language: str | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
-    quiet_hours: QuietHoursInput | None = strawberry.UNSET
-    digest: bool | None = strawberry.UNSET
-    digest_at: str | None = strawberry.UNSET
-    channels: list[ChannelsForTypeInput] | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="zh-CN or en: the language notices are rendered in."
+        + _KEPT
+        + _BAD.format("`language` UNSUPPORTED"),
+    )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An IANA time zone name, e.g. Asia/Shanghai."
+        + _KEPT
+        + _BAD.format("`timeZone` UNKNOWN_TIME_ZONE"),
+    )
+    quiet_hours: QuietHoursInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The quiet-hours window; null turns quiet hours off; left out: kept.",
+    )
+    digest: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="true: e-mail notices come as one combined mail per day at digestAt." + _KEPT,
+    )
+    digest_at: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="HH:MM (24-hour) in the user's time zone."
+        + _KEPT
+        + _BAD.format("`digestAt` INVALID_TIME"),
+    )
+    channels: list[ChannelsForTypeInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Channels per type: each type listed gets exactly these channels; the "
+        "others keep theirs.",
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The e-mail address; null or empty removes it; left out: kept. Without "
+        "an `@`: BAD_USER_INPUT (`email` INVALID_EMAIL).",
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The phone number for SMS (not checked); null or empty removes it; left "
+        "out: kept.",
+    )
 
 
 def _quiet_hours(value: QuietHoursInput | None) -> QuietHours | Keep | None:
@@ -133,9 +203,18 @@ class PreferencesQuery:
 
 @strawberry.type
 class PreferencesMutation:
-    @strawberry.mutation(description="Change the caller's preferences (only the given fields).")
+    @strawberry.mutation(
+        description="Change the caller's own preferences (only the given fields); answers them "
+        "all. Errors: BAD_USER_INPUT (`language` UNSUPPORTED; `timeZone` UNKNOWN_TIME_ZONE; "
+        "`quietHours.start`, `quietHours.end`, `digestAt` INVALID_TIME; `channels` "
+        "NOT_PERSONAL; `email` INVALID_EMAIL)."
+    )
     async def update_notification_preferences(
-        self, info: Info, input: NotificationPreferencesInput
+        self,
+        info: Info,
+        input: Annotated[
+            NotificationPreferencesInput, strawberry.argument(description="The changes.")
+        ],
     ) -> NotificationPreferences:
         me = await remember_caller(info)
         prefs = await info.context.deps.preferences.update(me, _changes(input))

@@ -62,7 +62,9 @@ ASSIGNMENT_RULES = (
 )
 
 UPSERT_STAFF = "mutation($input: StaffInput!) { upsertStaff(input: $input) { id } }"
-SET_AGENT = """mutation($a: String!, $t: String!) { setServiceAgent(agentId: $a, team: $t) }"""
+SET_AGENT = """mutation($a: String!, $t: String!) {
+  setServiceAgent(agentId: $a, team: $t) { agentId active }
+}"""
 SAVE_TAG = "mutation($input: TagInput!) { saveTag(input: $input) { name } }"
 SAVE_FIELD = """mutation($input: CustomFieldDefinitionInput!) {
   saveCustomFieldDefinition(input: $input) { key } }"""
@@ -95,6 +97,8 @@ async def seed_catalog(gateway: GatewayClient) -> dict[str, int]:
     for position, (name, team, provinces) in enumerate(ASSIGNMENT_RULES):
         rule: dict[str, Any] = {"id": existing.get(name), "name": name, "team": team}
         rule |= {"provinces": list(provinces), "position": position}
-        await gateway.call(SAVE_RULE, {"input": rule | {"idempotencyKey": f"seed-rule-{position}"}})
+        if rule["id"] is None:  # a create is guarded by its key; an update by id is idempotent
+            rule["idempotencyKey"] = f"seed-rule-{position}"
+        await gateway.call(SAVE_RULE, {"input": rule})
     counts = {"tags": len(TAGS), "customFields": len(CUSTOM_FIELDS)}
     return counts | {"assignmentRules": len(ASSIGNMENT_RULES)}
