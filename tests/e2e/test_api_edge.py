@@ -68,7 +68,27 @@ async def _create_customer(system: SystemHandle) -> tuple[str, str]:
 # How to make an object of each entity type: its own id and its global id, as the gateway
 # returns them. Every entity type of the composed schema must be here (see the test).
 Creator = Callable[[SystemHandle], Awaitable[tuple[str, str]]]
-CREATORS: dict[str, Creator] = {"Customer": _create_customer}
+
+
+async def _create_staff_member(system: SystemHandle) -> tuple[str, str]:
+    staff = {"id": uid("node.rep"), "name": "节点测试"}
+    created = await system.ok(
+        "mutation($s: StaffInput!) { upsertStaff(input: $s) { id nodeId } }", {"s": staff}
+    )
+    return created["upsertStaff"]["id"], created["upsertStaff"]["nodeId"]
+
+
+async def _the_viewer(system: SystemHandle) -> tuple[str, str]:
+    # the caller's own Viewer: the only one a caller may fetch again by its global id
+    found = await system.ok("{ viewer { id nodeId } }")
+    return found["viewer"]["id"], found["viewer"]["nodeId"]
+
+
+CREATORS: dict[str, Creator] = {
+    "Customer": _create_customer,
+    "StaffMember": _create_staff_member,
+    "Viewer": _the_viewer,
+}
 
 
 def decoded(node_id: str) -> str:
