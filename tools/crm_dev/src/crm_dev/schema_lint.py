@@ -11,6 +11,8 @@ Rules (each violation names a schema coordinate):
 - `naming`: types PascalCase, fields and arguments camelCase, enum values UPPER_SNAKE_CASE,
   input types end in `Input`.
 - `mutation-result`: a mutation returns an object (a payload), never a bare scalar or list.
+- `lookup`: a root query field that finds one object (not a connection) by `id` or `nodeId` is
+  nullable (null with the reason in `errors`, so the rest of the response survives).
 - `reference`: a field named `…Id` or `…Ids` of a built-in scalar type is typed `ID` (a
   personal-data scalar such as `WeChatId` is a value, not a reference).
 
@@ -183,9 +185,17 @@ def references(schema: GraphQLSchema) -> Iterator[Violation]:
             yield Violation("reference", coordinate, f"{f.type}, not ID")
 
 
+def lookups(schema: GraphQLSchema) -> Iterator[Violation]:
+    query = schema.query_type
+    for name, f in (query.fields if query else {}).items():
+        finds_one = {"id", "nodeId"} & set(f.args) and not _is_connection(f.type)
+        if finds_one and isinstance(f.type, GraphQLNonNull):
+            yield Violation("lookup", f"Query.{name}", f"{f.type} is not nullable")
+
+
 def lint(schema: GraphQLSchema) -> tuple[Coverage, list[Violation]]:
     cov, violations = coverage(schema)
-    for rule in (connections, paged_lists, naming, mutation_results, references):
+    for rule in (connections, paged_lists, naming, mutation_results, lookups, references):
         violations.extend(rule(schema))
     return cov, violations
 

@@ -38,7 +38,7 @@ class HistoryQuery:
                 description="The point in time (ISO 8601 date-time; without an offset, UTC)."
             ),
         ],
-    ) -> Customer:
+    ) -> Customer | None:
         await customer_loader(info).load(str(id))  # FORBIDDEN unless the caller may read it
         at = at if at.tzinfo else at.replace(tzinfo=UTC)  # the API's times are UTC
         queries = info.context.deps.history_queries

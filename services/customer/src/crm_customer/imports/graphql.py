@@ -94,7 +94,7 @@ class ImportQuery:
     @strawberry.field(
         description="One import job (its starter's or, for ADMIN, any). Errors: " + _UNSEEN + "."
     )
-    async def import_job(self, info: Info, id: JobId) -> CustomerImportJob:
+    async def import_job(self, info: Info, id: JobId) -> CustomerImportJob | None:
         job = await visible_job(info, str(id))
         if job.kind is not JobKind.IMPORT:
             raise NotFound("CustomerImportJob", str(id))
@@ -140,7 +140,7 @@ class ImportQuery:
     @strawberry.field(
         description="One export job of the caller (ADMIN: any). Errors: " + _UNSEEN + "."
     )
-    async def export_job(self, info: Info, id: JobId) -> CustomerExportJob:
+    async def export_job(self, info: Info, id: JobId) -> CustomerExportJob | None:
         job = await visible_job(info, str(id))
         if job.kind is not JobKind.EXPORT:
             raise NotFound("CustomerExportJob", str(id))

@@ -166,7 +166,7 @@ class StaffQuery:
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The staff id.")],
-    ) -> StaffMember:
+    ) -> StaffMember | None:
         member = await info.context.deps.staff.get(str(id))
         access.check_staff(info.context.principal, member.id, member.team)
         return StaffMember.from_model(member)
