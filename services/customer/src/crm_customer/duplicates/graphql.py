@@ -13,7 +13,7 @@ from crm_customer.customers.arguments import RECORD_ERRORS
 from crm_customer.customers.graphql import checked
 from crm_customer.customers.types import Customer, customer_loader
 from crm_customer.duplicates.model import DuplicatePair as PairModel
-from crm_customer.duplicates.model import DuplicateRule, FieldChoice
+from crm_customer.duplicates.model import DuplicateRule, FieldChoice, PairStatus
 from crm_customer.graphql.context import Info
 from crm_kit.auth import Role
 from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
@@ -40,6 +40,19 @@ DuplicateRuleEnum = described_enum(
 )
 
 
+described_enum(
+    PairStatus,
+    "Where a candidate pair is in review.",
+    {
+        PairStatus.OPEN: "Awaiting review: merge the two records or dismiss the pair.",
+        PairStatus.MERGED: "Closed: the records were merged.",
+        PairStatus.DISMISSED: "Closed: a reviewer said they are different customers.",
+        PairStatus.ERASED: "Closed: one of the records was erased.",
+    },
+    name="DuplicatePairStatus",
+)
+
+
 @strawberry.type(description="Two records that may be the same customer, for review.")
 class DuplicatePair:
     id: strawberry.ID = strawberry.field(description="The pair's id.")
@@ -50,7 +63,7 @@ class DuplicatePair:
     score: float = strawberry.field(
         description="How likely they are the same customer, 0–1 (see DuplicateRule)."
     )
-    status: str = strawberry.field(
+    status: PairStatus = strawberry.field(
         description="OPEN while it awaits review; MERGED, DISMISSED or ERASED once closed."
     )
     created_at: datetime = strawberry.field(
@@ -71,7 +84,7 @@ class DuplicatePair:
             customer_ids=[strawberry.ID(i) for i in p.customer_ids],
             rule=p.rule,
             score=p.score,
-            status=p.status,
+            status=PairStatus(p.status),
             created_at=p.created_at,
         )
 

@@ -45,6 +45,15 @@ from crm_customer.history.model import api_field
 from crm_kit.errors import BadUserInput, Conflict, FieldError
 
 
+class PairStatus(StrEnum):
+    """Where a candidate pair is in review."""
+
+    OPEN = "OPEN"
+    MERGED = "MERGED"
+    DISMISSED = "DISMISSED"
+    ERASED = "ERASED"
+
+
 class DuplicateRule(StrEnum):
     ID_CARD = "ID_CARD"
     USCC = "USCC"

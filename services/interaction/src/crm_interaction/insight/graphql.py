@@ -12,12 +12,13 @@ from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer
 from crm_interaction.insight import model as insight
 from crm_interaction.insight.rfm import MIN_BASE
+from crm_interaction.interactions.model import Channel
 from crm_interaction.purchases.graphql import Money
 
 
 @strawberry.type(description="Interactions on one channel lately.")
 class ChannelCount:
-    channel: str = strawberry.field(description="The channel (a `Channel` value).")
+    channel: Channel = strawberry.field(description="The channel.")
     last_30_days: int = strawberry.field(description="Interactions in the last 30 days.")
     last_90_days: int = strawberry.field(
         description="Interactions in the last 90 days (those of the last 30 included)."
@@ -88,7 +89,7 @@ class CustomerInsightType:
         return cls(
             last_contact_at=i.last_contact_at,
             channel_counts=[
-                ChannelCount(channel=ch, last_30_days=c30, last_90_days=c90)
+                ChannelCount(channel=Channel(ch), last_30_days=c30, last_90_days=c90)
                 for ch, (c30, c90) in sorted(i.channels.items())
             ],
             open_tickets=i.open_tickets,

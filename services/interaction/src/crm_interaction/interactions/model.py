@@ -40,6 +40,13 @@ class Channel(StrEnum):
     OTHER = "OTHER"
 
 
+class RevisionAction(StrEnum):
+    """What ended a revision: an edit or the deletion."""
+
+    EDITED = "EDITED"
+    DELETED = "DELETED"
+
+
 class Direction(StrEnum):
     INBOUND = "INBOUND"
     OUTBOUND = "OUTBOUND"

@@ -15,7 +15,7 @@ from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.interactions import details as record_details
 from crm_interaction.interactions import model
 from crm_interaction.interactions.details import Outcome, ParticipantKind, RecordDetails
-from crm_interaction.interactions.model import Channel, Direction
+from crm_interaction.interactions.model import Channel, Direction, RevisionAction
 from crm_interaction.viewer.abilities import interaction_can_update
 from crm_kit.graphql import PageInfo, described_enum
 from crm_kit.personal import Disclosed
@@ -121,10 +121,21 @@ def attachments_of(details: RecordDetails) -> list[AttachmentType]:
     ]
 
 
+described_enum(
+    RevisionAction,
+    "What ended an interaction's revision.",
+    {
+        RevisionAction.EDITED: "An edit replaced this state.",
+        RevisionAction.DELETED: "The interaction was deleted in this state.",
+    },
+    name="InteractionRevisionAction",
+)
+
+
 @strawberry.type(description="An interaction as it was before an edit or its deletion")
 class InteractionRevision:
     version: int = strawberry.field(description="The interaction's version in this state.")
-    action: str = strawberry.field(description="EDITED or DELETED")
+    action: RevisionAction = strawberry.field(description="What ended this state.")
     actor_id: strawberry.ID = strawberry.field(
         description="Staff id of who edited or deleted it (see `actor`)."
     )
@@ -148,7 +159,7 @@ class InteractionRevision:
     def from_domain(cls, r: model.Revision) -> InteractionRevision:
         return cls(
             version=r.version,
-            action=r.action,
+            action=RevisionAction(r.action),
             actor_id=strawberry.ID(r.actor_id),
             at=r.at,
             subject=r.subject,

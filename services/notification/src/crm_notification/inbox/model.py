@@ -31,6 +31,13 @@ class NotificationType(StrEnum):
     CUSTOMER_TICKET_UPDATE = "CUSTOMER_TICKET_UPDATE"  # to the customer's email
 
 
+class BatchKind(StrEnum):
+    """The bulk action a collapsed notice stands for (the producer's `batch.kind`)."""
+
+    IMPORT = "IMPORT"
+    BULK_UPDATE = "BULK_UPDATE"
+
+
 class Language(StrEnum):
     ZH_CN = "zh-CN"
     EN = "en"

@@ -14,7 +14,7 @@ from crm_kit.graphql import PageInfo, described_enum
 from crm_kit.paging import Keyset, encode_cursor
 from crm_notification.channels.model import Channel
 from crm_notification.graphql.staff_ref import StaffMember, staff_ref
-from crm_notification.inbox.model import InboxChange, NotificationType, Page
+from crm_notification.inbox.model import BatchKind, InboxChange, NotificationType, Page
 from crm_notification.inbox.model import Notification as NotificationModel
 
 NotificationTypeEnum = strawberry.enum(NotificationType, name="NotificationType")
@@ -81,12 +81,23 @@ class Once[T]:
         return await self._future
 
 
+described_enum(
+    BatchKind,
+    "The bulk action a collapsed notice stands for.",
+    {
+        BatchKind.IMPORT: "A customer import (the batch id is the import job's id).",
+        BatchKind.BULK_UPDATE: "A bulkUpdateCustomers call.",
+    },
+    name="NotificationBatchKind",
+)
+
+
 @strawberry.type(
     description="The import or bulk update a collapsed notice stands for (one notice for "
     "all of its changes that concern the reader)."
 )
 class NotificationBatch:
-    kind: str = strawberry.field(description="IMPORT or BULK_UPDATE.")
+    kind: BatchKind = strawberry.field(description="Which kind of bulk action.")
     id: strawberry.ID = strawberry.field(description="The import job's id, or the bulk update's.")
     count: int = strawberry.field(description="How many of its changes the notice counts.")
 
@@ -156,7 +167,7 @@ class Notification:
             archived=n.archived,
             created_at=n.created_at,
             batch=NotificationBatch(
-                kind=n.batch.kind, id=strawberry.ID(n.batch.id), count=n.batch.count
+                kind=BatchKind(n.batch.kind), id=strawberry.ID(n.batch.id), count=n.batch.count
             )
             if n.batch
             else None,
