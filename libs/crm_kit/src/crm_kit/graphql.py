@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -15,10 +17,12 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types import base_scalars
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import has_object_definition
 from strawberry.types.enum import has_enum_definition
+from strawberry.types.scalar import ScalarDefinition
 
 from crm_kit.audit.web import AuditExtension
 from crm_kit.auth import Principal
@@ -146,6 +150,34 @@ class ErrorMasking(SchemaExtension):
             result.errors = [_masked(e, request_id) for e in result.errors]
 
 
+# Date and time scalars described and pointed at their specification (`@specifiedBy`), so a
+# client's code generator maps them without guessing.
+def _utc_date_time(value: object) -> dt.datetime:
+    """A date-time input; one without an offset is UTC (the API's time zone), so no naive
+    time reaches a comparison with a stored one."""
+    parse = base_scalars.DateTimeDefinition.parse_value
+    assert parse is not None
+    parsed = cast(dt.datetime, parse(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+TIME_SCALARS: dict[object, ScalarDefinition] = {
+    dt.datetime: dataclasses.replace(
+        base_scalars.DateTimeDefinition,
+        parse_value=_utc_date_time,
+        description="A date-time as RFC 3339 `date-time` (ISO 8601), with its offset: "
+        "`2026-12-07T08:30:00+00:00`; the API answers in UTC. An input without an offset is "
+        "read as UTC.",
+        specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339#section-5.6",
+    ),
+    dt.date: dataclasses.replace(
+        base_scalars.DateDefinition,
+        description="A calendar date as RFC 3339 `full-date` (ISO 8601): `2026-12-07`.",
+        specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339#section-5.6",
+    ),
+}
+
+
 class Schema(strawberry.federation.Schema):
     """Federation v2 schema whose errors are masked by ErrorMasking, not logged twice, and
     reach the caller in their language from `catalog` (the kit's texts when not given)."""
@@ -163,7 +195,7 @@ class Schema(strawberry.federation.Schema):
         ]
         # Personal data is masked by its type (crm_kit.personal_types), in every subgraph.
         config = kwargs.pop("config", None) or StrawberryConfig()
-        config.scalar_map = {**PERSONAL_SCALARS, **config.scalar_map}
+        config.scalar_map = {**PERSONAL_SCALARS, **TIME_SCALARS, **config.scalar_map}
         super().__init__(extensions=extensions, config=config, **kwargs)
 
     def process_errors(

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from crm_kit.audit.chain import iso
 from crm_kit.audit.scope import request_audit
@@ -41,8 +42,16 @@ class AuditTarget:
 )
 class AuditChange:
     field: str = strawberry.field(description="The field's name.")
-    before_json: str = strawberry.field(description="The value before, as JSON text.")
-    after_json: str = strawberry.field(description="The value after, as JSON text.")
+    before: JSON | None = strawberry.field(description="The value before (masked as stored).")
+    after: JSON | None = strawberry.field(description="The value after (masked as stored).")
+    before_json: str = strawberry.field(
+        description="The value before, as JSON text.",
+        deprecation_reason="Use `before`, a JSON value.",
+    )
+    after_json: str = strawberry.field(
+        description="The value after, as JSON text.",
+        deprecation_reason="Use `after`, a JSON value.",
+    )
 
 
 @strawberry.federation.type(shareable=True, description="One tamper-evident audit record.")
@@ -69,8 +78,12 @@ class AuditRecord:
     changes: list[AuditChange] = strawberry.field(
         description="Field-level changes, where the service recorded them (else empty)."
     )
+    details: JSON = strawberry.field(
+        description="Further details, a JSON object (masked like changes)."
+    )
     details_json: str = strawberry.field(
-        description="Further details as a JSON object in text (sorted keys; masked like changes)."
+        description="Further details as a JSON object in text (sorted keys; masked like changes).",
+        deprecation_reason="Use `details`, a JSON value.",
     )
     request_id: str = strawberry.field(
         description="The request's id, as quoted in error messages; empty outside a request."
@@ -162,11 +175,14 @@ def _record(doc: dict[str, Any]) -> AuditRecord:
         changes=[
             AuditChange(
                 field=c["field"],
+                before=c["before"],
+                after=c["after"],
                 before_json=json.dumps(c["before"], ensure_ascii=False),
                 after_json=json.dumps(c["after"], ensure_ascii=False),
             )
             for c in doc["changes"]
         ],
+        details=doc["details"],
         details_json=json.dumps(doc["details"], ensure_ascii=False, sort_keys=True),
         request_id=doc["request_id"],
         client=doc["client"],
