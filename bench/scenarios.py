@@ -48,7 +48,7 @@ TICKET_STATUS = """mutation Status($id: ID!, $s: TicketStatus!) {
   changeTicketStatus(id: $id, status: $s) { id status version }
 }"""
 
-AGENT = """mutation Agent { setServiceAgent(agentId: "bench-agent", team: "east") { active } }"""
+AGENT = """mutation Agent { saveServiceAgent(agentId: "bench-agent", team: "east") { active } }"""
 
 ASSIGN_TICKET = """mutation AssignTicket($id: ID!) {
   assignTicket(id: $id, agentId: "bench-agent") { id status }

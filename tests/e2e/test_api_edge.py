@@ -73,9 +73,9 @@ Creator = Callable[[SystemHandle], Awaitable[tuple[str, str]]]
 async def _create_staff_member(system: SystemHandle) -> tuple[str, str]:
     staff = {"id": uid("node.rep"), "name": "节点测试"}
     created = await system.ok(
-        "mutation($s: StaffInput!) { upsertStaff(input: $s) { id nodeId } }", {"s": staff}
+        "mutation($s: StaffInput!) { saveStaffMember(input: $s) { id nodeId } }", {"s": staff}
     )
-    return created["upsertStaff"]["id"], created["upsertStaff"]["nodeId"]
+    return created["saveStaffMember"]["id"], created["saveStaffMember"]["nodeId"]
 
 
 async def _the_viewer(system: SystemHandle) -> tuple[str, str]:

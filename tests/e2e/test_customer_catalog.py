@@ -42,7 +42,7 @@ async def test_custom_fields_tags_and_assignment_rules_through_the_gateway(
     )
     for sid in ("n1", "n2"):
         staff = f'{{id: "{sid}", name: "{sid}", team: "north", roles: ["SALES"]}}'
-        await gateway.ok(f"mutation {{ upsertStaff(input: {staff}) {{ id }} }}")
+        await gateway.ok(f"mutation {{ saveStaffMember(input: {staff}) {{ id }} }}")
     await gateway.ok(
         """mutation { saveAssignmentRule(input: {name: "华北", team: "north",
           provinces: ["北京市", "天津市"], strategy: ROUND_ROBIN}) { id } }"""

@@ -39,7 +39,7 @@ JOB_ERRORS = f"""query($id: ID!, $first: Int, $after: String) {{ importJob(id: $
   errors(first: $first, after: $after) {{ {PAGE_INFO} edges {{ cursor node {{ row code }} }} }}
   }} }}"""
 UPLOAD = "mutation($f: Upload!) { importCustomers(file: $f) { id } }"
-UPSERT_STAFF = "mutation($input: StaffInput!) { upsertStaff(input: $input) { id } }"
+SAVE_STAFF_MEMBER = "mutation($input: StaffInput!) { saveStaffMember(input: $input) { id } }"
 HEADER = "客户类型,客户名称,手机号码\n"
 
 
@@ -164,7 +164,7 @@ async def test_staff_directory_and_import_jobs_and_their_errors_page(system: Sys
         ("pg.e", "甲"),
     ):
         member = {"id": sid, "name": name, "team": "paging", "roles": ["SALES"]}
-        await system.ok(UPSERT_STAFF, {"input": {**member, "idempotencyKey": f"pg-{sid}"}})
+        await system.ok(SAVE_STAFF_MEMBER, {"input": {**member, "idempotencyKey": f"pg-{sid}"}})
     staff, total = await pages(system, STAFF, ("staffDirectory",), 2)
     assert total == 5 and sorted(ids(staff)) == ["pg.a", "pg.b", "pg.c", "pg.d", "pg.e"]
     assert [(s["name"], s["id"]) for s in staff] == sorted((s["name"], s["id"]) for s in staff)

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 ADMIN = auth_headers(sub="alice", roles=("ADMIN",), team="east")
 OUTSIDER = auth_headers(sub="walt", roles=("SERVICE",), team="west")
 
-UPSERT_STAFF = """mutation($id: ID!, $n: String!, $e: String!) {
-  upsertStaff(input: {id: $id, name: $n, email: $e, team: "east", roles: ["SALES", "SERVICE"]})
+SAVE_STAFF_MEMBER = """mutation($id: ID!, $n: String!, $e: String!) {
+  saveStaffMember(input: {id: $id, name: $n, email: $e, team: "east", roles: ["SALES", "SERVICE"]})
   { id } }"""
 
 OWNED_WITH_TICKETS = """query($tag: String!) {
@@ -42,7 +42,9 @@ async def system(mongodb_uri: str, amqp_url: str) -> AsyncIterator[SystemHandle]
 async def staff(system: SystemHandle, name: str) -> str:
     staff_id = f"staff-{uuid4().hex[:10]}"
     await system.ok(
-        UPSERT_STAFF, {"id": staff_id, "n": name, "e": f"{staff_id}@example.com"}, headers=ADMIN
+        SAVE_STAFF_MEMBER,
+        {"id": staff_id, "n": name, "e": f"{staff_id}@example.com"},
+        headers=ADMIN,
     )
     return staff_id
 

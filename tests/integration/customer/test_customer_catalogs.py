@@ -35,7 +35,9 @@ SAVE_FIELD = """mutation($i: CustomFieldDefinitionInput!) {
   saveCustomFieldDefinition(input: $i) { key label type required options active } }"""
 SAVE_RULE = """mutation($i: AssignmentRuleInput!) {
   saveAssignmentRule(input: $i) { id name team strategy position } }"""
-UPSERT_STAFF = """mutation($i: StaffInput!) { upsertStaff(input: $i) { id name team active } }"""
+SAVE_STAFF_MEMBER = (
+    """mutation($i: StaffInput!) { saveStaffMember(input: $i) { id name team active } }"""
+)
 
 
 @dataclass
@@ -224,7 +226,7 @@ async def test_assignment_rules_round_robin_least_loaded_and_events(
         ("e2", "east2"),
     ):
         staff = {"id": sid, "name": sid.upper(), "team": team, "roles": ["SALES"]}
-        await svc.ok(UPSERT_STAFF, {"i": {**staff, "idempotencyKey": f"k-{sid}"}})
+        await svc.ok(SAVE_STAFF_MEMBER, {"i": {**staff, "idempotencyKey": f"k-{sid}"}})
     # the same key again returns the first result and writes nothing; with another input it
     # is a conflict, never a silent replay
     again = {
@@ -234,9 +236,9 @@ async def test_assignment_rules_round_robin_least_loaded_and_events(
         "roles": ["SALES"],
         "idempotencyKey": "k-n1",
     }
-    assert (await svc.ok(UPSERT_STAFF, {"i": again}))["upsertStaff"]["name"] == "N1"
+    assert (await svc.ok(SAVE_STAFF_MEMBER, {"i": again}))["saveStaffMember"]["name"] == "N1"
     retry = {"id": "n1", "name": "Changed", "team": "north", "idempotencyKey": "k-n1"}
-    refused = await svc.gql(UPSERT_STAFF, {"i": retry})
+    refused = await svc.gql(SAVE_STAFF_MEMBER, {"i": retry})
     assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
     rule = {"name": "北京", "team": "north", "provinces": ["北京市"], "position": 1,
             "idempotencyKey": "rule-1"}  # fmt: skip

@@ -227,9 +227,9 @@ async def test_staff_directory_is_provisioned_just_in_time_and_admin_managed(
         "roles": ["SALES"],
         "active": True,
     }
-    upsert = (
-        """mutation($input: StaffInput!) { upsertStaff(input: $input) { id name email active } }"""
-    )
+    upsert = """mutation($input: StaffInput!) {
+  saveStaffMember(input: $input) { id name email active }
+}"""
     denied = await svc.gql(upsert, {"input": {"id": "carol", "name": "x"}}, headers=carol)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     bad = await svc.gql(upsert, {"input": {"id": "carol", "name": "", "email": "nope"}})
@@ -247,7 +247,7 @@ async def test_staff_directory_is_provisioned_just_in_time_and_admin_managed(
             }
         },
     )
-    assert body["data"]["upsertStaff"] == {
+    assert body["data"]["saveStaffMember"] == {
         "id": "carol",
         "name": "Carol 陈",
         "email": "carol@corp.cn",

@@ -127,8 +127,8 @@ REPLAYS = {
         {"kind": "INDIVIDUAL", "name": "First Ask"},
         {"kind": "INDIVIDUAL", "name": "Second Ask"},
     ),
-    "upsertStaff": (
-        "mutation($i: StaffInput!) { upsertStaff(input: $i) { id } }",
+    "saveStaffMember": (
+        "mutation($i: StaffInput!) { saveStaffMember(input: $i) { id } }",
         {"id": "rep.one", "name": "First"},
         {"id": "rep.one", "name": "Renamed"},
     ),

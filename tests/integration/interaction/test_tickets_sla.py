@@ -41,7 +41,7 @@ RATE = f"""
 mutation($id: ID!, $rating: Int!) {{ rateTicket(id: $id, rating: $rating) {{ {TICKET_FIELDS} }} }}
 """
 AGENT = """mutation($a: String!, $t: String!) {
-  setServiceAgent(agentId: $a, team: $t) { agentId team active }
+  saveServiceAgent(agentId: $a, team: $t) { agentId team active }
 }"""
 TASK = """
 mutation($input: CreateTaskInput!) {

@@ -194,7 +194,7 @@ async def test_malformed_admin_template_is_rejected_and_missing_variables_end_de
     stack: Stack,
 ) -> None:
     bad = await stack.query(
-        """mutation { setNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "en",
+        """mutation { saveNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "en",
            title: "{ticket.title}", body: "x") { title } }"""
     )
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -218,7 +218,7 @@ async def test_malformed_admin_template_is_rejected_and_missing_variables_end_de
     assert "status" in missing["errors"][0]["message"]
     # A stored template that needs a variable the event lacks: a DEAD delivery with the reason.
     await stack.ok(
-        """mutation { setNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "zh-CN",
+        """mutation { saveNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "zh-CN",
            title: "{ticketId}", body: "{resolution}") { customized } }"""
     )
     try:
@@ -235,7 +235,7 @@ async def test_malformed_admin_template_is_rejected_and_missing_variables_end_de
         assert "missing template variable 'resolution'" in dead["lastError"]
     finally:
         await stack.ok(
-            """mutation { setNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "zh-CN",
+            """mutation { saveNotificationTemplate(type: TICKET_STATUS_CHANGED, language: "zh-CN",
                title: "工单状态变更：{status}",
                body: "工单 {ticketId} 的状态已由 {previous} 变更为 {status}。") { customized } }"""
         )
@@ -332,7 +332,7 @@ async def test_failing_webhook_is_dead_then_disabled_and_can_be_replayed(stack: 
 
     stack.receiver.statuses.clear()
     await stack.ok(
-        "mutation($id: ID!) { setWebhookSubscriptionEnabled(id: $id, enabled: true) { enabled } }",
+        "mutation($id: ID!) { updateWebhookSubscription(id: $id, enabled: true) { enabled } }",
         {"id": hook_id},
     )
     replay = await stack.ok(

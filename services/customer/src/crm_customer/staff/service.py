@@ -56,6 +56,7 @@ class StaffService:
         """ADMIN: create or edit a staff record; a retry with the same key returns the first
         result."""
         actor.require_role(Role.ADMIN)
+        # Scope kept from the former name: saveStaffMember and its alias upsertStaff share keys.
         key = key_for("upsertStaff", actor, idempotency_key or None, draft)
         if done := await self.guards.first_result_id(key, "StaffMember"):
             return await self.get(done)

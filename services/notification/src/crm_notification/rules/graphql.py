@@ -105,8 +105,29 @@ class RuleMutation:
 
     @strawberry.mutation(
         description="ADMIN only: store the template of a type in a language, replacing the "
-        "built-in or stored one for notices planned from then on. Errors: FORBIDDEN, "
-        "BAD_USER_INPUT (`language` UNSUPPORTED; `title`, `body` INVALID_TEMPLATE)."
+        "built-in or stored one for notices planned from then on (an upsert by type and "
+        "language). Errors: FORBIDDEN, BAD_USER_INPUT (`language` UNSUPPORTED; `title`, `body` "
+        "INVALID_TEMPLATE)."
+    )
+    async def save_notification_template(
+        self,
+        info: Info,
+        type: TemplateType,
+        language: TemplateLanguage,
+        title: Annotated[
+            str, strawberry.argument(description="The title, with " + PLACEHOLDERS + ".")
+        ],
+        body: Annotated[
+            str,
+            strawberry.argument(description="The plain-text body, with placeholders as the title."),
+        ],
+    ) -> NotificationTemplate:
+        return await _save_notification_template(info, type, language, title, body)
+
+    @strawberry.mutation(
+        description="ADMIN only: store the template of a type in a language; the former name "
+        "of saveNotificationTemplate (same arguments, same result, same errors).",
+        deprecation_reason="Use saveNotificationTemplate; removed in the next major release.",
     )
     async def set_notification_template(
         self,
@@ -121,10 +142,15 @@ class RuleMutation:
             strawberry.argument(description="The plain-text body, with placeholders as the title."),
         ],
     ) -> NotificationTemplate:
-        admin = require_admin(info)
-        lang = language_of(language)
-        kind = NotificationType(type)
-        template = await info.context.deps.rules.set_template(
-            admin, kind, lang, Template(title, body)
-        )
-        return NotificationTemplate.from_model(TemplateEntry(kind, lang, template, True))
+        return await _save_notification_template(info, type, language, title, body)
+
+
+async def _save_notification_template(
+    info: Info, type: TemplateType, language: TemplateLanguage, title: str, body: str
+) -> NotificationTemplate:
+    """saveNotificationTemplate and its deprecated alias setNotificationTemplate."""
+    admin = require_admin(info)
+    lang = language_of(language)
+    kind = NotificationType(type)
+    template = await info.context.deps.rules.set_template(admin, kind, lang, Template(title, body))
+    return NotificationTemplate.from_model(TemplateEntry(kind, lang, template, True))

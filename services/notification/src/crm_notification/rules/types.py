@@ -179,7 +179,7 @@ class NotificationTemplate:
     title: str = strawberry.field(description="The title, with " + PLACEHOLDERS + ".")
     body: str = strawberry.field(description="The plain-text body, with placeholders as the title.")
     customized: bool = strawberry.field(
-        description="Whether ADMIN stored it (setNotificationTemplate); false: the built-in one."
+        description="Whether ADMIN stored it (saveNotificationTemplate); false: the built-in one."
     )
 
     @classmethod

@@ -61,9 +61,9 @@ ASSIGNMENT_RULES = (
     ("其他地区", "east", ()),  # no condition: the fallback, tried last
 )
 
-UPSERT_STAFF = "mutation($input: StaffInput!) { upsertStaff(input: $input) { id } }"
+SAVE_STAFF_MEMBER = "mutation($input: StaffInput!) { saveStaffMember(input: $input) { id } }"
 SET_AGENT = """mutation($a: String!, $t: String!) {
-  setServiceAgent(agentId: $a, team: $t) { agentId active }
+  saveServiceAgent(agentId: $a, team: $t) { agentId active }
 }"""
 SAVE_TAG = "mutation($input: TagInput!) { saveTag(input: $input) { name } }"
 SAVE_FIELD = """mutation($input: CustomFieldDefinitionInput!) {
@@ -78,7 +78,7 @@ async def seed_staff(gateway: GatewayClient) -> int:
     for s in STAFF:
         staff = {"id": s.id, "name": s.name, "team": s.team, "roles": [s.role]}
         staff |= {"email": f"{s.id}@example.com", "idempotencyKey": f"seed-staff-{s.id}"}
-        await gateway.call(UPSERT_STAFF, {"input": staff})
+        await gateway.call(SAVE_STAFF_MEMBER, {"input": staff})
     for agent in AGENTS:
         await gateway.call(SET_AGENT, {"a": agent.id, "t": agent.team})
     return len(STAFF)
