@@ -9,6 +9,7 @@ from enum import StrEnum
 import strawberry
 
 from crm_customer.customers.types import Customer
+from crm_customer.i18n import EN, language_var
 from crm_kit.graphql import PageInfo, described_enum
 
 
@@ -125,11 +126,22 @@ class CustomerStatistics:
     )
 
 
+_USE_NAME = "Use name, in the caller's language (Accept-Language)."
+
+
 @strawberry.type(description="A GB/T 4754-2017 industry section.")
 class IndustrySection:
     code: str = strawberry.field(description="The section letter, A–T: a value of `industry`.")
-    name_zh: str = strawberry.field(description="The section's name in Chinese.")
-    name_en: str = strawberry.field(description="The section's name in English.")
+    name_zh: str = strawberry.field(
+        description="The section's name in Chinese.", deprecation_reason=_USE_NAME
+    )
+    name_en: str = strawberry.field(
+        description="The section's name in English.", deprecation_reason=_USE_NAME
+    )
+
+    @strawberry.field(description="The section's name in the caller's language (Accept-Language).")
+    def name(self) -> str:
+        return self.name_en if language_var.get() == EN else self.name_zh
 
 
 class RevealableField(StrEnum):

@@ -14,6 +14,7 @@ import strawberry
 
 from crm_customer.access import options
 from crm_customer.graphql.context import Info
+from crm_customer.i18n import EN, language_var
 from crm_customer.imports import files
 from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
 from crm_customer.imports.reports import error_lines, error_report
@@ -98,6 +99,9 @@ DEFAULT_ERRORS_PAGE = 100
 _ERRORS = "import-errors"  # the cursor's list: an import's problems, by row
 
 
+_USE_MESSAGE = "Use message, in the caller's language (Accept-Language)."
+
+
 @strawberry.type(description="One problem of one row (rows are numbered as in the file).")
 class ImportRowError:
     row: int = strawberry.field(description="The row's number in the file (1: its first row).")
@@ -107,11 +111,19 @@ class ImportRowError:
         "REQUIRED, …) or an import code (DUPLICATE, DUPLICATE_IN_FILE, AMBIGUOUS_KEY, "
         "NOT_FOUND, KIND_MISMATCH, INVALID_DATE, …)."
     )
-    message_zh: str = strawberry.field(description="The problem in Chinese.")
-    message_en: str = strawberry.field(description="The problem in English.")
+    message_zh: str = strawberry.field(
+        description="The problem in Chinese.", deprecation_reason=_USE_MESSAGE
+    )
+    message_en: str = strawberry.field(
+        description="The problem in English.", deprecation_reason=_USE_MESSAGE
+    )
     customer_id: strawberry.ID | None = strawberry.field(
         description="The stored customer it concerns (e.g. the one it duplicates); null: none."
     )
+
+    @strawberry.field(description="The problem in the caller's language (Accept-Language).")
+    def message(self) -> str:
+        return self.message_en if language_var.get() == EN else self.message_zh
 
 
 @strawberry.type(description="One problem of a page of an import's row errors.")
