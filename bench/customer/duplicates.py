@@ -26,13 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,7 +38,7 @@ from pymongo import AsyncMongoClient
 
 from bench.imports_run import FINISHED, UPLOAD
 from bench.scenarios import Gateway, GraphQLError
-from crm_dev.testing import Broker, MongoServer
+from crm_dev.testing import infrastructure
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
 from tests.harness import SystemHandle, serve_system
 
@@ -201,24 +198,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800, help="per import (s)")
     args = parser.parse_args()
-    mongodb_uri, amqp_url = os.environ.get("MONGODB_URI"), os.environ.get("AMQP_URL")
-    with tempfile.TemporaryDirectory(prefix="bench-duplicates-") as tmp:
-        mongo = broker = None
-        try:
-            if not mongodb_uri:
-                mongo = MongoServer(Path(tmp) / "mongo")
-                mongo.start()
-                mongodb_uri = mongo.uri
-            if not amqp_url:
-                broker = Broker.embedded(Path(tmp) / "rabbitmq")
-                amqp_url = broker.url
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(bench(mongodb_uri, amqp_url, args))
-        finally:
-            if broker is not None:
-                broker.close()
-            if mongo is not None:
-                mongo.stop()
+    with (
+        infrastructure("bench-duplicates-") as (mongodb_uri, amqp_url),
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        asyncio.run(bench(mongodb_uri, amqp_url, args))
 
 
 if __name__ == "__main__":

@@ -22,17 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bench.stats import pct
-from crm_dev.testing import Broker, MongoServer
+from crm_dev.testing import infrastructure
 from crm_kit.bus import EventBus
 from crm_kit.events import CloudEvent
 from crm_notification.app import create_app
@@ -170,23 +167,8 @@ def main() -> None:
     )
     parser.add_argument("--users", type=int, default=20)
     args = parser.parse_args()
-    mongodb_uri, amqp_url = os.environ.get("MONGODB_URI"), os.environ.get("AMQP_URL")
-    with tempfile.TemporaryDirectory(prefix="bench-notification-") as tmp:
-        mongo = broker = None
-        try:
-            if not mongodb_uri:
-                mongo = MongoServer(Path(tmp) / "mongo")
-                mongo.start()
-                mongodb_uri = mongo.uri
-            if not amqp_url:
-                broker = Broker.embedded(Path(tmp) / "rabbitmq")
-                amqp_url = broker.url
-            asyncio.run(run(mongodb_uri, amqp_url, args.events, args.rate, args.users))
-        finally:
-            if broker is not None:
-                broker.close()
-            if mongo is not None:
-                mongo.stop()
+    with infrastructure("bench-notification-") as (mongodb_uri, amqp_url):
+        asyncio.run(run(mongodb_uri, amqp_url, args.events, args.rate, args.users))
 
 
 if __name__ == "__main__":

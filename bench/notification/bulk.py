@@ -30,20 +30,17 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
-from crm_dev.testing import Broker, MongoServer
+from crm_dev.testing import infrastructure
 from tests.harness import SystemHandle, serve_system
 from tests.integration.notification.ws_client import WsSubscription, subscribe
 from tests.support import auth_headers, token
@@ -275,24 +272,11 @@ def main() -> None:
     parser.add_argument("--probe-every", type=float, default=1.0, help="live probes' spacing (s)")
     parser.add_argument("--probes", type=int, default=3, help="live probes per run, at least")
     args = parser.parse_args()
-    mongodb_uri, amqp_url = os.environ.get("MONGODB_URI"), os.environ.get("AMQP_URL")
-    with tempfile.TemporaryDirectory(prefix="bench-bulk-notices-") as tmp:
-        mongo = broker = None
-        try:
-            if not mongodb_uri:
-                mongo = MongoServer(Path(tmp) / "mongo")
-                mongo.start()
-                mongodb_uri = mongo.uri
-            if not amqp_url:
-                broker = Broker.embedded(Path(tmp) / "rabbitmq")
-                amqp_url = broker.url
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(bench(mongodb_uri, amqp_url, args))
-        finally:
-            if broker is not None:
-                broker.close()
-            if mongo is not None:
-                mongo.stop()
+    with (
+        infrastructure("bench-bulk-notices-") as (mongodb_uri, amqp_url),
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        asyncio.run(bench(mongodb_uri, amqp_url, args))
 
 
 if __name__ == "__main__":

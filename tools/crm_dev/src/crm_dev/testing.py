@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,3 +145,21 @@ class Broker:
     def close(self) -> None:
         if self.node is not None:
             rabbit.stop(self.node)
+
+
+@contextlib.contextmanager
+def infrastructure(prefix: str) -> Iterator[tuple[str, str]]:
+    """(MongoDB URI, AMQP URL) for a benchmark: `MONGODB_URI` / `AMQP_URL` when set, else an
+    embedded MongoDB and a project-local broker in a temporary folder, stopped on exit."""
+    mongodb_uri, amqp_url = os.environ.get("MONGODB_URI"), os.environ.get("AMQP_URL")
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, contextlib.ExitStack() as stack:
+        if not mongodb_uri:
+            mongo = MongoServer(Path(tmp) / "mongo")
+            mongo.start()
+            stack.callback(mongo.stop)
+            mongodb_uri = mongo.uri
+        if not amqp_url:
+            broker = Broker.embedded(Path(tmp) / "rabbitmq")
+            stack.callback(broker.close)
+            amqp_url = broker.url
+        yield mongodb_uri, amqp_url
