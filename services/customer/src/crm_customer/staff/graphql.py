@@ -216,39 +216,31 @@ class StaffQuery:
         )
 
 
-@strawberry.type
-class StaffMutation:
-    @strawberry.mutation(
-        description="ADMIN: create or replace a staff record by its `id` (an upsert). Errors: "
-        "BAD_USER_INPUT (`id`, `name` REQUIRED; `name` TOO_LONG; `email` INVALID_EMAIL; `roles` "
-        "UNKNOWN_ROLE; `idempotencyKey` REQUIRED, TOO_LONG), FORBIDDEN."
-    )
-    async def save_staff_member(
-        self,
-        info: Info,
-        input: Annotated[StaffInput, strawberry.argument(description="The staff record.")],
-    ) -> StaffMember:
-        return await _save_staff_member(info, input)
-
-    @strawberry.mutation(
-        description="ADMIN: create or edit a staff record; the former name of saveStaffMember "
-        "(same input, same result, same errors).",
-        deprecation_reason="Use saveStaffMember; removed in the next major release.",
-    )
-    async def upsert_staff(
-        self,
-        info: Info,
-        input: Annotated[StaffInput, strawberry.argument(description="The staff record.")],
-    ) -> StaffMember:
-        return await _save_staff_member(info, input)
-
-
-async def _save_staff_member(info: Info, input: StaffInput) -> StaffMember:
+async def _save_staff_member(
+    info: Info,
+    input: Annotated[StaffInput, strawberry.argument(description="The staff record.")],
+) -> StaffMember:
     """saveStaffMember and its deprecated alias upsertStaff."""
     saved = await info.context.deps.staff.upsert(
         info.context.principal, input.to_model(), input.idempotency_key
     )
     return StaffMember.from_model(saved)
+
+
+@strawberry.type
+class StaffMutation:
+    save_staff_member = strawberry.mutation(
+        resolver=_save_staff_member,
+        description="ADMIN: create or replace a staff record by its `id` (an upsert). Errors: "
+        "BAD_USER_INPUT (`id`, `name` REQUIRED; `name` TOO_LONG; `email` INVALID_EMAIL; `roles` "
+        "UNKNOWN_ROLE; `idempotencyKey` REQUIRED, TOO_LONG), FORBIDDEN.",
+    )
+    upsert_staff = strawberry.mutation(
+        resolver=_save_staff_member,
+        description="ADMIN: create or edit a staff record; the former name of saveStaffMember "
+        "(same input, same result, same errors).",
+        deprecation_reason="Use saveStaffMember; removed in the next major release.",
+    )
 
 
 class ProvisionStaff(SchemaExtension):

@@ -180,21 +180,26 @@ class TicketQuery:
         return await _page(info, where, first, after)
 
 
+@strawberry.type(description="What saveServiceAgent recorded.")
+class SetServiceAgentPayload:
+    agent_id: strawberry.ID = strawberry.field(description="The agent's staff id (trimmed).")
+    team: str = strawberry.field(description="The agent's team (trimmed).")
+    active: bool = strawberry.field(description="Whether assignTicket picks the agent now.")
+
+
 async def _save_service_agent(
-    info: Info, agent_id: str, team: str, active: bool
+    info: Info,
+    agent_id: Annotated[str, strawberry.argument(description="The agent's staff id.")],
+    team: Annotated[str, strawberry.argument(description="The agent's team.")],
+    active: Annotated[
+        bool, strawberry.argument(description="false: no longer picked by assignTicket.")
+    ] = True,
 ) -> SetServiceAgentPayload:
     """saveServiceAgent and its deprecated alias setServiceAgent."""
     await info.context.deps.tickets.set_agent(info.context.principal, agent_id, team, active)
     return SetServiceAgentPayload(
         agent_id=strawberry.ID(agent_id.strip()), team=team.strip(), active=active
     )
-
-
-@strawberry.type(description="What saveServiceAgent recorded.")
-class SetServiceAgentPayload:
-    agent_id: strawberry.ID = strawberry.field(description="The agent's staff id (trimmed).")
-    team: str = strawberry.field(description="The agent's team (trimmed).")
-    active: bool = strawberry.field(description="Whether assignTicket picks the agent now.")
 
 
 @strawberry.type
@@ -339,36 +344,17 @@ class TicketMutation:
         )
         return TicketType.from_domain(rated)
 
-    @strawberry.mutation(
+    save_service_agent = strawberry.mutation(
+        resolver=_save_service_agent,
         description="Add, move or deactivate a service agent (ADMIN, MANAGER), replacing what "
         "was recorded for `agentId` (an upsert): a team's active agents are whom assignTicket "
         "picks from (SERVICE staff with a team join theirs when they work on tickets). Answers "
         "the agent as recorded. Errors: BAD_USER_INPUT (`agentId` REQUIRED: agentId and team "
-        "must not be blank), FORBIDDEN."
+        "must not be blank), FORBIDDEN.",
     )
-    async def save_service_agent(
-        self,
-        info: Info,
-        agent_id: Annotated[str, strawberry.argument(description="The agent's staff id.")],
-        team: Annotated[str, strawberry.argument(description="The agent's team.")],
-        active: Annotated[
-            bool, strawberry.argument(description="false: no longer picked by assignTicket.")
-        ] = True,
-    ) -> SetServiceAgentPayload:
-        return await _save_service_agent(info, agent_id, team, active)
-
-    @strawberry.mutation(
+    set_service_agent = strawberry.mutation(
+        resolver=_save_service_agent,
         description="Add, move or deactivate a service agent; the former name of "
         "saveServiceAgent (same arguments, same result, same errors).",
         deprecation_reason="Use saveServiceAgent; removed in the next major release.",
     )
-    async def set_service_agent(
-        self,
-        info: Info,
-        agent_id: Annotated[str, strawberry.argument(description="The agent's staff id.")],
-        team: Annotated[str, strawberry.argument(description="The agent's team.")],
-        active: Annotated[
-            bool, strawberry.argument(description="false: no longer picked by assignTicket.")
-        ] = True,
-    ) -> SetServiceAgentPayload:
-        return await _save_service_agent(info, agent_id, team, active)

@@ -87,6 +87,24 @@ class RuleQuery:
         return TemplatePreview.from_model(rendered)
 
 
+async def _save_notification_template(
+    info: Info,
+    type: TemplateType,
+    language: TemplateLanguage,
+    title: Annotated[str, strawberry.argument(description="The title, with " + PLACEHOLDERS + ".")],
+    body: Annotated[
+        str,
+        strawberry.argument(description="The plain-text body, with placeholders as the title."),
+    ],
+) -> NotificationTemplate:
+    """saveNotificationTemplate and its deprecated alias setNotificationTemplate."""
+    admin = require_admin(info)
+    lang = language_of(language)
+    kind = NotificationType(type)
+    template = await info.context.deps.rules.set_template(admin, kind, lang, Template(title, body))
+    return NotificationTemplate.from_model(TemplateEntry(kind, lang, template, True))
+
+
 @strawberry.type
 class RuleMutation:
     @strawberry.mutation(
@@ -103,54 +121,16 @@ class RuleMutation:
         rule = await info.context.deps.rules.save_rule(admin, input.to_model())
         return NotificationRule.from_model(rule)
 
-    @strawberry.mutation(
+    save_notification_template = strawberry.mutation(
+        resolver=_save_notification_template,
         description="ADMIN only: store the template of a type in a language, replacing the "
         "built-in or stored one for notices planned from then on (an upsert by type and "
         "language). Errors: FORBIDDEN, BAD_USER_INPUT (`language` UNSUPPORTED; `title`, `body` "
-        "INVALID_TEMPLATE)."
+        "INVALID_TEMPLATE).",
     )
-    async def save_notification_template(
-        self,
-        info: Info,
-        type: TemplateType,
-        language: TemplateLanguage,
-        title: Annotated[
-            str, strawberry.argument(description="The title, with " + PLACEHOLDERS + ".")
-        ],
-        body: Annotated[
-            str,
-            strawberry.argument(description="The plain-text body, with placeholders as the title."),
-        ],
-    ) -> NotificationTemplate:
-        return await _save_notification_template(info, type, language, title, body)
-
-    @strawberry.mutation(
+    set_notification_template = strawberry.mutation(
+        resolver=_save_notification_template,
         description="ADMIN only: store the template of a type in a language; the former name "
         "of saveNotificationTemplate (same arguments, same result, same errors).",
         deprecation_reason="Use saveNotificationTemplate; removed in the next major release.",
     )
-    async def set_notification_template(
-        self,
-        info: Info,
-        type: TemplateType,
-        language: TemplateLanguage,
-        title: Annotated[
-            str, strawberry.argument(description="The title, with " + PLACEHOLDERS + ".")
-        ],
-        body: Annotated[
-            str,
-            strawberry.argument(description="The plain-text body, with placeholders as the title."),
-        ],
-    ) -> NotificationTemplate:
-        return await _save_notification_template(info, type, language, title, body)
-
-
-async def _save_notification_template(
-    info: Info, type: TemplateType, language: TemplateLanguage, title: str, body: str
-) -> NotificationTemplate:
-    """saveNotificationTemplate and its deprecated alias setNotificationTemplate."""
-    admin = require_admin(info)
-    lang = language_of(language)
-    kind = NotificationType(type)
-    template = await info.context.deps.rules.set_template(admin, kind, lang, Template(title, body))
-    return NotificationTemplate.from_model(TemplateEntry(kind, lang, template, True))

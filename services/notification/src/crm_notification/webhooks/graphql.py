@@ -114,6 +114,23 @@ class WebhookQuery:
         return [WebhookSubscription.from_model(w) for w in hooks]
 
 
+async def _update_webhook_subscription(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")],
+    enabled: Annotated[
+        bool,
+        strawberry.argument(
+            description="true: it receives events again; false: it receives none, and its "
+            "pending deliveries are given up (DEAD) when they fall due."
+        ),
+    ],
+) -> WebhookSubscription:
+    """updateWebhookSubscription and its deprecated alias setWebhookSubscriptionEnabled."""
+    require_admin(info)
+    hook = await info.context.deps.webhooks.set_enabled(str(id), enabled)
+    return WebhookSubscription.from_model(hook)
+
+
 @strawberry.type
 class WebhookMutation:
     @strawberry.mutation(
@@ -140,48 +157,14 @@ class WebhookMutation:
             subscription=WebhookSubscription.from_model(hook), secret=hook.secret
         )
 
-    @strawberry.mutation(
+    update_webhook_subscription = strawberry.mutation(
+        resolver=_update_webhook_subscription,
         description="ADMIN only: change a webhook subscription: enable it (resetting its "
-        "failure count) or disable it. Errors: NOT_FOUND, FORBIDDEN."
+        "failure count) or disable it. Errors: NOT_FOUND, FORBIDDEN.",
     )
-    async def update_webhook_subscription(
-        self,
-        info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")],
-        enabled: Annotated[
-            bool,
-            strawberry.argument(
-                description="true: it receives events again; false: it receives none, and its "
-                "pending deliveries are given up (DEAD) when they fall due."
-            ),
-        ],
-    ) -> WebhookSubscription:
-        return await _update_webhook_subscription(info, id, enabled)
-
-    @strawberry.mutation(
+    set_webhook_subscription_enabled = strawberry.mutation(
+        resolver=_update_webhook_subscription,
         description="ADMIN only: enable or disable a webhook subscription; the former name of "
         "updateWebhookSubscription (same arguments, same result, same errors).",
         deprecation_reason="Use updateWebhookSubscription; removed in the next major release.",
     )
-    async def set_webhook_subscription_enabled(
-        self,
-        info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The subscription's id.")],
-        enabled: Annotated[
-            bool,
-            strawberry.argument(
-                description="true: it receives events again; false: it receives none, and its "
-                "pending deliveries are given up (DEAD) when they fall due."
-            ),
-        ],
-    ) -> WebhookSubscription:
-        return await _update_webhook_subscription(info, id, enabled)
-
-
-async def _update_webhook_subscription(
-    info: Info, id: strawberry.ID, enabled: bool
-) -> WebhookSubscription:
-    """updateWebhookSubscription and its deprecated alias setWebhookSubscriptionEnabled."""
-    require_admin(info)
-    hook = await info.context.deps.webhooks.set_enabled(str(id), enabled)
-    return WebhookSubscription.from_model(hook)
