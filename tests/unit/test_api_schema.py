@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from graphql import build_schema, print_schema
 
+from crm_dev import api_schema
 from crm_dev.api_schema import (
     CHANGELOG,
     SCHEMA_FILE,
@@ -56,3 +58,12 @@ def test_the_schema_breaks_no_lint_rule_beyond_the_listed_ones() -> None:
     listed = {line for line in lines if line and not line.startswith("#")}
     assert not found - listed, "new lint violations:\n" + "\n".join(sorted(found - listed))
     assert not listed - found, "fixed; remove from the baseline:\n" + "\n".join(listed - found)
+
+
+def test_the_last_release_is_the_highest_version_kept_in_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("v0.9.0", "v0.10.0", "v0.2.1", "notes"):
+        (tmp_path / f"{name}.graphql").write_text("type Query { a: Int }\n", encoding="utf-8")
+    monkeypatch.setattr(api_schema, "RELEASES", tmp_path)
+    assert api_schema.last_release() == "v0.10.0"

@@ -4,19 +4,21 @@
 `_service { sdl }` answers) the way the gateway does and writes the API schema clients see
 (no `join__` or federation internals) to `schema/api.graphql`. Tests fail when the composed
 schema differs from the file (`check`), and when a change that breaks clients since the last
-release (the newest `v*` git tag) is not listed, word for word as `breaking` prints it, in
-`CHANGELOG.md`.
+release is not listed, word for word as `breaking` prints it, in `CHANGELOG.md`. A release
+keeps its API schema as `schema/releases/vX.Y.Z.graphql` (`release vX.Y.Z` copies the current
+file there), so the gate needs nothing but the checkout — no git history or tags.
 
     python -m crm_dev.api_schema write      # regenerate schema/api.graphql
     python -m crm_dev.api_schema check      # exit 1 when the file is stale
     python -m crm_dev.api_schema breaking   # breaking and dangerous changes since the release
+    python -m crm_dev.api_schema release v0.2.0   # keep the current schema as a release
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import subprocess
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,9 @@ from crm_gateway.composition.nodes import add_global_ids
 
 ROOT = Path(__file__).resolve().parents[4]
 SCHEMA_FILE = ROOT / "schema" / "api.graphql"
+RELEASES = ROOT / "schema" / "releases"
 CHANGELOG = ROOT / "CHANGELOG.md"
+VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 SUBGRAPHS = ("customer", "interaction", "notification")
 
 
@@ -45,20 +49,15 @@ def composed_sdl() -> str:
 
 
 def last_release() -> str:
-    """The newest release tag (`v*`, by version order)."""
-    tags = git("tag", "--list", "v*", "--sort=-v:refname").split()
-    if not tags:
-        raise LookupError("no release tag (v*) in this repository; fetch tags or tag a release")
-    return tags[0]
+    """The newest release kept under schema/releases (by version order, not by name)."""
+    versions = [path.stem for path in RELEASES.glob("v*.graphql") if VERSION.match(path.stem)]
+    if not versions:
+        raise LookupError(f"no release schema in {RELEASES.relative_to(ROOT)}")
+    return max(versions, key=lambda v: tuple(int(part) for part in VERSION.match(v).groups()))  # type: ignore[union-attr]
 
 
-def released_sdl(tag: str) -> str:
-    return git("show", f"{tag}:{SCHEMA_FILE.relative_to(ROOT).as_posix()}")
-
-
-def git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
-    return done.stdout
+def released_sdl(version: str) -> str:
+    return (RELEASES / f"{version}.graphql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +107,27 @@ def _breaking() -> int:
     return 1 if missing else 0
 
 
+def _release(version: str) -> int:
+    if not VERSION.match(version):
+        print(f"a release is named vX.Y.Z, not {version!r}", file=sys.stderr)
+        return 2
+    if _check():
+        return 1
+    RELEASES.mkdir(parents=True, exist_ok=True)
+    target = RELEASES / f"{version}.graphql"
+    target.write_text(SCHEMA_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}; head CHANGELOG.md's Unreleased section {version}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("write", "check", "breaking"))
-    command = parser.parse_args().command
-    return {"write": _write, "check": _check, "breaking": _breaking}[command]()
+    parser.add_argument("command", choices=("write", "check", "breaking", "release"))
+    parser.add_argument("version", nargs="?", help="for `release`: vX.Y.Z")
+    args = parser.parse_args()
+    if args.command == "release":
+        return _release(args.version or "")
+    return {"write": _write, "check": _check, "breaking": _breaking}[args.command]()
 
 
 if __name__ == "__main__":
