@@ -28,7 +28,7 @@ ROLE ?= ADMIN
 TEAM ?=
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-PACKAGES := crm_kit crm_customer crm_interaction crm_notification crm_gateway crm_dev
+PACKAGES := crm_kit crm_customer crm_interaction crm_notification crm_sales crm_gateway crm_dev
 
 .PHONY: help install python venv rabbitmq run up down test check token seed schema clean distclean
 

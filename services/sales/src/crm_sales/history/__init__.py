@@ -1,0 +1,1 @@
+"""Stage history: moves between stages, tracked field changes, time in stage and stalling."""

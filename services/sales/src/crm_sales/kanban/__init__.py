@@ -1,0 +1,1 @@
+"""The kanban board: stable card order within a stage and the columns' counts and sums."""

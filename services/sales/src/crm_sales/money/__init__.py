@@ -1,0 +1,1 @@
+"""Money: accepted currencies, exact decimal amounts, exchange rates and base-currency values."""

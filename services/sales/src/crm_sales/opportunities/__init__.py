@@ -1,0 +1,1 @@
+"""Opportunities: the record, the stage gate, moves, won / lost and reopening."""

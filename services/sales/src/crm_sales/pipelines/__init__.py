@@ -1,0 +1,1 @@
+"""Pipelines: ordered stages, their odds, forecast categories, gates and stall thresholds."""

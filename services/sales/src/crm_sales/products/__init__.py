@@ -1,0 +1,1 @@
+"""The product catalogue and the price books, one currency each."""
