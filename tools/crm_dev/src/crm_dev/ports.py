@@ -8,6 +8,9 @@ import socket
 import time
 
 _LOWEST = 10000  # above the well-known and common development ports
+# Ports this process handed out: a server started later in a test may not have bound its port
+# yet when the next one is chosen, so "free right now" alone could hand the same port twice.
+_handed_out: set[int] = set()
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -31,7 +34,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     if low - 1 > _LOWEST:
         for _ in range(50):
             port = random.randint(_LOWEST, low - 1)
-            if not port_in_use(port, host):
+            if port not in _handed_out and not port_in_use(port, host):
+                _handed_out.add(port)
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

@@ -21,6 +21,7 @@ from crm_kit.audit.scope import request_audit
 from crm_kit.auth import Role
 from crm_kit.errors import BadUserInput
 from crm_kit.graphql import PageAfter, PageInfo
+from crm_kit.listing import DateTimeRangeInput, range_condition
 from crm_kit.paging import MAX_PAGE_SIZE, page_size
 
 DEFAULT_PAGE = 50
@@ -85,7 +86,7 @@ class AuditRecord:
         description="Further details as a JSON object in text (sorted keys; masked like changes).",
         deprecation_reason="Use `details`, a JSON value.",
     )
-    request_id: str = strawberry.field(
+    request_id: strawberry.ID = strawberry.field(
         description="The request's id, as quoted in error messages; empty outside a request."
     )
     client: str = strawberry.field(
@@ -135,11 +136,8 @@ class AuditLogFilterInput:
     target_id: str | None = strawberry.field(
         default=None, description="Only actions on the record with this id."
     )
-    from_time: datetime | None = strawberry.field(
-        default=None, description="Only records at or after this time."
-    )
-    to_time: datetime | None = strawberry.field(
-        default=None, description="Only records before this time."
+    at: DateTimeRangeInput | None = strawberry.field(
+        default=None, description="Only records written in this time range."
     )
 
 
@@ -156,7 +154,7 @@ def _query(f: AuditLogFilterInput | None) -> dict[str, Any]:
     ):
         if value is not None:
             query[name] = str(value)  # plain strings only: never an operator from a client
-    bounds = {k: iso(v) for k, v in (("$gte", f.from_time), ("$lt", f.to_time)) if v is not None}
+    bounds = range_condition(f.at, "filter.at", encode=iso)
     if bounds:
         query["at"] = bounds
     return query
@@ -184,7 +182,7 @@ def _record(doc: dict[str, Any]) -> AuditRecord:
         ],
         details=doc["details"],
         details_json=json.dumps(doc["details"], ensure_ascii=False, sort_keys=True),
-        request_id=doc["request_id"],
+        request_id=strawberry.ID(doc["request_id"]),
         client=doc["client"],
         prev=doc["prev"],
         hash=doc["hash"],
