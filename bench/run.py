@@ -229,7 +229,10 @@ async def measure_cost(
         "customer 360": (CUSTOMER_360, {"id": target}),
         "customer 360 (customer with thousands of items)": (CUSTOMER_360, {"id": busiest}),
         "customer search (free text)": (SEARCH, {"f": {"text": seeded.search_terms[0]}}),
-        "customer search (owner + stage)": (SEARCH, {"f": {"ownerId": "staff3", "stage": "LEAD"}}),
+        "customer search (owner + stage)": (
+            SEARCH,
+            {"f": {"ownerId": "staff3", "stages": ["LEAD"]}},
+        ),
         "timeline page": (TIMELINE, {"id": busiest}),
     }
     gw = Gateway("", DEFAULT_DEV_JWT_SECRET, httpx.AsyncClient())

@@ -115,7 +115,7 @@ def _reads(gw: Gateway, data: SeededData) -> list[Scenario]:
         if seq % 2:
             flt: dict[str, Any] = {"text": texts[seq % len(texts)]}
         else:
-            flt = {"ownerId": owners[seq % len(owners)], "stage": "LEAD"}
+            flt = {"ownerId": owners[seq % len(owners)], "stages": ["LEAD"]}
         found = await gw.gql(SEARCH, {"f": flt})
         if not found["customers"]["edges"] and found["customers"]["totalCount"]:
             raise GraphQLError("empty page with a non-zero totalCount")

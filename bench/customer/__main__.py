@@ -133,8 +133,10 @@ async def searches(b: Bench) -> None:
     name_part = sample_person.name[:2]
     phone_suffix = sample_person.phones[0][-4:]
     filters = {
-        "stage=ACTIVE": CustomerFilter(stage=LifecycleStage.ACTIVE),
-        "owner=staff3 + stage=LEAD": CustomerFilter(owner_id="staff3", stage=LifecycleStage.LEAD),
+        "stage=ACTIVE": CustomerFilter(stages=[LifecycleStage.ACTIVE]),
+        "owner=staff3 + stage=LEAD": CustomerFilter(
+            owner_id="staff3", stages=[LifecycleStage.LEAD]
+        ),
         "region=广东省 + tags any [vip]": CustomerFilter(region="广东省", tags_any=["vip"]),
         f"text '{name_part}' (Chinese)": CustomerFilter(text=name_part),
         "text 'zw' (pinyin initials)": CustomerFilter(text="zw"),

@@ -57,7 +57,8 @@ ASSIGN = 'mutation($id: ID!, $o: ID!) { assignCustomer(id: $id, ownerId: $o, tea
 INBOX = "{ myNotifications(first: 20) { totalCount edges { node { type batch { count } } } } }"
 INBOX_COUNT = "{ myNotifications(first: 0) { totalCount } }"
 OWNED = """query($o: ID!, $after: String) {
-  customers(first: 100, after: $after, filter: {ownerId: $o}, sort: CREATED_ASC) {
+  customers(first: 100, after: $after, filter: {ownerId: $o},
+    orderBy: {field: CREATED_AT, direction: ASC}) {
     edges { node { createdAt } } pageInfo { hasNextPage endCursor } } }"""
 
 

@@ -55,7 +55,7 @@ def request(system: System, op: str, role: str, target: str) -> Awaitable[dict[s
     reps = representations(system, target)
     return {
         "read": lambda: system.gql(READ, {"id": customer.id}, role),
-        "list": lambda: system.gql(LIST, {"f": {"tag": system.tag}}, role),
+        "list": lambda: system.gql(LIST, {"f": {"tagsAny": [system.tag]}}, role),
         "search": lambda: system.gql(LIST, {"f": {"text": customer.name}}, role),
         "timeline": lambda: system.gql(TIMELINE, {"id": customer.id}, role),
         "customer360": lambda: system.gql(C360, {"id": customer.id}, role),

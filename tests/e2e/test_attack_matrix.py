@@ -252,7 +252,7 @@ _export_rows: dict[str, int | str] = {}
 async def _export(system: System, role: str) -> int | str:
     """Rows exported with personal data for the module's customers, or the error code."""
     if role not in _export_rows:
-        body = await system.gql(EXPORT, {"f": {"tag": system.tag}}, role)
+        body = await system.gql(EXPORT, {"f": {"tagsAny": [system.tag]}}, role)
         if "errors" in body:
             _export_rows[role] = body["errors"][0]["extensions"]["code"]
         else:

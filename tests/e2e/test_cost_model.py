@@ -43,7 +43,7 @@ async def test_cost_per_operation_is_the_same_at_20_and_200_customers(system: Co
         "customer 360": (CUSTOMER_360, {"id": target}),
         "customer 360 (busiest)": (CUSTOMER_360, {"id": busiest}),
         "search text": (SEARCH, {"f": {"text": small.search_terms[0]}}),
-        "search owner+stage": (SEARCH, {"f": {"ownerId": "staff3", "stage": "LEAD"}}),
+        "search owner+stage": (SEARCH, {"f": {"ownerId": "staff3", "stages": ["LEAD"]}}),
         "timeline page": (TIMELINE, {"id": busiest}),
     }
     before = {name: await system.cost(q, v) for name, (q, v) in operations.items()}

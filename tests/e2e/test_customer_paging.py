@@ -31,7 +31,8 @@ CUSTOMER_HISTORY = f"""query($id: ID!, $first: Int, $after: String) {{ customer(
   history(first: $first, after: $after) {{ {PAGE_INFO} edges {{ cursor node {{ version }} }} }}
   }} }}"""
 STAFF = f"""query($first: Int, $after: String) {{
-  staffDirectory(team: "paging", activeOnly: false, first: $first, after: $after)
+  staffDirectory(filter: {{team: "paging", includeInactive: true}}, first: $first,
+    after: $after)
   {{ {PAGE_INFO} edges {{ cursor node {{ id name }} }} }} }}"""
 JOBS = f"""query($first: Int, $after: String) {{ importJobs(first: $first, after: $after)
   {{ {PAGE_INFO} edges {{ cursor node {{ id status }} }} }} }}"""

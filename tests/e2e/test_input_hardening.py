@@ -150,7 +150,7 @@ async def test_ticket_filters_take_payloads_as_plain_values(system: System, name
 
 
 async def test_cursors_carrying_payloads_select_nothing_extra(system: System) -> None:
-    tagged = {"tag": system.tag}
+    tagged = {"tagsAny": [system.tag]}
     everything = await system.gql(CUSTOMERS, {"f": tagged, "first": 100})
     allowed = {e["node"]["id"] for e in everything["data"]["customers"]["edges"]}
     assert len(allowed) == 6

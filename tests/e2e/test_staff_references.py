@@ -24,7 +24,7 @@ SAVE_STAFF_MEMBER = """mutation($id: ID!, $n: String!, $e: String!) {
   { id } }"""
 
 OWNED_WITH_TICKETS = """query($tag: String!) {
-  customers(first: 20, filter: {tag: $tag}) { edges { node {
+  customers(first: 20, filter: {tagsAny: [$tag]}) { edges { node {
     ownerId owner { id name email }
     tickets(first: 5) { edges { node { assigneeId assignee { id name } } } }
   } } }

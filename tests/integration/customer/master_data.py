@@ -18,9 +18,15 @@ FIELDS = "id version displayName stage tags phones region industry idCardNumber 
 CREATE = (
     f"mutation($input: CreateCustomerInput!) {{ createCustomer(input: $input) {{ {FIELDS} }} }}"
 )
-SEARCH = """query($f: CustomerFilterInput, $first: Int, $after: String, $sort: CustomerSort) {
-  customers(filter: $f, first: $first, after: $after, sort: $sort) {
+SEARCH = """query($f: CustomerFilterInput, $first: Int, $after: String,
+  $order: CustomerOrderInput) {
+  customers(filter: $f, first: $first, after: $after, orderBy: $order) {
     totalCount edges { node { id displayName } } pageInfo { hasNextPage endCursor } } }"""
+# `orderBy` values of the customer list
+CREATED_DESC = {"field": "CREATED_AT", "direction": "DESC"}
+CREATED_ASC = {"field": "CREATED_AT", "direction": "ASC"}
+UPDATED_DESC = {"field": "UPDATED_AT", "direction": "DESC"}
+UPDATED_ASC = {"field": "UPDATED_AT", "direction": "ASC"}
 
 
 @dataclass

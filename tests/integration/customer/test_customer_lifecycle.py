@@ -255,11 +255,14 @@ async def test_staff_directory_is_provisioned_just_in_time_and_admin_managed(
     }
     await svc.gql("{ customers { totalCount } }", headers=carol)  # claims do not overwrite
     listing = await svc.gql(
-        '{ staffDirectory(team: "south", activeOnly: false) { edges { node { id name } } } }'
+        '{ staffDirectory(filter: {team: "south", includeInactive: true})'
+        " { edges { node { id name } } } }"
     )
     members = [e["node"] for e in listing["data"]["staffDirectory"]["edges"]]
     assert members == [{"id": "carol", "name": "Carol 陈"}]
-    active = await svc.gql('{ staffDirectory(team: "south") { totalCount edges { node { id } } } }')
+    active = await svc.gql(
+        '{ staffDirectory(filter: {team: "south"}) { totalCount edges { node { id } } } }'
+    )
     assert active["data"]["staffDirectory"] == {"totalCount": 0, "edges": []}
     customer = await svc.create(name="分配测试")
     refused = await svc.gql(

@@ -10,12 +10,15 @@ import pytest
 from crm_customer.customers.filters import CustomerFilter, index_keys, plan
 from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
 from crm_customer.indexes import INDEXES
+from crm_kit.listing import DateTimeRangeInput
 from tests.harness import observer
 from tests.integration.customer.master_data import (
     CREATE,
+    CREATED_DESC,
     ID_CARD,
     SALES,
     SEARCH,
+    UPDATED_DESC,
     USCC,
     Service,
 )
@@ -146,7 +149,8 @@ async def test_search_filters_and_free_text_in_chinese_and_english(svc: Service)
     assert await svc.search(source="REFERRAL") == ["张伟"]
     assert await svc.search(stages=["PROSPECT", "ACTIVE"]) == ["王伟"]
     assert (
-        await svc.search(createdFrom="2000-01-01T00:00:00Z", createdTo="2001-01-01T00:00:00Z") == []
+        await svc.search(created={"from": "2000-01-01T00:00:00Z", "to": "2001-01-01T00:00:00Z"})
+        == []
     )
     body = await svc.gql(SEARCH, {"f": {"text": "  !! "}})
     assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "text"
@@ -154,7 +158,7 @@ async def test_search_filters_and_free_text_in_chinese_and_english(svc: Service)
     seen: list[str] = []
     after = None
     while True:
-        body = await svc.gql(SEARCH, {"first": 2, "after": after, "sort": "UPDATED_DESC"})
+        body = await svc.gql(SEARCH, {"first": 2, "after": after, "order": UPDATED_DESC})
         page = body["data"]["customers"]
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
@@ -168,7 +172,7 @@ async def test_every_filter_path_is_served_by_an_index(svc: Service) -> None:
     listing sends it as a hint — accepted and answered correctly by the server."""
     declared = index_keys(next(s for s in INDEXES if s.collection == "customers").indexes)
     filters = {
-        "owner_id": CustomerFilter(owner_id="bob", stage=LifecycleStage.LEAD),
+        "owner_id": CustomerFilter(owner_id="bob", stages=[LifecycleStage.LEAD]),
         "team": CustomerFilter(team="east"),
         "stage": CustomerFilter(stages=[LifecycleStage.LEAD, LifecycleStage.VIP]),
         "tags": CustomerFilter(tags_any=["x"], region="北京市"),
@@ -178,7 +182,9 @@ async def test_every_filter_path_is_served_by_an_index(svc: Service) -> None:
         "tier": CustomerFilter(tier="A"),
         "kind": CustomerFilter(kind=CustomerKind.ENTERPRISE),
         "search_terms": CustomerFilter(text="索引", owner_id="bob"),
-        "created_at": CustomerFilter(created_from=datetime(2020, 1, 1, tzinfo=UTC)),
+        "created_at": CustomerFilter(
+            created=DateTimeRangeInput(from_=datetime(2020, 1, 1, tzinfo=UTC))
+        ),
     }
     for leading, flt in filters.items():
         chosen = plan(flt.query())
@@ -285,11 +291,11 @@ async def test_archive_hides_and_restore_brings_back_with_events(
 async def test_a_cursor_of_one_sort_order_is_refused_under_another(svc: Service) -> None:
     for i in range(3):
         await svc.create(name=f"排序游标{i}", phones=[f"1371234{i:04d}"])
-    first = await svc.gql(SEARCH, {"f": {"text": "排序游标"}, "first": 1, "sort": "CREATED_DESC"})
+    first = await svc.gql(SEARCH, {"f": {"text": "排序游标"}, "first": 1, "order": CREATED_DESC})
     cursor = first["data"]["customers"]["pageInfo"]["endCursor"]
-    same = {"f": {"text": "排序游标"}, "first": 1, "after": cursor, "sort": "CREATED_DESC"}
+    same = {"f": {"text": "排序游标"}, "first": 1, "after": cursor, "order": CREATED_DESC}
     assert "errors" not in await svc.gql(SEARCH, same)
-    other = await svc.gql(SEARCH, {**same, "sort": "UPDATED_DESC"})
+    other = await svc.gql(SEARCH, {**same, "order": UPDATED_DESC})
     [error] = other["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["fieldErrors"][0]["field"] == "after"

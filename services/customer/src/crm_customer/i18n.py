@@ -77,7 +77,6 @@ CATALOG = Catalog(
         "INVALID_TRANSITION": ("不允许的阶段变更", "This stage change is not allowed"),
         "INVALID_CURSOR": ("分页游标无效", "Malformed cursor"),
         "INVALID_SEARCH": ("搜索内容无可检索的字词", "The search text has nothing searchable"),
-        "INVALID_RANGE": ("时间范围无效", "The time range is invalid"),
         "NOT_SEARCHABLE": (
             "您的角色只能看到该类信息的脱敏值，不能按其搜索",
             "Your role sees this kind of data masked and cannot search by it",

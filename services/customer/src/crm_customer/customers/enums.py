@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_customer.customers.filters import SortOrder
+from crm_customer.customers.filters import CustomerOrderField
 from crm_customer.customers.values import (
     CompanySize,
     CustomerKind,
@@ -75,15 +75,14 @@ CompanySizeEnum = described_enum(
         "LARGE": "A large enterprise.",
     },
 )
-SortEnum = described_enum(
-    SortOrder,
-    name="CustomerSort",
-    description="The order of the customer list. A cursor is bound to the order it was made "
-    "in: under another order it is BAD_USER_INPUT (`after` INVALID_CURSOR).",
+CustomerOrderFieldEnum = described_enum(
+    CustomerOrderField,
+    name="CustomerOrderField",
+    description="What the customer list is ordered by: a time, then the customer's id in the "
+    "same direction (so records with the same time keep one order across pages).",
     values={
-        "CREATED_DESC": "Newest first, by createdAt (the default).",
-        "CREATED_ASC": "Oldest first, by createdAt.",
-        "UPDATED_DESC": "Most recently changed first, by updatedAt.",
+        "CREATED_AT": "When the customer was created (`createdAt`).",
+        "UPDATED_AT": "When the customer last changed (`updatedAt`).",
     },
 )
 PhoneKindEnum = described_enum(

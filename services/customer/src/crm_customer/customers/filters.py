@@ -1,4 +1,4 @@
-"""The customer list (pure): a filter → its MongoDB query, the sort and its cursors, and which
+"""The customer list (pure): a filter → its MongoDB query, the order and its cursors, and which
 declared index serves the listing.
 
 Listings pass the chosen index as a `hint`, so on a real MongoDB every filter path reads
@@ -21,30 +21,65 @@ from crm_customer.customers.model import Customer
 from crm_customer.customers.search import Seal, query_terms, unsealed
 from crm_customer.customers.values import CustomerKind, LifecycleStage, Source
 from crm_kit.errors import BadUserInput
+from crm_kit.listing import DateTimeRangeInput, OrderDirection, range_condition
 from crm_kit.mongo import Document
 from crm_kit.paging import Keyset, encode_cursor
 
 
-class SortOrder(StrEnum):
-    CREATED_DESC = "CREATED_DESC"
-    CREATED_ASC = "CREATED_ASC"
-    UPDATED_DESC = "UPDATED_DESC"
+class CustomerOrderField(StrEnum):
+    """What the customer list is ordered by (then by id, in the same direction)."""
+
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
 
 
-SORT_FIELD = {
-    SortOrder.CREATED_DESC: ("created_at", -1),
-    SortOrder.CREATED_ASC: ("created_at", 1),
-    SortOrder.UPDATED_DESC: ("updated_at", -1),
+ORDER_KEY = {
+    CustomerOrderField.CREATED_AT: "created_at",
+    CustomerOrderField.UPDATED_AT: "updated_at",
 }
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerOrder:
+    """The list's order: a time field, then the id, both in `direction` (so a page ends at a
+    (time, id) keyset). Every order is served by an index read forwards or backwards."""
+
+    field: CustomerOrderField = CustomerOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+    @property
+    def key(self) -> str:
+        """The stored field the list is sorted by."""
+        return ORDER_KEY[self.field]
+
+    @property
+    def sign(self) -> int:
+        """MongoDB's sort direction: 1 ascending, -1 descending."""
+        return -1 if self.direction is OrderDirection.DESC else 1
+
+    @property
+    def cursor_order(self) -> str:
+        """What a cursor is bound to: CREATED_DESC, CREATED_ASC, UPDATED_DESC or UPDATED_ASC
+        (the names of the former `sort`, so the cursors it made stay valid)."""
+        return f"{self.field.removesuffix('_AT')}_{self.direction.value}"
+
+    def at(self, customer: Customer) -> datetime:
+        """The customer's value of the order's time field."""
+        return (
+            customer.updated_at
+            if self.field is CustomerOrderField.UPDATED_AT
+            else customer.created_at
+        )
+
+
+DEFAULT_ORDER = CustomerOrder()
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerFilter:
-    stage: LifecycleStage | None = None
     stages: list[LifecycleStage] = field(default_factory=list)
     owner_id: str | None = None
     team: str | None = None
-    tag: str | None = None
     tags_any: list[str] = field(default_factory=list)
     tags_all: list[str] = field(default_factory=list)
     tier: str | None = None
@@ -52,10 +87,8 @@ class CustomerFilter:
     kind: CustomerKind | None = None
     industry: str | None = None
     region: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
+    created: DateTimeRangeInput | None = None
+    updated: DateTimeRangeInput | None = None
     text: str | None = None
     include_archived: bool = False
     archived_only: bool = False
@@ -65,14 +98,11 @@ class CustomerFilter:
         """`seal`: the data protector's search_token, so phone and email searches match the
         sealed tokens stored for them (without it they match nothing)."""
         query: Document = {"merged_into": None, **self._equalities(), **self._lists()}
-        for name, start, low, high in (
-            ("created_at", "createdFrom", self.created_from, self.created_to),
-            ("updated_at", "updatedFrom", self.updated_from, self.updated_to),
-        ):
-            if low and high and low > high:  # named as the filter input names the start
-                raise BadUserInput.single(start, "INVALID_RANGE", "Range start is after its end")
-            bounds = {k: v for k, v in (("$gte", low), ("$lt", high)) if v is not None}
-            if bounds:
+        for name, path, period in (
+            ("created_at", "filter.created", self.created),
+            ("updated_at", "filter.updated", self.updated),
+        ):  # a reversed range: BAD_USER_INPUT naming `<path>.to`
+            if bounds := range_condition(period, path):
                 query[name] = bounds
         if self.text is not None and self.text.strip():
             terms = query_terms(self.text, seal)
@@ -102,13 +132,11 @@ class CustomerFilter:
     def _lists(self) -> Document:
         """The stage and tag conditions."""
         query: Document = {}
-        stages = [str(s) for s in ([self.stage] if self.stage else []) + self.stages]
+        stages = [str(s) for s in self.stages]
         if stages:
             query["stage"] = stages[0] if len(stages) == 1 else {"$in": stages}
         tags: Document = {}
-        if self.tag is not None:
-            tags["$all"] = [self.tag, *self.tags_all]
-        elif self.tags_all:
+        if self.tags_all:
             tags["$all"] = list(self.tags_all)
         if self.tags_any:
             tags["$in"] = list(self.tags_any)
@@ -117,9 +145,9 @@ class CustomerFilter:
         return query
 
 
-def cursor_for(customer: Customer, sort: SortOrder) -> str:
-    value = customer.updated_at if sort is SortOrder.UPDATED_DESC else customer.created_at
-    return encode_cursor(Keyset(value, customer.id), order=str(sort))
+def cursor_for(customer: Customer, order: CustomerOrder) -> str:
+    """The customer's cursor in the list under `order` (refused under another order)."""
+    return encode_cursor(Keyset(order.at(customer), customer.id), order=order.cursor_order)
 
 
 # --- which index serves a listing ----------------------------------------------------------

@@ -15,16 +15,20 @@ from crm_customer.customers.arguments import (
     ExpectedVersion,
     Filter,
 )
-from crm_customer.customers.enums import SortEnum
-from crm_customer.customers.filters import SortOrder, cursor_for
+from crm_customer.customers.filters import cursor_for
 from crm_customer.customers.inputs import CreateCustomerInput, UpdateCustomerInput
-from crm_customer.customers.list_inputs import BulkChangeInput, CustomerFilterInput, to_filter
+from crm_customer.customers.list_inputs import (
+    NEWEST_FIRST,
+    BulkChangeInput,
+    CustomerFilterInput,
+    CustomerOrderInput,
+    to_filter,
+)
 from crm_customer.customers.model import Customer as CustomerModel
 from crm_customer.customers.queries import Statistics
 from crm_customer.customers.results import (
     BulkItemResult,
     BulkResult,
-    CountBucket,
     CustomerConnection,
     CustomerEdge,
     CustomerStatistics,
@@ -39,7 +43,7 @@ from crm_customer.customers.validators import INDUSTRY_SECTIONS
 from crm_customer.graphql.context import Info
 from crm_kit.audit import record_now
 from crm_kit.events import utcnow
-from crm_kit.graphql import page_info
+from crm_kit.graphql import CountBucket, page_info
 from crm_kit.paging import MAX_PAGE_SIZE, page_size
 from crm_kit.policy import Action, Scope
 
@@ -106,10 +110,10 @@ class CustomerQuery:
         return Customer.from_model(await customer_loader(info).load(str(id)))
 
     @strawberry.field(
-        description="Customers matching a filter, newest first unless sorted: those the caller "
-        "may list (ADMIN, SERVICE, ANALYST every one; MANAGER their team's; SALES their own). "
-        "Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR, the filter's "
-        "field errors), FORBIDDEN."
+        description="Customers matching a filter, newest first unless `orderBy` says otherwise: "
+        "those the caller may list (ADMIN, SERVICE, ANALYST every one; MANAGER their team's; "
+        "SALES their own). Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` "
+        "INVALID_CURSOR, the filter's field errors), FORBIDDEN."
     )
     async def customers(
         self,
@@ -124,24 +128,28 @@ class CustomerQuery:
         after: Annotated[
             str | None,
             strawberry.argument(
-                description="The `endCursor` of the previous page, made under the same `sort` "
-                "(INVALID_CURSOR otherwise); null: the first page."
+                description="The `endCursor` of the previous page, made under the same "
+                "`orderBy` (INVALID_CURSOR otherwise); null: the first page."
             ),
         ] = None,
         filter: Filter = None,
-        sort: Annotated[
-            SortEnum, strawberry.argument(description="The order; CREATED_DESC by default.")  # type: ignore[valid-type]
-        ] = SortOrder.CREATED_DESC,
+        order_by: Annotated[
+            CustomerOrderInput | None,
+            strawberry.argument(
+                description="The order: `{field: CREATED_AT, direction: DESC}` (newest first) "
+                "by default and when null."
+            ),
+        ] = NEWEST_FIRST,
     ) -> CustomerConnection:
         scope = access.condition(info.context.principal, Action.LIST)
         if scope is None:
             raise access.forbidden("*", Action.LIST)
-        order = SortOrder(sort)
+        order = (order_by or NEWEST_FIRST).to_model()
         page = await info.context.deps.customer_queries.page(
             to_filter(filter, info.context.principal),
             first=max(1, page_size(first, 20, access.options())),
             after=after,
-            sort=order,
+            order=order,
             scope=scope,
         )
         edges = [

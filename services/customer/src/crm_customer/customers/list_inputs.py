@@ -1,9 +1,7 @@
-"""GraphQL inputs that select or change many customers: the list filter (as the caller may
-search) and a bulk change."""
+"""GraphQL inputs that select, order or change many customers: the list filter (as the caller
+may search), the list order and a bulk change."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import strawberry
 
@@ -11,9 +9,15 @@ from crm_customer import access
 from crm_customer.catalog.field_values import ValueFilter
 from crm_customer.catalog.graphql import CustomFieldFilterInput
 from crm_customer.customers.bulk import BulkChange
-from crm_customer.customers.enums import CustomerKindEnum, LifecycleStageEnum, SourceEnum
-from crm_customer.customers.filters import CustomerFilter
+from crm_customer.customers.enums import (
+    CustomerKindEnum,
+    CustomerOrderFieldEnum,
+    LifecycleStageEnum,
+    SourceEnum,
+)
+from crm_customer.customers.filters import CustomerFilter, CustomerOrder, CustomerOrderField
 from crm_kit.auth import Principal
+from crm_kit.listing import DateTimeRangeInput, OrderDirection
 from crm_kit.policy import MAX_FILTER_ITEMS, MAX_FILTER_TEXT, check_sizes
 
 
@@ -21,8 +25,11 @@ def _in(what: str) -> str:
     return f"Only customers {what}."
 
 
-def _time(what: str, bound: str) -> str:
-    return f"Only customers {what} {bound} (ISO 8601 date-time; without an offset, UTC)."
+def _period(what: str, name: str) -> str:
+    return (
+        f"Only customers {what} in this range: at or after `from`, before `to` (either end may "
+        f"be left out). `to` before `from` is `filter.{name}.to` OUT_OF_RANGE."
+    )
 
 
 @strawberry.input(
@@ -32,9 +39,6 @@ def _time(what: str, bound: str) -> str:
     "records never match."
 )
 class CustomerFilterInput:
-    stage: LifecycleStageEnum | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description=_in("in this stage (or one of `stages`)")
-    )
     stages: list[LifecycleStageEnum] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description=_in("in any of these stages")
     )
@@ -42,9 +46,6 @@ class CustomerFilterInput:
         default=None, description=_in("owned by this staff member")
     )
     team: str | None = strawberry.field(default=None, description=_in("of this team"))
-    tag: str | None = strawberry.field(
-        default=None, description=_in("holding this tag (and every one of `tagsAll`)")
-    )
     tags_any: list[str] = strawberry.field(
         default_factory=list, description=_in("holding at least one of these tags")
     )
@@ -64,21 +65,11 @@ class CustomerFilterInput:
     region: str | None = strawberry.field(
         default=None, description=_in("whose region (first address's province) is this")
     )
-    created_from: datetime | None = strawberry.field(
-        default=None, description=_time("created", "at or after this time")
+    created: DateTimeRangeInput | None = strawberry.field(
+        default=None, description=_period("created (`createdAt`)", "created")
     )
-    created_to: datetime | None = strawberry.field(
-        default=None,
-        description=_time("created", "before this time")
-        + " Before `createdFrom`: `createdFrom` INVALID_RANGE.",
-    )
-    updated_from: datetime | None = strawberry.field(
-        default=None, description=_time("last changed", "at or after this time")
-    )
-    updated_to: datetime | None = strawberry.field(
-        default=None,
-        description=_time("last changed", "before this time")
-        + " Before `updatedFrom`: `updatedFrom` INVALID_RANGE.",
+    updated: DateTimeRangeInput | None = strawberry.field(
+        default=None, description=_period("last changed (`updatedAt`)", "updated")
     )
     text: str | None = strawberry.field(
         default=None,
@@ -105,7 +96,6 @@ class CustomerFilterInput:
             {
                 "ownerId": self.owner_id,
                 "team": self.team,
-                "tag": self.tag,
                 "tagsAny": list(self.tags_any),
                 "tagsAll": list(self.tags_all),
                 "tier": self.tier,
@@ -116,11 +106,9 @@ class CustomerFilterInput:
             }
         )
         return CustomerFilter(
-            stage=self.stage,
             stages=list(self.stages),
             owner_id=str(self.owner_id) if self.owner_id else None,
             team=self.team,
-            tag=self.tag,
             tags_any=list(self.tags_any),
             tags_all=list(self.tags_all),
             tier=self.tier,
@@ -128,15 +116,38 @@ class CustomerFilterInput:
             kind=self.kind,
             industry=self.industry,
             region=self.region,
-            created_from=self.created_from,
-            created_to=self.created_to,
-            updated_from=self.updated_from,
-            updated_to=self.updated_to,
+            created=self.created,
+            updated=self.updated,
             text=self.text,
             include_archived=self.include_archived,
             archived_only=self.archived_only,
             custom_fields=[ValueFilter(c.key, c.value) for c in self.custom_fields],
         )
+
+
+@strawberry.input(
+    description="The order of the customer list: by one time field, then by the customer's id "
+    "in the same direction. A cursor is bound to the order it was made in: sent with another "
+    "order it is BAD_USER_INPUT (`after` INVALID_CURSOR); start from the first page when the "
+    "order changes."
+)
+class CustomerOrderInput:
+    field: CustomerOrderFieldEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The time the list is ordered by."
+    )
+    direction: OrderDirection = strawberry.field(
+        description="ASC: oldest first; DESC: newest (most recent) first."
+    )
+
+    def to_model(self) -> CustomerOrder:
+        return CustomerOrder(CustomerOrderField(self.field), OrderDirection(self.direction))
+
+
+# The order when none is given: newest first.
+NEWEST_FIRST = CustomerOrderInput(
+    field=CustomerOrderField.CREATED_AT,  # type: ignore[arg-type]
+    direction=OrderDirection.DESC,
+)
 
 
 @strawberry.input(

@@ -13,12 +13,7 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_customer.customers.documents import from_document
-from crm_customer.customers.filters import (
-    SORT_FIELD,
-    CustomerFilter,
-    SortOrder,
-    plan,
-)
+from crm_customer.customers.filters import DEFAULT_ORDER, CustomerFilter, CustomerOrder, plan
 from crm_customer.customers.model import Customer
 from crm_customer.customers.store import CUSTOMERS
 from crm_customer.history.store import VERSIONS
@@ -113,17 +108,18 @@ class CustomerQueries:
         flt: CustomerFilter,
         first: int,
         after: str | None,
-        sort: SortOrder = SortOrder.CREATED_DESC,
+        order: CustomerOrder = DEFAULT_ORDER,
         scope: Mapping[str, Any] | None = None,
     ) -> Page:
         """`scope`: the caller's access condition (crm_kit.policy), ANDed to the filter so
-        neither the page nor `total` includes a record the caller may not see."""
+        neither the page nor `total` includes a record the caller may not see. `after`: a
+        cursor made under the same `order` (INVALID_CURSOR otherwise)."""
         base = restrict(flt.query(self._protector.search_token), scope or {})
         query = dict(base)
-        name, direction = SORT_FIELD[sort]
+        name, direction = order.key, order.sign
         index = plan(base, name).index
         if after:
-            position = decode_cursor(after, order=str(sort))
+            position = decode_cursor(after, order=order.cursor_order)
             op = "$lt" if direction < 0 else "$gt"
             query["$or"] = [
                 {name: {op: position.at}},

@@ -10,14 +10,14 @@ import strawberry
 
 from crm_customer.customers.types import Customer
 from crm_customer.i18n import EN, language_var
-from crm_kit.graphql import PageInfo, described_enum
+from crm_kit.graphql import CountBucket, PageInfo, described_enum
 
 
 @strawberry.type(description="One customer of a page of the customer list.")
 class CustomerEdge:
     cursor: str = strawberry.field(
         description="Opaque cursor of this customer: pass it as `after` for the customers after "
-        "it, with the same `sort`."
+        "it, with the same `orderBy`."
     )
     node: Customer = strawberry.field(description="The customer.")
 
@@ -69,15 +69,6 @@ class BulkResult:
     items: list[BulkItemResult] = strawberry.field(
         description="One result per customer (at most 500), those refused for access first."
     )
-
-
-@strawberry.type(description="How many customers share one value of a field.")
-class CountBucket:
-    key: str | None = strawberry.field(
-        description="The value (a stage, source, industry section, region, owner id, kind or "
-        "tier); null for the customers without one."
-    )
-    count: int = strawberry.field(description="How many customers have it.")
 
 
 @strawberry.type(description="How many customers were created in one week.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Self
 
@@ -12,11 +13,12 @@ from strawberry.extensions import SchemaExtension
 
 from crm_customer import access
 from crm_customer.graphql.context import Context, Info
-from crm_customer.staff.model import Staff, StaffDraft
+from crm_customer.staff.model import Staff, StaffDraft, StaffFilter
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, Forbidden
 from crm_kit.graphql import PageAfter, PageFirst, PageInfo, page_info
 from crm_kit.paging import decode_position, encode_position, page_size
+from crm_kit.policy import MAX_FILTER_TEXT, check_sizes
 
 DEFAULT_STAFF_PAGE = 100
 _DIRECTORY = "staff"  # the cursor's list: the directory by team, name and id
@@ -125,8 +127,33 @@ class StaffMemberConnection:
         description="Where this page ends and whether another follows."
     )
     total_count: int = strawberry.field(
-        description="How many members match `team` and `activeOnly`, over all pages."
+        description="How many members match the filter, over all pages."
     )
+
+
+@strawberry.input(
+    description="Which members of the staff directory: every condition given must hold."
+)
+class StaffFilterInput:
+    team: str | None = strawberry.field(
+        default=None,
+        description="Only this team's members. Null: ADMIN every team, MANAGER, SALES and "
+        "SERVICE their own; another team than the caller's is FORBIDDEN unless ADMIN.",
+    )
+    include_inactive: bool = strawberry.field(
+        default=False,
+        description="Inactive members too; false (the default): only active members.",
+    )
+    text: str | None = strawberry.field(
+        default=None,
+        description="Only members whose name or staff id starts with this text, in any case "
+        f"(whitespace collapsed; blank: no condition); at most {MAX_FILTER_TEXT} characters "
+        "(`filter.text` TOO_LONG).",
+    )
+
+    def to_model(self) -> StaffFilter:
+        check_sizes({"filter.team": self.team, "filter.text": self.text})
+        return StaffFilter(self.team, self.include_inactive, self.text)
 
 
 @strawberry.input(
@@ -172,26 +199,27 @@ class StaffQuery:
         return StaffMember.from_model(member)
 
     @strawberry.field(
-        description="The staff directory, by team and name. ADMIN: any team; MANAGER, SALES, "
-        "SERVICE: their own. Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` "
-        "INVALID_CURSOR), FORBIDDEN (another team; ANALYST)."
+        description="The staff directory, by team (no team first), name and id. ADMIN: any "
+        "team; MANAGER, SALES, SERVICE: their own. Errors: BAD_USER_INPUT (`first` "
+        "OUT_OF_RANGE, `after` INVALID_CURSOR, `filter.team` and `filter.text` TOO_LONG), "
+        "FORBIDDEN (another team; ANALYST)."
     )
     async def staff_directory(
         self,
         info: Info,
-        team: Annotated[
-            str | None,
+        filter: Annotated[
+            StaffFilterInput | None,
             strawberry.argument(
-                description="Only this team (null: ADMIN every team, others their own)."
+                description="Which members; null: the active members of every team the caller "
+                "may list."
             ),
         ] = None,
-        active_only: Annotated[
-            bool, strawberry.argument(description="Only active members (default true).")
-        ] = True,
         first: PageFirst = DEFAULT_STAFF_PAGE,
         after: PageAfter = None,
     ) -> StaffMemberConnection:
-        team = access.staff_team(info.context.principal, team)  # TEAM scope: their own team
+        flt = (filter or StaffFilterInput()).to_model()
+        # TEAM scope: their own team
+        flt = replace(flt, team=access.staff_team(info.context.principal, flt.team))
         size = page_size(first, DEFAULT_STAFF_PAGE, access.options())
         position = None
         if after is not None:
@@ -199,9 +227,7 @@ class StaffQuery:
             if last_team is not None and not isinstance(last_team, str):
                 raise BadUserInput.single("after", "INVALID_CURSOR", "after is not a valid cursor")
             position = (last_team, name, id)
-        found, total = await info.context.deps.staff.directory_page(
-            team, active_only, size + 1, position
-        )
+        found, total = await info.context.deps.staff.directory_page(flt, size + 1, position)
         edges = [
             StaffMemberEdge(
                 cursor=encode_position([s.team, s.name, s.id], _DIRECTORY),

@@ -56,6 +56,17 @@ class StaffDraft:
     active: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class StaffFilter:
+    """Which members the directory lists: one team's (None: every team), only active ones
+    unless `include_inactive`, and with `text` those whose name or id starts with it (any
+    case)."""
+
+    team: str | None = None
+    include_inactive: bool = False
+    text: str | None = None
+
+
 def validated(
     draft: StaffDraft, *, actor: str, now: datetime, created_at: datetime | None = None
 ) -> Staff:

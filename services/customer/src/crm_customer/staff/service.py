@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_customer.staff.model import Staff, StaffDraft, validated
+from crm_customer.staff.model import Staff, StaffDraft, StaffFilter, validated
 from crm_customer.staff.store import StaffRepository
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import NotFound
@@ -42,13 +42,12 @@ class StaffService:
 
     async def directory_page(
         self,
-        team: str | None,
-        active_only: bool,
+        flt: StaffFilter,
         first: int,
         after: tuple[str | None, str, str] | None,
     ) -> tuple[list[Staff], int]:
         """A page of the directory (see StaffRepository.page) and the total."""
-        return await self.staff.page(team, active_only, first, after)
+        return await self.staff.page(flt, first, after)
 
     async def upsert(
         self, actor: Principal, draft: StaffDraft, idempotency_key: str | None = None

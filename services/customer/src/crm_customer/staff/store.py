@@ -4,13 +4,14 @@ just-in-time provisioning (claims never overwrite what an ADMIN set) and the ADM
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import asdict, replace
 from datetime import datetime
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.staff.model import Staff, from_claims
+from crm_customer.staff.model import Staff, StaffFilter, from_claims
 from crm_kit.auth import Principal
 from crm_kit.mongo import Document, Session
 from crm_kit.staff import STAFF, StaffDirectory, staff_index
@@ -28,6 +29,21 @@ def _provisioned(principal: Principal, now: datetime) -> Document:
     doc = _doc(from_claims(principal, now))
     del doc["_id"]
     return doc
+
+
+def directory_query(flt: StaffFilter) -> Document:
+    """The condition of a directory filter; `text` is a literal prefix (escaped, never a
+    pattern from the client) of the name or the id, in any case."""
+    query: Document = {}
+    if flt.team:
+        query["team"] = flt.team
+    if not flt.include_inactive:
+        query["active"] = True
+    text = " ".join((flt.text or "").split())
+    if text:
+        prefix = {"$regex": f"^{re.escape(text)}", "$options": "i"}
+        query["$or"] = [{"name": prefix}, {"_id": prefix}]
+    return query
 
 
 def _staff(doc: Document) -> Staff:
@@ -68,18 +84,13 @@ class StaffRepository:
 
     async def page(
         self,
-        team: str | None,
-        active_only: bool,
+        flt: StaffFilter,
         first: int,
         after: tuple[str | None, str, str] | None,
     ) -> tuple[builtins.list[Staff], int]:
         """A page of the directory by team (no team first), name and id, after the (team,
         name, id) of a page's last member; and how many match over all pages."""
-        query: Document = {}
-        if team:
-            query["team"] = team
-        if active_only:
-            query["active"] = True
+        query = directory_query(flt)
         total = await self._staff.count_documents(query)
         if after is not None:
             last_team, name, id = after
