@@ -49,7 +49,7 @@ from crm_interaction.tickets import model as tickets
 from crm_interaction.tickets import sla
 from crm_interaction.tickets.store import ticket_to_doc
 from crm_interaction.timeline import model as timeline
-from crm_interaction.timeline.queries import TimelineQueries
+from crm_interaction.timeline.queries import TimelineFilter, TimelineQueries
 from crm_interaction.timeline.store import entry_to_doc
 from crm_kit.auth import Principal, Role
 from crm_kit.events import utcnow
@@ -160,27 +160,28 @@ async def seeded(uri: str, n: int, others: int, reps: int) -> Bench:
 async def timeline_reads(b: Bench) -> None:
     repo, target, reps, n = TimelineQueries(b.db), b.target, b.reps, b.n
     print(f"\ntimeline of the customer with {n:,} items (page of 20):")
-    line("first page (20 items)", await timed(lambda: repo.page(target, 20, None, None), reps))
-    line("totalCount alone", await timed(lambda: repo.count(target, None), reps))
+    line("first page (20 items)", await timed(lambda: repo.page(target, 20, None), reps))
+    line("totalCount alone", await timed(lambda: repo.count(target), reps))
     both = await timed(
-        lambda: asyncio.gather(repo.page(target, 20, None, None), repo.count(target, None)), reps
+        lambda: asyncio.gather(repo.page(target, 20, None), repo.count(target)), reps
     )
     line("first page + totalCount (as the 360 query asks)", both)
-    entries, _ = await repo.page(target, n // 2, None, None)
+    entries, _ = await repo.page(target, n // 2, None)
     middle = Keyset(entries[-1].at, entries[-1].id)
-    after = await timed(lambda: repo.page(target, 20, middle, None), reps)
+    after = await timed(lambda: repo.page(target, 20, middle), reps)
     line(f"page after item {n // 2} (keyset cursor)", after)
-    kinds = [timeline.TimelineKind.TICKET]
+    tickets_only = TimelineFilter(kinds=(timeline.TimelineKind.TICKET,))
     line(
-        "first page, kinds=[TICKET]", await timed(lambda: repo.page(target, 20, None, kinds), reps)
+        "first page, kinds=[TICKET]",
+        await timed(lambda: repo.page(target, 20, None, tickets_only), reps),
     )
     print("\nper-customer paged fields for a 20-customer _entities batch:")
     line(
         "timeline first pages, one aggregate ($unionWith per customer)",
-        await timed(lambda: repo.pages(b.batch, 20, None, None), reps),
+        await timed(lambda: repo.pages(b.batch, 20, None), reps),
     )
     one_by_one: list[Callable[[], Awaitable[Any]]] = [
-        partial(repo.page, c, 20, None, None) for c in b.batch
+        partial(repo.page, c, 20, None) for c in b.batch
     ]
     line(
         "timeline first pages, one query per customer (before)",

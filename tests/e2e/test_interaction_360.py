@@ -55,10 +55,15 @@ async def customer_with(system: SystemHandle, name: str, items: int) -> str:
             {"c": customer_id, "t": f"消息 {i}", "at": (now - timedelta(hours=i + 1)).isoformat()},
         )
         await system.ok(
-            """mutation($c: ID!, $x: String!, $at: DateTime!) {
+            """mutation($c: ID!, $x: String!, $e: ID!, $at: DateTime!) {
               recordPurchase(input: {customerId: $c, orderNumber: $x, amount: "88.80",
-                currency: "CNY", purchasedAt: $at, source: "erp", externalId: $x}) { changed } }""",
-            {"c": customer_id, "x": unique("so"), "at": (now - timedelta(days=i + 1)).isoformat()},
+                currency: "CNY", purchasedAt: $at, source: "erp", externalId: $e}) { changed } }""",
+            {
+                "c": customer_id,
+                "x": (so := unique("so")),
+                "e": so,
+                "at": (now - timedelta(days=i + 1)).isoformat(),
+            },
         )
         await system.ok(
             """mutation($c: ID!) { createTicket(input: {customerId: $c, type: FAULT,

@@ -23,9 +23,9 @@ PAGE = 2
 CUSTOMER = (
     """mutation($n: String!) { createCustomer(input: {kind: ENTERPRISE, name: $n}) { id } }"""
 )
-PURCHASE = """mutation($c: ID!, $x: String!, $at: DateTime!) {
+PURCHASE = """mutation($c: ID!, $x: String!, $e: ID!, $at: DateTime!) {
   recordPurchase(input: {customerId: $c, orderNumber: $x, amount: "10.00", currency: "CNY",
-    purchasedAt: $at, source: "erp", externalId: $x}) { purchase { id } } }"""
+    purchasedAt: $at, source: "erp", externalId: $e}) { purchase { id } } }"""
 TASK = """mutation($c: ID!, $t: String!, $due: DateTime!) {
   createTask(input: {customerId: $c, title: $t, dueAt: $due}) { id } }"""
 COMPLETE = "mutation($id: ID!) { completeTask(id: $id) { status } }"
@@ -38,9 +38,8 @@ PURCHASES = (
 )
 TASKS = (
     "query($id: ID!, $first: Int, $after: String, $s: [TaskStatus!]) { customer(id: $id) { "
-    "tasks(statuses: $s, first: $first, after: $after) { "
-    + CONNECTION % "id customerId dueAt status"
-    + " } } }"
+    "tasks(filter: {statuses: $s}, orderBy: {field: DUE_AT, direction: DESC}, first: $first, "
+    "after: $after) { " + CONNECTION % "id customerId dueAt status" + " } } }"
 )
 MY_TASKS = (
     "query($first: Int, $after: String) { myTasks(first: $first, after: $after) { "
@@ -101,7 +100,7 @@ async def test_interaction_lists_page_to_their_second_page(system: SystemHandle)
     tasks: list[str] = []
     for i in range(ITEMS):
         at = (now - timedelta(days=i + 1)).isoformat()
-        await system.ok(PURCHASE, {"c": customer, "x": unique("so"), "at": at})
+        await system.ok(PURCHASE, {"c": customer, "x": (so := unique("so")), "e": so, "at": at})
         due = (now + timedelta(days=i + 1)).isoformat()
         created = await system.ok(TASK, {"c": customer, "t": f"回访 {i}", "due": due})
         tasks.append(created["createTask"]["id"])

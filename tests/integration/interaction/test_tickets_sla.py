@@ -26,7 +26,7 @@ CREATE = f"""
 mutation($input: CreateTicketInput!) {{ createTicket(input: $input) {{ {TICKET_FIELDS} }} }}
 """
 ASSIGN = f"""
-mutation($id: ID!, $agent: String, $team: String, $strategy: AssignStrategy!) {{
+mutation($id: ID!, $agent: String, $team: String, $strategy: AssignmentStrategy!) {{
   assignTicket(id: $id, agentId: $agent, team: $team, strategy: $strategy) {{ {TICKET_FIELDS} }}
 }}"""
 STATUS = f"""
@@ -272,8 +272,8 @@ async def test_task_reminders_fire_once_with_two_replicas(pair: Replicas) -> Non
 
 
 ANALYTICS = """
-query($from: DateTime!, $to: DateTime!, $team: String) {
-  serviceAnalytics(from: $from, to: $to, team: $team) {
+query($from: DateTime, $to: DateTime, $team: String) {
+  serviceAnalytics(period: {from: $from, to: $to}, team: $team) {
     total byType { key count } byPriority { key count }
     firstResponse { count medianMinutes p90Minutes }
     resolution { count medianMinutes p90Minutes }
@@ -330,7 +330,20 @@ async def test_service_analytics_for_a_team(pair: Replicas) -> None:
     sales = await pair.a.query(ANALYTICS, period, headers=auth_headers(sub="s", roles=("SALES",)))
     assert first_error(sales)["extensions"]["code"] == "FORBIDDEN"
     backwards = await pair.a.query(ANALYTICS, {**period, "to": "2026-11-01T00:00:00Z"})
-    assert first_error(backwards)["extensions"]["fieldErrors"][0]["code"] == "BEFORE_FROM"
+    assert first_error(backwards)["extensions"]["fieldErrors"][0]["code"] == "OUT_OF_RANGE"
+    assert first_error(backwards)["extensions"]["fieldErrors"][0]["field"] == "period.to"
+    # the period's ends are both required: every missing one is named
+    open_ended = await pair.a.query(ANALYTICS, {**period, "to": None})
+    assert [
+        (e["field"], e["code"]) for e in first_error(open_ended)["extensions"]["fieldErrors"]
+    ] == [("period.to", "REQUIRED")]
+    unbounded = await pair.a.query(ANALYTICS, {"from": None, "to": None, "team": team})
+    assert [
+        (e["field"], e["code"]) for e in first_error(unbounded)["extensions"]["fieldErrors"]
+    ] == [
+        ("period.from", "REQUIRED"),
+        ("period.to", "REQUIRED"),
+    ]
 
 
 async def test_completing_a_recurring_task_creates_the_next(pair: Replicas) -> None:

@@ -29,7 +29,7 @@ TIMELINE = """
 query($reps: [_Any!]!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   _entities(representations: $reps) {
     ... on Customer {
-      timeline(first: $first, after: $after, kinds: $kinds) {
+      timeline(filter: {kinds: $kinds}, first: $first, after: $after) {
         totalCount
         edges { cursor node { id kind refId at title summary status } }
         pageInfo { hasNextPage hasPreviousPage endCursor }

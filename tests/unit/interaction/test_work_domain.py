@@ -15,7 +15,7 @@ from crm_interaction.purchases.model import RecordPurchase, build, from_minor, t
 from crm_interaction.tasks import model as tasks
 from crm_interaction.tasks.model import NewTask
 from crm_interaction.tickets import model as tickets
-from crm_interaction.tickets.model import AssignStrategy, pick_agent
+from crm_interaction.tickets.assignment import AssignmentStrategy, pick_agent
 from crm_kit.errors import BadUserInput
 from tests.support import field_codes
 
@@ -25,15 +25,15 @@ NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 def test_least_loaded_and_round_robin_pick_within_the_team() -> None:
     agents = ["wang", "li", "zhao"]
     assert (
-        pick_agent(agents, {"li": 3, "wang": 1, "zhao": 1}, AssignStrategy.LEAST_LOADED, None)
+        pick_agent(agents, {"li": 3, "wang": 1, "zhao": 1}, AssignmentStrategy.LEAST_LOADED, None)
         == "wang"
     )
-    assert pick_agent(agents, {"wang": 2}, AssignStrategy.LEAST_LOADED, None) == "li"
-    assert pick_agent(agents, {}, AssignStrategy.ROUND_ROBIN, None) == "li"
-    assert pick_agent(agents, {}, AssignStrategy.ROUND_ROBIN, "li") == "wang"
-    assert pick_agent(agents, {}, AssignStrategy.ROUND_ROBIN, "zhao") == "li"
+    assert pick_agent(agents, {"wang": 2}, AssignmentStrategy.LEAST_LOADED, None) == "li"
+    assert pick_agent(agents, {}, AssignmentStrategy.ROUND_ROBIN, None) == "li"
+    assert pick_agent(agents, {}, AssignmentStrategy.ROUND_ROBIN, "li") == "wang"
+    assert pick_agent(agents, {}, AssignmentStrategy.ROUND_ROBIN, "zhao") == "li"
     with pytest.raises(BadUserInput) as empty:
-        pick_agent([], {}, AssignStrategy.LEAST_LOADED, None)
+        pick_agent([], {}, AssignmentStrategy.LEAST_LOADED, None)
     assert field_codes(empty.value) == {"team": "NO_AGENTS"}
 
 

@@ -227,6 +227,19 @@ class PageInfo:
     )
 
 
+@strawberry.federation.type(
+    shareable=True,
+    description="How many records share one value of a field (a statistic's bar or slice); "
+    "shared by every subgraph's statistics.",
+)
+class CountBucket:
+    key: str | None = strawberry.field(
+        description="The value, as its enum name or id (the field the list is `by…` says "
+        "which); null for the records without one."
+    )
+    count: int = strawberry.field(description="How many records have it.")
+
+
 def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInfo:
     """The PageInfo of a page whose edges carry `cursors`, in order."""
     return PageInfo(

@@ -19,7 +19,6 @@ _FUTURE_MINUTES = int(FUTURE_TOLERANCE.total_seconds() // 60)
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "IN_PAST": ("不能早于当前时间", RAISED),
     "IN_FUTURE": (f"不能晚于当前时间 {_FUTURE_MINUTES} 分钟以上", RAISED),
-    "BEFORE_FROM": ("结束时间必须晚于开始时间", RAISED),
     "RANGE_TOO_LONG": (f"统计时间范围最长为 {MAX_RANGE.days} 天", RAISED),
     "INVALID_CURRENCY": ("币种无效，请使用 ISO 4217 代码（如 CNY）", RAISED),
     "NEGATIVE": ("金额不能为负数", RAISED),

@@ -17,10 +17,12 @@ from crm_kit.graphql import described_enum
 AssignmentStrategyEnum = described_enum(
     Strategy,
     name="AssignmentStrategy",
-    description="How a rule picks the owner among its team's active SALES staff.",
+    description="How an assignee is picked among a team's active members (see the argument or "
+    "field taking it for whom and by which load).",
     values={
-        "ROUND_ROBIN": "Each in turn (by staff id), by a counter the rule keeps.",
-        "LEAST_LOADED": "The one with the fewest live (not archived) customers; ties in turn.",
+        "LEAST_LOADED": "The member with the least load now (an assignment rule: the fewest live "
+        "customers, ties in turn; assignTicket: the fewest open tickets, ties by id).",
+        "ROUND_ROBIN": "The members in turn, in id order (an assignment rule keeps its counter).",
     },
 )
 _ANY = "empty: any"

@@ -1,4 +1,4 @@
-"""GraphQL of service analytics: `serviceAnalytics(from, to, team)`."""
+"""GraphQL of service analytics: `serviceAnalytics(period, team)`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,10 @@ from crm_interaction.analytics import model as analytics
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.shared.clock import to_storage_time
+from crm_kit.graphql import CountBucket
+from crm_kit.listing import DateTimeRangeInput
 
 MAX_DAYS = analytics.MAX_RANGE.days
-
-
-@strawberry.type(description="How many tickets have one value of a field.")
-class CountBy:
-    key: str = strawberry.field(description="The value (by team: empty for tickets without).")
-    count: int = strawberry.field(description="How many tickets have it.")
 
 
 @strawberry.type(description="Minutes from a ticket's creation to an event (wall-clock time).")
@@ -57,9 +53,9 @@ class AgentLoadType:
 @strawberry.type(description="Tickets opened in the period (wall-clock minutes)")
 class ServiceAnalyticsType:
     total: int = strawberry.field(description="Tickets opened in the period.")
-    by_type: list[CountBy] = strawberry.field(description="Per ticket type.")
-    by_priority: list[CountBy] = strawberry.field(description="Per priority.")
-    by_team: list[CountBy] = strawberry.field(description="Per team.")
+    by_type: list[CountBucket] = strawberry.field(description="Per ticket type.")
+    by_priority: list[CountBucket] = strawberry.field(description="Per priority.")
+    by_team: list[CountBucket] = strawberry.field(description="Per team.")
     first_response: DurationStats = strawberry.field(
         description="Time to the first response, of the tickets answered."
     )
@@ -80,8 +76,8 @@ class ServiceAnalyticsType:
 
     @classmethod
     def from_domain(cls, a: analytics.ServiceAnalytics) -> ServiceAnalyticsType:
-        def counts(values: dict[str, int]) -> list[CountBy]:
-            return [CountBy(key=k, count=v) for k, v in sorted(values.items())]
+        def counts(values: dict[str, int]) -> list[CountBucket]:
+            return [CountBucket(key=k or None, count=v) for k, v in sorted(values.items())]
 
         def stats(d: analytics.Distribution) -> DurationStats:
             return DurationStats(
@@ -114,22 +110,21 @@ class ServiceAnalyticsType:
 @strawberry.type
 class AnalyticsQuery:
     @strawberry.field(
-        description="Ticket volume, response times, SLA compliance, load. Roles ADMIN and "
-        "ANALYST (any team), MANAGER (their own team only). Errors: BAD_USER_INPUT (`to` "
-        "BEFORE_FROM, RANGE_TOO_LONG), FORBIDDEN."
+        description="Ticket volume, response times, SLA compliance, load of the tickets opened "
+        "in a period. Roles ADMIN and ANALYST (any team), MANAGER (their own team only). "
+        "Errors: BAD_USER_INPUT (`period.from` REQUIRED; `period.to` REQUIRED, OUT_OF_RANGE, "
+        "RANGE_TOO_LONG), FORBIDDEN."
     )
     async def service_analytics(
         self,
         info: Info,
-        start: Annotated[
-            datetime,
-            strawberry.argument(name="from", description="Tickets opened at or after this."),
-        ],
-        end: Annotated[
-            datetime,
+        period: Annotated[
+            DateTimeRangeInput,
             strawberry.argument(
-                name="to",
-                description=f"…and before this: after `from`, at most {MAX_DAYS} days later.",
+                description="Tickets opened at or after `period.from` and before `period.to`. "
+                "Both ends are required (`period.from` / `period.to` REQUIRED); `to` after "
+                f"`from` (`period.to` OUT_OF_RANGE), at most {MAX_DAYS} days later "
+                "(`period.to` RANGE_TOO_LONG)."
             ),
         ],
         team: Annotated[
@@ -140,7 +135,7 @@ class AnalyticsQuery:
             ),
         ] = None,
     ) -> ServiceAnalyticsType:
-        analytics.check_range(info.context.principal, start, end)
+        start, end = analytics.check_period(info.context.principal, period.from_, period.to)
         team = access.analytics_team(info.context.principal, team)
         computed = await info.context.deps.analytics.service_analytics(
             to_storage_time(start), to_storage_time(end), team

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm_kit.auth import Principal, Role
-from crm_kit.errors import BadUserInput
+from crm_kit.errors import BadUserInput, FieldError
 
 MAX_RANGE = timedelta(days=366)
 READER_ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
@@ -53,9 +53,27 @@ class ServiceAnalytics:
         return round(self.sla_met / self.sla_evaluated, 4) if self.sla_evaluated else None
 
 
-def check_range(principal: Principal, start: datetime, end: datetime) -> None:
+def check_period(
+    principal: Principal, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """The period `[start, end)` of a reader's request: both ends given (`period.from` /
+    `period.to` REQUIRED), `end` after `start` (OUT_OF_RANGE, as any reversed range) and at most
+    MAX_RANGE later (RANGE_TOO_LONG)."""
     principal.require_role(*READER_ROLES)
+    missing = [
+        FieldError(f"period.{name}", "REQUIRED", f"period.{name} is required")
+        for name, value in (("from", start), ("to", end))
+        if value is None
+    ]
+    if missing:
+        raise BadUserInput(missing)
+    assert start is not None and end is not None
     if end <= start:
-        raise BadUserInput.single("to", "BEFORE_FROM", "to must be after from")
+        raise BadUserInput.single(
+            "period.to", "OUT_OF_RANGE", "period.to must be after period.from"
+        )
     if end - start > MAX_RANGE:
-        raise BadUserInput.single("to", "RANGE_TOO_LONG", "the period may be at most 366 days")
+        raise BadUserInput.single(
+            "period.to", "RANGE_TOO_LONG", f"the period may be at most {MAX_RANGE.days} days"
+        )
+    return start, end

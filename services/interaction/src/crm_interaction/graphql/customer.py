@@ -21,17 +21,19 @@ from crm_interaction.interactions import graphql as interactions
 from crm_interaction.interactions.types import InteractionConnection
 from crm_interaction.purchases import graphql as purchases
 from crm_interaction.purchases.graphql import PurchaseConnection
+from crm_interaction.shared.listing import OrderedAfter
 from crm_interaction.tasks import graphql as tasks
+from crm_interaction.tasks.graphql import OrderBy as TaskOrderBy
 from crm_interaction.tasks.graphql import TaskConnection, TaskType
-from crm_interaction.tasks.model import TaskStatus
+from crm_interaction.tasks.inputs import SOONEST_DUE_FIRST, TaskFilterInput
 from crm_interaction.tasks.queries import BATCH_LIMIT as OPEN_TASKS_LIMIT
-from crm_interaction.tickets import graphql as tickets
-from crm_interaction.tickets.model import TicketStatus
+from crm_interaction.tickets import lists as tickets
+from crm_interaction.tickets.inputs import NEWEST_FIRST, TicketFilterInput
+from crm_interaction.tickets.lists import OrderBy as TicketOrderBy
 from crm_interaction.tickets.queries import BATCH_LIMIT as OPEN_TICKETS_LIMIT
 from crm_interaction.tickets.types import TicketConnection, TicketType
 from crm_interaction.timeline import graphql as timeline
-from crm_interaction.timeline.graphql import TimelineConnection
-from crm_interaction.timeline.model import TimelineKind
+from crm_interaction.timeline.graphql import TimelineConnection, TimelineFilterInput
 from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.paging import DEFAULT_PAGE_SIZE
 
@@ -76,34 +78,40 @@ class Customer:
 
     @strawberry.field(
         description="Interactions, purchases, tickets, tasks and changes of the customer record "
-        "in one feed, newest first." + _INTERACTIONS
+        "in one feed, newest first (by `at`, then id). Errors: BAD_USER_INPUT "
+        "(`filter.at.to` OUT_OF_RANGE; `first` OUT_OF_RANGE; `after` INVALID_CURSOR)."
+        + _INTERACTIONS
     )
     async def timeline(
         self,
         info: Info,
+        filter: Annotated[
+            TimelineFilterInput | None,
+            strawberry.argument(description="Which items; every item when omitted."),
+        ] = None,
         first: PageFirst = DEFAULT_PAGE_SIZE,
         after: PageAfter = None,
-        kinds: Annotated[
-            list[TimelineKind] | None,
-            strawberry.argument(description="Only items of these kinds; every kind when omitted."),
-        ] = None,
     ) -> TimelineConnection | None:
-        return await timeline.customer_timeline(info, str(self.id), first, after, kinds)
+        return await timeline.customer_timeline(info, str(self.id), filter, first, after)
 
-    @strawberry.field(description="Service tickets of this customer, newest first." + _TICKETS)
+    @strawberry.field(
+        description="Service tickets of this customer, in the order asked for (newest first by "
+        "default); the filter can only narrow them (a `customerId` of another customer: none). "
+        "Errors: BAD_USER_INPUT (`filter.created.to` OUT_OF_RANGE; `first` OUT_OF_RANGE; "
+        "`after` INVALID_CURSOR, also for a cursor of another `orderBy`)." + _TICKETS
+    )
     async def tickets(
         self,
         info: Info,
-        statuses: Annotated[
-            list[TicketStatus] | None,
-            strawberry.argument(description="Only tickets in these states; all when omitted."),
+        filter: Annotated[
+            TicketFilterInput | None,
+            strawberry.argument(description="Which of its tickets; every one when omitted."),
         ] = None,
+        order_by: TicketOrderBy = NEWEST_FIRST,
         first: PageFirst = DEFAULT_PAGE_SIZE,
-        after: PageAfter = None,
+        after: OrderedAfter = None,
     ) -> TicketConnection | None:
-        return await tickets.customer_tickets(
-            info, str(self.id), tuple(statuses or ()), first, after
-        )
+        return await tickets.customer_tickets(info, str(self.id), filter, order_by, first, after)
 
     @strawberry.field(
         description="Open tickets (NEW … WAITING_CUSTOMER), newest first; at most "
@@ -119,23 +127,23 @@ class Customer:
         return await tasks.customer_open_tasks(info, str(self.id))
 
     @strawberry.field(
-        description="Follow-up tasks of this customer, newest due first (latest dueAt first)."
-        + _TASKS
+        description="Follow-up tasks of this customer, in every state unless the filter names "
+        "some, in the order asked for (soonest due first by default). Errors: BAD_USER_INPUT "
+        "(`filter.due.to` OUT_OF_RANGE; `first` OUT_OF_RANGE; `after` INVALID_CURSOR, also for "
+        "a cursor of another `orderBy`)." + _TASKS
     )
     async def tasks(
         self,
         info: Info,
-        statuses: Annotated[
-            list[TaskStatus] | None,
-            strawberry.argument(
-                description="Only tasks in these states; every state (OPEN, DONE, CANCELLED) "
-                "when omitted or empty."
-            ),
+        filter: Annotated[
+            TaskFilterInput | None,
+            strawberry.argument(description="Which of its tasks; every one when omitted."),
         ] = None,
+        order_by: TaskOrderBy = SOONEST_DUE_FIRST,
         first: PageFirst = DEFAULT_PAGE_SIZE,
-        after: PageAfter = None,
+        after: OrderedAfter = None,
     ) -> TaskConnection | None:
-        return await tasks.customer_tasks(info, str(self.id), tuple(statuses or ()), first, after)
+        return await tasks.customer_tasks(info, str(self.id), filter, order_by, first, after)
 
     @strawberry.field(
         description="Purchases in every status, newest purchasedAt first." + _INTERACTIONS

@@ -11,13 +11,21 @@ from crm_interaction.interactions.graphql import InteractionMutation, Interactio
 from crm_interaction.purchases.graphql import PurchaseMutation
 from crm_interaction.tasks.graphql import TaskMutation, TaskQuery
 from crm_interaction.tickets.graphql import TicketMutation, TicketQuery
+from crm_interaction.tickets.lists import TicketListQuery
 from crm_interaction.viewer.graphql import Viewer
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import MUTATION, QUERY, Schema, root_type
 
 Query = root_type(
     "Query",
-    (InteractionQuery, TicketQuery, TaskQuery, AnalyticsQuery, audit_query("interaction")),
+    (
+        InteractionQuery,
+        TicketQuery,
+        TicketListQuery,
+        TaskQuery,
+        AnalyticsQuery,
+        audit_query("interaction"),
+    ),
     QUERY,
 )
 Mutation = root_type(

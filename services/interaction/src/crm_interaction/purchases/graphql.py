@@ -65,7 +65,7 @@ class PurchaseType:
     status: purchases.PurchaseStatus = strawberry.field(description="The order's state.")
     purchased_at: datetime = strawberry.field(description="When it was ordered (UTC).")
     source: str = strawberry.field(description="The system the order comes from (e.g. erp).")
-    external_id: str = strawberry.field(description="The order's id in that system.")
+    external_id: strawberry.ID = strawberry.field(description="The order's id in that system.")
     recorded_at: datetime = strawberry.field(description="When it was first recorded here.")
     version: int = strawberry.field(
         description="1 when recorded, +1 each time the source's copy changed."
@@ -90,7 +90,7 @@ class PurchaseType:
             status=p.status,
             purchased_at=p.purchased_at,
             source=p.source,
-            external_id=p.external_id,
+            external_id=strawberry.ID(p.external_id),
             recorded_at=p.recorded_at,
             version=p.version,
         )
@@ -148,7 +148,9 @@ class RecordPurchaseInput:
     source: str = strawberry.field(
         description=f"The system the order comes from, e.g. erp ({_TEXT})"
     )
-    external_id: str = strawberry.field(description=f"The order's id in that system ({_TEXT})")
+    external_id: strawberry.ID = strawberry.field(
+        description=f"The order's id in that system ({_TEXT})"
+    )
     status: purchases.PurchaseStatus = strawberry.field(
         default=purchases.PurchaseStatus.PAID, description="The order's state."
     )
@@ -164,7 +166,7 @@ class RecordPurchaseInput:
             currency=self.currency,
             purchased_at=self.purchased_at,
             source=self.source,
-            external_id=self.external_id,
+            external_id=str(self.external_id),
             status=self.status,
             items=tuple((i.sku, i.name, i.quantity, i.unit_price) for i in self.items or ()),
         )

@@ -19,14 +19,16 @@ like finds), not here: this is the shape that is cheap on MongoDB.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from crm_interaction.shared.listing import both
 from crm_kit.mongo import Document
 from crm_kit.paging import Keyset
+from crm_kit.policy import restrict
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,18 @@ class PageOrder:
             ]
         }
 
+    def stages(self, match: Mapping[str, Any], after: Keyset | None) -> list[Document]:
+        """The stages before `$sort`: `match` and, on a later page, past `after`."""
+        return [{"$match": both(match, self.after(after) if after is not None else None)}]
+
+
+class Order[P](Protocol):
+    """A keyset order of a per-customer page (`PageOrder`, `listing.KeysetOrder`)."""
+
+    def sort(self) -> dict[str, int]: ...
+
+    def stages(self, match: Mapping[str, Any], after: P | None) -> list[Document]: ...
+
 
 def _unique(customer_ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(customer_ids))
@@ -58,17 +72,18 @@ async def top_per_customer(
     n: int,
     sort: Mapping[str, int],
     match: Mapping[str, Any] | None = None,
+    head: Callable[[Document], list[Document]] | None = None,
 ) -> dict[str, list[Document]]:
-    """The first `n` documents of every customer in `sort` order, in one aggregate."""
+    """The first `n` documents of every customer in `sort` order, in one aggregate. `head`
+    makes the stages before `$sort` from a customer's condition (default: one `$match`)."""
     ids = _unique(customer_ids)
     if n <= 0 or not ids:
         return {}
 
     def one(customer_id: str) -> list[Document]:
-        query: dict[str, Any] = {"customerId": customer_id}
-        if match:
-            query = {"$and": [query, dict(match)]}
-        return [{"$match": query}, {"$sort": dict(sort)}, {"$limit": n}]
+        query = both({"customerId": customer_id}, match)
+        stages = head(query) if head is not None else [{"$match": query}]
+        return [*stages, {"$sort": dict(sort)}, {"$limit": n}]
 
     pipeline = one(ids[0]) + [
         {"$unionWith": {"coll": collection.name, "pipeline": one(customer_id)}}
@@ -81,22 +96,23 @@ async def top_per_customer(
     return found
 
 
-async def page_per_customer(
+async def page_per_customer[P](
     collection: AsyncCollection[Document],
     customer_ids: Sequence[str],
     *,
-    order: PageOrder,
+    order: Order[P],
     first: int,
-    after: Keyset | None,
+    after: P | None,
     match: Mapping[str, Any] | None = None,
 ) -> dict[str, tuple[list[Document], bool]]:
     """Every customer's page (`first` items after `after`) and whether more follow."""
-    conditions: dict[str, Any] = dict(match or {})
-    if after is not None:
-        position = order.after(after)
-        conditions = {"$and": [conditions, position]} if conditions else position
     found = await top_per_customer(
-        collection, customer_ids, n=first + 1, sort=order.sort(), match=conditions or None
+        collection,
+        customer_ids,
+        n=first + 1,
+        sort=order.sort(),
+        match=match,
+        head=lambda query: order.stages(query, after),
     )
     return {customer_id: (docs[:first], len(docs) > first) for customer_id, docs in found.items()}
 
@@ -109,7 +125,8 @@ async def count_per_customer(
     """How many documents each customer has (matching `match`), in one aggregate."""
     if not customer_ids:
         return {}
-    query: dict[str, Any] = {"customerId": {"$in": _unique(customer_ids)}, **(match or {})}
+    # ANDed: a `customerId` in `match` narrows the customers, never adds one
+    query = restrict(match or {}, {"customerId": {"$in": _unique(customer_ids)}})
     cursor = await collection.aggregate(
         [{"$match": query}, {"$group": {"_id": "$customerId", "n": {"$sum": 1}}}]
     )

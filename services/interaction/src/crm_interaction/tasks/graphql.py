@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -14,19 +15,21 @@ from crm_interaction import access
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
 from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
+from crm_interaction.shared.listing import KeysetOrder, OrderedAfter, Page, Position, empty_page
 from crm_interaction.tasks import model as tasks
-from crm_interaction.tasks.inputs import CreateTaskInput, UpdateTaskInput
-from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
-from crm_interaction.viewer.abilities import task_can_update
-from crm_kit.graphql import (
-    ExpectedVersion,
-    PageAfter,
-    PageFirst,
-    PageInfo,
-    described_enum,
-    page_info,
+from crm_interaction.tasks.inputs import (
+    SOONEST_DUE_FIRST,
+    CreateTaskInput,
+    TaskFilterInput,
+    TaskOrderInput,
+    UpdateTaskInput,
+    task_filter,
 )
-from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
+from crm_interaction.tasks.model import Recurrence, Task, TaskStatus, Urgency
+from crm_interaction.tasks.queries import TaskFilter
+from crm_interaction.viewer.abilities import task_can_update
+from crm_kit.graphql import ExpectedVersion, PageFirst, PageInfo, described_enum, page_info
+from crm_kit.paging import page_size
 from crm_kit.policy import Action, Resource
 
 described_enum(
@@ -159,58 +162,65 @@ async def customer_open_tasks(info: Info, customer_id: str) -> list[TaskType]:
     return [TaskType.from_domain(t) for t in await _open(info).load(customer_id)]
 
 
-type TaskArgs = tuple[tuple[str, ...], int, Keyset | None]
+type TaskArgs = tuple[TaskFilter, KeysetOrder, int, Position | None]
+
+_ORDER = "The order: `{field: DUE_AT, direction: ASC}` (soonest due first) when omitted or null."
+_ERRORS = (
+    "Errors: BAD_USER_INPUT (`filter.due.to` OUT_OF_RANGE; `first` OUT_OF_RANGE; `after` "
+    "INVALID_CURSOR, also for a cursor of another `orderBy`)."
+)
+OrderBy = Annotated[TaskOrderInput | None, strawberry.argument(description=_ORDER)]
 
 
-def _pages(info: Info) -> DataLoader[tuple[str, TaskArgs], tuple[list[Task], bool]]:
+def _pages(info: Info) -> DataLoader[tuple[str, TaskArgs], Page[Task]]:
     queries = info.context.deps.task_queries
 
-    async def fetch(
-        arguments: TaskArgs, customer_ids: list[str]
-    ) -> dict[str, tuple[list[Task], bool]]:
-        statuses, first, after = arguments
-        return await queries.pages(customer_ids, statuses, first, after)
+    async def fetch(arguments: TaskArgs, customer_ids: list[str]) -> dict[str, Page[Task]]:
+        where, order, first, after = arguments
+        return await queries.pages(customer_ids, where, order, first, after)
 
-    return per_customer_and_arguments(info, "taskPages", fetch, lambda: ([], False))
+    return per_customer_and_arguments(info, "taskPages", fetch, empty_page)
 
 
-def _counts(info: Info) -> DataLoader[tuple[str, tuple[str, ...]], int]:
+def _counts(info: Info) -> DataLoader[tuple[str, TaskFilter], int]:
     queries = info.context.deps.task_queries
 
-    async def fetch(statuses: tuple[str, ...], customer_ids: list[str]) -> dict[str, int]:
-        return await queries.counts(customer_ids, statuses)
+    async def fetch(where: TaskFilter, customer_ids: list[str]) -> dict[str, int]:
+        return await queries.counts(customer_ids, where)
 
     return per_customer_and_arguments(info, "taskCounts", fetch, int)
 
 
-def _connection(items: list[Task], has_next: bool, total: int, after: bool) -> TaskConnection:
+def _connection(page: Page[Task], total: int, after: bool) -> TaskConnection:
     edges = [
-        TaskEdge(cursor=encode_cursor(Keyset(t.due_at, t.id)), node=TaskType.from_domain(t))
-        for t in items
+        TaskEdge(cursor=cursor, node=TaskType.from_domain(t))
+        for t, cursor in zip(page.items, page.cursors, strict=True)
     ]
     return TaskConnection(
         edges=edges,
-        page_info=page_info([e.cursor for e in edges], has_next, after),
+        page_info=page_info(page.cursors, page.has_next, after),
         total_count=total,
     )
 
 
-async def customer_tasks(
+async def customer_tasks(  # noqa: PLR0917 - the field's arguments
     info: Info,
     customer_id: str,
-    statuses: tuple[TaskStatus, ...],
+    filter: TaskFilterInput | None,
+    order_by: TaskOrderInput | None,
     first: int | None,
     after: str | None,
 ) -> TaskConnection:
-    """`Customer.tasks`: newest due first; the page and the count each come from one
-    aggregate for the whole `_entities` batch."""
+    """`Customer.tasks`: the page and the count each come from one aggregate for the whole
+    `_entities` batch."""
     _ = info.context.principal
+    where = task_filter(filter)
+    order = (order_by or SOONEST_DUE_FIRST).to_order()
     size = page_size(first)
-    position = decode_cursor(after) if after else None
-    wanted = tuple(sorted({str(s) for s in statuses}))
-    items, has_next = await _pages(info).load((customer_id, (wanted, size, position)))
-    total = await _counts(info).load((customer_id, wanted))
-    return _connection(items, has_next, total, position is not None)
+    position = order.position(after)
+    page = await _pages(info).load((customer_id, (where, order, size, position)))
+    total = await _counts(info).load((customer_id, where))
+    return _connection(page, total, position is not None)
 
 
 async def _finish(
@@ -226,25 +236,31 @@ async def _finish(
 @strawberry.type
 class TaskQuery:
     @strawberry.field(
-        description="Tasks assigned to the caller, soonest due first. Errors: BAD_USER_INPUT "
-        "(`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
+        description="Tasks assigned to the caller: the OPEN ones unless `filter.statuses` "
+        f"names others; soonest due first by default. {_ERRORS}"
     )
     async def my_tasks(
         self,
         info: Info,
-        status: Annotated[
-            TaskStatus, strawberry.argument(description="Only tasks in this state.")
-        ] = TaskStatus.OPEN,
+        filter: Annotated[
+            TaskFilterInput | None,
+            strawberry.argument(
+                description="Which of the caller's tasks; the OPEN ones when omitted."
+            ),
+        ] = None,
+        order_by: OrderBy = SOONEST_DUE_FIRST,
         first: PageFirst = 20,
-        after: PageAfter = None,
+        after: OrderedAfter = None,
     ) -> TaskConnection:
-        principal = info.context.principal
+        mine = replace(
+            task_filter(filter, (TaskStatus.OPEN,)), assignee_id=info.context.principal.sub
+        )
+        order = (order_by or SOONEST_DUE_FIRST).to_order()
         size = page_size(first)
-        position = decode_cursor(after) if after else None
+        position = order.position(after)
         queries = info.context.deps.task_queries
-        found = await queries.for_assignee(principal.sub, [str(status)], size + 1, position)
-        total = await queries.count_for_assignee(principal.sub, [str(status)])
-        return _connection(found[:size], len(found) > size, total, position is not None)
+        page = await queries.page(mine, order, size, position)
+        return _connection(page, await queries.count(mine), position is not None)
 
 
 @strawberry.type

@@ -1,130 +1,34 @@
-"""GraphQL of service tickets: `ticket(id)`, `tickets`, `myTickets`, the ticket mutations, and
-`Customer.tickets` / `Customer.openTickets` (batched per `_entities` call)."""
+"""GraphQL of service tickets: `ticket(id)` and the ticket mutations (the lists, `tickets`,
+`myTickets` and `Customer.tickets`, are in `lists`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from crm_interaction import access
 from crm_interaction.graphql.context import Info
-from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
-from crm_interaction.tickets.inputs import CreateTicketInput, TicketFilterInput
+from crm_interaction.tickets.assignment import AssignmentStrategy
+from crm_interaction.tickets.inputs import CreateTicketInput
 from crm_interaction.tickets.model import (
     COMMENT_MAX_CHARS,
     DESCRIPTION_MAX_CHARS,
-    OPEN_STATUSES,
     RATING_COMMENT_MAX_CHARS,
-    AssignStrategy,
-    Ticket,
     TicketStatus,
 )
-from crm_interaction.tickets.queries import TicketFilter
 from crm_interaction.tickets.service import Assignment
-from crm_interaction.tickets.types import (
-    TicketCommentType,
-    TicketConnection,
-    TicketEdge,
-    TicketType,
-)
+from crm_interaction.tickets.types import TicketCommentType, TicketType
 from crm_kit.errors import NotFound
-from crm_kit.graphql import ExpectedVersion, PageAfter, PageFirst, page_info
-from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.graphql import ExpectedVersion
 from crm_kit.policy import Action, Resource
 
-type TicketArgs = tuple[TicketFilter, int, Keyset | None]
 TicketId = Annotated[strawberry.ID, strawberry.argument(description="The ticket's id.")]
 _WORK = (
     "Roles ADMIN, MANAGER, SERVICE, SALES, within their ticket update scope (the ticket's "
     "assignee or team, or its customer's owner or team)."
 )
 _CHANGE_ERRORS = "NOT_FOUND, CONFLICT (expectedVersion), FORBIDDEN."
-
-
-def _pages(info: Info) -> DataLoader[tuple[str, TicketArgs], tuple[list[Ticket], bool]]:
-    queries = info.context.deps.ticket_queries
-
-    async def fetch(
-        arguments: TicketArgs, customer_ids: list[str]
-    ) -> dict[str, tuple[list[Ticket], bool]]:
-        where, first, after = arguments
-        return await queries.pages(where, customer_ids, first, after)
-
-    return per_customer_and_arguments(info, "ticketPages", fetch, lambda: ([], False))
-
-
-def _counts(info: Info) -> DataLoader[tuple[str, TicketFilter], int]:
-    queries = info.context.deps.ticket_queries
-
-    async def fetch(where: TicketFilter, customer_ids: list[str]) -> dict[str, int]:
-        return await queries.counts(where, customer_ids)
-
-    return per_customer_and_arguments(info, "ticketCounts", fetch, int)
-
-
-def _open(info: Info) -> DataLoader[str, list[Ticket]]:
-    return per_customer(
-        info, "openTickets", info.context.deps.ticket_queries.open_for_customers, list
-    )
-
-
-def _connection(
-    info: Info, page: tuple[list[Ticket], bool], position: Keyset | None, where: TicketFilter
-) -> TicketConnection:
-    items, has_next = page
-    edges = [
-        TicketEdge(cursor=encode_cursor(Keyset(t.created_at, t.id)), node=TicketType.from_domain(t))
-        for t in items
-    ]
-
-    async def count() -> int:
-        if where.customer_id and where == TicketFilter(
-            customer_id=where.customer_id, statuses=where.statuses
-        ):  # Customer.tickets: counted for the whole `_entities` batch at once
-            per_status = TicketFilter(statuses=where.statuses)
-            return await _counts(info).load((where.customer_id, per_status))
-        return await info.context.deps.ticket_queries.count(where)
-
-    return TicketConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], has_next, position is not None),
-        count=count,
-    )
-
-
-async def _page(
-    info: Info, where: TicketFilter, first: int | None, after: str | None
-) -> TicketConnection:
-    size = page_size(first)
-    position = decode_cursor(after) if after else None
-    page = await info.context.deps.ticket_queries.page(where, size, position)
-    return _connection(info, page, position, where)
-
-
-async def customer_tickets(
-    info: Info,
-    customer_id: str,
-    statuses: tuple[TicketStatus, ...],
-    first: int | None,
-    after: str | None,
-) -> TicketConnection:
-    """`Customer.tickets`: the page comes from one aggregate for the whole `_entities` batch."""
-    _ = info.context.principal
-    size = page_size(first)
-    position = decode_cursor(after) if after else None
-    per_status = TicketFilter(statuses=statuses)
-    page = await _pages(info).load((customer_id, (per_status, size, position)))
-    where = TicketFilter(customer_id=customer_id, statuses=statuses)
-    return _connection(info, page, position, where)
-
-
-async def customer_open_tickets(info: Info, customer_id: str) -> list[TicketType]:
-    """`Customer.openTickets`: newest first, one aggregate for the whole batch."""
-    _ = info.context.principal
-    return [TicketType.from_domain(t) for t in await _open(info).load(customer_id)]
 
 
 @strawberry.type
@@ -140,44 +44,6 @@ class TicketQuery:
             raise NotFound("Ticket", str(id))
         await access.require_ticket(info.context, found)
         return TicketType.from_domain(found)
-
-    @strawberry.field(
-        description="Tickets matching a filter, newest first, among those the caller's ticket "
-        "list scope reaches (FORBIDDEN for a role without one)."
-    )
-    async def tickets(
-        self,
-        info: Info,
-        filter: Annotated[
-            TicketFilterInput | None,
-            strawberry.argument(description="Which tickets; all the caller may see when omitted."),
-        ] = None,
-        first: PageFirst = 20,
-        after: PageAfter = None,
-    ) -> TicketConnection:
-        where = filter.to_filter() if filter is not None else TicketFilter()
-        scoped = replace(where, access=await access.ticket_access(info.context))
-        return await _page(info, scoped, first, after)
-
-    @strawberry.field(description="Tickets assigned to the caller (open ones by default)")
-    async def my_tickets(
-        self,
-        info: Info,
-        statuses: Annotated[
-            list[TicketStatus] | None,
-            strawberry.argument(
-                description="Only tickets in these states; the open ones (NEW, ASSIGNED, "
-                "IN_PROGRESS, WAITING_CUSTOMER) when omitted."
-            ),
-        ] = None,
-        first: PageFirst = 20,
-        after: PageAfter = None,
-    ) -> TicketConnection:
-        principal = info.context.principal
-        where = TicketFilter(
-            assignee_id=principal.sub, statuses=tuple(statuses or sorted(OPEN_STATUSES))
-        )
-        return await _page(info, where, first, after)
 
 
 @strawberry.type(description="What saveServiceAgent recorded.")
@@ -245,9 +111,13 @@ class TicketMutation:
             ),
         ] = None,
         strategy: Annotated[
-            AssignStrategy,
-            strawberry.argument(description="How to pick an agent when agentId is omitted."),
-        ] = AssignStrategy.LEAST_LOADED,
+            AssignmentStrategy,
+            strawberry.argument(
+                description="How to pick an agent of the team when agentId is omitted: "
+                "LEAST_LOADED, the active agent with the fewest open tickets (ties by id); "
+                "ROUND_ROBIN, the active agents in turn (in id order)."
+            ),
+        ] = AssignmentStrategy.LEAST_LOADED,
         expected_version: ExpectedVersion = None,
     ) -> TicketType:
         await access.require_ticket_id(info.context, str(id), Action.ASSIGN)

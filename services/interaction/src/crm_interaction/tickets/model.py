@@ -12,6 +12,8 @@ A ticket resolved or closed while nobody had answered the customer missed its fi
 (resolving is not a reply): breached then, whatever the time. The resolution target is met
 only by reaching RESOLVED in time, so a ticket closed unresolved (NEW → CLOSED) missed both: a
 ticket nobody answered never counts as met.
+
+Assigning a ticket (and picking the agent) is in `assignment`.
 """
 
 from __future__ import annotations
@@ -50,11 +52,6 @@ class TicketStatus(StrEnum):
     WAITING_CUSTOMER = "WAITING_CUSTOMER"
     RESOLVED = "RESOLVED"
     CLOSED = "CLOSED"
-
-
-class AssignStrategy(StrEnum):
-    LEAST_LOADED = "LEAST_LOADED"
-    ROUND_ROBIN = "ROUND_ROBIN"
 
 
 OPEN_STATUSES = frozenset(
@@ -309,36 +306,6 @@ def _resume(ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> Ticket
         resolution_clock_since=now,
         resolution_due_at=calendar.add(now, left_minutes),
     )
-
-
-def assign(ticket: Ticket, *, assignee_id: str, team: str | None, now: datetime) -> Ticket:
-    if not ticket.is_open:
-        raise BadUserInput.single(
-            "id", "NOT_OPEN", f"a {ticket.status} ticket cannot be assigned; reopen it first"
-        )
-    status = TicketStatus.ASSIGNED if ticket.status is TicketStatus.NEW else ticket.status
-    return replace(
-        ticket,
-        assignee_id=assignee_id,
-        team=team if team is not None else ticket.team,
-        status=status,
-        updated_at=now,
-        version=ticket.version + 1,
-    )
-
-
-def pick_agent(
-    agents: list[str], load: dict[str, int], strategy: AssignStrategy, last: str | None
-) -> str:
-    """Choose an agent of the team: fewest open tickets (ties by id), or the next in turn."""
-    if not agents:
-        raise BadUserInput.single("team", "NO_AGENTS", "the team has no active agents")
-    ordered = sorted(agents)
-    if strategy is AssignStrategy.ROUND_ROBIN:
-        if last in ordered:
-            return ordered[(ordered.index(last) + 1) % len(ordered)]
-        return ordered[0]
-    return min(ordered, key=lambda agent: (load.get(agent, 0), agent))
 
 
 def new_comment(

@@ -1,25 +1,59 @@
-"""Read side of tickets: one ticket, its comments, filtered keyset pages and batched
-per-customer lists (see `shared.paging`)."""
+"""Read side of tickets: one ticket, its comments, filtered keyset pages in a chosen order
+(`TicketOrderField`, see `shared.listing`) and batched per-customer lists (see
+`shared.paging`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.shared import paging
+from crm_interaction.shared.listing import Bounds, KeysetOrder, Page, Position, find_page, page_of
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
 from crm_interaction.tickets.store import COMMENTS, TICKETS, comment_from_doc, ticket_from_doc
+from crm_kit.listing import OrderDirection
 from crm_kit.mongo import Document
-from crm_kit.paging import Keyset
 from crm_kit.policy import restrict
 
 BATCH_LIMIT = 200  # open items fetched per customer in an `_entities` batch
-NEWEST_FIRST = paging.PageOrder("createdAt")
+NEWEST_FIRST = paging.PageOrder("createdAt")  # Customer.openTickets
+
+
+class TicketOrderField(StrEnum):
+    """What a ticket list is ordered by (then by the ticket's id, in the same direction)."""
+
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    RESOLUTION_DUE_AT = "RESOLUTION_DUE_AT"
+    PRIORITY = "PRIORITY"
+
+
+_STORED = {
+    TicketOrderField.CREATED_AT: "createdAt",
+    TicketOrderField.UPDATED_AT: "updatedAt",
+    TicketOrderField.RESOLUTION_DUE_AT: "resolutionDueAt",
+    TicketOrderField.PRIORITY: "priority",
+}
+PRIORITY_RANKS = tuple(str(p) for p in reversed(Priority))  # LOW (0) … URGENT (3)
+
+
+def ticket_order(field: TicketOrderField, direction: OrderDirection) -> KeysetOrder:
+    """The keyset order of `orderBy: {field, direction}`: a resolution due time that is null
+    (paused, resolved, closed) counts as later than any; a priority by its rank."""
+    return KeysetOrder.of(
+        "TICKET",
+        field,
+        direction,
+        _STORED[field],
+        missing_last=field is TicketOrderField.RESOLUTION_DUE_AT,
+        ranks=PRIORITY_RANKS if field is TicketOrderField.PRIORITY else (),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +76,9 @@ class TicketAccess:
 
 @dataclass(frozen=True, slots=True)
 class TicketFilter:
+    """Which tickets: every condition given must hold. `assigned_to` (myTickets) and `access`
+    (the caller's scope; None: every ticket) restrict whatever the other conditions say."""
+
     customer_id: str | None = None
     statuses: tuple[TicketStatus, ...] = ()
     priorities: tuple[Priority, ...] = ()
@@ -49,27 +86,33 @@ class TicketFilter:
     team: str | None = None
     assignee_id: str | None = None
     breached_only: bool = False
-    access: TicketAccess | None = None  # the caller's scope (None: every ticket)
+    created: Bounds = ()
+    assigned_to: str | None = None
+    access: TicketAccess | None = None
 
     def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        if self.customer_id:
-            query["customerId"] = self.customer_id
-        if self.assignee_id:
-            query["assigneeId"] = self.assignee_id
-        if self.statuses:
-            query["status"] = {"$in": [str(s) for s in self.statuses]}
-        if self.priorities:
-            query["priority"] = {"$in": [str(p) for p in self.priorities]}
-        if self.types:
-            query["type"] = {"$in": [str(t) for t in self.types]}
-        if self.team:
-            query["team"] = self.team
+        query = {**self._equalities(), **self._lists()}
+        if self.created:
+            query["createdAt"] = dict(self.created)
         if self.breached_only:
             query["$or"] = [{"firstResponseBreached": True}, {"resolutionBreached": True}]
+        if self.assigned_to is not None:  # ANDed: an `assigneeId` of the filter only narrows
+            query = restrict(query, {"assigneeId": self.assigned_to})
         if self.access is not None:
             query = restrict(query, self.access.condition())
         return query
+
+    def _equalities(self) -> dict[str, Any]:
+        given = (
+            ("customerId", self.customer_id),
+            ("assigneeId", self.assignee_id),
+            ("team", self.team),
+        )
+        return {name: value for name, value in given if value}
+
+    def _lists(self) -> dict[str, Any]:
+        given = (("status", self.statuses), ("priority", self.priorities), ("type", self.types))
+        return {name: {"$in": [str(v) for v in values]} for name, values in given if values}
 
 
 class TicketQueries:
@@ -90,32 +133,34 @@ class TicketQueries:
         return [comment_from_doc(d) for d in docs]
 
     async def page(
-        self, where: TicketFilter, first: int, after: Keyset | None
-    ) -> tuple[list[Ticket], bool]:
-        """Newest first by (createdAt, id)."""
-        query = where.query()
-        if after is not None:
-            position = NEWEST_FIRST.after(after)
-            query = {"$and": [query, position]} if query else position
-        docs = await self._tickets.find(query).sort(NEWEST_FIRST.sort()).limit(first + 1).to_list()
-        return [ticket_from_doc(d) for d in docs[:first]], len(docs) > first
+        self, where: TicketFilter, order: KeysetOrder, first: int, after: Position | None
+    ) -> Page[Ticket]:
+        """`first` tickets of `where` after `after`, in `order`."""
+        docs, more = await find_page(self._tickets, where.query(), order, first, after)
+        return page_of(docs, more, order, ticket_from_doc)
 
     async def count(self, where: TicketFilter) -> int:
         return await self._tickets.count_documents(where.query())
 
     async def pages(
-        self, where: TicketFilter, customer_ids: Sequence[str], first: int, after: Keyset | None
-    ) -> dict[str, tuple[list[Ticket], bool]]:
-        """`page` of `where` for many customers in one aggregate (see shared.paging)."""
+        self,
+        where: TicketFilter,
+        customer_ids: Sequence[str],
+        order: KeysetOrder,
+        first: int,
+        after: Position | None,
+    ) -> dict[str, Page[Ticket]]:
+        """`page` of `where` for many customers in one aggregate (see shared.paging): each
+        customer's tickets only, whatever `where` says of the customer."""
         found = await paging.page_per_customer(
             self._tickets,
             customer_ids,
-            order=NEWEST_FIRST,
+            order=order,
             first=first,
             after=after,
             match=where.query() or None,
         )
-        return {c: ([ticket_from_doc(d) for d in docs], more) for c, (docs, more) in found.items()}
+        return {c: page_of(docs, more, order, ticket_from_doc) for c, (docs, more) in found.items()}
 
     async def counts(self, where: TicketFilter, customer_ids: Sequence[str]) -> dict[str, int]:
         return await paging.count_per_customer(self._tickets, customer_ids, where.query())

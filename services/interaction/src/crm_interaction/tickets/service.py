@@ -22,8 +22,10 @@ from crm_interaction.scheduling.store import JobRepository
 from crm_interaction.shared.clock import iso, to_storage_time
 from crm_interaction.shared.filing import Filing
 from crm_interaction.shared.versioning import load_for_change
+from crm_interaction.tickets import assignment as assigning
 from crm_interaction.tickets import model
-from crm_interaction.tickets.model import AssignStrategy, Comment, OpenTicket, Ticket, TicketStatus
+from crm_interaction.tickets.assignment import AssignmentStrategy
+from crm_interaction.tickets.model import Comment, OpenTicket, Ticket, TicketStatus
 from crm_interaction.tickets.sla import SlaRules, SlaTarget
 from crm_interaction.tickets.store import AgentRepository, TicketRepository
 from crm_kit.auth import Principal, Role
@@ -54,7 +56,7 @@ class Assignment:
 
     agent_id: str | None = None
     team: str | None = None
-    strategy: AssignStrategy = AssignStrategy.LEAST_LOADED
+    strategy: AssignmentStrategy = AssignmentStrategy.LEAST_LOADED
 
 
 class TicketService:
@@ -121,7 +123,7 @@ class TicketService:
         async def work(tx: Transaction) -> Ticket:
             ticket = await self._load(ticket_id, tx.session, expected_version)
             chosen, team, used = await self._choose(ticket, assignment, tx.session)
-            changed = model.assign(ticket, assignee_id=chosen, team=team, now=now)
+            changed = assigning.assign(ticket, assignee_id=chosen, team=team, now=now)
             await self._store(ticket, changed, tx)
             tx.emit(
                 ticket_assigned.TYPE,
@@ -252,7 +254,7 @@ class TicketService:
         agents = await self._agents.team(team, session)
         load = await self._tickets.open_load(agents, session) if agents else {}
         last = await self._agents.last_assigned(team, session)
-        chosen = model.pick_agent(agents, load, assignment.strategy, last)
+        chosen = assigning.pick_agent(agents, load, assignment.strategy, last)
         await self._agents.remember(team, chosen, session)
         return chosen, team, str(assignment.strategy)
 

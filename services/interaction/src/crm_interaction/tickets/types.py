@@ -14,7 +14,8 @@ from crm_interaction.graphql.customer_ref import CustomerEntity, customer_ref
 from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
 from crm_interaction.tickets import model as tickets
 from crm_interaction.tickets import sla
-from crm_interaction.tickets.model import AssignStrategy, TicketStatus
+from crm_interaction.tickets.assignment import AssignmentStrategy
+from crm_interaction.tickets.model import TicketStatus
 from crm_interaction.tickets.sla import DEFAULT_POLICIES, Priority, SlaState
 from crm_interaction.viewer.abilities import ticket_can
 from crm_kit.graphql import PageInfo, described_enum
@@ -71,12 +72,15 @@ described_enum(
 )
 strawberry.enum(sla.SlaTarget, description="Which SLA target")
 described_enum(
-    AssignStrategy,
-    "How an agent of a team is chosen",
+    AssignmentStrategy,
+    "How an assignee is picked among a team's active members (see the argument or field "
+    "taking it for whom and by which load).",
     {
-        AssignStrategy.LEAST_LOADED: "The team's active agent with the fewest open tickets "
-        "(ties: by id).",
-        AssignStrategy.ROUND_ROBIN: "The team's active agents in turn (in id order).",
+        AssignmentStrategy.LEAST_LOADED: "The member with the least load now (an assignment "
+        "rule: the fewest live customers, ties in turn; assignTicket: the fewest open tickets, "
+        "ties by id).",
+        AssignmentStrategy.ROUND_ROBIN: "The members in turn, in id order (an assignment rule "
+        "keeps its counter).",
     },
 )
 
@@ -156,7 +160,9 @@ class TicketType:
     created_by: strawberry.ID = strawberry.field(
         description="Staff id of who opened it (see `creator`)."
     )
-    created_at: datetime = strawberry.field(description="When it was opened; the list order.")
+    created_at: datetime = strawberry.field(
+        description="When it was opened (ticket lists are newest first by default)."
+    )
     updated_at: datetime = strawberry.field(description="When it last changed.")
     version: int = strawberry.field(
         description="1 when opened, +1 per change: the `expectedVersion` of the next change."
@@ -263,9 +269,11 @@ class TicketEdge:
     node: TicketType = strawberry.field(description="The ticket.")
 
 
-@strawberry.type(description="Tickets, newest first")
+@strawberry.type(description="A page of tickets, in the order of the field that lists them")
 class TicketConnection:
-    edges: list[TicketEdge] = strawberry.field(description="This page's tickets, newest first.")
+    edges: list[TicketEdge] = strawberry.field(
+        description="This page's tickets, in the list's order."
+    )
     page_info: PageInfo = strawberry.field(description="Where to continue.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 

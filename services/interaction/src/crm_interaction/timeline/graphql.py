@@ -1,6 +1,6 @@
-"""GraphQL of the customer timeline: `Customer.timeline`, one feed of interactions,
-purchases, tickets, tasks and changes of the customer record, newest first (batched per
-`_entities` call)."""
+"""GraphQL of the customer timeline: `Customer.timeline(filter, first, after)`, one feed of
+interactions, purchases, tickets, tasks and changes of the customer record, newest first
+(batched per `_entities` call)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from strawberry.dataloader import DataLoader
 from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer_and_arguments
 from crm_interaction.graphql.staff_ref import StaffMember, staff_ref
+from crm_interaction.shared.listing import bounds
 from crm_interaction.timeline import model as timeline
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
+from crm_interaction.timeline.queries import TimelineFilter
 from crm_kit.graphql import PageInfo, described_enum, page_info
+from crm_kit.listing import DateTimeRangeInput
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 
 described_enum(
@@ -81,6 +84,24 @@ class TimelineItemType:
         return staff_ref(self.actor_id)
 
 
+@strawberry.input(
+    description="Which items of a customer's timeline: every field given must hold (an "
+    "omitted field, or an empty list, matches every item)."
+)
+class TimelineFilterInput:
+    kinds: list[timeline.TimelineKind] | None = strawberry.field(
+        default=None, description="Only items of one of these kinds."
+    )
+    at: DateTimeRangeInput | None = strawberry.field(
+        default=None,
+        description="Only items that happened in this range (`at`, half open; either end may "
+        "be omitted). A reversed range is BAD_USER_INPUT (`filter.at.to` OUT_OF_RANGE).",
+    )
+
+    def to_filter(self) -> TimelineFilter:
+        return TimelineFilter(kinds=tuple(self.kinds or ()), at=bounds(self.at, "filter.at"))
+
+
 @strawberry.type(description="A timeline item and its cursor.")
 class TimelineEdge:
     cursor: str = strawberry.field(description="Its position, for `after`.")
@@ -93,13 +114,15 @@ class TimelineConnection:
     page_info: PageInfo = strawberry.field(description="Where to continue.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="All items of the customer (of these kinds), not only this page")
+    @strawberry.field(
+        description="All items of the customer matching the filter, not only this page"
+    )
     async def total_count(self) -> int:
         # Counted only when asked for: on a large feed the count costs more than the page.
         return await self.count()
 
 
-type TimelineArgs = tuple[int, Keyset | None, tuple[TimelineKind, ...]]
+type TimelineArgs = tuple[int, Keyset | None, TimelineFilter]
 
 
 def _pages(
@@ -110,17 +133,17 @@ def _pages(
     async def fetch(
         arguments: TimelineArgs, customer_ids: list[str]
     ) -> dict[str, tuple[list[TimelineEntry], bool]]:
-        first, after, kinds = arguments
-        return await queries.pages(customer_ids, first, after, kinds)
+        first, after, where = arguments
+        return await queries.pages(customer_ids, first, after, where)
 
     return per_customer_and_arguments(info, "timelinePages", fetch, lambda: ([], False))
 
 
-def _counts(info: Info) -> DataLoader[tuple[str, tuple[TimelineKind, ...]], int]:
+def _counts(info: Info) -> DataLoader[tuple[str, TimelineFilter], int]:
     queries = info.context.deps.timeline
 
-    async def fetch(kinds: tuple[TimelineKind, ...], customer_ids: list[str]) -> dict[str, int]:
-        return await queries.counts(customer_ids, kinds)
+    async def fetch(where: TimelineFilter, customer_ids: list[str]) -> dict[str, int]:
+        return await queries.counts(customer_ids, where)
 
     return per_customer_and_arguments(info, "timelineCounts", fetch, int)
 
@@ -128,16 +151,16 @@ def _counts(info: Info) -> DataLoader[tuple[str, tuple[TimelineKind, ...]], int]
 async def customer_timeline(
     info: Info,
     customer_id: str,
+    filter: TimelineFilterInput | None,
     first: int | None,
     after: str | None,
-    kinds: list[TimelineKind] | None,
 ) -> TimelineConnection:
     """`Customer.timeline`: the page comes from one aggregate for the whole batch."""
     _ = info.context.principal
+    where = filter.to_filter() if filter is not None else TimelineFilter()
     size = page_size(first)
     position = decode_cursor(after) if after else None
-    arguments = (size, position, tuple(kinds or ()))
-    items, has_next = await _pages(info).load((customer_id, arguments))
+    items, has_next = await _pages(info).load((customer_id, (size, position, where)))
     edges = [
         TimelineEdge(cursor=encode_cursor(Keyset(e.at, e.id)), node=TimelineItemType.from_domain(e))
         for e in items
@@ -145,5 +168,5 @@ async def customer_timeline(
     return TimelineConnection(
         edges=edges,
         page_info=page_info([e.cursor for e in edges], has_next, position is not None),
-        count=lambda: _counts(info).load((customer_id, tuple(kinds or ()))),
+        count=lambda: _counts(info).load((customer_id, where)),
     )

@@ -11,6 +11,7 @@ import strawberry
 
 from crm_interaction.graphql.context import Info
 from crm_interaction.tasks.model import TaskStatus
+from crm_interaction.tasks.queries import TaskFilter
 from crm_interaction.tickets.model import OPEN_STATUSES
 from crm_interaction.tickets.queries import TicketFilter
 from crm_kit.errors import Forbidden
@@ -28,8 +29,8 @@ class Viewer:
 
     @strawberry.field(description="Open follow-up tasks assigned to the caller (see myTasks).")
     async def open_task_count(self, info: Info) -> int | None:
-        queries = info.context.deps.task_queries
-        return await queries.count_for_assignee(str(self.id), [str(TaskStatus.OPEN)])
+        mine = TaskFilter(statuses=(TaskStatus.OPEN,), assignee_id=str(self.id))
+        return await info.context.deps.task_queries.count(mine)
 
     @strawberry.field(
         description="Open tickets (NEW … WAITING_CUSTOMER) assigned to the caller (see myTickets)."
