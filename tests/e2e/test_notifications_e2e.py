@@ -83,7 +83,8 @@ JOB = "query($id: ID!) { importJob(id: $id) { status created } }"
 INBOX = """{ myNotifications(first: 10) { totalCount edges { node {
   type customerId title body link batch { kind id count } } } } }"""
 LISTED = """query($o: ID!, $from: DateTime!) {
-  customers(first: 50, filter: {ownerId: $o, createdFrom: $from}, sort: CREATED_ASC) {
+  customers(first: 50, filter: {ownerId: $o, created: {from: $from}},
+    orderBy: {field: CREATED_AT, direction: ASC}) {
     edges { node { id } } } }"""
 BULK = """mutation($ids: [ID!]!, $o: ID!) {
   bulkUpdateCustomers(ids: $ids, change: {ownerId: $o, team: "east"}) { succeeded } }"""
@@ -141,8 +142,9 @@ async def test_an_import_and_a_bulk_update_each_tell_the_new_owner_once(
         assert len(ours) == rows and {e["data"]["batch"]["id"] for e in ours} == {job}
         # the link's filter lists exactly the imported customers
         link = parse_qs(urlsplit(node["link"]).query)
-        assert link["ownerId"] == [owner] and link["sort"] == ["CREATED_ASC"]
-        listed = await system.one(LISTED, {"o": owner, "from": link["createdFrom"][0]})
+        assert link["ownerId"] == [owner] and link["orderBy.field"] == ["CREATED_AT"]
+        assert link["orderBy.direction"] == ["ASC"]
+        listed = await system.one(LISTED, {"o": owner, "from": link["created.from"][0]})
         imported = {e["subject"] for e in ours}
         assert {e["node"]["id"] for e in listed["edges"]} == imported
 
@@ -156,7 +158,7 @@ async def test_an_import_and_a_bulk_update_each_tell_the_new_owner_once(
 TASK = """mutation($c: ID!, $due: DateTime!, $who: String!) {
   createTask(input: {customerId: $c, title: "回访：确认报价", dueAt: $due, assigneeId: $who,
                      urgency: HIGH, reminderOffsets: [0]}) { id } }"""
-DELIVERIES = """query($who: String!) { notificationDeliveries(target: $who, first: 20) {
+DELIVERIES = """query($who: String!) { notificationDeliveries(filter: {target: $who}, first: 20) {
   edges { node { channel status } } } }"""
 
 

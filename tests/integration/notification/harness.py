@@ -29,8 +29,8 @@ mutation($input: NotificationPreferencesInput!) {
 }"""
 
 DELIVERIES = """
-query($status: DeliveryStatus, $channel: NotificationChannel, $target: String, $first: Int) {
-  notificationDeliveries(status: $status, channel: $channel, target: $target, first: $first) {
+query($filter: NotificationDeliveryFilterInput, $first: Int) {
+  notificationDeliveries(filter: $filter, first: $first) {
     totalCount
     edges { node {
       id channel target eventId eventType notificationType status attempts maxAttempts
@@ -96,12 +96,14 @@ class Stack(ServiceHandle):
 
         await eventually(probe, timeout=30)
 
-    async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
-        data = await self.ok(DELIVERIES, {"first": 100, **filters})
+    async def deliveries(self, **filter: Any) -> list[dict[str, Any]]:
+        """The newest 100 deliveries of the log matching `filter` (NotificationDeliveryFilterInput
+        fields: `statuses`, `channels`, `target`, `created`)."""
+        data = await self.ok(DELIVERIES, {"first": 100, "filter": filter})
         return [e["node"] for e in data["notificationDeliveries"]["edges"]]
 
     async def delivery_of(self, event: CloudEvent, channel: str) -> dict[str, Any]:
-        found = [d for d in await self.deliveries(channel=channel) if d["eventId"] == event.id]
+        found = [d for d in await self.deliveries(channels=[channel]) if d["eventId"] == event.id]
         assert len(found) == 1, found
         return found[0]
 
@@ -109,7 +111,9 @@ class Stack(ServiceHandle):
         self, event: CloudEvent, channel: str, status: str, timeout: float = 20
     ) -> dict[str, Any]:
         async def probe() -> dict[str, Any] | None:
-            found = [d for d in await self.deliveries(channel=channel) if d["eventId"] == event.id]
+            found = [
+                d for d in await self.deliveries(channels=[channel]) if d["eventId"] == event.id
+            ]
             return found[0] if found and found[0]["status"] == status else None
 
         result: dict[str, Any] = await eventually(probe, timeout=timeout)

@@ -15,8 +15,8 @@ from tests.harness import ServiceHandle
 from tests.support import auth_headers, eventually, gql, uid
 
 MY_NOTIFICATIONS = """
-query($first: Int, $after: String, $unreadOnly: Boolean) {
-  myNotifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
+query($filter: NotificationFilterInput, $first: Int, $after: String) {
+  myNotifications(filter: $filter, first: $first, after: $after) {
     totalCount unreadCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { cursor node {

@@ -71,7 +71,7 @@ async def test_a_batch_is_one_notice_whose_count_ignores_redeliveries(service: S
     assert node["type"] == "CUSTOMERS_ASSIGNED" and node["customerId"] is None
     assert node["batch"] == {"kind": "IMPORT", "id": job, "count": 40}
     assert node["title"] == "40 位客户已通过导入分配给您"
-    assert node["link"].startswith(f"/customers?ownerId={owner}&createdFrom=")
+    assert node["link"].startswith(f"/customers?ownerId={owner}&created.from=")
 
 
 async def test_a_batch_backlog_does_not_hold_up_another_users_live_notice(

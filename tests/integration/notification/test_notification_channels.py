@@ -159,7 +159,7 @@ async def test_event_without_recipient_or_fields_ends_in_recorded_dead_deliverie
     )
     await stack.applied(no_assignee)
     await stack.applied(no_priority)
-    dead = {d["eventId"]: d for d in await stack.deliveries(status="DEAD")}
+    dead = {d["eventId"]: d for d in await stack.deliveries(statuses=["DEAD"])}
     assert dead[no_assignee.id]["lastError"] == "rule task-due: no recipient in the event data"
     assert "ticket.priority" in dead[no_priority.id]["lastError"]
     consumer = stack.app.state.runtime.consumer
@@ -231,7 +231,7 @@ async def test_malformed_admin_template_is_rejected_and_missing_variables_end_de
         }
         sent = await stack.publish(event("ticket.status_changed.v1", data, "c-2"))
         await stack.applied(sent)
-        [dead] = [d for d in await stack.deliveries(status="DEAD") if d["eventId"] == sent.id]
+        [dead] = [d for d in await stack.deliveries(statuses=["DEAD"]) if d["eventId"] == sent.id]
         assert "missing template variable 'resolution'" in dead["lastError"]
     finally:
         await stack.ok(
@@ -343,7 +343,9 @@ async def test_failing_webhook_is_dead_then_disabled_and_can_be_replayed(stack: 
     assert replayed["replayOf"] == dead["id"] and replayed["status"] == "PENDING"
 
     async def replay_sent() -> bool:
-        found = [d for d in await stack.deliveries(channel="WEBHOOK") if d["id"] == replayed["id"]]
+        found = [
+            d for d in await stack.deliveries(channels=["WEBHOOK"]) if d["id"] == replayed["id"]
+        ]
         return bool(found and found[0]["status"] == "SENT")
 
     await eventually(replay_sent, timeout=15)
@@ -387,7 +389,7 @@ async def test_archive_moves_own_notifications_out_of_the_inbox(stack: Stack) ->
     assert done["archiveNotifications"] == {"changedCount": 1, "unreadCount": 1}
     again = await stack.ok(archive, {"ids": [first["id"]]}, sub=user, roles=("SALES",))
     assert again["archiveNotifications"]["changedCount"] == 0
-    listing = """query($a: Boolean) { myNotifications(archived: $a) {
+    listing = """query($a: Boolean!) { myNotifications(filter: {archived: $a}) {
         totalCount unreadCount edges { node { id archived read } } } }"""
     kept = (await stack.ok(listing, {"a": False}, sub=user, roles=("SALES",)))["myNotifications"]
     assert [e["node"]["id"] for e in kept["edges"]] == [second["id"]]

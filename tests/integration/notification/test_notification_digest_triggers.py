@@ -172,7 +172,7 @@ async def test_digest_users_get_one_combined_mail_once_with_two_replicas(stack: 
         await stack.applied(e)
     await inbox(stack, user, 3)  # the inbox fills at once
 
-    mails = [d for d in await stack.deliveries(channel="EMAIL") if d["target"] == user]
+    mails = [d for d in await stack.deliveries(channels=["EMAIL"]) if d["target"] == user]
     [digest] = mails  # one delivery for the day, not one per notice
     assert digest["status"] == "PENDING" and digest["deferredReason"] == "daily digest"
     assert digest["address"] == f"{user[0]}***@example.cn"
@@ -200,7 +200,7 @@ async def test_digest_users_get_one_combined_mail_once_with_two_replicas(stack: 
     assert text.count(f"任务到期提醒：{TASK_TITLE}") == 3  # each notice, named by its task
 
     async def recorded() -> dict[str, Any] | None:
-        found = [d for d in await stack.deliveries(channel="EMAIL") if d["id"] == digest["id"]]
+        found = [d for d in await stack.deliveries(channels=["EMAIL"]) if d["id"] == digest["id"]]
         return found[0] if found and found[0]["status"] == "SENT" else None
 
     done = await eventually(recorded)

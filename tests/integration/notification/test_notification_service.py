@@ -179,7 +179,7 @@ async def test_mark_read_changes_only_the_callers_own_notifications(service: Ser
     assert await mark(alice, all=True) == {"changedCount": 2, "unreadCount": 0}
     assert (await service.inbox(bob))["unreadCount"] == 1
 
-    unread = await service.inbox(alice, unreadOnly=True)
+    unread = await service.inbox(alice, filter={"unreadOnly": True})
     assert unread["edges"] == [] and unread["totalCount"] == 0
     everything = await service.inbox(alice)
     assert all(e["node"]["read"] and e["node"]["readAt"] for e in everything["edges"])

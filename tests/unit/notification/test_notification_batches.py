@@ -112,13 +112,19 @@ def test_the_link_lists_the_owners_customers_of_the_batch() -> None:
     assert imported.path == "/customers"
     assert parse_qs(imported.query) == {
         "ownerId": ["bob"],
-        "createdFrom": [STARTED],
-        "sort": ["CREATED_ASC"],
+        "created.from": [STARTED],
+        "orderBy.field": ["CREATED_AT"],
+        "orderBy.direction": ["ASC"],
     }
     bulk = parse_qs(
         urlsplit(customer_list_link(BatchCause("BULK_UPDATE", "b", STARTED), "bob")).query
     )
-    assert bulk == {"ownerId": ["bob"], "updatedFrom": [STARTED], "sort": ["UPDATED_DESC"]}
+    assert bulk == {
+        "ownerId": ["bob"],
+        "updated.from": [STARTED],
+        "orderBy.field": ["UPDATED_AT"],
+        "orderBy.direction": ["DESC"],
+    }
     assert fold_of(Language.ZH_CN).link == customer_list_link(
         BatchCause.of({"batch": IMPORT}), "bob"
     )  # type: ignore[arg-type]

@@ -8,13 +8,16 @@ from typing import Annotated, Self
 import strawberry
 
 from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
+from crm_kit.listing import DateTimeRangeInput, range_condition
 from crm_kit.paging import DEFAULT_PAGE_SIZE, Keyset, decode_cursor, encode_cursor, page_size
+from crm_kit.policy import MAX_FILTER_ITEMS, MAX_FILTER_TEXT, check_sizes
 from crm_notification.channels.model import Channel
 from crm_notification.deliveries.model import Delivery as DeliveryModel
-from crm_notification.deliveries.model import DeliveryStatus
-from crm_notification.deliveries.queries import LogFilter, LogPage
+from crm_notification.deliveries.model import DeliveryStatus, LogFilter
+from crm_notification.deliveries.queries import LogPage
 from crm_notification.graphql.context import Info, require_admin
 from crm_notification.inbox.types import NotificationChannelEnum
+from crm_notification.shared.clock import range_bound
 
 DeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 described_enum(
@@ -57,7 +60,7 @@ class NotificationDelivery:
         description="Who it is for: a staff id, `customer:<id>` for a mail to a customer, a "
         "webhook subscription's id, or `-` when a rule found nobody to tell."
     )
-    event_id: str = strawberry.field(
+    event_id: strawberry.ID = strawberry.field(
         description="The id of the event that caused it (`digest:<time>` for a daily digest)."
     )
     event_type: str = strawberry.field(
@@ -115,7 +118,7 @@ class NotificationDelivery:
             id=strawberry.ID(d.id),
             channel=d.channel,
             target=d.target,
-            event_id=d.event_id,
+            event_id=strawberry.ID(d.event_id),
             event_type=d.event_type,
             notification_type=d.notification_type,
             customer_id=strawberry.ID(d.customer_id) if d.customer_id else None,
@@ -165,43 +168,75 @@ class NotificationDeliveryConnection:
         )
 
 
+@strawberry.input(
+    description="Which deliveries of the log: every condition given must hold. `statuses` and "
+    f"`channels` hold at most {MAX_FILTER_ITEMS} values (more: TOO_MANY naming the field), "
+    f"`target` at most {MAX_FILTER_TEXT} characters (more: TOO_LONG)."
+)
+class NotificationDeliveryFilterInput:
+    statuses: list[DeliveryStatusEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Only deliveries in one of these statuses; any status when omitted, null or "
+        "empty.",
+    )
+    channels: list[NotificationChannelEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Only deliveries on one of these channels; any channel when omitted, null "
+        "or empty.",
+    )
+    target: str | None = strawberry.field(
+        default=None,
+        description="Only deliveries for this exact target (a staff id, `customer:<id>`, or a "
+        "webhook subscription's id; no patterns); any target when omitted.",
+    )
+    created: DateTimeRangeInput | None = strawberry.field(
+        default=None,
+        description="Only deliveries planned (`createdAt`) in this range, half open: at or "
+        "after `from`, before `to`; any time when omitted. `from` after `to` is BAD_USER_INPUT "
+        "(`filter.created.to` OUT_OF_RANGE).",
+    )
+
+    def to_filter(self) -> LogFilter:
+        """The log's filter; BAD_USER_INPUT naming the field of a value out of bounds."""
+        statuses, channels = list(self.statuses or []), list(self.channels or [])
+        check_sizes(
+            {"filter.statuses": statuses, "filter.channels": channels, "filter.target": self.target}
+        )
+        return LogFilter(
+            statuses=tuple(DeliveryStatus(s) for s in statuses),
+            channels=tuple(Channel(c) for c in channels),
+            target=self.target,
+            created=range_condition(self.created, "filter.created", encode=range_bound),
+        )
+
+
+def log_filter(value: NotificationDeliveryFilterInput | None) -> LogFilter:
+    """The filter of a `notificationDeliveries` call: the whole log when omitted."""
+    return value.to_filter() if value is not None else LogFilter()
+
+
 @strawberry.type
 class DeliveryQuery:
     @strawberry.field(
-        description="ADMIN only: the delivery log (e-mail, SMS, webhook), newest first; the "
-        "filters combine. Errors: FORBIDDEN, BAD_USER_INPUT (`first` OUT_OF_RANGE; `after` "
-        "INVALID_CURSOR)."
+        description="ADMIN only: the delivery log (e-mail, SMS, webhook), newest first (by "
+        "`createdAt`, the one order). Errors: FORBIDDEN, BAD_USER_INPUT (`filter.created.to` "
+        "OUT_OF_RANGE; `filter.statuses`, `filter.channels` TOO_MANY; `filter.target` TOO_LONG; "
+        "`first` OUT_OF_RANGE; `after` INVALID_CURSOR)."
     )
     async def notification_deliveries(
         self,
         info: Info,
-        *,
-        status: Annotated[
-            DeliveryStatusEnum | None,  # type: ignore[valid-type]
-            strawberry.argument(description="Only deliveries in this status; any when omitted."),
-        ] = None,
-        channel: Annotated[
-            NotificationChannelEnum | None,  # type: ignore[valid-type]
-            strawberry.argument(description="Only deliveries on this channel; any when omitted."),
-        ] = None,
-        target: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only deliveries for this exact target (a staff id, "
-                "`customer:<id>`, or a webhook subscription's id); any when omitted."
-            ),
+        filter: Annotated[
+            NotificationDeliveryFilterInput | None,
+            strawberry.argument(description="Which deliveries; the whole log when omitted."),
         ] = None,
         first: PageFirst = DEFAULT_PAGE_SIZE,
         after: PageAfter = None,
     ) -> NotificationDeliveryConnection:
         require_admin(info)
+        where = log_filter(filter)
         size = page_size(first, DEFAULT_PAGE_SIZE)
         position = decode_cursor(after) if after else None
-        where = LogFilter(
-            status=DeliveryStatus(status) if status else None,
-            channel=Channel(channel) if channel else None,
-            target=target,
-        )
         page = await info.context.deps.delivery_queries.log(where, size, position)
         return NotificationDeliveryConnection.from_page(page, has_previous=position is not None)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -76,6 +76,18 @@ class Delivery:
     sent_at: datetime | None = None
     deferred_reason: str | None = None
     replay_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Which deliveries of the log: in one of `statuses`, on one of `channels` (any when
+    empty), for exactly `target`, created within `created` (a MongoDB condition on
+    `created_at` from `crm_kit.listing.range_condition`); None bounds nothing."""
+
+    statuses: tuple[DeliveryStatus, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    target: str | None = None
+    created: Mapping[str, datetime] | None = None
 
 
 def delivery_id(event_id: str, target: str, channel: Channel) -> str:

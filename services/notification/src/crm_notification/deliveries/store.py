@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,7 +18,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_kit.jobs import LeasedItems, LeaseFields
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_notification.channels.model import Channel
-from crm_notification.deliveries.model import DUE_STATUSES, Attempt, Delivery, DeliveryStatus
+from crm_notification.deliveries.model import (
+    DUE_STATUSES,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    LogFilter,
+)
 from crm_notification.shared.inserts import insert_absent
 
 DELIVERIES = "deliveries"
@@ -31,7 +36,8 @@ DELIVERY_INDEXES: list[IndexSpec] = [
         (
             # the scheduler: due work, oldest first
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
-            # the ADMIN delivery log, newest first, optionally by status / channel / target
+            # the ADMIN delivery log, newest first, optionally by statuses / channels / target /
+            # creation time
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
             IndexModel([("target", ASCENDING), ("created_at", DESCENDING)], name="target_newest"),
         ),
@@ -99,6 +105,20 @@ def from_document(doc: Document) -> Delivery:
     )
 
 
+def log_query(where: LogFilter) -> Document:
+    """The MongoDB condition of a delivery-log filter (values typed, never operators)."""
+    query: Document = {}
+    if where.statuses:
+        query["status"] = {"$in": [str(s) for s in where.statuses]}
+    if where.channels:
+        query["channel"] = {"$in": [str(c) for c in where.channels]}
+    if where.target is not None:
+        query["target"] = where.target
+    if where.created:
+        query["created_at"] = dict(where.created)
+    return query
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     delivery: Delivery
@@ -161,24 +181,13 @@ class DeliveryRepository:
         return result.modified_count
 
     async def page(
-        self,
-        *,
-        status: DeliveryStatus | None,
-        channel: Channel | None,
-        target: str | None,
-        first: int,
-        after: tuple[datetime, str] | None,
+        self, where: LogFilter, *, first: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Delivery], bool]:
-        query: dict[str, Any] = {}
-        if status is not None:
-            query["status"] = str(status)
-        if channel is not None:
-            query["channel"] = str(channel)
-        if target is not None:
-            query["target"] = target
+        query = log_query(where)
         if after is not None:
             at, id = after
-            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": id}}]
+            older = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": id}}]
+            query = {"$and": [query, {"$or": older}]} if query else {"$or": older}
         docs = (
             await self._c.find(query)
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
@@ -187,8 +196,8 @@ class DeliveryRepository:
         )
         return [from_document(d) for d in docs[:first]], len(docs) > first
 
-    async def count(self, **filters: str) -> int:
-        return await self._c.count_documents(dict(filters))
+    async def count(self, where: LogFilter) -> int:
+        return await self._c.count_documents(log_query(where))
 
     async def by_ids(self, ids: Sequence[str]) -> list[Delivery]:
         return [from_document(d) async for d in self._c.find({"_id": {"$in": list(ids)}})]

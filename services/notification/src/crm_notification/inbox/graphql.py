@@ -14,6 +14,7 @@ from crm_kit.graphql import PageAfter, PageFirst
 from crm_kit.paging import DEFAULT_PAGE_SIZE, decode_cursor, page_size
 from crm_notification.access import notifications_recipient
 from crm_notification.graphql.context import Info, remember_caller
+from crm_notification.inbox.inputs import NotificationFilterInput, inbox_filter
 from crm_notification.inbox.live import received
 from crm_notification.inbox.model import MAX_IDS_PER_CALL, Page, checked_ids
 from crm_notification.inbox.queries import CountKey, PageKey
@@ -34,41 +35,32 @@ NotificationIds = Annotated[list[strawberry.ID], strawberry.argument(description
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="The caller's own notifications, newest first: the inbox, or with "
-        "`archived: true` the archive. Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE; `after` "
-        "INVALID_CURSOR)."
+        description="The caller's own notifications, newest first (by `createdAt`, the one "
+        "order): the inbox, or with `filter: {archived: true}` the archive. Errors: "
+        "BAD_USER_INPUT (`filter.created.to` OUT_OF_RANGE; `filter.types` TOO_MANY; `first` "
+        "OUT_OF_RANGE; `after` INVALID_CURSOR)."
     )
     async def my_notifications(
         self,
         info: Info,
+        filter: Annotated[
+            NotificationFilterInput | None,
+            strawberry.argument(
+                description="Which notifications; when omitted, the inbox (not the archive), "
+                "read and unread, of every type and time."
+            ),
+        ] = None,
         first: PageFirst = DEFAULT_PAGE_SIZE,
         after: PageAfter = None,
-        unread_only: Annotated[
-            bool | None,
-            strawberry.argument(description="Only unread ones (null: false, every one)."),
-        ] = False,
-        *,
-        archived: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="true: the archive (archiveNotifications) instead of the inbox "
-                "(null: false)."
-            ),
-        ] = False,
     ) -> NotificationConnection:
         me = await remember_caller(info)
         inbox = info.context.deps.notifications
+        where = inbox_filter(filter)
         size = page_size(first, DEFAULT_PAGE_SIZE)
-        unread = bool(unread_only)
         position = decode_cursor(after) if after else None
-        archive = bool(archived)
         return NotificationConnection(
-            page=Once(
-                lambda: inbox.page(
-                    me, unread_only=unread, first=size, after=position, archived=archive
-                )
-            ),
-            total=Once(lambda: inbox.count(me, unread_only=unread, archived=archive)),
+            page=Once(lambda: inbox.page(me, where, first=size, after=position)),
+            total=Once(lambda: inbox.count(me, where)),
             unread=Once(lambda: inbox.unread_count(me)),
             has_previous=position is not None,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -91,6 +91,22 @@ class Notification:
         if self.read:
             return self
         return replace(self, read=True, read_at=to_millis(at))
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """Which of one recipient's notifications: the inbox (or with `archived` the archive),
+    optionally only the unread ones, those of `types` (any when empty) and those created within
+    `created` (a MongoDB condition on `created_at` from `crm_kit.listing.range_condition`; None
+    bounds nothing)."""
+
+    unread_only: bool = False
+    archived: bool = False
+    types: tuple[NotificationType, ...] = ()
+    created: Mapping[str, datetime] | None = None
+
+
+UNREAD = InboxFilter(unread_only=True)  # the recipient's unread inbox (unreadCount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from crm_kit.paging import Keyset
-from crm_notification.inbox.model import Notification, Page
+from crm_notification.inbox.model import UNREAD, InboxFilter, Notification, Page
 from crm_notification.inbox.store import NotificationRepository
 
 
@@ -64,25 +64,15 @@ class InboxQueries:
         return await self._notifications.get(id)
 
     async def page(
-        self,
-        recipient_id: str,
-        *,
-        unread_only: bool,
-        first: int,
-        after: Keyset | None,
-        archived: bool = False,
+        self, recipient_id: str, where: InboxFilter, *, first: int, after: Keyset | None
     ) -> Page:
-        return await self._notifications.inbox_page(
-            recipient_id, unread_only=unread_only, first=first, after=after, archived=archived
-        )
+        return await self._notifications.inbox_page(recipient_id, where, first=first, after=after)
 
-    async def count(self, recipient_id: str, *, unread_only: bool, archived: bool = False) -> int:
-        return await self._notifications.inbox_count(
-            recipient_id, unread_only=unread_only, archived=archived
-        )
+    async def count(self, recipient_id: str, where: InboxFilter) -> int:
+        return await self._notifications.inbox_count(recipient_id, where)
 
     async def unread_count(self, recipient_id: str) -> int:
-        return await self._notifications.inbox_count(recipient_id, unread_only=True)
+        return await self._notifications.inbox_count(recipient_id, UNREAD)
 
     async def pages_about_customers(self, keys: list[PageKey]) -> list[Page]:
         return await load_pages(self._notifications, keys)

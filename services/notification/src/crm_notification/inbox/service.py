@@ -10,7 +10,7 @@ from functools import partial
 from crm_kit.uow import Transaction
 from crm_notification.events import notification_delivered
 from crm_notification.inbox.live import LiveHub
-from crm_notification.inbox.model import InboxChange, Notification
+from crm_notification.inbox.model import UNREAD, InboxChange, Notification
 from crm_notification.inbox.store import NotificationRepository
 from crm_notification.rules.batches import Fold, folded
 from crm_notification.shared.inserts import first_time
@@ -38,7 +38,7 @@ class InboxService:
         return await self._change(recipient_id, changed)
 
     async def _change(self, recipient_id: str, changed: int) -> InboxChange:
-        unread = await self._notifications.inbox_count(recipient_id, unread_only=True)
+        unread = await self._notifications.inbox_count(recipient_id, UNREAD)
         return InboxChange(changed=changed, unread=unread)
 
     async def add(

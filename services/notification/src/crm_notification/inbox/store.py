@@ -16,6 +16,7 @@ from crm_kit.mongo import Document, IndexSpec, Session
 from crm_kit.paging import Keyset
 from crm_notification.channels.model import Channel
 from crm_notification.inbox.model import (
+    InboxFilter,
     Language,
     Notification,
     NotificationBatch,
@@ -32,9 +33,9 @@ NOTIFICATION_INDEXES: list[IndexSpec] = [
     IndexSpec(
         NOTIFICATIONS,
         (
-            # myNotifications, totalCount
+            # myNotifications (its `types` and `created` filters too), totalCount
             IndexModel([("recipient_id", ASCENDING), *NEWEST_FIRST], name="recipient_newest"),
-            # myNotifications(unreadOnly), unreadCount, markNotificationsRead(all)
+            # myNotifications(filter: {unreadOnly: true}), unreadCount, markNotificationsRead(all)
             IndexModel(
                 [("recipient_id", ASCENDING), ("read", ASCENDING), *NEWEST_FIRST],
                 name="recipient_read_newest",
@@ -172,35 +173,32 @@ class NotificationRepository:
     # -- one recipient's inbox -------------------------------------------------------------
 
     @staticmethod
-    def _inbox(recipient_id: str, unread_only: bool, archived: bool = False) -> Document:
-        """The inbox proper (archived=False; documents without the field count as not
-        archived) or the archive."""
+    def _inbox(recipient_id: str, where: InboxFilter) -> Document:
+        """The inbox proper (documents without `archived` count as not archived) or the
+        archive, narrowed by the rest of `where` (served by `recipient_newest`, or
+        `recipient_read_newest` for unread ones)."""
         query: Document = {"recipient_id": recipient_id}
-        if unread_only:
+        if where.unread_only:
             query["read"] = False
-        query["archived"] = True if archived else {"$ne": True}
+        query["archived"] = True if where.archived else {"$ne": True}
+        if where.types:
+            query["type"] = {"$in": [str(t) for t in where.types]}
+        if where.created:
+            query["created_at"] = dict(where.created)
         return query
 
     async def inbox_page(
-        self,
-        recipient_id: str,
-        *,
-        unread_only: bool,
-        first: int,
-        after: Keyset | None,
-        archived: bool = False,
+        self, recipient_id: str, where: InboxFilter, *, first: int, after: Keyset | None
     ) -> Page:
+        base = self._inbox(recipient_id, where)
         if first == 0:
-            base = self._inbox(recipient_id, unread_only, archived)
             return Page([], has_next=await self._exists(base, after))
-        query = _and(self._inbox(recipient_id, unread_only, archived), _after(after))
+        query = _and(base, _after(after))
         docs = await self._c.find(query).sort(NEWEST_FIRST).limit(first + 1).to_list()
         return Page([from_document(d) for d in docs[:first]], has_next=len(docs) > first)
 
-    async def inbox_count(
-        self, recipient_id: str, *, unread_only: bool, archived: bool = False
-    ) -> int:
-        return await self._c.count_documents(self._inbox(recipient_id, unread_only, archived))
+    async def inbox_count(self, recipient_id: str, where: InboxFilter) -> int:
+        return await self._c.count_documents(self._inbox(recipient_id, where))
 
     async def archive(self, recipient_id: str, ids: Sequence[str], at: datetime) -> int:
         """Move the recipient's notifications in `ids` to the archive (read, out of the inbox)."""

@@ -139,7 +139,7 @@ class Notification:
     )
     archived: bool = strawberry.field(
         description="Whether it is in the archive (archiveNotifications): listed only by "
-        "`myNotifications(archived: true)`."
+        "`myNotifications(filter: {archived: true})`."
     )
     created_at: datetime = strawberry.field(
         description="When it was created" + _WHEN + "; lists are ordered by it, newest first."
@@ -224,7 +224,7 @@ class NotificationConnection:
 
     @strawberry.field(
         description="How many are unread: of the caller's inbox for myNotifications (whatever "
-        "its arguments), of the customer's list for Customer.notifications."
+        "its filter), of the customer's list for Customer.notifications."
     )
     async def unread_count(self) -> int:
         return await self.unread()

@@ -66,12 +66,14 @@ class BatchCause:
 def customer_list_link(batch: BatchCause, owner_id: str) -> str:
     """The owner's customer list from the batch's start: an import's customers were created
     since then (oldest first), a bulk update's were changed since then (newest first). The
-    link is a client route whose parameters are `customers` filter fields."""
+    link is a client route whose parameters are the `customers` arguments as dotted paths
+    (`created.from` is `filter: {created: {from: …}}`, `orderBy.field` is `orderBy: {field: …}`)."""
     query: dict[str, str] = {"ownerId": owner_id}
     if batch.started_at:
         imported = batch.kind == IMPORT
-        query["createdFrom" if imported else "updatedFrom"] = batch.started_at
-        query["sort"] = "CREATED_ASC" if imported else "UPDATED_DESC"
+        query["created.from" if imported else "updated.from"] = batch.started_at
+        query["orderBy.field"] = "CREATED_AT" if imported else "UPDATED_AT"
+        query["orderBy.direction"] = "ASC" if imported else "DESC"
     return f"/customers?{urlencode(query)}"
 
 
