@@ -1,11 +1,10 @@
 """Customer import through the gateway: a CSV uploaded as a GraphQL multipart request, its
-progress pushed over graphql-transport-ws (subscription through the gateway), the result and
-its error report read back through the gateway."""
+progress pushed over graphql-transport-ws (subscription through the gateway), the result read
+back through the gateway and its error report downloaded from the link the API gives."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +26,7 @@ PROGRESS = """subscription($id: ID!) { importJobProgress(id: $id) {
   status processed created failed } }"""
 RESULT = """query($id: ID!) { importJob(id: $id) { status processed created failed
   errors { totalCount edges { node { row column code message } } }
-  errorReport(format: XLSX) { fileName size base64 } } }"""
+  errorReport(format: XLSX) { fileName size url } } }"""
 
 
 @pytest.fixture
@@ -85,8 +84,11 @@ async def test_csv_upload_through_the_gateway_with_live_progress(gateway: str) -
             {"row": good + 2, "column": "Phones", "code": "INVALID_PHONE",
              "message": message("INVALID_PHONE", "", EN)}
         }]}  # fmt: skip
-        report = base64.b64decode(found["errorReport"]["base64"])
+        downloaded = await http.get(gateway + found["errorReport"]["url"])  # no token needed
+        assert downloaded.status_code == 200, downloaded.text
+        report = downloaded.content
         assert report.startswith(b"PK") and found["errorReport"]["fileName"].endswith(".xlsx")
+        assert len(report) == found["errorReport"]["size"]
 
 
 async def _next(ws: ClientConnection) -> dict[str, Any]:

@@ -4,11 +4,11 @@ files, export scope/masking/audit and formula neutralisation."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from crm_customer.customers.store import CustomerRepository
+from crm_customer.imports.routes import content_disposition
 from crm_customer.protection.crypto import DataProtector
 from crm_kit.audit.store import AUDIT_LOG
 from tests.harness import ServiceHandle, serve_service
@@ -79,6 +80,22 @@ class Service(ServiceHandle):
         return result
 
 
+async def download(svc: ServiceHandle, file: dict[str, Any], **headers: str) -> httpx.Response:
+    """GET a CustomerFile's `url` from the service itself (the gateway forwards
+    `/files/customer/<token>` to the service's `/files/<token>`)."""
+    token = file["url"].removeprefix("/files/customer/")
+    assert token != file["url"], file
+    return await svc.http.get(f"{svc.base}/files/{token}", headers=headers)
+
+
+async def fetch(svc: ServiceHandle, file: dict[str, Any]) -> bytes:
+    response = await download(svc, file)
+    assert response.status_code == 200, response.text
+    assert int(response.headers["content-length"]) == file["size"] == len(response.content)
+    assert response.headers["content-type"] == file["contentType"]
+    return response.content
+
+
 @pytest.fixture(scope="module")
 async def svc(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Service]:
     async with serve_service(
@@ -119,10 +136,11 @@ async def test_csv_import_reports_each_bad_row_and_writes_only_the_good_ones(
     assert zhang.phones == ["+8613800138000"] and zhang.id_card_number == ID_CARD
     # the report as a file
     body = await svc.gql(
-        "query($id: ID!) { importJob(id: $id) { errorReport(format: CSV) { fileName base64 } } }",
+        "query($id: ID!) { importJob(id: $id) { errorReport(format: CSV) { "
+        "fileName contentType size url expiresAt } } }",
         {"id": job["id"]},
     )
-    report = base64.b64decode(body["data"]["importJob"]["errorReport"]["base64"])
+    report = await fetch(svc, body["data"]["importJob"]["errorReport"])
     lines = list(csv.reader(io.StringIO(report.decode("utf-8-sig"))))
     assert lines[0][0].startswith("行号") and lines[1][:2] == ["3", "身份证号码"]
     assert len(lines) == 3
@@ -224,7 +242,8 @@ async def test_oversize_upload_is_refused_before_parsing(svc: Service) -> None:
 
 EXPORT = """mutation($f: CustomerFilterInput, $fmt: CustomerFileFormat, $p: Boolean) {
   exportCustomers(filter: $f, format: $fmt, includePersonalData: $p) { id status } }"""
-EXPORT_JOB = """query($id: ID!) { exportJob(id: $id) { status rowCount file { base64 } } }"""
+EXPORT_JOB = """query($id: ID!) { exportJob(id: $id) { status rowCount expiresAt
+  file { fileName contentType size url expiresAt } } }"""
 
 
 async def test_export_neutralises_formulas_is_audited_and_analyst_gets_no_personal_data(
@@ -246,9 +265,7 @@ async def test_export_neutralises_formulas_is_audited_and_analyst_gets_no_person
 
     found = await eventually(exported, timeout=30, interval=0.2)
     assert found["rowCount"] == 1
-    rows = list(
-        csv.reader(io.StringIO(base64.b64decode(found["file"]["base64"]).decode("utf-8-sig")))
-    )
+    rows = list(csv.reader(io.StringIO((await fetch(svc, found["file"])).decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
     assert row[header.index("客户名称")] == "'=1+2"
     assert row[header.index("手机号码")] == "'+8613500135000"
@@ -281,7 +298,7 @@ async def export_rows(svc: Service, variables: dict[str, Any], headers: dict[str
         return found if found["status"] == "COMPLETED" else None
 
     found = await eventually(exported, timeout=30, interval=0.2)
-    text = base64.b64decode(found["file"]["base64"]).decode("utf-8-sig")
+    text = (await fetch(svc, found["file"])).decode("utf-8-sig")
     return found["rowCount"], list(csv.reader(io.StringIO(text)))
 
 
@@ -307,22 +324,21 @@ async def test_export_keeps_to_the_callers_scope_and_masking(svc: Service) -> No
 
 
 TEMPLATE = """query($f: CustomerFileFormat, $l: String) {
-  customerImportTemplate(format: $f, language: $l) { fileName contentType base64 } }"""
+  customerImportTemplate(format: $f, language: $l) { fileName contentType size url expiresAt }
+}"""
 
 
 async def test_templates_list_required_and_optional_columns(svc: Service) -> None:
     body = await svc.gql(TEMPLATE, {"f": "XLSX", "l": "en"})
     template = body["data"]["customerImportTemplate"]
     assert template["fileName"].endswith(".xlsx")
-    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(template["base64"])))
+    book = openpyxl.load_workbook(io.BytesIO(await fetch(svc, template)))
     header = [c.value for c in book.worksheets[0][1]]
     assert header[:3] == ["Kind*", "Name*", "Customer ID"]
     notes = [[c.value for c in row] for row in book.worksheets[1].iter_rows()]
     assert notes[0] == ["Column", "Required", "Key", "Notes"] and notes[1][:2] == ["Kind", "yes"]
     body = await svc.gql(TEMPLATE, {"f": "CSV"})
-    csv_text = base64.b64decode(body["data"]["customerImportTemplate"]["base64"]).decode(
-        "utf-8-sig"
-    )
+    csv_text = (await fetch(svc, body["data"]["customerImportTemplate"])).decode("utf-8-sig")
     assert csv_text.startswith("客户类型*,客户名称*,客户ID")
     # the template itself is accepted as a header row
     job = await svc.run(csv_text + "个人,模板客户,13200132000" + "," * (csv_text.count(",") - 2))
@@ -334,3 +350,84 @@ async def test_templates_list_required_and_optional_columns(svc: Service) -> Non
         headers=auth_headers(sub="zoe", roles=("SALES",)),
     )
     assert job["id"] not in [e["node"]["id"] for e in others["data"]["importJobs"]["edges"]]
+
+
+JOBS = """query($f: ImportJobFilterInput) { importJobs(filter: $f, first: 100) {
+  totalCount edges { node { id status } } } }"""
+
+
+async def test_import_jobs_are_filtered_by_statuses(svc: Service) -> None:
+    done = await svc.run(HEADER + "个人,筛选客户,13100131000,,,北京市\n")
+    every = await svc.one(JOBS, {})
+    completed = await svc.one(JOBS, {"f": {"statuses": ["COMPLETED", "FAILED"]}})
+    assert done["id"] in [e["node"]["id"] for e in completed["edges"]]
+    assert {e["node"]["status"] for e in completed["edges"]} <= {"COMPLETED", "FAILED"}
+    assert (await svc.one(JOBS, {"f": {"statuses": []}}))["totalCount"] == every["totalCount"]
+    assert (await svc.one(JOBS, {"f": {"statuses": None}}))["totalCount"] == every["totalCount"]
+    queued = await svc.one(JOBS, {"f": {"statuses": ["QUEUED"]}})
+    assert done["id"] not in [e["node"]["id"] for e in queued["edges"]]
+    refused = await svc.gql("{ importJobs(status: COMPLETED) { totalCount } }")
+    assert refused["errors"], refused  # the former argument is gone
+
+
+async def test_a_download_is_audited_and_a_gone_export_is_404_in_the_callers_language(
+    svc: Service,
+) -> None:
+    await svc.run(HEADER + "个人,审计客户,13100131001,,,宁夏回族自治区\n")
+    count, _ = await export_rows(svc, {"f": {"region": "宁夏回族自治区"}, "fmt": "CSV"}, ADMIN)
+    assert count == 1
+    job = await svc.one(EXPORT, {"f": {"region": "宁夏回族自治区"}, "fmt": "XLSX"})
+
+    async def exported() -> Any:
+        found = await svc.one(EXPORT_JOB, {"id": job["id"]})
+        return found if found["status"] == "COMPLETED" else None
+
+    found = await eventually(exported, timeout=30, interval=0.2)
+    file = found["file"]
+    assert file["fileName"] == f"customers-{job['id']}.xlsx" and file["expiresAt"]
+    token = file["url"].removeprefix("/files/customer/")
+    response = await download(svc, file)
+    assert response.status_code == 200 and response.content.startswith(b"PK")
+    assert response.headers["content-disposition"] == (
+        f"attachment; filename=\"{file['fileName']}\"; filename*=UTF-8''{file['fileName']}"
+    )
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+    async def audited() -> Any:
+        return await svc.db[AUDIT_LOG].find_one(
+            {"action": "customer.download", "target.id": job["id"]}
+        )
+
+    entry = await eventually(audited, timeout=10)
+    assert (entry["actor"], entry["roles"], entry["outcome"]) == ("alice", ["ADMIN"], "OK")
+    assert entry["target"]["type"] == "CustomerExportJob"
+    assert entry["details"] == {"file": "export", "format": "XLSX", "bytes": file["size"]}
+    assert token not in orjson.dumps(entry, default=str).decode()
+    # the file expires: the link finds nothing, the field is null
+    await svc.db["customer_jobs"].update_one(
+        {"_id": job["id"]}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
+    )
+    gone = await download(svc, file)
+    assert gone.status_code == 404 and gone.headers["cache-control"] == "no-store"
+    assert gone.json() == {"error": {"code": "NOT_FOUND", "message": "文件不存在或已过期"}}
+    english = await download(svc, file, **{"Accept-Language": "en-US,en;q=0.9"})
+    assert english.json()["error"]["message"] == "The file no longer exists or has expired"
+    assert (await svc.one(EXPORT_JOB, {"id": job["id"]}))["file"] is None
+    refusal = await svc.db[AUDIT_LOG].find_one(
+        {"action": "customer.download", "target.id": job["id"], "outcome": "NOT_FOUND"}
+    )
+    assert refusal is not None and refusal["actor"] == "alice"
+
+
+def test_content_disposition_has_an_rfc_6266_name_and_an_ascii_fallback() -> None:
+    assert content_disposition("customers-1.csv") == (
+        "attachment; filename=\"customers-1.csv\"; filename*=UTF-8''customers-1.csv"
+    )
+    assert content_disposition('客户 "导出".xlsx') == (
+        'attachment; filename="__ ____.xlsx"; '
+        "filename*=UTF-8''%E5%AE%A2%E6%88%B7%20%22%E5%AF%BC%E5%87%BA%22.xlsx"
+    )
+    assert content_disposition("报表") == (
+        "attachment; filename=\"__\"; filename*=UTF-8''%E6%8A%A5%E8%A1%A8"
+    )

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27018/?directConnection=true"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5673/"
 DEFAULT_DEV_JWT_SECRET = "crm-dev-secret-change-me-0123456789abcdef"
+DEFAULT_DEV_FILE_LINK_SECRET = "crm-dev-file-link-secret-change-me-0123456789"
 
 
 # Environment readers, public so services and tools read their own settings the same way.
@@ -181,6 +182,45 @@ class AuthSettings:
 
     def checked(self) -> AuthSettings:
         """Itself, or InsecureConfiguration in production mode (gateway and services)."""
+        refuse_in_production(self.production_problems())
+        return self
+
+
+FILE_LINK_TTL_BOUNDS = (30, 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class FileLinkSettings:
+    """Signed download links (`crm_kit.file_links`): `FILE_LINK_SECRET` (or the file named by
+    `FILE_LINK_SECRET_FILE`), the HMAC-SHA256 key; `FILE_LINK_TTL_SECONDS` (300, 30 to 3600),
+    how long a link works. Read by the services that serve files."""
+
+    secret: str = field(default=DEFAULT_DEV_FILE_LINK_SECRET, repr=False)
+    ttl_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        low, high = FILE_LINK_TTL_BOUNDS
+        if not low <= self.ttl_seconds <= high:
+            raise ValueError(f"FILE_LINK_TTL_SECONDS must be {low} to {high} seconds")
+
+    @classmethod
+    def from_env(cls, *, check: bool = True) -> FileLinkSettings:
+        """`check`: refuse the development secret in production mode."""
+        settings = cls(
+            secret=env_secret("FILE_LINK_SECRET", DEFAULT_DEV_FILE_LINK_SECRET),
+            ttl_seconds=env_int("FILE_LINK_TTL_SECONDS", 300),
+        )
+        return settings.checked() if check else settings
+
+    def production_problems(self) -> list[str]:
+        if self.secret == DEFAULT_DEV_FILE_LINK_SECRET:
+            return ["FILE_LINK_SECRET is the development secret"]
+        if len(self.secret.encode()) < MIN_HS_SECRET_BYTES:
+            return [f"FILE_LINK_SECRET is shorter than {MIN_HS_SECRET_BYTES} bytes"]
+        return []
+
+    def checked(self) -> FileLinkSettings:
+        """Itself, or InsecureConfiguration in production mode."""
         refuse_in_production(self.production_problems())
         return self
 

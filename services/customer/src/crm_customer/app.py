@@ -28,7 +28,9 @@ from crm_customer.history.queries import HistoryQueries
 from crm_customer.history.service import HistoryService
 from crm_customer.history.store import HistoryRepository
 from crm_customer.imports.export import ExportService
+from crm_customer.imports.links import DownloadLinks
 from crm_customer.imports.queries import JobQueries
+from crm_customer.imports.routes import ROUTES as DOWNLOAD_ROUTES
 from crm_customer.imports.service import ImportService
 from crm_customer.imports.store import JobRepository
 from crm_customer.imports.worker import JobWorker, ProgressHub
@@ -37,19 +39,20 @@ from crm_customer.protection.crypto import DataProtector
 from crm_customer.settings import ImportSettings, ViewerSettings, service_settings
 from crm_customer.staff.service import StaffService
 from crm_customer.staff.store import StaffRepository
+from crm_kit.file_links import FileLinkSigner
 from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
-from crm_kit.settings import ServiceSettings
+from crm_kit.settings import FileLinkSettings, ServiceSettings
 from crm_kit.uow import UnitOfWork
 
 _log = logging.getLogger("crm_customer")
 
 
-def build_deps(runtime: Runtime, keys: DataProtector) -> Deps:
+def build_deps(runtime: Runtime, keys: DataProtector, links: FileLinkSettings) -> Deps:
     """The service's use cases and read sides over the runtime's database and unit of work
     (audited: the spec says so)."""
     imports = ImportSettings.from_env(runtime.settings.upload_max_bytes)
-    return wire(runtime.db, runtime.uow, keys, imports, ViewerSettings.from_env())
+    return wire(runtime.db, runtime.uow, keys, imports, ViewerSettings.from_env(), links=links)
 
 
 def wire(
@@ -58,9 +61,13 @@ def wire(
     keys: DataProtector,
     imports: ImportSettings | None = None,
     viewer: ViewerSettings | None = None,
+    *,
+    links: FileLinkSettings | None = None,
 ) -> Deps:
-    """Every adapter, use case and read side of the service over one database."""
+    """Every adapter, use case and read side of the service over one database (`links`: how
+    download links are signed; the development secret when omitted)."""
     imports = imports or ImportSettings()
+    downloads = DownloadLinks(FileLinkSigner.of(links or FileLinkSettings()))
     customers, history = CustomerRepository(db, keys), HistoryRepository(db, keys)
     duplicates, staff, rules = DuplicateRepository(db), StaffRepository(db), RuleRepository(db)
     customer_queries, catalog_queries = CustomerQueries(db, keys), CatalogQueries(db)
@@ -102,7 +109,7 @@ def wire(
         staff=StaffService(uow, staff, customers.guards),
         imports=importer,
         exports=exporter,
-        jobs=JobQueries(db),
+        jobs=JobQueries(db, downloads),
         worker=JobWorker(jobs, importer, exporter, uow, ProgressHub()),
         viewer=viewer or ViewerSettings(),
     )
@@ -112,9 +119,13 @@ def create_app(
     settings: ServiceSettings | None = None,
     mongo_listeners: Sequence[monitoring._EventListener] = (),
     protector: DataProtector | None = None,
+    file_links: FileLinkSettings | None = None,
 ) -> Starlette:
+    """The service app; `file_links` (FILE_LINK_SECRET, FILE_LINK_TTL_SECONDS) are read from
+    the environment unless given (refused in production mode when insecure)."""
     settings = settings or service_settings()
     keys = protector or DataProtector.from_env()
+    links = (file_links or FileLinkSettings.from_env(check=False)).checked()
     if keys.is_development:
         _log.warning("CUSTOMER_DATA_KEYS is not set: ID numbers use the public development key")
     app = create_service_app(
@@ -122,10 +133,11 @@ def create_app(
             settings=settings,
             schema=schema,
             indexes=ALL_INDEXES,
-            build_deps=lambda runtime: build_deps(runtime, keys),
+            build_deps=lambda runtime: build_deps(runtime, keys, links),
             workers=lambda deps: [deps.worker.run],
             multipart_uploads=True,  # customer import files
             audit=True,
+            routes=DOWNLOAD_ROUTES,  # GET /files/{token}: signed download links
         ),
         mongo_listeners,
     )

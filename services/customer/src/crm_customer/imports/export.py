@@ -10,13 +10,14 @@ active custom fields: one column each after the fixed ones, written as the impor
 re-imports as it is.
 Each finished export writes a `customer.export` record to the service's audit log
 (crm_kit.audit: actor, filter, row count) and emits `customer.export_finished.v1` in the same
-transaction. The file is kept encrypted for `FILE_TTL` and only its requester can download it.
+transaction. The file is kept encrypted for `FILE_TTL` and only its requester (and ADMIN) can
+download it, part by part, through a signed link (`imports.downloads`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -175,6 +176,7 @@ class ExportService:
             finished_at=now,
             row_count=len(rows) - 1,
             file_parts=parts,
+            file_size=len(data),
             expires_at=now + FILE_TTL,
         )
 
@@ -186,6 +188,7 @@ class ExportService:
                     "finished_at": now,
                     "row_count": done.row_count,
                     "file_parts": parts,
+                    "file_size": done.file_size,
                     "expires_at": done.expires_at,
                 },
                 tx.session,
@@ -201,7 +204,15 @@ class ExportService:
         await self.uow.run(work)
         return done
 
-    async def download(self, job: Job, now: datetime) -> bytes | None:
+    async def file_size(self, job: Job, now: datetime) -> int | None:
+        """The size of the job's file while it can be downloaded (COMPLETED, not expired);
+        None otherwise."""
         if job.status is not JobStatus.COMPLETED or (job.expires_at and job.expires_at < now):
             return None
-        return await self.jobs.load_file(job)
+        if job.file_size or not job.file_parts:
+            return job.file_size
+        return len(await self.jobs.load_file(job))  # finished before sizes were kept
+
+    def file_chunks(self, job: Job) -> AsyncIterator[bytes]:
+        """The job's file, part by part (check `file_size` first)."""
+        return self.jobs.file_chunks(job)

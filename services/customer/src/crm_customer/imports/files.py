@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +31,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_COLUMNS = 256  # the 30 fixed columns and one per custom field (at most 200 of them)
 MAX_UNCOMPRESSED_RATIO = 50
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
+STABLE_TIME = datetime(2024, 1, 1, tzinfo=UTC)  # of files rendered anew for every download
+_DOC_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 CONTENT_TYPES = {
     "CSV": "text/csv; charset=utf-8",
     "XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -170,8 +173,10 @@ def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     return cell
 
 
-def to_xlsx(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
-    """A workbook with one sheet per (title, rows); every cell is a text cell."""
+def to_xlsx(sheets: list[tuple[str, list[list[str]]]], *, stable: bool = False) -> bytes:
+    """A workbook with one sheet per (title, rows); every cell is a text cell. `stable`: the
+    same rows give the same bytes (fixed document and ZIP entry times), for files rendered
+    again on each download."""
     book = openpyxl.Workbook(write_only=True)
     for title, rows in sheets:
         sheet = book.create_sheet(title=title)
@@ -179,8 +184,31 @@ def to_xlsx(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
             sheet.append([_text_cell(sheet, c) for c in row])
     out = io.BytesIO()
     book.save(out)
+    return _with_fixed_times(out.getvalue()) if stable else out.getvalue()
+
+
+def _with_fixed_times(data: bytes) -> bytes:
+    """The workbook with its created/modified times and every ZIP entry's date set to
+    STABLE_TIME (openpyxl writes the time of saving)."""
+    out = io.BytesIO()
+    stamp = STABLE_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "docProps/core.xml":
+                content = _DOC_TIMES.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=STABLE_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, content)
     return out.getvalue()
 
 
-def render(fmt: FileFormat, rows: list[list[str]], title: str) -> bytes:
-    return to_csv(rows) if fmt is FileFormat.CSV else to_xlsx([(title, rows)])
+def render(fmt: FileFormat, rows: list[list[str]], title: str, *, stable: bool = False) -> bytes:
+    """`rows` as a CSV or a one-sheet workbook (`stable`: see `to_xlsx`)."""
+    if fmt is FileFormat.CSV:
+        return to_csv(rows)
+    return to_xlsx([(title, rows)], stable=stable)

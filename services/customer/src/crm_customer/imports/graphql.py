@@ -1,9 +1,10 @@
 """GraphQL of customer import and export: upload (GraphQL multipart request), jobs, progress.
 
-Files (the template, an error report, an export) are returned inside GraphQL as base64 in a
-`CustomerFile`: the gateway is the only public endpoint, so a download stays behind its
-authentication, rate limits and the subgraph's own access checks, with no second URL scheme
-or signing key to run. The files are small (reports, templates; exports are capped).
+Files (the template, an error report, an export) are `CustomerFile`s: name, type, size and a
+short-lived link signed for the caller (`imports.links`), which the browser fetches from the
+gateway's `/files/customer/<token>` without an Authorization header; this service answers it
+(`imports.routes`) after checking the signature, the expiry and the caller's access again. So
+no file travels inside a GraphQL response, and an export streams however large it is.
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ from crm_customer.customers.arguments import Filter
 from crm_customer.customers.list_inputs import to_filter
 from crm_customer.graphql.context import Info
 from crm_customer.imports import files
-from crm_customer.imports.columns import ColumnSet
-from crm_customer.imports.model import ImportMode, ImportUpload, Job, JobKind, JobStatus, UpsertKey
+from crm_customer.imports.downloads import (
+    TEMPLATE_STEM,
+    file_name,
+    header_language,
+    render_template,
+)
+from crm_customer.imports.links import FileKind
+from crm_customer.imports.model import (
+    ImportMode,
+    ImportUpload,
+    Job,
+    JobKind,
+    UpsertKey,
+    may_see,
+)
 from crm_customer.imports.types import (
     CustomerExportJob,
     CustomerFile,
@@ -28,12 +42,12 @@ from crm_customer.imports.types import (
     CustomerImportJobConnection,
     CustomerImportJobEdge,
     FileFormatEnum,
+    ImportJobFilterInput,
     ImportModeEnum,
-    JobStatusEnum,
     UpsertKeyEnum,
 )
 from crm_customer.imports.worker import progress
-from crm_kit.auth import Principal, Role
+from crm_kit.auth import Role
 from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.graphql import PageAfter, PageFirst, page_info
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
@@ -41,11 +55,6 @@ from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 _JOBS = "import-jobs"  # the cursor's list: import jobs, newest first
 JobId = Annotated[strawberry.ID, strawberry.argument(description="The job's id.")]
 _UNSEEN = "NOT_FOUND (also for another's job, unless ADMIN)"
-
-
-def may_see(principal: Principal, job: Job) -> bool:
-    """A job is seen by whoever started it, and by ADMIN."""
-    return job.actor == principal.sub or principal.has_role(Role.ADMIN)
 
 
 async def visible_job(info: Info, job_id: str) -> Job:
@@ -59,10 +68,10 @@ async def visible_job(info: Info, job_id: str) -> Job:
 @strawberry.type
 class ImportQuery:
     @strawberry.field(
-        description="The import template: required (*) and optional columns, one per active "
-        "custom field after the fixed ones; zh or en headers (both, and the API field names, "
-        "are accepted on import). XLSX adds an instructions sheet: each column's API field "
-        "name and what it takes (a choice field's options)."
+        description="The import template as a download link for the caller: required (*) and "
+        "optional columns, one per active custom field after the fixed ones; zh or en headers "
+        "(both, and the API field names, are accepted on import). XLSX adds an instructions "
+        "sheet: each column's API field name and what it takes (a choice field's options)."
     )
     async def customer_import_template(
         self,
@@ -78,18 +87,15 @@ class ImportQuery:
             ),
         ] = "zh-CN",
     ) -> CustomerFile:
-        info.context.principal  # noqa: B018 - authenticated callers only
-        lang = "en" if language.lower().startswith("en") else "zh"
+        principal = info.context.principal  # authenticated callers only
+        lang = header_language(language)
         fmt = files.FileFormat(format)
-        columns = ColumnSet.of((await info.context.deps.catalog_queries.definitions()).values())
-        header = columns.template_header(lang)
-        if fmt is files.FileFormat.CSV:
-            data = files.to_csv([header])
-        else:
-            notes = "Instructions" if lang == "en" else "填写说明"
-            sheets = [("customers", [header]), (notes, columns.template_notes(lang))]
-            data = files.to_xlsx(sheets)
-        return CustomerFile.of("customer-import-template", fmt, data)
+        definitions = (await info.context.deps.catalog_queries.definitions()).values()
+        size = len(render_template(definitions, fmt, lang))  # as the download will render it
+        link = info.context.deps.jobs.links.sign(
+            principal, FileKind.TEMPLATE, params={"format": str(fmt), "language": lang}
+        )
+        return CustomerFile.of(file_name(TEMPLATE_STEM, fmt), fmt, size, link)
 
     @strawberry.field(
         description="One import job (its starter's or, for ADMIN, any). Errors: " + _UNSEEN + "."
@@ -101,17 +107,18 @@ class ImportQuery:
         return CustomerImportJob.from_model(job)
 
     @strawberry.field(
-        description="The caller's import jobs, newest first (ADMIN: everyone's). Errors: "
-        "BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
+        description="The caller's import jobs, newest first (ADMIN: everyone's), within "
+        "`filter`. Errors: BAD_USER_INPUT (`first` OUT_OF_RANGE, `after` INVALID_CURSOR)."
     )
     async def import_jobs(
         self,
         info: Info,
+        filter: Annotated[
+            ImportJobFilterInput | None,
+            strawberry.argument(description="Which jobs; every job of the caller when omitted."),
+        ] = None,
         first: PageFirst = 20,
         after: PageAfter = None,
-        status: Annotated[
-            JobStatusEnum | None, strawberry.argument(description="Only jobs in this status.")  # type: ignore[valid-type]
-        ] = None,
     ) -> CustomerImportJobConnection:
         principal = info.context.principal
         actor = None if principal.has_role(Role.ADMIN) else principal.sub
@@ -121,7 +128,7 @@ class ImportQuery:
             actor,
             JobKind.IMPORT,
             size + 1,
-            JobStatus(status) if status else None,
+            filter.job_statuses() if filter is not None else [],
             position,
         )
         edges = [

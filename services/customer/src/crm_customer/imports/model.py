@@ -151,6 +151,7 @@ class Job:
     reveal_identity: bool = False
     row_count: int = 0
     file_parts: int = 0
+    file_size: int = 0  # bytes; 0 for an export finished before sizes were kept
     expires_at: datetime | None = None
     error: str | None = None
 
@@ -196,6 +197,11 @@ i18n.register(MESSAGES)  # also raised as field errors (file problems) by the AP
 def texts(code: str) -> tuple[str, str]:
     """(zh, en) message of a row error code."""
     return MESSAGES.get(code) or i18n.CATALOG.get(code) or (code, code)
+
+
+def may_see(principal: Principal, job: Job) -> bool:
+    """A job (and its files) is seen by whoever started it, and by ADMIN."""
+    return job.actor == principal.sub or principal.has_role(Role.ADMIN)
 
 
 def principal_of(job: Job) -> Principal:

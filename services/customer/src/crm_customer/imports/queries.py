@@ -1,11 +1,15 @@
-"""The read side of import and export jobs: one job, a starter's jobs (newest first), and an
-import's row results (for its errors and error report)."""
+"""The read side of import and export jobs: one job, a starter's jobs (newest first), an
+import's row results (for its errors and error report), and the signed links to the jobs'
+files (`links`)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_customer.imports.links import DownloadLinks
 from crm_customer.imports.model import Job, JobKind, JobStatus, RowResult
 from crm_customer.imports.store import CHUNKS, JOBS, chunk_id, job_from
 from crm_kit.mongo import Document
@@ -13,9 +17,10 @@ from crm_kit.paging import Keyset
 
 
 class JobQueries:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], links: DownloadLinks) -> None:
         self._jobs = db[JOBS]
         self._chunks = db[CHUNKS]
+        self.links = links
 
     async def get(self, job_id: str) -> Job | None:
         doc = await self._jobs.find_one({"_id": job_id})
@@ -26,16 +31,17 @@ class JobQueries:
         actor: str | None,
         kind: JobKind,
         first: int,
-        status: JobStatus | None,
+        statuses: Collection[JobStatus],
         after: Keyset | None,
     ) -> tuple[list[Job], int]:
-        """Jobs of a kind, `actor`'s (everyone's for None), newest first (equal times by id),
-        after the (time, id) of a page's last job; and how many match over all pages."""
+        """Jobs of a kind, `actor`'s (everyone's for None), in one of `statuses` (any when
+        empty), newest first (equal times by id), after the (time, id) of a page's last job;
+        and how many match over all pages."""
         query: Document = {"kind": str(kind)}
         if actor is not None:
             query["actor"] = actor
-        if status is not None:
-            query["status"] = str(status)
+        if statuses:
+            query["status"] = {"$in": sorted({str(s) for s in statuses})}
         total = await self._jobs.count_documents(query)
         if after is not None:
             query["$or"] = [

@@ -97,4 +97,4 @@ def error_report(job: Job, results: list[RowResult], fmt: files.FileFormat) -> b
     for line in error_lines(job, results):
         zh, en = texts(line.code)
         rows.append([str(line.row), line.column, line.code, zh, en])
-    return files.render(fmt, rows, "errors")
+    return files.render(fmt, rows, "errors", stable=True)  # rendered again for each download

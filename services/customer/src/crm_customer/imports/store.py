@@ -16,7 +16,7 @@ Every lookup on the hot path is by `_id`.
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -115,6 +115,7 @@ def job_document(job: Job) -> Document:
         "reveal_identity": job.reveal_identity,
         "row_count": job.row_count,
         "file_parts": job.file_parts,
+        "file_size": job.file_size,
         "expires_at": job.expires_at,
         "error": job.error,
     }
@@ -155,6 +156,7 @@ def job_from(doc: Document) -> Job:
         reveal_identity=bool(doc.get("reveal_identity")),
         row_count=int(doc.get("row_count", 0)),
         file_parts=int(doc.get("file_parts", 0)),
+        file_size=int(doc.get("file_size", 0)),
         expires_at=doc.get("expires_at"),
         error=doc.get("error"),
     )
@@ -318,12 +320,27 @@ class JobRepository:
     async def load_file(self, job: Job) -> bytes:
         out = bytearray()
         for i in range(job.file_parts):
-            pid = chunk_id(job.id, i)
-            doc = await self._files.find_one({"_id": pid})
-            if doc is None:
+            part = await self._file_part(job.id, i)
+            if part is None:
                 return b""
-            out += base64.b64decode(self._protector.decrypt(doc["data"], pid))
+            out += part
         return bytes(out)
+
+    async def file_chunks(self, job: Job) -> AsyncIterator[bytes]:
+        """The file part by part (at most FILE_PART_BYTES each), one part in memory at a time;
+        it stops early when a part is gone."""
+        for i in range(job.file_parts):
+            part = await self._file_part(job.id, i)
+            if part is None:
+                return
+            yield part
+
+    async def _file_part(self, job_id: str, index: int) -> bytes | None:
+        pid = chunk_id(job_id, index)
+        doc = await self._files.find_one({"_id": pid})
+        if doc is None:
+            return None
+        return base64.b64decode(self._protector.decrypt(doc["data"], pid))
 
     async def delete_file(self, job: Job) -> None:
         ids = [chunk_id(job.id, i) for i in range(job.file_parts)]

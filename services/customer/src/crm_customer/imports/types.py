@@ -1,12 +1,12 @@
 """GraphQL types of customer import and export: the jobs, their row errors and the files
-they return, and the enums they use.
+they return, the jobs' filter, and the enums they use.
 
-Files (the template, an error report, an export) are returned inside GraphQL as base64 in a
-`CustomerFile` (see `imports.graphql` for why)."""
+A file (the template, an error report, an export) is a `CustomerFile`: its name, type and size,
+and a short-lived signed link through the gateway (`imports.links`, served by
+`imports.routes`) for the caller who asked."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Self
 
@@ -16,6 +16,8 @@ from crm_customer.access import options
 from crm_customer.graphql.context import Info
 from crm_customer.i18n import EN, language_var
 from crm_customer.imports import files
+from crm_customer.imports.downloads import export_stem, file_name, report_stem
+from crm_customer.imports.links import FileKind, SignedUrl
 from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
 from crm_customer.imports.reports import error_lines, error_report
 from crm_customer.staff.graphql import StaffMember, staff_member
@@ -76,22 +78,38 @@ _WHEN = "(ISO 8601 date-time, UTC)"
 _ROWS = "Data rows that"
 
 
-@strawberry.type(description="A downloadable file, base64-encoded.")
+@strawberry.type(
+    description="A file to download: fetch `url` (a browser link or `fetch`, no Authorization "
+    "header) before `expiresAt`; ask for the field again for a fresh link."
+)
 class CustomerFile:
-    file_name: str = strawberry.field(description="The file name, with .csv or .xlsx.")
-    content_type: str = strawberry.field(
-        description="Its MIME type (text/csv; charset=utf-8, or the XLSX type)."
+    file_name: str = strawberry.field(
+        description="The file name, with .csv or .xlsx (the download's Content-Disposition)."
     )
-    size: int = strawberry.field(description="Its size in bytes, before base64.")
-    base64: str = strawberry.field(description="The file's bytes, base64 (RFC 4648, padded).")
+    content_type: str = strawberry.field(
+        description="Its MIME type (text/csv; charset=utf-8, or the XLSX type), as downloaded."
+    )
+    size: int = strawberry.field(description="Its size in bytes (the download's Content-Length).")
+    url: str = strawberry.field(
+        description="Where to download it: a path on the gateway's origin, "
+        "`/files/customer/<token>`. The signed token is the permission: it is bound to the "
+        "caller who asked (re-checked on download) and short-lived (FILE_LINK_TTL_SECONDS, 300 "
+        "unless configured); keep it to that caller. GET answers the bytes (attachment), 403 "
+        "for a tampered link, 410 once it has expired, 404 when the file is gone."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When `url` stops working (ISO 8601 date-time, UTC): a download after it "
+        "is refused with 410; an export's link ends at the latest when its file expires."
+    )
 
     @classmethod
-    def of(cls, name: str, fmt: files.FileFormat, data: bytes) -> Self:
+    def of(cls, name: str, fmt: files.FileFormat, size: int, link: SignedUrl) -> Self:
         return cls(
-            file_name=f"{name}.{fmt.lower()}",
+            file_name=name,
             content_type=files.CONTENT_TYPES[str(fmt)],
-            size=len(data),
-            base64=base64.b64encode(data).decode(),
+            size=size,
+            url=link.url,
+            expires_at=link.expires_at,
         )
 
 
@@ -256,7 +274,10 @@ class CustomerImportJob:
             total_count=sum(seen.values()) + len(seen),
         )
 
-    @strawberry.field(description="The per-row error report (row, column, code, zh, en).")
+    @strawberry.field(
+        description="The per-row error report (row, column, code, zh, en) as a download link "
+        "for the caller; rendered from the job's results when downloaded."
+    )
     async def error_report(
         self,
         info: Info,
@@ -265,9 +286,12 @@ class CustomerImportJob:
         ] = files.FileFormat.CSV,
     ) -> CustomerFile:
         fmt = files.FileFormat(format)
-        results = await info.context.deps.jobs.results(self.job)
-        data = error_report(self.job, results, fmt)
-        return CustomerFile.of(f"import-{self.job.id}-errors", fmt, data)
+        deps = info.context.deps
+        data = error_report(self.job, await deps.jobs.results(self.job), fmt)
+        link = deps.jobs.links.sign(
+            info.context.principal, FileKind.ERROR_REPORT, self.job.id, {"format": str(fmt)}
+        )
+        return CustomerFile.of(file_name(report_stem(self.job.id), fmt), fmt, len(data), link)
 
 
 @strawberry.type(description="One job of a page of `importJobs`.")
@@ -287,9 +311,20 @@ class CustomerImportJobConnection:
         description="Where this page ends and whether older jobs follow."
     )
     total_count: int = strawberry.field(
-        description="How many jobs match (the caller's, or everyone's for ADMIN, in `status` "
-        "when given), over all pages."
+        description="How many jobs match (the caller's, or everyone's for ADMIN, within "
+        "`filter`), over all pages."
     )
+
+
+@strawberry.input(description="Which import jobs `importJobs` lists: every condition given holds.")
+class ImportJobFilterInput:
+    statuses: list[JobStatusEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Only jobs in one of these statuses; every status when omitted, null or empty.",
+    )
+
+    def job_statuses(self) -> list[JobStatus]:
+        return [JobStatus(s) for s in self.statuses or []]
 
 
 @strawberry.type(description="A customer export. Seen by whoever started it, and by ADMIN.")
@@ -331,10 +366,17 @@ class CustomerExportJob:
             job=job,
         )
 
-    @strawberry.field(description="The exported file once COMPLETED (until it expires).")
+    @strawberry.field(
+        description="The exported file as a download link for the caller once COMPLETED; null "
+        "before, and after the file expires (`expiresAt`)."
+    )
     async def file(self, info: Info) -> CustomerFile | None:
-        data = await info.context.deps.exports.download(self.job, utcnow())
-        if data is None:
+        deps = info.context.deps
+        size = await deps.exports.file_size(self.job, utcnow())
+        if size is None:
             return None
         fmt = files.FileFormat(self.job.format)
-        return CustomerFile.of(f"customers-{self.job.id}", fmt, data)
+        link = deps.jobs.links.sign(info.context.principal, FileKind.EXPORT, self.job.id)
+        if self.job.expires_at is not None and self.job.expires_at < link.expires_at:
+            link = SignedUrl(link.url, self.job.expires_at)
+        return CustomerFile.of(file_name(export_stem(self.job.id), fmt), fmt, size, link)
