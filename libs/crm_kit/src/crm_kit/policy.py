@@ -31,6 +31,7 @@ class Resource(StrEnum):
     NOTIFICATION = "NOTIFICATION"
     STAFF = "STAFF"
     STATISTICS = "STATISTICS"  # aggregates: counts, analytics, insight figures
+    OPPORTUNITY = "OPPORTUNITY"  # sales opportunities (pipelines, catalogue: read with them)
 
 
 class Action(StrEnum):
@@ -102,6 +103,7 @@ POLICY: Mapping[Role, RolePolicy] = {
             **_grant(Scope.TEAM, _R.NOTIFICATION, *_READS),
             **_grant(Scope.TEAM, _R.STAFF, *_READS),
             **_grant(Scope.TEAM, _R.STATISTICS, *_READS),
+            **_grant(Scope.TEAM, _R.OPPORTUNITY, *_WORK, _A.ASSIGN, _A.BULK, _A.EXPORT),
         },
         {"idCardNumber": _MASKED},
     ),
@@ -114,6 +116,7 @@ POLICY: Mapping[Role, RolePolicy] = {
             **_grant(Scope.OWN, _R.TASK, *_WORK),
             **_grant(Scope.OWN, _R.NOTIFICATION, *_READS),
             **_grant(Scope.TEAM, _R.STAFF, *_READS),
+            **_grant(Scope.OWN, _R.OPPORTUNITY, *_WORK),
         },
         {"idCardNumber": _MASKED},
     ),
@@ -135,6 +138,7 @@ POLICY: Mapping[Role, RolePolicy] = {
             **_grant(Scope.ALL, _C, *_READS),
             **_grant(Scope.ALL, _R.STATISTICS, *_READS),
             **_grant(Scope.OWN, _R.NOTIFICATION, *_READS),
+            **_grant(Scope.ALL, _R.OPPORTUNITY, *_READS),
         },
         {name: _MASKED for name in SENSITIVE_FIELDS},
     ),
@@ -166,11 +170,12 @@ def configured_options() -> PolicyOptions:
 
 
 def _widen(role: Role, resource: Resource, action: Action, scope: Scope, o: PolicyOptions) -> Scope:
-    """Team-shared customers for SALES: reading them, not changing them."""
+    """Team-shared customers (and their opportunities) for SALES: reading them, not changing
+    them."""
     if (
         role is Role.SALES
         and o.sales_see_team_customers
-        and resource in (Resource.CUSTOMER, Resource.INTERACTION)
+        and resource in (Resource.CUSTOMER, Resource.INTERACTION, Resource.OPPORTUNITY)
         and action in (Action.READ, Action.LIST)
         and scope is Scope.OWN
     ):

@@ -49,6 +49,7 @@ described_enum(
         Resource.NOTIFICATION: "Notifications.",
         Resource.STAFF: "The staff directory.",
         Resource.STATISTICS: "Aggregates: counts, analytics, insight figures.",
+        Resource.OPPORTUNITY: "Sales opportunities, with their pipelines and product catalogue.",
     },
 )
 described_enum(
