@@ -240,6 +240,19 @@ class CountBucket:
     count: int = strawberry.field(description="How many records have it.")
 
 
+@strawberry.federation.type(
+    shareable=True,
+    description="An amount of money: an exact decimal string plus an ISO 4217 code; shared by "
+    "every subgraph that reports amounts.",
+)
+class Money:
+    amount: str = strawberry.field(
+        description='Exact decimal string, never a float (e.g. "1299.00"), with at most the '
+        "currency's decimal places."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code, upper case (e.g. CNY).")
+
+
 def page_info(cursors: list[str], has_next: bool, has_previous: bool) -> PageInfo:
     """The PageInfo of a page whose edges carry `cursors`, in order."""
     return PageInfo(

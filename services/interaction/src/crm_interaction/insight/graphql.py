@@ -13,7 +13,7 @@ from crm_interaction.graphql.loaders import per_customer
 from crm_interaction.insight import model as insight
 from crm_interaction.insight.rfm import MIN_BASE
 from crm_interaction.interactions.model import Channel
-from crm_interaction.purchases.graphql import Money
+from crm_kit.graphql import Money
 
 
 @strawberry.type(description="Interactions on one channel lately.")

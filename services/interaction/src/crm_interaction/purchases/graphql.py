@@ -14,7 +14,7 @@ from crm_interaction.graphql.context import Info
 from crm_interaction.graphql.loaders import per_customer, per_customer_and_arguments
 from crm_interaction.purchases import model as purchases
 from crm_interaction.purchases.model import MAX_ITEMS, TEXT_MAX_CHARS, Purchase, PurchaseStatus
-from crm_kit.graphql import PageInfo, described_enum, page_info
+from crm_kit.graphql import Money, PageInfo, described_enum, page_info
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 from crm_kit.policy import Action, Resource
 
@@ -32,15 +32,6 @@ described_enum(
     },
 )
 _TEXT = f"1–{TEXT_MAX_CHARS} characters"
-
-
-@strawberry.type(description="An amount of money: exact decimal string plus ISO 4217 code")
-class Money:
-    amount: str = strawberry.field(
-        description='Exact decimal string, never a float (e.g. "1299.00"), with at most the '
-        "currency's decimal places."
-    )
-    currency: str = strawberry.field(description="ISO 4217 code, upper case (e.g. CNY).")
 
 
 @strawberry.type(name="PurchaseItem", description="One line of an order.")
