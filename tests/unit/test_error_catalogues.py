@@ -13,12 +13,14 @@ import pytest
 from crm_interaction.i18n import CATALOG as INTERACTION
 from crm_kit.i18n import COMMON, Catalog
 from crm_notification.i18n import CATALOG as NOTIFICATION
+from crm_sales.i18n import CATALOG as SALES
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = {
     "crm_kit": (ROOT / "libs/crm_kit/src/crm_kit", COMMON),
     "crm_interaction": (ROOT / "services/interaction/src/crm_interaction", INTERACTION),
     "crm_notification": (ROOT / "services/notification/src/crm_notification", NOTIFICATION),
+    "crm_sales": (ROOT / "services/sales/src/crm_sales", SALES),
 }
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from crm_sales.money.model import BASE_CURRENCY, Money, RateTable, money
+from crm_sales.money.model import BASE_CURRENCY, CURRENCIES, Money, RateTable, money
 from crm_sales.opportunities.model import base_amount, effective_probability
 from crm_sales.opportunities.values import Opportunity
 from crm_sales.pipelines.model import Pipeline
@@ -188,4 +188,59 @@ def columns(
     return tuple(
         Column(stage_id, totals(stage_cards, base=base))
         for stage_id, stage_cards in by_stage.items()
+    )
+
+
+# --- sums over groups of deals ----------------------------------------------------------------
+#
+# Lists of thousands of deals are summed by the database in groups (one stage, status, currency
+# and probability each); a group's amount is converted once and the column is rounded once, so
+# the figures are the cards' figures without reading the cards.
+
+
+@dataclass(frozen=True, slots=True)
+class DealGroup:
+    """Deals of one stage counted together: how many, how many have no amount in the base
+    currency, the unrounded sum in the base currency of those that have, their probability."""
+
+    stage_id: str
+    count: int
+    unpriced: int
+    amount: Decimal
+    probability: int
+
+
+def in_base(minor: int, code: str, rates: RateTable, day: date) -> Decimal | None:
+    """A sum of minor units of `code` in the base currency at the rate of `day`, unrounded;
+    None when no rate is in effect."""
+    amount = Decimal(minor).scaleb(-CURRENCIES[code].minor_units)
+    if code == rates.base:
+        return amount
+    rate = rates.rate_on(code, day)
+    return amount * rate.rate if rate is not None else None
+
+
+def group_totals(groups: Iterable[DealGroup], *, base: str = BASE_CURRENCY) -> Totals:
+    """Count, sum and probability-weighted sum of the groups, each rounded once."""
+    count = unpriced = 0
+    raw = weighted = Decimal(0)
+    for group in groups:
+        count += group.count
+        unpriced += group.unpriced
+        raw += group.amount
+        weighted += group.amount * group.probability
+    return Totals(count, money(raw, base), money(weighted / 100, base), unpriced)
+
+
+def group_columns(
+    pipeline: Pipeline, groups: Iterable[DealGroup], *, base: str = BASE_CURRENCY
+) -> tuple[Column, ...]:
+    """One column per stage in board order, empty ones included; groups of a stage the
+    pipeline no longer has (closed deals of a removed stage) are left out."""
+    by_stage: dict[str, list[DealGroup]] = {stage.id: [] for stage in pipeline.stages}
+    for group in groups:
+        if group.stage_id in by_stage:
+            by_stage[group.stage_id].append(group)
+    return tuple(
+        Column(stage_id, group_totals(found, base=base)) for stage_id, found in by_stage.items()
     )

@@ -1,0 +1,101 @@
+"""Access control in the sales subgraph: `crm_kit.policy` applied to opportunities.
+
+- An opportunity is judged by its own owner and team, with the caller's scope for the action
+  on `OPPORTUNITY`: SALES their own (and, reading, their team's when
+  `ACCESS_SALES_SEE_TEAM_CUSTOMERS` is on, as for customers), MANAGER their team's, ADMIN all,
+  ANALYST reads all (personal data masked by its GraphQL type). Other roles: none.
+- Lists, counts, sums, the board and the fields added to `Customer` and `StaffMember` select
+  with `condition`, the same rule as a MongoDB condition, so they never count what a lookup
+  would refuse.
+- Creating an opportunity needs the caller's customer read scope on its customer (judged on
+  the customer projection's owner and team) and the create scope on the new record's owner
+  and team.
+- Pipelines, close reasons, exchange rates, products and price books are read by whoever may
+  read some opportunity and written by ADMIN (`shared.writes.require_admin`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from crm_kit import policy
+from crm_kit.auth import Principal
+from crm_kit.errors import Forbidden
+from crm_kit.policy import Action, PolicyOptions, Resource, Scope
+from crm_sales.customers.model import CustomerView
+from crm_sales.opportunities.values import Opportunity
+
+OPPORTUNITY = Resource.OPPORTUNITY
+
+
+@cache
+def options() -> PolicyOptions:
+    return PolicyOptions.from_env()
+
+
+def scope(principal: Principal, action: Action) -> Scope:
+    return policy.scope_of(principal, action, OPPORTUNITY, options())
+
+
+def can(principal: Principal, action: Action, opportunity: Opportunity) -> bool:
+    return policy.can(
+        principal,
+        action,
+        OPPORTUNITY,
+        owner_id=opportunity.owner_id,
+        team=opportunity.team,
+        options=options(),
+    )
+
+
+def forbidden(action: Action, opportunity_id: str | None = None) -> Forbidden:
+    extra = {"id": opportunity_id} if opportunity_id else {}
+    what = f"opportunity {opportunity_id}" if opportunity_id else "opportunities"
+    return Forbidden(
+        f"Not allowed: {action.lower()} {what}",
+        action=str(action),
+        resource=str(OPPORTUNITY),
+        **extra,
+    )
+
+
+def require(principal: Principal, action: Action, opportunity: Opportunity) -> None:
+    """FORBIDDEN unless the caller's scope for `action` reaches this opportunity."""
+    if not can(principal, action, opportunity):
+        raise forbidden(action, opportunity.id)
+
+
+def require_creator(principal: Principal) -> None:
+    """Creating an opportunity at all (which one: `require` on the new record)."""
+    if scope(principal, Action.CREATE) is Scope.NONE:
+        raise forbidden(Action.CREATE)
+
+
+def require_reader(principal: Principal) -> None:
+    """Reading pipelines, reasons, rates and the catalogue: some opportunity read scope."""
+    if scope(principal, Action.READ) is Scope.NONE:
+        raise forbidden(Action.READ)
+
+
+def condition(principal: Principal, action: Action = Action.LIST) -> dict[str, Any]:
+    """The MongoDB condition selecting exactly the opportunities `can` allows ({}: all);
+    FORBIDDEN for a caller with no scope at all."""
+    found = policy.scope_filter(
+        principal, action, OPPORTUNITY, options(), owner_field="ownerId", team_field="team"
+    )
+    if found is None:
+        raise forbidden(action)
+    return found
+
+
+def require_customer(principal: Principal, customer: CustomerView) -> None:
+    """Opening an opportunity for a customer needs the caller's customer read scope on it."""
+    granted = policy.scope_of(principal, Action.READ, Resource.CUSTOMER, options())
+    if not policy.in_scope(principal, granted, customer.owner_id, customer.team):
+        raise Forbidden(
+            f"Not allowed: read customer {customer.id}",
+            action=str(Action.READ),
+            resource=str(Resource.CUSTOMER),
+            id=customer.id,
+        )

@@ -1,0 +1,144 @@
+"""Bootstrap: the one place where adapters are built and wired to the features."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.applications import Starlette
+
+from crm_kit.consumer import EventHandler
+from crm_kit.events import utcnow
+from crm_kit.idempotency import IdempotencyGuards
+from crm_kit.mongo import Document
+from crm_kit.service import Runtime, ServiceSpec, create_service_app
+from crm_kit.settings import ServiceSettings
+from crm_kit.uow import UnitOfWork
+from crm_sales.customers.queries import CustomerQueries
+from crm_sales.customers.service import CustomerService
+from crm_sales.customers.store import CustomerRepository
+from crm_sales.events import (
+    on_customer_archived,
+    on_customer_assigned,
+    on_customer_created,
+    on_customer_erased,
+    on_customer_merged,
+    on_customer_unmerged,
+    on_customer_updated,
+)
+from crm_sales.graphql.context import Features
+from crm_sales.graphql.schema import schema
+from crm_sales.history.queries import HistoryQueries
+from crm_sales.history.store import HistoryRepository
+from crm_sales.kanban.queries import BoardQueries
+from crm_sales.migrations.indexes import ALL_INDEXES
+from crm_sales.money.queries import RateQueries
+from crm_sales.money.service import RateService
+from crm_sales.money.store import RateRepository
+from crm_sales.opportunities.queries import OpportunityQueries
+from crm_sales.opportunities.service import Catalogs, OpportunityService
+from crm_sales.opportunities.store import OpportunityRepository
+from crm_sales.pipelines.queries import PipelineQueries
+from crm_sales.pipelines.service import PipelineService
+from crm_sales.pipelines.store import PipelineRepository
+from crm_sales.products.queries import ProductQueries
+from crm_sales.products.service import Pricing, ProductService
+from crm_sales.products.store import PriceBookRepository, ProductRepository
+from crm_sales.reasons.queries import ReasonQueries
+from crm_sales.reasons.service import ReasonService
+from crm_sales.reasons.store import ReasonRepository
+from crm_sales.settings import SalesSettings
+from crm_sales.shared.clock import Clock
+from crm_sales.shared.writes import Writes
+
+SERVICE_NAME = "sales"
+DEFAULT_PORT = 4004
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """The service's parts, built over one database."""
+
+    features: Features  # what the GraphQL layer calls
+    event_handlers: Mapping[str, EventHandler]  # consumed event type → handler
+
+
+def wire(
+    db: AsyncDatabase[Document], uow: UnitOfWork, clock: Clock, options: SalesSettings
+) -> Wiring:
+    base = options.base_currency
+    writes = Writes(uow, clock, IdempotencyGuards(db))
+    customer_store = CustomerRepository(db)
+    customers = CustomerQueries(customer_store, options.customer_wait_seconds)
+    opportunities, history = OpportunityRepository(db), HistoryRepository(db)
+    pipelines, reasons = PipelineRepository(db), ReasonRepository(db)
+    products, books = ProductRepository(db), PriceBookRepository(db)
+    rate_queries = RateQueries(db, base)
+    pipeline_queries, opportunity_queries = PipelineQueries(db), OpportunityQueries(db)
+    catalogs = Catalogs(customers, pipelines, reasons, Pricing(products, books), rate_queries)
+    features = Features(
+        base_currency=base,
+        clock=clock,
+        customers=customers,
+        pipelines=PipelineService(writes, pipelines, opportunities),
+        pipeline_queries=pipeline_queries,
+        reasons=ReasonService(writes, reasons),
+        reason_queries=ReasonQueries(db),
+        rates=RateService(writes, RateRepository(db), base),
+        rate_queries=rate_queries,
+        products=ProductService(writes, products, books),
+        product_queries=ProductQueries(db),
+        opportunities=OpportunityService(writes, opportunities, history, catalogs),
+        opportunity_queries=opportunity_queries,
+        history=HistoryQueries(db),
+        board=BoardQueries(opportunity_queries, pipeline_queries),
+    )
+    projection = CustomerService(customer_store, (opportunities, history))
+    return Wiring(features, customer_event_handlers(projection))
+
+
+def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHandler]:
+    """The customer events this service consumes, each with its handler."""
+    return {
+        on_customer_created.TYPE: on_customer_created.handler(customers),
+        on_customer_updated.TYPE: on_customer_updated.handler(customers),
+        on_customer_assigned.TYPE: on_customer_assigned.handler(customers),
+        on_customer_archived.TYPE: on_customer_archived.handler(customers),
+        on_customer_merged.TYPE: on_customer_merged.handler(customers),
+        on_customer_unmerged.TYPE: on_customer_unmerged.handler(customers),
+        on_customer_erased.TYPE: on_customer_erased.handler(customers),
+    }
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    options: SalesSettings | None = None,
+    mongo_listeners: Sequence[monitoring._EventListener] = (),
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """The sales subgraph as an ASGI app.
+
+    `options`: the service's own settings (base currency, the projection wait);
+    `mongo_listeners`: PyMongo command listeners on the service's client (tests count
+    database commands with them); `clock`: the time source (tests control it).
+    """
+    settings = settings or ServiceSettings.from_env(SERVICE_NAME, DEFAULT_PORT)
+    wired: list[Wiring] = []
+
+    def build_deps(runtime: Runtime) -> Features:
+        wired.append(wire(runtime.db, runtime.uow, clock, options or SalesSettings()))
+        return wired[0].features
+
+    spec: ServiceSpec[Features] = ServiceSpec(
+        settings=settings,
+        schema=schema,
+        indexes=ALL_INDEXES,
+        build_deps=build_deps,
+        handlers=lambda _features: wired[0].event_handlers,
+        audit=True,
+    )
+    return create_service_app(spec, mongo_listeners)

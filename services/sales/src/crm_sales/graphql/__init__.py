@@ -1,0 +1,1 @@
+"""The sales subgraph (strawberry, Apollo Federation v2)."""

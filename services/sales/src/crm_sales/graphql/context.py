@@ -1,0 +1,48 @@
+"""What the resolvers reach through `info.context.deps`: each feature's use cases
+(`<Thing>Service`) and read side (`<Thing>Queries`), built once by `app.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import strawberry
+
+from crm_kit.graphql import RequestContext
+from crm_sales.customers.queries import CustomerQueries
+from crm_sales.history.queries import HistoryQueries
+from crm_sales.kanban.queries import BoardQueries
+from crm_sales.money.queries import RateQueries
+from crm_sales.money.service import RateService
+from crm_sales.opportunities.queries import OpportunityQueries
+from crm_sales.opportunities.service import OpportunityService
+from crm_sales.pipelines.queries import PipelineQueries
+from crm_sales.pipelines.service import PipelineService
+from crm_sales.products.queries import ProductQueries
+from crm_sales.products.service import ProductService
+from crm_sales.reasons.queries import ReasonQueries
+from crm_sales.reasons.service import ReasonService
+from crm_sales.shared.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    base_currency: str
+    clock: Clock
+    customers: CustomerQueries
+    pipelines: PipelineService
+    pipeline_queries: PipelineQueries
+    reasons: ReasonService
+    reason_queries: ReasonQueries
+    rates: RateService
+    rate_queries: RateQueries
+    products: ProductService
+    product_queries: ProductQueries
+    opportunities: OpportunityService
+    opportunity_queries: OpportunityQueries
+    history: HistoryQueries
+    board: BoardQueries
+
+
+Context: TypeAlias = RequestContext[Features]  # noqa: UP040 - strawberry inspects it
+Info: TypeAlias = strawberry.Info[Context, None]  # noqa: UP040 - strawberry inspects it

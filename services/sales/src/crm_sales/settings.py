@@ -1,0 +1,47 @@
+"""The sales service's own settings from environment variables (read by `__main__`, passed to
+`create_app`; the settings every service has come from `crm_kit.settings`).
+
+| variable | default | meaning |
+|---|---|---|
+| `SALES_BASE_CURRENCY` | `CNY` | the organisation's base currency (see below) |
+| `SALES_CUSTOMER_WAIT_SECONDS` | `2` | how long a write waits for a new customer to appear |
+
+Every amount is also reported in the base currency, and an exchange rate says what one unit
+of another currency is worth in it. A write naming a customer the projection has not seen
+waits up to the wait setting (the projection lags customer creation by milliseconds), then
+refuses it (`customerId` UNKNOWN_CUSTOMER).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from crm_sales.money.model import BASE_CURRENCY, CURRENCIES
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SalesSettings:
+    base_currency: str = BASE_CURRENCY
+    customer_wait_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.base_currency not in CURRENCIES:
+            raise ConfigError(f"SALES_BASE_CURRENCY must be one of {', '.join(CURRENCIES)}")
+        if not 0 <= self.customer_wait_seconds <= 60:
+            raise ConfigError("SALES_CUSTOMER_WAIT_SECONDS must be 0 to 60")
+
+
+def from_env(env: Mapping[str, str]) -> SalesSettings:
+    try:
+        wait = float(env.get("SALES_CUSTOMER_WAIT_SECONDS", "2"))
+    except ValueError as exc:
+        raise ConfigError("SALES_CUSTOMER_WAIT_SECONDS must be a number of seconds") from exc
+    return SalesSettings(
+        base_currency=env.get("SALES_BASE_CURRENCY", BASE_CURRENCY).strip().upper(),
+        customer_wait_seconds=wait,
+    )
