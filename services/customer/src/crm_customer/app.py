@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,6 +22,7 @@ from crm_customer.duplicates.detection import DuplicateDetector
 from crm_customer.duplicates.queries import DuplicateQueries
 from crm_customer.duplicates.service import DuplicateService
 from crm_customer.duplicates.store import DuplicateRepository
+from crm_customer.events import on_opportunity_created, on_opportunity_won
 from crm_customer.graphql.context import Deps
 from crm_customer.graphql.schema import schema
 from crm_customer.history.queries import HistoryQueries
@@ -39,6 +40,7 @@ from crm_customer.protection.crypto import DataProtector
 from crm_customer.settings import ImportSettings, ViewerSettings, service_settings
 from crm_customer.staff.service import StaffService
 from crm_customer.staff.store import StaffRepository
+from crm_kit.consumer import EventHandler
 from crm_kit.file_links import FileLinkSigner
 from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
@@ -115,6 +117,15 @@ def wire(
     )
 
 
+def event_handlers(deps: Deps) -> Mapping[str, EventHandler]:
+    """The events this service consumes (its queue is bound to exactly these), each with its
+    handler: the customer's stage follows its sales opportunities."""
+    return {
+        on_opportunity_created.TYPE: on_opportunity_created.handler(deps.customers),
+        on_opportunity_won.TYPE: on_opportunity_won.handler(deps.customers),
+    }
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     mongo_listeners: Sequence[monitoring._EventListener] = (),
@@ -134,6 +145,7 @@ def create_app(
             schema=schema,
             indexes=ALL_INDEXES,
             build_deps=lambda runtime: build_deps(runtime, keys, links),
+            handlers=event_handlers,
             workers=lambda deps: [deps.worker.run],
             multipart_uploads=True,  # customer import files
             audit=True,

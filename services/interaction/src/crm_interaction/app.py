@@ -22,6 +22,8 @@ from crm_interaction.events import (
     on_customer_merged,
     on_customer_unmerged,
     on_customer_updated,
+    on_opportunity_lost,
+    on_opportunity_won,
 )
 from crm_interaction.graphql.context import Features
 from crm_interaction.graphql.schema import schema
@@ -45,6 +47,7 @@ from crm_interaction.tickets.queries import TicketQueries
 from crm_interaction.tickets.sla import SlaRules
 from crm_interaction.tickets.store import AgentRepository, TicketRepository
 from crm_interaction.timeline.queries import TimelineQueries
+from crm_interaction.timeline.service import TimelineService
 from crm_interaction.timeline.store import TimelineRepository
 from crm_kit.consumer import EventHandler
 from crm_kit.events import utcnow
@@ -100,7 +103,11 @@ def wire(db: AsyncDatabase[Document], uow: UnitOfWork, clock: Clock, sla: SlaRul
         tasks.REMINDER_JOB: task_service.remind,
         tasks.OVERDUE_JOB: task_service.check_overdue,
     }
-    return Wiring(features, customer_event_handlers(customers), job_handlers)
+    handlers = {
+        **customer_event_handlers(customers),
+        **opportunity_event_handlers(TimelineService(customer_store, timeline)),
+    }
+    return Wiring(features, handlers, job_handlers)
 
 
 def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHandler]:
@@ -113,6 +120,14 @@ def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHan
         on_customer_merged.TYPE: on_customer_merged.handler(customers),
         on_customer_unmerged.TYPE: on_customer_unmerged.handler(customers),
         on_customer_erased.TYPE: on_customer_erased.handler(customers),
+    }
+
+
+def opportunity_event_handlers(timeline: TimelineService) -> Mapping[str, EventHandler]:
+    """The sales events this service consumes: won and lost deals on the timeline."""
+    return {
+        on_opportunity_won.TYPE: on_opportunity_won.handler(timeline),
+        on_opportunity_lost.TYPE: on_opportunity_lost.handler(timeline),
     }
 
 

@@ -46,6 +46,7 @@ PIPELINES: dict[str, tuple[str, str]] = {
 # Opportunities, line items, products and price books.
 OPPORTUNITIES: dict[str, tuple[str, str]] = {
     "UNKNOWN_CUSTOMER": ("客户不存在或已被删除", RAISED),
+    "NOT_A_LEAD": ("只有处于线索或潜在客户阶段的客户才能转为商机", RAISED),
     "SET_BY_LINE_ITEMS": ("有明细行时金额由明细合计得出，不能单独填写", RAISED),
     "CURRENCY_MISMATCH": ("币种不一致", RAISED),
     "INVALID_KEY": ("自定义字段的键无效", RAISED),

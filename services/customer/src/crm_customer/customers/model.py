@@ -15,6 +15,7 @@ from crm_customer.customers.validators import valid_website, valid_wechat_id
 from crm_customer.customers.values import (
     ALLOWED_TRANSITIONS,
     ENTERPRISE_ONLY,
+    FUNNEL,
     INDIVIDUAL_ONLY,
     Address,
     CompanySize,
@@ -258,6 +259,23 @@ def apply_changes(
         return customer, []
     updated = replace(candidate, version=customer.version + 1, updated_at=now, updated_by=actor)
     return updated, changed
+
+
+def advance_stage(
+    customer: Customer, target: LifecycleStage, *, actor: str, now: datetime
+) -> Customer | None:
+    """A move forward in the funnel that the system makes (a sales opportunity was opened or
+    won): the new version in `target` when the customer is in an earlier funnel stage (LEAD →
+    PROSPECT; LEAD or PROSPECT → ACTIVE), else None — a customer at or beyond `target`,
+    churned, merged away or erased is left alone. Only the stage changes: the rest of the
+    record is not validated again."""
+    if customer.merged_into or customer.erased or target not in FUNNEL:
+        return None
+    if customer.stage not in FUNNEL or FUNNEL.index(customer.stage) >= FUNNEL.index(target):
+        return None
+    return replace(
+        customer, stage=target, version=customer.version + 1, updated_at=now, updated_by=actor
+    )
 
 
 def assign(

@@ -1,5 +1,6 @@
-"""Customer use cases: create, update, assign, archive, erase. Each write runs in one
-transaction with its version record, its match keys and its outbox events."""
+"""Customer use cases: create, update, assign, archive, erase, and the stage moves the system
+makes when sales opportunities are opened or won. Each write runs in one transaction with its
+version record, its match keys and its outbox events."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from crm_customer.catalog.queries import CatalogQueries
 from crm_customer.customers import model
 from crm_customer.customers.model import Customer, CustomerChanges, NewCustomer
 from crm_customer.customers.store import CustomerRepository
+from crm_customer.customers.values import LifecycleStage
 from crm_customer.duplicates.detection import DuplicateDetector
 from crm_customer.duplicates.model import match_keys, refuse_exact_duplicates
 from crm_customer.events import (
@@ -37,6 +39,10 @@ from crm_kit.idempotency import Key, key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
 WRITERS = (Role.ADMIN, Role.MANAGER, Role.SALES)
+# Who a change the system makes by itself is attributed to (history, events; the audit log
+# names `system:<service>` for work without a caller).
+SYSTEM_ACTOR = "system:customer"
+MAX_MERGE_HOPS = 10  # a chain of merges longer than this is a broken record
 
 
 def new_customer_id() -> str:
@@ -246,6 +252,39 @@ class CustomerService:
             return updated
 
         return await self.uow.run(work)
+
+    async def advance_stage(
+        self, tx: Transaction, customer_id: str, target: LifecycleStage
+    ) -> Customer | None:
+        """Move the customer (the survivor, for a merged-away id) forward to `target` in the
+        caller's transaction (an event consumer's), by `SYSTEM_ACTOR`: a new version with its
+        history (and its audit record) and `customer.updated.v1` naming `stage`. None, and
+        nothing written, when the rules leave the customer alone (`model.advance_stage`) or
+        there is no such customer, or it was erased."""
+        current = await self._survivor(customer_id, tx)
+        if current is None:
+            return None
+        updated = model.advance_stage(current, target, actor=SYSTEM_ACTOR, now=utcnow())
+        if updated is None:
+            return None
+        doc = await self.customers.save(updated, current.version, tx.session)
+        version = record(current, updated, VersionAction.UPDATED, SYSTEM_ACTOR)
+        await self.history.add_version(version, doc, tx.session)
+        payload = customer_updated.payload(updated, ["stage"], SYSTEM_ACTOR)
+        tx.emit(customer_updated.TYPE, updated.id, tagged(payload))
+        return updated
+
+    async def _survivor(self, customer_id: str, tx: Transaction) -> Customer | None:
+        """The live record an id stands for: itself, or the survivor its merges lead to."""
+        current_id = customer_id
+        for _ in range(MAX_MERGE_HOPS):
+            found = (await self.customers.load_many([current_id], tx.session)).get(current_id)
+            if found is None or found.erased:
+                return None
+            if not found.merged_into:
+                return found
+            current_id = found.merged_into
+        return None
 
     async def erase(self, actor: Principal, id: str, reason: str) -> Customer:
         """Right to erasure: personal data, its history values and match keys are removed;

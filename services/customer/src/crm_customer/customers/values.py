@@ -60,6 +60,8 @@ class CompanySize(StrEnum):
 
 
 _FORWARD = [LifecycleStage.LEAD, LifecycleStage.PROSPECT, LifecycleStage.ACTIVE, LifecycleStage.VIP]
+# The funnel in its forward order (CHURNED is outside it).
+FUNNEL: tuple[LifecycleStage, ...] = tuple(_FORWARD)
 
 # A customer moves forward through the funnel (skipping allowed), VIP can fall back to ACTIVE,
 # anyone can churn, and a churned customer can be won back as a lead, prospect or active.

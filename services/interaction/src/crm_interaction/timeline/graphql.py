@@ -1,6 +1,6 @@
 """GraphQL of the customer timeline: `Customer.timeline(filter, first, after)`, one feed of
-interactions, purchases, tickets, tasks and changes of the customer record, newest first
-(batched per `_entities` call)."""
+interactions, purchases, tickets, tasks, changes of the customer record and won or lost sales
+opportunities, newest first (batched per `_entities` call)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ described_enum(
         TimelineKind.TASK: "A follow-up task.",
         TimelineKind.CUSTOMER: "A change of the customer record (created, assigned, merged, …); "
         "its refId is the event's id.",
+        TimelineKind.OPPORTUNITY_WON: "A sales opportunity won (from the sales service): its "
+        "name, amount and currency, and owner; refId is the opportunity's id. One item per "
+        "opportunity: won again after a reopen, the item is updated.",
+        TimelineKind.OPPORTUNITY_LOST: "A sales opportunity lost (from the sales service), "
+        "shown like OPPORTUNITY_WON. An opportunity has at most one of the two items: its "
+        "latest outcome.",
     },
 )
 
@@ -39,27 +45,33 @@ described_enum(
 class TimelineItemType:
     id: strawberry.ID = strawberry.field(description="The item's id: `<kind>:<refId>`.")
     kind: timeline.TimelineKind = strawberry.field(description="What the item is.")
-    ref_id: strawberry.ID = strawberry.field(description="Id of the interaction/ticket/task/...")
+    ref_id: strawberry.ID = strawberry.field(
+        description="Id of the interaction/ticket/task/... (of a won or lost opportunity: the "
+        "opportunity's id)."
+    )
     at: datetime = strawberry.field(
         description="When it happened, the feed's order: an interaction's occurredAt, a "
-        "purchase's purchasedAt, when a ticket or task was created, when the customer changed."
+        "purchase's purchasedAt, when a ticket or task was created, when the customer changed, "
+        "when an opportunity was won or lost."
     )
     title: str = strawberry.field(
         description="One line: the subject or title (an interaction without a subject: "
-        "`<CHANNEL> <direction>`; a purchase: `Order <orderNumber>`)."
+        "`<CHANNEL> <direction>`; a purchase: `Order <orderNumber>`; a won or lost "
+        "opportunity: its name)."
     )
     summary: str | None = strawberry.field(
         description=f"At most {timeline.SUMMARY_MAX_CHARS} characters of an interaction's "
-        "content or a task's notes, a purchase's amount and currency, a ticket's type and "
-        "priority; null when there is none."
+        "content or a task's notes, a purchase's or a won or lost opportunity's amount and "
+        "currency (`<decimal> <ISO 4217>`), a ticket's type and priority; null when there is "
+        "none."
     )
     status: str | None = strawberry.field(
         description="A ticket's, task's or purchase's current status, an interaction's "
-        "channel; null for a customer change."
+        "channel, `WON` or `LOST` for an opportunity; null for a customer change."
     )
     actor_id: strawberry.ID | None = strawberry.field(
         description="Staff id of who logged, recorded or created the item, or changed the "
-        "customer (see `actor`); null when unknown."
+        "customer, or a won or lost opportunity's owner (see `actor`); null when unknown."
     )
 
     @classmethod
@@ -77,8 +89,8 @@ class TimelineItemType:
 
     @strawberry.field(
         description="The staff member who logged, recorded or created the item, or changed the "
-        "customer (`actorId` resolved by the customer subgraph); null when unknown or "
-        "the id is not in the staff directory."
+        "customer, or owns the won or lost opportunity (`actorId` resolved by the customer "
+        "subgraph); null when unknown or the id is not in the staff directory."
     )
     def actor(self) -> StaffMember | None:
         return staff_ref(self.actor_id)

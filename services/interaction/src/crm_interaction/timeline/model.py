@@ -3,7 +3,9 @@
 Entries live in one collection keyed `<kind>:<item id>` and ordered by (at desc, id desc), so
 a page of a customer's feed (optionally of some kinds) is one index-served query. Each feature
 says how its items appear here (`timeline_entry` in its model); changes of the customer record
-itself come from customer events (`of_customer_event`). Pure data, no I/O.
+itself come from customer events (`of_customer_event`), and sales opportunities won or lost from
+opportunity events (`of_opportunity_closing`: one entry per opportunity, its latest outcome).
+Pure data, no I/O.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class TimelineKind(StrEnum):
     TICKET = "TICKET"
     TASK = "TASK"
     CUSTOMER = "CUSTOMER"
+    OPPORTUNITY_WON = "OPPORTUNITY_WON"
+    OPPORTUNITY_LOST = "OPPORTUNITY_LOST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,9 @@ class TimelineEntry:
     summary: str | None
     status: str | None
     actor_id: str | None
+    # The version of the item in its source, for items written from another service's events
+    # (an older version arriving late changes nothing); None for this service's own items.
+    ref_version: int | None = None
 
 
 def summary_of(text: str | None) -> str | None:
@@ -61,4 +68,46 @@ def of_customer_event(
         summary=None,
         status=None,
         actor_id=actor_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityClosing:
+    """A sales opportunity won or lost, as its event reports it (`amount` a decimal string)."""
+
+    opportunity_id: str
+    customer_id: str
+    name: str
+    won: bool
+    amount: str | None
+    currency: str | None
+    owner_id: str | None
+    closed_at: datetime
+    version: int
+
+    @property
+    def kind(self) -> TimelineKind:
+        return TimelineKind.OPPORTUNITY_WON if self.won else TimelineKind.OPPORTUNITY_LOST
+
+    @property
+    def other_kind(self) -> TimelineKind:
+        """The closing kind this one replaces (a won deal reopened and lost, or the reverse)."""
+        return TimelineKind.OPPORTUNITY_LOST if self.won else TimelineKind.OPPORTUNITY_WON
+
+
+def of_opportunity_closing(closing: OpportunityClosing, customer_id: str) -> TimelineEntry:
+    """A won or lost opportunity on the timeline of `customer_id` (the survivor of a merge):
+    its name, its amount and currency, WON or LOST, its owner, at its closing time."""
+    amount = f"{closing.amount} {closing.currency}" if closing.amount and closing.currency else None
+    return TimelineEntry(
+        id=entry_id(closing.kind, closing.opportunity_id),
+        customer_id=customer_id,
+        kind=closing.kind,
+        ref_id=closing.opportunity_id,
+        at=closing.closed_at,
+        title=summary_of(closing.name) or closing.opportunity_id,
+        summary=amount,
+        status="WON" if closing.won else "LOST",
+        actor_id=closing.owner_id,
+        ref_version=closing.version,
     )

@@ -36,7 +36,7 @@ INDEXES = [
 
 
 def entry_to_doc(e: TimelineEntry) -> Document:
-    return {
+    doc: Document = {
         "_id": e.id,
         "customerId": e.customer_id,
         "kind": str(e.kind),
@@ -47,6 +47,9 @@ def entry_to_doc(e: TimelineEntry) -> Document:
         "status": e.status,
         "actorId": e.actor_id,
     }
+    if e.ref_version is not None:
+        doc["refVersion"] = e.ref_version
+    return doc
 
 
 def entry_from_doc(d: Document) -> TimelineEntry:
@@ -60,6 +63,7 @@ def entry_from_doc(d: Document) -> TimelineEntry:
         summary=d.get("summary"),
         status=d.get("status"),
         actor_id=d.get("actorId"),
+        ref_version=d.get("refVersion"),
     )
 
 
@@ -71,6 +75,22 @@ class TimelineRepository:
         await self._collection.replace_one(
             {"_id": entry.id}, entry_to_doc(entry), upsert=True, session=session
         )
+
+    async def put_newer(self, entry: TimelineEntry, replaces: str, session: Session) -> bool:
+        """Store `entry` in place of itself and of the entry `replaces` (another kind of the
+        same item), unless either is stored at the same or a newer `ref_version`: True when
+        written. One `_id $in` read, then a delete and an upsert."""
+        assert entry.ref_version is not None
+        cursor = self._collection.find(
+            {"_id": {"$in": [entry.id, replaces]}}, {"refVersion": 1}, session=session
+        )
+        async for stored in cursor:
+            version = stored.get("refVersion")
+            if isinstance(version, int) and version >= entry.ref_version:
+                return False
+        await self._collection.delete_one({"_id": replaces}, session=session)
+        await self.put(entry, session)
+        return True
 
     async def remove(self, entry_id: str, session: Session) -> None:
         await self._collection.delete_one({"_id": entry_id}, session=session)

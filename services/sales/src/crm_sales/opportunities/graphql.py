@@ -1,5 +1,6 @@
 """GraphQL of opportunities: `opportunity(id)` and the writes — `createOpportunity`,
-`updateOpportunity`, `moveOpportunity` and `reopenOpportunity` (the lists are in `lists`)."""
+`convertLeadToOpportunity`, `updateOpportunity`, `moveOpportunity` and `reopenOpportunity`
+(the lists are in `lists`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Annotated
 import strawberry
 
 from crm_kit.errors import NotFound
+from crm_kit.idempotency_keys import KEY_MAX_CHARS
 from crm_kit.policy import Action
 from crm_sales import access
 from crm_sales.graphql.context import Info
+from crm_sales.opportunities.conversion import LeadConversion, convert_lead
 from crm_sales.opportunities.inputs import (
     CreateOpportunityInput,
     MoveOpportunityInput,
@@ -19,6 +22,7 @@ from crm_sales.opportunities.inputs import (
 )
 from crm_sales.opportunities.requests import CreateRequest, MoveRequest
 from crm_sales.opportunities.types import OpportunityType
+from crm_sales.opportunities.values import NAME_MAX_CHARS
 
 OpportunityId = Annotated[strawberry.ID, strawberry.argument(description="The opportunity's id.")]
 _FIELD_ERRORS = (
@@ -36,6 +40,50 @@ _GATE = (
     "(`amount`, `expectedCloseDate`, `contacts`, `customFields.<key>`, `reason`, `note`, …); "
     "`reason` UNKNOWN_REASON; `stageId` UNKNOWN_STAGE, SAME_STAGE, CLOSED"
 )
+
+
+@strawberry.input(
+    description="A lead or prospect turned into an opportunity in one call: the deal opens in "
+    "the pipeline's first stage (its gate applies), owned by the caller."
+)
+class ConvertLeadToOpportunityInput:
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer, in lifecycle stage LEAD or PROSPECT (a merged customer's id "
+        "converts the survivor); another stage: BAD_USER_INPUT (`customerId` NOT_A_LEAD); an "
+        "id of no customer: `customerId` UNKNOWN_CUSTOMER. A LEAD becomes a PROSPECT shortly "
+        "after (the customer service follows the opportunity.created.v1 event)."
+    )
+    name: str = strawberry.field(description=f"The deal's name, 1–{NAME_MAX_CHARS} characters.")
+    pipeline_id: strawberry.ID = strawberry.field(
+        description="The pipeline; the deal enters its first stage."
+    )
+    amount: str | None = strawberry.field(
+        default=None,
+        description="The deal's amount: a decimal string, not negative, with at most the "
+        "currency's decimals.",
+    )
+    currency: str | None = strawberry.field(
+        default=None,
+        description="The deal's ISO 4217 currency; omitted: the base currency.",
+    )
+    expected_close_date: str | None = strawberry.field(
+        default=None, description="When the deal is expected to close, `YYYY-MM-DD`."
+    )
+    idempotency_key: str = strawberry.field(
+        description="One per user action: retrying with the same key returns the first "
+        f"opportunity and creates nothing, even once the customer has moved on (1–{KEY_MAX_CHARS} "
+        "characters, per caller; reused for a different request: CONFLICT)."
+    )
+
+    def to_conversion(self) -> LeadConversion:
+        return LeadConversion(
+            customer_id=str(self.customer_id),
+            name=self.name,
+            pipeline_id=str(self.pipeline_id),
+            amount=self.amount,
+            currency=self.currency,
+            expected_close_date=self.expected_close_date,
+        )
 
 
 @strawberry.type(description="The opportunity a write left.")
@@ -85,6 +133,33 @@ class OpportunityMutation:
         )
         created = await info.context.deps.opportunities.create(
             info.context.principal, request, input.idempotency_key
+        )
+        return OpportunityPayload(opportunity=OpportunityType.of(created))
+
+    @strawberry.mutation(
+        description="Turn a customer in stage LEAD or PROSPECT into an opportunity in one call: "
+        "the deal opens in the pipeline's first stage through its gate, like createOpportunity "
+        "with the caller as owner, and the customer service then moves a LEAD customer to "
+        "PROSPECT. Roles ADMIN, MANAGER (their team's), SALES (their own), who may read the "
+        "customer. Errors: BAD_USER_INPUT (`customerId` NOT_A_LEAD, UNKNOWN_CUSTOMER; "
+        "`pipelineId` UNKNOWN_PIPELINE; `name` REQUIRED, TOO_LONG; `currency` INVALID_CURRENCY; "
+        "`amount` INVALID, NEGATIVE, PRECISION, OUT_OF_RANGE; `expectedCloseDate` INVALID_DATE, "
+        "OUT_OF_RANGE; the first stage's gate names each field it needs: `<field>` REQUIRED "
+        "(`amount`, `expectedCloseDate`, …); `idempotencyKey` REQUIRED, TOO_LONG), CONFLICT "
+        "(idempotencyKey reused for a different request), FORBIDDEN."
+    )
+    async def convert_lead_to_opportunity(
+        self,
+        info: Info,
+        input: Annotated[
+            ConvertLeadToOpportunityInput, strawberry.argument(description="The conversion.")
+        ],
+    ) -> OpportunityPayload:
+        created = await convert_lead(
+            info.context.deps.opportunities,
+            info.context.principal,
+            input.to_conversion(),
+            input.idempotency_key,
         )
         return OpportunityPayload(opportunity=OpportunityType.of(created))
 

@@ -106,16 +106,26 @@ class OpportunityService:
     # --- create -------------------------------------------------------------------------
 
     async def create(
-        self, principal: Principal, request: CreateRequest, idempotency_key: str | None = None
+        self,
+        principal: Principal,
+        request: CreateRequest,
+        idempotency_key: str | None = None,
+        *,
+        operation: str = "createOpportunity",
+        admit: Callable[[CustomerView], None] | None = None,
     ) -> OpportunityRecord:
         """A new opportunity of a customer the projection knows (an unknown or erased one:
-        `customerId` UNKNOWN_CUSTOMER), through the gate of its first (or named) stage."""
+        `customerId` UNKNOWN_CUSTOMER), through the gate of its first (or named) stage.
+        `operation` scopes the idempotency key (the mutation's name); `admit` may refuse the
+        customer (after the access check; a retry with a used key is answered before it)."""
         access.require_creator(principal)
-        key = key_for("createOpportunity", principal, idempotency_key, request)
+        key = key_for(operation, principal, idempotency_key, request)
 
         async def write() -> OpportunityRecord:
             customer = await self._catalogs.customers.filed_under(request.customer_id)
             access.require_customer(principal, customer)
+            if admit is not None:
+                admit(customer)
             rates = await self._catalogs.rates.table()
 
             async def work(tx: Transaction) -> OpportunityRecord:
