@@ -53,6 +53,7 @@ from crm_sales.reasons.store import ReasonRepository
 from crm_sales.settings import SalesSettings
 from crm_sales.shared.clock import Clock
 from crm_sales.shared.writes import Writes
+from crm_sales.stalls.service import StallWatch, stall_watch
 
 SERVICE_NAME = "sales"
 DEFAULT_PORT = 4004
@@ -127,10 +128,13 @@ def create_app(
     database commands with them); `clock`: the time source (tests control it).
     """
     settings = settings or ServiceSettings.from_env(SERVICE_NAME, DEFAULT_PORT)
+    options = options or SalesSettings()
     wired: list[Wiring] = []
+    watches: list[StallWatch] = []
 
     def build_deps(runtime: Runtime) -> Features:
-        wired.append(wire(runtime.db, runtime.uow, clock, options or SalesSettings()))
+        wired.append(wire(runtime.db, runtime.uow, clock, options))
+        watches.append(stall_watch(runtime.db, runtime.uow, clock, options))
         return wired[0].features
 
     spec: ServiceSpec[Features] = ServiceSpec(
@@ -139,6 +143,9 @@ def create_app(
         indexes=ALL_INDEXES,
         build_deps=build_deps,
         handlers=lambda _features: wired[0].event_handlers,
+        workers=lambda _features: [watches[0].run],
         audit=True,
     )
-    return create_service_app(spec, mongo_listeners)
+    app = create_service_app(spec, mongo_listeners)
+    app.state.stall_watch = watches[0]  # `tick()` runs a pass now (operations, tests)
+    return app

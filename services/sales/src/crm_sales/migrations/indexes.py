@@ -10,6 +10,7 @@ from crm_sales.history import store as history
 from crm_sales.opportunities import store as opportunities
 from crm_sales.pipelines import store as pipelines
 from crm_sales.products import store as products
+from crm_sales.stalls import store as stalls
 
 ALL_INDEXES: list[IndexSpec] = [
     *opportunities.INDEXES,
@@ -17,5 +18,6 @@ ALL_INDEXES: list[IndexSpec] = [
     *pipelines.INDEXES,
     *products.INDEXES,
     *customers.INDEXES,
+    *stalls.INDEXES,
     IndexSpec(GUARDS_COLLECTION, ()),
 ]
