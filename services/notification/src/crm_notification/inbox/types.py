@@ -49,6 +49,17 @@ described_enum(
         "can be downloaded (`customer.export_finished.v1`).",
         _T.CUSTOMER_TICKET_UPDATE: "An e-mail to the customer about their ticket (rules with "
         "`emailCustomer`); never a notice to staff.",
+        _T.OPPORTUNITY_ASSIGNED: "An opportunity was opened with the reader as its owner by "
+        "someone else (`opportunity.created.v1`); `link` opens the opportunity.",
+        _T.OPPORTUNITY_STALLED: "An open opportunity the reader owns has stayed in its stage "
+        "past the stage's stall threshold (`opportunity.stalled.v1`, once per stay in a "
+        "stage); `link` opens the opportunity.",
+        _T.OPPORTUNITY_WON: "An opportunity of the reader's team was won "
+        "(`opportunity.won.v1`); told to the team's MANAGERs except the one who closed it; "
+        "`link` opens the opportunity.",
+        _T.OPPORTUNITY_LOST: "An opportunity of the reader's team was lost "
+        "(`opportunity.lost.v1`); told to the team's MANAGERs except the one who closed it; "
+        "`link` opens the opportunity.",
     },
 )
 described_enum(
@@ -149,7 +160,8 @@ class Notification:
     )
     link: str | None = strawberry.field(
         description="A client route to what the notice is about (a collapsed notice: the "
-        "customer list, its filter as query parameters)."
+        "customer list, its filter as query parameters; an opportunity notice: "
+        "`/opportunities/<id>`); null when the notice has none."
     )
 
     @classmethod

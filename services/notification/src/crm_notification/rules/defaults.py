@@ -25,6 +25,14 @@ TASK_CUSTOMER = "task.customerId|customerId"
 JOB_REQUESTER = "actorId|requestedBy"
 JOB_ID = "jobId"
 JOB_STATUS = "status"
+# Payload shapes: services/sales/src/crm_sales/events/opportunity_*.py. Every opportunity
+# event carries the opportunity's snapshot (`opportunity`: id, name, ownerId, team, stageId…;
+# no contact persons, next steps or notes).
+OPPORTUNITY_CUSTOMER = "opportunity.customerId|customerId"
+OPPORTUNITY: Mapping[str, str] = {
+    "opportunityId": "opportunity.id",
+    "opportunityName": "opportunity.name|opportunity.id",
+}
 
 
 def _task_reminder(id: str, event_type: str, type: NotificationType, due_path: str) -> Rule:
@@ -75,6 +83,25 @@ def _job_finished(
         variables={"jobId": JOB_ID, "status": JOB_STATUS, **counts},
         customer_path="",
         skip_actor=False,
+    )
+
+
+def _team_closing(id: str, event_type: str, type: NotificationType) -> Rule:
+    """A won or lost deal: the MANAGERs of its team (staff directory) are told, except the one
+    who closed it; a deal without a team, or a team without a manager, tells nobody."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=type,
+        recipients=(RecipientSpec(RecipientKind.TEAM_MANAGERS, "opportunity.team"),),
+        variables={
+            **OPPORTUNITY,
+            "ownerId": "opportunity.ownerId",
+            "reason": "reason",
+            "actorId": "actorId",
+        },
+        customer_path=OPPORTUNITY_CUSTOMER,
+        require_recipient=False,
     )
 
 
@@ -164,6 +191,37 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         NotificationType.EXPORT_FINISHED,
         {"rowCount": "rowCount"},
     ),
+    # A deal opened for someone else tells its owner (one opened for oneself tells nobody).
+    # `opportunity.updated.v1` does not say when the owner changed (its `changedFields` never
+    # names the owner), so a reassignment has no rule yet.
+    Rule(
+        id="opportunity-assigned",
+        event_type="opportunity.created.v1",
+        notification_type=NotificationType.OPPORTUNITY_ASSIGNED,
+        recipients=(_field("opportunity.ownerId"),),
+        variables={**OPPORTUNITY, "actorId": "actorId|opportunity.createdBy"},
+        customer_path=OPPORTUNITY_CUSTOMER,
+    ),
+    # A stay in a stage past its threshold (published once per stay): the owner, in-app and by
+    # email, like an overdue task.
+    Rule(
+        id="opportunity-stalled",
+        event_type="opportunity.stalled.v1",
+        notification_type=NotificationType.OPPORTUNITY_STALLED,
+        recipients=(_field("opportunity.ownerId"),),
+        channels=(Channel.IN_APP, Channel.EMAIL),
+        variables={
+            **OPPORTUNITY,
+            "stageNameZh": "stage.nameZh|stage.nameEn|stage.id",
+            "stageNameEn": "stage.nameEn|stage.nameZh|stage.id",
+            "stallDays": "stage.stallDays",
+            "since": "stageEnteredAt",
+        },
+        customer_path=OPPORTUNITY_CUSTOMER,
+        skip_actor=False,
+    ),
+    _team_closing("opportunity-won", "opportunity.won.v1", NotificationType.OPPORTUNITY_WON),
+    _team_closing("opportunity-lost", "opportunity.lost.v1", NotificationType.OPPORTUNITY_LOST),
 )
 
 TRIGGER_EVENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(r.event_type for r in DEFAULT_RULES))

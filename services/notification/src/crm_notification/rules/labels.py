@@ -43,6 +43,18 @@ LABELS: Mapping[str, Words] = {
         "FIRST_RESPONSE": ("首次响应", "first response"),
         "RESOLUTION": ("解决", "resolution"),
     },
+    # the sales service's default close reasons (an ADMIN's own codes stay as they are)
+    "reason": {
+        "PRICE": ("价格", "price"),
+        "PRODUCT_FIT": ("产品契合度", "product fit"),
+        "RELATIONSHIP": ("客户关系", "relationship"),
+        "SERVICE": ("服务", "service"),
+        "COMPETITOR": ("选择了竞争对手", "went with a competitor"),
+        "NO_BUDGET": ("没有预算", "no budget"),
+        "NO_DECISION": ("未做决定", "no decision"),
+        "TIMING": ("时机不对", "timing"),
+        "OTHER": ("其他", "other"),
+    },
 }
 
 

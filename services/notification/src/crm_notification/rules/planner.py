@@ -32,6 +32,7 @@ from crm_notification.preferences.model import (
 )
 from crm_notification.rules.batches import FOLDED, BatchCause, Fold, customer_list_link
 from crm_notification.rules.labels import labelled
+from crm_notification.rules.links import link_for
 from crm_notification.rules.model import (
     MissingField,
     Rule,
@@ -195,7 +196,7 @@ class _Planner:
                 self._dead(rule, NO_RECIPIENT, Channel.IN_APP, "no recipient in the event data")
             return []
         people = recipients(rule, data, managers)
-        if not people and targets.teams and not targets.users:
+        if not managers and targets.teams and not targets.users and rule.require_recipient:
             teams = ", ".join(targets.teams)
             self._dead(rule, NO_RECIPIENT, Channel.IN_APP, f"team {teams} has no manager")
         return people
@@ -226,6 +227,7 @@ class _Planner:
                 language=rendered.language,
                 source_event_id=self.event.id,
                 created_at=self.now,
+                link=link_for(rule.notification_type, variables),
             )
             if channel is Channel.IN_APP:
                 self.plan.notifications.append(notice)

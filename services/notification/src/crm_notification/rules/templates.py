@@ -137,6 +137,47 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
         body="Hello, your service ticket {ticketId} is now {status}. Reply to this email "
         "if you have any questions.",
     ),
+    # Opportunities are named by their name; a stage by its name in the reader's language
+    # ({stageNameZh} / {stageNameEn}); a close {reason} reads as words (rules/labels.py).
+    (NotificationType.OPPORTUNITY_ASSIGNED, Language.ZH_CN): Template(
+        title="商机分配给您：{opportunityName}",
+        body="{actorId} 创建了商机「{opportunityName}」并由您负责，请及时跟进。",
+    ),
+    (NotificationType.OPPORTUNITY_ASSIGNED, Language.EN): Template(
+        title="Opportunity assigned to you: {opportunityName}",
+        body="{actorId} opened the opportunity “{opportunityName}” with you as its owner. "
+        "Please follow up.",
+    ),
+    (NotificationType.OPPORTUNITY_STALLED, Language.ZH_CN): Template(
+        title="商机停滞：{opportunityName}",
+        body="您负责的商机「{opportunityName}」自 {since} 起停留在「{stageNameZh}」阶段，"
+        "已超过 {stallDays} 天，请推进或更新。",
+    ),
+    (NotificationType.OPPORTUNITY_STALLED, Language.EN): Template(
+        title="Opportunity stalled: {opportunityName}",
+        body="Your opportunity “{opportunityName}” has been in the stage “{stageNameEn}” "
+        "since {since}, more than {stallDays} days. Move it on or update it.",
+    ),
+    (NotificationType.OPPORTUNITY_WON, Language.ZH_CN): Template(
+        title="团队赢单：{opportunityName}",
+        body="{ownerId} 负责的商机「{opportunityName}」已赢单"
+        "（原因：{reason}），由 {actorId} 关闭。",
+    ),
+    (NotificationType.OPPORTUNITY_WON, Language.EN): Template(
+        title="Won in your team: {opportunityName}",
+        body="The opportunity “{opportunityName}” owned by {ownerId} was won (reason: {reason}); "
+        "closed by {actorId}.",
+    ),
+    (NotificationType.OPPORTUNITY_LOST, Language.ZH_CN): Template(
+        title="团队输单：{opportunityName}",
+        body="{ownerId} 负责的商机「{opportunityName}」已输单"
+        "（原因：{reason}），由 {actorId} 关闭。",
+    ),
+    (NotificationType.OPPORTUNITY_LOST, Language.EN): Template(
+        title="Lost in your team: {opportunityName}",
+        body="The opportunity “{opportunityName}” owned by {ownerId} was lost (reason: {reason}); "
+        "closed by {actorId}.",
+    ),
 }
 
 
