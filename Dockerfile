@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The image of every CRM process, chosen by the SERVICE build arg
-# (gateway | customer | interaction | notification). Build from the repository root:
+# (gateway | customer | interaction | notification | sales). Build from the repository root:
 #   docker build --build-arg SERVICE=customer -t crm/customer:TAG .
 # Pin the base by digest in your pipeline:
 #   --build-arg PYTHON_IMAGE=python:3.13-slim-bookworm@sha256:<digest>
@@ -65,5 +65,9 @@ EXPOSE 4002
 FROM runtime AS crm-notification
 ENV NOTIFICATION_HOST=0.0.0.0 NOTIFICATION_PORT=4003
 EXPOSE 4003
+
+FROM runtime AS crm-sales
+ENV SALES_HOST=0.0.0.0 SALES_PORT=4004
+EXPOSE 4004
 
 FROM crm-${SERVICE}

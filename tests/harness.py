@@ -47,7 +47,7 @@ from tests.support import (
     wait_ready,
 )
 
-SERVICES = ("customer", "interaction", "notification")
+SERVICES = ("customer", "interaction", "notification", "sales")
 Probe = Callable[[Starlette], Callable[[], Awaitable[bool]]]
 
 
@@ -65,6 +65,13 @@ def create_service_app(name: str, settings: ServiceSettings, **options: Any) -> 
         from crm_notification.app import create_app as notification_app
 
         return notification_app(settings, **options)
+    if name == "sales":
+        from crm_sales import settings as sales_settings
+        from crm_sales.app import create_app as sales_app
+
+        # its own settings as `python -m crm_sales` reads them (a test sets them with `env`)
+        options.setdefault("options", sales_settings.from_env(os.environ))
+        return sales_app(settings, **options)
     raise ValueError(f"unknown service {name!r}")
 
 

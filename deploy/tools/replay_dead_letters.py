@@ -29,7 +29,9 @@ from crm_kit import dlq
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--url", required=True, help="amqp(s)://user:pass@host:port/vhost")
-    parser.add_argument("--service", required=True, help="customer, interaction, notification")
+    parser.add_argument(
+        "--service", required=True, help="customer, interaction, notification, sales"
+    )
     parser.add_argument("--limit", type=int, default=None, help="replay at most this many")
     parser.add_argument("--type", default="", help="only events of this CloudEvents type")
     parser.add_argument("--dry-run", action="store_true", help="count by type, move nothing")

@@ -21,7 +21,7 @@ CRDS = K8S / "crds"
 OVERLAYS = ("dev", "prod")
 KUBERNETES_VERSION = "1.37.0"
 NAMESPACE = "crm"
-SUBGRAPHS = ("customer", "interaction", "notification")
+SUBGRAPHS = ("customer", "interaction", "notification", "sales")
 CRM_DEPLOYMENTS = (*SUBGRAPHS, "gateway")
 
 type Doc = dict[str, Any]

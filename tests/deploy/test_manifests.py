@@ -176,8 +176,8 @@ def dockerfile_for(service: str, directory: Path) -> Path:
 
 
 def test_checkov_reports_zero_failed_checks(rendered: dict[str, Rendered], tmp_path: Path) -> None:
-    """One checkov run over both rendered overlays and the Dockerfile for each of the four
-    SERVICE build args."""
+    """One checkov run over both rendered overlays and the Dockerfile for each SERVICE build
+    arg."""
     root = next(iter(rendered.values())).directory.parent
     args = [tool("checkov"), "--framework", "kubernetes", "dockerfile", "--skip-download"]
     args += ["-o", "json", "--output-file-path", str(tmp_path), "-d", str(root)]

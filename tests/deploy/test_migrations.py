@@ -145,6 +145,7 @@ SERVICE_INDEXES = [
     ("customer", "customers", "owner_created"),
     ("interaction", "interactions", "customer_occurred_id"),
     ("notification", "notifications", "recipient_newest"),
+    ("sales", "opportunities", "customer_updated"),
 ]
 
 

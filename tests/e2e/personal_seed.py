@@ -1,6 +1,7 @@
 """The planted personal data of the privacy tests: distinctive values of every kind, seeded
 through the gateway (customers, a changed version, a duplicate, an enterprise contact, an
-interaction with participants, a ticket, a task, an import, an export), and who may see what."""
+interaction with participants, a ticket, a task, an import, an export, a sales pipeline and
+catalogue, an opportunity with a contact person), and who may see what."""
 
 from __future__ import annotations
 
@@ -143,3 +144,47 @@ async def seed_jobs(s: Seeded) -> None:
     s.ids["CustomerImportJob"] = response.json()["data"]["importCustomers"]["id"]
     exported = await s.ok("mutation { exportCustomers(format: CSV) { id } }")
     s.ids["CustomerExportJob"] = exported["exportCustomers"]["id"]
+
+
+PIPELINE = """mutation($i: PipelineInput!) { createPipeline(input: $i) { pipeline { id } } }"""
+PRODUCT = """mutation { createProduct(input: {code: "PRIV-1", nameZh: "隐私测试许可",
+  unit: "年"}) { product { id } } }"""
+PRICE_BOOK = """mutation { createPriceBook(input: {name: "隐私测试价目", currency: "CNY"})
+  { priceBook { id } } }"""
+ENTRY = """mutation($b: ID!, $p: ID!) { savePriceBookEntry(input: {priceBookId: $b,
+  productId: $p, listPrice: "100.00"}) { priceBook { id } } }"""
+OPPORTUNITY = """mutation($i: CreateOpportunityInput!) {
+  createOpportunity(input: $i) { opportunity { id } } }"""
+STAGES = [
+    {"id": "lead", "nameZh": "线索", "nameEn": "Lead", "kind": "OPEN", "probability": 10},
+    {"id": "won", "nameZh": "赢单", "nameEn": "Won", "kind": "WON", "probability": 100},
+    {"id": "lost", "nameZh": "输单", "nameEn": "Lost", "kind": "LOST", "probability": 0},
+]
+
+
+async def seed_sales(s: Seeded) -> None:
+    """A pipeline, a product in a price book, and an opportunity with a contact person named
+    by a planted name, of a customer of its own (owned by SALES): a deal moves its customer's
+    lifecycle stage, and the planted individual's version must stay as the tests expect."""
+    owner = {"ownerId": "sal-own", "team": "east"}
+    created = await s.ok(CREATE, {"i": {"kind": "ENTERPRISE", "name": "商机测试有限公司", **owner}})
+    customer = created["createCustomer"]["id"]
+    pipeline = await s.ok(
+        PIPELINE, {"i": {"nameZh": "隐私流程", "nameEn": "Privacy", "stages": STAGES}}
+    )
+    product = (await s.ok(PRODUCT))["createProduct"]["product"]["id"]
+    book = (await s.ok(PRICE_BOOK))["createPriceBook"]["priceBook"]["id"]
+    await s.ok(ENTRY, {"b": book, "p": product})
+    deal = {
+        "customerId": customer,
+        "pipelineId": pipeline["createPipeline"]["pipeline"]["id"],
+        "name": "隐私测试商机",
+        **owner,
+        "priceBookId": book,
+        "lineItems": [{"productId": product, "quantity": "2"}],
+        "contacts": [{"name": CLEAR[PersonalKind.NAME][0], "role": "DECISION_MAKER"}],
+    }
+    created = await s.ok(OPPORTUNITY, {"i": deal})
+    s.ids["Pipeline"] = pipeline["createPipeline"]["pipeline"]["id"]
+    s.ids["Product"], s.ids["PriceBook"] = product, book
+    s.ids["Opportunity"] = created["createOpportunity"]["opportunity"]["id"]

@@ -15,6 +15,7 @@ from crm_kit.personal import mask_phone
 from tests.e2e.attack_operations import (
     ENTITIES_INTERACTION,
     ENTITIES_NOTIFICATION,
+    ENTITIES_SALES,
     EXPORT,
     EXPORT_JOB,
     MERGE,
@@ -22,6 +23,8 @@ from tests.e2e.attack_operations import (
     UPDATE,
     answer,
     assert_forbidden_at,
+    check_opportunity,
+    check_update_opportunity,
     error_codes,
     leaves,
     representations,
@@ -80,6 +83,11 @@ STAFF = {
     "ANALYST": (N, N, N),
 }
 
+# An opportunity of each target group, judged by its own owner and team: SERVICE has no
+# opportunity scope; ANALYST reads every one and changes none.
+DEALS = {**SEES, "SERVICE": (N, N, N)}
+DEAL_CHANGES = {**CHANGES, "SERVICE": (N, N, N)}
+
 EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "read": SEES,
     "list": SEES,
@@ -94,6 +102,8 @@ EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "entities_notification_direct": NOTICES,
     "export": CHANGES,
     "staff": STAFF,
+    "opportunity": DEALS,
+    "update_opportunity": DEAL_CHANGES,
 }
 CASES = [
     pytest.param(op, role, target, EXPECTED[op][role][i], id=f"{op}-{role}-{target}")
@@ -302,6 +312,8 @@ CHECKS = {
     "entities_notification_direct": check_entities_notification_direct,
     "export": check_export,
     "staff": check_staff,
+    "opportunity": check_opportunity,
+    "update_opportunity": check_update_opportunity,
 }
 
 
@@ -341,6 +353,8 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "interaction_entities": ("interaction", ENTITIES_INTERACTION, None),
     "notification": ("notification", "{ myNotifications { totalCount } }", None),
     "notification_entities": ("notification", ENTITIES_NOTIFICATION, None),
+    "sales": ("sales", "{ opportunities(first: 1) { totalCount } }", None),
+    "sales_entities": ("sales", ENTITIES_SALES, None),
 }
 TOKEN_KINDS = tuple(bad_tokens())
 

@@ -1,14 +1,14 @@
-"""Personal data on every path of the composed API, as every role (three subgraphs and the
+"""Personal data on every path of the composed API, as every role (every subgraph and the
 gateway on the real broker and the embedded MongoDB).
 
 Distinctive personal values are planted (an individual, an enterprise's contact person, a
-changed record, a duplicate, an interaction, a ticket, a task, an import, an export). Then
-the API schema is read back through the gateway: its personal fields are the fields typed by
-a scalar described as ``Personal data (<kind>)``. Every root query field is called as every
-role, selecting every field beneath it; a personal value of a kind the role may not see must
-come back masked (or the path refused), and the clear value must appear nowhere in the whole
-answer. The same values must appear in no event, webhook payload, export file a role may not
-read clear, or error message.
+changed record, a duplicate, an interaction, a ticket, a task, an import, an export, an
+opportunity's contact person). Then the API schema is read back through the gateway: its
+personal fields are the fields typed by a scalar described as ``Personal data (<kind>)``.
+Every root query field is called as every role, selecting every field beneath it; a personal
+value of a kind the role may not see must come back masked (or the path refused), and the
+clear value must appear nowhere in the whole answer. The same values must appear in no event,
+webhook payload, export file a role may not read clear, or error message.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from tests.e2e.personal_seed import (
     leaks,
     seed_customers,
     seed_jobs,
+    seed_sales,
     seed_work,
 )
 from tests.e2e.schema_walk import (
@@ -74,6 +75,7 @@ async def seeded(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Seeded]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("WEBHOOK_ALLOW_PRIVATE", "true")  # the receiver is on loopback
         env.setenv("SCHEDULER_POLL_SECONDS", "0.1")
+        env.setenv("SALES_CUSTOMER_WAIT_SECONDS", "15")  # a new customer reaches sales first
         async for s in _seeded(mongodb_uri, amqp_url):
             yield s
 
@@ -100,7 +102,24 @@ async def _seeded(mongodb_uri: str, amqp_url: str) -> AsyncIterator[Seeded]:
         s.ids["Customer"] = await seed_customers(s)
         await seed_work(s, s.ids["Customer"])
         await seed_jobs(s)
+        await seed_sales(s)
         yield s
+
+
+def _id_value(ids: dict[str, str], name: str, field_name: str, field: GraphQLField) -> str | None:
+    """A planted id for an id argument (None: not an id argument, or nothing planted)."""
+    if name in ("nodeId", "nodeIds"):  # `node` / `nodes`: the seeded customer's global id
+        key = b"Customer:" + orjson.dumps({"id": ids["Customer"]})
+        return f'"{base64.urlsafe_b64encode(key).decode()}"'
+    named = name[:1].upper() + name[1:-2] if name.endswith("Id") else ""
+    if named in ids:  # `<type>Id` names a planted one (pipelineBoard(pipelineId:))
+        return f'"{ids[named]}"'
+    if name == "id":  # the id of the type returned, or named by the field (customerHistory)
+        found = ids.get(get_named_type(field.type).name) or next(
+            (v for t, v in ids.items() if field_name.lower().startswith(t.lower())), None
+        )
+        return f'"{found}"' if found else None
+    return None
 
 
 def _arguments(ids: dict[str, str]) -> Any:
@@ -110,14 +129,8 @@ def _arguments(ids: dict[str, str]) -> Any:
 
     def value(name: str, field_name: str, field: GraphQLField, arg: Any) -> str | None:
         named = get_named_type(arg.type)
-        if name in ("nodeId", "nodeIds"):  # `node` / `nodes`: the seeded customer's global id
-            key = b"Customer:" + orjson.dumps({"id": ids["Customer"]})
-            return f'"{base64.urlsafe_b64encode(key).decode()}"'
-        if name == "id":  # the id of the type returned, or named by the field (customerHistory)
-            found = ids.get(get_named_type(field.type).name) or next(
-                (v for t, v in ids.items() if field_name.lower().startswith(t.lower())), None
-            )
-            return f'"{found}"' if found else None
+        if name == "id" or name.endswith(("Id", "Ids")):
+            return _id_value(ids, name, field_name, field)
         if named.name == "DateTime":
             return f'"{dates[name].isoformat()}"'
         if isinstance(named, GraphQLEnumType):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -56,6 +57,17 @@ from crm_interaction.tickets.sla import Priority, SlaTarget
 from crm_kit.events import CloudEvent
 from crm_notification.channels.model import Channel as NotificationChannel
 from crm_notification.events import notification_delivered, notification_failed
+from crm_sales.events import (
+    opportunity_created,
+    opportunity_lost,
+    opportunity_stage_changed,
+    opportunity_updated,
+    opportunity_won,
+    snapshots,
+)
+from crm_sales.history.model import MoveKind, StageChange
+from crm_sales.money.model import Conversion, money
+from crm_sales.opportunities.values import Closing, Opportunity, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
@@ -66,6 +78,8 @@ CONTRACT = (
     "customer.archived.v1", "customer.erased.v1", "interaction.logged.v1", "ticket.created.v1",
     "ticket.assigned.v1", "ticket.status_changed.v1", "ticket.sla_breached.v1",
     "task.created.v1", "task.due.v1", "task.completed.v1", "purchase.recorded.v1",
+    "opportunity.created.v1", "opportunity.updated.v1", "opportunity.stage_changed.v1",
+    "opportunity.won.v1", "opportunity.lost.v1",
     "notification.delivered.v1", "notification.failed.v1",
 )  # fmt: skip
 EVENT_TYPE = re.compile(r"^[a-z]+\.[a-z_]+\.v\d+$")
@@ -198,6 +212,45 @@ PURCHASE = NS(
     status=PurchaseStatus.PAID, purchased_at=T, source="erp", external_id="e1", items=[1, 2],
     version=1,
 )  # fmt: skip
+DEAL = Opportunity(
+    id="o1", customer_id="c1", name="华东区 CRM 升级", owner_id="bob", team="east",
+    pipeline_id="p1", pipeline_version=2, stage_id="won", status=Status.WON,
+    stage_entered_at=T, created_by="bob", created_at=T, updated_at=T, version=4,
+    currency="USD", amount=money(Decimal("1000.00"), "USD"), expected_close_date=date(2026, 12, 31),
+    source="展会", tags=("续约",), custom_fields={"level": "A"},
+)  # fmt: skip
+BOOKED = Conversion(
+    money(Decimal("1000.00"), "USD"), money(Decimal("7200.00"), "CNY"), Decimal("7.2"),
+    date(2026, 11, 1),
+)  # fmt: skip
+CLOSING = Closing(reason="PRICE", note="客户 13800138000 说太贵", at=T, by="bob")
+MOVE = StageChange(
+    opportunity_id="o1", pipeline_id="p1", pipeline_version=2, kind=MoveKind.WON,
+    from_stage_id="proposal", to_stage_id="won", at=T, actor_id="bob", reason="PRICE",
+)  # fmt: skip
+SNAPSHOT = snapshots.opportunity(DEAL, 100, BOOKED)
+IN_BASE = snapshots.opportunity(
+    replace(DEAL, currency="CNY", amount=None, status=Status.OPEN), 10, None
+)
+SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
+    ("opportunity.created.v1", "crm/sales", opportunity_created.payload(IN_BASE, "bob")),
+    (
+        "opportunity.updated.v1",
+        "crm/sales",
+        opportunity_updated.payload(SNAPSHOT, ["amount", "expectedCloseDate"], "bob"),
+    ),
+    (
+        "opportunity.stage_changed.v1",
+        "crm/sales",
+        opportunity_stage_changed.payload(SNAPSHOT, MOVE),
+    ),
+    (
+        "opportunity.won.v1",
+        "crm/sales",
+        opportunity_won.payload(SNAPSHOT, CLOSING, snapshots.conversion(BOOKED)),
+    ),
+    ("opportunity.lost.v1", "crm/sales", opportunity_lost.payload(IN_BASE, CLOSING, None)),
+]
 
 PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
     ("customer.created.v1", "crm/customer", customer_created.payload(customer(), "alice")),
@@ -261,6 +314,7 @@ PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
         notification_delivered.delivery_payload(DELIVERY),  # type: ignore[arg-type]
     ),
     ("notification.failed.v1", "crm/notification", notification_failed.payload(DELIVERY)),  # type: ignore[arg-type]
+    *SALES_PRODUCED,
 ]
 
 
@@ -304,6 +358,9 @@ def test_schema_enums_are_the_code_enums() -> None:
     assert listed(snapshot["stage"]) == values(LifecycleStage)
     assert listed(snapshot["kind"]) == values(CustomerKind)
     assert listed(snapshot["source"]) == values(Source)
+    assert listed(schemas["OpportunitySnapshot"]["properties"]["status"]) == values(Status)
+    moves = schemas["OpportunityStageChangedData"]["properties"]["kind"]
+    assert listed(moves) == [k for k in values(MoveKind) if k != MoveKind.CREATED]  # created.v1
 
 
 BATCHED: list[tuple[str, dict[str, Any]]] = [

@@ -13,7 +13,8 @@ from crm_kit.settings import PRODUCTION, AuthSettings, truthy
 DEFAULT_SUBGRAPHS = (
     "customer=http://127.0.0.1:4001/graphql,"
     "interaction=http://127.0.0.1:4002/graphql,"
-    "notification=http://127.0.0.1:4003/graphql"
+    "notification=http://127.0.0.1:4003/graphql,"
+    "sales=http://127.0.0.1:4004/graphql"
 )
 
 

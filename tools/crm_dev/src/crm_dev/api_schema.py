@@ -34,7 +34,7 @@ SCHEMA_FILE = ROOT / "schema" / "api.graphql"
 RELEASES = ROOT / "schema" / "releases"
 CHANGELOG = ROOT / "CHANGELOG.md"
 VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-SUBGRAPHS = ("customer", "interaction", "notification")
+SUBGRAPHS = ("customer", "interaction", "notification", "sales")
 
 
 def composed_sdl() -> str:

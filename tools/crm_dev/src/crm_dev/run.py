@@ -70,6 +70,7 @@ def services() -> list[Child]:
             _port("NOTIFICATION_PORT", 4003),
             "NOTIFICATION_PORT",
         ),
+        Child("sales", "crm_sales", _port("SALES_PORT", 4004), "SALES_PORT"),
         Child("gateway", "crm_gateway", _port("GATEWAY_PORT", 4000), "GATEWAY_PORT"),
     ]
 
