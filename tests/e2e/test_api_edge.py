@@ -18,7 +18,7 @@ from crm_dev.ports import free_port
 from crm_gateway.app import create_app
 from crm_gateway.settings import PRODUCTION_DEFAULTS, GatewaySettings
 from tests.harness import SystemHandle, serve_system
-from tests.support import auth_headers, serve_app, uid, wait_ready
+from tests.support import auth_headers, eventually, serve_app, uid, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -84,10 +84,45 @@ async def _the_viewer(system: SystemHandle) -> tuple[str, str]:
     return found["viewer"]["id"], found["viewer"]["nodeId"]
 
 
+_PIPELINE = {
+    "nameZh": "节点流程",
+    "nameEn": "Node pipeline",
+    "stages": [
+        {"id": "open", "nameZh": "跟进", "nameEn": "Open", "kind": "OPEN", "probability": 20},
+        {"id": "won", "nameZh": "赢单", "nameEn": "Won", "kind": "WON", "probability": 100},
+        {"id": "lost", "nameZh": "输单", "nameEn": "Lost", "kind": "LOST", "probability": 0},
+    ],
+}
+_OPPORTUNITY = """mutation($i: CreateOpportunityInput!) {
+  createOpportunity(input: $i) { opportunity { id nodeId } } }"""
+
+
+async def _create_opportunity(system: SystemHandle) -> tuple[str, str]:
+    pipeline = await system.ok(
+        "mutation($i: PipelineInput!) { createPipeline(input: $i) { pipeline { id } } }",
+        {"i": _PIPELINE},
+    )
+    customer, _ = await _create_customer(system)
+    deal = {
+        "customerId": customer,
+        "pipelineId": pipeline["createPipeline"]["pipeline"]["id"],
+        "name": uid("节点商机"),
+    }
+
+    async def created() -> dict[str, Any] | None:
+        # the new customer reaches the sales service's projection by event, a moment later
+        body = await system.gql(_OPPORTUNITY, {"i": deal})
+        return None if body.get("errors") else body["data"]["createOpportunity"]["opportunity"]
+
+    found = await eventually(created, timeout=30)
+    return found["id"], found["nodeId"]
+
+
 CREATORS: dict[str, Creator] = {
     "Customer": _create_customer,
     "StaffMember": _create_staff_member,
     "Viewer": _the_viewer,
+    "Opportunity": _create_opportunity,
 }
 
 
