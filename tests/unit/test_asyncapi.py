@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +61,7 @@ from crm_sales.events import (
     opportunity_created,
     opportunity_lost,
     opportunity_stage_changed,
+    opportunity_stalled,
     opportunity_updated,
     opportunity_won,
     snapshots,
@@ -68,6 +69,8 @@ from crm_sales.events import (
 from crm_sales.history.model import MoveKind, StageChange
 from crm_sales.money.model import Conversion, money
 from crm_sales.opportunities.values import Closing, Opportunity, Status
+from crm_sales.pipelines.model import ForecastCategory, Pipeline, Stage, StageKind
+from crm_sales.stalls.model import Stay, Watched, stall_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
@@ -232,6 +235,16 @@ SNAPSHOT = snapshots.opportunity(DEAL, 100, BOOKED)
 IN_BASE = snapshots.opportunity(
     replace(DEAL, currency="CNY", amount=None, status=Status.OPEN), 10, None
 )
+PROPOSAL = Stage(
+    "proposal", "方案报价", "Proposal", StageKind.OPEN, 50, ForecastCategory.BEST_CASE,
+    stall_days=10,
+)  # fmt: skip
+STALLED = replace(DEAL, stage_id="proposal", status=Status.OPEN)  # in proposal since T
+STALL = stall_of(
+    Stay("o1", "proposal", T),
+    Watched(Pipeline("p1", "标准销售流程", "Standard", (PROPOSAL,), 2), PROPOSAL),
+    T + timedelta(days=10, minutes=3),
+)
 SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
     ("opportunity.created.v1", "crm/sales", opportunity_created.payload(IN_BASE, "bob")),
     (
@@ -250,6 +263,11 @@ SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
         opportunity_won.payload(SNAPSHOT, CLOSING, snapshots.conversion(BOOKED)),
     ),
     ("opportunity.lost.v1", "crm/sales", opportunity_lost.payload(IN_BASE, CLOSING, None)),
+    (
+        "opportunity.stalled.v1",
+        "crm/sales",
+        opportunity_stalled.payload(snapshots.opportunity(STALLED, 50, None), STALL),
+    ),
 ]
 
 PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
