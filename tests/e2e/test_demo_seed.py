@@ -1,7 +1,8 @@
 """`make seed` through the gateway: the demo data shows every capability the console opens
 on (staff directory, tags, custom fields, assignment rules, customers with custom values, a
 duplicate pair, an import with an error report, interactions, tickets at several stages,
-tasks, purchases, notifications), and a second seed writes nothing new."""
+tasks, purchases, notifications, pipelines with opportunities in every stage, products and
+price books), and a second seed writes nothing new."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ WORK = """{ tickets(first: 50) { totalCount edges { node { status } } } }"""
 CUSTOMER_WORK = """query($id: ID!) { customer(id: $id) { purchases { totalCount } openTasks { id }
   tasks { totalCount } interactions { totalCount } } }"""
 INBOX = """{ myNotifications(first: 50) { totalCount edges { node { type } } } }"""
+SALES = """{ pipelines { id nameZh stages { id nameZh nameEn stallDays requiredFields } }
+  products(first: 50) { edges { node { code } } } priceBooks { currency entries { productId } }
+  exchangeRates(currency: "USD") { edges { node { rate effectiveFrom } } }
+  opportunities(first: 100) { totalCount edges { node {
+    customerId status currency lineItems { productId } closing { reason note } } } } }"""
+BOARD = """query($p: ID!) { pipelineBoard(pipelineId: $p) { columns {
+  stage { id } count amount { amount currency } } } }"""
+STAGES = "query($id: ID!) { customer(id: $id) { stage } }"
 
 
 @pytest.fixture
@@ -73,6 +82,7 @@ async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandl
         return types if "CUSTOMER_ASSIGNED" in types else set()
 
     assert "CUSTOMER_ASSIGNED" in await eventually(notified, timeout=30)
+    await check_sales(system, written)
 
     again = await seed(system.graphql, COUNT, token(sub="admin", roles=("ADMIN",)))
     assert again == written
@@ -80,3 +90,47 @@ async def test_seed_shows_every_capability_and_is_idempotent(system: SystemHandl
     assert after["customers"]["totalCount"] == data["customers"]["totalCount"]
     assert after["importJobs"]["totalCount"] == 1
     assert (await system.gql(WORK))["data"]["tickets"]["totalCount"] == tickets["totalCount"]
+    assert (await sales(system))["opportunities"]["totalCount"] == written["opportunities"]
+
+
+async def sales(system: SystemHandle) -> dict[str, Any]:
+    body = await system.gql(SALES)
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+async def check_sales(system: SystemHandle, written: dict[str, int]) -> None:
+    """Both pipelines with zh/en stages, gates and stall thresholds, every column of the
+    main board holding cards, products and price books in two currencies, won and lost deals
+    with reasons, and each customer with a won deal moved on from LEAD/PROSPECT."""
+    data = await sales(system)
+    pipelines = {p["nameZh"]: p for p in data["pipelines"]}
+    main = pipelines["新客户销售流程"]
+    assert [s["nameZh"] for s in main["stages"]] == [
+        "线索", "需求确认", "方案报价", "商务谈判", "赢单", "输单",
+    ]  # fmt: skip
+    assert main["stages"][2]["requiredFields"] == ["amount", "expectedCloseDate"]
+    assert all(s["stallDays"] for s in main["stages"][:4])
+    assert "续约与增购" in pipelines
+    assert len(data["products"]["edges"]) == written["products"]
+    assert {b["currency"] for b in data["priceBooks"]} == {"CNY", "USD"}
+    assert all(b["entries"] for b in data["priceBooks"])
+    assert data["exchangeRates"]["edges"]
+    counts = {}
+    for name, pipeline in pipelines.items():
+        board = await system.gql(BOARD, {"p": pipeline["id"]})
+        counts[name] = [c["count"] for c in board["data"]["pipelineBoard"]["columns"]]
+    assert all(counts["新客户销售流程"]), counts  # every column of the main board holds cards
+    assert sum(counts["续约与增购"]) and sum(map(sum, counts.values())) == written["opportunities"]
+    deals = [e["node"] for e in data["opportunities"]["edges"]]
+    assert data["opportunities"]["totalCount"] == written["opportunities"] == len(deals)
+    assert {d["status"] for d in deals} == {"OPEN", "WON", "LOST"}
+    assert all(d["closing"]["reason"] and d["closing"]["note"] for d in deals if d["closing"])
+    assert any(d["lineItems"] for d in deals) and any(d["currency"] == "USD" for d in deals)
+    won = {d["customerId"] for d in deals if d["status"] == "WON"}
+
+    async def activated() -> bool:  # opportunity.won.v1 → customer service
+        stages = [(await system.gql(STAGES, {"id": c}))["data"]["customer"] for c in won]
+        return all(s["stage"] not in ("LEAD", "PROSPECT") for s in stages)
+
+    assert await eventually(activated, timeout=30)

@@ -5,7 +5,9 @@ In order: the staff directory and service agents, tags, custom fields and assign
 (`catalog`); Chinese and English individuals and enterprises with custom field values, a
 quarter routed by the assignment rules, a duplicate pair and a CSV import with one bad row
 (`customers`); interactions with mentions, tickets at every stage, tasks with reminders and
-purchases (`work`). The notifications follow from these: assignment, ticket, mention, import
+purchases (`work`); two sales pipelines, products, CNY and USD price books and an exchange
+rate (`sales_catalog`) and the customers' opportunities over every stage, some won or lost
+(`sales`). The notifications follow from these: assignment, ticket, mention, import
 and task-reminder notices for the seeded staff. Idempotent: every write is an upsert or
 carries an idempotency key. Run from the repository root (`make seed`), where the `bench`
 package lives; `make token USER=li.lei ROLE=SALES TEAM=east` signs in as a seeded rep. For
@@ -25,6 +27,8 @@ import httpx
 from crm_dev.seed.catalog import seed_catalog, seed_staff
 from crm_dev.seed.client import GatewayClient, SeedError
 from crm_dev.seed.customers import seed_customers, seed_import
+from crm_dev.seed.sales import seed_opportunities
+from crm_dev.seed.sales_catalog import PIPELINES, PRICE_BOOKS, PRODUCTS, seed_sales_catalog
 from crm_dev.seed.work import seed_interactions, seed_purchases, seed_tasks, seed_tickets
 from crm_kit.auth import issue_dev_token
 from crm_kit.settings import AuthSettings
@@ -46,6 +50,10 @@ async def seed(url: str, count: int, token: str) -> dict[str, int]:
         written["tickets"] = await seed_tickets(gateway, rng, ids)
         written["tasks"] = await seed_tasks(gateway, rng, ids)
         written["purchases"] = await seed_purchases(gateway, rng, ids)
+        sales = await seed_sales_catalog(gateway)
+        written |= {"pipelines": len(PIPELINES), "products": len(PRODUCTS)}
+        written["priceBooks"] = len(PRICE_BOOKS)
+        written["opportunities"] = await seed_opportunities(gateway, rng, ids, sales)
     return written
 
 
