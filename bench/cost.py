@@ -1,6 +1,6 @@
 """Cost model: database commands and subgraph requests per GraphQL operation.
 
-The three subgraphs and the gateway run in this process (real HTTP on loopback ports, the
+The four subgraphs and the gateway run in this process (real HTTP on loopback ports, the
 real broker and MongoDB), each service with a PyMongo command listener. A small ASGI wrapper
 marks the work done while serving an HTTP request, so only commands issued on behalf of a
 request are counted (the outbox relay, consumers and schedulers poll in the background and
@@ -31,12 +31,13 @@ from crm_gateway.settings import GatewaySettings
 from crm_interaction.app import create_app as interaction_app
 from crm_kit.settings import ServiceSettings
 from crm_notification.app import create_app as notification_app
+from crm_sales.app import create_app as sales_app
 from tests.support import serve_app, service_settings, unique, wait_ready
 
 _IN_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bench_in_request", default=False
 )
-SERVICES = ("customer", "interaction", "notification")
+SERVICES = ("customer", "interaction", "notification", "sales")
 EXPLAINABLE = frozenset({"find", "aggregate", "count"})
 COMMAND_SHAPE = frozenset(
     {*EXPLAINABLE, "filter", "sort", "hint", "limit", "skip", "projection", "pipeline", "query"}
@@ -161,6 +162,7 @@ async def cost_system(
         "customer": customer_app,
         "interaction": interaction_app,
         "notification": notification_app,
+        "sales": sales_app,
     }
     async with AsyncExitStack() as stack:
         urls: dict[str, str] = {}

@@ -27,6 +27,7 @@ from pymongo.errors import BulkWriteError
 
 from bench.customer.generator import customer
 from bench.interaction.__main__ import items_for
+from bench.sales_data import BenchCustomer, seed_sales
 from crm_customer.customers import model as domain
 from crm_customer.customers.model import Customer
 from crm_customer.customers.store import CustomerRepository
@@ -51,6 +52,9 @@ class SeededData:
     tickets: list[str] = field(default_factory=list)
     search_terms: list[str] = field(default_factory=list)  # name prefixes that exist
     items: int = 0
+    pipeline: str = ""  # the sales pipeline the opportunities are in ("" without sales)
+    open_deals: list[str] = field(default_factory=list)  # opportunities in open stages
+    opportunities: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -79,8 +83,11 @@ async def seed(
     interaction_db: str = "crm_interaction",
     seed_value: int = 10,
     offset: int = 0,
+    sales_db: str | None = None,
+    opportunities_per_customer: float = 2.0,
 ) -> SeededData:
-    """Insert `customers` customers and `items` interaction-side items; returns their ids."""
+    """Insert `customers` customers and `items` interaction-side items (and with `sales_db`
+    the sales projection and about `opportunities_per_customer` deals each); returns ids."""
     rng = random.Random(seed_value)
     out = SeededData()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
@@ -121,9 +128,35 @@ async def seed(
                 out.items += await _flush(idb, pending)
         out.items += await _flush(idb, pending)
         out.seconds["items"] = time.perf_counter() - started
+        if sales_db is not None:
+            started = time.perf_counter()
+            await _seed_sales(mongodb_uri, made, out, sales_db, opportunities_per_customer,
+                              seed_value, offset)  # fmt: skip
+            out.seconds["opportunities"] = time.perf_counter() - started
     finally:
         await client.close()
     return out
+
+
+async def _seed_sales(  # noqa: PLR0917 - seed()'s settings, passed on
+    mongodb_uri: str,
+    made: list[Customer],
+    out: SeededData,
+    sales_db: str,
+    per_customer: float,
+    seed_value: int,
+    offset: int,
+) -> None:
+    customers = [BenchCustomer(c.id, c.owner_id, c.team, str(c.stage)) for c in made]
+    sales = await seed_sales(
+        mongodb_uri, customers, sales_db=sales_db, per_customer=per_customer,
+        seed_value=seed_value, rank_from=offset * 10,
+    )  # fmt: skip
+    out.pipeline, out.open_deals, out.opportunities = (
+        sales.pipeline,
+        sales.open_deals,
+        sales.opportunities,
+    )
 
 
 async def _flush(db: Any, pending: dict[str, list[dict[str, Any]]]) -> int:

@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 GOALS = {"customer 360": 50.0, "customer search": 50.0, "create customer": 100.0}
-PROCESSES = ("gateway", "customer", "interaction", "notification", "mongo", "rabbitmq", "driver")
+PROCESSES = (
+    "gateway", "customer", "interaction", "notification", "sales", "mongo", "rabbitmq", "driver",
+)  # fmt: skip
 
 
 def slug(name: str) -> str:
@@ -155,6 +157,11 @@ def render(runs: list[dict[str, Any]], notes: str = "") -> str:
     return "\n".join(out)
 
 
+def _deals(scale: dict[str, Any]) -> str:
+    n = scale.get("opportunities")
+    return f", {n:,} opportunities" if n else ""
+
+
 def render_run(results: dict[str, Any]) -> list[str]:
     meta = results["meta"]
     scales = results["scales"]
@@ -176,7 +183,7 @@ def render_run(results: dict[str, Any]) -> list[str]:
         tag = f"{name}-{scale['customers']}"
         out += [
             f"## {name}: {scale['customers']:,} customers, {scale['items']:,} interactions/tickets/"
-            f"tasks/purchases (scale {scale['scale']:g})",
+            f"tasks/purchases{_deals(scale)} (scale {scale['scale']:g})",
             "",
             f"Seeding this step took {scale['seed_seconds']:.0f} s "
             f"({', '.join(f'{k} {v:.0f} s' for k, v in scale['seed_parts'].items())}).",

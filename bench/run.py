@@ -6,14 +6,15 @@
                                           # the issue's size: 5,000 customers, 50,000 items
 
 Runs an isolated system (its own data directory `.data/bench` and ports, so a `make up` of
-yours is untouched): embedded MongoDB and RabbitMQ, the three services and the gateway as
+yours is untouched): embedded MongoDB and RabbitMQ, the four services and the gateway as
 separate processes (`crm_dev.run up`). For each scale, in ascending order, it tops the data
-up to `scale × (BENCH_CUSTOMERS, BENCH_ITEMS)`, runs every scenario at constant concurrency
-(and a ramp for search and 360), samples CPU and RSS of every process, measures the cost
-model (database commands and subgraph requests per operation) and records explain plans.
-Results go to docs/bench/results.json and docs/benchmarks.md; `python -m bench.charts`
-draws docs/bench/*.png from the JSON. Settings (environment): BENCH_SCALES, BENCH_CUSTOMERS
-(5000), BENCH_ITEMS (50000), BENCH_SECONDS (6 per scenario), BENCH_RAMP_SECONDS (3 per step),
+up to `scale × (BENCH_CUSTOMERS, BENCH_ITEMS)` and BENCH_OPPORTUNITIES per new customer, runs
+every scenario at constant concurrency (and a ramp for search and 360), samples CPU and RSS
+of every process, measures the cost model (database commands and subgraph requests per
+operation) and records explain plans. Results go to docs/bench/results.json and
+docs/benchmarks.md; `python -m bench.charts` draws docs/bench/*.png from the JSON. Settings
+(environment): BENCH_SCALES, BENCH_CUSTOMERS (5000), BENCH_ITEMS (50000), BENCH_OPPORTUNITIES
+(2 per customer), BENCH_SECONDS (6 per scenario), BENCH_RAMP_SECONDS (3 per step),
 BENCH_IMPORT_ROWS (1000: CSV imports through the gateway at the largest scale, after the
 other scenarios; 1000,10000 adds the large file), BENCH_KEEP=1 (leave the system up
 afterwards, its seeded ids in .data/<BENCH_NAME>/seeded.json for `python -m bench.again`).
@@ -37,9 +38,10 @@ from typing import Any
 import httpx
 
 from bench import data, explain, report
-from bench.cost import cost_system
+from bench.cost import SERVICES, cost_system
 from bench.imports_run import run_import
 from bench.load import ProcessMonitor, Stats, run_constant, run_ramp
+from bench.sales_scenarios import sales_operations
 from bench.scenarios import CUSTOMER_360, SEARCH, TIMELINE, Gateway, build
 from crm_kit.settings import DEFAULT_DEV_JWT_SECRET
 
@@ -59,6 +61,7 @@ PORTS = {
         "CUSTOMER_PORT": 4101,
         "INTERACTION_PORT": 4102,
         "NOTIFICATION_PORT": 4103,
+        "SALES_PORT": 4104,
     }.items()
 }
 MONGODB_URI = f"mongodb://127.0.0.1:{PORTS['MONGO_PORT']}/?directConnection=true"
@@ -88,7 +91,7 @@ def supervisor(command: str) -> None:
 
 def process_ids() -> dict[str, int]:
     pids: dict[str, int] = {}
-    for name in ("gateway", "customer", "interaction", "notification", "mongo"):
+    for name in ("gateway", "customer", "interaction", "notification", "sales", "mongo"):
         path = DATA_DIR / "run" / f"{name}.pid"
         if path.exists():
             pids[name] = int(path.read_text().strip())
@@ -234,11 +237,12 @@ async def measure_cost(
             {"f": {"ownerId": "staff3", "stages": ["LEAD"]}},
         ),
         "timeline page": (TIMELINE, {"id": busiest}),
+        **sales_operations(seeded, target),
     }
     gw = Gateway("", DEFAULT_DEV_JWT_SECRET, httpx.AsyncClient())
     headers = gw.token_for("bench-cost", ["ADMIN"])
     await gw.http.aclose()
-    databases = {s: f"crm_{s}" for s in ("customer", "interaction", "notification")}
+    databases = {s: f"crm_{s}" for s in SERVICES}
     out: dict[str, Any] = {}
     shapes: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
     async with cost_system(mongodb_uri, amqp_url, databases, headers) as system:
@@ -259,6 +263,7 @@ class Plan:
     seconds: float
     ramp_seconds: float
     import_rows: list[int]
+    opportunities: float  # per customer, on average
 
     @classmethod
     def from_env(cls) -> Plan:
@@ -270,6 +275,7 @@ class Plan:
             seconds=env_float("BENCH_SECONDS", 6),
             ramp_seconds=env_float("BENCH_RAMP_SECONDS", 3),
             import_rows=[int(n) for n in rows if n.strip()],
+            opportunities=env_float("BENCH_OPPORTUNITIES", 2),
         )
 
 
@@ -280,11 +286,13 @@ async def run_step(
     scale = plan.scales[step]
     customers = round(scale * plan.customers) - len(seeded.customers)
     items = round(scale * plan.items) - seeded.items
-    print(f"scale {scale:g}: seeding {customers:,} customers, {items:,} items", flush=True)
+    print(f"scale {scale:g}: seeding {customers:,} customers, {items:,} items, "
+          f"~{plan.opportunities * customers:,.0f} opportunities", flush=True)  # fmt: skip
     t0 = time.perf_counter()
     more = await data.seed(
         MONGODB_URI, customers=customers, items=items, seed_value=10 + step,
-        offset=len(seeded.customers),
+        offset=len(seeded.customers), sales_db="crm_sales",
+        opportunities_per_customer=plan.opportunities,
     )  # fmt: skip
     seed_seconds = time.perf_counter() - t0
     seeded = merge(seeded, more)
@@ -300,6 +308,7 @@ async def run_step(
         "scale": scale,
         "customers": len(seeded.customers),
         "items": seeded.items,
+        "opportunities": seeded.opportunities,
         "seed_seconds": round(seed_seconds, 1),
         "seed_parts": {k: round(v, 1) for k, v in more.seconds.items()},
         "scenarios": scenarios,
@@ -374,6 +383,9 @@ def merge(a: data.SeededData, b: data.SeededData) -> data.SeededData:
         search_terms=a.search_terms or b.search_terms,
         items=a.items + b.items,
         seconds=b.seconds,
+        pipeline=a.pipeline or b.pipeline,
+        open_deals=b.open_deals + a.open_deals,
+        opportunities=a.opportunities + b.opportunities,
     )
 
 

@@ -229,10 +229,15 @@ def _event_to_inbox(gw: Gateway, data: SeededData, run_id: str) -> Scenario:
 
 
 def build(gw: Gateway, data: SeededData, run_id: str) -> list[Scenario]:
-    """The scenarios in their reporting order: reads, then writes."""
+    """The scenarios in their reporting order: reads, then writes (with the sales ones
+    when the data set has a pipeline)."""
+    from bench.sales_scenarios import sales_reads, sales_writes  # it imports this module
+
     return [
         *_reads(gw, data),
+        *sales_reads(gw, data),
         *_writes(gw, data, run_id),
         _ticket_updates(gw, data),
+        *sales_writes(gw, data),
         _event_to_inbox(gw, data, run_id),
     ]

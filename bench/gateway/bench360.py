@@ -26,7 +26,7 @@ NODE_MODULES (npm project with @graphql-hive/gateway, @apollo/gateway, @apollo/s
 @apollo/composition, graphql and autocannon installed; `.data/gw360-node`), AUTOCANNON
 (NODE_MODULES/node_modules/.bin/autocannon),
 BENCH_CONNECTIONS (16), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_NAME (gw360x),
-BENCH_PORT_OFFSET (90: system ports 4190-4193, gateways from 4195).
+BENCH_PORT_OFFSET (90: system ports 4190-4194, gateways from 4195).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
 GATEWAYS = ("ours", "hive-gateway", "apollo-gateway", "ours-nodedupe")
-SUBGRAPHS = ("customer", "interaction", "notification")
+SUBGRAPHS = ("customer", "interaction", "notification", "sales")  # as `crm_dev.run up` composes
 # CommonJS scripts resolved through NODE_PATH (ES modules ignore it), so that they can live in
 # a temporary directory
 NODE_ENV = {

@@ -203,7 +203,7 @@ def main() -> None:
                 os.environ.setdefault(key, value)
             os.environ["GATEWAY_SUBGRAPHS"] = ",".join(
                 f"{name}=http://127.0.0.1:{system.PORTS[name.upper() + '_PORT']}/graphql"
-                for name in ("customer", "interaction", "notification")
+                for name in ("customer", "interaction", "notification", "sales")
             )
             asyncio.run(profile(customer, token, args.requests))
     finally:
