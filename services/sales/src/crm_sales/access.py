@@ -10,6 +10,11 @@
 - Creating an opportunity needs the caller's customer read scope on its customer (judged on
   the customer projection's owner and team) and the create scope on the new record's owner
   and team.
+- Assigning an opportunity (`ASSIGN`) needs the scope on the deal as it is and on where it
+  goes (its new owner and team): MANAGER within their team, ADMIN all, SALES none (they may
+  not hand deals around, their own included). A bulk assignment needs some `BULK` scope and
+  selects by filter within it. Merging needs `MERGE` on both deals (ADMIN; the policy grants
+  it no other role for opportunities).
 - Pipelines, close reasons, exchange rates, products and price books are read by whoever may
   read some opportunity and written by ADMIN (`shared.writes.require_admin`).
 """
@@ -64,6 +69,23 @@ def require(principal: Principal, action: Action, opportunity: Opportunity) -> N
     """FORBIDDEN unless the caller's scope for `action` reaches this opportunity."""
     if not can(principal, action, opportunity):
         raise forbidden(action, opportunity.id)
+
+
+def require_some(principal: Principal, action: Action) -> None:
+    """FORBIDDEN unless the caller's scope for `action` reaches some opportunity."""
+    if scope(principal, action) is Scope.NONE:
+        raise forbidden(action)
+
+
+def require_assigner(
+    principal: Principal, opportunity: Opportunity, owner_id: str, team: str | None
+) -> None:
+    """ASSIGN on the deal as it is and on where it goes: its new owner and its team (`team`,
+    or the one it keeps when None)."""
+    require(principal, Action.ASSIGN, opportunity)
+    kept = team if team is not None else opportunity.team
+    if not policy.in_scope(principal, scope(principal, Action.ASSIGN), owner_id.strip(), kept):
+        raise forbidden(Action.ASSIGN, opportunity.id)
 
 
 def require_creator(principal: Principal) -> None:

@@ -17,9 +17,11 @@ from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
 from crm_kit.settings import ServiceSettings
 from crm_kit.uow import UnitOfWork
+from crm_sales.assignment.service import AssignmentService
 from crm_sales.customers.queries import CustomerQueries
 from crm_sales.customers.service import CustomerService
 from crm_sales.customers.store import CustomerRepository
+from crm_sales.duplicates.queries import DuplicateQueries
 from crm_sales.events import (
     on_customer_archived,
     on_customer_assigned,
@@ -34,6 +36,7 @@ from crm_sales.graphql.schema import schema
 from crm_sales.history.queries import HistoryQueries
 from crm_sales.history.store import HistoryRepository
 from crm_sales.kanban.queries import BoardQueries
+from crm_sales.merge.service import MergeService
 from crm_sales.migrations.indexes import ALL_INDEXES
 from crm_sales.money.queries import RateQueries
 from crm_sales.money.service import RateService
@@ -96,6 +99,17 @@ def wire(
         opportunity_queries=opportunity_queries,
         history=HistoryQueries(db),
         board=BoardQueries(opportunity_queries, pipeline_queries),
+        assignment=AssignmentService(
+            writes,
+            opportunities,
+            history,
+            pipelines,
+            rate_queries,
+            opportunity_queries,
+            options.bulk_max_items,
+        ),
+        duplicates=DuplicateQueries(db),
+        merges=MergeService(writes, opportunities, history, pipelines, rate_queries),
     )
     projection = CustomerService(customer_store, (opportunities, history))
     return Wiring(features, customer_event_handlers(projection))

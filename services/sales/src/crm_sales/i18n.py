@@ -58,4 +58,11 @@ OPPORTUNITIES: dict[str, tuple[str, str]] = {
     "NOT_IN_STAGE": ("指定的卡片不在目标阶段中", RAISED),
 }
 
-CATALOG = Catalog({**MONEY, **PIPELINES, **OPPORTUNITIES}, base=COMMON)
+# Ownership, duplicates and merges.
+OWNERSHIP: dict[str, tuple[str, str]] = {
+    "IDS_OR_FILTER": ("请提供商机编号列表或筛选条件，二者只能选其一", RAISED),
+    "SAME_OPPORTUNITY": ("商机不能与自身合并", RAISED),
+    "DIFFERENT_CUSTOMER": ("只能合并同一客户的商机", RAISED),
+}
+
+CATALOG = Catalog({**MONEY, **PIPELINES, **OPPORTUNITIES, **OWNERSHIP}, base=COMMON)

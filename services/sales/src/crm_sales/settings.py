@@ -32,6 +32,7 @@ class SalesSettings:
     base_currency: str = BASE_CURRENCY
     customer_wait_seconds: float = 2.0
     stall_check_seconds: float = 300.0
+    bulk_max_items: int = 500  # opportunities per bulk call (bulkAssignOpportunities)
 
     def __post_init__(self) -> None:
         if self.base_currency not in CURRENCIES:
@@ -40,6 +41,8 @@ class SalesSettings:
             raise ConfigError("SALES_CUSTOMER_WAIT_SECONDS must be 0 to 60")
         if not 1 <= self.stall_check_seconds <= 86_400:
             raise ConfigError("SALES_STALL_CHECK_SECONDS must be 1 to 86400")
+        if not 1 <= self.bulk_max_items <= 5_000:
+            raise ConfigError("bulk_max_items must be 1 to 5000")
 
 
 def from_env(env: Mapping[str, str]) -> SalesSettings:

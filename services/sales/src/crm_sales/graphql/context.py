@@ -9,9 +9,12 @@ from typing import TypeAlias
 import strawberry
 
 from crm_kit.graphql import RequestContext
+from crm_sales.assignment.service import AssignmentService
 from crm_sales.customers.queries import CustomerQueries
+from crm_sales.duplicates.queries import DuplicateQueries
 from crm_sales.history.queries import HistoryQueries
 from crm_sales.kanban.queries import BoardQueries
+from crm_sales.merge.service import MergeService
 from crm_sales.money.queries import RateQueries
 from crm_sales.money.service import RateService
 from crm_sales.opportunities.queries import OpportunityQueries
@@ -42,6 +45,9 @@ class Features:
     opportunity_queries: OpportunityQueries
     history: HistoryQueries
     board: BoardQueries
+    assignment: AssignmentService
+    duplicates: DuplicateQueries
+    merges: MergeService
 
 
 Context: TypeAlias = RequestContext[Features]  # noqa: UP040 - strawberry inspects it

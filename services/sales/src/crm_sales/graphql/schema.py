@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from crm_kit.audit.schema import audit_query
 from crm_kit.graphql import MUTATION, QUERY, Schema, root_type
+from crm_sales.assignment.graphql import AssignmentMutation
+from crm_sales.duplicates.graphql import DuplicateQuery
 from crm_sales.graphql.customer import Customer
 from crm_sales.graphql.staff import StaffMember
 from crm_sales.i18n import CATALOG
 from crm_sales.kanban.graphql import BoardQuery
+from crm_sales.merge.graphql import MergeMutation
 from crm_sales.money.graphql import RateMutation, RateQuery
 from crm_sales.opportunities.graphql import OpportunityMutation, OpportunityQuery
 from crm_sales.opportunities.lists import OpportunityListQuery
@@ -22,6 +25,7 @@ Query = root_type(
         OpportunityQuery,
         OpportunityListQuery,
         BoardQuery,
+        DuplicateQuery,
         PipelineQuery,
         ReasonQuery,
         RateQuery,
@@ -32,7 +36,15 @@ Query = root_type(
 )
 Mutation = root_type(
     "Mutation",
-    (OpportunityMutation, PipelineMutation, ReasonMutation, RateMutation, ProductMutation),
+    (
+        OpportunityMutation,
+        AssignmentMutation,
+        MergeMutation,
+        PipelineMutation,
+        ReasonMutation,
+        RateMutation,
+        ProductMutation,
+    ),
     MUTATION,
 )
 

@@ -26,6 +26,10 @@ class TrackedField(StrEnum):
     AMOUNT = "amount"
     PROBABILITY = "probability"
     EXPECTED_CLOSE_DATE = "expectedCloseDate"
+    OWNER = "ownerId"
+    TEAM = "team"
+    MERGED_FROM = "mergedFrom"  # the survivor of a merge: the merged deal's id
+    MERGED_INTO = "mergedInto"  # the merged deal: the survivor's id
 
 
 class MoveKind(StrEnum):
@@ -34,6 +38,7 @@ class MoveKind(StrEnum):
     WON = "WON"
     LOST = "LOST"
     REOPENED = "REOPENED"
+    MERGED = "MERGED"  # closed by a merge into another deal (stays in its stage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ RANK_ORDER = KeysetOrder("OPPORTUNITY_RANK", "rank", KeyKind.NUMBER)
 def _probability(group: Group, pipeline: Pipeline | None) -> int:
     if group.status is Status.WON:
         return 100
-    if group.status is Status.LOST:
+    if group.status in (Status.LOST, Status.MERGED):
         return 0
     if group.override is not None:
         return group.override

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from crm_kit.errors import FieldError
+from crm_kit.errors import Conflict, FieldError
 from crm_sales.history.model import (
     FieldChange,
     MoveKind,
@@ -65,6 +65,7 @@ __all__ = [
     "check_move",
     "conversion_date",
     "effective_probability",
+    "ensure_not_merged",
     "missing_fields",
     "move",
     "open_opportunity",
@@ -92,7 +93,7 @@ def effective_probability(opportunity: Opportunity, pipeline: Pipeline) -> int:
     """Won 100, lost 0; else the override, else the stage's default."""
     if opportunity.status is Status.WON:
         return 100
-    if opportunity.status is Status.LOST:
+    if opportunity.status in (Status.LOST, Status.MERGED):
         return 0
     if opportunity.probability_override is not None:
         return opportunity.probability_override.value
@@ -331,6 +332,17 @@ def assign(
         updated_at=now,
         version=opportunity.version + 1,
     )
+
+
+def ensure_not_merged(opportunity: Opportunity) -> Opportunity:
+    """A merged deal is closed for good: any change is CONFLICT naming its survivor."""
+    merged = opportunity.merged_into
+    if merged is not None:
+        raise Conflict(
+            f"Opportunity {opportunity.id} was merged into {merged.survivor_id}",
+            conflicting_id=merged.survivor_id,
+        )
+    return opportunity
 
 
 def conversion_date(opportunity: Opportunity, today: date) -> date:

@@ -27,6 +27,8 @@ described_enum(
         Status.OPEN: "Being worked on (an open stage).",
         Status.WON: "Won (a won stage): probability 100.",
         Status.LOST: "Lost (a lost stage): probability 0.",
+        Status.MERGED: "Merged into another deal (`mergedInto`): closed for good, probability "
+        "0; lists show it only when `filter.statuses` asks for MERGED.",
     },
     name="OpportunityStatus",
 )
@@ -53,6 +55,7 @@ described_enum(
         MoveKind.WON: "The deal was won.",
         MoveKind.LOST: "The deal was lost.",
         MoveKind.REOPENED: "A won or lost deal was reopened.",
+        MoveKind.MERGED: "The deal was merged into another one (it stays in its stage).",
     },
     name="StageChangeKind",
 )
@@ -63,6 +66,10 @@ described_enum(
         TrackedField.AMOUNT: "The amount (a decimal string and its currency: `1200.00 CNY`).",
         TrackedField.PROBABILITY: "The probability in effect, a whole percent.",
         TrackedField.EXPECTED_CLOSE_DATE: "The expected close date (`YYYY-MM-DD`).",
+        TrackedField.OWNER: "The owner's staff id (assignOpportunity, bulkAssignOpportunities).",
+        TrackedField.TEAM: "The team (assignOpportunity, bulkAssignOpportunities).",
+        TrackedField.MERGED_FROM: "On a merge's survivor: the id of the deal merged into it.",
+        TrackedField.MERGED_INTO: "On a merged deal: the id of the survivor.",
     },
     name="OpportunityTrackedField",
 )

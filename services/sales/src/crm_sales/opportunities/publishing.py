@@ -14,6 +14,7 @@ from crm_kit.audit import Change
 from crm_kit.mongo import Document
 from crm_kit.uow import Transaction
 from crm_sales.events import (
+    opportunity_assigned,
     opportunity_created,
     opportunity_lost,
     opportunity_stage_changed,
@@ -94,6 +95,12 @@ def emit_updated(tx: Transaction, written: Written, changed: list[str], actor: s
     o = written.opportunity
     payload = opportunity_updated.payload(written.snapshot(), changed, actor)
     tx.emit(opportunity_updated.TYPE, o.customer_id, payload)
+
+
+def emit_assigned(tx: Transaction, written: Written, before: Opportunity, actor: str) -> None:
+    o = written.opportunity
+    payload = opportunity_assigned.payload(written.snapshot(), before.owner_id, before.team, actor)
+    tx.emit(opportunity_assigned.TYPE, o.customer_id, payload)
 
 
 def emit_moved(tx: Transaction, written: Written, change: StageChange) -> None:

@@ -90,6 +90,8 @@ class OpportunityFilter:
             query["stageId"] = {"$in": list(self.stage_ids)}
         if self.statuses:
             query["status"] = {"$in": [str(s) for s in self.statuses]}
+        else:  # merged deals only on request
+            query["status"] = {"$in": [str(s) for s in Status if s is not Status.MERGED]}
         bounds = {
             op: day.isoformat()
             for op, day in (("$gte", self.close_from), ("$lte", self.close_to))

@@ -345,7 +345,7 @@ class OpportunityService:
             session=session,
         )
         access.require(principal, Action.UPDATE, current)
-        return current
+        return model.ensure_not_merged(current)
 
     async def _pipeline(self, pipeline_id: str, session: Session) -> Pipeline:
         found = await self._catalogs.pipelines.get(pipeline_id, session)

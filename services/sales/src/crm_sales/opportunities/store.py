@@ -23,6 +23,7 @@ from crm_kit.errors import Conflict
 from crm_kit.mongo import Document, IndexSpec, Session
 from crm_sales.customers.model import CustomerMove
 from crm_sales.customers.store import refile, unfile
+from crm_sales.duplicates.model import name_key
 from crm_sales.kanban.model import Card
 from crm_sales.line_items.model import LineItem
 from crm_sales.money.model import Conversion, Money
@@ -30,6 +31,7 @@ from crm_sales.opportunities.values import (
     BuyingRole,
     Closing,
     Contact,
+    MergedInto,
     Opportunity,
     ProbabilityOverride,
     Status,
@@ -60,6 +62,10 @@ INDEXES: list[IndexSpec] = [
             IndexModel([("closeKey", ASCENDING), ("_id", ASCENDING)], name="close"),
             IndexModel([("amountKey", DESCENDING), ("_id", DESCENDING)], name="amount"),
             IndexModel([("team", ASCENDING), ("updatedAt", DESCENDING)], name="team_updated"),
+            IndexModel(
+                [("status", ASCENDING), ("customerId", ASCENDING), ("nameKey", ASCENDING)],
+                name="status_customer_name",
+            ),
         ),
     ),
 ]
@@ -139,6 +145,10 @@ def _closing_to_doc(c: Closing | None, booked: Conversion | None) -> Document | 
     }
 
 
+def _merged_to_doc(m: MergedInto | None) -> Document | None:
+    return None if m is None else {"survivorId": m.survivor_id, "at": m.at, "by": m.by}
+
+
 def opportunity_to_doc(
     o: Opportunity, amount_key: int | None, booked: Conversion | None
 ) -> Document:
@@ -148,6 +158,7 @@ def opportunity_to_doc(
         "_id": o.id,
         "customerId": o.customer_id,
         "name": o.name,
+        "nameKey": name_key(o.name),  # duplicates.model: what possible duplicates match on
         "ownerId": o.owner_id,
         "team": o.team,
         "pipelineId": o.pipeline_id,
@@ -177,6 +188,7 @@ def opportunity_to_doc(
         "bookedMinor": booked.amount.minor if booked is not None else None,
         "reopenCount": o.reopen_count,
         "rank": o.rank,
+        "mergedInto": _merged_to_doc(o.merged_into),
     }
 
 
@@ -225,6 +237,9 @@ def opportunity_from_doc(d: Document) -> tuple[Opportunity, Conversion | None]:
         ),
         reopen_count=int(d.get("reopenCount") or 0),
         rank=int(d.get("rank") or 0),
+        merged_into=_optional(
+            d, "mergedInto", lambda m: MergedInto(m["survivorId"], m["at"], m["by"])
+        ),
     )
     booked = _conversion_from_doc(closing.get("booked") if closing else None, amount)
     return opportunity, booked

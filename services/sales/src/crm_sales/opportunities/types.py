@@ -103,6 +103,12 @@ class OpportunityType:
         description="How it was won or lost; null while open."
     )
     reopen_count: int = strawberry.field(description="How often it was reopened.")
+    merged_into_id: strawberry.ID | None = strawberry.field(
+        description="Status MERGED: the deal it was merged into (see `mergedInto`); else null."
+    )
+    merged_at: datetime | None = strawberry.field(
+        description="Status MERGED: when it was merged; else null."
+    )
     created_by: strawberry.ID = strawberry.field(description="Staff id of who opened it.")
     created_at: datetime = strawberry.field(description="When it was opened.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
@@ -152,6 +158,8 @@ class OpportunityType:
                 closed_by_id=strawberry.ID(closing.by),
             ),
             reopen_count=o.reopen_count,
+            merged_into_id=strawberry.ID(o.merged_into.survivor_id) if o.merged_into else None,
+            merged_at=o.merged_into.at if o.merged_into else None,
             created_by=strawberry.ID(o.created_by),
             created_at=o.created_at,
             updated_at=o.updated_at,
@@ -168,6 +176,19 @@ class OpportunityType:
             raise NotFound("Opportunity", str(id))
         access.require(info.context.principal, Action.READ, found.opportunity)
         return cls.of(found)
+
+    @strawberry.field(
+        description="Status MERGED: the deal it was merged into, when the caller may read it; "
+        "else null."
+    )
+    async def merged_into(self, info: Info) -> OpportunityType | None:
+        if self.merged_into_id is None:
+            return None
+        found = await _records(info).load(str(self.merged_into_id))
+        readable = found is not None and access.can(
+            info.context.principal, Action.READ, found.opportunity
+        )
+        return OpportunityType.of(found) if found is not None and readable else None
 
     @strawberry.field(description="The customer (resolved by the customer subgraph).")
     def customer(self) -> CustomerEntity:
@@ -266,6 +287,13 @@ class OpportunityType:
     def viewer_can_update(self, info: Info) -> bool:
         return access.can(info.context.principal, Action.UPDATE, self.record.opportunity)
 
+    @strawberry.field(
+        description="Whether the caller may reassign it (assignOpportunity): their assign "
+        "scope reaches it (ADMIN, its team's MANAGER)."
+    )
+    def viewer_can_assign(self, info: Info) -> bool:
+        return access.can(info.context.principal, Action.ASSIGN, self.record.opportunity)
+
     @strawberry.field(description="Its stage changes, oldest first.")
     async def stage_history(
         self, info: Info, first: PageFirst = 20, after: PageAfter = None
@@ -283,7 +311,8 @@ class OpportunityType:
         )
 
     @strawberry.field(
-        description="Changes of its amount, probability and expected close date, oldest first."
+        description="Changes of its amount, probability, expected close date, owner and team, "
+        "and its merges, oldest first."
     )
     async def field_history(
         self, info: Info, first: PageFirst = 20, after: PageAfter = None
@@ -305,6 +334,7 @@ class OpportunityType:
         o = self.record.opportunity
         changes = await history_loaders.stage_changes(info).load(o.id)
         until = o.closing.at if o.closing is not None else info.context.deps.clock()
+        until = o.merged_into.at if o.merged_into is not None else until
         spent = history.time_in_stages(changes, until=until)
         return [
             StageDuration(stage_id=strawberry.ID(stage), seconds=int(t.total_seconds()))

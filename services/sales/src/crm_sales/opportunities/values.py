@@ -47,6 +47,7 @@ class Status(StrEnum):
     OPEN = "OPEN"
     WON = "WON"
     LOST = "LOST"
+    MERGED = "MERGED"  # merged into another deal: terminal, listed only on request
 
 
 STATUS_OF_KIND = {
@@ -104,6 +105,15 @@ class Closing:
 
 
 @dataclass(frozen=True, slots=True)
+class MergedInto:
+    """Where a merged deal went: the survivor, when and by whom."""
+
+    survivor_id: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class CloseReasons:
     """The ADMIN's lists of reason codes a deal may be won or lost for."""
 
@@ -150,6 +160,7 @@ class Opportunity:
     closing: Closing | None = None
     reopen_count: int = 0
     rank: int = 0  # order within its stage's kanban column (kanban.model.place)
+    merged_into: MergedInto | None = None  # set once merged (status MERGED)
 
     @property
     def is_open(self) -> bool:

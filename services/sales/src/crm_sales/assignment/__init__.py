@@ -1,0 +1,1 @@
+"""Ownership of opportunities: assigning one, and assigning many in bounded batches."""

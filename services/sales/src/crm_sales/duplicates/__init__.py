@@ -1,0 +1,1 @@
+"""Possible duplicate opportunities: open deals of one customer whose names match."""

@@ -1,0 +1,1 @@
+"""Merging a duplicate opportunity into the deal that survives it."""
