@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from crm_kit.events import CloudEvent
 from crm_sales.events import (
+    opportunity_assigned,
     opportunity_created,
     opportunity_lost,
     opportunity_stalled,
@@ -54,6 +55,12 @@ def sales_event(type: str, o: Opportunity, data: dict[str, Any]) -> CloudEvent:
 def created(o: Opportunity, actor: str) -> CloudEvent:
     snapshot = snapshots.opportunity(o, 10, None)
     return sales_event(opportunity_created.TYPE, o, opportunity_created.payload(snapshot, actor))
+
+
+def assigned(o: Opportunity, previous: str, actor: str) -> CloudEvent:
+    snapshot = snapshots.opportunity(o, 10, None)
+    data = opportunity_assigned.payload(snapshot, previous, o.team, actor)
+    return sales_event(opportunity_assigned.TYPE, o, data)
 
 
 def stalled(o: Opportunity) -> CloudEvent:
@@ -103,6 +110,21 @@ async def test_an_opportunity_opened_for_someone_else_tells_its_owner_once(stack
     assert notice["link"] == f"/opportunities/{o.id}"
     assert notice["customerId"] == o.customer_id
     assert await inbox(stack, actor) == []
+
+
+async def test_a_reassignment_tells_the_new_owner_once_never_a_self_assigner(
+    stack: Stack,
+) -> None:
+    previous, new_owner, manager = uid("sales"), uid("sales"), uid("mgr")
+    o = replace(deal(new_owner), team="east")
+    taken = replace(deal(manager), team="east")  # the manager took a deal themselves
+    await redelivered(stack, assigned(o, previous, manager), assigned(taken, previous, manager))
+    [notice] = await inbox(stack, new_owner)
+    assert notice["type"] == "OPPORTUNITY_ASSIGNED"
+    assert notice["title"] == "商机分配给您：华东区 CRM 升级"
+    assert notice["link"] == f"/opportunities/{o.id}"
+    assert await inbox(stack, manager) == []
+    assert await inbox(stack, previous) == []
 
 
 async def test_a_stall_tells_the_owner_once_in_app_and_by_email(stack: Stack) -> None:

@@ -19,6 +19,7 @@ from crm_notification.rules.links import link_for
 from crm_notification.rules.planner import IncomingEvent, Plan, plan_event
 from crm_notification.rules.templates import TEMPLATES
 from crm_sales.events import (
+    opportunity_assigned,
     opportunity_created,
     opportunity_lost,
     opportunity_stalled,
@@ -95,10 +96,29 @@ def test_an_opportunity_opened_for_someone_else_tells_its_owner() -> None:
         "li.lei",
     )
     assert notice.title == "商机分配给您：华东区 CRM 升级"
-    assert notice.body == "wang.fang 创建了商机「华东区 CRM 升级」并由您负责，请及时跟进。"
+    assert notice.body == "wang.fang 将商机「华东区 CRM 升级」交由您负责，请及时跟进。"
     assert notice.customer_id == "cust-1"
     assert notice.link == "/opportunities/opp-1"
     assert result.deliveries == []
+
+
+def assigned(o: Opportunity, previous: str, actor: str) -> IncomingEvent:
+    snapshot = snapshots.opportunity(o, 10, None)
+    payload = opportunity_assigned.payload(snapshot, previous, o.team, actor)
+    return event(opportunity_assigned.TYPE, payload)
+
+
+def test_a_reassignment_tells_the_new_owner_not_the_previous_one() -> None:
+    result = plan(assigned(deal(owner="han.mei"), previous="li.lei", actor="wang.fang"))
+    [notice] = result.notifications
+    assert (notice.type, notice.recipient_id) == (T.OPPORTUNITY_ASSIGNED, "han.mei")
+    assert notice.body == "wang.fang 将商机「华东区 CRM 升级」交由您负责，请及时跟进。"
+    assert notice.link == "/opportunities/opp-1" and notice.customer_id == "cust-1"
+
+
+def test_a_deal_assigned_to_oneself_tells_nobody() -> None:
+    result = plan(assigned(deal(owner="wang.fang"), previous="li.lei", actor="wang.fang"))
+    assert result.notifications == [] and result.deliveries == []
 
 
 def test_an_opportunity_opened_for_oneself_tells_nobody() -> None:
@@ -198,6 +218,7 @@ def test_every_opportunity_type_has_both_templates_a_rule_and_a_link() -> None:
 
 def test_the_queue_is_bound_to_the_opportunity_events_the_rules_need() -> None:
     wanted = {"opportunity.created.v1", "opportunity.stalled.v1", "opportunity.won.v1"}
+    wanted |= {"opportunity.assigned.v1"}
     assert wanted | {"opportunity.lost.v1"} <= set(TRIGGER_EVENT_TYPES)
     # `opportunity.updated.v1` does not say whether the owner changed: no rule, no binding
     assert "opportunity.updated.v1" not in TRIGGER_EVENT_TYPES

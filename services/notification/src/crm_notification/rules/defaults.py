@@ -105,6 +105,19 @@ def _team_closing(id: str, event_type: str, type: NotificationType) -> Rule:
     )
 
 
+def _opportunity_assigned(id: str, event_type: str) -> Rule:
+    """The deal's owner (the new one, after an assignment) is told in-app, unless they are the
+    actor; the notice's id derives from the event, so a redelivery tells them once."""
+    return Rule(
+        id=id,
+        event_type=event_type,
+        notification_type=NotificationType.OPPORTUNITY_ASSIGNED,
+        recipients=(_field("opportunity.ownerId|ownerId"),),
+        variables={**OPPORTUNITY, "actorId": "actorId|opportunity.createdBy"},
+        customer_path=OPPORTUNITY_CUSTOMER,
+    )
+
+
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         id="customer-assigned",
@@ -191,17 +204,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         NotificationType.EXPORT_FINISHED,
         {"rowCount": "rowCount"},
     ),
-    # A deal opened for someone else tells its owner (one opened for oneself tells nobody).
-    # `opportunity.updated.v1` does not say when the owner changed (its `changedFields` never
-    # names the owner), so a reassignment has no rule yet.
-    Rule(
-        id="opportunity-assigned",
-        event_type="opportunity.created.v1",
-        notification_type=NotificationType.OPPORTUNITY_ASSIGNED,
-        recipients=(_field("opportunity.ownerId"),),
-        variables={**OPPORTUNITY, "actorId": "actorId|opportunity.createdBy"},
-        customer_path=OPPORTUNITY_CUSTOMER,
-    ),
+    # "Opportunity assigned to you": a deal opened for someone else, or given to someone else
+    # (assignOpportunity, bulkAssignOpportunities), tells its new owner; one opened for, or
+    # assigned to, oneself tells nobody (the actor is left out). Two rules, one notice type.
+    _opportunity_assigned("opportunity-assigned", "opportunity.created.v1"),
+    _opportunity_assigned("opportunity-reassigned", "opportunity.assigned.v1"),
     # A stay in a stage past its threshold (published once per stay): the owner, in-app and by
     # email, like an overdue task.
     Rule(

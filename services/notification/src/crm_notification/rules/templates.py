@@ -141,11 +141,11 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
     # ({stageNameZh} / {stageNameEn}); a close {reason} reads as words (rules/labels.py).
     (NotificationType.OPPORTUNITY_ASSIGNED, Language.ZH_CN): Template(
         title="商机分配给您：{opportunityName}",
-        body="{actorId} 创建了商机「{opportunityName}」并由您负责，请及时跟进。",
+        body="{actorId} 将商机「{opportunityName}」交由您负责，请及时跟进。",
     ),
     (NotificationType.OPPORTUNITY_ASSIGNED, Language.EN): Template(
         title="Opportunity assigned to you: {opportunityName}",
-        body="{actorId} opened the opportunity “{opportunityName}” with you as its owner. "
+        body="{actorId} made you the owner of the opportunity “{opportunityName}”. "
         "Please follow up.",
     ),
     (NotificationType.OPPORTUNITY_STALLED, Language.ZH_CN): Template(
