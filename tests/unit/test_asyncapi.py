@@ -58,8 +58,10 @@ from crm_kit.events import CloudEvent
 from crm_notification.channels.model import Channel as NotificationChannel
 from crm_notification.events import notification_delivered, notification_failed
 from crm_sales.events import (
+    opportunity_assigned,
     opportunity_created,
     opportunity_lost,
+    opportunity_merged,
     opportunity_stage_changed,
     opportunity_stalled,
     opportunity_updated,
@@ -67,6 +69,7 @@ from crm_sales.events import (
     snapshots,
 )
 from crm_sales.history.model import MoveKind, StageChange
+from crm_sales.merge.model import MergeField
 from crm_sales.money.model import Conversion, money
 from crm_sales.opportunities.values import Closing, Opportunity, Status
 from crm_sales.pipelines.model import ForecastCategory, Pipeline, Stage, StageKind
@@ -268,6 +271,26 @@ SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
         "crm/sales",
         opportunity_stalled.payload(snapshots.opportunity(STALLED, 50, None), STALL),
     ),
+    (
+        "opportunity.assigned.v1",
+        "crm/sales",
+        opportunity_assigned.payload(
+            snapshots.opportunity(replace(DEAL, owner_id="dan", team=None), 100, BOOKED),
+            "bob",
+            "east",
+            "carol",
+        ),
+    ),
+    (
+        "opportunity.merged.v1",
+        "crm/sales",
+        opportunity_merged.payload(
+            IN_BASE,
+            snapshots.opportunity(replace(DEAL, id="o2", status=Status.MERGED), 0, BOOKED),
+            sorted([MergeField.NEXT_STEP, MergeField.AMOUNT]),
+            "alice",
+        ),
+    ),
 ]
 
 PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
@@ -378,7 +401,11 @@ def test_schema_enums_are_the_code_enums() -> None:
     assert listed(snapshot["source"]) == values(Source)
     assert listed(schemas["OpportunitySnapshot"]["properties"]["status"]) == values(Status)
     moves = schemas["OpportunityStageChangedData"]["properties"]["kind"]
-    assert listed(moves) == [k for k in values(MoveKind) if k != MoveKind.CREATED]  # created.v1
+    # CREATED is opportunity.created.v1, MERGED opportunity.merged.v1: neither is a stage_changed.v1
+    unpublished = (MoveKind.CREATED, MoveKind.MERGED)
+    assert listed(moves) == [k for k in values(MoveKind) if k not in unpublished]
+    picked = schemas["OpportunityMergedData"]["properties"]["pickedFields"]["items"]
+    assert listed(picked) == values(MergeField)
 
 
 BATCHED: list[tuple[str, dict[str, Any]]] = [
