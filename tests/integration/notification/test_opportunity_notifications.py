@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 import pytest_asyncio
 
@@ -22,7 +23,7 @@ from crm_sales.events import (
     opportunity_won,
     snapshots,
 )
-from crm_sales.opportunities.values import Closing, Opportunity, Status
+from crm_sales.opportunities.values import BuyingRole, Closing, Contact, Opportunity, Status
 from crm_sales.stalls.model import Stay, Watched, stall_of
 from tests.integration.notification.harness import Stack, running_stack
 from tests.support import eventually, uid
@@ -175,3 +176,22 @@ async def test_a_type_muted_in_the_preferences_is_not_sent(stack: Stack) -> None
     await redelivered(stack, event, other)
     assert [n["type"] for n in await inbox(stack, owner)] == ["OPPORTUNITY_ASSIGNED"]
     assert [d for d in await stack.deliveries() if d["eventId"] == event.id] == []
+
+
+HOOK = """mutation($input: WebhookSubscriptionInput!) {
+  createWebhookSubscription(input: $input) { subscription { id eventTypes } } }"""
+
+
+async def test_a_webhook_receives_won_deals_without_their_contacts(stack: Stack) -> None:
+    await stack.ok(
+        HOOK, {"input": {"url": stack.receiver.url, "eventTypes": ["opportunity.won.v1"]}}
+    )
+    stack.receiver.hits.clear()
+    o = replace(deal("sal-hook", "east"), contacts=(Contact("钱多多", BuyingRole.DECISION_MAKER),))
+    won = await stack.publish(closed(o, "sal-hook", won=True))
+    delivery = await stack.wait_delivery(won, "WEBHOOK", "SENT")
+    [hit] = [h for h in stack.receiver.hits if h.headers["x-crm-delivery-id"] == delivery["id"]]
+    assert hit.headers["x-crm-event-type"] == "opportunity.won.v1"
+    body = orjson.loads(hit.body)
+    assert body["id"] == won.id and body["data"]["opportunity"]["id"] == o.id
+    assert "contacts" not in body["data"]["opportunity"] and "钱多多" not in hit.body.decode()

@@ -31,9 +31,19 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "purchase.recorded.v1",
     "customer.import_finished.v1",
     "customer.export_finished.v1",
+    "opportunity.created.v1",
+    "opportunity.updated.v1",
+    "opportunity.stage_changed.v1",
+    "opportunity.won.v1",
+    "opportunity.lost.v1",
+    "opportunity.stalled.v1",
+    "opportunity.assigned.v1",
+    "opportunity.merged.v1",
 )
-"""Contract events a webhook may subscribe to. `notification.*` is excluded: a webhook
-delivery announces itself with `notification.delivered.v1`, which must not loop back."""
+"""Contract events a webhook may subscribe to (an ERP books won deals from
+`opportunity.won.v1`; the opportunity payloads carry no contacts or notes). `notification.*` is
+excluded: a webhook delivery announces itself with `notification.delivered.v1`, which must not
+loop back."""
 
 DISABLED_BY_ADMIN = "disabled by an administrator"
 
