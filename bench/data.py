@@ -105,7 +105,15 @@ async def seed(
         now = datetime.now(UTC)
         projection = [
             customer_to_doc(
-                CustomerView(c.id, c.name, c.owner_id, c.team, str(c.stage), c.version, now)
+                CustomerView(
+                    id=c.id,
+                    display_name=c.name,
+                    owner_id=c.owner_id,
+                    team=c.team,
+                    stage=str(c.stage),
+                    version=c.version,
+                    updated_at=now,
+                )
             )
             for c in made
         ]

@@ -1,14 +1,17 @@
 """The customer projection, fed by customer events on the real broker: snapshots applied once
-and in version order; a merge re-keys opportunities to the survivor (and an un-merge moves them
-back); an erasure removes the personal data of the customer's deals."""
+and in version order, with the customer's display name; a merge re-keys opportunities to the
+survivor (and an un-merge moves them back); an erasure blanks the name and removes the personal
+data of the customer's deals."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from crm_kit.consumer import EventConsumer
+from crm_kit.events import CloudEvent
 from tests.integration.sales.harness import Sales
 from tests.integration.sales.opportunity_support import CREATE, MOVE, field_codes, open_deal
 from tests.support import eventually
@@ -33,6 +36,29 @@ async def handled(service: Sales, event_id: str) -> None:
     await eventually(lambda: service.db["inbox"].find_one({"_id": key}), interval=0.02)
 
 
+async def publish_named(
+    service: Sales, type_: str, customer_id: str, version: int, name: str
+) -> CloudEvent:
+    """A customer snapshot event carrying `name` as the customer's display name (the harness
+    always names its customers alike), once handled."""
+    snapshot = {
+        "id": customer_id,
+        "kind": "ENTERPRISE",
+        "displayName": name,
+        "stage": "LEAD",
+        "ownerId": "alice",
+        "team": "east",
+        "version": version,
+        "updatedAt": datetime.now(UTC).isoformat(),
+    }
+    event = CloudEvent(
+        type=type_, source="crm/customer", subject=customer_id, data={"customer": snapshot}
+    )
+    await service.bus.publish(event)
+    await handled(service, event.id)
+    return event
+
+
 async def test_snapshots_apply_in_version_order_and_once(service: Sales) -> None:
     customer = uuid.uuid4().hex
     await service.publish_customer("customer.updated.v1", customer, 3, owner_id="li.lei")
@@ -40,7 +66,7 @@ async def test_snapshots_apply_in_version_order_and_once(service: Sales) -> None
     await handled(service, late.id)
     doc = await service.projected(customer)
     assert doc is not None and (doc["version"], doc["ownerId"]) == (3, "li.lei")
-    assert "displayName" not in doc  # nothing personal is kept here
+    assert doc["displayName"] == "测试客户"  # the name the snapshot carries, for quotes
     assigned = await service.publish_customer(
         "customer.assigned.v1", customer, 4, owner_id="han.mei", team="west"
     )
@@ -81,13 +107,22 @@ async def test_a_merge_rekeys_opportunities_and_an_unmerge_moves_them_back(
         survivorId=survivor,
         restoredIds=[merged],
         mergeId="m1",
-        restored=[{"id": merged, "version": 5, "ownerId": "alice", "team": "east"}],
+        restored=[
+            {
+                "id": merged,
+                "version": 5,
+                "ownerId": "alice",
+                "team": "east",
+                "displayName": "云帆科技（华东）",
+            }
+        ],
     )
     await handled(service, unmerge.id)
     assert (await deals.find_one({"_id": moved_deal["id"]}) or {})["customerId"] == merged
     assert (await deals.find_one({"_id": kept_deal["id"]}) or {})["customerId"] == survivor
     restored = await service.projected(merged)
     assert restored is not None and (restored["lifecycle"], restored["version"]) == ("ACTIVE", 5)
+    assert restored["displayName"] == "云帆科技（华东）"  # the restored snapshot's name
 
 
 async def test_an_erasure_removes_the_personal_data_of_the_customers_deals(
@@ -129,3 +164,44 @@ async def test_an_archived_customer_is_marked_so(service: Sales) -> None:
     await handled(service, archived.id)
     doc = await service.projected(customer)
     assert doc is not None and doc["lifecycle"] == "ARCHIVED"
+    assert doc["displayName"] == "测试客户"  # archiving keeps the name
+
+
+async def test_the_display_name_is_kept_updated_and_blanked_on_erasure(service: Sales) -> None:
+    customer = uuid.uuid4().hex
+    await publish_named(service, "customer.created.v1", customer, 1, "杭州云帆科技有限公司")
+    doc = await service.projected(customer)
+    assert doc is not None and doc["displayName"] == "杭州云帆科技有限公司"
+    await publish_named(service, "customer.updated.v1", customer, 2, "云帆科技集团")
+    await publish_named(service, "customer.updated.v1", customer, 1, "旧名")  # late: ignored
+    doc = await service.projected(customer)
+    assert doc is not None and (doc["displayName"], doc["version"]) == ("云帆科技集团", 2)
+    erased = await service.publish_customer("customer.erased.v1", customer, 3)
+    await handled(service, erased.id)
+    doc = await service.projected(customer)
+    assert doc is not None and (doc["lifecycle"], doc["displayName"]) == ("ERASED", "")
+
+
+async def test_a_name_projected_before_names_were_kept_fills_in_on_the_next_snapshot(
+    service: Sales,
+) -> None:
+    customer = await service.new_customer()
+    # what a document projected by an earlier release holds: no name at all
+    await service.db["customers"].update_one({"_id": customer}, {"$unset": {"displayName": ""}})
+    await publish_named(service, "customer.updated.v1", customer, 2, "云帆科技集团")
+    doc = await service.projected(customer)
+    assert doc is not None and doc["displayName"] == "云帆科技集团"
+
+
+async def test_a_customer_first_seen_in_a_lifecycle_event_has_no_name_yet(service: Sales) -> None:
+    customer = uuid.uuid4().hex
+    archived = await service.publish_customer("customer.archived.v1", customer, 1)
+    await handled(service, archived.id)
+    stub = await service.projected(customer)
+    assert stub is not None and (stub["version"], stub["displayName"]) == (0, "")
+    await publish_named(service, "customer.created.v1", customer, 1, "杭州云帆科技有限公司")
+    doc = await service.projected(customer)
+    assert doc is not None and (doc["lifecycle"], doc["displayName"]) == (
+        "ARCHIVED",
+        "杭州云帆科技有限公司",
+    )

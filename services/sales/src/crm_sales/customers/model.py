@@ -1,41 +1,27 @@
-"""The projection of a customer, kept from customer events. Pure data and rules, no I/O.
+"""The projection of a customer as sales keeps it: the kit's
+(`crm_kit.customer_projection.model`) and the customer's display name. Pure data, no I/O.
 
-Sales keeps of a customer only what it decides with: who owns it and in which team (a new
+Sales keeps of a customer what it decides with: who owns it and in which team (a new
 opportunity's default team, who may read the customer), its lifecycle stage (a lead becomes an
-opportunity) and whether it was merged into another or erased. No name, no contact details.
+opportunity) and whether it was merged into another or erased — and the display name the
+customer events carry (a company's name in full, a person's masked), which a new quote is
+addressed to when its writer names no one. No contact details.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-ACTIVE = "ACTIVE"
-ARCHIVED = "ARCHIVED"
-MERGED = "MERGED"
-ERASED = "ERASED"
+from crm_kit.customer_projection import model as projection
+from crm_kit.customer_projection.model import ACTIVE, ARCHIVED, ERASED, MERGED, CustomerMove
 
-
-@dataclass(frozen=True, slots=True)
-class CustomerView:
-    id: str
-    owner_id: str | None
-    team: str | None
-    stage: str
-    version: int
-    updated_at: datetime
-    lifecycle: str = ACTIVE  # ACTIVE, ARCHIVED, MERGED or ERASED (from lifecycle events)
-    merged_into: str | None = None
-
-    def is_newer_than(self, stored_version: int | None) -> bool:
-        return stored_version is None or self.version > stored_version
+__all__ = ["ACTIVE", "ARCHIVED", "ERASED", "MERGED", "CustomerMove", "CustomerView"]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerMove:
-    """A merge as the records filed under customers see it: the `merged` customers' records go
-    to the `survivor` under the merge's id, and come back when that merge is undone."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerView(projection.CustomerView):
+    """The projection of a customer kept from customer events, with its display name."""
 
-    merge_id: str
-    survivor: str
-    merged: tuple[str, ...]
+    # "" when none is known: a customer only seen in a lifecycle event, one erased, or one
+    # projected before sales kept names (filled in by the customer's next snapshot).
+    display_name: str = ""

@@ -1,17 +1,14 @@
-"""Read side of the customer projection: who a customer is here (owner, team, lifecycle) and
-under which customer a new opportunity is filed."""
+"""Read side of sales' customer projection: the kit's (who a customer is here, under which
+customer a new opportunity is filed), refusing an id of no customer of ours as
+BAD_USER_INPUT."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
+from crm_kit.customer_projection import queries as projection
+from crm_kit.customer_projection.queries import CUSTOMER_WAIT_SECONDS
 from crm_kit.errors import BadUserInput
-from crm_sales.customers.model import ERASED, MERGED, CustomerView
+from crm_sales.customers.model import CustomerView
 from crm_sales.customers.store import CustomerRepository
-
-# The projection lags customer creation by milliseconds: wait this long before refusing.
-CUSTOMER_WAIT_SECONDS = 2.0
 
 
 def unknown_customer(customer_id: str, field: str = "customerId") -> BadUserInput:
@@ -20,38 +17,19 @@ def unknown_customer(customer_id: str, field: str = "customerId") -> BadUserInpu
     )
 
 
-class CustomerQueries:
+class CustomerQueries(projection.CustomerQueries[CustomerView]):
     def __init__(
         self, customers: CustomerRepository, wait_seconds: float = CUSTOMER_WAIT_SECONDS
     ) -> None:
-        self._customers = customers
-        self._wait_seconds = wait_seconds
-
-    async def get_many(self, customer_ids: Sequence[str]) -> dict[str, CustomerView]:
-        return await self._customers.get_many(customer_ids)
+        # A customer known only from a lifecycle event (a version-0 stub) is waited for: an
+        # opportunity takes its owner, team and stage from the snapshot.
+        super().__init__(customers, wait_seconds, snapshot_required=True)
 
     async def filed_under(self, customer_id: str, field: str = "customerId") -> CustomerView:
         """The customer new records of this id are filed under: the survivor of a merge.
         BAD_USER_INPUT (`field` UNKNOWN_CUSTOMER) for an erased customer or one the
         projection has not seen after a short wait: an id of no customer of ours."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._wait_seconds
-        delay, seen = 0.05, {customer_id}
-        current = customer_id
-        while True:
-            view = await self._customers.get(current)
-            if view is not None and view.lifecycle == MERGED and view.merged_into:
-                if view.merged_into in seen:  # pragma: no cover - a merge cycle: a broken feed
-                    raise unknown_customer(customer_id, field)
-                seen.add(view.merged_into)
-                current = view.merged_into
-                continue
-            if view is not None and view.version > 0:
-                if view.lifecycle == ERASED:
-                    raise unknown_customer(customer_id, field)
-                return view
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise unknown_customer(customer_id, field)
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.4)
+        filing = await self.filing(customer_id)
+        if filing.view is None:
+            raise unknown_customer(customer_id, field)
+        return filing.view

@@ -4,8 +4,9 @@
 snapshot under `data.customer` (`assigned` also repeats `ownerId` and `team` at the top level).
 The lifecycle events (`archived`, `merged`, `erased`) name the customer concerned as
 `data.customerId`, `data.customer.id` or the subject; `unmerged` also carries the snapshot of
-each restored customer under `data.restored`. Only ids, owner, team, stage and version are
-read: nothing personal is kept here.
+each restored customer under `data.restored`. Read: ids, owner, team, stage, version and the
+`displayName` (a company's name in full, a person's masked as the event carries it: the name
+a new quote is addressed to by default); no contact details.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def snapshot_view(event: CloudEvent, snapshot: Any, fallback_id: str | None) -> 
         raise MalformedEvent(f"{event.type} {event.id} lacks customer id or integer version")
     return CustomerView(
         id=str(customer_id),
+        display_name=str(snapshot.get("displayName") or ""),
         owner_id=_optional_str(snapshot.get("ownerId", event.data.get("ownerId"))),
         team=_optional_str(snapshot.get("team", event.data.get("team"))),
         stage=str(snapshot.get("stage") or ""),
