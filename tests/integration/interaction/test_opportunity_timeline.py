@@ -6,77 +6,24 @@ for an erased customer."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
 from crm_kit.events import CloudEvent
-from crm_kit.mongo import Document
 from tests.integration.interaction.harness import Service
+from tests.integration.interaction.opportunity_support import (
+    CLOSED,
+    LOST,
+    WON,
+    closing,
+    entries_of,
+    feed,
+    handled,
+)
 from tests.support import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
-
-WON, LOST = "opportunity.won.v1", "opportunity.lost.v1"
-CLOSED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-TIMELINE = """
-query($reps: [_Any!]!, $kinds: [TimelineKind!]) {
-  _entities(representations: $reps) {
-    ... on Customer {
-      timeline(filter: {kinds: $kinds}, first: 20) {
-        totalCount edges { node { id kind refId at title summary status actorId } }
-      }
-    }
-  }
-}"""
-
-
-def closing(
-    type_: str,
-    customer_id: str,
-    opportunity_id: str,
-    *,
-    version: int,
-    amount: str = "120000.00",
-    closed_at: datetime = CLOSED,
-) -> CloudEvent:
-    """A won or lost event as the sales service publishes it (the fields read here)."""
-    snapshot = {
-        "id": opportunity_id,
-        "customerId": customer_id,
-        "name": "CRM 升级项目",
-        "ownerId": "li.lei",
-        "team": "east",
-        "status": "WON" if type_ == WON else "LOST",
-        "amount": {"amount": amount, "currency": "CNY"},
-        "version": version,
-    }
-    data: dict[str, Any] = {
-        "opportunity": snapshot,
-        "customerId": customer_id,
-        "reason": "PRICE",
-        "closedAt": closed_at.isoformat(),
-        "actorId": "wang.fang",
-    }
-    return CloudEvent(type=type_, source="crm/sales", subject=customer_id, data=data)
-
-
-async def handled(service: Service, event: CloudEvent) -> None:
-    """Wait until the consumer has committed `event` (its inbox record commits with it)."""
-    inbox_id = f"{service.settings.service_name}:{event.id}"
-    await eventually(lambda: service.db["inbox"].find_one({"_id": inbox_id}), interval=0.02)
-
-
-async def feed(service: Service, customer_id: str, *kinds: str) -> dict[str, Any]:
-    variables = {"reps": [{"__typename": "Customer", "id": customer_id}], "kinds": list(kinds)}
-    data = await service.ok(TIMELINE, variables)
-    found: dict[str, Any] = data["_entities"][0]["timeline"]
-    return found
-
-
-async def entries_of(service: Service, opportunity_id: str) -> list[Document]:
-    return await service.db["timeline"].find({"refId": opportunity_id}).to_list()
 
 
 async def test_a_won_deal_is_one_timeline_entry_however_often_it_arrives(service: Service) -> None:

@@ -23,6 +23,7 @@ from crm_interaction.events import (
     on_customer_unmerged,
     on_customer_updated,
     on_opportunity_lost,
+    on_opportunity_merged,
     on_opportunity_won,
 )
 from crm_interaction.graphql.context import Features
@@ -48,7 +49,7 @@ from crm_interaction.tickets.sla import SlaRules
 from crm_interaction.tickets.store import AgentRepository, TicketRepository
 from crm_interaction.timeline.queries import TimelineQueries
 from crm_interaction.timeline.service import TimelineService
-from crm_interaction.timeline.store import TimelineRepository
+from crm_interaction.timeline.store import OpportunityMergeRepository, TimelineRepository
 from crm_kit.consumer import EventHandler
 from crm_kit.events import utcnow
 from crm_kit.idempotency import IdempotencyGuards
@@ -105,7 +106,9 @@ def wire(db: AsyncDatabase[Document], uow: UnitOfWork, clock: Clock, sla: SlaRul
     }
     handlers = {
         **customer_event_handlers(customers),
-        **opportunity_event_handlers(TimelineService(customer_store, timeline)),
+        **opportunity_event_handlers(
+            TimelineService(customer_store, timeline, OpportunityMergeRepository(db))
+        ),
     }
     return Wiring(features, handlers, job_handlers)
 
@@ -124,10 +127,12 @@ def customer_event_handlers(customers: CustomerService) -> Mapping[str, EventHan
 
 
 def opportunity_event_handlers(timeline: TimelineService) -> Mapping[str, EventHandler]:
-    """The sales events this service consumes: won and lost deals on the timeline."""
+    """The sales events this service consumes: won and lost deals on the timeline, and merged
+    deals folded into their survivors there."""
     return {
         on_opportunity_won.TYPE: on_opportunity_won.handler(timeline),
         on_opportunity_lost.TYPE: on_opportunity_lost.handler(timeline),
+        on_opportunity_merged.TYPE: on_opportunity_merged.handler(timeline),
     }
 
 

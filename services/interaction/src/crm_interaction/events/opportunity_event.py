@@ -3,7 +3,9 @@
 `opportunity.won.v1` and `opportunity.lost.v1` carry the opportunity's snapshot under
 `data.opportunity` (`id`, `customerId`, `name`, `ownerId`, `amount: {amount, currency}` or
 null, `version`, …), the customer again as `data.customerId` (the subject too) and the closing
-time as `data.closedAt`. Nothing else is read.
+time as `data.closedAt`. `opportunity.merged.v1` carries the survivor's snapshot under
+`data.opportunity` and the merged deal's under `data.merged`, their ids again as
+`data.survivorId` and `data.mergedId`. Nothing else is read.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm_interaction.events.customer_event import MalformedEvent
-from crm_interaction.timeline.model import OpportunityClosing
+from crm_interaction.timeline.model import OpportunityClosing, OpportunityMerge
 from crm_kit.events import CloudEvent
 
 
@@ -31,10 +33,10 @@ def _closed_at(event: CloudEvent) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _snapshot(event: CloudEvent) -> dict[str, Any]:
-    snapshot: Any = event.data.get("opportunity")
+def _snapshot(event: CloudEvent, key: str = "opportunity") -> dict[str, Any]:
+    snapshot: Any = event.data.get(key)
     if not isinstance(snapshot, dict) or not snapshot.get("id"):
-        raise MalformedEvent(f"{event.type} {event.id} has no opportunity snapshot")
+        raise MalformedEvent(f"{event.type} {event.id} has no {key} snapshot")
     version = snapshot.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise MalformedEvent(f"{event.type} {event.id} lacks the opportunity's integer version")
@@ -60,3 +62,13 @@ def closing(event: CloudEvent, *, won: bool) -> OpportunityClosing:
         closed_at=_closed_at(event),
         version=int(snapshot["version"]),
     )
+
+
+def merge(event: CloudEvent) -> OpportunityMerge:
+    """The merge the event reports: which deal stays (at which version) and which went."""
+    survivor = _snapshot(event)
+    survivor_id = str(event.data.get("survivorId") or survivor["id"])
+    merged_id = str(event.data.get("mergedId") or _snapshot(event, "merged")["id"])
+    if survivor_id == merged_id or survivor_id != str(survivor["id"]):
+        raise MalformedEvent(f"{event.type} {event.id} names no other deal as the survivor")
+    return OpportunityMerge(survivor_id, int(survivor["version"]), merged_id)

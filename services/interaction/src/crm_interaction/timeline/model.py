@@ -4,13 +4,14 @@ Entries live in one collection keyed `<kind>:<item id>` and ordered by (at desc,
 a page of a customer's feed (optionally of some kinds) is one index-served query. Each feature
 says how its items appear here (`timeline_entry` in its model); changes of the customer record
 itself come from customer events (`of_customer_event`), and sales opportunities won or lost from
-opportunity events (`of_opportunity_closing`: one entry per opportunity, its latest outcome).
+opportunity events (`of_opportunity_closing`: one entry per opportunity, its latest outcome;
+a deal merged into another is folded into the survivor's entry, `folded_closing`).
 Pure data, no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -110,4 +111,35 @@ def of_opportunity_closing(closing: OpportunityClosing, customer_id: str) -> Tim
         status="WON" if closing.won else "LOST",
         actor_id=closing.owner_id,
         ref_version=closing.version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityMerge:
+    """A sales opportunity merged into another deal of the same customer, as its event
+    reports it: `survivor_version` is the survivor's version after the merge."""
+
+    survivor_id: str
+    survivor_version: int
+    merged_id: str
+
+
+def folded_closing(
+    merged: TimelineEntry, rival: TimelineEntry | None, survivor_id: str, survivor_version: int
+) -> TimelineEntry | None:
+    """The survivor's closing entry once the closing of a deal merged into it is folded in:
+    the merged deal's closing, now the survivor's (its id, its versions), when it closed
+    later than the survivor's own `rival` or the survivor has none; None when the rival
+    stays. One deal, one entry: its latest outcome, as for a deal reopened and closed again.
+
+    The folded entry carries at least `survivor_version`: a closing of the survivor from
+    before the merge, arriving late, changes nothing; one after the merge replaces it."""
+    if rival is not None and rival.at >= merged.at:
+        return None
+    floor = rival.ref_version if rival is not None and rival.ref_version is not None else 0
+    return replace(
+        merged,
+        id=entry_id(merged.kind, survivor_id),
+        ref_id=survivor_id,
+        ref_version=max(survivor_version, floor),
     )

@@ -1,5 +1,7 @@
 """MongoDB adapter of the timeline: its collection, indexes and document mapping. Entries are
-written by each feature's use cases, in the transaction that changes the item."""
+written by each feature's use cases, in the transaction that changes the item. Beside it, the
+sales opportunities merged into others (`opportunity_merges`, read by `_id` only): where a
+merged deal's closings go, however late they arrive."""
 
 from __future__ import annotations
 
@@ -8,10 +10,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ERASED_TEXT, CustomerMove
 from crm_interaction.customers.store import refile, unfile
-from crm_interaction.timeline.model import TimelineEntry, TimelineKind
+from crm_interaction.timeline.model import (
+    OpportunityMerge,
+    TimelineEntry,
+    TimelineKind,
+    entry_id,
+)
 from crm_kit.mongo import Document, IndexSpec, Session
 
 TIMELINE = "timeline"
+OPPORTUNITY_MERGES = "opportunity_merges"
+CLOSING_KINDS = (TimelineKind.OPPORTUNITY_WON, TimelineKind.OPPORTUNITY_LOST)
 
 INDEXES = [
     IndexSpec(
@@ -95,6 +104,12 @@ class TimelineRepository:
     async def remove(self, entry_id: str, session: Session) -> None:
         await self._collection.delete_one({"_id": entry_id}, session=session)
 
+    async def closings_of(self, opportunity_id: str, session: Session) -> list[TimelineEntry]:
+        """The opportunity's won or lost entry (one at most, by `put_newer`), by `_id`."""
+        ids = [entry_id(kind, opportunity_id) for kind in CLOSING_KINDS]
+        cursor = self._collection.find({"_id": {"$in": ids}}, session=session)
+        return [entry_from_doc(d) async for d in cursor]
+
     async def move_customer(self, move: CustomerMove, session: Session) -> None:
         await refile(self._collection, move, session)
 
@@ -107,3 +122,32 @@ class TimelineRepository:
             {"$set": {"title": ERASED_TEXT, "summary": None}},
             session=session,
         )
+
+
+class OpportunityMergeRepository:
+    """Which opportunity each merged deal went into, and the survivor's version then."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[OPPORTUNITY_MERGES]
+
+    async def record(self, merge: OpportunityMerge, session: Session) -> bool:
+        """Remember the merge; False when it was remembered before (a repeat of the news)."""
+        result = await self._collection.update_one(
+            {"_id": merge.merged_id},
+            {
+                "$setOnInsert": {
+                    "survivorId": merge.survivor_id,
+                    "survivorVersion": merge.survivor_version,
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+        return result.upserted_id is not None
+
+    async def merged_into(self, opportunity_id: str, session: Session) -> OpportunityMerge | None:
+        """The merge that took `opportunity_id` away, if one did."""
+        doc = await self._collection.find_one({"_id": opportunity_id}, session=session)
+        if doc is None:
+            return None
+        return OpportunityMerge(str(doc["survivorId"]), int(doc["survivorVersion"]), opportunity_id)
