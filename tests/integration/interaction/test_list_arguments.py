@@ -21,9 +21,8 @@ from crm_interaction.shared.listing import LATEST
 from crm_interaction.tasks.model import Task, TaskStatus, Urgency
 from crm_interaction.tasks.store import task_to_doc
 from crm_interaction.tickets.model import OpenTicket, Ticket, TicketStatus, TicketType, open_ticket
-from crm_interaction.tickets.queries import PRIORITY_RANKS
 from crm_interaction.tickets.sla import Priority, SlaRules
-from crm_interaction.tickets.store import ticket_to_doc
+from crm_interaction.tickets.store import PRIORITY_RANKS, ticket_to_doc
 from crm_interaction.timeline.model import TimelineEntry, TimelineKind
 from crm_interaction.timeline.store import entry_to_doc
 from tests.integration.interaction.harness import Service

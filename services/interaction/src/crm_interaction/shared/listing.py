@@ -2,11 +2,12 @@
 filter as hashable MongoDB bounds (`Bounds`), and a list's order (`KeysetOrder`) with its
 keyset cursors.
 
-An order sorts by one key, then by `_id`, both ascending or both descending; a page ends at the
-(key, id) of its last item and the next page starts strictly after it. The key is a stored
-time, a time that may be null (`missing_last`: null counts as later than every time, so it
-sorts last ascending and first descending), or a string ranked by its place in `ranks` (the
-last two are computed by the database with `$addFields`). A cursor names its order
+An order sorts by one stored key, then by `_id`, both ascending or both descending, so that an
+index on (key, `_id`) — prefixed by the fields a list always matches by equality — serves a
+page without sorting in memory; a page ends at the (key, id) of its last item and the next page
+starts strictly after it. The key is a time, or a rank (`ranked`: an integer). A value the
+order computes (a null time counted as the latest, `LATEST`; the rank of a priority) is stored
+with the item by its store, never computed by the query. A cursor names its order
 (`crm_kit.paging`), so a cursor made under one order is BAD_USER_INPUT (`after`
 INVALID_CURSOR) under another.
 """
@@ -30,8 +31,7 @@ from crm_kit.paging import Keyset, decode_cursor, decode_position, encode_cursor
 type Bounds = tuple[tuple[str, datetime], ...]
 """A range's MongoDB condition (`$gte` / `$lt` and their times), hashable; () bounds nothing."""
 
-SORT_KEY = "_sortKey"  # the field `$addFields` computes a computed key into
-LATEST = datetime(9999, 12, 31, tzinfo=UTC)  # what a missing time sorts as
+LATEST = datetime(9999, 12, 31, tzinfo=UTC)  # what a missing time is stored as, to sort last
 
 OrderedAfter = Annotated[
     str | None,
@@ -74,8 +74,7 @@ class KeysetOrder:
     name: str  # what its cursors are bound to
     field: str  # the stored field sorted by
     descending: bool = False
-    missing_last: bool = False
-    ranks: tuple[str, ...] = ()
+    ranked: bool = False  # the key is an integer rank, not a time
 
     @classmethod
     def of(
@@ -86,21 +85,9 @@ class KeysetOrder:
         descending = direction is OrderDirection.DESC
         return cls(f"{items}_{field}_{direction.value}", stored, descending, **kind)
 
-    def computed(self) -> Document | None:
-        """The key as an aggregation expression, when it is not the stored field itself."""
-        if self.ranks:
-            return {"$indexOfArray": [list(self.ranks), f"${self.field}"]}
-        if self.missing_last:
-            return {"$ifNull": [f"${self.field}", LATEST]}
-        return None
-
-    @property
-    def key(self) -> str:
-        return self.field if self.computed() is None else SORT_KEY
-
     def sort(self) -> dict[str, int]:
         sign = -1 if self.descending else 1
-        return {self.key: sign, "_id": sign}
+        return {self.field: sign, "_id": sign}
 
     def after(self, position: Position | None) -> Document | None:
         """The items strictly after `position` in this order (None: from the start)."""
@@ -109,24 +96,19 @@ class KeysetOrder:
         past = "$lt" if self.descending else "$gt"
         return {
             "$or": [
-                {self.key: {past: position.value}},
-                {self.key: position.value, "_id": {past: position.id}},
+                {self.field: {past: position.value}},
+                {self.field: position.value, "_id": {past: position.id}},
             ]
         }
 
     def stages(self, match: Mapping[str, Any], after: Position | None) -> list[Document]:
-        """The aggregate stages before `$sort`: `match`, the computed key, `after`."""
-        computed = self.computed()
-        if computed is None:
-            return [{"$match": both(match, self.after(after))}]
-        stages: list[Document] = [{"$match": dict(match)}, {"$addFields": {SORT_KEY: computed}}]
-        position = self.after(after)
-        return [*stages, {"$match": position}] if position else stages
+        """The aggregate stages before `$sort`: one `$match` of `match` and `after`."""
+        return [{"$match": both(match, self.after(after))}]
 
     def cursor(self, doc: Document) -> str:
-        """The cursor of a listed document (its key was computed when the order computes it)."""
-        value, id = doc[self.key], str(doc["_id"])
-        if self.ranks:
+        """The cursor of a listed document."""
+        value, id = doc[self.field], str(doc["_id"])
+        if self.ranked:
             return encode_position([int(value), id], self.name)
         return encode_cursor(Keyset(value, id), self.name)
 
@@ -135,7 +117,7 @@ class KeysetOrder:
         cursor of another order or list."""
         if not cursor:
             return None
-        if self.ranks:
+        if self.ranked:
             rank, id = decode_position(cursor, (int, str), self.name)
             return Position(int(rank), str(id))
         keyset = decode_cursor(cursor, order=self.name)
@@ -168,12 +150,7 @@ async def find_page(
     first: int,
     after: Position | None,
 ) -> tuple[list[Document], bool]:
-    """`first` documents matching `match` after `after`, and whether more follow: one find
-    for a stored key, one aggregate for a computed one."""
-    if order.computed() is None:
-        query = both(match, order.after(after))
-        docs = await collection.find(query).sort(order.sort()).limit(first + 1).to_list()
-    else:
-        stages = [*order.stages(match, after), {"$sort": order.sort()}, {"$limit": first + 1}]
-        docs = await (await collection.aggregate(stages)).to_list()
+    """`first` documents matching `match` after `after`, and whether more follow: one find."""
+    query = both(match, order.after(after))
+    docs = await collection.find(query).sort(order.sort()).limit(first + 1).to_list()
     return docs[:first], len(docs) > first

@@ -34,26 +34,20 @@ class TicketOrderField(StrEnum):
     PRIORITY = "PRIORITY"
 
 
+# the stored key of each order, indexed (see `store`)
 _STORED = {
     TicketOrderField.CREATED_AT: "createdAt",
     TicketOrderField.UPDATED_AT: "updatedAt",
-    TicketOrderField.RESOLUTION_DUE_AT: "resolutionDueAt",
-    TicketOrderField.PRIORITY: "priority",
+    TicketOrderField.RESOLUTION_DUE_AT: "resolutionDueKey",
+    TicketOrderField.PRIORITY: "priorityRank",
 }
-PRIORITY_RANKS = tuple(str(p) for p in reversed(Priority))  # LOW (0) … URGENT (3)
 
 
 def ticket_order(field: TicketOrderField, direction: OrderDirection) -> KeysetOrder:
     """The keyset order of `orderBy: {field, direction}`: a resolution due time that is null
     (paused, resolved, closed) counts as later than any; a priority by its rank."""
-    return KeysetOrder.of(
-        "TICKET",
-        field,
-        direction,
-        _STORED[field],
-        missing_last=field is TicketOrderField.RESOLUTION_DUE_AT,
-        ranks=PRIORITY_RANKS if field is TicketOrderField.PRIORITY else (),
-    )
+    ranked = field is TicketOrderField.PRIORITY
+    return KeysetOrder.of("TICKET", field, direction, _STORED[field], ranked=ranked)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,14 @@
 """MongoDB adapters of tickets, their comments and the service agents per team: collections,
-indexes and document mapping."""
+indexes and document mapping.
+
+Every order a ticket list offers (`queries.TicketOrderField`) sorts by a stored key, then by
+`_id`: the creation and last-change times as they are, and two keys stored with the ticket for
+the purpose, `resolutionDueKey` (the resolution due time; `LATEST` when there is none — paused,
+resolved, closed — so it sorts after every time) and `priorityRank` (LOW 0 … URGENT 3). Each
+key has an index (key, `_id`) for `tickets`, and one prefixed by `customerId` for
+`Customer.tickets` and by `assigneeId` for `myTickets`: a page is an index walk that stops after
+`first` items, never a sort in memory.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_interaction.customers.model import ERASED_TEXT, CustomerMove
 from crm_interaction.customers.store import refile, unfile
+from crm_interaction.shared.listing import LATEST
 from crm_interaction.tickets.model import OPEN_STATUSES, Comment, Ticket, TicketStatus, TicketType
 from crm_interaction.tickets.sla import Priority
 from crm_kit.auth import Principal
@@ -22,6 +32,25 @@ TICKETS = "tickets"
 COMMENTS = "ticket_comments"
 AGENTS = "service_agents"
 TEAM_CURSORS = "team_cursors"
+
+PRIORITY_RANKS = tuple(str(p) for p in reversed(Priority))  # LOW (0) … URGENT (3)
+ORDER_KEYS = ("createdAt", "updatedAt", "resolutionDueKey", "priorityRank")
+# what each list always matches by equality: nothing (`tickets`), its customer, its assignee
+_ORDER_PREFIXES = {"": (), "customer_": ("customerId",), "assignee_": ("assigneeId",)}
+
+
+def _order_indexes() -> tuple[IndexModel, ...]:
+    """(prefix…, key, `_id`) for every list and order key; walked forwards for ASC and
+    backwards for DESC."""
+    return tuple(
+        IndexModel(
+            [*((f, ASCENDING) for f in prefix), (key, ASCENDING), ("_id", ASCENDING)],
+            name=f"{name}{key}_id",
+        )
+        for name, prefix in _ORDER_PREFIXES.items()
+        for key in ORDER_KEYS
+    )
+
 
 INDEXES = [
     IndexSpec(
@@ -36,6 +65,7 @@ INDEXES = [
                 name="assignee_status_created",
             ),
             IndexModel([("status", ASCENDING), ("createdAt", DESCENDING)], name="status_created"),
+            *_order_indexes(),
         ),
     ),
     IndexSpec(
@@ -58,7 +88,17 @@ _TIMES = (
 )
 
 
+def sort_keys(t: Ticket) -> Document:
+    """The keys the ticket lists sort by that are not fields of the ticket itself."""
+    return {
+        "resolutionDueKey": t.resolution_due_at or LATEST,
+        "priorityRank": PRIORITY_RANKS.index(str(t.priority)),
+    }
+
+
 def ticket_to_doc(t: Ticket) -> Document:
+    """The whole stored ticket, its sort keys included: every write of a ticket is a whole
+    document, so the keys never fall behind the fields they come from."""
     return {
         "_id": t.id,
         "customerId": t.customer_id,
@@ -88,6 +128,7 @@ def ticket_to_doc(t: Ticket) -> Document:
         "rating": t.rating,
         "ratingComment": t.rating_comment,
         "ratedAt": t.rated_at,
+        **sort_keys(t),
     }
 
 
