@@ -33,14 +33,16 @@ from bench.customer.generator import customer
 from bench.customer.wiring import service_commands
 from crm_customer.customers import model as domain
 from crm_customer.customers.store import CustomerRepository
-from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY, COLUMNS
 from crm_customer.imports.export import cells_of
-from crm_customer.imports.model import ImportMode, ImportUpload, Job
+from crm_customer.imports.model import Job
 from crm_customer.imports.store import JobRepository
-from crm_customer.imports.worker import JobWorker, ProgressHub
+from crm_customer.imports.worker import JobWorker
 from crm_customer.indexes import INDEXES
 from crm_customer.protection.crypto import DataProtector
+from crm_kit.imports import tables as files
+from crm_kit.imports.model import ImportMode, ImportUpload
+from crm_kit.imports.worker import ProgressHub
 from crm_kit.mongo import ensure_indexes
 from crm_kit.outbox import OUTBOX_INDEXES
 

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from crm_customer.imports.routes import content_disposition
 from crm_kit.audit.store import AUDIT_LOG
+from crm_kit.imports.routes import content_disposition
 from tests.harness import serve_service
 from tests.integration.customer.file_support import (
     ADMIN,

@@ -10,12 +10,12 @@ import pytest
 
 from crm_customer.catalog.field_values import apply_values
 from crm_customer.catalog.model import MAX_DEFINITIONS, FieldDefinition, FieldType
-from crm_customer.imports import files
 from crm_customer.imports.columns import COLUMNS, FIXED, ColumnSet
 from crm_customer.imports.export import custom_cell
 from crm_customer.imports.reports import rule_column
 from crm_customer.imports.rows import column_of, custom_value, parse_row, stage_rows
 from crm_kit.errors import BadUserInput
+from crm_kit.imports import tables
 
 VIP = FieldDefinition(
     "vip_level", "会员等级", "VIP level", FieldType.SELECT, required=True, options=["Gold", "银卡"]
@@ -136,4 +136,4 @@ def test_a_contact_phone_repeating_an_earlier_row_is_a_repeat_within_the_file() 
 
 
 def test_a_file_may_have_every_column_the_catalog_can_define() -> None:
-    assert len(COLUMNS) + MAX_DEFINITIONS <= files.MAX_COLUMNS
+    assert len(COLUMNS) + MAX_DEFINITIONS <= tables.MAX_COLUMNS

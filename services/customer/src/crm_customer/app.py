@@ -29,12 +29,12 @@ from crm_customer.history.queries import HistoryQueries
 from crm_customer.history.service import HistoryService
 from crm_customer.history.store import HistoryRepository
 from crm_customer.imports.export import ExportService
-from crm_customer.imports.links import DownloadLinks
+from crm_customer.imports.links import download_links
 from crm_customer.imports.queries import JobQueries
 from crm_customer.imports.routes import ROUTES as DOWNLOAD_ROUTES
 from crm_customer.imports.service import ImportService
 from crm_customer.imports.store import JobRepository
-from crm_customer.imports.worker import JobWorker, ProgressHub
+from crm_customer.imports.worker import JobWorker
 from crm_customer.indexes import ALL_INDEXES
 from crm_customer.protection.crypto import DataProtector
 from crm_customer.settings import ImportSettings, ViewerSettings, service_settings
@@ -42,6 +42,7 @@ from crm_customer.staff.service import StaffService
 from crm_customer.staff.store import StaffRepository
 from crm_kit.consumer import EventHandler
 from crm_kit.file_links import FileLinkSigner
+from crm_kit.imports.worker import ProgressHub
 from crm_kit.mongo import Document
 from crm_kit.service import Runtime, ServiceSpec, create_service_app
 from crm_kit.settings import FileLinkSettings, ServiceSettings
@@ -69,7 +70,7 @@ def wire(
     """Every adapter, use case and read side of the service over one database (`links`: how
     download links are signed; the development secret when omitted)."""
     imports = imports or ImportSettings()
-    downloads = DownloadLinks(FileLinkSigner.of(links or FileLinkSettings()))
+    downloads = download_links(FileLinkSigner.of(links or FileLinkSettings()))
     customers, history = CustomerRepository(db, keys), HistoryRepository(db, keys)
     duplicates, staff, rules = DuplicateRepository(db), StaffRepository(db), RuleRepository(db)
     customer_queries, catalog_queries = CustomerQueries(db, keys), CatalogQueries(db)

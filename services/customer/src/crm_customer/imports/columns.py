@@ -7,18 +7,17 @@ template marks required columns) is ignored. A custom field's column is named by
 either label. Header problems name the columns, in the caller's language (they are not
 catalogue texts). The column set of a job is made from the definitions it snapshotted when the
 file was uploaded (`ColumnSet.of`), so its staging, dry run and real run see the same columns.
+How a header row is read against the columns is the kit's (`crm_kit.imports.columns`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crm_customer.catalog.model import FieldDefinition, FieldType
-from crm_customer.customers.validation import camel
-from crm_customer.i18n import EN, language_var
-from crm_kit.errors import BadUserInput, FieldError
+from crm_kit.imports import columns as kit
+from crm_kit.imports.columns import ColumnTable, HeaderMap, normalise
 
 # A custom column's key: a prefix no fixed key has, and no "." (job documents keep headers
 # by column key, and a dotted BSON key would read as a path).
@@ -32,20 +31,14 @@ def custom_key(field_key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    required: bool = False
+class Column(kit.Column):
     personal: bool = False  # left out of exports without personal data
-    hint_zh: str = ""
-    hint_en: str = ""
     definition: FieldDefinition | None = None  # a custom field's column
 
     @property
     def api_name(self) -> str:
         """The column as the API names its field: ``idCardNumber``, a custom field's key."""
-        return self.definition.key if self.definition else camel(self.key)
+        return self.definition.key if self.definition else kit.camel(self.key)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -88,22 +81,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("contact_email", "联系人邮箱", "Contact email", personal=True),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
-_IGNORED = re.compile(r"[\s_*＊\-]+")
-
-
-def _norm(text: str) -> str:
-    return _IGNORED.sub("", text).lower()
-
-
-_FIXED_ALIASES: dict[str, str] = {}
-for _c in COLUMNS:
-    for _alias in _c.names:
-        _FIXED_ALIASES[_norm(_alias)] = _c.key
-for _alias, _key in (
-    ("customer name", "name"), ("email", "emails"), ("phone", "phones"), ("mobile", "phones"),
-    ("姓名", "name"), ("手机", "phones"), ("邮箱", "emails"),
-):  # fmt: skip
-    _FIXED_ALIASES[_norm(_alias)] = _key
+_FIXED_ALIASES = kit.aliases_of(
+    COLUMNS,
+    (
+        ("customer name", "name"), ("email", "emails"), ("phone", "phones"),
+        ("mobile", "phones"), ("姓名", "name"), ("手机", "phones"), ("邮箱", "emails"),
+    ),
+)  # fmt: skip
 
 # What a custom column's notes say of its values (zh, en); SELECT types add their options.
 _TYPE_HINTS: dict[FieldType, tuple[str, str]] = {
@@ -127,21 +111,10 @@ def custom_column(d: FieldDefinition) -> Column:
 
 
 @dataclass(frozen=True, slots=True)
-class HeaderMap:
-    """Column position → column key, and each key's header as written in the file."""
-
-    positions: dict[int, str]
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSet:
+class ColumnSet(ColumnTable[Column]):
     """The fixed columns and those of some custom field definitions, with the headers that
-    name each (normalised)."""
-
-    columns: tuple[Column, ...]
-    aliases: dict[str, str]
-    by_key: dict[str, Column]
+    name each (normalised). A header row must have the fixed required columns; a required
+    custom field is checked per row (an UPSERT update may leave it out)."""
 
     @classmethod
     def of(cls, definitions: Iterable[FieldDefinition] = ()) -> ColumnSet:
@@ -149,91 +122,17 @@ class ColumnSet:
         already names a column keeps naming it (a label ``手机`` stays the phones column); a
         custom field no free name is left for is left out (it could not be read back)."""
         aliases = dict(_FIXED_ALIASES)
-        columns = list(COLUMNS)
+        columns: list[Column] = list(COLUMNS)
         for d in definitions:
             if not d.active:
                 continue
             column = custom_column(d)
-            free = {_norm(n) for n in column.names if n.strip() and _norm(n) not in aliases}
+            free = {normalise(n) for n in column.names if n.strip() and normalise(n) not in aliases}
             if free:
                 aliases.update(dict.fromkeys(free, column.key))
                 columns.append(column)
-        return cls(tuple(columns), aliases, {c.key: c for c in columns})
-
-    def header(self, column: Column, language: str) -> str:
-        """The column's header in `language` ("zh" or "en"): its label, or for a custom field
-        whose label names another column, a name that reads back as this one."""
-        labels = (column.en, column.zh) if language == "en" else (column.zh, column.en)
-        for name in (*labels, *column.names):
-            if self.aliases.get(_norm(name)) == column.key:
-                return name
-        return column.api_name  # pragma: no cover - `of` keeps only columns a name reads back
-
-    def header_of(self, key: str) -> str:
-        """The header of a column in the caller's language ('' for no column)."""
-        column = self.by_key.get(key)
-        if column is None:
-            return ""
-        return self.header(column, "en" if language_var.get() == EN else "zh")
-
-    def resolve_header(self, cells: list[str]) -> HeaderMap:
-        """Map a header row to column keys; BAD_USER_INPUT naming missing, unknown or
-        repeated columns (all of them at once)."""
-        positions: dict[int, str] = {}
-        headers: dict[str, str] = {}
-        unknown: list[str] = []
-        repeated: list[str] = []
-        for i, raw in enumerate(cells):
-            text = raw.strip()
-            if not text:
-                continue
-            key = self.aliases.get(_norm(text))
-            if key is None:
-                unknown.append(text)
-            elif key in headers:
-                repeated.append(text)
-            else:
-                positions[i] = key
-                headers[key] = text
-        # A required custom field is checked per row (an UPSERT update may leave it out).
-        missing = [c for c in COLUMNS if c.required and c.key not in headers]
-        _refuse(missing, unknown, repeated)
-        return HeaderMap(positions, headers)
-
-    def template_header(self, language: str) -> list[str]:
-        """The template's header row: zh or en, required columns marked with ``*``."""
-        return [self.header(c, language) + ("*" if c.required else "") for c in self.columns]
-
-    def template_notes(self, language: str) -> list[list[str]]:
-        """The template's instructions sheet: one line per column, with its API name."""
-        en = language == "en"
-        head = (
-            ["Column", "Required", "Key", "Notes"] if en else ["列名", "是否必填", "字段", "说明"]
-        )
-        yes, no = ("yes", "no") if en else ("是", "否")
-        rows = [
-            [self.header(c, language), yes if c.required else no, c.api_name,
-             c.hint_en if en else c.hint_zh]
-            for c in self.columns
-        ]  # fmt: skip
-        return [head, *rows]
-
-
-def _refuse(missing: list[Column], unknown: list[str], repeated: list[str]) -> None:
-    en = language_var.get() == EN
-    errors: list[FieldError] = []
-    if missing:
-        names = ", ".join(f"{c.zh} ({c.en})" for c in missing)
-        text = "Missing required columns: " if en else "缺少必填列："
-        errors.append(FieldError("file", "MISSING_COLUMNS", text + names))
-    if unknown:
-        text = "Unknown columns: " if en else "无法识别的列："
-        errors.append(FieldError("file", "UNKNOWN_COLUMNS", text + ", ".join(unknown)))
-    if repeated:
-        text = "Repeated columns: " if en else "重复的列："
-        errors.append(FieldError("file", "REPEATED_COLUMNS", text + ", ".join(repeated)))
-    if errors:
-        raise BadUserInput(errors, "The header row does not match the template")
+        required = tuple(c for c in COLUMNS if c.required)
+        return cls(tuple(columns), aliases, {c.key: c for c in columns}, required)
 
 
 FIXED = ColumnSet.of()

@@ -25,14 +25,15 @@ from crm_customer.customers.model import Customer
 from crm_customer.customers.service import validated
 from crm_customer.duplicates.detection import DuplicateDetector
 from crm_customer.duplicates.model import rank
-from crm_customer.imports.model import Job, Outcome, RowResult, UpsertKey
-from crm_customer.imports.reports import RowProblem, row_failure
+from crm_customer.imports.model import Job, UpsertKey
+from crm_customer.imports.reports import row_failure
 from crm_customer.imports.rows import BatchRow
 from crm_customer.imports.store import JobRepository
 from crm_customer.imports.upsert import EXACT_PREFIXES, UpsertTargets, upserting
 from crm_kit.auth import Principal
 from crm_kit.errors import Conflict, CrmError
 from crm_kit.events import utcnow
+from crm_kit.imports.model import Outcome, RowProblem, RowResult
 
 ROW = "row:"  # how an earlier row of the file stands among the holders of a key
 

@@ -31,13 +31,14 @@ from crm_customer.customers.filters import CustomerFilter
 from crm_customer.customers.model import Customer
 from crm_customer.customers.queries import CustomerQueries
 from crm_customer.events import customer_export_finished
-from crm_customer.imports import files
 from crm_customer.imports.columns import ColumnSet, custom_key
-from crm_customer.imports.model import Job, JobKind, JobStatus, principal_of
+from crm_customer.imports.model import Job
 from crm_customer.imports.store import JobRepository
 from crm_kit import audit
 from crm_kit.auth import Principal
 from crm_kit.events import utcnow
+from crm_kit.imports import tables
+from crm_kit.imports.model import JobKind, JobStatus, principal_of
 from crm_kit.personal import mask_id_card
 from crm_kit.policy import Action, restrict
 from crm_kit.uow import Transaction, UnitOfWork
@@ -117,7 +118,7 @@ class ExportService:
         self,
         actor: Principal,
         flt: CustomerFilter,
-        fmt: files.FileFormat,
+        fmt: tables.FileFormat,
         include_personal: bool,
         custom: Sequence[FieldDefinition] = (),
     ) -> Job:
@@ -167,7 +168,7 @@ class ExportService:
             if len(found) < PAGE:
                 break
             after = (found[-1].created_at, found[-1].id)
-        data = files.render(files.FileFormat(job.format), rows[: self.max_rows + 1], "customers")
+        data = tables.render(tables.FileFormat(job.format), rows[: self.max_rows + 1], "customers")
         parts = await self.jobs.save_file(job.id, data)
         now = utcnow()
         done = replace(

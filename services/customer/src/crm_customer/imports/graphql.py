@@ -19,23 +19,11 @@ from crm_customer import access
 from crm_customer.customers.arguments import Filter
 from crm_customer.customers.list_inputs import to_filter
 from crm_customer.graphql.context import Info
-from crm_customer.imports import files
-from crm_customer.imports.downloads import (
-    TEMPLATE_STEM,
-    file_name,
-    header_language,
-    render_template,
-)
-from crm_customer.imports.links import FileKind
-from crm_customer.imports.model import (
-    ImportMode,
-    ImportUpload,
-    Job,
-    JobKind,
-    UpsertKey,
-    may_see,
-)
+from crm_customer.imports.downloads import TEMPLATE_STEM, render_template
+from crm_customer.imports.model import Job, UpsertKey
 from crm_customer.imports.types import (
+    CREATE_ONLY_MODE,
+    XLSX_FORMAT,
     CustomerExportJob,
     CustomerFile,
     CustomerImportJob,
@@ -46,10 +34,14 @@ from crm_customer.imports.types import (
     ImportModeEnum,
     UpsertKeyEnum,
 )
-from crm_customer.imports.worker import progress
 from crm_kit.auth import Role
-from crm_kit.errors import BadUserInput, NotFound
+from crm_kit.errors import NotFound
 from crm_kit.graphql import PageAfter, PageFirst, page_info
+from crm_kit.imports import tables
+from crm_kit.imports.downloads import FileKind, file_name, header_language
+from crm_kit.imports.graphql import check_upload_key, read_upload, upload_name
+from crm_kit.imports.model import ImportMode, ImportUpload, JobKind, may_see
+from crm_kit.imports.worker import progress
 from crm_kit.paging import Keyset, decode_cursor, encode_cursor, page_size
 
 _JOBS = "import-jobs"  # the cursor's list: import jobs, newest first
@@ -78,7 +70,7 @@ class ImportQuery:
         info: Info,
         format: Annotated[
             FileFormatEnum, strawberry.argument(description="The file's format; XLSX by default.")  # type: ignore[valid-type]
-        ] = files.FileFormat.XLSX,
+        ] = XLSX_FORMAT,
         language: Annotated[
             str,
             strawberry.argument(
@@ -89,7 +81,7 @@ class ImportQuery:
     ) -> CustomerFile:
         principal = info.context.principal  # authenticated callers only
         lang = header_language(language)
-        fmt = files.FileFormat(format)
+        fmt = tables.FileFormat(format)
         definitions = (await info.context.deps.catalog_queries.definitions()).values()
         size = len(render_template(definitions, fmt, lang))  # as the download will render it
         link = info.context.deps.jobs.links.sign(
@@ -181,7 +173,7 @@ class ImportMutation:
         mode: Annotated[
             ImportModeEnum,  # type: ignore[valid-type]
             strawberry.argument(description="How rows are applied; CREATE_ONLY by default."),
-        ] = ImportMode.CREATE_ONLY,
+        ] = CREATE_ONLY_MODE,
         upsert_key: Annotated[
             UpsertKeyEnum | None,  # type: ignore[valid-type]
             strawberry.argument(description="Required with UPSERT; ignored otherwise."),
@@ -202,10 +194,9 @@ class ImportMutation:
     ) -> CustomerImportJob:
         principal = info.context.principal
         deps = info.context.deps
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-            raise BadUserInput.single("idempotencyKey", "TOO_LONG", "1 to 200 characters")
-        name = str(getattr(file, "filename", "") or "")
-        data = await _read_limited(file, deps.imports.max_bytes)
+        check_upload_key(idempotency_key)
+        name = upload_name(file)
+        data = await read_upload(file, deps.imports.max_bytes)
         job = await deps.imports.start(
             principal,
             ImportUpload(
@@ -232,7 +223,7 @@ class ImportMutation:
         filter: Filter = None,
         format: Annotated[
             FileFormatEnum, strawberry.argument(description="The file's format; XLSX by default.")  # type: ignore[valid-type]
-        ] = files.FileFormat.XLSX,
+        ] = XLSX_FORMAT,
         include_personal_data: Annotated[
             bool,
             strawberry.argument(
@@ -246,24 +237,12 @@ class ImportMutation:
         job = await deps.exports.start(
             info.context.principal,
             to_filter(filter, info.context.principal),
-            files.FileFormat(format),
+            tables.FileFormat(format),
             include_personal_data,
             list((await deps.catalog_queries.definitions()).values()),
         )
         deps.worker.wake()
         return CustomerExportJob.from_model(job)
-
-
-async def _read_limited(file: Upload, max_bytes: int) -> bytes:
-    read = getattr(file, "read", None)
-    if read is None:
-        raise BadUserInput.single("file", "REQUIRED", "A file upload is required")
-    data = await read(max_bytes + 1)
-    if not isinstance(data, bytes):
-        raise BadUserInput.single("file", "REQUIRED", "A file upload is required")
-    if len(data) > max_bytes:
-        raise BadUserInput.single("file", "FILE_TOO_LARGE", f"At most {max_bytes} bytes")
-    return data
 
 
 @strawberry.type(

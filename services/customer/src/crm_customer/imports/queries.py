@@ -1,66 +1,19 @@
-"""The read side of import and export jobs: one job, a starter's jobs (newest first), an
-import's row results (for its errors and error report), and the signed links to the jobs'
-files (`links`)."""
+"""The read side of customer import and export jobs: the kit's job reader
+(`crm_kit.imports.queries`: one job, a starter's jobs, an import's row results) over the
+customer collections, and the signed links to the jobs' files (`links`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from crm_customer.imports.links import DownloadLinks
-from crm_customer.imports.model import Job, JobKind, JobStatus, RowResult
-from crm_customer.imports.store import CHUNKS, JOBS, chunk_id, job_from
+from crm_customer.imports.model import Job
+from crm_customer.imports.store import CODEC, COLLECTIONS
+from crm_kit.imports.downloads import DownloadLinks
+from crm_kit.imports.queries import JobReader
 from crm_kit.mongo import Document
-from crm_kit.paging import Keyset
 
 
-class JobQueries:
+class JobQueries(JobReader[Job]):
     def __init__(self, db: AsyncDatabase[Document], links: DownloadLinks) -> None:
-        self._jobs = db[JOBS]
-        self._chunks = db[CHUNKS]
+        super().__init__(db, COLLECTIONS, CODEC)
         self.links = links
-
-    async def get(self, job_id: str) -> Job | None:
-        doc = await self._jobs.find_one({"_id": job_id})
-        return None if doc is None else job_from(doc)
-
-    async def page_of_actor(
-        self,
-        actor: str | None,
-        kind: JobKind,
-        first: int,
-        statuses: Collection[JobStatus],
-        after: Keyset | None,
-    ) -> tuple[list[Job], int]:
-        """Jobs of a kind, `actor`'s (everyone's for None), in one of `statuses` (any when
-        empty), newest first (equal times by id), after the (time, id) of a page's last job;
-        and how many match over all pages."""
-        query: Document = {"kind": str(kind)}
-        if actor is not None:
-            query["actor"] = actor
-        if statuses:
-            query["status"] = {"$in": sorted({str(s) for s in statuses})}
-        total = await self._jobs.count_documents(query)
-        if after is not None:
-            query["$or"] = [
-                {"created_at": {"$lt": after.at}},
-                {"created_at": after.at, "_id": {"$lt": after.id}},
-            ]
-        cursor = (
-            self._jobs.find(query)
-            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-            .limit(first)
-        )
-        return [job_from(d) async for d in cursor], total
-
-    async def results(self, job: Job) -> list[RowResult]:
-        """The row results of an import, in row order of its batches."""
-        ids = [chunk_id(job.id, i) for i in range(job.chunk_count)]
-        out: list[RowResult] = []
-        for start in range(0, len(ids), 200):
-            cursor = self._chunks.find({"_id": {"$in": ids[start : start + 200]}}, {"rows": 0})
-            docs = sorted([d async for d in cursor], key=lambda d: str(d["_id"]))
-            out.extend(RowResult.from_doc(r) for d in docs for r in d.get("results") or [])
-        return out

@@ -1,21 +1,20 @@
-"""How a refused import row is reported (pure): the column and code of each problem, the
-error lines in row order and the error report file.
+"""How a refused customer import row is reported (pure): the kit's row reports
+(`crm_kit.imports.reports`) with the customer's duplicates — a duplicate rule → the column of
+this row holding the shared value — and its columns' headers.
 
 A dry run and the real run of a file report a row alike because both build its result here
 from the same refusal: a domain field error (its path → the column), a row problem, or a
-duplicate (the duplicate rule → the column of this row holding the shared value)."""
+duplicate."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from crm_customer.imports import files
 from crm_customer.imports.columns import ColumnSet
-from crm_customer.imports.model import ImportMode, Job, Outcome, RowResult, texts
-from crm_customer.imports.rows import row_errors
-from crm_kit.errors import BadUserInput, Conflict, CrmError, Forbidden
-
-REPORT_HEADER = ["行号 Row", "列 Column", "代码 Code", "说明", "Message"]
+from crm_customer.imports.model import Job, texts
+from crm_customer.imports.rows import column_of
+from crm_kit.errors import Conflict, CrmError
+from crm_kit.imports import reports, tables
+from crm_kit.imports.model import ImportMode, Outcome, RowProblem, RowResult
+from crm_kit.imports.reports import ErrorLine
 
 # A duplicate rule → the columns that may hold its value, the customer's own first.
 RULE_COLUMNS = {
@@ -24,15 +23,6 @@ RULE_COLUMNS = {
     "PHONE": ("phones", "contact_phone"),
     "EMAIL": ("emails", "contact_email"),
 }
-
-
-class RowProblem(Exception):
-    """A row refused before it reaches a use case: (column key, code)."""
-
-    def __init__(self, column: str, code: str) -> None:
-        super().__init__(code)
-        self.column = column
-        self.code = code
 
 
 def rule_column(rule: str, cells: dict[str, str]) -> str:
@@ -61,40 +51,16 @@ def row_failure(
     job: Job, row: int, cells: dict[str, str], exc: CrmError | RowProblem, dup_of: int | None
 ) -> RowResult:
     """The result of a row refused with `exc` (`dup_of`: the earlier line it repeats)."""
-    if isinstance(exc, BadUserInput):
-        return RowResult(row, Outcome.FAILED, errors=row_errors(exc))
-    if isinstance(exc, RowProblem):
-        return RowResult(row, Outcome.FAILED, errors=[(exc.column, exc.code)])
     if isinstance(exc, Conflict):
         return _duplicate(job, row, cells, exc, dup_of)
-    if isinstance(exc, Forbidden):
-        return RowResult(row, Outcome.FAILED, errors=[("", "FORBIDDEN")])
-    return RowResult(row, Outcome.FAILED, errors=[("", "ERROR")])
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorLine:
-    row: int
-    column: str
-    code: str
-    customer_id: str | None
+    return reports.refused(row, exc, column_of)
 
 
 def error_lines(job: Job, results: list[RowResult]) -> list[ErrorLine]:
     """Each problem with its column's header as written in the file (a column the file does
     not have, e.g. a required custom field: its header in the caller's language)."""
-    columns = ColumnSet.of(job.custom_fields)
-    lines: list[ErrorLine] = []
-    for result in sorted(results, key=lambda r: r.row):
-        for key, code in result.errors:
-            header = job.headers.get(key) or columns.header_of(key)
-            lines.append(ErrorLine(result.row, header, code, result.customer_id))
-    return lines
+    return reports.error_lines(job, results, ColumnSet.of(job.custom_fields).header_of)
 
 
-def error_report(job: Job, results: list[RowResult], fmt: files.FileFormat) -> bytes:
-    rows = [REPORT_HEADER]
-    for line in error_lines(job, results):
-        zh, en = texts(line.code)
-        rows.append([str(line.row), line.column, line.code, zh, en])
-    return files.render(fmt, rows, "errors", stable=True)  # rendered again for each download
+def error_report(job: Job, results: list[RowResult], fmt: tables.FileFormat) -> bytes:
+    return reports.error_report(error_lines(job, results), fmt, texts)

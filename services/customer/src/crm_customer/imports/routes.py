@@ -1,150 +1,37 @@
-"""`GET /files/{token}`: the customer service's downloads. Clients call the gateway's
-`/files/customer/<token>` (`imports.links`), which forwards here; no Authorization header:
-the signed link is the capability.
-
-- 200: the bytes with Content-Type, Content-Length, Content-Disposition (attachment, an RFC 6266
-  `filename*=UTF-8''…` and an ASCII `filename` fallback), Cache-Control: no-store and
-  X-Content-Type-Options: nosniff;
-- 403 `INVALID_LINK`: not a link of this service's secret (malformed, tampered, another
-  service's) or one naming no file this version writes;
-- 410 `LINK_EXPIRED`: a genuine link past its time;
-- 404 `NOT_FOUND`: the job or its file is gone (an export past its own expiry);
-- 403 `FORBIDDEN`: the caller the link was made for may not read the job.
-
-Errors are JSON `{"error": {"code", "message"}}`, the message in the caller's language
-(Accept-Language, zh-CN by default; the service catalogue). Each download, and each refusal of
-a genuine link, is an audit record `customer.download` (the caller the link names, the file's
-kind, format and size; the outcome). Neither the token nor the URL is logged or recorded."""
+"""`GET /files/{token}`: the customer service's downloads, on the kit's download route
+(`crm_kit.imports.routes`: statuses, headers, refusals and the `customer.download` audit
+record). Clients call the gateway's `/files/customer/<token>` (`imports.links`), which
+forwards here; what a link opens is `imports.downloads`."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
-from typing import Any
-from urllib.parse import quote
+from datetime import datetime
 
-import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from crm_customer.graphql.context import Deps
-from crm_customer.i18n import CATALOG, message, register
-from crm_customer.imports.downloads import TARGET_TYPES, Downloads, OpenedFile, UnusableLink
-from crm_customer.imports.links import FileKind
-from crm_kit.audit import record_now
-from crm_kit.audit.scope import current_who, operation_who
-from crm_kit.errors import Forbidden, NotFound
-from crm_kit.events import utcnow
-from crm_kit.file_links import BadLink, ExpiredLink, FileLink
-from crm_kit.graphql import new_request_id
+from crm_customer.i18n import CATALOG, register
+from crm_customer.imports.downloads import TARGET_TYPES, Downloads
+from crm_customer.imports.links import SERVICE
+from crm_kit.file_links import FileLink
+from crm_kit.imports.downloads import DownloadLinks, OpenedFile
+from crm_kit.imports.routes import DOWNLOAD_MESSAGES, DownloadRoute
 
-_log = logging.getLogger("crm_customer.downloads")
-
-INVALID_LINK, LINK_EXPIRED = "INVALID_LINK", "LINK_EXPIRED"
-STATUS = {INVALID_LINK: 403, LINK_EXPIRED: 410, "NOT_FOUND": 404, "FORBIDDEN": 403}
-MESSAGES = {
-    f"download.{INVALID_LINK}": (
-        "下载链接无效，请重新获取",
-        "This download link is not valid; get a new one",
-    ),
-    f"download.{LINK_EXPIRED}": (
-        "下载链接已过期，请重新获取",
-        "This download link has expired; get a new one",
-    ),
-    "download.NOT_FOUND": ("文件不存在或已过期", "The file no longer exists or has expired"),
-    "download.FORBIDDEN": ("您无权下载此文件", "You may not download this file"),
-}
-register(MESSAGES)
-_NEVER_STORED = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-_ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits
+register(DOWNLOAD_MESSAGES)
 
 
-def content_disposition(name: str) -> str:
-    """`attachment` with the name as RFC 6266 `filename*` (UTF-8, percent-encoded) and an ASCII
-    `filename` fallback for old clients (other characters, quotes and backslashes as `_`)."""
-    fallback = (
-        "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name).strip()
-        or "download"
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
-
-
-def refusal(code: str, status: int | None = None, text: str | None = None) -> Response:
-    body = {"error": {"code": code, "message": text or message(f"download.{code}", code)}}
-    return Response(
-        orjson.dumps(body),
-        status_code=status or STATUS[code],
-        media_type="application/json",
-        headers=_NEVER_STORED,
-    )
-
-
-def file_response(opened: OpenedFile) -> StreamingResponse:
-    headers = {
-        "Content-Length": str(opened.size),
-        "Content-Disposition": content_disposition(opened.name),
-        **_NEVER_STORED,
-    }
-    return StreamingResponse(opened.chunks, media_type=opened.content_type, headers=headers)
-
-
-async def _audit(
-    request: Request, link: FileLink, details: dict[str, Any], outcome: str = "OK"
-) -> None:
-    """The download (or its refusal) in the audit log, as done by the caller the link names."""
-    who = replace(
-        current_who(),
-        actor=link.subject,
-        roles=tuple(sorted(link.roles)),
-        request_id=request.headers.get("x-request-id", ""),
-    )
-    kind = FileKind(link.kind)
-    token = operation_who.set(who)
-    try:
-        await record_now(
-            "customer.download", TARGET_TYPES[kind], link.resource, details=details, outcome=outcome
-        )
-    finally:
-        operation_who.reset(token)
-
-
-async def _serve(request: Request, deps: Deps) -> Response:
-    found = deps.jobs.links.verify(request.path_params["token"])
-    if isinstance(found, BadLink):
-        _log.info("download refused: bad link", extra={"fields": {"reason": found.reason}})
-        return refusal(INVALID_LINK)
-    if isinstance(found, ExpiredLink):
-        return refusal(LINK_EXPIRED)
-    try:
-        opened = await Downloads(deps.catalog_queries, deps.jobs, deps.exports).open(
-            found, utcnow()
-        )
-    except UnusableLink:
-        return refusal(INVALID_LINK)
-    except (NotFound, Forbidden) as exc:
-        code = str(exc.code)
-        await _audit(request, found, {"file": found.kind}, outcome=code)
-        return refusal(code)
-    await _audit(request, found, opened.details)
-    return file_response(opened)
-
-
-async def download(request: Request) -> Response:
-    """The route's endpoint: the file, or a JSON error (an unexpected failure is a masked 500
-    with the request id, as the GraphQL errors are)."""
+def _deps(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
-    try:
-        return await _serve(request, deps)
-    except Exception:
-        request_id = request.headers.get("x-request-id") or new_request_id()
-        _log.exception("download failed", extra={"fields": {"request_id": request_id}})
-        text = CATALOG.text(
-            "error.INTERNAL_SERVER_ERROR",
-            f"Internal server error (request {request_id})",
-            requestId=request_id,
-        )
-        return refusal("INTERNAL_SERVER_ERROR", 500, text)
+    return deps
 
 
-ROUTES = [Route("/files/{token}", download, methods=["GET"])]
+def _links(request: Request) -> DownloadLinks:
+    return _deps(request).jobs.links
+
+
+async def _open(request: Request, link: FileLink, now: datetime) -> OpenedFile:
+    deps = _deps(request)
+    return await Downloads(deps.catalog_queries, deps.jobs, deps.exports).open(link, now)
+
+
+ROUTES = DownloadRoute(SERVICE, _links, _open, TARGET_TYPES, CATALOG).routes()

@@ -1,8 +1,8 @@
 """Import rows (pure): a file's table staged as rows, and one row → the same inputs
 `createCustomer` / `updateCustomer` take.
 
-Cells are text; enums accept their code or Chinese label; lists are separated by ``;`` (also
-``,``, ``，``, ``；``, ``、`` or ``|``). A row's problems are reported per column.
+Cells are text; enums accept their code or Chinese label; lists, dates and numbers are read as
+the kit reads them (`crm_kit.imports.cells`). A row's problems are reported per column.
 
 Custom field cells become the JSON values `createCustomer` takes (a number, a date, true or
 false, an option or a list of options); a cell that does not convert is passed on as written,
@@ -36,8 +36,14 @@ from crm_customer.customers.values import (
 )
 from crm_customer.imports.columns import API_PREFIX, BY_KEY, FIXED, ColumnSet, custom_key
 from crm_kit.errors import BadUserInput, FieldError
+from crm_kit.imports.cells import (
+    LIST_SEPARATORS,
+    number_or_text,
+    parse_date,
+    split_list,
+    split_on,
+)
 
-_SPLIT = re.compile(r"[;,，；、|\n]+")
 _LABELS: dict[type[Any], dict[str, str]] = {
     CustomerKind: {"个人": "INDIVIDUAL", "企业": "ENTERPRISE", "公司": "ENTERPRISE"},
     LifecycleStage: {
@@ -58,9 +64,6 @@ _CODES: dict[type[Any], str] = {
     Gender: "INVALID_GENDER",
     CompanySize: "INVALID_COMPANY_SIZE",
 }
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234,567.8
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "对"})
 _FALSE = frozenset({"false", "no", "n", "0", "否", "不是"})
 _OPTION_SPLIT = re.compile(r"[;；|\n]+")  # tried first: options may hold commas
@@ -95,10 +98,6 @@ def column_of(path: str) -> str:
     return _PATH_COLUMNS.get(head, head)
 
 
-def split_list(value: str) -> list[str]:
-    return [p.strip() for p in _SPLIT.split(value) if p.strip()]
-
-
 def _enum[E](cls: type[E], key: str, cells: dict[str, str], errors: list[FieldError]) -> E | None:
     raw = cells.get(key, "").strip()
     if not raw:
@@ -108,16 +107,6 @@ def _enum[E](cls: type[E], key: str, cells: dict[str, str], errors: list[FieldEr
         return cls(code)  # type: ignore[call-arg]
     except ValueError:
         errors.append(FieldError(key, _CODES[cls], f"Unknown value {raw!r}"))
-        return None
-
-
-def parse_date(raw: str) -> date | None:
-    """``2024-01-05``, ``2024/1/5``, ``2024年1月5日`` or ``20240105``; None if not a date."""
-    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw)
-    found = compact or _DATE.match(raw)
-    try:
-        return date(int(found[1]), int(found[2]), int(found[3])) if found else None
-    except ValueError:
         return None
 
 
@@ -157,15 +146,6 @@ def _contact(cells: dict[str, str]) -> list[ContactPerson] | None:
     ]
 
 
-def _number(raw: str) -> int | float | str:
-    text = raw.replace(",", "") if _GROUPED.match(raw) else raw
-    if not _NUMBER.match(text):
-        return raw
-    number = float(text)
-    # A whole number is stored as one while a float holds it exactly (and BSON can store it).
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
-
-
 def _boolean(raw: str) -> bool | str:
     lowered = raw.casefold()
     if lowered in _TRUE:
@@ -181,8 +161,8 @@ def _option(options: list[str], raw: str) -> str:
 
 def _options(options: list[str], raw: str) -> list[str]:
     picked: list[str] = []
-    for split in (_OPTION_SPLIT.split, _SPLIT.split):
-        picked = [_option(options, p.strip()) for p in split(raw) if p.strip()]
+    for separators in (_OPTION_SPLIT, LIST_SEPARATORS):
+        picked = [_option(options, p) for p in split_on(separators, raw)]
         if all(p in options for p in picked):
             break
     return picked
@@ -192,7 +172,7 @@ def custom_value(d: FieldDefinition, raw: str) -> Any:
     """A custom field cell as the value the field takes, or the cell as it is when it is not
     one (the definition's check then names the problem)."""
     if d.type is FieldType.NUMBER:
-        return _number(raw)
+        return number_or_text(raw)
     if d.type is FieldType.DATE:
         found = parse_date(raw)
         return found.isoformat() if found else raw
@@ -281,11 +261,6 @@ class BatchRow:
     parsed: ParsedRow
 
 
-def row_errors(exc: BadUserInput) -> list[tuple[str, str]]:
-    """(column key, code) for each field error of a row."""
-    return [(column_of(e.field), e.code) for e in exc.field_errors]
-
-
 # --- staging ---------------------------------------------------------------------------------
 
 
@@ -311,7 +286,7 @@ def stage_rows(
     seen: dict[str, int] = {}
     staged: list[dict[str, Any]] = []
     for number, values in table[1:]:
-        cells = {key: values[pos] for pos, key in header.positions.items() if pos < len(values)}
+        cells = columns.cells(header, values)
         keys = _in_file_keys(cells)
         dup_of = min((seen[k] for k in keys if k in seen), default=None)
         for k in keys:

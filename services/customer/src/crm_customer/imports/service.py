@@ -8,12 +8,8 @@ make its columns and read its custom cells for as long as the job runs."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import Any
-
-from pymongo.errors import DuplicateKeyError
 
 from crm_customer.catalog.model import FieldDefinition
 from crm_customer.customers.batch import BatchCreate, Item, ItemOutcome
@@ -21,42 +17,31 @@ from crm_customer.customers.model import Customer
 from crm_customer.customers.queries import CustomerQueries
 from crm_customer.customers.service import WRITERS, CustomerService
 from crm_customer.duplicates.detection import DuplicateDetector
-from crm_customer.imports import files
 from crm_customer.imports.columns import BY_KEY, ColumnSet
 from crm_customer.imports.dry_run import DryRun
-from crm_customer.imports.model import (
-    UPSERT_COLUMN,
-    ImportMode,
-    ImportUpload,
-    Job,
-    JobKind,
-    JobStatus,
-    Outcome,
-    RowResult,
-)
-from crm_customer.imports.reports import RowProblem, row_failure
+from crm_customer.imports.model import UPSERT_COLUMN, Job, UpsertKey
+from crm_customer.imports.reports import row_failure
 from crm_customer.imports.rows import BatchRow, ParsedRow, parse_row, stage_rows
 from crm_customer.imports.store import JobRepository
 from crm_customer.imports.upsert import UpsertTargets, upserting
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, Conflict, CrmError, Forbidden
-from crm_kit.events import utcnow
-from crm_kit.uow import Transaction, UnitOfWork
+from crm_kit.imports import tables
+from crm_kit.imports.columns import missing_column_error
+from crm_kit.imports.intake import Chunks, JobIntake, chunked, import_fields
+from crm_kit.imports.model import ImportMode, ImportUpload, Outcome, RowProblem, RowResult
+from crm_kit.uow import UnitOfWork
 
-type Chunks = list[list[dict[str, Any]]]
+type Upload = ImportUpload[UpsertKey]
 
 
-def _check_upsert_column(upload: ImportUpload, headers: dict[str, str]) -> None:
+def _check_upsert_column(upload: Upload, headers: dict[str, str]) -> None:
     """An UPSERT names its customers by a column the file must have."""
     if upload.upsert_key is None or upload.mode is not ImportMode.UPSERT:
         return
     column = BY_KEY[UPSERT_COLUMN[upload.upsert_key]]
     if column.key not in headers:
-        raise BadUserInput.single(
-            "file",
-            "MISSING_COLUMNS",
-            f"UPSERT by {upload.upsert_key} needs the column {column.zh} ({column.en})",
-        )
+        raise missing_column_error(column, f"UPSERT by {upload.upsert_key}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,101 +59,42 @@ class ImportService:
     def targets(self) -> UpsertTargets:
         return UpsertTargets(self.queries, self.duplicates)
 
-    async def start(self, actor: Principal, upload: ImportUpload) -> Job:
+    async def start(self, actor: Principal, upload: Upload) -> Job:
         """The upload as a queued job (its rows staged); the same `idempotencyKey` and file
         give the same job."""
         actor.require_role(*WRITERS)
         if upload.mode is ImportMode.UPSERT and upload.upsert_key is None:
             raise BadUserInput.single("upsertKey", "REQUIRED", "UPSERT needs an upsertKey")
-        sha = hashlib.sha256(upload.data).hexdigest()
-        guard = f"{actor.sub}:{upload.idempotency_key}" if upload.idempotency_key else None
-        if guard and (existing := await self._existing(guard, sha)):
-            return existing
-        definitions = await self.customers.field_definitions()
-        custom = tuple(d for d in definitions.values() if d.active)
-        job, chunks = self._read(actor, upload, sha, custom)
-        await self.jobs.stage(job.id, chunks)
-        return await self._queue(job, guard)
+
+        async def build(sha: str) -> tuple[Job, Chunks]:
+            definitions = await self.customers.field_definitions()
+            custom = tuple(d for d in definitions.values() if d.active)
+            return self._read(actor, upload, sha, custom)
+
+        return await JobIntake(self.uow, self.jobs).accept(actor, upload, build)
 
     def _read(
         self,
         actor: Principal,
-        upload: ImportUpload,
+        upload: Upload,
         sha: str,
         custom: tuple[FieldDefinition, ...],
     ) -> tuple[Job, Chunks]:
         """The file checked, read and staged in batches, and its job (not stored yet) with
         the custom field definitions that made its columns."""
-        if len(upload.data) > self.max_bytes:
-            raise BadUserInput.single(
-                "file", "FILE_TOO_LARGE", f"The file is larger than {self.max_bytes} bytes"
-            )
-        fmt = files.detect(upload.data, upload.filename)
-        table = files.read_table(upload.data, fmt, self.max_rows)
+        fmt, table = tables.read_upload(
+            upload.data, upload.filename, max_bytes=self.max_bytes, max_rows=self.max_rows
+        )
         columns = ColumnSet.of(custom)
         staged = stage_rows(table, columns)
         headers = columns.resolve_header(table[0][1]).headers
         _check_upsert_column(upload, headers)
-        size = self.batch_rows
-        chunks = [staged[i : i + size] for i in range(0, len(staged), size)]
-        job = Job(
-            id=uuid.uuid4().hex,
-            kind=JobKind.IMPORT,
-            status=JobStatus.QUEUED,
-            actor=actor.sub,
-            actor_roles=tuple(sorted(str(r) for r in actor.roles)),
-            actor_team=actor.team,
-            created_at=utcnow(),
-            format=str(fmt),
-            mode=upload.mode,
-            upsert_key=upload.upsert_key if upload.mode is ImportMode.UPSERT else None,
-            dry_run=upload.dry_run,
-            file_name=upload.filename[:200],
-            file_sha256=sha,
-            total=len(staged),
-            chunk_count=len(chunks),
-            headers=headers,
-            custom_fields=custom,
+        chunks = chunked(staged, self.batch_rows)
+        fields = import_fields(
+            actor, upload, str(fmt), sha, staged=len(staged), chunks=len(chunks), headers=headers
         )
-        return job, chunks
-
-    async def _queue(self, job: Job, guard: str | None) -> Job:
-        """Store the job (with its idempotency guard); a concurrent upload with the same key
-        that won gets its job returned and this one's staged rows dropped."""
-
-        async def work(tx: Transaction) -> str:
-            if guard:
-                if (winner := await self.jobs.job_for_key(guard, tx.session)) is not None:
-                    return winner
-                await self.jobs.claim_key(guard, job.id, job.created_at, tx.session)
-            await self.jobs.insert(job, tx.session)
-            return job.id
-
-        try:
-            job_id: str | None = await self.uow.run(work)
-        except DuplicateKeyError:  # a concurrent upload with the same key won
-            job_id = (await self.jobs.job_for_key(guard)) if guard else None
-            if job_id is None:
-                raise
-        if job_id is not None and job_id != job.id:
-            await self.jobs.discard(job.id, job.chunk_count)
-            found = await self.jobs.get(job_id)
-            assert found is not None
-            return found
-        return job
-
-    async def _existing(self, guard: str, sha: str) -> Job | None:
-        job_id = await self.jobs.job_for_key(guard)
-        if job_id is None:
-            return None
-        job = await self.jobs.get(job_id)
-        if job is None:
-            return None
-        if job.file_sha256 != sha:
-            raise Conflict(
-                "This idempotencyKey was used for a different file", conflicting_id=job.id
-            )
-        return job
+        upsert_key = upload.upsert_key if upload.mode is ImportMode.UPSERT else None
+        return Job(**fields, upsert_key=upsert_key, custom_fields=custom), chunks
 
     # --- one row ------------------------------------------------------------------------------
 

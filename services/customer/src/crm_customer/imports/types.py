@@ -15,20 +15,23 @@ import strawberry
 from crm_customer.access import options
 from crm_customer.graphql.context import Info
 from crm_customer.i18n import EN, language_var
-from crm_customer.imports import files
-from crm_customer.imports.downloads import export_stem, file_name, report_stem
-from crm_customer.imports.links import FileKind, SignedUrl
-from crm_customer.imports.model import ImportMode, Job, JobStatus, UpsertKey, texts
+from crm_customer.imports.downloads import export_stem
+from crm_customer.imports.model import Job, UpsertKey, texts
 from crm_customer.imports.reports import error_lines, error_report
 from crm_customer.staff.graphql import StaffMember, staff_member
 from crm_kit.events import utcnow
 from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page_info
-from crm_kit.paging import decode_position, encode_position, page_size
+from crm_kit.imports import tables
+from crm_kit.imports.downloads import FileKind, SignedUrl, file_name, report_stem
+from crm_kit.imports.graphql import service_enum
+from crm_kit.imports.model import ImportMode, JobStatus
+from crm_kit.imports.reports import error_page
+from crm_kit.paging import page_size
 
-ImportModeEnum = described_enum(
+ImportModeEnum = service_enum(
     ImportMode,
-    name="ImportMode",
-    description="How an import applies its rows; each row as createCustomer or updateCustomer "
+    "ImportMode",
+    "How an import applies its rows; each row as createCustomer or updateCustomer "
     "would, in its own transaction.",
     values={
         "CREATE_ONLY": "Every row creates a customer; a row that is an exact duplicate of a "
@@ -53,20 +56,20 @@ UpsertKeyEnum = described_enum(
         "USCC": "The unified social credit code column.",
     },
 )
-FileFormatEnum = described_enum(
-    files.FileFormat,
-    name="CustomerFileFormat",
-    description="A spreadsheet file format.",
+FileFormatEnum = service_enum(
+    tables.FileFormat,
+    "CustomerFileFormat",
+    "A spreadsheet file format.",
     values={
         "CSV": "Comma-separated values, UTF-8 (written with a BOM; read with ',', ';' or tab "
         "as the separator).",
         "XLSX": "An Excel workbook (Office Open XML); legacy .xls is not read.",
     },
 )
-JobStatusEnum = described_enum(
+JobStatusEnum = service_enum(
     JobStatus,
-    name="CustomerJobStatus",
-    description="Where an import or export job is.",
+    "CustomerJobStatus",
+    "Where an import or export job is.",
     values={
         "QUEUED": "Accepted, waiting for a worker.",
         "RUNNING": "Being processed.",
@@ -74,6 +77,9 @@ JobStatusEnum = described_enum(
         "FAILED": "Stopped by an error before it was done.",
     },
 )
+# The arguments' defaults, as members of the GraphQL enums.
+CSV_FORMAT, XLSX_FORMAT = FileFormatEnum("CSV"), FileFormatEnum("XLSX")
+CREATE_ONLY_MODE = ImportModeEnum(ImportMode.CREATE_ONLY)
 _WHEN = "(ISO 8601 date-time, UTC)"
 _ROWS = "Data rows that"
 
@@ -103,10 +109,10 @@ class CustomerFile:
     )
 
     @classmethod
-    def of(cls, name: str, fmt: files.FileFormat, size: int, link: SignedUrl) -> Self:
+    def of(cls, name: str, fmt: tables.FileFormat, size: int, link: SignedUrl) -> Self:
         return cls(
             file_name=name,
-            content_type=files.CONTENT_TYPES[str(fmt)],
+            content_type=tables.CONTENT_TYPES[str(fmt)],
             size=size,
             url=link.url,
             expires_at=link.expires_at,
@@ -207,12 +213,12 @@ class CustomerImportJob:
     def from_model(cls, job: Job) -> Self:
         return cls(
             id=strawberry.ID(job.id),
-            status=job.status,
-            mode=job.mode or ImportMode.CREATE_ONLY,
+            status=JobStatusEnum(job.status),
+            mode=ImportModeEnum(job.mode or ImportMode.CREATE_ONLY),
             upsert_key=job.upsert_key,
             dry_run=job.dry_run,
             file_name=job.file_name,
-            format=files.FileFormat(job.format),
+            format=FileFormatEnum(job.format),
             total_rows=job.total,
             processed=job.counts.processed,
             created=job.counts.created,
@@ -241,37 +247,26 @@ class CustomerImportJob:
         self, info: Info, first: PageFirst = DEFAULT_ERRORS_PAGE, after: PageAfter = None
     ) -> ImportRowErrorConnection:
         size = page_size(first, DEFAULT_ERRORS_PAGE, options())
-        start = (0, -1)
-        if after is not None:
-            row, n = decode_position(after, (int, int), _ERRORS)
-            start = (row, n)
         results = await info.context.deps.jobs.results(self.job)
-        seen: dict[int, int] = {}
-        positioned = []
-        for line in error_lines(self.job, results):
-            n = seen[line.row] = seen.get(line.row, -1) + 1
-            if (line.row, n) > start:
-                positioned.append((n, line))
+        page = error_page(error_lines(self.job, results), size, after, _ERRORS)
         edges = [
             ImportRowErrorEdge(
-                cursor=encode_position([line.row, n], _ERRORS),
+                cursor=cursor,
                 node=ImportRowError(
                     row=line.row,
                     column=line.column,
                     code=line.code,
                     message_zh=texts(line.code)[0],
                     message_en=texts(line.code)[1],
-                    customer_id=strawberry.ID(line.customer_id) if line.customer_id else None,
+                    customer_id=strawberry.ID(line.record_id) if line.record_id else None,
                 ),
             )
-            for n, line in positioned[:size]
+            for cursor, line in page.lines
         ]
         return ImportRowErrorConnection(
             edges=edges,
-            page_info=page_info(
-                [e.cursor for e in edges], len(positioned) > size, after is not None
-            ),
-            total_count=sum(seen.values()) + len(seen),
+            page_info=page_info([e.cursor for e in edges], page.has_next, after is not None),
+            total_count=page.total,
         )
 
     @strawberry.field(
@@ -283,9 +278,9 @@ class CustomerImportJob:
         info: Info,
         format: Annotated[
             FileFormatEnum, strawberry.argument(description="The file's format; CSV by default.")  # type: ignore[valid-type]
-        ] = files.FileFormat.CSV,
+        ] = CSV_FORMAT,
     ) -> CustomerFile:
-        fmt = files.FileFormat(format)
+        fmt = tables.FileFormat(format)
         deps = info.context.deps
         data = error_report(self.job, await deps.jobs.results(self.job), fmt)
         link = deps.jobs.links.sign(
@@ -355,8 +350,8 @@ class CustomerExportJob:
     def from_model(cls, job: Job) -> Self:
         return cls(
             id=strawberry.ID(job.id),
-            status=job.status,
-            format=files.FileFormat(job.format),
+            status=JobStatusEnum(job.status),
+            format=FileFormatEnum(job.format),
             includes_personal_data=job.include_personal,
             row_count=job.row_count,
             created_at=job.created_at,
@@ -375,7 +370,7 @@ class CustomerExportJob:
         size = await deps.exports.file_size(self.job, utcnow())
         if size is None:
             return None
-        fmt = files.FileFormat(self.job.format)
+        fmt = tables.FileFormat(self.job.format)
         link = deps.jobs.links.sign(info.context.principal, FileKind.EXPORT, self.job.id)
         if self.job.expires_at is not None and self.job.expires_at < link.expires_at:
             link = SignedUrl(link.url, self.job.expires_at)

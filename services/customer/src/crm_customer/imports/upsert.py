@@ -16,10 +16,10 @@ from crm_customer.customers.validators import (
 )
 from crm_customer.customers.values import CustomerKind, LifecycleStage
 from crm_customer.duplicates.detection import DuplicateDetector
-from crm_customer.imports.model import UPSERT_COLUMN, ImportMode, Job, UpsertKey
-from crm_customer.imports.reports import RowProblem
-from crm_customer.imports.rows import split_list
+from crm_customer.imports.model import UPSERT_COLUMN, Job, UpsertKey
 from crm_kit.events import utcnow
+from crm_kit.imports.cells import split_list
+from crm_kit.imports.model import ImportMode, RowProblem
 
 KEY_PREFIX = {"PHONE": "phone:", "EMAIL": "email:", "ID_CARD": "idcard:", "USCC": "uscc:"}
 EXACT_PREFIXES = tuple(KEY_PREFIX.values())  # the keys of the rules that refuse a create

@@ -1,4 +1,5 @@
-"""Reading uploaded tables (CSV, XLSX) and writing downloadable ones, safely.
+"""Reading uploaded tables (CSV, XLSX) and writing downloadable ones, safely; shared by every
+service's imports, exports, templates and error reports.
 
 The type is decided by the content, not the name: an XLSX is a ZIP holding
 ``xl/workbook.xml``; a CSV is text (UTF-8 with or without BOM, or GB18030 as saved by Chinese
@@ -28,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from crm_kit.errors import BadUserInput
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MAX_COLUMNS = 256  # the 30 fixed columns and one per custom field (at most 200 of them)
+MAX_COLUMNS = 256  # a file's columns: every service's fixed ones and its custom fields fit
 MAX_UNCOMPRESSED_RATIO = 50
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
 STABLE_TIME = datetime(2024, 1, 1, tzinfo=UTC)  # of files rendered anew for every download
@@ -44,7 +45,8 @@ class FileFormat(StrEnum):
     XLSX = "XLSX"
 
 
-def _bad(code: str, message: str) -> BadUserInput:
+def file_problem(code: str, message: str) -> BadUserInput:
+    """BAD_USER_INPUT naming the `file` (its codes: `messages.RAISED_FILE_CODES`)."""
     return BadUserInput.single("file", code, message)
 
 
@@ -52,27 +54,31 @@ def detect(data: bytes, filename: str = "") -> FileFormat:
     """The format of an upload, judged by its bytes; BAD_USER_INPUT when unusable."""
     name = filename.lower()
     if name and "." in name and not name.endswith(ALLOWED_EXTENSIONS):
-        raise _bad("UNSUPPORTED_FILE_TYPE", "Only .csv and .xlsx files can be imported")
+        raise file_problem("UNSUPPORTED_FILE_TYPE", "Only .csv and .xlsx files can be imported")
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise _bad("EMPTY_FILE", "The file is empty")
+        raise file_problem("EMPTY_FILE", "The file is empty")
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
                 unpacked = sum(i.file_size for i in archive.infolist())
         except zipfile.BadZipFile as exc:
-            raise _bad("UNSUPPORTED_FILE_TYPE", "The file is a damaged ZIP/XLSX") from exc
+            raise file_problem("UNSUPPORTED_FILE_TYPE", "The file is a damaged ZIP/XLSX") from exc
         if "xl/workbook.xml" not in names:
-            raise _bad("UNSUPPORTED_FILE_TYPE", "The ZIP file is not an XLSX workbook")
+            raise file_problem("UNSUPPORTED_FILE_TYPE", "The ZIP file is not an XLSX workbook")
         if unpacked > max(len(data), 1) * MAX_UNCOMPRESSED_RATIO + 1_000_000:
-            raise _bad("FILE_TOO_LARGE", "The workbook unpacks to too much data")
+            raise file_problem("FILE_TOO_LARGE", "The workbook unpacks to too much data")
         return FileFormat.XLSX
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _bad("UNSUPPORTED_FILE_TYPE", "Legacy .xls files are not supported; save as .xlsx")
+        raise file_problem(
+            "UNSUPPORTED_FILE_TYPE", "Legacy .xls files are not supported; save as .xlsx"
+        )
     if b"\x00" in data[:65536] or decode_text(data) is None:
-        raise _bad("UNSUPPORTED_FILE_TYPE", "The file is neither CSV text nor an XLSX workbook")
+        raise file_problem(
+            "UNSUPPORTED_FILE_TYPE", "The file is neither CSV text nor an XLSX workbook"
+        )
     if name.endswith(".xlsx"):
-        raise _bad("UNSUPPORTED_FILE_TYPE", "The file is named .xlsx but is not a workbook")
+        raise file_problem("UNSUPPORTED_FILE_TYPE", "The file is named .xlsx but is not a workbook")
     return FileFormat.CSV
 
 
@@ -112,7 +118,7 @@ def _xlsx_rows(data: bytes, add: Callable[[int, list[str]], None]) -> None:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken workbooks
-        raise _bad("UNSUPPORTED_FILE_TYPE", "The workbook cannot be read") from exc
+        raise file_problem("UNSUPPORTED_FILE_TYPE", "The workbook cannot be read") from exc
     try:
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -129,23 +135,34 @@ def _csv_rows(data: bytes, add: Callable[[int, list[str]], None]) -> None:
         add(number, cells)
 
 
+def read_upload(
+    data: bytes, filename: str, *, max_bytes: int, max_rows: int
+) -> tuple[FileFormat, list[tuple[int, list[str]]]]:
+    """An upload's format and table (`read_table`); BAD_USER_INPUT `file` FILE_TOO_LARGE
+    above `max_bytes`, and the problems `detect` and `read_table` find."""
+    if len(data) > max_bytes:
+        raise file_problem("FILE_TOO_LARGE", f"The file is larger than {max_bytes} bytes")
+    fmt = detect(data, filename)
+    return fmt, read_table(data, fmt, max_rows)
+
+
 def read_table(data: bytes, fmt: FileFormat, max_rows: int) -> list[tuple[int, list[str]]]:
     """(file row number, cells) for the header and every non-blank row after it."""
     rows: list[tuple[int, list[str]]] = []
 
     def add(number: int, cells: list[str]) -> None:
         if len(cells) > MAX_COLUMNS:
-            raise _bad("TOO_MANY_COLUMNS", f"At most {MAX_COLUMNS} columns")
+            raise file_problem("TOO_MANY_COLUMNS", f"At most {MAX_COLUMNS} columns")
         if any(c.strip() for c in cells):
             if len(rows) > max_rows:
-                raise _bad("TOO_MANY_ROWS", f"At most {max_rows} rows per file")
+                raise file_problem("TOO_MANY_ROWS", f"At most {max_rows} rows per file")
             rows.append((number, [unquote(c.strip()) for c in cells]))
 
     (_xlsx_rows if fmt is FileFormat.XLSX else _csv_rows)(data, add)
     if not rows:
-        raise _bad("EMPTY_FILE", "The file is empty")
+        raise file_problem("EMPTY_FILE", "The file is empty")
     if len(rows) == 1:
-        raise _bad("EMPTY_FILE", "The file has a header row but no data rows")
+        raise file_problem("EMPTY_FILE", "The file has a header row but no data rows")
     return rows
 
 
