@@ -11,19 +11,13 @@ import strawberry
 from crm_customer.assignment.model import MAX_CRITERIA, MAX_RULES, Assignment, Rule, Strategy
 from crm_customer.graphql.context import Info
 from crm_customer.staff.graphql import StaffMember, staff_member
+from crm_kit.assignment_rules import STRATEGY_DESCRIPTION, STRATEGY_VALUES
 from crm_kit.auth import Role
 from crm_kit.graphql import described_enum
 
+# The kit's enum and texts: the sales service exposes the same enum (see crm_kit.assignment_rules).
 AssignmentStrategyEnum = described_enum(
-    Strategy,
-    name="AssignmentStrategy",
-    description="How an assignee is picked among a team's active members (see the argument or "
-    "field taking it for whom and by which load).",
-    values={
-        "LEAST_LOADED": "The member with the least load now (an assignment rule: the fewest live "
-        "customers, ties in turn; assignTicket: the fewest open tickets, ties by id).",
-        "ROUND_ROBIN": "The members in turn, in id order (an assignment rule keeps its counter).",
-    },
+    Strategy, name="AssignmentStrategy", description=STRATEGY_DESCRIPTION, values=STRATEGY_VALUES
 )
 _ANY = "empty: any"
 _CRITERIA = f"at most {MAX_CRITERIA} (TOO_MANY), blanks and repeats dropped"

@@ -11,14 +11,29 @@ rather than all landing on the same person).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from crm_customer import i18n
 from crm_customer.customers.validators import INDUSTRY_SECTIONS
+from crm_kit import assignment_rules
+from crm_kit.assignment_rules import Strategy, pick
 from crm_kit.errors import BadUserInput, FieldError
+
+# The order, the strategies and the pick are the kit's (shared with the sales service's rules,
+# and named here for this service's callers); what a rule matches on is this service's own.
+__all__ = [
+    "MAX_CRITERIA",
+    "MAX_RULES",
+    "MESSAGES",
+    "Assignment",
+    "Rule",
+    "Strategy",
+    "first_match",
+    "pick",
+    "validated",
+]
 
 MAX_RULES = 200
 MAX_CRITERIA = 100
@@ -28,11 +43,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 i18n.register(MESSAGES)
-
-
-class Strategy(StrEnum):
-    ROUND_ROBIN = "ROUND_ROBIN"
-    LEAST_LOADED = "LEAST_LOADED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,29 +76,10 @@ class Assignment:
     strategy: str
 
 
-def ordered(rules: Sequence[Rule]) -> list[Rule]:
-    return sorted(rules, key=lambda r: (r.position, r.id))
-
-
 def first_match(
     rules: Sequence[Rule], province: str | None, city: str | None, industry: str | None
 ) -> Rule | None:
-    return next((r for r in ordered(rules) if r.matches(province, city, industry)), None)
-
-
-def pick(
-    strategy: Strategy, staff_ids: Sequence[str], counter: int, loads: Mapping[str, int]
-) -> str:
-    """The owner among `staff_ids` (non-empty): deterministic for a given counter and loads.
-
-    ROUND_ROBIN: the counter-th member (counter counts from 1). LEAST_LOADED: among the
-    members with the fewest customers, the counter-th one.
-    """
-    members = sorted(staff_ids)
-    if strategy is Strategy.LEAST_LOADED:
-        low = min(loads.get(s, 0) for s in members)
-        members = [s for s in members if loads.get(s, 0) == low]
-    return members[(counter - 1) % len(members)]
+    return assignment_rules.first_match(rules, lambda r: r.matches(province, city, industry))
 
 
 def _names(values: list[str], path: str, errors: list[FieldError]) -> list[str]:

@@ -24,14 +24,14 @@ from crm_customer.assignment.model import (
 from crm_customer.assignment.store import RuleRepository
 from crm_customer.customers.queries import CustomerQueries
 from crm_customer.staff.store import StaffRepository
+from crm_kit.assignment_rules import MAX_TEAM, PICKED_ROLE, pick_member
 from crm_kit.auth import Principal, Role
 from crm_kit.errors import BadUserInput, NotFound
 from crm_kit.events import utcnow
 from crm_kit.idempotency import IdempotencyGuards, key_for
 from crm_kit.uow import Transaction, UnitOfWork
 
-MAX_TEAM = 1000
-OWNER_ROLE = "SALES"  # rules hand customers to the team's active salespeople
+OWNER_ROLE = PICKED_ROLE  # rules hand customers to the team's active salespeople
 type Place = tuple[str | None, str | None, str | None]  # province, city, industry
 
 
@@ -59,17 +59,12 @@ class Assigner:
             return None
         team = await self.staff.list(rule.team, True, MAX_TEAM)
         members = [s.id for s in team if OWNER_ROLE in s.roles]
-        if not members:
+        take = self.rules.peek_turn if preview else self.rules.next_turn
+        owner = await pick_member(
+            rule.strategy, members, lambda: take(rule.id), self.lookups.owner_loads
+        )
+        if owner is None:
             return None
-        loads = (
-            await self.lookups.owner_loads(members)
-            if rule.strategy is Strategy.LEAST_LOADED
-            else {}
-        )
-        turn = (
-            await self.rules.peek_turn(rule.id) if preview else await self.rules.next_turn(rule.id)
-        )
-        owner = pick(rule.strategy, members, turn, loads)
         return Assignment(owner, rule.team, rule.id, rule.strategy)
 
     async def choose_many(self, places: Sequence[Place]) -> list[Assignment | None]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from crm_customer.assignment.model import Rule, Strategy
+from crm_kit.assignment_turns import TurnCounters
 from crm_kit.mongo import Document, IndexSpec, Session
 
 RULES = "assignment_rules"
@@ -25,7 +25,7 @@ def _rule(doc: Document) -> Rule:
 class RuleRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._rules = db[RULES]
-        self._counters = db[COUNTERS]
+        self._turns = TurnCounters(db[COUNTERS])  # the kit's atomic per-rule counters
 
     async def all(self, session: Session | None = None) -> list[Rule]:
         cursor = self._rules.find({}, session=session).sort([("position", ASCENDING)])
@@ -45,32 +45,13 @@ class RuleRepository:
         return result.deleted_count == 1
 
     async def next_turn(self, rule_id: str) -> int:
-        """Advance the rule's counter atomically and return its new value (1, 2, …).
-
-        One `find_one_and_update` with `$inc` on the counter's `_id`: concurrent creates on
-        any number of replicas each get a distinct value, so round-robin never hands two
-        concurrent customers the same turn.
-        """
-        return await self.next_turns(rule_id, 1)
+        """Advance the rule's counter atomically and return its new value (1, 2, …)."""
+        return await self._turns.next_turn(rule_id)
 
     async def next_turns(self, rule_id: str, count: int) -> int:
         """Take `count` consecutive turns at once (a batch of creates); returns the last of
         them, so the batch's turns are `last - count + 1 … last`."""
-        for attempt in range(3):
-            try:
-                doc = await self._counters.find_one_and_update(
-                    {"_id": rule_id},
-                    {"$inc": {"n": count}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-                if doc is not None:
-                    return int(doc["n"])
-            except DuplicateKeyError:  # two first upserts raced: the loser retries as an update
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return await self._turns.next_turns(rule_id, count)
 
     async def peek_turn(self, rule_id: str) -> int:
-        doc = await self._counters.find_one({"_id": rule_id})
-        return int(doc["n"]) + 1 if doc else 1
+        return await self._turns.peek_turn(rule_id)
