@@ -5,7 +5,9 @@ average at the default `per_customer`), stored exactly as the sales service stor
 pure model opens each deal in its stage through the stage gate (`open_opportunity`), the
 service's own `Written.of` makes the document (base-currency sort key, the booking of a
 closed deal) and the stage history entry is written beside it. Deals are in the base currency
-(CNY), so no exchange rate is needed; cards get increasing kanban ranks.
+(CNY), so no exchange rate is needed; cards get increasing kanban ranks. The board's summaries
+are rebuilt from the stored deals afterwards (`kanban.summaries.rebuild`), as the migration
+that introduced them does.
 
 Like `bench.data`, this bypasses the GraphQL write path on purpose (one transaction per deal
 through the gateway would take minutes); the `move stage` scenario measures the write path.
@@ -26,6 +28,7 @@ from crm_sales.customers.model import CustomerView
 from crm_sales.customers.store import CUSTOMERS, customer_to_doc
 from crm_sales.history.store import STAGE_HISTORY, stage_change_to_doc
 from crm_sales.kanban.model import RANK_GAP
+from crm_sales.kanban.summaries import rebuild
 from crm_sales.money.model import RateTable
 from crm_sales.opportunities import model
 from crm_sales.opportunities.publishing import Written
@@ -117,6 +120,7 @@ async def seed_sales(
         for i in range(0, len(deals), BATCH):
             await db[OPPORTUNITIES].insert_many(deals[i : i + BATCH], ordered=False)
             await db[STAGE_HISTORY].insert_many(history[i : i + BATCH], ordered=False)
+        await rebuild(db[OPPORTUNITIES])  # the board's summaries, which these inserts bypass
         out.opportunities = len(deals)
     finally:
         await client.close()

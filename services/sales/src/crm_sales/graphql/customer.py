@@ -68,7 +68,12 @@ def _open_pipelines(info: Info) -> DataLoader[str, Totals]:
         rates = await loaders.rate_table(info)
         today = day_of(deps.clock())
         found = await deps.board.totals_per_key(
-            where, "customerId", customer_ids, rates=rates, today=today
+            where,
+            "customerId",
+            customer_ids,
+            rates=rates,
+            today=today,
+            pipelines=lambda ids: loaders.pipelines_by_id(info, ids),
         )
         empty = Totals(0, zero(rates.base), zero(rates.base), 0)
         return [found.get(c, empty) for c in customer_ids]

@@ -24,6 +24,13 @@ def pipelines(info: Info) -> DataLoader[str, Pipeline | None]:
     return info.context.loader("sales.pipelines", load)
 
 
+async def pipelines_by_id(info: Info, pipeline_ids: list[str]) -> dict[str, Pipeline]:
+    """The current pipelines of these ids through the request's loader, which every reader
+    of a request goes through: one 360 view reads its pipelines once, whichever fields ask."""
+    found = await pipelines(info).load_many(pipeline_ids)
+    return {p.id: p for p in found if p is not None}
+
+
 def pipeline_versions(info: Info) -> DataLoader[tuple[str, int], Pipeline | None]:
     queries = info.context.deps.pipeline_queries
 

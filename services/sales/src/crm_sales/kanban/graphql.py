@@ -1,6 +1,6 @@
 """GraphQL of the kanban board: `pipelineBoard(pipelineId, filter)` — one column per stage
-with its count and sums in the base currency, and its cards in rank order (the first page of
-every column in one aggregate)."""
+with its count and sums in the base currency (from the board's summaries), and its cards in
+rank order (the first page of every column in one batch, a find per column)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from crm_sales.graphql.context import Info
 from crm_sales.kanban.model import Column
 from crm_sales.kanban.queries import RANK_ORDER
 from crm_sales.opportunities.inputs import OpportunityFilterInput, opportunity_filter
-from crm_sales.opportunities.lists import keyed_page, scoped
+from crm_sales.opportunities.lists import column_page, scoped
 from crm_sales.opportunities.queries import OpportunityFilter
 from crm_sales.opportunities.types import OpportunityConnection
 from crm_sales.pipelines.graphql import PipelineStageType, PipelineType
@@ -50,7 +50,9 @@ class BoardColumn:
         self, info: Info, first: PageFirst = 20, after: OrderedAfter = None
     ) -> OpportunityConnection:
         stage_id = str(self.stage.id)
-        return await keyed_page(info, "stageId", stage_id, self.where, RANK_ORDER, first, after)
+        return await column_page(
+            info, stage_id, self.where, RANK_ORDER, first, after, count=self.count
+        )
 
 
 @strawberry.type(description="A pipeline as a kanban board.")

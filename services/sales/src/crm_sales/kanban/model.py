@@ -193,21 +193,31 @@ def columns(
 
 # --- sums over groups of deals ----------------------------------------------------------------
 #
-# Lists of thousands of deals are summed by the database in groups (one stage, status, currency
-# and probability each); a group's amount is converted once and the column is rounded once, so
-# the figures are the cards' figures without reading the cards.
+# Lists of thousands of deals are summed in groups (one stage, status and currency each, from
+# the board's summaries or an aggregate); a group's amount is converted once and the column is
+# rounded once, so the figures are the cards' figures without reading the cards.
 
 
 @dataclass(frozen=True, slots=True)
 class DealGroup:
     """Deals of one stage counted together: how many, how many have no amount in the base
-    currency, the unrounded sum in the base currency of those that have, their probability."""
+    currency, the unrounded sum in the base currency of those that have, and Σ amount ×
+    probability over them (percent points, unrounded). The weighted part is a sum rather than
+    one probability because a summary's group mixes deals at the stage's default with
+    overridden ones."""
 
     stage_id: str
     count: int
     unpriced: int
     amount: Decimal
-    probability: int
+    weighted: Decimal
+
+    @classmethod
+    def at(
+        cls, stage_id: str, count: int, unpriced: int, amount: Decimal, probability: int
+    ) -> DealGroup:
+        """Deals that share one probability."""
+        return cls(stage_id, count, unpriced, amount, amount * probability)
 
 
 def in_base(minor: int, code: str, rates: RateTable, day: date) -> Decimal | None:
@@ -228,7 +238,7 @@ def group_totals(groups: Iterable[DealGroup], *, base: str = BASE_CURRENCY) -> T
         count += group.count
         unpriced += group.unpriced
         raw += group.amount
-        weighted += group.amount * group.probability
+        weighted += group.weighted
     return Totals(count, money(raw, base), money(weighted / 100, base), unpriced)
 
 

@@ -1,7 +1,8 @@
-"""GraphQL of opportunity lists: `opportunities`, and the batched per-customer and per-owner
-lists that `Customer.opportunities` and `StaffMember.openOpportunities` are (one aggregate
-for the pages and one for the counts of a whole `_entities` batch). Every list holds only
-what the caller's opportunity list scope reaches."""
+"""GraphQL of opportunity lists: `opportunities`, the batched per-customer and per-owner lists
+that `Customer.opportunities` and `StaffMember.openOpportunities` are (one aggregate for the
+pages and one for the counts of a whole `_entities` batch), and the kanban columns' cards
+(one find per column). Every list holds only what the caller's opportunity list scope
+reaches."""
 
 from __future__ import annotations
 
@@ -111,6 +112,40 @@ async def keyed_page(  # noqa: PLR0917 - the field's arguments
     where = scoped(info, where)
     page = await _pages(info, key_field).load((key, (where, order, size, position)))
     return connection(page, position, lambda: _counts(info, key_field).load((key, where)))
+
+
+def _columns(info: Info) -> DataLoader[tuple[str, ListArgs], Page[OpportunityRecord]]:
+    queries = info.context.deps.opportunity_queries
+
+    async def fetch(
+        arguments: ListArgs, stage_ids: list[str]
+    ) -> dict[str, Page[OpportunityRecord]]:
+        where, order, first, after = arguments
+        return await queries.column_pages(stage_ids, where, order=order, first=first, after=after)
+
+    return loaders.per_key_and_arguments(info, "sales.columns", fetch, empty_page)
+
+
+async def column_page(  # noqa: PLR0917 - the field's arguments
+    info: Info,
+    stage_id: str,
+    where: OpportunityFilter,
+    order: KeysetOrder,
+    first: int | None,
+    after: str | None,
+    count: int,
+) -> OpportunityConnection:
+    """One kanban column's page, batched with the board's other columns; `count` is the
+    column's count (the board's figure for the same filter: its `totalCount` costs no
+    query)."""
+    size, position = page_size(first), order.position(after)
+    where = scoped(info, where)
+    page = await _columns(info).load((stage_id, (where, order, size, position)))
+
+    async def total() -> int:
+        return count
+
+    return connection(page, position, total)
 
 
 @strawberry.type

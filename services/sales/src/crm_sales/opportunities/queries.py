@@ -1,10 +1,12 @@
 """Read side of opportunities: one by id, filtered keyset pages in a chosen order, counts,
-per-customer and per-owner pages for `_entities` batches (see `shared.paging`), and the
-figures sums are made of (grouped by stage, currency and probability override, so that a few
-groups stand for any number of deals)."""
+per-customer and per-owner pages for `_entities` batches (see `shared.paging`), the kanban
+columns' pages, and the figures sums are made of (grouped by stage, currency and probability
+override, so that a few groups stand for any number of deals; the board's own sums come from
+`kanban.summaries`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +171,27 @@ class OpportunityQueries:
             match=where.query() or None,
         )
         return {k: page_of(docs, more, order, record_of) for k, (docs, more) in found.items()}
+
+    async def column_pages(
+        self,
+        stage_ids: Sequence[str],
+        where: OpportunityFilter,
+        *,
+        order: KeysetOrder,
+        first: int,
+        after: Position | None,
+    ) -> dict[str, Page[OpportunityRecord]]:
+        """`page` for each kanban column (`stageId`): one find per column, run together. A
+        board has a handful of columns and each find seeks the `pipeline_stage_rank` index,
+        whereas the embedded MongoDB runs `pages`' `$unionWith` sub-pipelines without it
+        (six columns of 1,000 deals: 280 ms against 80 ms)."""
+
+        async def column(stage_id: str) -> tuple[str, Page[OpportunityRecord]]:
+            query = restrict(where.query(), {"stageId": stage_id})
+            docs, more = await find_page(self._collection, query, order, first, after)
+            return stage_id, page_of(docs, more, order, record_of)
+
+        return dict(await asyncio.gather(*map(column, dict.fromkeys(stage_ids))))
 
     async def counts(
         self, key_field: str, keys: Sequence[str], where: OpportunityFilter

@@ -1,5 +1,7 @@
 """MongoDB adapter of opportunities: documents, indexes, the kanban ranks of a column, the
-occupancy of stages, and the customer lifecycle (merge re-keying, erasure).
+occupancy of stages, and the customer lifecycle (merge re-keying, erasure). Every stored
+create and replace also moves the board's summaries (`kanban.summaries`); rank-only writes
+and the customer lifecycle touch no field they hold.
 
 Amounts are stored as decimal strings (never floats) plus `amountMinor`, the exact integer of
 minor units that aggregates sum. Sort keys are stored beside what they sort: `closeKey` (the
@@ -25,6 +27,7 @@ from crm_sales.customers.model import CustomerMove
 from crm_sales.customers.store import refile, unfile
 from crm_sales.duplicates.model import name_key
 from crm_sales.kanban.model import Card
+from crm_sales.kanban.summaries import SOURCE_FIELDS, BoardSummaries
 from crm_sales.line_items.model import LineItem
 from crm_sales.money.model import Conversion, Money
 from crm_sales.opportunities.values import (
@@ -248,6 +251,8 @@ def opportunity_from_doc(d: Document) -> tuple[Opportunity, Conversion | None]:
 class OpportunityRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[OPPORTUNITIES]
+        # the board's running sums move with every stored write, in its transaction
+        self._summaries = BoardSummaries(db)
 
     async def get(self, opportunity_id: str, session: Session | None = None) -> Opportunity | None:
         found = await self.find(opportunity_id, session)
@@ -262,17 +267,24 @@ class OpportunityRepository:
 
     async def add(self, doc: Document, session: Session) -> None:
         await self._collection.insert_one(doc, session=session)
+        await self._summaries.apply(None, doc, session)
 
     async def save(self, doc: Document, previous_version: int, session: Session) -> None:
-        """Replace the stored opportunity if it is still at `previous_version` (else CONFLICT)."""
-        result = await self._collection.replace_one(
-            {"_id": doc["_id"], "version": previous_version}, doc, session=session
+        """Replace the stored opportunity if it is still at `previous_version` (else CONFLICT).
+        The replaced document comes back with the same command: the summaries' change is
+        what it held against what `doc` holds."""
+        before = await self._collection.find_one_and_replace(
+            {"_id": doc["_id"], "version": previous_version},
+            doc,
+            projection=SOURCE_FIELDS,
+            session=session,
         )
-        if result.matched_count != 1:
+        if before is None:
             raise Conflict(
                 f"Opportunity {doc['_id']} was changed meanwhile; reload and retry",
                 conflicting_id=str(doc["_id"]),
             )
+        await self._summaries.apply(before, doc, session)
 
     async def column(self, pipeline_id: str, stage_id: str, session: Session) -> list[Card]:
         """The cards of one kanban column (every opportunity in the stage), rank and id."""
