@@ -8,6 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crm_kit.assignment_rules import Strategy
+from crm_sales.assignment.rules_model import (
+    AssignedBy,
+    Choice,
+    OpportunityRule,
+    OwnerReason,
+    payload_of,
+)
 from crm_sales.events import (
     opportunity_assigned,
     opportunity_created,
@@ -24,6 +32,7 @@ from crm_sales.merge.model import MergeField
 from crm_sales.money.model import Conversion, money
 from crm_sales.opportunities.values import Closing, Opportunity, Status
 from crm_sales.pipelines.model import ForecastCategory, Pipeline, Stage, StageKind
+from crm_sales.shared.clock import iso
 from crm_sales.stalls.model import Stay, Watched, stall_of
 
 T = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -58,6 +67,12 @@ STALL = stall_of(
     Watched(Pipeline("p1", "标准销售流程", "Standard", (PROPOSAL,), 2), PROPOSAL),
     T + timedelta(days=10, minutes=3),
 )
+RULE_CHOICE = Choice(
+    "erin",
+    "east",
+    OwnerReason.RULE,
+    OpportunityRule("r1", "华东大单", "east", Strategy.ROUND_ROBIN),
+)
 SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
     ("opportunity.created.v1", "crm/sales", opportunity_created.payload(IN_BASE, "bob")),
     (
@@ -89,6 +104,28 @@ SALES_PRODUCED: list[tuple[str, str, dict[str, Any]]] = [
             "bob",
             "east",
             "carol",
+        ),
+    ),
+    (
+        "opportunity.assigned.v1",
+        "crm/sales",
+        opportunity_assigned.payload(
+            snapshots.opportunity(replace(DEAL, owner_id="erin"), 100, BOOKED),
+            "bob",
+            "east",
+            "carol",
+            batch={"kind": opportunity_assigned.BULK_ASSIGN, "id": "b1", "startedAt": iso(T)},
+        ),
+    ),
+    (
+        "opportunity.assigned.v1",
+        "crm/sales",
+        opportunity_assigned.payload(
+            snapshots.opportunity(replace(DEAL, owner_id="erin", version=2), 100, BOOKED),
+            "bob",
+            "east",
+            "bob",
+            assigned_by=payload_of(AssignedBy.of("o1", RULE_CHOICE, actor="bob", at=T)),
         ),
     ),
     (

@@ -1,7 +1,8 @@
 """The opportunity rules against a real RabbitMQ and the embedded MongoDB, fed with events as
 the sales service builds them: each notice delivered once under redelivery, to the right
 people (the owner; the team's MANAGERs from the staff directory) and never to the actor, with
-its link to the opportunity; a type muted in the preferences is not sent."""
+its link to the opportunity; an owner chosen at creation told once; one notice per bulk
+assignment and new owner, counting its deals; a type muted in the preferences is not sent."""
 
 from __future__ import annotations
 
@@ -58,10 +59,17 @@ def created(o: Opportunity, actor: str) -> CloudEvent:
     return sales_event(opportunity_created.TYPE, o, opportunity_created.payload(snapshot, actor))
 
 
-def assigned(o: Opportunity, previous: str, actor: str) -> CloudEvent:
+def assigned(
+    o: Opportunity, previous: str, actor: str, batch: dict[str, str] | None = None
+) -> CloudEvent:
     snapshot = snapshots.opportunity(o, 10, None)
-    data = opportunity_assigned.payload(snapshot, previous, o.team, actor)
+    data = opportunity_assigned.payload(snapshot, previous, o.team, actor, batch=batch)
     return sales_event(opportunity_assigned.TYPE, o, data)
+
+
+def bulk(batch_id: str) -> dict[str, str]:
+    """`batch` as bulkAssignOpportunities names its call in each of its events."""
+    return {"kind": opportunity_assigned.BULK_ASSIGN, "id": batch_id, "startedAt": NOW.isoformat()}
 
 
 def stalled(o: Opportunity) -> CloudEvent:
@@ -126,6 +134,63 @@ async def test_a_reassignment_tells_the_new_owner_once_never_a_self_assigner(
     assert notice["link"] == f"/opportunities/{o.id}"
     assert await inbox(stack, manager) == []
     assert await inbox(stack, previous) == []
+
+
+async def test_an_owner_chosen_at_creation_is_told_once_by_the_assignment(stack: Stack) -> None:
+    creator, owner = uid("mgr"), uid("sales")
+    opened = deal(creator)  # opened as its creator's, then handed to the rule's pick
+    handed = replace(opened, owner_id=owner, version=2)
+    await redelivered(stack, created(opened, creator), assigned(handed, creator, creator))
+    [notice] = await inbox(stack, owner)
+    assert (notice["type"], notice["link"]) == (
+        "OPPORTUNITY_ASSIGNED",
+        f"/opportunities/{handed.id}",
+    )
+    assert await inbox(stack, creator) == []
+
+
+async def test_a_bulk_assignment_tells_each_new_owner_once_per_call(stack: Stack) -> None:
+    owner, manager, call, later = uid("sales"), uid("mgr"), uid("bulk"), uid("bulk")
+    await stack.set_preferences(owner, language="en")
+    events = [assigned(deal(owner), "li.lei", manager, bulk(call)) for _ in range(3)]
+    events.append(assigned(deal(manager), "li.lei", manager, bulk(call)))  # to themselves
+    await redelivered_in_bulk(stack, *events, assigned(deal(owner), "li.lei", manager, bulk(later)))
+    notices = {n["batch"]["id"]: n for n in await batched_inbox(stack, owner)}
+    assert set(notices) == {call, later}
+    folded = notices[call]
+    assert (folded["type"], folded["customerId"]) == ("OPPORTUNITIES_ASSIGNED", None)
+    assert folded["batch"] == {"kind": "BULK_ASSIGN", "id": call, "count": 3}
+    assert folded["title"] == "3 opportunities assigned to you by bulk assignment"
+    assert folded["link"] == (
+        f"/opportunities?ownerId={owner}&orderBy.field=UPDATED_AT&orderBy.direction=DESC"
+    )
+    assert notices[later]["title"] == "1 opportunity assigned to you by bulk assignment"
+    assert await batched_inbox(stack, manager) == []
+
+
+async def redelivered_in_bulk(stack: Stack, *events: CloudEvent) -> None:
+    """`redelivered` for events of a batch: they are applied by the bulk lane's consumer."""
+    lane = stack.app.state.runtime.lanes[0]
+    before = lane.duplicates_total
+    for event in events:
+        await stack.publish(event)
+        await stack.publish(event)
+
+    async def all_seen() -> bool:
+        return bool(lane.duplicates_total >= before + len(events))
+
+    await eventually(all_seen, timeout=60)
+
+
+BATCHED_INBOX = """
+query { myNotifications(first: 20) {
+  edges { node { type customerId title link batch { kind id count } } } } }
+"""
+
+
+async def batched_inbox(stack: Stack, user: str) -> list[dict[str, Any]]:
+    data = await stack.ok(BATCHED_INBOX, sub=user, roles=("SALES",))
+    return [e["node"] for e in data["myNotifications"]["edges"]]
 
 
 async def test_a_stall_tells_the_owner_once_in_app_and_by_email(stack: Stack) -> None:

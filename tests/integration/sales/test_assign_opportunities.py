@@ -102,6 +102,9 @@ async def test_access_by_role_own_team_and_other(service: Sales, pipeline: str) 
     assert code(await assign(service, MANAGER, id=other["id"], owner="wang.fang")) == "FORBIDDEN"
     moved_out = await assign(service, MANAGER, id=own["id"], owner="x", team="west")
     assert code(moved_out) == "FORBIDDEN"
+    # ... not even by taking the deal themselves into another team
+    taken_out = await assign(service, MANAGER, id=own["id"], owner="wang.fang", team="west")
+    assert code(taken_out) == "FORBIDDEN"
     assert code(await assign(service, WEST_MANAGER, id=own["id"], owner="zhou.jie")) == "FORBIDDEN"
     # ADMIN: anything
     body = await assign(service, ADMIN, id=other["id"], owner="li.lei", team="east")

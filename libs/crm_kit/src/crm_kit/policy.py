@@ -103,7 +103,7 @@ POLICY: Mapping[Role, RolePolicy] = {
             **_grant(Scope.TEAM, _R.NOTIFICATION, *_READS),
             **_grant(Scope.TEAM, _R.STAFF, *_READS),
             **_grant(Scope.TEAM, _R.STATISTICS, *_READS),
-            **_grant(Scope.TEAM, _R.OPPORTUNITY, *_WORK, _A.ASSIGN, _A.BULK, _A.EXPORT),
+            **_grant(Scope.TEAM, _R.OPPORTUNITY, *_WORK, _A.ASSIGN, _A.BULK, _A.EXPORT, _A.MERGE),
         },
         {"idCardNumber": _MASKED},
     ),

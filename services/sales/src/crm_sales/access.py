@@ -13,8 +13,11 @@
 - Assigning an opportunity (`ASSIGN`) needs the scope on the deal as it is and on where it
   goes (its new owner and team): MANAGER within their team, ADMIN all, SALES none (they may
   not hand deals around, their own included). A bulk assignment needs some `BULK` scope and
-  selects by filter within it. Merging needs `MERGE` on both deals (ADMIN; the policy grants
-  it no other role for opportunities).
+  selects by filter within it. A new deal whose writer named no owner may go to the
+  customer's owner only where the creator could assign it (`may_hand_to`).
+- Merging needs the policy's `MERGE` scope on both deals: ADMIN all; MANAGER their team's, so
+  a manager cleans up their own team's duplicates (no further than their reassigning goes: a
+  merge closes a deal for good and hands its contents to another); SALES none.
 - Pipelines, close reasons, exchange rates, products and price books are read by whoever may
   read some opportunity and written by ADMIN (`shared.writes.require_admin`).
 """
@@ -77,6 +80,16 @@ def require_some(principal: Principal, action: Action) -> None:
         raise forbidden(action)
 
 
+def may_hand_to(principal: Principal, owner_id: str, team: str | None) -> bool:
+    """Whether the caller's assign scope reaches a deal owned by `owner_id` in `team`. A team
+    scope reaches only deals that stay in the caller's team: a manager handing a deal to
+    themselves must not carry it out of the team they answer for."""
+    granted = scope(principal, Action.ASSIGN)
+    if granted is Scope.TEAM:
+        return bool(team) and team == principal.team
+    return policy.in_scope(principal, granted, owner_id.strip(), team)
+
+
 def require_assigner(
     principal: Principal, opportunity: Opportunity, owner_id: str, team: str | None
 ) -> None:
@@ -84,8 +97,19 @@ def require_assigner(
     or the one it keeps when None)."""
     require(principal, Action.ASSIGN, opportunity)
     kept = team if team is not None else opportunity.team
-    if not policy.in_scope(principal, scope(principal, Action.ASSIGN), owner_id.strip(), kept):
+    if not may_hand_to(principal, owner_id, kept):
         raise forbidden(Action.ASSIGN, opportunity.id)
+
+
+def require_merger(principal: Principal, opportunity: Opportunity | None = None) -> None:
+    """FORBIDDEN unless the caller may merge some deal (None) or this one."""
+    granted = scope(principal, Action.MERGE)
+    if granted is Scope.NONE:
+        raise forbidden(Action.MERGE)
+    if opportunity is not None and not policy.in_scope(
+        principal, granted, opportunity.owner_id, opportunity.team
+    ):
+        raise forbidden(Action.MERGE, opportunity.id)
 
 
 def require_creator(principal: Principal) -> None:

@@ -31,6 +31,8 @@ class NotificationType(StrEnum):
     CUSTOMER_TICKET_UPDATE = "CUSTOMER_TICKET_UPDATE"  # to the customer's email
     # sales (opportunity.*.v1 events)
     OPPORTUNITY_ASSIGNED = "OPPORTUNITY_ASSIGNED"
+    # the assignments of one bulkAssignOpportunities call to one person, as one notice
+    OPPORTUNITIES_ASSIGNED = "OPPORTUNITIES_ASSIGNED"
     OPPORTUNITY_STALLED = "OPPORTUNITY_STALLED"
     OPPORTUNITY_WON = "OPPORTUNITY_WON"
     OPPORTUNITY_LOST = "OPPORTUNITY_LOST"
@@ -41,6 +43,7 @@ class BatchKind(StrEnum):
 
     IMPORT = "IMPORT"
     BULK_UPDATE = "BULK_UPDATE"
+    BULK_ASSIGN = "BULK_ASSIGN"  # a bulkAssignOpportunities call (sales)
 
 
 class Language(StrEnum):
@@ -69,7 +72,7 @@ def notification_id(event_id: str, recipient_id: str, channel: Channel) -> str:
 class NotificationBatch:
     """The import or bulk update a collapsed notice stands for, and how many of its changes."""
 
-    kind: str  # IMPORT | BULK_UPDATE (the producer's `batch.kind`)
+    kind: str  # IMPORT | BULK_UPDATE | BULK_ASSIGN (the producer's `batch.kind`)
     id: str
     count: int
 

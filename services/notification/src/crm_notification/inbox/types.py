@@ -50,7 +50,11 @@ described_enum(
         _T.CUSTOMER_TICKET_UPDATE: "An e-mail to the customer about their ticket (rules with "
         "`emailCustomer`); never a notice to staff.",
         _T.OPPORTUNITY_ASSIGNED: "An opportunity was opened with the reader as its owner by "
-        "someone else (`opportunity.created.v1`); `link` opens the opportunity.",
+        "someone else (`opportunity.created.v1`), or assigned to them by someone else "
+        "(`opportunity.assigned.v1`); `link` opens the opportunity.",
+        _T.OPPORTUNITIES_ASSIGNED: "Opportunities were assigned to the reader by one "
+        "bulkAssignOpportunities call: one in-app notice per call and reader, its "
+        "`batch.count` rising with each; `link` lists the reader's opportunities.",
         _T.OPPORTUNITY_STALLED: "An open opportunity the reader owns has stayed in its stage "
         "past the stage's stall threshold (`opportunity.stalled.v1`, once per stay in a "
         "stage); `link` opens the opportunity.",
@@ -98,18 +102,21 @@ described_enum(
     {
         BatchKind.IMPORT: "A customer import (the batch id is the import job's id).",
         BatchKind.BULK_UPDATE: "A bulkUpdateCustomers call.",
+        BatchKind.BULK_ASSIGN: "A bulkAssignOpportunities call.",
     },
     name="NotificationBatchKind",
 )
 
 
 @strawberry.type(
-    description="The import or bulk update a collapsed notice stands for (one notice for "
-    "all of its changes that concern the reader)."
+    description="The import, bulk update or bulk assignment a collapsed notice stands for "
+    "(one notice for all of its changes that concern the reader)."
 )
 class NotificationBatch:
     kind: BatchKind = strawberry.field(description="Which kind of bulk action.")
-    id: strawberry.ID = strawberry.field(description="The import job's id, or the bulk update's.")
+    id: strawberry.ID = strawberry.field(
+        description="The import job's id, or the bulk update's or bulk assignment's."
+    )
     count: int = strawberry.field(description="How many of its changes the notice counts.")
 
 

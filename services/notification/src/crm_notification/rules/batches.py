@@ -1,7 +1,9 @@
-"""Collapsed notices (pure). The changes of one import or bulk update that would each tell
-the same person the same thing — "a customer was assigned to you" — fold into one in-app
-notice per batch and recipient: created by the batch's first change, its count and texts
-rewritten by each later one. Producers name the batch in the event (`data.batch`).
+"""Collapsed notices (pure). The changes of one import, bulk update or bulk assignment that
+would each tell the same person the same thing — "a customer (an opportunity) was assigned to
+you" — fold into one in-app notice per batch and recipient: created by the batch's first
+change, its count and texts rewritten by each later one. Producers name the batch in the
+event (`data.batch`: the customer service's imports and bulk updates, the sales service's
+bulkAssignOpportunities).
 
 Each change is counted once because the consumer applies each event once (its inbox record
 and the fold are written in one transaction); the notice's id derives from the batch and
@@ -29,10 +31,12 @@ from crm_notification.rules.templates import Template, fill
 # The notice type each foldable type becomes when its event is one of a batch.
 FOLDED: Mapping[NotificationType, NotificationType] = {
     NotificationType.CUSTOMER_ASSIGNED: NotificationType.CUSTOMERS_ASSIGNED,
+    NotificationType.OPPORTUNITY_ASSIGNED: NotificationType.OPPORTUNITIES_ASSIGNED,
 }
 
 IMPORT = "IMPORT"
 BULK_UPDATE = "BULK_UPDATE"
+BULK_ASSIGN = "BULK_ASSIGN"
 
 # How the batch is named in a notice: the template variable `via`.
 VIA: Mapping[tuple[str, Language], str] = {
@@ -40,6 +44,32 @@ VIA: Mapping[tuple[str, Language], str] = {
     (IMPORT, Language.EN): "import",
     (BULK_UPDATE, Language.ZH_CN): "批量修改",
     (BULK_UPDATE, Language.EN): "bulk update",
+    (BULK_ASSIGN, Language.ZH_CN): "批量分配",
+    (BULK_ASSIGN, Language.EN): "bulk assignment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Noun:
+    """What a collapsed notice counts, as its templates name it: the variable, its English
+    singular and plural, and the Chinese word with its measure word."""
+
+    variable: str
+    one: str
+    many: str
+    zh: str
+
+    def values(self, count: int, language: Language) -> dict[str, str]:
+        if language is not Language.EN:
+            return {self.variable: self.zh}
+        return {self.variable: self.one if count == 1 else self.many}
+
+
+NOUNS: Mapping[NotificationType, Noun] = {
+    NotificationType.CUSTOMERS_ASSIGNED: Noun("customers", "customer", "customers", "位客户"),
+    NotificationType.OPPORTUNITIES_ASSIGNED: Noun(
+        "opportunities", "opportunity", "opportunities", "个商机"
+    ),
 }
 
 
@@ -77,6 +107,20 @@ def customer_list_link(batch: BatchCause, owner_id: str) -> str:
     return f"/customers?{urlencode(query)}"
 
 
+def opportunity_list_link(owner_id: str) -> str:
+    """The owner's opportunity list, the latest changed first: a bulk assignment's deals were
+    changed last (the link's parameters are the `opportunities` arguments as dotted paths)."""
+    query = {"ownerId": owner_id, "orderBy.field": "UPDATED_AT", "orderBy.direction": "DESC"}
+    return f"/opportunities?{urlencode(query)}"
+
+
+def list_link(type: NotificationType, batch: BatchCause, owner_id: str) -> str:
+    """Where a collapsed notice of `type` leads: the list of what it counts."""
+    if type is NotificationType.OPPORTUNITIES_ASSIGNED:
+        return opportunity_list_link(owner_id)
+    return customer_list_link(batch, owner_id)
+
+
 def fold_id(batch: BatchCause, recipient_id: str) -> str:
     return notification_id(f"batch:{batch.kind}:{batch.id}", recipient_id, Channel.IN_APP)
 
@@ -101,14 +145,9 @@ class Fold:
 
     def texts(self, count: int) -> tuple[str, str]:
         """Title and body for `count` changes (TemplateError when the template cannot be)."""
-        values = {**self.variables, "count": count, "customers": _noun(count, self.language)}
+        noun = NOUNS[self.type].values(count, self.language) if self.type in NOUNS else {}
+        values = {**self.variables, "count": count, **noun}
         return fill(self.template.title, values), fill(self.template.body, values)
-
-
-def _noun(count: int, language: Language) -> str:
-    if language is Language.EN:
-        return "customer" if count == 1 else "customers"
-    return "位客户"
 
 
 def folded(fold: Fold, previous: Notification | None) -> Notification:

@@ -30,7 +30,7 @@ from crm_notification.preferences.model import (
     next_digest_at,
     quiet_until,
 )
-from crm_notification.rules.batches import FOLDED, BatchCause, Fold, customer_list_link
+from crm_notification.rules.batches import FOLDED, BatchCause, Fold, list_link
 from crm_notification.rules.labels import labelled
 from crm_notification.rules.links import link_for
 from crm_notification.rules.model import (
@@ -252,7 +252,7 @@ class _Planner:
                 template=template,
                 variables={"via": batch.via(language), "batchId": batch.id, "actorId": actor},
                 batch=batch,
-                link=customer_list_link(batch, prefs.user_id),
+                link=list_link(type, batch, prefs.user_id),
                 event_id=self.event.id,
                 at=self.now,
             )

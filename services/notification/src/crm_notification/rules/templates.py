@@ -148,6 +148,17 @@ TEMPLATES: Mapping[tuple[NotificationType, Language], Template] = {
         body="{actorId} made you the owner of the opportunity “{opportunityName}”. "
         "Please follow up.",
     ),
+    # One notice for all the deals one bulk assignment gave the reader (rules/batches.py).
+    (NotificationType.OPPORTUNITIES_ASSIGNED, Language.ZH_CN): Template(
+        title="{count} 个商机已通过{via}分配给您",
+        body="{actorId} 通过{via}（{batchId}）将 {count} 个商机交由您负责，"
+        "请在商机列表中查看并跟进。",
+    ),
+    (NotificationType.OPPORTUNITIES_ASSIGNED, Language.EN): Template(
+        title="{count} {opportunities} assigned to you by {via}",
+        body="{actorId} made you the owner of {count} {opportunities} by {via} ({batchId}). "
+        "Open the list to follow up.",
+    ),
     (NotificationType.OPPORTUNITY_STALLED, Language.ZH_CN): Template(
         title="商机停滞：{opportunityName}",
         body="您负责的商机「{opportunityName}」自 {since} 起停留在「{stageNameZh}」阶段，"

@@ -2,20 +2,27 @@
 record, its field history (`ownerId`, `team`), `opportunity.assigned.v1` and the audit entry,
 or nothing — and many at once: each item in its own unit of work with its own result, at most
 `bulk_max_items` per call (the customer service's bulk conventions), so one refusal neither
-stops nor rolls back the others."""
+stops nor rolls back the others. Each change records how the deal got its owner (ASSIGNED);
+the events of one bulk call name it as their `batch`, so its new owner gets one notice."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from crm_kit.auth import Principal
 from crm_kit.errors import BadUserInput, CrmError, FieldError
+from crm_kit.events import new_id
 from crm_kit.listing import OrderDirection
 from crm_kit.mongo import Session
 from crm_kit.policy import Action
 from crm_kit.uow import Transaction
 from crm_sales import access
 from crm_sales.assignment.model import reassign
+from crm_sales.assignment.rules_model import AssignedBy, OwnerReason
+from crm_sales.assignment.rules_store import AssignedByRepository
+from crm_sales.events.opportunity_assigned import BULK_ASSIGN
 from crm_sales.history.store import HistoryRepository
 from crm_sales.i18n import CATALOG
 from crm_sales.money.queries import RateQueries
@@ -32,7 +39,7 @@ from crm_sales.opportunities.queries import (
 from crm_sales.opportunities.store import OpportunityRepository
 from crm_sales.opportunities.values import ID_MAX_CHARS, TEAM_MAX_CHARS, Opportunity
 from crm_sales.pipelines.store import PipelineRepository
-from crm_sales.shared.clock import day_of
+from crm_sales.shared.clock import day_of, iso
 from crm_sales.shared.versioning import load_for_change
 from crm_sales.shared.writes import Writes
 from crm_sales.validation import SalesInputError, raise_if_any, text
@@ -92,8 +99,11 @@ class AssignmentService:
         rates: RateQueries,
         queries: OpportunityQueries,
         max_items: int = 500,
+        *,
+        assigned_by: AssignedByRepository,
     ) -> None:
         self._writes = writes
+        self._assigned_by = assigned_by  # how each deal got its owner: ASSIGNED, here
         self._opportunities = opportunities
         self._history = history
         self._pipelines = pipelines
@@ -108,9 +118,12 @@ class AssignmentService:
         owner_id: str,
         team: str | None = None,
         expected_version: int | None = None,
+        *,
+        batch: Mapping[str, Any] | None = None,
     ) -> OpportunityRecord:
         """The deal with a new owner (and team; None keeps it). The same owner and team again
-        changes nothing and publishes nothing. A merged deal: CONFLICT naming its survivor."""
+        changes nothing and publishes nothing. A merged deal: CONFLICT naming its survivor.
+        `batch`: the bulk call it is one of, named in its event."""
         access.require_some(principal, Action.ASSIGN)
         checked_owner(owner_id, team)
         rates = await self._rates.table()
@@ -135,7 +148,9 @@ class AssignmentService:
             await self._opportunities.save(written.doc, current.version, session)
             version = done.opportunity.version
             await self._history.add(None, done.field_changes, session, version=version)
-            publish.emit_assigned(tx, written, current, principal.sub)
+            assigned = AssignedBy(current.id, OwnerReason.ASSIGNED, principal.sub, now)
+            await self._assigned_by.put(assigned, session)
+            publish.emit_assigned(tx, written, current, principal.sub, batch=batch)
             publish.record_audit(tx, "opportunity.assign", written, None, done.field_changes)
             return written.record
 
@@ -159,7 +174,9 @@ class AssignmentService:
         condition = access.condition(principal, Action.BULK)
         checked_owner(owner_id, team)
         targets, truncated = await self._targets(ids, where, condition)
-        items = [await self._one(principal, target, owner_id, team) for target in targets]
+        # One batch per call: its events name it, so the new owner hears of the call once.
+        batch = {"kind": BULK_ASSIGN, "id": new_id(), "startedAt": iso(self._writes.now())}
+        items = [await self._one(principal, target, owner_id, team, batch) for target in targets]
         return BulkResult(items, truncated)
 
     async def _targets(
@@ -180,10 +197,15 @@ class AssignmentService:
         return [record.opportunity.id for record in page.items], page.has_next
 
     async def _one(
-        self, principal: Principal, opportunity_id: str, owner_id: str, team: str | None
+        self,
+        principal: Principal,
+        opportunity_id: str,
+        owner_id: str,
+        team: str | None,
+        batch: Mapping[str, Any],
     ) -> ItemResult:
         try:
-            done = await self.assign(principal, opportunity_id, owner_id, team)
+            done = await self.assign(principal, opportunity_id, owner_id, team, batch=batch)
         except CrmError as refused:
             return failure(opportunity_id, refused)
         return ItemResult(opportunity_id, True, version=done.opportunity.version)

@@ -183,11 +183,15 @@ class CreateOpportunityInput(OpportunityFieldsInput):
     )
     owner_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Its owner; the caller when omitted (SALES may only own their own deals).",
+        description="Its owner (SALES may only name themselves). With neither `ownerId` nor "
+        "`team`, the owner is chosen (`Opportunity.assignedBy` says how): a member of the first "
+        "matching opportunity assignment rule's team, else the customer's owner (active in "
+        "sales, and within the caller's assign scope), else the caller.",
     )
     team: str | None = strawberry.field(
         default=None,
-        description="Its team; omitted: the caller's for their own deal, else the customer's.",
+        description="Its team; omitted: the caller's for their own deal, else the customer's "
+        "(a chosen owner brings the rule's or the customer's team).",
     )
     reason: str | None = strawberry.field(
         default=None, description="A closing reason code, when created in a won or lost stage."

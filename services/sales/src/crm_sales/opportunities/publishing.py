@@ -4,7 +4,7 @@ write's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -97,9 +97,26 @@ def emit_updated(tx: Transaction, written: Written, changed: list[str], actor: s
     tx.emit(opportunity_updated.TYPE, o.customer_id, payload)
 
 
-def emit_assigned(tx: Transaction, written: Written, before: Opportunity, actor: str) -> None:
+def emit_assigned(
+    tx: Transaction,
+    written: Written,
+    before: Opportunity,
+    actor: str,
+    *,
+    batch: Mapping[str, Any] | None = None,
+    assigned_by: Mapping[str, Any] | None = None,
+) -> None:
+    """`opportunity.assigned.v1`; `batch` names the bulk call it was one of, `assigned_by` the
+    reason (and rule) of an owner chosen at creation (see the event module)."""
     o = written.opportunity
-    payload = opportunity_assigned.payload(written.snapshot(), before.owner_id, before.team, actor)
+    payload = opportunity_assigned.payload(
+        written.snapshot(),
+        before.owner_id,
+        before.team,
+        actor,
+        batch=batch,
+        assigned_by=assigned_by,
+    )
     tx.emit(opportunity_assigned.TYPE, o.customer_id, payload)
 
 
