@@ -1,6 +1,7 @@
 """Possible duplicates and merges against the embedded MongoDB: matching and non-matching
 names, merges refused for closed deals or other customers, the merge's result and history on
-both deals, stale versions, and a merged id still answering with `mergedInto`."""
+both deals, stale versions, a merged id still answering with `mergedInto`, and who may merge
+(ADMIN any deals, a MANAGER their team's, SALES none)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 import pytest
 
 from tests.integration.sales.harness import ADMIN, Sales
-from tests.integration.sales.opportunity_support import MANAGER, MOVE, open_deal
+from tests.integration.sales.opportunity_support import (
+    MANAGER,
+    MOVE,
+    SALES_REP,
+    WEST_MANAGER,
+    open_deal,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,8 +97,33 @@ async def test_merge_refuses_closed_deals_other_customers_and_stale_versions(
     stale = await merge(service, survivorId=a["id"], mergedId=d["id"], expectedMergedVersion=7)
     assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert stale["errors"][0]["extensions"]["currentVersion"] == d["version"]
-    forbidden = await merge(service, MANAGER, survivorId=a["id"], mergedId=d["id"])
+    forbidden = await merge(service, WEST_MANAGER, survivorId=a["id"], mergedId=d["id"])
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_manager_merges_duplicates_of_their_team_only(
+    service: Sales, pipeline: str
+) -> None:
+    customer = await service.new_customer("li.lei", "east")
+    own = await open_deal(service, pipeline, customer, MANAGER, ownerId="wang.fang", team="east")
+    team = await open_deal(service, pipeline, customer, ownerId="li.lei", team="east")
+    other = await open_deal(service, pipeline, customer, ownerId="ma.li", team="west")
+    # another team's deal, as survivor or as merged: refused, nothing changes
+    for pair in ((own["id"], other["id"]), (other["id"], team["id"])):
+        refused = await merge(service, MANAGER, survivorId=pair[0], mergedId=pair[1])
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # SALES never merges, not even within their own deals
+    rep = await merge(service, SALES_REP, survivorId=team["id"], mergedId=own["id"])
+    assert rep["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # their own deal and a deal of their team: merged
+    body = await merge(service, MANAGER, survivorId=own["id"], mergedId=team["id"])
+    assert "errors" not in body, body
+    merged = body["data"]["mergeOpportunities"]["merged"]
+    assert (merged["status"], merged["mergedIntoId"]) == ("MERGED", own["id"])
+    # the west manager merges within the west team
+    west = await open_deal(service, pipeline, customer, ownerId="ma.li", team="west")
+    done = await merge(service, WEST_MANAGER, survivorId=west["id"], mergedId=other["id"])
+    assert "errors" not in done, done
 
 
 async def test_a_merge_unites_contacts_closes_the_merged_deal_and_records_both(

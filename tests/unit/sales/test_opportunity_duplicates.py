@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_sales.duplicates.model import Named, groups, name_key
+from crm_sales.history.model import TrackedField
 from crm_sales.merge import model as merging
 from crm_sales.merge.model import MergeField
 from crm_sales.opportunities.values import BuyingRole, Contact, Status
 from crm_sales.validation import SalesInputError
-from tests.unit.sales.samples import opportunity
+from tests.unit.sales.samples import opportunity, pipeline
 
 NOW = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
 
@@ -71,7 +72,12 @@ def test_the_survivor_unites_contacts_by_name_and_takes_only_picked_fields() -> 
     assert kept.contacts == (("张三", "CHAMPION"), ("李四", "BLOCKER"))
     picked = merging.united_changes(a, b, frozenset({MergeField.NEXT_STEP}))
     assert picked.next_step == "演示"
-    closed = merging.close_merged(b, a.id, actor="alice", now=NOW)
+    closed = merging.close_merged(b, a.id, pipeline=pipeline(), actor="alice", now=NOW)
     assert closed.opportunity.status is Status.MERGED
+    # its probability falls to 0, recorded so the deal as it was reads back from history
+    fields = {c.field: (c.old, c.new) for c in closed.field_changes}
+    assert fields[TrackedField.PROBABILITY][1] == "0"
+    assert fields[TrackedField.PROBABILITY][0] != "0"
+    assert fields[TrackedField.MERGED_INTO] == (None, a.id)
     assert closed.opportunity.merged_into is not None
     assert closed.opportunity.merged_into.survivor_id == a.id

@@ -16,7 +16,15 @@ from enum import StrEnum
 
 from crm_kit.errors import FieldError
 from crm_sales.duplicates.model import name_key
-from crm_sales.history.model import FieldChange, MoveKind, StageChange, TrackedField
+from crm_sales.history.model import (
+    FieldChange,
+    MoveKind,
+    StageChange,
+    Tracked,
+    TrackedField,
+    field_changes,
+)
+from crm_sales.opportunities.model import effective_probability
 from crm_sales.opportunities.values import (
     Changes,
     MergedInto,
@@ -24,6 +32,7 @@ from crm_sales.opportunities.values import (
     OpportunityError,
     Status,
 )
+from crm_sales.pipelines.model import Pipeline
 from crm_sales.validation import raise_if_any
 
 
@@ -99,10 +108,20 @@ class Closed:
 
     opportunity: Opportunity
     stage_change: StageChange
-    field_change: FieldChange
+    field_changes: tuple[FieldChange, ...]
 
 
-def close_merged(merged: Opportunity, survivor_id: str, *, actor: str, now: datetime) -> Closed:
+def _tracked(opportunity: Opportunity, pipeline: Pipeline) -> Tracked:
+    probability = effective_probability(opportunity, pipeline)
+    return Tracked(opportunity.amount, probability, opportunity.expected_close_date)
+
+
+def close_merged(
+    merged: Opportunity, survivor_id: str, *, pipeline: Pipeline, actor: str, now: datetime
+) -> Closed:
+    """The merged deal closed as MERGED. Its probability falls to 0 (and an override goes), which
+    is recorded like any probability change, so the deal as it stood before reads back from
+    its history (`point_in_time`)."""
     closed = replace(
         merged,
         status=Status.MERGED,
@@ -122,8 +141,11 @@ def close_merged(merged: Opportunity, survivor_id: str, *, actor: str, now: date
         actor_id=actor,
         reason=None,
     )
-    field = FieldChange(merged.id, TrackedField.MERGED_INTO, None, survivor_id, now, actor)
-    return Closed(closed, change, field)
+    tracked = field_changes(
+        merged.id, _tracked(merged, pipeline), _tracked(closed, pipeline), at=now, actor_id=actor
+    )
+    into = FieldChange(merged.id, TrackedField.MERGED_INTO, None, survivor_id, now, actor)
+    return Closed(closed, change, (*tracked, into))
 
 
 def merged_from(survivor: Opportunity, merged_id: str, *, actor: str, now: datetime) -> FieldChange:

@@ -10,7 +10,6 @@ from crm_kit import audit
 from crm_kit.audit import Change
 from crm_kit.auth import Principal
 from crm_kit.idempotency import Key, key_for
-from crm_kit.policy import Action
 from crm_kit.uow import Transaction
 from crm_sales import access
 from crm_sales.events import opportunity_merged
@@ -65,9 +64,9 @@ class MergeService:
     async def merge(
         self, principal: Principal, request: MergeRequest, idempotency_key: str | None = None
     ) -> Merged:
-        """Merge `merged_id` into `survivor_id` (MERGE on both: ADMIN). A retry with the same
-        key answers the first merge."""
-        access.require_some(principal, Action.MERGE)
+        """Merge `merged_id` into `survivor_id` (the merge scope on both: ADMIN any deals, a
+        MANAGER their team's). A retry with the same key answers the first merge."""
+        access.require_merger(principal)
         key = key_for("mergeOpportunities", principal, idempotency_key, request)
         rates = await self._rates.table()
 
@@ -94,7 +93,7 @@ class MergeService:
         found = await load_for_change(
             self._opportunities.get, what, item, expected_version=version, session=tx.session
         )
-        access.require(principal, Action.MERGE, found)
+        access.require_merger(principal, found)
         return model.ensure_not_merged(found)
 
     async def _merge(
@@ -122,7 +121,7 @@ class MergeService:
             *updated.field_changes,
             merging.merged_from(survivor, merged.id, actor=actor, now=now),
         )
-        closed = merging.close_merged(merged, survivor.id, actor=actor, now=now)
+        closed = merging.close_merged(merged, survivor.id, pipeline=other, actor=actor, now=now)
         today = day_of(now)
         kept = publish.Written.of(updated.opportunity, pipeline, rates, today)
         gone = publish.Written.of(closed.opportunity, other, rates, today)
@@ -130,7 +129,7 @@ class MergeService:
         await self._opportunities.save(gone.doc, merged.version, session)
         await self._history.add(None, history, session, version=updated.opportunity.version)
         await self._history.add(
-            closed.stage_change, (closed.field_change,), session, version=closed.opportunity.version
+            closed.stage_change, closed.field_changes, session, version=closed.opportunity.version
         )
         await self._writes.guards.claim(key, merged.id, now, session)
         payload = opportunity_merged.payload(
