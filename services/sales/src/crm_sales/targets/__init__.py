@@ -1,0 +1,2 @@
+"""Sales targets: per person and per team, per month, fiscal quarter or fiscal year, with
+attainment, gap, pace and a leaderboard per team."""
