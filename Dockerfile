@@ -33,6 +33,13 @@ ARG SERVICE
 RUN groupadd --system --gid 10001 crm \
  && useradd --system --uid 10001 --gid crm --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin crm
+# sales only: the CJK font its quote PDFs embed (SALES_PDF_FONT's default,
+# /usr/share/fonts/truetype/wqy/wqy-microhei.ttc, from Debian's fonts-wqy-microhei).
+RUN if [ "${SERVICE}" = "sales" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=build --chown=root:root /app/.venv /app/.venv
 # Bytecode is compiled at build time; the root filesystem can be mounted read-only.
 ENV PATH=/app/.venv/bin:$PATH \

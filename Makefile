@@ -30,10 +30,10 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
 PACKAGES := crm_kit crm_customer crm_interaction crm_notification crm_sales crm_gateway crm_dev
 
-.PHONY: help install python venv rabbitmq run up down test check token seed schema clean distclean
+.PHONY: help install python venv rabbitmq fonts run up down test check token seed schema clean distclean
 
 help:
-	@echo "make install   install Python deps (uv, .venv) and rabbitmq-server when missing"
+	@echo "make install   install Python deps (uv, .venv), rabbitmq-server and the quote PDF font when missing"
 	@echo "make run       start MongoDB, RabbitMQ, services and gateway in the foreground"
 	@echo "make up/down   the same in the background / stop it"
 	@echo "make test      run the whole test suite"
@@ -43,7 +43,7 @@ help:
 	@echo "make schema    rewrite schema/api.graphql (the public API schema) after a schema change"
 	@echo "make bench     seed an isolated system, load it, write docs/benchmarks.md + charts"
 
-install: venv rabbitmq
+install: venv rabbitmq fonts
 
 python:
 	@p="$(PY)"; test -n "$$p" || { echo "$(PY_MISSING)" >&2; exit 1; }
@@ -71,6 +71,18 @@ rabbitmq:
 	: "the project runs its own node; the distribution's system broker is not needed"; \
 	systemctl disable --now rabbitmq-server >/dev/null 2>&1 \
 	  || service rabbitmq-server stop >/dev/null 2>&1 || true
+
+# The CJK font quote PDFs embed (SALES_PDF_FONT; Debian's fonts-wqy-microhei by default). Without
+# it only the PDFs are refused, so a machine that cannot install it gets a notice, not a failure.
+PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+fonts:
+	@if [ -f "$${SALES_PDF_FONT:-$(PDF_FONT)}" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ]; then \
+	  echo "note: quote PDFs need a CJK font: run 'sudo apt-get install -y fonts-wqy-microhei' or set SALES_PDF_FONT" >&2; exit 0; fi; \
+	echo "installing fonts-wqy-microhei (apt)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq >/dev/null && apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	  || { echo "apt-get install fonts-wqy-microhei failed" >&2; exit 1; }
 
 run: install
 	@$(VPY) -m crm_dev.run run
