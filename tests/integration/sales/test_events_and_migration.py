@@ -54,4 +54,5 @@ async def test_the_migration_prepares_a_database_once(mongodb_uri: str, amqp_url
     settings = service_settings("sales", mongodb_uri, amqp_url)
     first = await migrate(settings, MIGRATIONS, ALL_INDEXES)
     again = await migrate(settings, MIGRATIONS, ALL_INDEXES)
-    assert (first.applied, again.applied) == (("0001",), ())
+    every = tuple(migration.version for migration in MIGRATIONS)
+    assert (first.applied, again.applied) == (every, ())

@@ -44,8 +44,11 @@ query($reps: [_Any!]!) {{
 }}"""
 
 
-# What the service's own loops read meanwhile (the outbox relay, its lease, the audit chain).
-BACKGROUND = frozenset({"", "outbox", "leases", "inbox", "audit_log", "audit_meta"})
+# What the service's own loops read meanwhile (the outbox relay, its lease, the audit chain,
+# the import worker's look for open jobs).
+BACKGROUND = frozenset(
+    {"", "outbox", "leases", "inbox", "audit_log", "audit_meta", "opportunity_import_jobs"}
+)
 
 
 MOVE_ID = """
@@ -75,6 +78,10 @@ async def test_customer_fields_cost_the_same_for_one_or_fifty_deals(service: Sal
     lots, found_many = await commands_of(service, CUSTOMERS, reps("Customer", [many]))
     both, found_both = await commands_of(service, CUSTOMERS, reps("Customer", [one, many]))
     assert few == lots == both, (few, lots, both)
+    # Every pipeline read of the request goes through its one loader: the open pipeline's
+    # probabilities and the nodes' stages share one find (two before).
+    assert few[("find", "pipelines")] == 1, few
+    assert sum(few.values()) == 11, few
     assert len(found_many[0]["opportunities"]["edges"]) == 50
     assert found_many[0]["openPipeline"] == {
         "count": 50,
@@ -92,7 +99,7 @@ async def test_customer_fields_hold_only_what_the_caller_may_see(service: Sales)
     pipeline = await service.new_pipeline()
     customer = await service.new_customer(owner_id="li.lei")
     await open_deal(service, pipeline, customer, headers=SALES_REP, name="li", amount="1.00")
-    await open_deal(service, pipeline, customer, name="alice", amount="2.00")
+    await open_deal(service, pipeline, customer, name="alice", amount="2.00", ownerId="alice")
     query = (
         "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { "
         "opportunities { totalCount edges { node { name } } } openPipeline { count } } } }"

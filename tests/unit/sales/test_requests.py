@@ -10,9 +10,9 @@ import pytest
 
 from crm_kit.errors import BadUserInput, FieldError
 from crm_sales.kanban.model import Card
+from crm_sales.opportunities.model import answered_together
 from crm_sales.opportunities.publishing import changed_fields
 from crm_sales.opportunities.requests import CardPosition, ChangeRequest
-from crm_sales.opportunities.service import merged
 from crm_sales.opportunities.values import CLEAR, OpportunityError, StageGateError
 from crm_sales.reasons.model import DEFAULT_REASONS, CloseReason, ReasonError, define_reasons
 from tests.support import field_codes
@@ -52,11 +52,11 @@ def test_priced_lines_and_the_gate_answer_together_once_per_field() -> None:
         )
 
     with pytest.raises(StageGateError) as both:
-        merged(list(found), gate)
+        answered_together(list(found), gate)
     assert field_codes(both) == {"lineItems[0].quantity": "OUT_OF_RANGE", "amount": "REQUIRED"}
     with pytest.raises(OpportunityError):
-        merged(list(found), lambda: 1)
-    assert merged([], lambda: 2) == 2
+        answered_together(list(found), lambda: 1)
+    assert answered_together([], lambda: 2) == 2
 
 
 def test_an_update_names_the_fields_it_changed() -> None:

@@ -10,6 +10,7 @@ OUT_OF_RANGE, INVALID, INVALID_CURSOR and the generic text of each error code);
 from __future__ import annotations
 
 from crm_kit.i18n import COMMON, RAISED, Catalog
+from crm_sales.quotes.messages import QUOTES
 
 # Amounts, currencies, rates and dates (money, validation).
 MONEY: dict[str, tuple[str, str]] = {
@@ -63,6 +64,16 @@ OWNERSHIP: dict[str, tuple[str, str]] = {
     "IDS_OR_FILTER": ("请提供商机编号列表或筛选条件，二者只能选其一", RAISED),
     "SAME_OPPORTUNITY": ("商机不能与自身合并", RAISED),
     "DIFFERENT_CUSTOMER": ("只能合并同一客户的商机", RAISED),
+    "UNKNOWN_RULE": ("分配规则不存在", RAISED),
 }
 
-CATALOG = Catalog({**MONEY, **PIPELINES, **OPPORTUNITIES, **OWNERSHIP}, base=COMMON)
+# Sales targets.
+TARGETS: dict[str, tuple[str, str]] = {
+    "UNKNOWN_STAFF": ("该员工不是本服务近期识别到的销售人员（销售或经理角色）", RAISED),
+    "UNKNOWN_TEAM": ("该团队没有在职的销售人员", RAISED),
+    "TARGET_EXISTS": ("该对象在此期间已有目标，请按其版本号修改现有目标", RAISED),
+}
+
+CATALOG = Catalog(
+    {**MONEY, **PIPELINES, **OPPORTUNITIES, **OWNERSHIP, **TARGETS, **QUOTES}, base=COMMON
+)

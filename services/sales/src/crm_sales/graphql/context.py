@@ -9,10 +9,12 @@ from typing import TypeAlias
 import strawberry
 
 from crm_kit.graphql import RequestContext
+from crm_sales.assignment.rules_service import RuleService
 from crm_sales.assignment.service import AssignmentService
 from crm_sales.customers.queries import CustomerQueries
 from crm_sales.duplicates.queries import DuplicateQueries
 from crm_sales.history.queries import HistoryQueries
+from crm_sales.imports.parts import ImportParts
 from crm_sales.kanban.queries import BoardQueries
 from crm_sales.merge.service import MergeService
 from crm_sales.money.queries import RateQueries
@@ -21,11 +23,17 @@ from crm_sales.opportunities.queries import OpportunityQueries
 from crm_sales.opportunities.service import OpportunityService
 from crm_sales.pipelines.queries import PipelineQueries
 from crm_sales.pipelines.service import PipelineService
+from crm_sales.point_in_time.queries import PointInTimeQueries
 from crm_sales.products.queries import ProductQueries
 from crm_sales.products.service import ProductService
+from crm_sales.quotes.downloads import QuoteFiles
+from crm_sales.quotes.queries import QuoteQueries
+from crm_sales.quotes.service import QuoteService
 from crm_sales.reasons.queries import ReasonQueries
 from crm_sales.reasons.service import ReasonService
 from crm_sales.shared.clock import Clock
+from crm_sales.targets.queries import TargetQueries
+from crm_sales.targets.service import TargetService
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +53,17 @@ class Features:
     opportunity_queries: OpportunityQueries
     history: HistoryQueries
     board: BoardQueries
+    point_in_time: PointInTimeQueries
     assignment: AssignmentService
+    assignment_rules: RuleService
     duplicates: DuplicateQueries
     merges: MergeService
+    quotes: QuoteService
+    quote_queries: QuoteQueries
+    quote_files: QuoteFiles  # document links and downloads
+    targets: TargetService
+    target_queries: TargetQueries
+    imports: ImportParts  # opportunity imports: their use cases, jobs and worker
 
 
 Context: TypeAlias = RequestContext[Features]  # noqa: UP040 - strawberry inspects it

@@ -17,6 +17,7 @@ deal closed (what it was worth when it was booked), today for an open one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -28,7 +29,7 @@ from crm_sales.history.model import (
     Tracked,
     field_changes,
 )
-from crm_sales.money.model import Conversion, RateTable
+from crm_sales.money.model import CURRENCIES, Conversion, RateTable
 from crm_sales.opportunities.fields import apply_changes
 from crm_sales.opportunities.gate import (
     AllowedMove,
@@ -53,7 +54,7 @@ from crm_sales.opportunities.values import (
     Status,
 )
 from crm_sales.pipelines.model import Pipeline, Stage, StageKind
-from crm_sales.validation import raise_if_any, text
+from crm_sales.validation import SalesInputError, raise_if_any, text
 
 __all__ = [
     "AllowedMove",
@@ -357,3 +358,28 @@ def base_amount(opportunity: Opportunity, rates: RateTable, today: date) -> Conv
     if opportunity.amount is None:
         return None
     return rates.try_convert(opportunity.amount, conversion_date(opportunity, today))
+
+
+def _root(field: str) -> str:
+    return field.split("[", maxsplit=1)[0].split(".", maxsplit=1)[0]
+
+
+def answered_together[T](errors: list[FieldError], step: Callable[[], T]) -> T:
+    """`step()`, with the field errors found before it (the line items') answered together
+    with its own; its errors on a field already reported are dropped: one answer per field."""
+    try:
+        result = step()
+    except SalesInputError as refused:
+        seen = {_root(e.field) for e in errors}
+        more = [e for e in refused.field_errors if _root(e.field) not in seen]
+        raise type(refused)([*errors, *more], refused.message) from None
+    if errors:
+        raise OpportunityError(errors, "The line items are invalid")
+    return result
+
+
+def pricing_currency(requested: str | None, current: str) -> str:
+    """The currency a write's line items are priced in: the requested one when it is known
+    (an unknown one is refused by the amount's own check), else the deal's."""
+    code = (requested or "").strip().upper()
+    return code if code in CURRENCIES else current

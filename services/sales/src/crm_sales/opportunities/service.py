@@ -10,7 +10,7 @@ the same transaction, and their errors are answered together with the gate's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from crm_kit.auth import Principal
@@ -21,12 +21,13 @@ from crm_kit.mongo import Session
 from crm_kit.policy import Action
 from crm_kit.uow import Transaction
 from crm_sales import access
+from crm_sales.assignment.owners import Owners
 from crm_sales.customers.model import CustomerView
 from crm_sales.customers.queries import CustomerQueries
 from crm_sales.history.store import HistoryRepository
 from crm_sales.kanban import model as kanban
 from crm_sales.line_items.model import LineItem
-from crm_sales.money.model import CURRENCIES, RateTable
+from crm_sales.money.model import RateTable
 from crm_sales.money.queries import RateQueries
 from crm_sales.opportunities import model
 from crm_sales.opportunities import publishing as publish
@@ -39,7 +40,7 @@ from crm_sales.opportunities.requests import (
     MoveRequest,
 )
 from crm_sales.opportunities.store import OpportunityRepository
-from crm_sales.opportunities.values import NewOpportunity, Opportunity, OpportunityError
+from crm_sales.opportunities.values import NewOpportunity, Opportunity
 from crm_sales.pipelines.model import Pipeline
 from crm_sales.pipelines.store import PipelineRepository
 from crm_sales.products.service import Pricing
@@ -47,9 +48,13 @@ from crm_sales.reasons.store import ReasonRepository
 from crm_sales.shared.clock import day_of
 from crm_sales.shared.versioning import load_for_change
 from crm_sales.shared.writes import Writes
-from crm_sales.validation import SalesInputError
 
 NO_CHANGES = ChangeRequest()
+
+# Called inside a write's transaction once it has written, before it commits: an import records
+# its external key there (in the same transaction as the deal), and raising rolls the whole
+# write back (an import's dry run, a change that changes nothing).
+type AfterWrite = Callable[[Transaction, OpportunityRecord], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,29 +68,6 @@ class Catalogs:
     rates: RateQueries
 
 
-def _root(field: str) -> str:
-    return field.split("[", maxsplit=1)[0].split(".", maxsplit=1)[0]
-
-
-def merged[T](errors: list[FieldError], step: Callable[[], T]) -> T:
-    """`step()`, with the field errors found before it answered together with its own (its
-    errors on a field already reported are dropped: one answer per field)."""
-    try:
-        result = step()
-    except SalesInputError as refused:
-        seen = {_root(e.field) for e in errors}
-        more = [e for e in refused.field_errors if _root(e.field) not in seen]
-        raise type(refused)([*errors, *more], refused.message) from None
-    if errors:
-        raise OpportunityError(errors, "The line items are invalid")
-    return result
-
-
-def _currency(requested: str | None, current: str) -> str:
-    code = (requested or "").strip().upper()
-    return code if code in CURRENCIES else current
-
-
 class OpportunityService:
     def __init__(
         self,
@@ -93,11 +75,14 @@ class OpportunityService:
         opportunities: OpportunityRepository,
         history: HistoryRepository,
         catalogs: Catalogs,
+        *,
+        owners: Owners | None = None,
     ) -> None:
         self._writes = writes
         self._opportunities = opportunities
         self._history = history
         self._catalogs = catalogs
+        self._owners = owners  # who owns a deal whose writer named nobody (assignment rules)
 
     async def record(self, opportunity_id: str) -> OpportunityRecord | None:
         found = await self._opportunities.find(opportunity_id)
@@ -113,11 +98,13 @@ class OpportunityService:
         *,
         operation: str = "createOpportunity",
         admit: Callable[[CustomerView], None] | None = None,
+        after: AfterWrite | None = None,
     ) -> OpportunityRecord:
         """A new opportunity of a customer the projection knows (an unknown or erased one:
         `customerId` UNKNOWN_CUSTOMER), through the gate of its first (or named) stage.
         `operation` scopes the idempotency key (the mutation's name); `admit` may refuse the
-        customer (after the access check; a retry with a used key is answered before it)."""
+        customer (after the access check; a retry with a used key is answered before it);
+        `after` runs in the write's transaction (`AfterWrite`)."""
         access.require_creator(principal)
         key = key_for(operation, principal, idempotency_key, request)
 
@@ -129,7 +116,10 @@ class OpportunityService:
             rates = await self._catalogs.rates.table()
 
             async def work(tx: Transaction) -> OpportunityRecord:
-                return await self._create(tx, principal, request, customer, rates, key)
+                created = await self._create(tx, principal, request, customer, rates, key)
+                if after is not None:
+                    await after(tx, created)
+                return created
 
             return await self._writes.uow.run(work)
 
@@ -149,7 +139,7 @@ class OpportunityService:
         reasons = (await self._catalogs.reasons.get(session)).codes()
         base = self._catalogs.rates.base
         items, errors = await self._priced(
-            request.fields, _currency(request.fields.currency, base), session
+            request.fields, model.pricing_currency(request.fields.currency, base), session
         )
         owner = request.owner_id if request.owner_id is not None else principal.sub
         command = NewOpportunity(
@@ -163,7 +153,7 @@ class OpportunityService:
             stage_id=request.stage_id,
             changes=request.fields.changes(items, reason=request.reason, note=request.note),
         )
-        moved = merged(
+        moved = model.answered_together(
             errors,
             lambda: model.open_opportunity(
                 command,
@@ -185,7 +175,12 @@ class OpportunityService:
         await self._writes.guards.claim(key, placed.id, now, session)
         publish.emit_created(tx, written, principal.sub)
         publish.record_audit(tx, "opportunity.create", written, moved.stage_change)
-        return written.record
+        if self._owners is None:
+            return written.record
+        named = request.owner_id is not None or request.team is not None
+        return await self._owners.settle(
+            tx, principal, written, named=named, customer=customer, pipeline=pipeline, rates=rates
+        )
 
     @staticmethod
     def _team(principal: Principal, owner: str, customer: CustomerView) -> str | None:
@@ -201,17 +196,20 @@ class OpportunityService:
         opportunity_id: str,
         fields: ChangeRequest,
         expected_version: int | None = None,
+        *,
+        after: AfterWrite | None = None,
     ) -> OpportunityRecord:
-        """The fields changed; a field its stage requires cannot be emptied."""
+        """The fields changed; a field its stage requires cannot be emptied (`after`: see
+        `AfterWrite`)."""
         rates = await self._catalogs.rates.table()
 
         async def work(tx: Transaction) -> OpportunityRecord:
             now, session = self._writes.now(), tx.session
             current = await self._load(principal, opportunity_id, expected_version, session)
             pipeline = await self._pipeline(current.pipeline_id, session)
-            code = _currency(fields.currency, current.currency)
+            code = model.pricing_currency(fields.currency, current.currency)
             items, errors = await self._priced(fields, code, session)
-            updated = merged(
+            updated = model.answered_together(
                 errors,
                 lambda: model.update(
                     current, fields.changes(items), pipeline=pipeline, actor=principal.sub, now=now
@@ -226,16 +224,21 @@ class OpportunityService:
             if changed:
                 publish.emit_updated(tx, written, changed, principal.sub)
             publish.record_audit(tx, "opportunity.update", written, None, updated.field_changes)
+            if after is not None:
+                await after(tx, written.record)
             return written.record
 
         return await self._writes.uow.run(work)
 
     # --- moves --------------------------------------------------------------------------
 
-    async def move(self, principal: Principal, request: MoveRequest) -> OpportunityRecord:
+    async def move(
+        self, principal: Principal, request: MoveRequest, *, after: AfterWrite | None = None
+    ) -> OpportunityRecord:
         """Into another stage through its gate (a won or lost one with a reason from the
         ADMIN's list); with `reopen`, a closed deal back to an open stage; into its own stage
-        with only a position, a reorder within the column."""
+        with only a position, a reorder within the column (`after`: see `AfterWrite`; not
+        called for a reorder)."""
         rates = await self._catalogs.rates.table()
 
         async def work(tx: Transaction) -> OpportunityRecord:
@@ -263,6 +266,8 @@ class OpportunityService:
             publish.emit_moved(tx, written, moved.stage_change)
             action = "opportunity.reopen" if request.reopen else "opportunity.move"
             publish.record_audit(tx, action, written, moved.stage_change, moved.field_changes)
+            if after is not None:
+                await after(tx, written.record)
             return written.record
 
         return await self._writes.uow.run(work)
@@ -288,11 +293,11 @@ class OpportunityService:
     ) -> Moved:
         now = self._writes.now()
         reasons = (await self._catalogs.reasons.get(session)).codes()
-        code = _currency(request.fields.currency, current.currency)
+        code = model.pricing_currency(request.fields.currency, current.currency)
         items, errors = await self._priced(request.fields, code, session)
         if request.reopen:
             changes = request.fields.changes(items, note=request.note)
-            return merged(
+            return model.answered_together(
                 errors,
                 lambda: model.reopen(
                     current,
@@ -305,7 +310,7 @@ class OpportunityService:
                 ),
             )
         changes = request.fields.changes(items, reason=request.reason, note=request.note)
-        return merged(
+        return model.answered_together(
             errors,
             lambda: model.move(
                 current,

@@ -15,6 +15,8 @@ from crm_kit.paging import page_size
 from crm_kit.personal_types import PersonName
 from crm_kit.policy import Action
 from crm_sales import access
+from crm_sales.assignment.rules_graphql import assigned_by
+from crm_sales.assignment.rules_types import OpportunityAssignedBy
 from crm_sales.graphql import loaders
 from crm_sales.graphql.common import MoneyType, money_of
 from crm_sales.graphql.context import Info
@@ -43,6 +45,7 @@ from crm_sales.opportunities.queries import OpportunityRecord
 from crm_sales.opportunities.values import Opportunity, Status
 from crm_sales.pipelines.graphql import PipelineStageType, PipelineType
 from crm_sales.pipelines.model import Pipeline
+from crm_sales.quotes.types import QuoteConnection, opportunity_quotes
 from crm_sales.shared.clock import day_of
 
 
@@ -294,6 +297,14 @@ class OpportunityType:
     def viewer_can_assign(self, info: Info) -> bool:
         return access.can(info.context.principal, Action.ASSIGN, self.record.opportunity)
 
+    @strawberry.field(
+        description="How it got its current owner: the choice made when it was created (a "
+        "named owner, an assignment rule, its customer's owner or its creator), or its last "
+        "assignment; null for a deal created before this was recorded."
+    )
+    async def assigned_by(self, info: Info) -> OpportunityAssignedBy | None:
+        return await assigned_by(info, self.record.opportunity.id)
+
     @strawberry.field(description="Its stage changes, oldest first.")
     async def stage_history(
         self, info: Info, first: PageFirst = 20, after: PageAfter = None
@@ -328,6 +339,14 @@ class OpportunityType:
             page_info=page_info(page.cursors, page.has_next, position is not None),
             count=lambda: history_loaders.field_counts(info).load(key),
         )
+
+    @strawberry.field(
+        description="Its quotes, every version, newest first (readable with the opportunity)."
+    )
+    async def quotes(
+        self, info: Info, first: PageFirst = 20, after: PageAfter = None
+    ) -> QuoteConnection:
+        return await opportunity_quotes(info, str(self.id), first, after)
 
     @strawberry.field(description="Time spent in each stage it has been in, in stage order.")
     async def time_in_stages(self, info: Info) -> list[StageDuration]:
