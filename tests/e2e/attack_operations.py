@@ -1,5 +1,6 @@
 """The operations of the attack matrix: each case's GraphQL document and request, how an
-answer's errors and data are read, and the opportunity cases (one deal per target group)."""
+answer's errors and data are read, and what each role receives by subscription (the
+opportunity cases: `attack_operations_sales`)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,6 @@ ENTITIES_NOTIFICATION = """query($r: [_Any!]!) { _entities(representations: $r) 
   ... on Customer { notifications { totalCount } } } }"""
 ENTITIES_SALES = """query($r: [_Any!]!) { _entities(representations: $r) {
   ... on Customer { opportunities(first: 5) { totalCount } } } }"""
-OPPORTUNITY = "query($id: ID!) { opportunity(id: $id) { id ownerId version } }"
-UPDATE_OPPORTUNITY = """mutation($id: ID!, $v: Int!) { updateOpportunity(id: $id,
-  expectedVersion: $v, input: {nextStep: "matrix"}) { opportunity { id version } } }"""
 EXPORT = """mutation($f: CustomerFilterInput) { exportCustomers(filter: $f, format: CSV,
   includePersonalData: true) { id } }"""
 STAFF_MEMBER = "query($id: ID!) { staffMember(id: $id) { id team } }"
@@ -89,55 +87,6 @@ def leaves(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [leaf for v in value for leaf in leaves(v)]
     return [] if value is None else [value]
-
-
-PIPELINE = """mutation($i: PipelineInput!) { createPipeline(input: $i) { pipeline { id } } }"""
-CREATE_OPPORTUNITY = """mutation($i: CreateOpportunityInput!) {
-  createOpportunity(input: $i) { opportunity { id } } }"""
-STAGES = [
-    {"id": "open", "nameZh": "跟进", "nameEn": "Open", "kind": "OPEN", "probability": 20},
-    {"id": "won", "nameZh": "赢单", "nameEn": "Won", "kind": "WON", "probability": 100},
-    {"id": "lost", "nameZh": "输单", "nameEn": "Lost", "kind": "LOST", "probability": 0},
-]
-_deals: dict[str, str] = {}
-
-
-async def deals(system: System) -> dict[str, str]:
-    """One opportunity per target group, of its customer and owned by its owner (made by ADMIN
-    once per module): target -> opportunity id."""
-    if not _deals:
-        stages = {"nameZh": "矩阵流程", "nameEn": "Matrix", "stages": STAGES}
-        body = await system.gql(PIPELINE, {"i": stages})
-        pipeline = body["data"]["createPipeline"]["pipeline"]["id"]
-        for target, customer in system.customers.items():
-            deal = {"customerId": customer.id, "pipelineId": pipeline, "name": f"Matrix {target}"}
-            deal |= {"ownerId": customer.owner, "team": customer.team}
-            created = await system.gql(CREATE_OPPORTUNITY, {"i": deal})
-            assert "errors" not in created, created
-            _deals[target] = created["data"]["createOpportunity"]["opportunity"]["id"]
-    return _deals
-
-
-async def check_opportunity(system: System, role: str, target: str, allowed: bool) -> None:
-    deal = (await deals(system))[target]
-    body = await system.gql(OPPORTUNITY, {"id": deal}, role)
-    if allowed:
-        assert "errors" not in body, body
-        assert body["data"]["opportunity"]["ownerId"] == system.customers[target].owner
-    else:
-        assert body["data"]["opportunity"] is None
-        assert_forbidden_at(body, "opportunity")
-
-
-async def check_update_opportunity(system: System, role: str, target: str, allowed: bool) -> None:
-    deal = (await deals(system))[target]
-    version = (await system.gql(OPPORTUNITY, {"id": deal}))["data"]["opportunity"]["version"]
-    body = await system.gql(UPDATE_OPPORTUNITY, {"id": deal, "v": version}, role)
-    if allowed:
-        assert "errors" not in body, body
-        assert body["data"]["updateOpportunity"]["opportunity"]["version"] == version + 1
-    else:
-        assert_forbidden_at(body, "updateOpportunity")
 
 
 _received: dict[str, list[dict[str, Any]]] = {}

@@ -1,8 +1,10 @@
 """The attack matrix, through the gateway: every role × every operation on the customers
 SALES_OWNER owns ("own"), a colleague in the same team owns ("team") and someone in another team
-owns ("other"), each expected allow/deny asserted from the table below; plus refused tokens
-(missing, expired, wrong signature, wrong audience, `alg: none`) against the gateway and
-directly against every subgraph. The system starts once for the module; data is built once."""
+owns ("other"), each expected allow/deny asserted from the table below (the operations on an
+opportunity of each — read, update, assign, bulk assign, merge — and their table:
+`attack_operations_sales`); plus refused tokens (missing, expired, wrong signature, wrong
+audience, `alg: none`) against the gateway and directly against every subgraph. The system
+starts once for the module; data is built once."""
 
 from __future__ import annotations
 
@@ -23,13 +25,12 @@ from tests.e2e.attack_operations import (
     UPDATE,
     answer,
     assert_forbidden_at,
-    check_opportunity,
-    check_update_opportunity,
     error_codes,
     leaves,
     representations,
     subscribe_everyone,
 )
+from tests.e2e.attack_operations_sales import SALES_CHECKS, SALES_EXPECTED
 from tests.e2e.attack_support import (
     PRINCIPALS,
     ROLES,
@@ -83,11 +84,6 @@ STAFF = {
     "ANALYST": (N, N, N),
 }
 
-# An opportunity of each target group, judged by its own owner and team: SERVICE has no
-# opportunity scope; ANALYST reads every one and changes none.
-DEALS = {**SEES, "SERVICE": (N, N, N)}
-DEAL_CHANGES = {**CHANGES, "SERVICE": (N, N, N)}
-
 EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "read": SEES,
     "list": SEES,
@@ -102,8 +98,7 @@ EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "entities_notification_direct": NOTICES,
     "export": CHANGES,
     "staff": STAFF,
-    "opportunity": DEALS,
-    "update_opportunity": DEAL_CHANGES,
+    **SALES_EXPECTED,  # an opportunity of each target group, judged by its own owner and team
 }
 CASES = [
     pytest.param(op, role, target, EXPECTED[op][role][i], id=f"{op}-{role}-{target}")
@@ -312,8 +307,7 @@ CHECKS = {
     "entities_notification_direct": check_entities_notification_direct,
     "export": check_export,
     "staff": check_staff,
-    "opportunity": check_opportunity,
-    "update_opportunity": check_update_opportunity,
+    **SALES_CHECKS,
 }
 
 
