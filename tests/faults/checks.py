@@ -7,9 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from crm_customer.history.store import VERSIONS
 from crm_interaction.customers.store import CUSTOMERS as PROJECTION
+from crm_interaction.timeline.store import TIMELINE
+from crm_kit.consumer import INBOX_COLLECTION
 from crm_kit.mongo import create_client
 from crm_notification.inbox.store import NOTIFICATIONS
+from crm_sales.customers.store import CUSTOMERS as SALES_PROJECTION
+from crm_sales.opportunities.store import OPPORTUNITIES
 from tests.faults.system import System
 
 DELIVERED = "notification.delivered.v1"
@@ -60,6 +65,48 @@ class Store:
     async def delivered_events(self, ids: list[str]) -> Counter[str]:
         """notification.delivered.v1 staged in the notification outbox: one per applied event."""
         return await self._count("notification", "outbox", "subject", ids, {"type": DELIVERED})
+
+    async def sales_projected(self, ids: list[str]) -> Counter[str]:
+        """Customers the sales projection knows (a deal needs its customer there)."""
+        return await self._count("sales", SALES_PROJECTION, "_id", ids, {})
+
+    async def deals(self, customer_ids: list[str]) -> Counter[str]:
+        """Opportunities per customer."""
+        return await self._count("sales", OPPORTUNITIES, "customerId", customer_ids, {})
+
+    async def sales_events(self, event_type: str, customer_ids: list[str]) -> Counter[str]:
+        """Events of the type the sales service staged, per customer (their subject)."""
+        return await self._count("sales", "outbox", "subject", customer_ids, {"type": event_type})
+
+    async def sales_envelopes(self, customer_ids: list[str]) -> list[dict[str, Any]]:
+        """Every event the sales service staged about these customers, as it published them."""
+        query = {"subject": {"$in": customer_ids}}
+        docs = await self._dbs["sales"]["outbox"].find(query, {"envelope": 1}).to_list()
+        return [d["envelope"] for d in docs]
+
+    async def applied(self, service: str, event_type: str) -> Counter[str]:
+        """The event ids of the type the service's consumer applied (its inbox records,
+        `<consumer>:<event id>`, are committed with the change)."""
+        query = {"type": event_type}
+        docs = await self._dbs[service][INBOX_COLLECTION].find(query, {"_id": 1}).to_list()
+        return Counter(str(d["_id"]).rsplit(":", 1)[-1] for d in docs)
+
+    async def activations(self, customer_ids: list[str]) -> Counter[str]:
+        """Versions per customer whose change moved its stage to ACTIVE."""
+        counts: Counter[str] = Counter()
+        for start in range(0, len(customer_ids), CHUNK):
+            query = {"customer_id": {"$in": customer_ids[start : start + CHUNK]}}
+            cursor = self._dbs["customer"][VERSIONS].find(query, {"customer_id": 1, "changes": 1})
+            for doc in await cursor.to_list():
+                changes = doc.get("changes") or []
+                if any(c.get("field") == "stage" and c.get("after") == "ACTIVE" for c in changes):
+                    counts[str(doc["customer_id"])] += 1
+        return counts
+
+    async def won_on_timeline(self, deal_ids: list[str]) -> Counter[str]:
+        """OPPORTUNITY_WON entries on the interaction timeline, per deal."""
+        extra = {"kind": "OPPORTUNITY_WON"}
+        return await self._count("interaction", TIMELINE, "refId", deal_ids, extra)
 
     async def wait_all(
         self, probe: Any, ids: list[str], timeout: float, interval: float = 0.5

@@ -39,7 +39,7 @@ class LoadStats:
         self.error_codes[code] = self.error_codes.get(code, 0) + 1
 
 
-def _retryable(body: dict[str, Any]) -> tuple[bool, str]:
+def retryable(body: dict[str, Any]) -> tuple[bool, str]:
     errors = body.get("errors") or []
     if not errors:
         return False, ""
@@ -61,8 +61,11 @@ async def idempotent_write(
     outcome: WriteOutcome,
     stats: LoadStats,
     deadline_seconds: float = 120.0,
+    payload: str | None = None,
 ) -> None:
-    """Send until the mutation returns an id or the deadline passes (then it stays unacked)."""
+    """Send until the mutation returns an id or the deadline passes (then it stays unacked).
+    `payload`: the field of the mutation's answer holding the object (`opportunity`), when the
+    id is not at its top."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + deadline_seconds
     delay = 0.1
@@ -82,9 +85,10 @@ async def idempotent_write(
         else:
             data = body.get("data") or {}
             if data.get(field_name):
-                outcome.result_id = str(data[field_name]["id"])
+                written = data[field_name][payload] if payload else data[field_name]
+                outcome.result_id = str(written["id"])
                 return
-            retry, code = _retryable(body)
+            retry, code = retryable(body)
             first = (body.get("errors") or [{}])[0]
             ext = first.get("extensions") or {}
             label = f"{code}/retryable" if ext.get("retryable") else code

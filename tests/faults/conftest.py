@@ -1,8 +1,8 @@
 """Fault-injection fixtures: the system as real processes (once for the package), the table.
 
 Each service owns its database; on the embedded MongoDB each also gets its own server
-(customer: the session's `mongo_server`; interaction and notification: one each, started
-here). mongoeco runs one transaction at a time per server, so one shared server would
+(customer: the session's `mongo_server`; interaction, notification and sales: one each,
+started here). mongoeco runs one transaction at a time per server, so one shared server would
 serialise every service's transactions behind each other (~1 creation/s through the whole
 pipeline); with `MONGODB_URI` set, every service uses that server.
 """
@@ -19,7 +19,7 @@ from crm_dev.testing import Broker, MongoServer
 from tests.faults.report import RESULTS, table, write_doc
 from tests.faults.system import SERVICES, System, build_system
 
-OWN_SERVERS = ("interaction", "notification")
+OWN_SERVERS = ("interaction", "notification", "sales")
 
 
 @pytest.fixture(scope="package")

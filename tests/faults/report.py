@@ -22,20 +22,25 @@ class ScenarioResult:
     duplicated: int
     recovery_seconds: float | None
     notes: str = ""
+    part: str = ""  # a second row of the same scenario ("b": its sales writes)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.number, self.part
 
 
-RESULTS: dict[int, ScenarioResult] = {}
+RESULTS: dict[tuple[int, str], ScenarioResult] = {}
 
 
 def record(result: ScenarioResult) -> None:
-    RESULTS[result.number] = result
+    RESULTS[result.key] = result
 
 
 def _row(r: ScenarioResult) -> str:
     recovery = "—" if r.recovery_seconds is None else f"{r.recovery_seconds:.1f} s"
     return (
-        f"| {r.number} | {r.name} | {r.attempted} | {r.acknowledged} | {r.found} | {r.lost} "
-        f"| {r.duplicated} | {recovery} | {r.notes} |"
+        f"| {r.number}{r.part} | {r.name} | {r.attempted} | {r.acknowledged} | {r.found} "
+        f"| {r.lost} | {r.duplicated} | {recovery} | {r.notes} |"
     )
 
 
@@ -46,30 +51,34 @@ HEAD = (
 
 
 def table(results: list[ScenarioResult]) -> str:
-    return HEAD + "\n".join(_row(r) for r in sorted(results, key=lambda r: r.number)) + "\n"
+    return HEAD + "\n".join(_row(r) for r in sorted(results, key=lambda r: r.key)) + "\n"
 
 
 PREAMBLE = """# Reliability under faults
 
 Measured by the fault-injection suite `tests/faults/` (`make test-faults`). Every scenario runs
-the three services and the gateway as real processes on the embedded MongoDB (mongoeco; one
-server per service, as each service owns its database) and a project-local RabbitMQ, injects
-the fault by killing or stopping a real process, and then counts what exists. *attempted*:
-operations the clients started; *acknowledged*: operations the system confirmed; *found
-afterwards*: confirmed operations whose effect was found where it must be; *lost* =
-acknowledged − found; *duplicated*: effects found more than once. *Recovery time*: from the end
-of the fault (process back) until every effect is visible (scenario-specific, see notes). Rows
-are replaced by each run of their scenario (a partial run keeps the other rows).
+the four services (customer, interaction, notification, sales) and the gateway as real
+processes on the embedded MongoDB (mongoeco; one server per service, as each service owns its
+database) and a project-local RabbitMQ, injects the fault by killing or stopping a real
+process, and then counts what exists. *attempted*: operations the clients started;
+*acknowledged*: operations the system confirmed; *found afterwards*: confirmed operations whose
+effect was found where it must be; *lost* = acknowledged − found; *duplicated*: effects found
+more than once. *Recovery time*: from the end of the fault (process back) until every effect is
+visible (scenario-specific, see notes). Rows are replaced by each run of their scenario (a
+partial run keeps the other rows); a row *b* is the same scenario's sales writes (deals opened
+and won), counted on their own.
 
-Clients retry writes with the same `idempotencyKey` (createCustomer, logInteraction,
-createTicket, createTask, addTicketComment, createWebhookSubscription; recordPurchase is keyed
-by its source order id): a retry returns the first result and creates nothing; the same key
-with a different request is a `CONFLICT` naming the first result.
+Clients retry writes with the same `idempotencyKey` (createCustomer, createOpportunity,
+logInteraction, createTicket, createTask, addTicketComment, createWebhookSubscription;
+recordPurchase is keyed by its source order id): a retry returns the first result and creates
+nothing; the same key with a different request is a `CONFLICT` naming the first result.
+Moving a deal to won is retried with the `expectedVersion` it was opened at: after an attempt
+that did commit, the retry is a `CONFLICT`, and the client reads the deal back (WON).
 
 The embedded server's transaction gate
 (`tools/crm_dev/src/crm_dev/mongo/patches/transaction_gate.py`) behaves like MongoDB where it
-matters here: a killed client's open transaction is aborted (when its
-connections close, or after `MONGOECO_TRANSACTION_LIFETIME_SECONDS`, default 60 like
+matters here: a killed client's open transaction is aborted (when its connections close, or
+after `MONGOECO_TRANSACTION_LIFETIME_SECONDS`, default 60 like
 `transactionLifetimeLimitSeconds`), and later commands of that transaction get
 `NoSuchTransaction` with the `TransientTransactionError` label.
 """
@@ -77,14 +86,14 @@ connections close, or after `MONGOECO_TRANSACTION_LIFETIME_SECONDS`, default 60 
 
 def write_doc(results: list[ScenarioResult]) -> None:
     """Write the table, keeping rows of scenarios this run did not execute."""
-    rows: dict[int, str] = {}
+    rows: dict[tuple[int, str], str] = {}
     if DOC.exists():
         for line in DOC.read_text(encoding="utf-8").splitlines():
-            match = re.match(r"^\| (\d+) \|", line)
+            match = re.match(r"^\| (\d+)([a-z]?) \|", line)
             if match:
-                rows[int(match.group(1))] = line
+                rows[int(match.group(1)), match.group(2)] = line
     for r in results:
-        rows[r.number] = _row(r)
+        rows[r.key] = _row(r)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     body = HEAD + "\n".join(rows[n] for n in sorted(rows)) + "\n"

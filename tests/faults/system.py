@@ -1,6 +1,7 @@
-"""The whole system as real processes for fault injection: three services and the gateway,
-each `python -m <module>` with its own port, database and log file, on the session's MongoDB
-and RabbitMQ. Processes can be SIGKILLed, stopped and restarted."""
+"""The whole system as real processes for fault injection: the four services (customer,
+interaction, notification, sales) and the gateway, each `python -m <module>` with its own
+port, database and log file, on the session's MongoDB and RabbitMQ. Processes can be
+SIGKILLed, stopped and restarted."""
 
 from __future__ import annotations
 
@@ -100,9 +101,9 @@ class System:
         return f"{self.procs['gateway'].base}/graphql"
 
     def start(self) -> None:
-        for name in ("customer", "interaction", "notification"):
+        for name in SERVICES:
             self.procs[name].start()
-        for name in ("customer", "interaction", "notification"):
+        for name in SERVICES:
             self.procs[name].wait_ready()
         self.procs["gateway"].start()
         self.procs["gateway"].wait_ready()
@@ -116,7 +117,11 @@ SERVICES = {
     "customer": "crm_customer",
     "interaction": "crm_interaction",
     "notification": "crm_notification",
+    "sales": "crm_sales",
 }
+# The sales service's own settings: a deal write waits this long for its customer to reach the
+# sales projection (the scenarios open deals only for customers it already knows).
+SALES_ENV = {"SALES_CUSTOMER_WAIT_SECONDS": "15"}
 
 
 def build_system(mongodb_uris: dict[str, str], amqp_url: str, log_dir: Path) -> System:
@@ -127,7 +132,7 @@ def build_system(mongodb_uris: dict[str, str], amqp_url: str, log_dir: Path) -> 
     common = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("CUSTOMER_", "INTERACTION_", "NOTIFICATION_", "GATEWAY_"))
+        if not k.startswith(("CUSTOMER_", "INTERACTION_", "NOTIFICATION_", "SALES_", "GATEWAY_"))
     }
     common |= {
         "AMQP_URL": amqp_url,
@@ -151,6 +156,8 @@ def build_system(mongodb_uris: dict[str, str], amqp_url: str, log_dir: Path) -> 
             f"{name.upper()}_PORT": str(port),
             f"{name.upper()}_MONGODB_DATABASE": databases[name],
         }
+        if name == "sales":
+            env |= SALES_ENV
         procs[name] = Proc(name, module, port, env, log_dir / f"{name}.log")
     subgraphs = ",".join(f"{n}={procs[n].base}/graphql" for n in SERVICES)
     gateway_port = free_port()

@@ -13,7 +13,7 @@ from crm_dev.testing import MongoServer
 from tests.faults.checks import Store, wait_until
 from tests.faults.client import create_customers
 from tests.faults.report import ScenarioResult, record
-from tests.faults.system import System
+from tests.faults.system import SERVICES, System
 from tests.support import unique
 
 pytestmark = pytest.mark.e2e
@@ -49,10 +49,7 @@ async def test_mongodb_restart_under_write_load_loses_no_acknowledged_write(
         # every service's server at once (customer's takes the writes)
         await asyncio.gather(*(asyncio.to_thread(m.restart) for m in mongo_servers.values()))
         ready = await asyncio.gather(
-            *(
-                asyncio.to_thread(system.procs[n].wait_ready, 60)
-                for n in ("customer", "interaction", "notification")
-            )
+            *(asyncio.to_thread(system.procs[n].wait_ready, 60) for n in SERVICES)
         )
         outcomes, stats = await load
     first_ok_after = None
