@@ -155,6 +155,7 @@ ENTRY = """mutation($b: ID!, $p: ID!) { savePriceBookEntry(input: {priceBookId: 
   productId: $p, listPrice: "100.00"}) { priceBook { id } } }"""
 OPPORTUNITY = """mutation($i: CreateOpportunityInput!) {
   createOpportunity(input: $i) { opportunity { id } } }"""
+QUOTE = """mutation($i: CreateQuoteInput!) { createQuote(input: $i) { quote { id } } }"""
 STAGES = [
     {"id": "lead", "nameZh": "线索", "nameEn": "Lead", "kind": "OPEN", "probability": 10},
     {"id": "won", "nameZh": "赢单", "nameEn": "Won", "kind": "WON", "probability": 100},
@@ -165,7 +166,8 @@ STAGES = [
 async def seed_sales(s: Seeded) -> None:
     """A pipeline, a product in a price book, and an opportunity with a contact person named
     by a planted name, of a customer of its own (owned by SALES): a deal moves its customer's
-    lifecycle stage, and the planted individual's version must stay as the tests expect."""
+    lifecycle stage, and the planted individual's version must stay as the tests expect. A
+    quote of the deal addressed to a planted name (`Quote.customerName`)."""
     owner = {"ownerId": "sal-own", "team": "east"}
     created = await s.ok(CREATE, {"i": {"kind": "ENTERPRISE", "name": "商机测试有限公司", **owner}})
     customer = created["createCustomer"]["id"]
@@ -188,3 +190,5 @@ async def seed_sales(s: Seeded) -> None:
     s.ids["Pipeline"] = pipeline["createPipeline"]["pipeline"]["id"]
     s.ids["Product"], s.ids["PriceBook"] = product, book
     s.ids["Opportunity"] = created["createOpportunity"]["opportunity"]["id"]
+    quoted = {"opportunityId": s.ids["Opportunity"], "customerName": CLEAR[PersonalKind.NAME][0]}
+    s.ids["Quote"] = (await s.ok(QUOTE, {"i": quoted}))["createQuote"]["quote"]["id"]

@@ -125,7 +125,9 @@ def _id_value(ids: dict[str, str], name: str, field_name: str, field: GraphQLFie
 def _arguments(ids: dict[str, str]) -> Any:
     now = datetime.now(UTC)
     dates = {"at": now, "to": now + timedelta(days=1), "from": now - timedelta(days=30)}
+    dates["asOf"] = now - timedelta(minutes=1)  # pipelineAsOf: a past instant
     period = f'{{from: "{dates["from"].isoformat()}", to: "{dates["to"].isoformat()}"}}'
+    days = f'{{from: "{dates["from"].date()}", to: "{now.date()}"}}'
 
     def value(name: str, field_name: str, field: GraphQLField, arg: Any) -> str | None:
         named = get_named_type(arg.type)
@@ -137,6 +139,10 @@ def _arguments(ids: dict[str, str]) -> Any:
             return next(iter(named.values))
         literals = {"Boolean": "false", "Int": "20", "String": '"zh-CN"', "JSON": "{}"}
         literals["DateTimeRangeInput"] = period  # a required period (serviceAnalytics)
+        # the sales figures of the planted SALES owner for this month, over the last 30 days
+        literals["SalesTargetSubjectInput"] = '{staffId: "sal-own"}'
+        literals["SalesPeriodInput"] = f"{{kind: MONTH, year: {now.year}, number: {now.month}}}"
+        literals["ProbabilityCalibrationFilterInput"] = days
         return literals.get(named.name)
 
     def fill(_owner: GraphQLNamedType, field_name: str, field: GraphQLField) -> str | None:
