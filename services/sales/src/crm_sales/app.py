@@ -37,6 +37,9 @@ from crm_sales.events import (
     on_customer_unmerged,
     on_customer_updated,
 )
+from crm_sales.forecast.queries import ForecastQueries
+from crm_sales.forecast.service import ForecastService
+from crm_sales.forecast.store import SubmissionRepository
 from crm_sales.graphql.context import Features
 from crm_sales.graphql.schema import schema
 from crm_sales.history.queries import HistoryQueries
@@ -82,6 +85,7 @@ from crm_sales.stalls.service import StallWatch, stall_watch
 from crm_sales.targets.queries import TargetQueries
 from crm_sales.targets.service import TargetService
 from crm_sales.targets.store import StaffRoster, TargetRepository
+from crm_sales.win_probability.queries import WinQueries
 
 SERVICE_NAME = "sales"
 DEFAULT_PORT = 4004
@@ -118,6 +122,7 @@ def wire(
     catalogs = Catalogs(customers, pipelines, reasons, Pricing(products, books), rate_queries)
     calendar = options.calendar
     targets, roster = TargetRepository(db, calendar), StaffRoster(db)
+    submissions = SubmissionRepository(db, calendar)
     staff, rules = SalesStaffRepository(db), RuleRepository(db)
     assigned_by = AssignedByRepository(db)
     owners = Owners(rules, staff, assigned_by, opportunities, history, OwnerLoads(db))
@@ -185,6 +190,19 @@ def wire(
             import_limits or ImportLimits(),
             FileLinkSigner.of(links or FileLinkSettings()),
         ),
+        forecast=ForecastService(
+            writes, submissions, roster, calendar=calendar, base_currency=base
+        ),
+        forecast_queries=ForecastQueries(
+            db,
+            opportunity_queries,
+            pipeline_queries,
+            (submissions, targets, roster),
+            calendar=calendar,
+            base_currency=base,
+            clock=clock,
+        ),
+        win_probability=WinQueries(db, clock),
     )
     projection = CustomerService(customer_store, (opportunities, history, quote_store))
     return Wiring(features, customer_event_handlers(projection))

@@ -74,6 +74,14 @@ TARGETS: dict[str, tuple[str, str]] = {
     "TARGET_EXISTS": ("该对象在此期间已有目标，请按其版本号修改现有目标", RAISED),
 }
 
+# Sales forecasts.
+FORECASTS: dict[str, tuple[str, str]] = {
+    "FORECAST_NOT_MANAGER": ("只有该团队的经理或管理员才能调整此预测", RAISED),
+    "PERIOD_CLOSED": ("该期间已结束，预测不能再提交", RAISED),
+    "PERIOD_NOT_CLOSED": ("该期间尚未结束，暂无预测准确度", RAISED),
+}
+
 CATALOG = Catalog(
-    {**MONEY, **PIPELINES, **OPPORTUNITIES, **OWNERSHIP, **TARGETS, **QUOTES}, base=COMMON
+    {**MONEY, **PIPELINES, **OPPORTUNITIES, **OWNERSHIP, **TARGETS, **FORECASTS, **QUOTES},
+    base=COMMON,
 )

@@ -13,6 +13,8 @@ from crm_sales.assignment.rules_service import RuleService
 from crm_sales.assignment.service import AssignmentService
 from crm_sales.customers.queries import CustomerQueries
 from crm_sales.duplicates.queries import DuplicateQueries
+from crm_sales.forecast.queries import ForecastQueries
+from crm_sales.forecast.service import ForecastService
 from crm_sales.history.queries import HistoryQueries
 from crm_sales.imports.parts import ImportParts
 from crm_sales.kanban.queries import BoardQueries
@@ -34,6 +36,7 @@ from crm_sales.reasons.service import ReasonService
 from crm_sales.shared.clock import Clock
 from crm_sales.targets.queries import TargetQueries
 from crm_sales.targets.service import TargetService
+from crm_sales.win_probability.queries import WinQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,9 @@ class Features:
     targets: TargetService
     target_queries: TargetQueries
     imports: ImportParts  # opportunity imports: their use cases, jobs and worker
+    forecast: ForecastService
+    forecast_queries: ForecastQueries
+    win_probability: WinQueries  # the learned statistics, kept per process
 
 
 Context: TypeAlias = RequestContext[Features]  # noqa: UP040 - strawberry inspects it

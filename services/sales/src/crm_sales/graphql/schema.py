@@ -12,6 +12,7 @@ from crm_sales.assignment.rules_graphql import (
     ProvisionSalesStaff,
 )
 from crm_sales.duplicates.graphql import DuplicateQuery
+from crm_sales.forecast.graphql import ForecastMutation, ForecastQuery
 from crm_sales.graphql.customer import Customer
 from crm_sales.graphql.staff import StaffMember
 from crm_sales.i18n import CATALOG
@@ -43,6 +44,7 @@ Query = root_type(
         ProductQuery,
         QuoteQuery,
         TargetQuery,
+        ForecastQuery,
         ImportQuery,
         audit_query("sales"),
     ),
@@ -62,6 +64,7 @@ Mutation = root_type(
         QuoteMutation,
         ImportMutation,
         TargetMutation,
+        ForecastMutation,
     ),
     MUTATION,
 )

@@ -9,6 +9,7 @@ from crm_sales.migrations import (
     v0002_board_summaries,
     v0003_sales_targets,
     v0004_quotes,
+    v0005_forecasts,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -16,4 +17,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0002", "kanban board summaries", v0002_board_summaries.apply),
     Migration("0003", "sales targets indexes", v0003_sales_targets.apply),
     Migration("0004", "quotes indexes", v0004_quotes.apply),
+    Migration("0005", "sales forecast indexes", v0005_forecasts.apply),
 )

@@ -7,6 +7,7 @@ from crm_kit.idempotency import GUARDS_COLLECTION
 from crm_kit.mongo import IndexSpec
 from crm_sales.assignment import rules_store, staff_store
 from crm_sales.customers import store as customers
+from crm_sales.forecast import store as forecast
 from crm_sales.history import store as history
 from crm_sales.kanban import summaries
 from crm_sales.opportunities import store as opportunities
@@ -28,5 +29,6 @@ ALL_INDEXES: list[IndexSpec] = [
     *staff_store.INDEXES,
     *targets.INDEXES,
     *quotes.INDEXES,
+    *forecast.INDEXES,
     IndexSpec(GUARDS_COLLECTION, ()),
 ]
