@@ -5,7 +5,6 @@ base currency; percentages are exact decimal strings (never floats)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 import strawberry
 
@@ -13,9 +12,8 @@ from crm_kit.graphql import described_enum
 from crm_sales.forecast import model
 from crm_sales.forecast.model import SubmissionKind
 from crm_sales.forecast.queries import AccuracyReport, Calibration, Forecast
-from crm_sales.graphql.common import MoneyType, money_of
+from crm_sales.graphql.common import MoneyType, decimal_text, money_shown
 from crm_sales.graphql.refs import StaffEntity, staff_ref
-from crm_sales.money.model import Money
 from crm_sales.targets.types import SalesPeriodType, SalesTargetSubjectType, SalesTargetType
 
 described_enum(
@@ -28,16 +26,6 @@ described_enum(
     },
     name="SalesForecastSubmissionKind",
 )
-
-
-def _decimal(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:f}"
-
-
-def _money(value: Money) -> MoneyType:
-    shown = money_of(value)
-    assert shown is not None
-    return shown
 
 
 @strawberry.type(
@@ -62,7 +50,7 @@ class SalesForecastSubmissionType:
         return cls(
             id=strawberry.ID(s.id),
             subject=SalesTargetSubjectType.of(s.subject),
-            amount=_money(s.amount),
+            amount=money_shown(s.amount),
             note=s.note,
             kind=s.kind,
             submitted_by=strawberry.ID(s.submitted_by),
@@ -117,12 +105,12 @@ class SalesForecastType:
         return cls(
             subject=SalesTargetSubjectType.of(found.subject),
             period=SalesPeriodType.of(found.period),
-            closed_won=_money(f.closed_won),
+            closed_won=money_shown(f.closed_won),
             won_deals=f.won_deals,
-            commit=_money(f.commit),
-            best_case=_money(f.best_case),
-            pipeline=_money(f.pipeline),
-            weighted_pipeline=_money(f.weighted_pipeline),
+            commit=money_shown(f.commit),
+            best_case=money_shown(f.best_case),
+            pipeline=money_shown(f.pipeline),
+            weighted_pipeline=money_shown(f.weighted_pipeline),
             open_deals=f.open_deals,
             open_without_base_amount=f.unpriced,
             submissions=[SalesForecastSubmissionType.of(s) for s in found.submissions],
@@ -159,10 +147,10 @@ class SalesForecastAccuracyLineType:
         return cls(
             subject=SalesTargetSubjectType.of(line.subject),
             forecast=SalesForecastSubmissionType.of(line.forecast) if line.forecast else None,
-            actual=_money(line.actual),
-            error=_money(error) if error is not None else None,
-            bias_percent=_decimal(line.bias_percent),
-            absolute_percentage_error=_decimal(line.absolute_percentage_error),
+            actual=money_shown(line.actual),
+            error=money_shown(error) if error is not None else None,
+            bias_percent=decimal_text(line.bias_percent),
+            absolute_percentage_error=decimal_text(line.absolute_percentage_error),
         )
 
 
@@ -208,8 +196,8 @@ class ProbabilityBand:
             to_percent=band.high,
             deals=band.deals,
             won=band.won,
-            won_percent=_decimal(band.won_percent),
-            mean_probability_percent=_decimal(band.mean_probability),
+            won_percent=decimal_text(band.won_percent),
+            mean_probability_percent=decimal_text(band.mean_probability),
         )
 
 

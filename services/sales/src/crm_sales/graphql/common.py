@@ -4,6 +4,7 @@ language and the error list of a mutation's description."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import strawberry
 
@@ -24,6 +25,16 @@ MoneyType = Money
 
 def money_of(value: DomainMoney | None) -> Money | None:
     return None if value is None else Money(amount=value.text, currency=value.currency)
+
+
+def money_shown(value: DomainMoney) -> Money:
+    """An amount that is always there (a sum, a target), as the API's `Money`."""
+    return Money(amount=value.text, currency=value.currency)
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """A decimal figure (a percentage, days) as the API writes it: plain notation, no exponent."""
+    return None if value is None else f"{value:f}"
 
 
 @strawberry.input(

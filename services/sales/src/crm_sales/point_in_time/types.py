@@ -14,9 +14,8 @@ from crm_kit.graphql import PageAfter, PageFirst, PageInfo, described_enum, page
 from crm_kit.paging import decode_position, encode_position, page_size
 from crm_kit.policy import Action
 from crm_sales import access
-from crm_sales.graphql.common import MoneyType, money_of
+from crm_sales.graphql.common import MoneyType, money_shown
 from crm_sales.graphql.context import Info
-from crm_sales.money.model import Money
 from crm_sales.opportunities.queries import OpportunityRecord
 from crm_sales.opportunities.types import OpportunityType
 from crm_sales.pipelines.graphql import PipelineStageType, PipelineType
@@ -52,12 +51,6 @@ described_enum(
 )
 
 
-def _money(value: Money) -> MoneyType:
-    found = money_of(value)
-    assert found is not None
-    return found
-
-
 @strawberry.type(description="A stage's column of the open pipeline at a past instant.")
 class PipelineAsOfColumn:
     stage: PipelineStageType = strawberry.field(
@@ -81,8 +74,8 @@ class PipelineAsOfColumn:
         return cls(
             stage=PipelineStageType.of(column.stage),
             count=totals.count,
-            amount=_money(totals.amount),
-            weighted_amount=_money(totals.weighted),
+            amount=money_shown(totals.amount),
+            weighted_amount=money_shown(totals.weighted),
             unpriced_count=totals.unpriced,
         )
 
@@ -117,8 +110,8 @@ class PipelineAsOf:
             currency=base,
             columns=[PipelineAsOfColumn.of(c) for c in view.columns],
             count=totals.count,
-            amount=_money(totals.amount),
-            weighted_amount=_money(totals.weighted),
+            amount=money_shown(totals.amount),
+            weighted_amount=money_shown(totals.weighted),
             unpriced_count=totals.unpriced,
         )
 
@@ -208,7 +201,7 @@ class WaterfallBar:
             WaterfallDealEdge(
                 cursor=cursor,
                 node=WaterfallDeal(
-                    opportunity_id=strawberry.ID(m.opportunity_id), amount=_money(m.amount)
+                    opportunity_id=strawberry.ID(m.opportunity_id), amount=money_shown(m.amount)
                 ),
             )
             for m, cursor in zip(shown, cursors, strict=True)
@@ -221,7 +214,7 @@ class WaterfallBar:
 
     @classmethod
     def of(cls, bar: Bar) -> WaterfallBar:
-        return cls(kind=bar.kind, amount=_money(bar.amount), count=bar.count, bar=bar)
+        return cls(kind=bar.kind, amount=money_shown(bar.amount), count=bar.count, bar=bar)
 
 
 @strawberry.type(description="The open pipeline's total at one instant of a waterfall.")
@@ -237,7 +230,9 @@ class WaterfallTotal:
 
     @classmethod
     def of(cls, total: Total) -> WaterfallTotal:
-        return cls(count=total.count, amount=_money(total.amount), unpriced_count=total.unpriced)
+        return cls(
+            count=total.count, amount=money_shown(total.amount), unpriced_count=total.unpriced
+        )
 
 
 @strawberry.type(description="Why the open pipeline's total moved between two past instants.")
@@ -268,6 +263,6 @@ class PipelineWaterfall:
             currency=base,
             start=WaterfallTotal.of(found.start),
             end=WaterfallTotal.of(found.end),
-            change=_money(found.change),
+            change=money_shown(found.change),
             bars=[WaterfallBar.of(bar) for bar in found.bars],
         )

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import strawberry
 
 from crm_kit.graphql import PageInfo, described_enum
-from crm_sales.graphql.common import MoneyType, money_of
+from crm_sales.graphql.common import MoneyType, decimal_text, money_of, money_shown
 from crm_sales.graphql.refs import StaffEntity, staff_ref
-from crm_sales.money.model import Money
 from crm_sales.targets import model
 from crm_sales.targets.model import PaceStatus, SubjectKind, TargetSource
 from crm_sales.targets.periods import Period, PeriodKind
@@ -60,16 +58,6 @@ described_enum(
     },
     name="SalesPaceStatus",
 )
-
-
-def _decimal(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:f}"
-
-
-def _money(value: Money) -> MoneyType:
-    shown = money_of(value)
-    assert shown is not None
-    return shown
 
 
 @strawberry.type(
@@ -163,7 +151,7 @@ class SalesTargetType:
             id=strawberry.ID(target.id),
             subject=SalesTargetSubjectType.of(target.subject),
             period=SalesPeriodType.of(target.period),
-            amount=_money(target.goal.amount),
+            amount=money_shown(target.goal.amount),
             won_deals=target.goal.won_deals,
             version=target.version,
             updated_at=target.updated_at,
@@ -206,7 +194,7 @@ class SalesPaceType:
     def of(cls, pace: model.Pace) -> SalesPaceType:
         return cls(
             elapsed_percent=f"{pace.elapsed_percent:f}",
-            expected_to_date=_money(pace.expected),
+            expected_to_date=money_shown(pace.expected),
             status=pace.status,
             projected=money_of(pace.projected),
         )
@@ -281,14 +269,14 @@ class TargetAttainmentType:
             target=SalesTargetType.of(found.target) if found.target else None,
             target_amount=money_of(goal.amount) if goal else None,
             target_won_deals=goal.won_deals if goal else None,
-            won=_money(found.won),
+            won=money_shown(found.won),
             won_deals=tally.won,
             won_without_base_amount=tally.unbooked,
             lost_deals=tally.lost,
-            win_rate_percent=_decimal(found.win_rate),
-            average_cycle_days=_decimal(found.average_cycle_days),
-            attainment_percent=_decimal(found.attainment_percent),
-            won_deals_attainment_percent=_decimal(found.deals_percent),
+            win_rate_percent=decimal_text(found.win_rate),
+            average_cycle_days=decimal_text(found.average_cycle_days),
+            attainment_percent=decimal_text(found.attainment_percent),
+            won_deals_attainment_percent=decimal_text(found.deals_percent),
             gap=money_of(found.gap),
             won_deals_gap=found.deals_gap,
             pace=SalesPaceType.of(pace) if pace else None,
@@ -325,9 +313,9 @@ class LeaderboardEntry:
             rank=standing.rank,
             staff_id=strawberry.ID(standing.staff_id),
             target_amount=money_of(standing.goal.amount) if standing.goal else None,
-            won=_money(standing.won),
+            won=money_shown(standing.won),
             won_deals=standing.won_deals,
-            attainment_percent=_decimal(standing.attainment_percent),
+            attainment_percent=decimal_text(standing.attainment_percent),
         )
 
 
