@@ -9,7 +9,7 @@ from decimal import Decimal
 import strawberry
 
 from crm_kit.graphql import described_enum
-from crm_sales.graphql.common import MoneyType, in_language, money_of
+from crm_sales.graphql.common import MoneyType, in_language, money_shown
 from crm_sales.graphql.refs import StaffEntity, staff_ref
 from crm_sales.money.model import money
 from crm_sales.quotes.lines import QuoteLine
@@ -57,9 +57,7 @@ described_enum(
 
 
 def amount(value: Decimal, currency: str) -> MoneyType:
-    found = money_of(money(value, currency))
-    assert found is not None
-    return found
+    return money_shown(money(value, currency))
 
 
 def percent(value: Decimal) -> str:
